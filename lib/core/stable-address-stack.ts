@@ -1,0 +1,38 @@
+/**
+ * A TerraformStack whose resource addresses are readable and depend only on construct ids.
+ *
+ * cdktf's default logical id hashes the whole construct path (`pricing_blue_vmss_1A2B3C4D`), so
+ * finding "that" resource in a plan or a test is hard. Here the address is the construct path
+ * below the stack, joined with '_': `pricing_blue_vmss`. Construct ids come from names in the
+ * spec (never list positions), so an address changes only when what it names changes. Two
+ * elements that would share an address are an error at synth, never a silent overwrite.
+ */
+import { TerraformElement, TerraformStack } from 'cdktf';
+import type { Node } from 'constructs';
+
+/** The Terraform address (resource name) for a construct path below a stack. */
+export function addressOf(parts: readonly string[]): string {
+  const clean = parts.filter((p) => p !== 'Default').map((p) => p.replace(/[^A-Za-z0-9_-]/g, '-'));
+  const id = clean.join('_');
+  return /^[A-Za-z_]/.test(id) ? id : `r_${id}`;
+}
+
+export class StableAddressStack extends TerraformStack {
+  private readonly addresses = new Map<string, string>();
+
+  protected allocateLogicalId(element: TerraformElement | Node): string {
+    const isElement = TerraformElement.isTerraformElement(element);
+    const node = isElement ? element.node : element;
+    const stack = isElement ? element.cdktfStack : this;
+    const scopes = node.scopes;
+    const parts = scopes.slice(scopes.indexOf(stack) + 1).map((c) => c.node.id);
+    if (parts.length === 0) return '';
+    const id = addressOf(parts);
+    const prev = this.addresses.get(id);
+    if (prev !== undefined && prev !== node.path) {
+      throw new Error(`Two elements would share the Terraform address '${id}': ${prev} and ${node.path}. Give one a different construct id.`);
+    }
+    this.addresses.set(id, node.path);
+    return id;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * NSG rules derived from endpoint declarations (pure; no cdktf). No rule is written by hand in a
+ * stack: every rule comes from here.
+ *
+ * Azure's default inbound rules are not deny-by-default: AllowVnetInBound (65000) admits the whole
+ * VNet, its peers and VPN ranges. So every subnet gets, explicitly:
+ *   1. allows for what its endpoints declare (an internal load balancer keeps the caller's source
+ *      address, so a service admits the front's subnet, not a frontend IP);
+ *   2. an allow for the AzureLoadBalancer tag at 4000 (a deny-all would otherwise block health
+ *      probes, stall rolling upgrades and make automatic repair replace healthy VMs);
+ *   3. a deny of the rest of VirtualNetwork at 4096.
+ * Internet inbound stays denied by Azure's DenyAllInBound; no rule here admits it.
+ *
+ * Priorities are fixed per kind of rule, never by position in a list, so adding an endpoint never
+ * renumbers another rule.
+ */
+import type { EnvironmentPlan } from '../spec/plan';
+import { servicePart } from '../spec/names';
+import { portRange } from '../spec/port-plan';
+
+export interface NsgRule {
+  /** Unique in its NSG; also the last part of the rule's Terraform address. */
+  readonly name: string;
+  readonly priority: number;
+  readonly access: 'Allow' | 'Deny';
+  readonly protocol: 'Tcp' | 'Udp' | '*';
+  /** One CIDR or service tag, or several CIDRs. */
+  readonly sources: readonly string[];
+  readonly destination: string;
+  readonly ports: readonly string[];
+  readonly description: string;
+}
+
+export interface SubnetSecurity {
+  /** Stable key of the subnet: 'front', 'lb-frontends', 'endpoints', 'svc-<service>'. */
+  readonly key: string;
+  readonly subnetName: string;
+  readonly cidr: string;
+  readonly nsgName: string;
+  /** Whether VMs live here (egress through the NAT gateway). */
+  readonly hasVms: boolean;
+  readonly rules: readonly NsgRule[];
+}
+
+export const PRIORITY = {
+  inputFromFront: 100,
+  inputFromVnet: 110,
+  inputFromPeers: 120,
+  internalTcp: 200,
+  internalUdp: 210,
+  managementTcp: 300,
+  managementUdp: 310,
+  azureLoadBalancer: 4000,
+  denyVirtualNetwork: 4096,
+} as const;
+
+const baseline = (destination: string): NsgRule[] => [
+  {
+    name: 'allow-azure-load-balancer',
+    priority: PRIORITY.azureLoadBalancer,
+    access: 'Allow',
+    protocol: '*',
+    sources: ['AzureLoadBalancer'],
+    destination,
+    ports: ['*'],
+    description: 'Health probes; a deny below would otherwise block them',
+  },
+  {
+    name: 'deny-virtual-network',
+    priority: PRIORITY.denyVirtualNetwork,
+    access: 'Deny',
+    protocol: '*',
+    sources: ['VirtualNetwork'],
+    destination,
+    ports: ['*'],
+    description: 'The rest of the VNet, peers and VPN ranges (Azure admits them by default)',
+  },
+];
+
+const byProtocol = (eps: readonly { port: number; protocol: 'Tcp' | 'Udp' }[], protocol: 'Tcp' | 'Udp') =>
+  [...new Set(eps.filter((e) => e.protocol === protocol).map((e) => e.port))].sort((a, b) => a - b).map(String);
+
+export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
+  const { env, ips, ports, names } = plan;
+  const vnet = env.network.addressSpace;
+  const peers = env.network.peerRanges;
+  const admins = env.network.adminRanges;
+  const out: SubnetSecurity[] = [];
+
+  // The front: callers from the VNet and declared peers, on its HTTP and HTTPS ports.
+  const frontPorts = [String(ports.front.http), String(ports.front.https)];
+  const frontRules: NsgRule[] = [];
+  if (env.front.allowFrom.includes('vnet')) {
+    frontRules.push({ name: 'allow-callers-from-vnet', priority: PRIORITY.inputFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: ips.front.cidr, ports: frontPorts, description: 'Callers in this VNet' });
+  }
+  if (env.front.allowFrom.includes('peers') && peers.length > 0) {
+    frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });
+  }
+  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, rules: [...frontRules, ...baseline(ips.front.cidr)] });
+
+  // Load-balancer frontends and private endpoints: no VMs, nothing admitted beyond probes.
+  out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, rules: baseline(ips.loadBalancers.cidr) });
+  out.push({ key: 'endpoints', subnetName: ips.endpoints.name, cidr: ips.endpoints.cidr, nsgName: names.nsg('endpoints'), hasVms: false, rules: baseline(ips.endpoints.cidr) });
+
+  for (const svc of [...env.services].sort((a, b) => a.name.localeCompare(b.name))) {
+    const subnet = ips.services[svc.name].subnet;
+    const planned = [portRange(ports.services[svc.name])];
+    const rules: NsgRule[] = [];
+    const from = svc.endpoints.input.from;
+    if (from.includes('front')) {
+      rules.push({ name: 'allow-input-from-front', priority: PRIORITY.inputFromFront, access: 'Allow', protocol: 'Tcp', sources: [ips.front.cidr], destination: subnet.cidr, ports: planned, description: 'The nginx front (an internal LB keeps its source address)' });
+    }
+    if (from.includes('vnet')) {
+      rules.push({ name: 'allow-input-from-vnet', priority: PRIORITY.inputFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: subnet.cidr, ports: planned, description: 'Callers in this VNet' });
+    }
+    if (from.includes('peers') && peers.length > 0) {
+      rules.push({ name: 'allow-input-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: subnet.cidr, ports: planned, description: 'Callers in declared peer ranges' });
+    }
+    for (const [protocol, priority] of [['Tcp', PRIORITY.internalTcp], ['Udp', PRIORITY.internalUdp]] as const) {
+      const p = byProtocol(svc.endpoints.internal, protocol);
+      if (p.length > 0) {
+        rules.push({ name: `allow-internal-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: [subnet.cidr], destination: subnet.cidr, ports: p, description: 'Instances of this service only' });
+      }
+    }
+    for (const [protocol, priority] of [['Tcp', PRIORITY.managementTcp], ['Udp', PRIORITY.managementUdp]] as const) {
+      const p = byProtocol(svc.endpoints.management, protocol);
+      if (p.length > 0 && admins.length > 0) {
+        rules.push({ name: `allow-management-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: admins, destination: subnet.cidr, ports: p, description: 'Declared admin ranges' });
+      }
+    }
+    out.push({ key: servicePart(svc.name), subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.serviceNames[svc.name].nsg, hasVms: true, rules: [...rules, ...baseline(subnet.cidr)] });
+  }
+  return out;
+}

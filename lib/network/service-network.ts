@@ -1,0 +1,108 @@
+/**
+ * ServiceNetwork: a VNet with one subnet per planned block, an NSG per subnet with the planned
+ * rules, and egress through a NAT gateway whose Standard public IP is the only public IP of the
+ * environment. Translation only: every CIDR and rule comes from the IP plan and the security plan.
+ */
+import { NatGateway } from '@cdktf/provider-azurerm/lib/nat-gateway';
+import { NatGatewayPublicIpAssociation } from '@cdktf/provider-azurerm/lib/nat-gateway-public-ip-association';
+import { NetworkSecurityGroup } from '@cdktf/provider-azurerm/lib/network-security-group';
+import { NetworkSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-rule';
+import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
+import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
+import { SubnetNatGatewayAssociation } from '@cdktf/provider-azurerm/lib/subnet-nat-gateway-association';
+import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
+import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
+import { Construct } from 'constructs';
+import type { NsgRule, SubnetSecurity } from './security-plan';
+
+export interface ServiceNetworkProps {
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /** The VNet's name. */
+  readonly name: string;
+  /** The VNet's address space, from the IP plan. */
+  readonly addressSpace: string;
+  /** Every subnet with its NSG rules, from `planNetworkSecurity()`. */
+  readonly subnets: readonly SubnetSecurity[];
+  /**
+   * NAT gateway for the subnets that hold VMs. A NAT gateway lives in at most one zone: give one
+   * zone (or none in a region without zones); a zone outage stops egress, not ingress.
+   */
+  readonly natGateway: {
+    readonly name: string;
+    readonly publicIpName: string;
+    /** @default - no zone (regional) */
+    readonly zone?: string;
+    /** @default 4 */
+    readonly idleTimeoutInMinutes?: number;
+  };
+  /** @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+export class ServiceNetwork extends Construct {
+  public readonly virtualNetworkId: string;
+  public readonly virtualNetworkName: string;
+  /** Subnet IDs by subnet key. */
+  public readonly subnetIds: Readonly<Record<string, string>>;
+  /** The NAT gateway's egress address (known after apply). */
+  public readonly egressIp: string;
+
+  constructor(scope: Construct, id: string, props: ServiceNetworkProps) {
+    super(scope, id);
+    const common = { resourceGroupName: props.resourceGroupName, location: props.location, tags: props.tags };
+    const vnet = new VirtualNetwork(this, 'vnet', { ...common, name: props.name, addressSpace: [props.addressSpace] });
+    const zones = props.natGateway.zone ? [props.natGateway.zone] : undefined;
+    const ip = new PublicIp(this, 'nat-ip', { ...common, name: props.natGateway.publicIpName, sku: 'Standard', allocationMethod: 'Static', zones });
+    const nat = new NatGateway(this, 'nat', {
+      ...common,
+      name: props.natGateway.name,
+      skuName: 'Standard',
+      idleTimeoutInMinutes: props.natGateway.idleTimeoutInMinutes ?? 4,
+      zones,
+    });
+    new NatGatewayPublicIpAssociation(this, 'nat-ip-link', { natGatewayId: nat.id, publicIpAddressId: ip.id });
+
+    const subnetIds: Record<string, string> = {};
+    for (const s of props.subnets) {
+      const subnet = new Subnet(this, `${s.key}-subnet`, {
+        name: s.subnetName,
+        resourceGroupName: props.resourceGroupName,
+        virtualNetworkName: vnet.name,
+        addressPrefixes: [s.cidr],
+        defaultOutboundAccessEnabled: false,
+      });
+      const nsg = new NetworkSecurityGroup(this, `${s.key}-nsg`, { ...common, name: s.nsgName });
+      for (const rule of s.rules) new NetworkSecurityRule(this, `${s.key}-${rule.name}`, ruleConfig(rule, nsg.name, props.resourceGroupName));
+      new SubnetNetworkSecurityGroupAssociation(this, `${s.key}-nsg-link`, { subnetId: subnet.id, networkSecurityGroupId: nsg.id });
+      if (s.hasVms) new SubnetNatGatewayAssociation(this, `${s.key}-nat-link`, { subnetId: subnet.id, natGatewayId: nat.id });
+      subnetIds[s.key] = subnet.id;
+    }
+    this.virtualNetworkId = vnet.id;
+    this.virtualNetworkName = vnet.name;
+    this.subnetIds = subnetIds;
+    this.egressIp = ip.ipAddress;
+  }
+}
+
+function ruleConfig(rule: NsgRule, networkSecurityGroupName: string, resourceGroupName: string) {
+  const one = <T>(xs: readonly T[]) => (xs.length === 1 ? { single: xs[0], many: undefined } : { single: undefined, many: [...xs] });
+  const src = one(rule.sources);
+  const dst = one(rule.ports);
+  return {
+    name: rule.name,
+    networkSecurityGroupName,
+    resourceGroupName,
+    priority: rule.priority,
+    direction: 'Inbound',
+    access: rule.access,
+    protocol: rule.protocol,
+    description: rule.description,
+    sourcePortRange: '*',
+    sourceAddressPrefix: src.single,
+    sourceAddressPrefixes: src.many,
+    destinationAddressPrefix: rule.destination,
+    destinationPortRange: dst.single,
+    destinationPortRanges: dst.many,
+  };
+}

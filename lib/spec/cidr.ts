@@ -1,0 +1,42 @@
+/**
+ * IPv4 range arithmetic on top of `ip-address` (parsing, canonical form, BigInt conversion).
+ * Only what the plans and checks need: bounds, containment, overlap, the Nth block of a range.
+ */
+import { Address4 } from 'ip-address';
+
+export interface Range {
+  readonly cidr: string;
+  readonly prefix: number;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+/** Parses 'a.b.c.d/n'; undefined when it is not an IPv4 CIDR. */
+export function parseCidr(text: string): Range | undefined {
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) return undefined;
+  const a = new Address4(text);
+  return { cidr: text, prefix: a.subnetMask, first: a.startAddress().bigInt(), last: a.endAddress().bigInt() };
+}
+
+/** The canonical form of a CIDR whose host bits are set ('10.20.1.0/16' → '10.20.0.0/16'), else undefined. */
+export function canonicalIfHostBitsSet(text: string): string | undefined {
+  const r = parseCidr(text);
+  if (!r) return undefined;
+  const a = new Address4(text);
+  return a.bigInt() === r.first ? undefined : `${Address4.fromBigInt(r.first).address}/${r.prefix}`;
+}
+
+export const addressAt = (n: bigint): string => Address4.fromBigInt(n).address;
+export const overlaps = (a: Range, b: Range): boolean => a.first <= b.last && b.first <= a.last;
+export const contains = (outer: Range, inner: Range): boolean => outer.first <= inner.first && inner.last <= outer.last;
+export const sizeOf = (r: Range): bigint => r.last - r.first + 1n;
+
+/** Block `index` of `prefix` length inside `space` (no bounds check: callers check `blockCount`). */
+export function blockOf(space: Range, prefix: number, index: number): Range {
+  const size = 1n << BigInt(32 - prefix);
+  const first = space.first + size * BigInt(index);
+  const cidr = `${addressAt(first)}/${prefix}`;
+  return { cidr, prefix, first, last: first + size - 1n };
+}
+
+export const blockCount = (space: Range, prefix: number): number => 2 ** (prefix - space.prefix);

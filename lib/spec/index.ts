@@ -1,0 +1,10 @@
+export * from './constants';
+export * from './schema';
+export * from './issues';
+export * from './validate';
+export * from './names';
+export * from './ip-plan';
+export * from './port-plan';
+export * from './plan';
+export * from './regions';
+export { parseCidr, overlaps, contains, type Range } from './cidr';

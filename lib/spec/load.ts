@@ -1,0 +1,45 @@
+/**
+ * Loading environment specs from files: TypeScript/JavaScript modules (default export or an
+ * `environment` export), JSON and YAML. Loading never validates; `validateEnvironment` does.
+ * Problems reading a file are returned as issues at the file, never thrown.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { SpecIssue } from './issues';
+
+export interface LoadedSpec {
+  /** The file it came from, relative to the folder it was loaded from. */
+  readonly file: string;
+  readonly spec?: unknown;
+  readonly issues: readonly SpecIssue[];
+}
+
+const MODULE_EXTENSIONS = new Set(['.js', '.cjs', '.ts']);
+const DATA_EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
+
+/** The environment files in a folder, in name order (declaration files and tests skipped). */
+export function environmentFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => (MODULE_EXTENSIONS.has(extname(f)) || DATA_EXTENSIONS.has(extname(f))) && !f.endsWith('.d.ts') && !/\.(test|spec)\./.test(f) && !f.startsWith('_') && !f.startsWith('index.'))
+    .sort();
+}
+
+export function loadSpecFile(dir: string, file: string): LoadedSpec {
+  const path = join(dir, file);
+  const ext = extname(file);
+  try {
+    if (ext === '.json') return { file, spec: JSON.parse(readFileSync(path, 'utf8')), issues: [] };
+    if (ext === '.yaml' || ext === '.yml') return { file, spec: parseYaml(readFileSync(path, 'utf8')), issues: [] };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path) as Record<string, unknown>;
+    const spec = mod.default ?? mod.environment;
+    if (spec === undefined) {
+      return { file, issues: [{ path: '(file)', code: 'missing', message: 'exports no environment', hint: 'export default defineEnvironment({ … })' }] };
+    }
+    return { file, spec, issues: [] };
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${message}` }] };
+  }
+}

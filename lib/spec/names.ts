@@ -1,0 +1,123 @@
+/**
+ * Azure resource names: the one place that builds them, and the rules Azure applies to each.
+ * Validation renders every name a spec produces and checks it here, so a name that Azure would
+ * refuse at apply time is refused at synth, at the field that produced it.
+ */
+import { createHash } from 'node:crypto';
+import type { SlotName } from './schema';
+
+export interface NameRule {
+  /** What Azure calls the resource, for messages. */
+  readonly resource: string;
+  readonly min: number;
+  readonly max: number;
+  readonly pattern: RegExp;
+  /** The character rule in words, for messages. */
+  readonly rule: string;
+}
+
+const alnumEdges = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+const alnumEdgesRule = 'letters, digits, _ . -; starts with a letter or digit, ends with a letter, digit or _';
+
+/** Azure's naming rules for the resources this library emits (Azure's "naming rules and restrictions"). */
+export const NAME_RULES = {
+  resourceGroup: { resource: 'resource group', min: 1, max: 90, pattern: /^[-\w.()]*[-\w()]$/, rule: 'letters, digits, - _ . ( ); not ending in .' },
+  virtualNetwork: { resource: 'virtual network', min: 2, max: 64, pattern: alnumEdges, rule: alnumEdgesRule },
+  subnet: { resource: 'subnet', min: 1, max: 80, pattern: alnumEdges, rule: alnumEdgesRule },
+  networkSecurityGroup: { resource: 'network security group', min: 1, max: 80, pattern: alnumEdges, rule: alnumEdgesRule },
+  natGateway: { resource: 'NAT gateway', min: 1, max: 80, pattern: alnumEdges, rule: alnumEdgesRule },
+  publicIp: { resource: 'public IP address', min: 1, max: 80, pattern: alnumEdges, rule: alnumEdgesRule },
+  scaleSet: { resource: 'scale set', min: 1, max: 64, pattern: alnumEdges, rule: alnumEdgesRule },
+  loadBalancer: { resource: 'load balancer', min: 1, max: 80, pattern: alnumEdges, rule: alnumEdgesRule },
+  userAssignedIdentity: { resource: 'managed identity', min: 3, max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, rule: 'letters, digits, - _; starts with a letter or digit' },
+  keyVault: {
+    resource: 'Key Vault',
+    min: 3,
+    max: 24,
+    pattern: /^(?!.*--)[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/,
+    rule: 'letters, digits, single hyphens; starts with a letter, ends with a letter or digit',
+  },
+  stack: { resource: 'cdktf stack', min: 1, max: 100, pattern: /^[A-Za-z0-9_-]+$/, rule: 'letters, digits, - _' },
+} as const satisfies Record<string, NameRule>;
+
+export type NameKind = keyof typeof NAME_RULES;
+
+/** Why `name` breaks `kind`'s rule, or undefined when Azure accepts it. */
+export function nameProblem(kind: NameKind, name: string): string | undefined {
+  const r: NameRule = NAME_RULES[kind];
+  if (name.length < r.min || name.length > r.max) {
+    return `makes the ${r.resource} name '${name}' ${name.length} characters long; Azure allows ${r.min}-${r.max}`;
+  }
+  if (!r.pattern.test(name)) return `makes the ${r.resource} name '${name}', which breaks Azure's rule (${r.rule})`;
+  return undefined;
+}
+
+/** The parts a resource group name template may name. */
+export const RESOURCE_GROUP_TOKENS = ['{env}', '{part}'] as const;
+
+export function resourceGroupName(template: string, env: string, part: string): string {
+  return template.replaceAll('{env}', env).replaceAll('{part}', part);
+}
+
+/** Parts of the environment that get their own resource group and stack. */
+export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state' } as const;
+
+/** Stable six-hex suffix for globally unique names, from the subscription and environment. */
+export function globalSuffix(subscriptionId: string, env: string): string {
+  return createHash('sha256').update(`${subscriptionId.toLowerCase()}/${env}`).digest('hex').slice(0, 6);
+}
+
+export interface EnvironmentNames {
+  readonly resourceGroup: (part: string) => string;
+  readonly virtualNetwork: string;
+  readonly natGateway: string;
+  readonly natPublicIp: string;
+  readonly keyVault: string;
+  readonly stack: (part: string) => string;
+  readonly frontSubnet: string;
+  readonly loadBalancerSubnet: string;
+  readonly endpointSubnet: string;
+  readonly nsg: (part: string) => string;
+}
+
+export function environmentNames(env: { name: string; subscriptionId: string; resourceGroupName: string }): EnvironmentNames {
+  const e = env.name;
+  return {
+    resourceGroup: (part) => resourceGroupName(env.resourceGroupName, e, part),
+    virtualNetwork: `vnet-${e}`,
+    natGateway: `ng-${e}`,
+    natPublicIp: `pip-${e}-nat`,
+    keyVault: `kv-${e}-${globalSuffix(env.subscriptionId, e)}`,
+    stack: (part) => `${e}-${part}`,
+    frontSubnet: 'snet-front',
+    loadBalancerSubnet: 'snet-lb-frontends',
+    endpointSubnet: 'snet-endpoints',
+    nsg: (part) => `nsg-${e}-${part}`,
+  };
+}
+
+export interface ServiceNames {
+  readonly resourceGroup: string;
+  readonly stack: string;
+  readonly subnet: string;
+  readonly nsg: string;
+  readonly scaleSet: (slot: SlotName) => string;
+  readonly loadBalancer: (slot: SlotName) => string;
+  readonly identity: (slot: SlotName) => string;
+}
+
+/** Service parts of stack and group names are prefixed so a service can never take a platform part's name. */
+export const servicePart = (service: string) => `svc-${service}`;
+
+export function serviceNames(env: { name: string; resourceGroupName: string }, service: string): ServiceNames {
+  const e = env.name;
+  return {
+    resourceGroup: resourceGroupName(env.resourceGroupName, e, servicePart(service)),
+    stack: `${e}-${servicePart(service)}`,
+    subnet: `snet-${servicePart(service)}`,
+    nsg: `nsg-${e}-${servicePart(service)}`,
+    scaleSet: (slot) => `vmss-${e}-${service}-${slot}`,
+    loadBalancer: (slot) => `lbi-${e}-${service}-${slot}`,
+    identity: (slot) => `id-${e}-${service}-${slot}`,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Everything the constructs need, computed once from a validated environment: names, the IP plan
+ * and the port plan. Stacks pass slices of this to constructs; no construct decides an address.
+ */
+import { planIps, type IpPlan } from './ip-plan';
+import { environmentNames, serviceNames, type EnvironmentNames, type ServiceNames } from './names';
+import { planPorts, type PortPlan } from './port-plan';
+import { zonesOf } from './regions';
+import type { Environment } from './schema';
+
+export interface EnvironmentPlan {
+  readonly env: Environment;
+  readonly names: EnvironmentNames;
+  readonly serviceNames: Readonly<Record<string, ServiceNames>>;
+  readonly ips: IpPlan;
+  readonly ports: PortPlan;
+  /** Availability zones of the region ([] where it has none). */
+  readonly zones: readonly string[];
+  /** Tags for every resource of the environment. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export function planEnvironment(env: Environment): EnvironmentPlan {
+  return {
+    env,
+    names: environmentNames(env),
+    serviceNames: Object.fromEntries(env.services.map((s) => [s.name, serviceNames(env, s.name)])),
+    ips: planIps(env),
+    ports: planPorts(env),
+    zones: zonesOf(env.region),
+    tags: { environment: env.name, 'managed-by': 'cdktf', ...env.tags },
+  };
+}

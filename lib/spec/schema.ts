@@ -1,0 +1,235 @@
+/**
+ * The environment spec: the one source for run-time validation (zod), the TypeScript types
+ * (`EnvironmentSpec` for what a user writes, `Environment` for the spec with defaults applied)
+ * and the JSON Schema for editors (`npm run schema`, see `json-schema.ts`).
+ *
+ * This file holds shapes, ranges and defaults only. Rules that compare fields (overlaps,
+ * collisions, fits, derived names) live in `validate.ts`, which sees every problem at once.
+ * No cdktf import here: the spec loads in a millisecond and is testable alone.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_FRONT_PORTS,
+  DEFAULT_SUBNET_PREFIX_LENGTH,
+  MAX_INSTANCES_PER_VM,
+  NAME_PATTERN,
+  PORT_MAX,
+  PORT_MIN,
+} from './constants';
+
+/** A lower-case name: letters, digits, single hyphens; starts with a letter, ends with a letter or digit. */
+const name = (what: string) =>
+  z.string().regex(NAME_PATTERN, { message: `${what}: lower-case letters, digits and single hyphens; starts with a letter, ends with a letter or digit` });
+
+const cidr = z.cidrv4();
+
+const port = z.number().int().min(PORT_MIN).max(PORT_MAX);
+
+export const SLOT_NAMES = ['blue', 'green'] as const;
+export type SlotName = (typeof SLOT_NAMES)[number];
+
+export const ENDPOINT_SOURCES = ['front', 'vnet', 'peers'] as const;
+export type EndpointSource = (typeof ENDPOINT_SOURCES)[number];
+
+export const CapacitySchema = z
+  .strictObject({
+    /** Fewest instances autoscale may leave running. At least 2: one zone or fault domain can fail. */
+    min: z.number().int().min(2).describe('Fewest instances autoscale may leave running (>= 2).'),
+    /** Instances when autoscale has no data, and at creation. */
+    default: z.number().int().min(2).describe('Instances when autoscale has no data, and at creation.'),
+    /** Most instances autoscale may run; sizes the subnet. */
+    max: z.number().int().min(2).max(1000).describe('Most instances autoscale may run; sizes the subnet.'),
+  })
+  .describe('Instance counts for one slot: min <= default <= max.');
+
+export const MarketplaceImageSchema = z.strictObject({
+  publisher: z.string().min(1),
+  offer: z.string().min(1),
+  sku: z.string().min(1),
+  /** @default 'latest' */
+  version: z.string().min(1).default('latest'),
+});
+
+export const ImageSchema = z
+  .strictObject({
+    /** A marketplace image. */
+    marketplace: MarketplaceImageSchema.optional(),
+    /** A shared image gallery version, by resource ID. */
+    galleryImageVersionId: z
+      .string()
+      .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/i, {
+        message: 'a shared image gallery version ID (/subscriptions/…/galleries/G/images/I/versions/V)',
+      })
+      .optional(),
+  })
+  .describe('The VM image: exactly one of marketplace or galleryImageVersionId.');
+
+export const SlotSchema = z
+  .strictObject({
+    /** The application version this slot runs (a release tag). */
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, { message: 'a release tag: letters, digits, . _ + -; at most 64 characters' }).optional(),
+    /** The slot's own image, when the version is baked into one. @default - the service's image */
+    image: ImageSchema.optional(),
+  })
+  .describe('One deployment slot: the version or image it runs.');
+
+export const TrafficSchema = z
+  .strictObject({
+    /** The slot that receives all traffic not pinned elsewhere. */
+    live: z.enum(SLOT_NAMES).describe('The slot that serves traffic.'),
+  })
+  .describe('Where requests go.');
+
+export const EndpointPortSchema = z.strictObject({
+  /** A short name for the rule (lower-case). */
+  name: name('an endpoint name').max(24),
+  /** Any port: endpoints are not planned, so SSH's 22 is fine here. */
+  port: z.number().int().min(1).max(PORT_MAX),
+  /** @default 'Tcp' */
+  protocol: z.enum(['Tcp', 'Udp']).default('Tcp'),
+});
+
+export const EndpointsSchema = z
+  .strictObject({
+    /**
+     * Who may reach the service's planned ports. 'front': the nginx front only (callers use the
+     * front's address, so traffic plans apply); 'vnet': any subnet of this VNet; 'peers': the
+     * declared peer ranges.
+     * @default ['front']
+     */
+    input: z
+      .strictObject({
+        from: z.array(z.enum(ENDPOINT_SOURCES)).min(1).default(['front']),
+      })
+      .prefault({}),
+    /** Ports only this service's own instances reach each other on (same subnet). @default - none */
+    internal: z.array(EndpointPortSchema).default([]),
+    /** Ports reachable only from `network.adminRanges` (e.g. SSH). @default - none */
+    management: z.array(EndpointPortSchema).default([]),
+  })
+  .describe('Endpoint declarations; the NSG rules are derived from them.');
+
+export const UpgradeSchema = z
+  .strictObject({
+    /** Largest share of instances upgraded at once, in percent. @default 20 */
+    maxBatchPercent: z.number().int().min(5).max(100).default(20),
+  })
+  .describe('Rolling upgrade settings.');
+
+export const ServiceSchema = z
+  .strictObject({
+    /** The service's name: lower-case; flows into resource, stack and subnet names. */
+    name: name('a service name').min(2).max(40).describe('Lower-case service name; flows into resource names.'),
+    /**
+     * The service's permanent place in the environment's address and port plans: its subnet is
+     * block N of the address space, its load-balancer frontend IPs and its default ports follow
+     * from N. Never reuse a removed service's block while its resources exist; never change it.
+     */
+    block: z.number().int().min(1).max(4093).describe('Permanent plan index: fixes subnet, frontend IPs and default ports. Never change it.'),
+    /**
+     * First port of the service on each VM; instance i listens on port + i.
+     * @default - planned from the block: 10000 + 16 × (block − 1)
+     */
+    port: port.optional(),
+    /** Path the load balancer and health extension probe, on every planned port. @default '/health' */
+    healthPath: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { message: "an absolute URL path such as '/health'" }).default('/health'),
+    /** VM size for both slots (Azure's name, e.g. Standard_D2s_v5). */
+    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }),
+    capacity: CapacitySchema,
+    /** Instances of the service on each VM, each on its own planned port. @default 1 */
+    instancesPerVm: z.number().int().min(1).max(MAX_INSTANCES_PER_VM).default(1),
+    /** The image both slots use unless a slot names its own. @default - Ubuntu 22.04 LTS (marketplace) */
+    image: ImageSchema.optional(),
+    slots: z.strictObject({ blue: SlotSchema, green: SlotSchema }).describe('The two deployment slots.'),
+    traffic: TrafficSchema,
+    endpoints: EndpointsSchema.prefault({}),
+    upgrade: UpgradeSchema.prefault({}),
+    /** Tags added to this service's resources. @default - none */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .describe('A service: two slots of scale sets behind the front.');
+
+export const FrontSchema = z
+  .strictObject({
+    /** @default 'Standard_D2s_v5' */
+    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }).default('Standard_D2s_v5'),
+    /** @default { min: 2, default: 2, max: 6 } */
+    capacity: CapacitySchema.default({ min: 2, default: 2, max: 6 }),
+    /** Ports nginx listens on for callers. @default { http: 80, https: 443 } */
+    ports: z
+      .strictObject({ http: z.number().int().min(1).max(PORT_MAX), https: z.number().int().min(1).max(PORT_MAX) })
+      .default(DEFAULT_FRONT_PORTS),
+    /** Who may call the front. @default ['vnet', 'peers'] */
+    allowFrom: z.array(z.enum(['vnet', 'peers'])).min(1).default(['vnet', 'peers']),
+    upgrade: UpgradeSchema.prefault({}),
+  })
+  .describe('The nginx front every caller uses.');
+
+export const NetworkSchema = z
+  .strictObject({
+    /** The VNet's address space (private range). */
+    addressSpace: cidr.describe('The VNet address space, e.g. 10.20.0.0/16.'),
+    /**
+     * Prefix length of every subnet (front, load-balancer frontends, private endpoints, each
+     * service). Changing it moves every subnet: choose it once.
+     * @default 24
+     */
+    subnetPrefixLength: z.number().int().min(16).max(28).default(DEFAULT_SUBNET_PREFIX_LENGTH),
+    /** Ranges of peered networks (and VPN clients) that may call endpoints open to 'peers'. @default - none */
+    peerRanges: z.array(cidr).default([]),
+    /** Ranges that may reach management endpoints (e.g. a bastion or admin VPN). @default - none */
+    adminRanges: z.array(cidr).default([]),
+  })
+  .describe('Addressing of the environment.');
+
+export const StateBackendSchema = z
+  .strictObject({
+    resourceGroupName: z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, { message: 'a resource group name: 1-90 letters, digits, - _ . ( ); not ending in .' }),
+    /** Globally unique: 3-24 lower-case letters and digits. */
+    storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: 'a storage account name: 3-24 lower-case letters and digits' }),
+    /** @default 'tfstate' */
+    containerName: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { message: 'a container name: 3-63 lower-case letters, digits, single hyphens' }).default('tfstate'),
+  })
+  .describe('Azure Storage backend for Terraform state (blob lease locking).');
+
+export const EnvironmentSchema = z
+  .strictObject({
+    /** The environment's name: lower-case; flows into every resource name. */
+    name: name('an environment name').min(2).max(12).describe('Lower-case environment name (2-12 characters).'),
+    /** The subscription the environment deploys to (the provider needs it at plan time). */
+    subscriptionId: z.guid(),
+    /** The Entra ID tenant of that subscription. */
+    tenantId: z.guid(),
+    /** Azure region name, e.g. westeurope. */
+    region: z.string().min(1).describe('Azure region, e.g. westeurope.'),
+    /**
+     * Resource group name; `{env}` and `{part}` (network, front, state or a service name) are
+     * replaced. @default 'rg-{env}-{part}'
+     */
+    resourceGroupName: z.string().default('rg-{env}-{part}'),
+    /** Tags on every resource. */
+    tags: z.record(z.string(), z.string()).default({}),
+    /** Tag keys every resource must carry (the policy pack enforces them). @default - none */
+    requiredTags: z.array(z.string().min(1)).default([]),
+    network: NetworkSchema,
+    /** @default - local state files at the project root */
+    stateBackend: StateBackendSchema.optional(),
+    front: FrontSchema.prefault({}),
+    services: z.array(ServiceSchema).describe('The services, each in two slots.'),
+  })
+  .describe('A service environment.');
+
+/** What a user writes (defaults optional). */
+export type EnvironmentSpec = z.input<typeof EnvironmentSchema>;
+export type ServiceSpec = z.input<typeof ServiceSchema>;
+/** The spec after validation, with every default filled in. */
+export type Environment = z.output<typeof EnvironmentSchema>;
+export type Service = z.output<typeof ServiceSchema>;
+export type Network = z.output<typeof NetworkSchema>;
+export type Front = z.output<typeof FrontSchema>;
+export type Capacity = z.output<typeof CapacitySchema>;
+
+/** Identity function that gives an environment file its types and editor help. */
+export function defineEnvironment(spec: EnvironmentSpec): EnvironmentSpec {
+  return spec;
+}

@@ -1,0 +1,374 @@
+/**
+ * Validation: every problem in a spec at once, each with the path the user wrote.
+ *
+ * Two passes over the same input. The schema pass (zod) reports shapes, types, ranges and unknown
+ * fields. The rule pass compares fields: overlaps, collisions, fits, order, derived names. The
+ * rule pass parses each field on its own, so one bad field never hides a problem elsewhere.
+ * Never throws for any input.
+ */
+import { z } from 'zod';
+import {
+  PORT_MAX,
+  PRIVATE_RANGES,
+  RESERVED_PORTS,
+  VM_HEALTH_PORT,
+} from './constants';
+import { canonicalIfHostBitsSet, contains, overlaps, parseCidr, type Range } from './cidr';
+import { fromZod, formatPath, show, suggest, type Path, type SpecIssue } from './issues';
+import {
+  instancesWithSurge,
+  maxBlockForFrontends,
+  maxBlockForSpace,
+  serviceAddressesNeeded,
+  usableInBlock,
+} from './ip-plan';
+import { environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind } from './names';
+import { portsOf } from './port-plan';
+import { AZURE_REGIONS, REGION_NAMES } from './regions';
+import {
+  EnvironmentSchema,
+  FrontSchema,
+  NetworkSchema,
+  ServiceSchema,
+  SLOT_NAMES,
+  type Environment,
+} from './schema';
+
+export type ValidationResult = { readonly ok: true; readonly environment: Environment } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Each field of an object schema parsed alone: valid fields with defaults applied, invalid ones absent. */
+function lenient<S extends z.ZodRawShape>(schema: z.ZodObject<S>, raw: unknown): Partial<z.output<z.ZodObject<S>>> {
+  const out: Record<string, unknown> = {};
+  const obj = isRecord(raw) ? raw : {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const r = (field as z.ZodType).safeParse(obj[key]);
+    if (r.success) out[key] = r.data;
+  }
+  return out as Partial<z.output<z.ZodObject<S>>>;
+}
+
+/** Validates an environment given as any value (typed object, parsed JSON or YAML). */
+export function validateEnvironment(input: unknown): ValidationResult {
+  const issues: SpecIssue[] = [];
+  const whole = EnvironmentSchema.safeParse(input, { reportInput: true });
+  if (!whole.success) issues.push(...fromZod(whole.error.issues, EnvironmentSchema));
+  issues.push(...checkRules(input));
+  if (issues.length > 0 || !whole.success) return { ok: false, issues: dedupe(issues).sort(byPath) };
+  return { ok: true, environment: whole.data };
+}
+
+/** Issues in reading order: by path, numbers compared as numbers (services[2] before services[10]). */
+const byPath = (a: SpecIssue, b: SpecIssue) => a.path.localeCompare(b.path, 'en', { numeric: true });
+
+function dedupe(issues: SpecIssue[]): SpecIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\u0000${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+interface ParsedService {
+  readonly index: number;
+  readonly s: Partial<z.output<typeof ServiceSchema>>;
+}
+
+function checkRules(input: unknown): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
+  const raw = isRecord(input) ? input : {};
+  const env = lenient(EnvironmentSchema, raw);
+  const net = lenient(NetworkSchema, raw.network);
+  const front = lenient(FrontSchema, raw.front);
+  const services: ParsedService[] = Array.isArray(raw.services) ? raw.services.map((s, index) => ({ index, s: lenient(ServiceSchema, s) })) : [];
+
+  // --- region ---------------------------------------------------------------------------
+  if (typeof raw.region === 'string' && raw.region !== '' && !(raw.region in AZURE_REGIONS)) {
+    const normalized = raw.region.toLowerCase().replace(/[\s_-]/g, '');
+    add(['region'], {
+      code: 'invalid_value',
+      message: `unknown Azure region ${show(raw.region)}`,
+      value: raw.region,
+      hint: normalized in AZURE_REGIONS ? `did you mean '${normalized}'?` : suggest(normalized, REGION_NAMES) ?? 'use the region name as Azure CLI prints it, e.g. westeurope',
+    });
+  }
+
+  // --- tags -----------------------------------------------------------------------------
+  const checkTags = (path: Path, tags: Record<string, string> | undefined) => {
+    for (const [k, v] of Object.entries(tags ?? {})) {
+      if (k.length === 0 || k.length > 512 || /[<>%&\\?/]/.test(k)) {
+        add([...path, k], { code: 'invalid_format', message: `tag name ${show(k)} breaks Azure's rule: 1-512 characters, none of < > % & \\ ? /`, value: k });
+      }
+      if (v.length > 256) add([...path, k], { code: 'too_big', message: `tag value is ${v.length} characters, expected at most 256`, value: v });
+    }
+  };
+  checkTags(['tags'], env.tags);
+  if (env.requiredTags && env.tags) {
+    for (const key of env.requiredTags) {
+      if (!env.tags[key]) {
+        add(['tags'], {
+          code: 'missing',
+          message: `required tag '${key}' has no value`,
+          hint: `requiredTags lists it; add tags: { ${JSON.stringify(key)}: '…' }`,
+        });
+      }
+    }
+  }
+
+  // --- names that flow into resources ---------------------------------------------------
+  const checkName = (path: Path, kind: NameKind, value: string) => {
+    const problem = nameProblem(kind, value);
+    if (problem) add(path, { code: 'name_rule', message: problem, value });
+  };
+  const rgTemplate = env.resourceGroupName;
+  if (rgTemplate !== undefined) {
+    if (!rgTemplate.includes('{part}')) {
+      add(['resourceGroupName'], {
+        code: 'invalid_value',
+        message: `${show(rgTemplate)} has no {part}, so every stack would share one resource group`,
+        value: rgTemplate,
+        hint: "keep '{part}' in it, e.g. 'rg-{env}-{part}'",
+      });
+    }
+    const unknown = rgTemplate.match(/\{[^}]*\}/g)?.filter((t) => !(RESOURCE_GROUP_TOKENS as readonly string[]).includes(t)) ?? [];
+    if (unknown.length > 0) {
+      add(['resourceGroupName'], {
+        code: 'invalid_value',
+        message: `unknown placeholder ${unknown.map((t) => `'${t}'`).join(', ')}`,
+        value: rgTemplate,
+        hint: `allowed: ${RESOURCE_GROUP_TOKENS.join(', ')}`,
+      });
+    }
+  }
+  if (env.name !== undefined && env.subscriptionId !== undefined && rgTemplate !== undefined) {
+    const names = environmentNames({ name: env.name, subscriptionId: env.subscriptionId, resourceGroupName: rgTemplate });
+    for (const part of Object.values(PLATFORM_PARTS)) checkName(['resourceGroupName'], 'resourceGroup', names.resourceGroup(part));
+    checkName(['name'], 'virtualNetwork', names.virtualNetwork);
+    checkName(['name'], 'natGateway', names.natGateway);
+    checkName(['name'], 'publicIp', names.natPublicIp);
+    checkName(['name'], 'keyVault', names.keyVault);
+    for (const part of Object.values(PLATFORM_PARTS)) checkName(['name'], 'stack', names.stack(part));
+  }
+
+  // --- network --------------------------------------------------------------------------
+  let space: Range | undefined;
+  if (net.addressSpace !== undefined) {
+    const fixed = canonicalIfHostBitsSet(net.addressSpace);
+    if (fixed) {
+      add(['network', 'addressSpace'], { code: 'invalid_value', message: `${show(net.addressSpace)} has host bits set`, value: net.addressSpace, hint: `did you mean '${fixed}'?` });
+    } else {
+      space = parseCidr(net.addressSpace);
+      if (space && !PRIVATE_RANGES.some((p) => contains(parseCidr(p)!, space!))) {
+        add(['network', 'addressSpace'], {
+          code: 'invalid_value',
+          message: `${show(net.addressSpace)} is not a private range`,
+          value: net.addressSpace,
+          hint: `use a range inside ${PRIVATE_RANGES.join(', ')}`,
+        });
+        space = undefined;
+      }
+    }
+  }
+  const prefix = net.subnetPrefixLength;
+  if (space && prefix !== undefined && prefix < space.prefix + 2) {
+    add(['network', 'subnetPrefixLength'], {
+      code: 'does_not_fit',
+      message: `/${prefix} subnets give ${2 ** Math.max(0, prefix - space.prefix)} blocks in ${net.addressSpace}; the platform needs 3 and each service 1`,
+      value: prefix,
+      hint: `use /${space.prefix + 2} or longer, or a larger address space`,
+    });
+  }
+  const blocksUsable = space && prefix !== undefined && prefix >= space.prefix + 2;
+  for (const field of ['peerRanges', 'adminRanges'] as const) {
+    (net[field] ?? []).forEach((r, i) => {
+      const fixed = canonicalIfHostBitsSet(r);
+      if (fixed) add(['network', field, i], { code: 'invalid_value', message: `${show(r)} has host bits set`, value: r, hint: `did you mean '${fixed}'?` });
+      const range = parseCidr(r);
+      if (range && space && overlaps(range, space)) {
+        add(['network', field, i], {
+          code: 'overlap',
+          message: `${show(r)} overlaps the address space ${net.addressSpace}`,
+          value: r,
+          hint: field === 'peerRanges' ? 'Azure refuses to peer networks whose ranges overlap' : 'admin ranges are outside callers; VNet sources are declared per endpoint',
+        });
+      }
+    });
+  }
+
+  // --- front ----------------------------------------------------------------------------
+  checkCapacity(['front', 'capacity'], isRecord(raw.front) ? raw.front.capacity : undefined, add);
+  if (front.capacity && blocksUsable && prefix !== undefined) {
+    const need = instancesWithSurge(front.capacity, front.upgrade?.maxBatchPercent ?? 20);
+    if (need > usableInBlock(prefix)) {
+      add(['front', 'capacity', 'max'], {
+        code: 'does_not_fit',
+        message: `${front.capacity.max} instances plus upgrade surge need ${need} addresses; a /${prefix} subnet holds ${usableInBlock(prefix)}`,
+        value: front.capacity.max,
+        hint: 'lower front.capacity.max or network.subnetPrefixLength',
+      });
+    }
+  }
+  if (front.ports && front.ports.http === front.ports.https) {
+    add(['front', 'ports', 'https'], { code: 'collision', message: `${front.ports.https} is also front.ports.http`, value: front.ports.https });
+  }
+
+  // --- services -------------------------------------------------------------------------
+  const firstByName = new Map<string, number>();
+  const firstByBlock = new Map<number, number>();
+  const planned: Array<{ index: number; name: string; first: number; last: number; explicit: boolean }> = [];
+  const maxBlock = blocksUsable && space && prefix !== undefined ? Math.min(maxBlockForSpace(space, prefix), maxBlockForFrontends(prefix)) : undefined;
+
+  for (const { index, s } of services) {
+    const at = (...rest: PropertyKey[]): Path => ['services', index, ...rest];
+    if (s.name !== undefined) {
+      const prev = firstByName.get(s.name);
+      if (prev !== undefined) add(at('name'), { code: 'duplicate', message: `${show(s.name)} is already the name of services[${prev}]`, value: s.name });
+      else firstByName.set(s.name, index);
+      if (env.name !== undefined && rgTemplate !== undefined) {
+        const n = serviceNames({ name: env.name, resourceGroupName: rgTemplate }, s.name);
+        checkName(at('name'), 'resourceGroup', n.resourceGroup);
+        checkName(at('name'), 'stack', n.stack);
+        checkName(at('name'), 'subnet', n.subnet);
+        checkName(at('name'), 'networkSecurityGroup', n.nsg);
+        for (const slot of SLOT_NAMES) {
+          checkName(at('name'), 'scaleSet', n.scaleSet(slot));
+          checkName(at('name'), 'loadBalancer', n.loadBalancer(slot));
+          checkName(at('name'), 'userAssignedIdentity', n.identity(slot));
+        }
+      }
+    }
+    if (s.block !== undefined) {
+      const prev = firstByBlock.get(s.block);
+      if (prev !== undefined) {
+        add(at('block'), {
+          code: 'duplicate',
+          message: `block ${s.block} is already services[${prev}]'s`,
+          value: s.block,
+          hint: 'each service needs its own block; take one no service uses',
+        });
+      } else firstByBlock.set(s.block, index);
+      if (maxBlock !== undefined && s.block > maxBlock) {
+        add(at('block'), {
+          code: 'does_not_fit',
+          message: `block ${s.block} is outside the plan: ${net.addressSpace} in /${prefix} subnets holds service blocks 1-${maxBlock}`,
+          value: s.block,
+          hint: 'use a free lower block, or a larger address space',
+        });
+      }
+    }
+    const rawSvc = (raw.services as unknown[])[index];
+    checkCapacity(at('capacity'), isRecord(rawSvc) ? rawSvc.capacity : undefined, add);
+    if (s.capacity && blocksUsable && prefix !== undefined) {
+      const batch = s.upgrade?.maxBatchPercent ?? 20;
+      const need = serviceAddressesNeeded(s.capacity, batch);
+      if (need > usableInBlock(prefix)) {
+        add(at('capacity', 'max'), {
+          code: 'does_not_fit',
+          message: `2 slots × (${s.capacity.max} instances + ${instancesWithSurge(s.capacity, batch) - s.capacity.max} upgrade surge) need ${need} addresses; a /${prefix} subnet holds ${usableInBlock(prefix)}`,
+          value: s.capacity.max,
+          hint: 'lower capacity.max, or choose a shorter network.subnetPrefixLength (which moves every subnet)',
+        });
+      }
+    }
+    // slots and images
+    const rawSlots = isRecord(rawSvc) && isRecord(rawSvc.slots) ? rawSvc.slots : undefined;
+    if (s.image) checkImage(at('image'), s.image, add);
+    for (const slot of SLOT_NAMES) {
+      const slotSpec = rawSlots?.[slot];
+      if (!isRecord(slotSpec)) continue;
+      const parsed = lenient(ServiceSchema.shape.slots.shape[slot], slotSpec);
+      if (parsed.image) checkImage(at('slots', slot, 'image'), parsed.image, add);
+      if (slotSpec.version === undefined && slotSpec.image === undefined) {
+        add(at('slots', slot), { code: 'missing', message: 'names neither a version nor an image', hint: "give version: '1.2.3' (or an image with the version baked in)" });
+      }
+    }
+    // endpoints
+    const ep = s.endpoints;
+    if (ep) {
+      if (ep.input.from.includes('peers') && net.peerRanges !== undefined && net.peerRanges.length === 0) {
+        add(at('endpoints', 'input', 'from'), { code: 'missing', message: "admits 'peers', but network.peerRanges is empty", hint: 'declare the peer ranges, or drop peers' });
+      }
+      if (ep.management.length > 0 && net.adminRanges !== undefined && net.adminRanges.length === 0) {
+        add(at('endpoints', 'management'), { code: 'missing', message: 'management endpoints need network.adminRanges, which is empty', hint: 'declare the admin ranges (a bastion or admin VPN)' });
+      }
+    }
+    // ports
+    if (s.block !== undefined && s.instancesPerVm !== undefined) {
+      const p = portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm });
+      const field = s.port !== undefined ? at('port') : at('block');
+      if (p.last > PORT_MAX) {
+        add(field, {
+          code: 'too_big',
+          message: `${s.instancesPerVm} instances from port ${p.first} end at ${p.last}, above ${PORT_MAX}`,
+          value: s.port ?? s.block,
+          hint: s.port !== undefined ? 'lower port' : 'set port explicitly',
+        });
+      } else {
+        for (const [reserved, what] of Object.entries(RESERVED_PORTS)) {
+          const r = Number(reserved);
+          if (r >= p.first && r <= p.last) add(field, { code: 'collision', message: `ports ${p.first}-${p.last} include ${r}, reserved for ${what}`, value: s.port ?? s.block });
+        }
+        planned.push({ index, name: s.name ?? `services[${index}]`, first: p.first, last: p.last, explicit: s.port !== undefined });
+      }
+      if (ep) {
+        const seen = new Map<string, string>();
+        for (const kind of ['internal', 'management'] as const) {
+          ep[kind].forEach((e, i) => {
+            const path = at('endpoints', kind, i, 'port');
+            if (e.port >= p.first && e.port <= p.last) add(path, { code: 'collision', message: `port ${e.port} is one of the service's planned ports ${p.first}-${p.last}`, value: e.port });
+            if (e.port === VM_HEALTH_PORT) add(path, { code: 'collision', message: `port ${e.port} is reserved for ${RESERVED_PORTS[VM_HEALTH_PORT]}`, value: e.port });
+            const key = `${e.protocol}/${e.port}`;
+            const prev = seen.get(key);
+            if (prev) add(path, { code: 'collision', message: `${e.protocol} port ${e.port} is also ${prev}`, value: e.port });
+            else seen.set(key, `endpoints.${kind}[${i}]`);
+          });
+        }
+      }
+    }
+    checkTags(at('tags'), s.tags);
+  }
+
+  // planned ports are unique in the environment: a service may later share a node pool, and a
+  // port then names one service in logs, NSG rules and the front's upstreams
+  const byFirst = [...planned].sort((a, b) => a.first - b.first || a.index - b.index);
+  for (let i = 0; i < byFirst.length; i++) {
+    for (let j = i + 1; j < byFirst.length && byFirst[j].first <= byFirst[i].last; j++) {
+      const [a, b] = [byFirst[i], byFirst[j]];
+      // report at the service whose explicit port caused it, else at the one listed later
+      const [victim, other] = b.explicit && !a.explicit ? [b, a] : a.explicit && !b.explicit ? [a, b] : a.index > b.index ? [a, b] : [b, a];
+      add(['services', victim.index, victim.explicit ? 'port' : 'block'], {
+        code: 'collision',
+        message: `planned ports ${victim.first}-${victim.last} overlap ${other.name}'s ${other.first}-${other.last} (services[${other.index}])`,
+        hint: 'each service needs its own ports; remove port to use the block default, or pick a free range',
+      });
+    }
+  }
+  return issues;
+}
+
+/** min <= default <= max, on whichever of the three are numbers (a bad one is reported by the schema). */
+function checkCapacity(path: Path, raw: unknown, add: (path: Path, i: Omit<SpecIssue, 'path'>) => void) {
+  if (!isRecord(raw)) return;
+  const n = (k: string) => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : undefined);
+  const [min, def, max] = [n('min'), n('default'), n('max')];
+  const hint = 'min <= default <= max';
+  if (min !== undefined && def !== undefined && min > def) add([...path, 'default'], { code: 'out_of_order', message: `${def} is below min ${min}`, value: def, hint });
+  if (def !== undefined && max !== undefined && def > max) add([...path, 'default'], { code: 'out_of_order', message: `${def} is above max ${max}`, value: def, hint });
+  if (min !== undefined && max !== undefined && min > max) add([...path, 'min'], { code: 'out_of_order', message: `${min} is above max ${max}`, value: min, hint });
+}
+
+function checkImage(path: Path, img: { marketplace?: unknown; galleryImageVersionId?: string }, add: (path: Path, i: Omit<SpecIssue, 'path'>) => void) {
+  const given = [img.marketplace !== undefined, img.galleryImageVersionId !== undefined].filter(Boolean).length;
+  if (given !== 1) {
+    add(path, {
+      code: given === 0 ? 'missing' : 'invalid_value',
+      message: given === 0 ? 'names no image' : 'names both a marketplace image and a gallery image version',
+      hint: 'give exactly one of marketplace or galleryImageVersionId',
+    });
+  }
+}
+

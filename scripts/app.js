@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Runs a TypeScript entry point of this project without type-checking it (type-checking is
+// `npm run typecheck`). Each .ts file under lib/, stacks/ and scripts/ is transpiled by swc
+// into .build/ when its source is newer; outputs whose source is gone are removed, and data
+// files under stacks/environments/ are copied. Then the entry runs in this process.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const out = path.join(root, '.build');
+const DIRS = ['lib', 'stacks', 'scripts'];
+const DATA = /\.(json|ya?ml)$/;
+let swc;
+
+function walk(dir, files = []) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, files);
+    else files.push(p);
+  }
+  return files;
+}
+
+function build() {
+  const wanted = new Set();
+  for (const d of DIRS) {
+    if (!fs.existsSync(path.join(root, d))) continue;
+    for (const src of walk(path.join(root, d))) {
+      const rel = path.relative(root, src);
+      const isTs = rel.endsWith('.ts') && !rel.endsWith('.d.ts');
+      const isData = DATA.test(rel) && rel.startsWith(path.join('stacks', 'environments'));
+      if (!isTs && !isData) continue;
+      const dest = path.join(out, isTs ? rel.replace(/\.ts$/, '.js') : rel);
+      wanted.add(dest);
+      const stale = !fs.existsSync(dest) || fs.statSync(dest).mtimeMs < fs.statSync(src).mtimeMs;
+      if (!stale) continue;
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      if (isData) {
+        fs.copyFileSync(src, dest);
+        continue;
+      }
+      swc ??= require('@swc/core');
+      const { code } = swc.transformFileSync(src, {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+        sourceMaps: false,
+        swcrc: false,
+      });
+      fs.writeFileSync(dest, code);
+    }
+  }
+  if (fs.existsSync(out)) for (const f of walk(out)) if (!wanted.has(f)) fs.rmSync(f);
+}
+
+const args = process.argv.slice(2);
+const entry = args[0] && !args[0].startsWith('-') ? args.shift() : 'stacks/main.ts';
+build();
+process.argv = [process.argv[0], entry, ...args];
+require(path.join(out, entry.replace(/\.ts$/, '.js')));

@@ -1,0 +1,57 @@
+/**
+ * Base of every stack of an environment: readable stable addresses, the azurerm provider for the
+ * environment's subscription, and its state backend (a relative local path by default, so two
+ * checkouts synthesize the same bytes; the spec's Azure Storage account when it names one, one
+ * state key per stack, locked by blob lease).
+ */
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { AzurermBackend, LocalBackend } from 'cdktf';
+import type { Construct } from 'constructs';
+import { StableAddressStack } from '../lib/core/stable-address-stack';
+import type { EnvironmentPlan } from '../lib/spec/plan';
+
+export interface EnvironmentStackOptions {
+  /** Use local state even when the spec names a backend (the state bootstrap stack). */
+  readonly localState?: boolean;
+  /** Authenticate to storage data planes with Entra ID (for stacks that manage storage). */
+  readonly storageUseAzuread?: boolean;
+}
+
+export class EnvironmentStack extends StableAddressStack {
+  public readonly plan: EnvironmentPlan;
+  public readonly stackName: string;
+
+  constructor(scope: Construct, plan: EnvironmentPlan, part: string, options: EnvironmentStackOptions = {}) {
+    const stackName = plan.names.stack(part);
+    super(scope, stackName);
+    this.plan = plan;
+    this.stackName = stackName;
+    const { env } = plan;
+    new AzurermProvider(this, 'azurerm', {
+      features: [{}],
+      subscriptionId: env.subscriptionId,
+      tenantId: env.tenantId,
+      storageUseAzuread: options.storageUseAzuread,
+    });
+    if (env.stateBackend && !options.localState) {
+      new AzurermBackend(this, {
+        resourceGroupName: env.stateBackend.resourceGroupName,
+        storageAccountName: env.stateBackend.storageAccountName,
+        containerName: env.stateBackend.containerName,
+        key: `${env.name}/${stackName}.tfstate`,
+        subscriptionId: env.subscriptionId,
+        tenantId: env.tenantId,
+        useAzureadAuth: true,
+      });
+    } else {
+      // Terraform runs each stack from cdktf.out/stacks/<stack>/: this is the project root.
+      new LocalBackend(this, { path: `../../../terraform.${stackName}.tfstate` });
+    }
+  }
+
+  /** The stack's own resource group, named from the spec's template. */
+  protected resourceGroup(part: string, tags: Record<string, string> = this.plan.tags): ResourceGroup {
+    return new ResourceGroup(this, 'resource-group', { name: this.plan.names.resourceGroup(part), location: this.plan.env.region, tags });
+  }
+}

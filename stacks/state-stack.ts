@@ -1,0 +1,53 @@
+/**
+ * Bootstrap of the Azure Storage state backend, when the spec names one: the storage account
+ * (blob versioning, soft delete of blobs and containers, TLS 1.2, Entra ID only, no public blobs),
+ * its container and a CanNotDelete lock. It keeps its own state locally (it creates the backend
+ * the others use): deploy it once, first, with `cdktf deploy <env>-state`.
+ */
+import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
+import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import type { Construct } from 'constructs';
+import { PLATFORM_PARTS } from '../lib/spec/names';
+import type { EnvironmentPlan } from '../lib/spec/plan';
+import { EnvironmentStack } from './environment-stack';
+
+export const STATE_SOFT_DELETE_DAYS = 30;
+
+export class StateStack extends EnvironmentStack {
+  constructor(scope: Construct, plan: EnvironmentPlan) {
+    super(scope, plan, PLATFORM_PARTS.state, { localState: true, storageUseAzuread: true });
+    const backend = plan.env.stateBackend;
+    if (!backend) throw new Error('StateStack needs env.stateBackend');
+    const rg = new ResourceGroup(this, 'resource-group', { name: backend.resourceGroupName, location: plan.env.region, tags: plan.tags });
+    const account = new StorageAccount(this, 'storage', {
+      name: backend.storageAccountName,
+      resourceGroupName: rg.name,
+      location: plan.env.region,
+      accountTier: 'Standard',
+      accountReplicationType: plan.zones.length > 0 ? 'ZRS' : 'LRS',
+      minTlsVersion: 'TLS1_2',
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      crossTenantReplicationEnabled: false,
+      infrastructureEncryptionEnabled: true,
+      blobProperties: {
+        versioningEnabled: true,
+        deleteRetentionPolicy: { days: STATE_SOFT_DELETE_DAYS },
+        containerDeleteRetentionPolicy: { days: STATE_SOFT_DELETE_DAYS },
+      },
+      tags: plan.tags,
+      lifecycle: { preventDestroy: true },
+    });
+    new StorageContainer(this, 'container', { name: backend.containerName, storageAccountId: account.id, containerAccessType: 'private' });
+    new ManagementLock(this, 'storage-lock', {
+      name: 'do-not-delete-terraform-state',
+      scope: account.id,
+      lockLevel: 'CanNotDelete',
+      notes: 'Holds the Terraform state of every stack of this environment',
+    });
+  }
+}
