@@ -1,16 +1,27 @@
 /**
  * The cdktf app: one set of stacks per environment file in stacks/environments/.
  * `npm run synth` runs this directly; `npx cdktf synth` runs it through cdktf.json.
+ *   --environments DIR   read environment files from DIR instead (.ts, .json, .yaml)
  */
-import { join } from 'node:path';
+import { resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
 import { environmentFiles, loadSpecFile } from '../lib/spec/load';
 import { formatProblems, synthesize } from './synthesize';
 
-const dir = join(__dirname, 'environments');
+const { values } = parseArgs({ options: { environments: { type: 'string' } }, strict: true });
+const dir = values.environments ? resolve(values.environments) : resolve(__dirname, 'environments');
+const shown = values.environments ?? 'stacks/environments';
 const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
-const result = synthesize(environmentFiles(dir).map((f) => loadSpecFile(dir, f)), outdir);
+
+// Run from .build/ (scripts/app.js), a .js environment file was transpiled from the user's .ts.
+const fromBuild = !values.environments && __dirname.split(sep).includes('.build');
+const specs = environmentFiles(dir).map((f) => {
+  const loaded = loadSpecFile(dir, f);
+  return fromBuild ? { ...loaded, file: f.replace(/\.js$/, '.ts') } : loaded;
+});
+const result = synthesize(specs, outdir);
 if (!result.ok) {
-  process.stderr.write(`${formatProblems(result.problems, 'stacks/environments')}\nNothing was written.\n`);
+  process.stderr.write(`${formatProblems(result.problems, shown)}\nNothing was written.\n`);
   process.exitCode = 1;
 } else if (!process.env.CDKTF_OUTDIR) {
   process.stdout.write(`Synthesized ${result.stacks.length} stacks into ${outdir}/: ${result.stacks.join(', ')}\n`);

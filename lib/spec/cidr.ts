@@ -11,19 +11,26 @@ export interface Range {
   readonly last: bigint;
 }
 
-/** Parses 'a.b.c.d/n'; undefined when it is not an IPv4 CIDR. */
+const cache = new Map<string, Range | undefined>();
+
+/** Parses 'a.b.c.d/n'; undefined when it is not an IPv4 CIDR. Results are cached (bounded). */
 export function parseCidr(text: string): Range | undefined {
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) || !Address4.isValid(text)) return undefined;
-  const a = new Address4(text);
-  return { cidr: text, prefix: a.subnetMask, first: a.startAddress().bigInt(), last: a.endAddress().bigInt() };
+  if (cache.has(text)) return cache.get(text);
+  let r: Range | undefined;
+  if (/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(text) && Address4.isValid(text)) {
+    const a = new Address4(text);
+    r = { cidr: text, prefix: a.subnetMask, first: a.startAddress().bigInt(), last: a.endAddress().bigInt() };
+  }
+  if (cache.size > 1000) cache.clear();
+  cache.set(text, r);
+  return r;
 }
 
 /** The canonical form of a CIDR whose host bits are set ('10.20.1.0/16' → '10.20.0.0/16'), else undefined. */
 export function canonicalIfHostBitsSet(text: string): string | undefined {
   const r = parseCidr(text);
   if (!r) return undefined;
-  const a = new Address4(text);
-  return a.bigInt() === r.first ? undefined : `${Address4.fromBigInt(r.first).address}/${r.prefix}`;
+  return new Address4(text).bigInt() === r.first ? undefined : `${addressAt(r.first)}/${r.prefix}`;
 }
 
 export const addressAt = (n: bigint): string => Address4.fromBigInt(n).address;

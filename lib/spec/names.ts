@@ -101,10 +101,12 @@ export interface ServiceNames {
   readonly stack: string;
   readonly subnet: string;
   readonly nsg: string;
-  readonly scaleSet: (slot: SlotName) => string;
-  readonly loadBalancer: (slot: SlotName) => string;
-  readonly identity: (slot: SlotName) => string;
+  readonly scaleSet: Readonly<Record<SlotName, string>>;
+  readonly loadBalancer: Readonly<Record<SlotName, string>>;
+  readonly identity: Readonly<Record<SlotName, string>>;
 }
+
+const perSlot = (f: (slot: SlotName) => string): Record<SlotName, string> => ({ blue: f('blue'), green: f('green') });
 
 /** Service parts of stack and group names are prefixed so a service can never take a platform part's name. */
 export const servicePart = (service: string) => `svc-${service}`;
@@ -116,8 +118,8 @@ export function serviceNames(env: { name: string; resourceGroupName: string }, s
     stack: `${e}-${servicePart(service)}`,
     subnet: `snet-${servicePart(service)}`,
     nsg: `nsg-${e}-${servicePart(service)}`,
-    scaleSet: (slot) => `vmss-${e}-${service}-${slot}`,
-    loadBalancer: (slot) => `lbi-${e}-${service}-${slot}`,
-    identity: (slot) => `id-${e}-${service}-${slot}`,
+    scaleSet: perSlot((slot) => `vmss-${e}-${service}-${slot}`),
+    loadBalancer: perSlot((slot) => `lbi-${e}-${service}-${slot}`),
+    identity: perSlot((slot) => `id-${e}-${service}-${slot}`),
   };
 }

@@ -119,7 +119,7 @@ export const UpgradeSchema = z
 export const ServiceSchema = z
   .strictObject({
     /** The service's name: lower-case; flows into resource, stack and subnet names. */
-    name: name('a service name').min(2).max(40).describe('Lower-case service name; flows into resource names.'),
+    name: name('a service name').min(2).max(63).describe('Lower-case service name; flows into resource names.'),
     /**
      * The service's permanent place in the environment's address and port plans: its subnet is
      * block N of the address space, its load-balancer frontend IPs and its default ports follow

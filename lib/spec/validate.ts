@@ -36,13 +36,19 @@ import {
 
 export type ValidationResult = { readonly ok: true; readonly environment: Environment } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
 
+const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Each field of an object schema parsed alone: valid fields with defaults applied, invalid ones absent. */
-function lenient<S extends z.ZodRawShape>(schema: z.ZodObject<S>, raw: unknown): Partial<z.output<z.ZodObject<S>>> {
+/**
+ * Each field of an object schema parsed alone: valid fields with defaults applied, invalid ones
+ * absent. `only` limits it to the fields the rules read.
+ */
+function lenient<S extends z.ZodRawShape>(schema: z.ZodObject<S>, raw: unknown, only?: readonly (keyof S)[]): Partial<z.output<z.ZodObject<S>>> {
   const out: Record<string, unknown> = {};
   const obj = isRecord(raw) ? raw : {};
   for (const [key, field] of Object.entries(schema.shape)) {
+    if (only && !only.includes(key)) continue;
     const r = (field as z.ZodType).safeParse(obj[key]);
     if (r.success) out[key] = r.data;
   }
@@ -81,7 +87,7 @@ function checkRules(input: unknown): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
   const raw = isRecord(input) ? input : {};
-  const env = lenient(EnvironmentSchema, raw);
+  const env = lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags']);
   const net = lenient(NetworkSchema, raw.network);
   const front = lenient(FrontSchema, raw.front);
   const services: ParsedService[] = Array.isArray(raw.services) ? raw.services.map((s, index) => ({ index, s: lenient(ServiceSchema, s) })) : [];
@@ -162,7 +168,7 @@ function checkRules(input: unknown): SpecIssue[] {
       add(['network', 'addressSpace'], { code: 'invalid_value', message: `${show(net.addressSpace)} has host bits set`, value: net.addressSpace, hint: `did you mean '${fixed}'?` });
     } else {
       space = parseCidr(net.addressSpace);
-      if (space && !PRIVATE_RANGES.some((p) => contains(parseCidr(p)!, space!))) {
+      if (space && !PRIVATE.some((p) => contains(p, space!))) {
         add(['network', 'addressSpace'], {
           code: 'invalid_value',
           message: `${show(net.addressSpace)} is not a private range`,
@@ -235,9 +241,9 @@ function checkRules(input: unknown): SpecIssue[] {
         checkName(at('name'), 'subnet', n.subnet);
         checkName(at('name'), 'networkSecurityGroup', n.nsg);
         for (const slot of SLOT_NAMES) {
-          checkName(at('name'), 'scaleSet', n.scaleSet(slot));
-          checkName(at('name'), 'loadBalancer', n.loadBalancer(slot));
-          checkName(at('name'), 'userAssignedIdentity', n.identity(slot));
+          checkName(at('name'), 'scaleSet', n.scaleSet[slot]);
+          checkName(at('name'), 'loadBalancer', n.loadBalancer[slot]);
+          checkName(at('name'), 'userAssignedIdentity', n.identity[slot]);
         }
       }
     }

@@ -1,0 +1,64 @@
+/** Test helpers: the example spec, synth into temp folders, and resources by address. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import example from '../stacks/environments/retail';
+import type { EnvironmentSpec, ServiceSpec } from '../lib/spec/schema';
+import { validateEnvironment } from '../lib/spec/validate';
+import { planEnvironment, type EnvironmentPlan } from '../lib/spec/plan';
+import { synthesize } from '../stacks/synthesize';
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A fresh deep copy of the example environment, to change in a test. */
+export function exampleSpec(): EnvironmentSpec {
+  return structuredClone(example);
+}
+
+export function exampleService(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { ...structuredClone(example.services[0]), ...overrides };
+}
+
+/** Validates and plans, failing the test with the issues if the spec is bad. */
+export function planOf(spec: unknown): EnvironmentPlan {
+  const r = validateEnvironment(spec);
+  if (!r.ok) throw new Error(`spec is invalid:\n${r.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`);
+  return planEnvironment(r.environment);
+}
+
+export function tempDir(prefix = 'ase-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Synthesizes specs into a new temp folder; returns each stack's cdk.tf.json text by stack name. */
+export function synthStacks(...specs: unknown[]): Record<string, string> {
+  const dir = tempDir();
+  try {
+    const out = join(dir, 'cdktf.out');
+    const r = synthesize(specs.map((spec, i) => ({ file: `env${i}.ts`, spec, issues: [] })), out);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems, null, 2));
+    return readStacks(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function readStacks(outdir: string): Record<string, string> {
+  const stacks: Record<string, string> = {};
+  for (const name of readdirSync(join(outdir, 'stacks')).sort()) stacks[name] = readFileSync(join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8');
+  return stacks;
+}
+
+/** One resource by type and address; fails if absent, so a test names which resource it means. */
+export function resourceAt(stack: string | Json, type: string, address: string): Json {
+  const json: Json = typeof stack === 'string' ? JSON.parse(stack) : stack;
+  const r = json.resource?.[type]?.[address];
+  if (!r) throw new Error(`no ${type}.${address}; have: ${Object.keys(json.resource?.[type] ?? {}).join(', ') || 'none of that type'}`);
+  return r;
+}
+
+/** Every resource of a type, by address. */
+export function resourcesOf(stack: string | Json, type: string): Record<string, Json> {
+  const json: Json = typeof stack === 'string' ? JSON.parse(stack) : stack;
+  return json.resource?.[type] ?? {};
+}
