@@ -49,12 +49,16 @@ export function readStacks(outdir: string): Record<string, string> {
   return stacks;
 }
 
-/** One resource by type and address; fails if absent, so a test names which resource it means. */
+/**
+ * One resource by type and address, without cdktf's '//' metadata; fails if absent, so a test
+ * names which resource it means.
+ */
 export function resourceAt(stack: string | Json, type: string, address: string): Json {
   const json: Json = typeof stack === 'string' ? JSON.parse(stack) : stack;
   const r = json.resource?.[type]?.[address];
   if (!r) throw new Error(`no ${type}.${address}; have: ${Object.keys(json.resource?.[type] ?? {}).join(', ') || 'none of that type'}`);
-  return r;
+  const { '//': _metadata, ...body } = r;
+  return body;
 }
 
 /** Every resource of a type, by address. */

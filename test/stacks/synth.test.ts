@@ -1,0 +1,196 @@
+/**
+ * Whole-app synth: deterministic bytes, and stable addresses. Adding, removing or reordering
+ * services changes no resource in any other service's stack, and in the network stack only the
+ * resources of the service added or removed.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServiceSpec } from '../../lib/spec/schema';
+import { synthesize } from '../../stacks/synthesize';
+import { exampleSpec, readStacks, resourceAt, synthStacks, tempDir, type Json } from '../helpers';
+
+const baseline = synthStacks(exampleSpec());
+
+/** Every resource of a stack as 'type.address' → JSON text. */
+function resources(stackJson: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const json = JSON.parse(stackJson) as Json;
+  for (const [type, byAddress] of Object.entries(json.resource ?? {})) {
+    for (const [address, body] of Object.entries(byAddress as Json)) out.set(`${type}.${address}`, JSON.stringify(body));
+  }
+  return out;
+}
+
+/** Resources that differ between two versions of a stack: added, removed or changed. */
+function changed(before: string, after: string): string[] {
+  const a = resources(before);
+  const b = resources(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+const search: ServiceSpec = {
+  name: 'search',
+  block: 4,
+  vmSize: 'Standard_F4s_v2',
+  capacity: { min: 2, default: 2, max: 6 },
+  slots: { blue: { version: '0.9.0' }, green: { version: '0.9.0' } },
+  traffic: { live: 'blue' },
+};
+
+describe('synth of the example', () => {
+  test('writes a network, a front and one stack per service', () => {
+    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing']);
+  });
+
+  test('twice gives byte-identical output with no absolute path of this machine', () => {
+    const again = synthStacks(exampleSpec());
+    expect(again).toEqual(baseline);
+    for (const text of Object.values(baseline)) {
+      expect(text).not.toContain(process.cwd());
+      expect(text).not.toMatch(/"\/(tmp|home|root|work)\//);
+    }
+  });
+
+  test('keeps state in relative local files by default, one per stack', () => {
+    const json = JSON.parse(baseline['retail-svc-pricing']) as Json;
+    expect(json.terraform.backend).toEqual({ local: { path: '../../../terraform.retail-svc-pricing.tfstate' } });
+    expect(json.provider.azurerm).toEqual([{ features: [{}], subscription_id: '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10', tenant_id: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a' }]);
+  });
+
+  test('each service stack owns its resource group, tagged with the environment tags and the service', () => {
+    expect(resourceAt(baseline['retail-svc-pricing'], 'azurerm_resource_group', 'resource-group')).toEqual({
+      name: 'rg-retail-svc-pricing',
+      location: 'westeurope',
+      tags: { environment: 'retail', 'managed-by': 'cdktf', owner: 'platform-team', 'cost-center': 'cc-4411', service: 'pricing' },
+    });
+  });
+
+  test('service and front stacks match their snapshots', () => {
+    expect(JSON.parse(baseline['retail-svc-catalog'])).toMatchSnapshot();
+    expect(JSON.parse(baseline['retail-front'])).toMatchSnapshot();
+  });
+});
+
+describe('stable addresses', () => {
+  test('adding a service changes no other service stack, the front, or any existing network resource', () => {
+    const spec = exampleSpec();
+    spec.services.splice(1, 0, search); // in the middle of the list
+    const after = synthStacks(spec);
+    expect(Object.keys(after)).toContain('retail-svc-search');
+    for (const stack of Object.keys(baseline).filter((s) => s !== 'retail-network')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    const diff = changed(baseline['retail-network'], after['retail-network']);
+    expect(diff.length).toBeGreaterThan(0);
+    for (const key of diff) expect(key).toMatch(/\.network_svc-search-/);
+  });
+
+  test('removing a service changes nothing but its own stack and its own network resources', () => {
+    const spec = exampleSpec();
+    spec.services = spec.services.filter((s) => s.name !== 'order-processing');
+    const after = synthStacks(spec);
+    expect(Object.keys(after)).not.toContain('retail-svc-order-processing');
+    for (const stack of Object.keys(after).filter((s) => s !== 'retail-network')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    const diff = changed(baseline['retail-network'], after['retail-network']);
+    expect(diff.length).toBeGreaterThan(0);
+    for (const key of diff) expect(key).toMatch(/\.network_svc-order-processing-/);
+  });
+
+  test('reordering services changes no byte of any stack', () => {
+    const spec = exampleSpec();
+    spec.services.reverse();
+    expect(synthStacks(spec)).toEqual(baseline);
+  });
+});
+
+describe('a bad spec', () => {
+  test('writes nothing and leaves an existing output untouched', () => {
+    const dir = tempDir();
+    const out = join(dir, 'cdktf.out');
+    expect(synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], out).ok).toBe(true);
+    const before = readStacks(out);
+    const bad = exampleSpec();
+    bad.services[0].capacity.min = 1;
+    const r = synthesize([{ file: 'retail.ts', spec: bad, issues: [] }], out);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([{ file: 'retail.ts', issues: [expect.objectContaining({ path: 'services[0].capacity.min', code: 'too_small' })] }]);
+    expect(readStacks(out)).toEqual(before);
+    expect(readdirSync(dir)).toEqual(['cdktf.out']); // no staging folder left behind
+  });
+
+  test('with no previous output, creates no folder at all', () => {
+    const dir = tempDir();
+    const out = join(dir, 'cdktf.out');
+    const r = synthesize([{ file: 'x.ts', spec: { name: 'x' }, issues: [] }], out);
+    expect(r.ok).toBe(false);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test('two environment files with one name are refused', () => {
+    const dir = tempDir();
+    const r = synthesize(
+      [
+        { file: 'a.ts', spec: exampleSpec(), issues: [] },
+        { file: 'b.ts', spec: exampleSpec(), issues: [] },
+      ],
+      join(dir, 'out'),
+    );
+    expect(r.problems).toEqual([{ file: 'b.ts', issues: [expect.objectContaining({ path: 'name', message: "'retail' is also the environment in a.ts" })] }]);
+  });
+});
+
+describe('Azure Storage state backend', () => {
+  const spec = exampleSpec();
+  spec.stateBackend = { resourceGroupName: 'rg-retail-tfstate', storageAccountName: 'stretailtfstate01' };
+  const stacks = synthStacks(spec);
+
+  test('each stack keeps its own state key in the storage account, with Entra ID auth', () => {
+    for (const name of ['retail-network', 'retail-front', 'retail-svc-pricing']) {
+      expect(JSON.parse(stacks[name]).terraform.backend).toEqual({
+        azurerm: {
+          resource_group_name: 'rg-retail-tfstate',
+          storage_account_name: 'stretailtfstate01',
+          container_name: 'tfstate',
+          key: `retail/${name}.tfstate`,
+          subscription_id: '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10',
+          tenant_id: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a',
+          use_azuread_auth: true,
+        },
+      });
+    }
+  });
+
+  test('a bootstrap stack creates the storage account with versioning, soft delete, a delete lock and destroy protection', () => {
+    const state = JSON.parse(stacks['retail-state']) as Json;
+    expect(state.terraform.backend).toEqual({ local: { path: '../../../terraform.retail-state.tfstate' } });
+    expect(resourceAt(state, 'azurerm_storage_account', 'storage')).toMatchObject({
+      name: 'stretailtfstate01',
+      account_replication_type: 'ZRS',
+      min_tls_version: 'TLS1_2',
+      shared_access_key_enabled: false,
+      allow_nested_items_to_be_public: false,
+      blob_properties: { versioning_enabled: true, delete_retention_policy: { days: 30 }, container_delete_retention_policy: { days: 30 } },
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(resourceAt(state, 'azurerm_management_lock', 'storage-lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: '${azurerm_storage_account.storage.id}' });
+    expect(resourceAt(state, 'azurerm_storage_container', 'container')).toMatchObject({ name: 'tfstate', container_access_type: 'private' });
+  });
+});
+
+describe('environment files', () => {
+  test('a JSON and a YAML environment load and synthesize like the TypeScript one', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'envs'));
+    const spec = exampleSpec();
+    writeFileSync(join(dir, 'envs', 'retail.json'), JSON.stringify(spec));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { stringify } = require('yaml');
+    writeFileSync(join(dir, 'envs', 'other.yaml'), stringify({ ...spec, name: 'other' }));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { environmentFiles, loadSpecFile } = require('../../lib/spec/load');
+    const files: string[] = environmentFiles(join(dir, 'envs'));
+    expect(files).toEqual(['other.yaml', 'retail.json']);
+    const r = synthesize(files.map((f) => loadSpecFile(join(dir, 'envs'), f)), join(dir, 'out'));
+    expect(r.ok).toBe(true);
+    expect(readStacks(join(dir, 'out'))['retail-network']).toEqual(baseline['retail-network']);
+  });
+});
