@@ -39,7 +39,7 @@ export function loadSpecFile(dir: string, file: string): LoadedSpec {
     }
     return { file, spec, issues: [] };
   } catch (e) {
-    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const message = (e instanceof Error ? e.message.split('\n')[0] : String(e)).replace(/:$/, '');
     return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${message}` }] };
   }
 }

@@ -1,0 +1,69 @@
+/**
+ * The app as users run it (`npm run synth` is `node scripts/app.js`): a bad spec exits non-zero
+ * with every problem and writes nothing; two checkouts in different folders write the same bytes.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { exampleSpec, readStacks, tempDir, type Json } from '../helpers';
+
+const root = resolve(__dirname, '..', '..');
+
+/** A copy of the project's sources in a new folder, sharing node_modules. */
+function checkout(): string {
+  const dir = join(tempDir('ase-checkout-'), 'project');
+  mkdirSync(dir);
+  for (const f of ['lib', 'stacks', 'scripts', 'package.json', 'cdktf.json']) cpSync(join(root, f), join(dir, f), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+function run(cwd: string, ...args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1' };
+  delete env.CDKTF_OUTDIR;
+  return spawnSync(process.execPath, ['scripts/app.js', 'stacks/main.ts', ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('npm run synth', () => {
+  test('two checkouts in different folders write byte-identical stacks', () => {
+    const a = checkout();
+    const b = checkout();
+    const ra = run(a);
+    const rb = run(b);
+    expect(ra.stderr).toBe('');
+    expect(ra.status).toBe(0);
+    expect(rb.status).toBe(0);
+    expect(ra.stdout).toMatch(/^Synthesized 5 stacks into cdktf\.out\/: retail-network, retail-svc-pricing/);
+    const one = readStacks(join(a, 'cdktf.out'));
+    expect(Object.keys(one)).toHaveLength(5);
+    expect(readStacks(join(b, 'cdktf.out'))).toEqual(one);
+    for (const text of Object.values(one)) expect(text).not.toContain(a);
+  });
+
+  test('a spec with mistakes exits 1, lists every one with its path and file, and writes nothing', () => {
+    const dir = checkout();
+    const envs = join(dir, 'bad-envs');
+    mkdirSync(envs);
+    const spec = exampleSpec() as Json;
+    spec.services[0].capacity.min = 1;
+    spec.services[1].prot = 1;
+    spec.network.addressSpace = '10.20.0.0/33';
+    writeFileSync(join(envs, 'retail.json'), JSON.stringify(spec));
+    writeFileSync(join(envs, 'broken.yaml'), 'name: [unclosed\n');
+    const r = run(dir, '--environments', 'bad-envs');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')).toEqual([
+      'bad-envs/broken.yaml: 1 problem',
+      '  (file): cannot be read: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1',
+      'bad-envs/retail.json: 3 problems',
+      "  network.addressSpace: '10.20.0.0/33' is not an IPv4 CIDR such as 10.20.0.0/16",
+      '  services[0].capacity.min: got 1, expected >= 2',
+      "  services[1].prot: unknown field (did you mean 'port'?)",
+      'Nothing was written.',
+      '',
+    ]);
+    expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('cdktf.out'))).toEqual([]);
+  });
+});
