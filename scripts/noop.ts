@@ -1,0 +1,1 @@
+// Does nothing: lets the benchmark transpile the project once before measuring.
