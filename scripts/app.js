@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs a TypeScript entry point of this project without type-checking it (type-checking is
-// `npm run typecheck`). Each .ts file under lib/, stacks/ and scripts/ is transpiled by swc
+// `npm run typecheck`). Each .ts file under lib/, stacks/ and scripts/ is transpiled by sucrase
 // into .build/ when its source is newer; outputs whose source is gone are removed, and data
 // files under stacks/environments/ are copied. Then the entry runs in this process.
 'use strict';
@@ -11,7 +11,7 @@ const root = path.resolve(__dirname, '..');
 const out = path.join(root, '.build');
 const DIRS = ['lib', 'stacks', 'scripts'];
 const DATA = /\.(json|ya?ml)$/;
-let swc;
+let sucrase;
 
 function walk(dir, files = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -40,13 +40,8 @@ function build() {
         fs.copyFileSync(src, dest);
         continue;
       }
-      swc ??= require('@swc/core');
-      const { code } = swc.transformFileSync(src, {
-        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-        module: { type: 'commonjs' },
-        sourceMaps: false,
-        swcrc: false,
-      });
+      sucrase ??= require('sucrase');
+      const { code } = sucrase.transform(fs.readFileSync(src, 'utf8'), { transforms: ['typescript', 'imports'], filePath: src });
       fs.writeFileSync(dest, code);
     }
   }
