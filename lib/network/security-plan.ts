@@ -108,7 +108,7 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
     const rules: NsgRule[] = [];
     const from = svc.endpoints.input.from;
     if (from.includes('front')) {
-      rules.push({ name: 'allow-input-from-front', priority: PRIORITY.inputFromFront, access: 'Allow', protocol: 'Tcp', sources: [ips.front.cidr], destination: subnet.cidr, ports: planned, description: 'The front subnet (an internal LB keeps the caller'\''s source address)' });
+      rules.push({ name: 'allow-input-from-front', priority: PRIORITY.inputFromFront, access: 'Allow', protocol: 'Tcp', sources: [ips.front.cidr], destination: subnet.cidr, ports: planned, description: "The front subnet (an internal LB keeps the caller's source address)" });
     }
     if (from.includes('vnet')) {
       rules.push({ name: 'allow-input-from-vnet', priority: PRIORITY.inputFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: subnet.cidr, ports: planned, description: 'Callers in this VNet' });
