@@ -64,14 +64,25 @@ export const ImageSchema = z
   })
   .describe('The VM image: exactly one of marketplace or galleryImageVersionId.');
 
+export const ArtifactSchema = z
+  .strictObject({
+    /** HTTPS URL of a .tar.gz holding bin/start; fetched by the VM with its managed identity (Azure Blob Storage). */
+    url: z.string().regex(/^https:\/\/[^\s]+$/, { message: 'an https:// URL' }),
+    /** SHA-256 of the file, lower-case hex; the VM refuses a file that does not match. */
+    sha256: z.string().regex(/^[a-f0-9]{64}$/, { message: 'a SHA-256 digest: 64 lower-case hex characters' }),
+  })
+  .describe('An application release the VM downloads and verifies at boot.');
+
 export const SlotSchema = z
   .strictObject({
     /** The application version this slot runs (a release tag). */
-    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, { message: 'a release tag: letters, digits, . _ + -; at most 64 characters' }).optional(),
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, { message: 'a release tag: letters, digits, . _ + -; at most 64 characters' }),
+    /** The release to download, when the version is not baked into the image. @default - the image holds /opt/<service>/bin/start */
+    artifact: ArtifactSchema.optional(),
     /** The slot's own image, when the version is baked into one. @default - the service's image */
     image: ImageSchema.optional(),
   })
-  .describe('One deployment slot: the version or image it runs.');
+  .describe('One deployment slot: the version it runs, and its artifact or image.');
 
 export const TrafficSchema = z
   .strictObject({
@@ -111,10 +122,78 @@ export const EndpointsSchema = z
 
 export const UpgradeSchema = z
   .strictObject({
-    /** Largest share of instances upgraded at once, in percent. @default 20 */
+    /** Largest share of instances upgraded at once, in percent (at least one instance). @default 20 */
     maxBatchPercent: z.number().int().min(5).max(100).default(20),
+    /**
+     * Create each batch's new instances before taking old ones down, so a batch never lowers
+     * capacity (needs overprovisioning off, which the library sets). @default true
+     */
+    maxSurge: z.boolean().default(true),
+    /**
+     * Instances' worth of load at the declared peak. Without surge, the instances left while one
+     * batch is down must carry it. @default - capacity.min − 1 (one instance may be down)
+     */
+    peakLoadInstances: z.number().int().min(1).optional(),
   })
   .describe('Rolling upgrade settings.');
+
+export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "a time of day as HH:MM (24-hour), e.g. '08:00'" });
+
+export const ScheduleSchema = z
+  .strictObject({
+    /** Lower-case name; names the autoscale profile. */
+    name: name('a schedule name').max(30),
+    /** Days the window opens on. */
+    days: z.array(z.enum(WEEKDAYS)).min(1),
+    /** Start of the window, local time. */
+    start: clock,
+    /** End of the window, local time; before `start` means the next day. */
+    end: clock,
+    /** IANA time zone, e.g. 'Europe/Amsterdam' (mapped to Azure's Windows names). @default 'UTC' */
+    timeZone: z.string().default('UTC'),
+    /** Minimum instances during the window. */
+    min: z.number().int().min(2),
+    /** @default - capacity.max */
+    max: z.number().int().min(2).optional(),
+  })
+  .describe("A time window with a higher floor, e.g. weekdays 08:00-20:00 Europe/Amsterdam: min 6.");
+
+export const AutoscaleSchema = z
+  .strictObject({
+    cpu: z
+      .strictObject({
+        /** @default 70 */
+        scaleOutAbovePercent: z.number().int().min(1).max(100).default(70),
+        /** @default 30 */
+        scaleInBelowPercent: z.number().int().min(0).max(99).default(30),
+        /** Instances added per scale-out step. @default 2 */
+        scaleOutBy: z.number().int().min(1).max(100).default(2),
+        /** Average over this window, in minutes (Azure: 5-720). @default 5 */
+        windowMinutes: z.number().int().min(5).max(720).default(5),
+        /** Wait after a scale-out (Azure: 1-10080). @default 5 */
+        scaleOutCooldownMinutes: z.number().int().min(1).max(10080).default(5),
+        /** Wait after a scale-in; longer than out, so a dip does not undo a scale-out. @default 10 */
+        scaleInCooldownMinutes: z.number().int().min(1).max(10080).default(10),
+      })
+      .prefault({}),
+    /** Windows with a higher minimum. @default - none */
+    schedules: z.array(ScheduleSchema).default([]),
+    /** Predictive autoscale (CPU only; needs 7 days of history). @default - off */
+    predictive: z
+      .strictObject({
+        /** 'ForecastOnly' records forecasts without scaling. @default 'ForecastOnly' */
+        mode: z.enum(['ForecastOnly', 'Enabled']).default('ForecastOnly'),
+        /** @default 10 */
+        lookAheadMinutes: z.number().int().min(1).max(60).default(10),
+      })
+      .optional(),
+    /** Who hears of each scale action. @default - no one */
+    notifyEmails: z.array(z.email()).default([]),
+  })
+  .describe('Autoscale: CPU rules out and in, scheduled minimums, predictive mode, notifications.');
 
 export const ServiceSchema = z
   .strictObject({
@@ -144,6 +223,16 @@ export const ServiceSchema = z
     traffic: TrafficSchema,
     endpoints: EndpointsSchema.prefault({}),
     upgrade: UpgradeSchema.prefault({}),
+    autoscale: AutoscaleSchema.prefault({}),
+    /**
+     * Scale set orchestration. 'Uniform' (default): identical instances, LB health probe gates
+     * rolling upgrades. 'Flexible': VMs as standalone resources, health extension only.
+     * Fixed at creation: changing it replaces the scale sets.
+     * @default 'Uniform'
+     */
+    orchestration: z.enum(['Uniform', 'Flexible']).default('Uniform'),
+    /** Environment variables for every instance (not secrets: those come from Key Vault). @default - none */
+    settings: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'an environment variable name: upper-case letters, digits, _' }), z.string()).default({}),
     /** Tags added to this service's resources. @default - none */
     tags: z.record(z.string(), z.string()).default({}),
   })
@@ -212,6 +301,19 @@ export const EnvironmentSchema = z
     /** Tag keys every resource must carry (the policy pack enforces them). @default - none */
     requiredTags: z.array(z.string().min(1)).default([]),
     network: NetworkSchema,
+    /** The VMs' admin account: SSH keys only, never a password. */
+    admin: z
+      .strictObject({
+        /** @default 'azureadmin' */
+        username: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'a Linux user name: lower-case letters, digits, _ -; at most 32' }).default('azureadmin'),
+        /** OpenSSH public keys (ssh-rsa, ssh-ed25519, ecdsa-sha2-*). */
+        sshPublicKeys: z
+          .array(z.string().regex(/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, { message: "an OpenSSH public key ('ssh-ed25519 AAAA… comment')" }))
+          .min(1),
+      })
+      .describe('Admin account of every VM.'),
+    /** vCPU quota per VM family in the region (as `az vm list-usage` names it), checked at synth. @default - not checked */
+    quotas: z.record(z.string(), z.number().int().min(0)).default({}),
     /** @default - local state files at the project root */
     stateBackend: StateBackendSchema.optional(),
     front: FrontSchema.prefault({}),

@@ -23,6 +23,8 @@ import {
   usableInBlock,
 } from './ip-plan';
 import { environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind } from './names';
+import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
+import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { portsOf } from './port-plan';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
 import {
@@ -31,6 +33,7 @@ import {
   NetworkSchema,
   ServiceSchema,
   SLOT_NAMES,
+  type Capacity,
   type Environment,
 } from './schema';
 
@@ -87,7 +90,7 @@ function checkRules(input: unknown): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
   const raw = isRecord(input) ? input : {};
-  const env = lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags']);
+  const env = lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas']);
   const net = lenient(NetworkSchema, raw.network);
   const front = lenient(FrontSchema, raw.front);
   const services: ParsedService[] = Array.isArray(raw.services) ? raw.services.map((s, index) => ({ index, s: lenient(ServiceSchema, s) })) : [];
@@ -288,8 +291,13 @@ function checkRules(input: unknown): SpecIssue[] {
       if (!isRecord(slotSpec)) continue;
       const parsed = lenient(ServiceSchema.shape.slots.shape[slot], slotSpec);
       if (parsed.image) checkImage(at('slots', slot, 'image'), parsed.image, add);
-      if (slotSpec.version === undefined && slotSpec.image === undefined) {
-        add(at('slots', slot), { code: 'missing', message: 'names neither a version nor an image', hint: "give version: '1.2.3' (or an image with the version baked in)" });
+      const rawImage = isRecord(rawSvc) ? rawSvc.image : undefined;
+      if (slotSpec.artifact === undefined && slotSpec.image === undefined && rawImage === undefined) {
+        add(at('slots', slot), {
+          code: 'missing',
+          message: `runs ${typeof slotSpec.version === 'string' ? `version ${show(slotSpec.version)}` : 'a version'} but names no artifact, and no image holds it`,
+          hint: "add artifact: { url: 'https://…/release.tar.gz', sha256: '…' }, or an image with /opt/<service>/bin/start baked in",
+        });
       }
     }
     // endpoints
@@ -335,7 +343,87 @@ function checkRules(input: unknown): SpecIssue[] {
         }
       }
     }
+    // autoscale
+    const as = s.autoscale;
+    if (as) {
+      if (as.cpu.scaleInBelowPercent >= as.cpu.scaleOutAbovePercent) {
+        add(at('autoscale', 'cpu', 'scaleInBelowPercent'), {
+          code: 'out_of_order',
+          message: `${as.cpu.scaleInBelowPercent} is not below scaleOutAbovePercent ${as.cpu.scaleOutAbovePercent}`,
+          value: as.cpu.scaleInBelowPercent,
+          hint: 'leave a gap, or autoscale flaps between out and in',
+        });
+      }
+      const maxProfiles = Math.floor((AUTOSCALE_LIMITS.profiles - 1) / 2);
+      if (as.schedules.length > maxProfiles) {
+        add(at('autoscale', 'schedules'), {
+          code: 'too_big',
+          message: `${as.schedules.length} schedules need ${1 + 2 * as.schedules.length} autoscale profiles; Azure allows ${AUTOSCALE_LIMITS.profiles} (${maxProfiles} schedules)`,
+          hint: 'each window needs a start profile and a return to normal',
+        });
+      }
+      const names = new Set<string>();
+      as.schedules.forEach((sch, i) => {
+        const p = at('autoscale', 'schedules', i);
+        if (names.has(sch.name)) add([...p, 'name'], { code: 'duplicate', message: `${show(sch.name)} names another schedule too`, value: sch.name });
+        names.add(sch.name);
+        if (!windowsTimeZone(sch.timeZone)) {
+          add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} is not an IANA time zone Azure can map`, value: sch.timeZone, hint: "use a name like 'Europe/Amsterdam' or 'UTC'" });
+        }
+        if (sch.timeZone !== as.schedules[0].timeZone) {
+          add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} differs from schedules[0]'s ${show(as.schedules[0].timeZone)}`, value: sch.timeZone, hint: "one service's windows share one time zone" });
+        }
+        if (sch.start === sch.end) add([...p, 'end'], { code: 'invalid_value', message: `equals start ${sch.start}: an empty window`, value: sch.end });
+        const max = sch.max ?? s.capacity?.max;
+        if (max !== undefined && sch.min > max) add([...p, 'min'], { code: 'out_of_order', message: `${sch.min} is above the window's max ${max}`, value: sch.min });
+        if (sch.max !== undefined && s.capacity && sch.max > s.capacity.max) {
+          add([...p, 'max'], { code: 'does_not_fit', message: `${sch.max} is above capacity.max ${s.capacity.max}, which sizes the subnet`, value: sch.max });
+        }
+      });
+      for (const [i, j] of overlappingSchedules(as.schedules)) {
+        add(at('autoscale', 'schedules', j), {
+          code: 'overlap',
+          message: `${show(as.schedules[j].name)} overlaps or touches ${show(as.schedules[i].name)} (schedules[${i}])`,
+          hint: 'merge them, or leave a gap: two windows starting and ending at one minute leave Azure to pick one',
+        });
+      }
+    }
+    // capacity proofs
+    if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
     checkTags(at('tags'), s.tags);
+  }
+  if (front.capacity && front.upgrade) checkCapacityProofs((...rest) => ['front', ...rest], front.capacity, front.upgrade, add);
+
+  // vCPU quotas per family: the worst case is both slots of every service at max plus surge
+  if (env.quotas && Object.keys(env.quotas).length > 0) {
+    const demand = new Map<string, { vcpus: number; parts: string[] }>();
+    const count = (what: string, size: string | undefined, instances: number, path: Path) => {
+      if (size === undefined) return;
+      const info = vmSizeInfo(size);
+      if (!info) {
+        add(path, { code: 'invalid_value', message: `cannot check quotas: ${show(size)} does not follow Azure's size naming`, value: size, hint: 'remove quotas, or use a size such as Standard_D4s_v5' });
+        return;
+      }
+      const d = demand.get(info.family) ?? { vcpus: 0, parts: [] };
+      d.vcpus += instances * info.vcpus;
+      d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      demand.set(info.family, d);
+    };
+    for (const { index, s } of services) {
+      if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, SLOT_NAMES.length * peakInstances(s.capacity, s.upgrade), ['services', index, 'vmSize']);
+    }
+    if (front.capacity && front.upgrade) count('front', front.vmSize, peakInstances(front.capacity, front.upgrade), ['front', 'vmSize']);
+    for (const [family, d] of [...demand].sort()) {
+      const quota = env.quotas[family];
+      if (quota !== undefined && d.vcpus > quota) {
+        add(['quotas', family], {
+          code: 'does_not_fit',
+          message: `${d.vcpus} vCPUs at peak (${d.parts.join(' + ')}) exceed the quota of ${quota}`,
+          value: quota,
+          hint: 'request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge',
+        });
+      }
+    }
   }
 
   // planned ports are unique in the environment: a service may later share a node pool, and a
@@ -365,6 +453,40 @@ function checkCapacity(path: Path, raw: unknown, add: (path: Path, i: Omit<SpecI
   if (min !== undefined && def !== undefined && min > def) add([...path, 'default'], { code: 'out_of_order', message: `${def} is below min ${min}`, value: def, hint });
   if (def !== undefined && max !== undefined && def > max) add([...path, 'default'], { code: 'out_of_order', message: `${def} is above max ${max}`, value: def, hint });
   if (min !== undefined && max !== undefined && min > max) add([...path, 'min'], { code: 'out_of_order', message: `${min} is above max ${max}`, value: min, hint });
+}
+
+function checkCapacityProofs(
+  at: (...rest: PropertyKey[]) => Path,
+  capacity: Capacity,
+  upgrade: { maxBatchPercent: number; maxSurge: boolean; peakLoadInstances?: number },
+  add: (path: Path, i: Omit<SpecIssue, 'path'>) => void,
+) {
+  if (upgrade.peakLoadInstances !== undefined && upgrade.peakLoadInstances > capacity.min) {
+    add(at('upgrade', 'peakLoadInstances'), {
+      code: 'does_not_fit',
+      message: `${upgrade.peakLoadInstances} instances of peak load exceed capacity.min ${capacity.min}`,
+      value: upgrade.peakLoadInstances,
+      hint: 'the minimum must carry the peak; raise capacity.min',
+    });
+    return;
+  }
+  const fail = upgradeHeadroom(capacity.min, upgrade);
+  if (fail) {
+    add(at('upgrade', 'maxBatchPercent'), {
+      code: 'does_not_fit',
+      message: `at ${fail.instances} instances a batch of ${fail.batch} leaves ${fail.remaining}, below the peak load of ${fail.peak} instances`,
+      value: upgrade.maxBatchPercent,
+      hint: `set upgrade.maxSurge: true, or raise capacity.min to ${minimumForHeadroom(fail.peak, upgrade.maxBatchPercent)}`,
+    });
+  }
+  const peak = peakInstances(capacity, upgrade);
+  if (peak > VMSS_LIMITS.instancesPerScaleSet) {
+    add(at('capacity', 'max'), {
+      code: 'does_not_fit',
+      message: `${capacity.max} instances plus surge reach ${peak}; a scale set holds ${VMSS_LIMITS.instancesPerScaleSet}`,
+      value: capacity.max,
+    });
+  }
 }
 
 function checkImage(path: Path, img: { marketplace?: unknown; galleryImageVersionId?: string }, add: (path: Path, i: Omit<SpecIssue, 'path'>) => void) {

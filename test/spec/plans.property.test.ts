@@ -12,6 +12,8 @@ import { exampleSpec } from '../helpers';
 
 const NAMES = ['pricing', 'catalog', 'orders', 'search', 'cart', 'checkout', 'users', 'reviews', 'stock', 'ship', 'tax', 'promo', 'email', 'auth', 'media', 'feeds', 'ads', 'geo', 'fx', 'audit'];
 
+const ART = { url: 'https://releases.example/app.tar.gz', sha256: 'a'.repeat(64) };
+
 const service = (name: string, block: number) =>
   fc.record({
     max: fc.integer({ min: 2, max: 40 }),
@@ -24,7 +26,7 @@ const service = (name: string, block: number) =>
     capacity: { min: 2, default: 2, max },
     instancesPerVm: perVm,
     upgrade: { maxBatchPercent: batch },
-    slots: { blue: { version: '1.0.0' }, green: { version: '1.0.1' } },
+    slots: { blue: { version: '1.0.0', artifact: ART }, green: { version: '1.0.1', artifact: ART } },
     traffic: { live: 'blue' },
   }));
 
@@ -35,7 +37,7 @@ const services = fc
   .chain(([names, blocks]) => fc.tuple(...names.map((n, i) => service(n, blocks[i]))));
 
 function envWith(svcs: readonly ServiceSpec[]): EnvironmentSpec {
-  return { ...exampleSpec(), services: [...svcs] };
+  return { ...exampleSpec(), quotas: {}, services: [...svcs] };
 }
 
 function plan(svcs: readonly ServiceSpec[]): EnvironmentPlan {

@@ -10,10 +10,10 @@ import { exampleSpec, type Json } from '../helpers';
 
 type Path = (string | number)[];
 
-/** Paths of every value in the example, with its JSON kind; records (tags) are not strict. */
+/** Paths of every value in the example, with its JSON kind; records (tags, quotas, settings) take any key. */
 function paths(value: unknown, path: Path = [], out: Array<{ path: Path; kind: string; record: boolean }> = []) {
   const kind = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-  const record = path[path.length - 1] === 'tags';
+  const record = ['tags', 'quotas', 'settings'].includes(String(path[path.length - 1]));
   if (path.length > 0) out.push({ path, kind, record });
   if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...path, i], out));
   else if (kind === 'object') for (const [k, v] of Object.entries(value as object)) paths(v, [...path, k], out);

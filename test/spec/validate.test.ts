@@ -68,6 +68,7 @@ describe('validateEnvironment', () => {
 
   test('lists issues in reading order, services[2] before services[10]', () => {
     const spec = withChange((s) => {
+      s.quotas = {};
       for (let i = 3; i <= 10; i++) s.services.push({ ...s.services[2], name: `svc${i}`, block: 10 + i });
       s.services[10].vmSize = 'x';
       s.services[2].vmSize = 'y';
@@ -183,7 +184,10 @@ describe('validateEnvironment', () => {
 
     test('accepts a service that exactly fills its subnet', () => {
       // 2 × (104 + ceil(20.8)=21) = 250 <= 251
-      expect(issuesOf(withChange((s) => (s.services[0].capacity.max = 104)))).toEqual([]);
+      expect(issuesOf(withChange((s) => {
+        s.services[0].capacity.max = 104;
+        s.quotas = {};
+      }))).toEqual([]);
     });
   });
 
@@ -243,10 +247,18 @@ describe('validateEnvironment', () => {
       expect(lines).toContain("services[2].endpoints.input.from: admits 'peers', but network.peerRanges is empty (declare the peer ranges, or drop peers)");
     });
 
-    test('refuses a slot with neither a version nor an image', () => {
-      expect(problems(withChange((s) => (s.services[0].slots.green = {})))).toContain(
-        "services[0].slots.green: names neither a version nor an image (give version: '1.2.3' (or an image with the version baked in))",
-      );
+    test('refuses a slot whose release has no artifact and no image to come from', () => {
+      const lines = problems(withChange((s) => (s.services[0].slots.green = { version: '2.0.0' })));
+      expect(lines).toEqual([
+        "services[0].slots.green: runs version '2.0.0' but names no artifact, and no image holds it (add artifact: { url: 'https://…/release.tar.gz', sha256: '…' }, or an image with /opt/<service>/bin/start baked in)",
+      ]);
+    });
+
+    test('accepts a slot without an artifact when the service image holds the release', () => {
+      expect(issuesOf(withChange((s) => {
+        s.services[0].slots.green = { version: '2.0.0' };
+        s.services[0].image = { marketplace: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server' } };
+      }))).toEqual([]);
     });
 
     test('refuses an image naming both a marketplace image and a gallery version', () => {
@@ -274,5 +286,87 @@ describe('validateEnvironment', () => {
     }));
     expect(lines).toContain('services[2].vmSize: got number 42, expected string');
     expect(lines.some((l) => l.startsWith('services[2].port: planned ports 10000-10000 overlap'))).toBe(true);
+  });
+
+  describe('capacity proofs', () => {
+    test('refuses a batch that leaves too little capacity without surge, and says what fixes it', () => {
+      const lines = problems(withChange((s) => {
+        s.services[1].capacity = { min: 2, default: 2, max: 10 };
+        s.services[1].upgrade = { maxSurge: false, maxBatchPercent: 50, peakLoadInstances: 2 };
+      }));
+      expect(lines).toEqual([
+        'services[1].upgrade.maxBatchPercent: at 2 instances a batch of 1 leaves 1, below the peak load of 2 instances (set upgrade.maxSurge: true, or raise capacity.min to 3)',
+      ]);
+    });
+
+    test('a batch of one at ten instances without surge leaves the default peak covered; a batch of two does not', () => {
+      const spec = (pct: number) => withChange((s) => {
+        s.services[1].capacity = { min: 10, default: 10, max: 10 };
+        s.services[1].upgrade = { maxSurge: false, maxBatchPercent: pct };
+      });
+      expect(issuesOf(spec(10))).toEqual([]);
+      expect(problems(spec(20))).toEqual([
+        'services[1].upgrade.maxBatchPercent: at 10 instances a batch of 2 leaves 8, below the peak load of 9 instances (set upgrade.maxSurge: true, or raise capacity.min to 11)',
+      ]);
+    });
+
+    test('refuses a declared peak the minimum itself cannot carry', () => {
+      expect(problems(withChange((s) => (s.services[1].upgrade = { peakLoadInstances: 3 })))).toEqual([
+        'services[1].upgrade.peakLoadInstances: 3 instances of peak load exceed capacity.min 2 (the minimum must carry the peak; raise capacity.min)',
+      ]);
+    });
+
+    test('with surge, any batch size keeps capacity', () => {
+      expect(issuesOf(withChange((s) => (s.services[1].upgrade = { maxSurge: true, maxBatchPercent: 100 })))).toEqual([]);
+    });
+
+    test('refuses a vCPU total over the declared quota, with the sum', () => {
+      expect(problems(withChange((s) => (s.quotas = { standardDSv5Family: 100 })))).toEqual([
+        'quotas.standardDSv5Family: 256 vCPUs at peak (pricing 48 × 4 + order-processing 24 × 2 + front 8 × 2) exceed the quota of 100 (request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge)',
+      ]);
+    });
+
+    test('refuses a scale set whose max plus surge passes the scale-set limit', () => {
+      const lines = problems(withChange((s) => {
+        s.network = { ...s.network, addressSpace: '10.0.0.0/12', subnetPrefixLength: 20 };
+        s.quotas = {};
+        s.services[2].capacity = { min: 2, default: 2, max: 900 };
+      }));
+      expect(lines).toEqual(['services[2].capacity.max: 900 instances plus surge reach 1080; a scale set holds 1000']);
+    });
+  });
+
+  describe('autoscale', () => {
+    const window = { name: 'day', days: ['Monday'], start: '08:00', end: '20:00', timeZone: 'Europe/Amsterdam', min: 6 };
+
+    test('refuses an unknown time zone, mixed time zones and overlapping windows', () => {
+      const lines = problems(withChange((s) => {
+        s.services[0].autoscale = {
+          schedules: [window, { ...window, name: 'late', start: '19:00', end: '23:00' }, { ...window, name: 'x', days: ['Sunday'], timeZone: 'Mars/Olympus' }],
+        };
+      }));
+      expect(lines).toEqual([
+        "services[0].autoscale.schedules[1]: 'late' overlaps or touches 'day' (schedules[0]) (merge them, or leave a gap: two windows starting and ending at one minute leave Azure to pick one)",
+        "services[0].autoscale.schedules[2].timeZone: 'Mars/Olympus' is not an IANA time zone Azure can map (use a name like 'Europe/Amsterdam' or 'UTC')",
+        "services[0].autoscale.schedules[2].timeZone: 'Mars/Olympus' differs from schedules[0]'s 'Europe/Amsterdam' (one service's windows share one time zone)",
+      ]);
+    });
+
+    test('refuses windows that only touch', () => {
+      const lines = problems(withChange((s) => (s.services[0].autoscale = { schedules: [window, { ...window, name: 'evening', start: '20:00', end: '23:00' }] })));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^services\[0\]\.autoscale\.schedules\[1\]: 'evening' overlaps or touches 'day'/);
+    });
+
+    test('refuses a window minimum above max, a scale-in threshold above scale-out, and too many profiles', () => {
+      const ten = Array.from({ length: 10 }, (_, i) => ({ ...window, name: `w${i}`, days: [(['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const)[i % 7]], start: `0${i % 7}:00`.slice(-5), end: `0${(i % 7) + 1}:00`.slice(-5) }));
+      const lines = problems(withChange((s) => {
+        s.services[0].autoscale = { cpu: { scaleOutAbovePercent: 60, scaleInBelowPercent: 60 }, schedules: ten };
+        s.services[1].autoscale = { schedules: [{ ...window, min: 12 }] };
+      }));
+      expect(lines).toContain('services[0].autoscale.cpu.scaleInBelowPercent: 60 is not below scaleOutAbovePercent 60 (leave a gap, or autoscale flaps between out and in)');
+      expect(lines).toContain('services[0].autoscale.schedules: 10 schedules need 21 autoscale profiles; Azure allows 20 (9 schedules) (each window needs a start profile and a return to normal)');
+      expect(lines).toContain("services[1].autoscale.schedules[0].min: 12 is above the window's max 10");
+    });
   });
 });
