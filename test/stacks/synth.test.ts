@@ -33,7 +33,10 @@ const search: ServiceSpec = {
   block: 4,
   vmSize: 'Standard_F4s_v2',
   capacity: { min: 2, default: 2, max: 6 },
-  slots: { blue: { version: '0.9.0' }, green: { version: '0.9.0' } },
+  slots: {
+    blue: { version: '0.9.0', artifact: { url: 'https://stretailreleases.blob.core.windows.net/releases/search/0.9.0.tar.gz', sha256: 'b'.repeat(64) } },
+    green: { version: '0.9.0', artifact: { url: 'https://stretailreleases.blob.core.windows.net/releases/search/0.9.0.tar.gz', sha256: 'b'.repeat(64) } },
+  },
   traffic: { live: 'blue' },
 };
 
