@@ -1,0 +1,233 @@
+/**
+ * The cloud-init document of a slot's VMs (pure; no cdktf). It installs one systemd unit instance
+ * per planned port (`<service>@<port>`), each given PORT, the slot's version and the service's
+ * settings; a oneshot unit that downloads the release with the VM's managed identity and refuses
+ * it when its SHA-256 differs; and the VM health endpoint on VM_HEALTH_PORT, which answers 200 only
+ * when every planned port answers on the health path. The same port list feeds the load
+ * balancer, the NSG rules and the front: one source of truth.
+ *
+ * Secrets never appear here: custom data is readable by anyone who can read the scale set.
+ */
+import { stringify } from 'yaml';
+import { VM_HEALTH_PORT } from '../spec/constants';
+import type { EnvironmentPlan } from '../spec/plan';
+import type { Service, SlotName } from '../spec/schema';
+
+export interface CloudInitInput {
+  readonly service: string;
+  readonly slot: string;
+  readonly version: string;
+  /** Planned ports of the service on each VM; one unit instance each. */
+  readonly ports: readonly number[];
+  readonly healthPath: string;
+  /** Environment variables for every instance (not secrets). */
+  readonly settings: Readonly<Record<string, string>>;
+  /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
+  readonly artifact?: { readonly url: string; readonly sha256: string };
+  /** Client ID of the VM's user-assigned identity (may be a Terraform reference). */
+  readonly identityClientId: string;
+}
+
+/** Where things live on a VM. */
+export const VM_PATHS = {
+  lib: '/usr/local/lib/slotenv',
+  fetch: '/usr/local/lib/slotenv/fetch-release',
+  health: '/usr/local/lib/slotenv/vm-health.py',
+  healthConfig: '/etc/slotenv/vm-health.json',
+  releaseEnv: (service: string) => `/etc/${service}/release.env`,
+  start: (service: string) => `/opt/${service}/current/bin/start`,
+} as const;
+
+export const unitNames = (service: string) => ({
+  instance: `${service}@.service`,
+  instanceOf: (port: number) => `${service}@${port}.service`,
+  release: `${service}-release.service`,
+  health: 'vm-health.service',
+});
+
+/**
+ * Downloads a release with the VM's managed identity, verifies it and points `current` at it.
+ * IMDS_ENDPOINT and SLOTENV_PREFIX exist so tests can run it against loopback and a temp folder.
+ */
+export const FETCH_SCRIPT = `#!/bin/sh
+# Usage: fetch-release SERVICE VERSION URL SHA256 CLIENT_ID
+set -eu
+service="$1"; version="$2"; url="$3"; sha256="$4"; client_id="$5"
+prefix="\${SLOTENV_PREFIX:-}"
+imds="\${IMDS_ENDPOINT:-http://169.254.169.254}"
+releases="$prefix/opt/$service/releases"
+target="$releases/$version"
+if [ -x "$target/bin/start" ] && [ "$(cat "$target/.sha256" 2>/dev/null)" = "$sha256" ]; then
+  ln -sfn "$target" "$prefix/opt/$service/current"; exit 0
+fi
+token=$(curl -sf --connect-timeout 5 --max-time 30 --retry 5 --retry-delay 2 -H Metadata:true \\
+  "$imds/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&client_id=$client_id" \\
+  | sed -n 's/.*"access_token": *"\\([^"]*\\)".*/\\1/p')
+[ -n "$token" ] || { echo "fetch-release: no token from the managed identity" >&2; exit 1; }
+mkdir -p "$releases"
+tmp=$(mktemp "$releases/.download.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+curl -sf --connect-timeout 5 --max-time 600 --retry 5 --retry-delay 2 -H "Authorization: Bearer $token" -H "x-ms-version: 2020-04-08" -o "$tmp" "$url"
+actual=$(sha256sum "$tmp" | cut -d' ' -f1)
+if [ "$actual" != "$sha256" ]; then
+  echo "fetch-release: $url has sha256 $actual, expected $sha256; refusing it" >&2; exit 1
+fi
+rm -rf "$target.new"; mkdir -p "$target.new"
+tar -xzf "$tmp" -C "$target.new"
+[ -x "$target.new/bin/start" ] || { echo "fetch-release: $url has no executable bin/start" >&2; rm -rf "$target.new"; exit 1; }
+echo "$sha256" > "$target.new/.sha256"
+rm -rf "$target"; mv "$target.new" "$target"
+ln -sfn "$target" "$prefix/opt/$service/current"
+echo "fetch-release: $service $version installed"
+`;
+
+/** The VM health endpoint: 200 when every planned port answers 2xx on the health path, else 503. */
+export const HEALTH_SCRIPT = `#!/usr/bin/env python3
+"""VM health: GET /health answers 200 only when every planned instance answers its health path."""
+import json, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+config = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "${VM_PATHS.healthConfig}"))
+
+def probe(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{config['path']}", timeout=config.get("timeoutSeconds", 2)) as r:
+            return port, 200 <= r.status < 300
+    except Exception:
+        return port, False
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path != "/health":
+            self.send_response(404); self.end_headers(); return
+        with ThreadPoolExecutor(max_workers=len(config["ports"])) as pool:
+            results = dict(pool.map(probe, config["ports"]))
+        failing = sorted(p for p, ok in results.items() if not ok)
+        body = json.dumps({"healthy": not failing, "failing": failing}).encode()
+        self.send_response(503 if failing else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer((config.get("bind", "0.0.0.0"), config["port"]), Handler).serve_forever()
+`;
+
+/** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
+const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+
+export function renderUnits(input: CloudInitInput): Record<string, string> {
+  const u = unitNames(input.service);
+  const needsRelease = input.artifact !== undefined;
+  const units: Record<string, string> = {};
+  units[u.instance] = [
+    '[Unit]',
+    `Description=${input.service} (${input.slot} slot) on port %i`,
+    `After=network-online.target${needsRelease ? ` ${u.release}` : ''}`,
+    'Wants=network-online.target',
+    ...(needsRelease ? [`Requires=${u.release}`] : []),
+    '',
+    '[Service]',
+    'Type=simple',
+    `User=${input.service}`,
+    `EnvironmentFile=${VM_PATHS.releaseEnv(input.service)}`,
+    'Environment=PORT=%i',
+    `ExecStart=${VM_PATHS.start(input.service)}`,
+    'Restart=always',
+    'RestartSec=2',
+    'NoNewPrivileges=yes',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    `StateDirectory=${input.service}/%i`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+  if (needsRelease) {
+    units[u.release] = [
+      '[Unit]',
+      `Description=Download and verify ${input.service} ${input.version}`,
+      'After=network-online.target',
+      'Wants=network-online.target',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      `ExecStart=${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityClientId}`,
+      'Restart=on-failure',
+      'RestartSec=10',
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n');
+  }
+  units[u.health] = [
+    '[Unit]',
+    `Description=VM health endpoint on port ${VM_HEALTH_PORT}`,
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    'DynamicUser=yes',
+    `ExecStart=/usr/bin/python3 ${VM_PATHS.health} ${VM_PATHS.healthConfig}`,
+    'Restart=always',
+    'RestartSec=2',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+  return units;
+}
+
+/** The whole #cloud-config document, deterministic for the same input. */
+export function renderCloudInit(input: CloudInitInput): string {
+  const u = unitNames(input.service);
+  const units = renderUnits(input);
+  const env = [
+    envLine('SERVICE', input.service),
+    envLine('SLOT', input.slot),
+    envLine('VERSION', input.version),
+    ...Object.keys(input.settings)
+      .sort()
+      .map((k) => envLine(k, input.settings[k])),
+  ].join('\n');
+  const healthConfig = { port: VM_HEALTH_PORT, path: input.healthPath, ports: [...input.ports], timeoutSeconds: 2 };
+  const doc = {
+    users: ['default', { name: input.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }],
+    package_update: false,
+    write_files: [
+      { path: VM_PATHS.releaseEnv(input.service), owner: 'root:root', permissions: '0644', content: `${env}\n` },
+      { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
+      { path: VM_PATHS.health, owner: 'root:root', permissions: '0755', content: HEALTH_SCRIPT },
+      ...(input.artifact ? [{ path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT }] : []),
+      ...Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
+    ],
+    runcmd: [
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', u.health, ...input.ports.map((p) => u.instanceOf(p))],
+    ],
+  };
+  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** The cloud-init input of one slot of a planned service. */
+export function cloudInitFor(plan: EnvironmentPlan, svc: Service, slot: SlotName, identityClientId: string): CloudInitInput {
+  const s = svc.slots[slot];
+  return {
+    service: svc.name,
+    slot,
+    version: s.version,
+    ports: plan.ports.services[svc.name].ports,
+    healthPath: svc.healthPath,
+    settings: svc.settings,
+    artifact: s.artifact,
+    identityClientId,
+  };
+}

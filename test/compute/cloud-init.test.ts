@@ -1,0 +1,225 @@
+/**
+ * Rendered cloud-init through the real tools: `cloud-init schema` on every document, every unit
+ * through `systemd-analyze verify` laid out as on the VM, and the health endpoint and the release
+ * fetcher run for real against loopback stubs.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { parse } from 'yaml';
+import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { exampleSpec, planOf, tempDir } from '../helpers';
+
+const plan = planOf(exampleSpec());
+const documents = plan.env.services.flatMap((svc) => (['blue', 'green'] as const).map((slot) => ({ name: `${svc.name}/${slot}`, input: cloudInitFor(plan, svc, slot, '00000000-1111-2222-3333-444444444444') })));
+
+const noArtifact: CloudInitInput = { ...documents[0].input, artifact: undefined, service: 'baked' };
+
+function schemaCheck(text: string) {
+  const file = join(tempDir(), 'user-data.yaml');
+  writeFileSync(file, text);
+  return spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
+}
+
+describe('cloud-init documents', () => {
+  test.each([...documents, { name: 'a slot whose image holds the release', input: noArtifact }])('$name passes cloud-init schema', ({ input }) => {
+    const r = schemaCheck(renderCloudInit(input));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Valid cloud-config: /);
+    expect(r.status).toBe(0);
+  });
+
+  test('cloud-init schema catches a broken document (the check is not a formality)', () => {
+    const broken = renderCloudInit(documents[0].input).replace('runcmd:', 'runcmd: 7\nx_runcmd:');
+    expect(schemaCheck(broken).status).not.toBe(0);
+  });
+
+  test('pricing blue starts one unit per planned port, with the release, settings and health config', () => {
+    const doc = parse(renderCloudInit(documents.find((d) => d.name === 'pricing/blue')!.input));
+    expect(doc.runcmd).toEqual([
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
+    ]);
+    const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
+    expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nVERSION="2024.11.3"\nPRICE_CACHE_SECONDS="30"\n');
+    expect(JSON.parse(files['/etc/slotenv/vm-health.json'].content)).toEqual({ port: 9000, path: '/health', ports: [10000, 10001, 10002, 10003], timeoutSeconds: 2 });
+    expect(files['/etc/systemd/system/pricing-release.service'].content).toContain(
+      'ExecStart=/usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c 00000000-1111-2222-3333-444444444444',
+    );
+    expect(files['/etc/pricing/release.env'].permissions).toBe('0644');
+  });
+
+  test('settings are escaped for systemd', () => {
+    const doc = parse(renderCloudInit({ ...noArtifact, settings: { A: 'say "hi" $HOME\\' } }));
+    const env = doc.write_files.find((f: { path: string }) => f.path === '/etc/baked/release.env').content;
+    expect(env).toContain('A="say \\"hi\\" \\$HOME\\\\"');
+  });
+
+  test('rendering is deterministic', () => {
+    expect(renderCloudInit(documents[0].input)).toBe(renderCloudInit(structuredClone(documents[0].input)));
+  });
+});
+
+/** Lays a document's files out under a fake root, as they will be on the VM. */
+function layOut(text: string, service: string): string {
+  const root = tempDir('ase-root-');
+  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
+  for (const f of parse(text).write_files as Array<{ path: string; content: string; permissions: string }>) {
+    mkdirSync(join(root, dirname(f.path)), { recursive: true });
+    writeFileSync(join(root, f.path), f.content);
+    chmodSync(join(root, f.path), parseInt(f.permissions, 8));
+  }
+  // what the image or the release brings: the service's start program and python3
+  const start = join(root, VM_PATHS.start(service));
+  mkdirSync(dirname(start), { recursive: true });
+  writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
+  chmodSync(start, 0o755);
+  mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  cpSync('/usr/bin/python3', join(root, 'usr/bin/python3'), { dereference: true });
+  return root;
+}
+
+function verify(root: string, units: string[]) {
+  return spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, ...units], { encoding: 'utf8' });
+}
+
+describe('systemd units', () => {
+  test.each(documents.filter((d) => d.name.endsWith('/blue')))('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
+    const root = layOut(renderCloudInit(input), input.service);
+    const u = unitNames(input.service);
+    const r = verify(root, [u.health, u.release, ...input.ports.map((p) => u.instanceOf(p))]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  test('verify fails when the start program is missing (it checks what the VM will run)', () => {
+    const root = layOut(renderCloudInit(noArtifact), 'baked');
+    spawnSync('rm', [join(root, VM_PATHS.start('baked'))]);
+    const r = verify(root, [unitNames('baked').instanceOf(10000)]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/bin\/start/);
+  });
+});
+
+/** An HTTP server on loopback; resolves to it and its port. */
+function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer(handler);
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const { server, port } = await serve(() => undefined);
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function get(url: string, attempts = 50): Promise<{ status: number; body: string }> {
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const res = await fetch(url);
+      return { status: res.status, body: await res.text() };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+describe('VM health endpoint (the rendered script, run by python3)', () => {
+  let health: ChildProcess | undefined;
+  const servers: Server[] = [];
+  afterAll(() => {
+    health?.kill();
+    for (const s of servers) s.close();
+  });
+
+  test('answers 200 while every planned port is healthy and 503 naming the port that is not', async () => {
+    let secondHealthy = true;
+    const a = await serve((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end());
+    const b = await serve((req, res) => res.writeHead(req.url === '/health' && secondHealthy ? 200 : 500).end());
+    servers.push(a.server, b.server);
+    const dir = tempDir();
+    const port = await freePort();
+    writeFileSync(join(dir, 'health.py'), HEALTH_SCRIPT);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ bind: '127.0.0.1', port, path: '/health', ports: [a.port, b.port], timeoutSeconds: 1 }));
+    health = spawn('python3', [join(dir, 'health.py'), join(dir, 'config.json')], { stdio: 'ignore' });
+    expect(await get(`http://127.0.0.1:${port}/health`)).toEqual({ status: 200, body: '{"healthy": true, "failing": []}' });
+    secondHealthy = false;
+    expect(await get(`http://127.0.0.1:${port}/health`)).toEqual({ status: 503, body: `{"healthy": false, "failing": [${b.port}]}` });
+    b.server.close();
+    secondHealthy = true;
+    expect((await get(`http://127.0.0.1:${port}/health`)).status).toBe(503);
+  });
+});
+
+describe('release fetcher (the rendered script, run by sh)', () => {
+  const tarball = (() => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'start'), '#!/bin/sh\necho started\n');
+    chmodSync(join(dir, 'bin', 'start'), 0o755);
+    return execFileSync('tar', ['-czf', '-', '-C', dir, 'bin']);
+  })();
+  const sha = createHash('sha256').update(tarball).digest('hex');
+  let stub: { server: Server; port: number };
+  const seen: Array<{ url?: string; auth?: string; metadata?: string }> = [];
+  beforeAll(async () => {
+    stub = await serve((req, res) => {
+      seen.push({ url: req.url, auth: req.headers.authorization, metadata: req.headers.metadata as string | undefined });
+      if (req.url?.startsWith('/metadata/identity/oauth2/token')) res.writeHead(200).end('{"access_token": "tok-123", "expires_in": "3599"}');
+      else if (req.url === '/releases/app.tar.gz' && req.headers.authorization === 'Bearer tok-123') res.writeHead(200).end(tarball);
+      else res.writeHead(403).end();
+    });
+  });
+  afterAll(() => stub.server.close());
+
+  /** Runs the script without blocking this process, whose stub server must answer it. */
+  function run(prefix: string, expectSha: string): Promise<{ status: number | null; stderr: string }> {
+    const script = join(prefix, 'fetch-release');
+    writeFileSync(script, FETCH_SCRIPT);
+    return new Promise((resolve) => {
+      const child = spawn('sh', [script, 'app', '1.0.0', `http://127.0.0.1:${stub.port}/releases/app.tar.gz`, expectSha, 'client-abc'], {
+        env: { ...process.env, SLOTENV_PREFIX: prefix, IMDS_ENDPOINT: `http://127.0.0.1:${stub.port}` },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stderr }));
+    });
+  }
+
+  test('downloads with the managed identity token, verifies the checksum and points current at the release', async () => {
+    const prefix = tempDir();
+    const r = await run(prefix, sha);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readlinkSync(join(prefix, 'opt/app/current'))).toBe(join(prefix, 'opt/app/releases/1.0.0'));
+    expect(execFileSync(join(prefix, 'opt/app/current/bin/start'), { encoding: 'utf8' })).toBe('started\n');
+    const token = seen.find((s) => s.url?.startsWith('/metadata/identity'))!;
+    expect(token.metadata).toBe('true');
+    expect(token.url).toContain('client_id=client-abc');
+    expect(token.url).toContain('resource=https%3A%2F%2Fstorage.azure.com%2F');
+  });
+
+  test('refuses a file whose checksum differs and installs nothing', async () => {
+    const prefix = tempDir();
+    const r = await run(prefix, 'f'.repeat(64));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`has sha256 ${sha}, expected ${'f'.repeat(64)}; refusing it`);
+    expect(existsSync(join(prefix, 'opt/app/current'))).toBe(false);
+    expect(existsSync(join(prefix, 'opt/app/releases/1.0.0'))).toBe(false);
+  });
+
+  test('a second boot with the release in place does not download again', async () => {
+    const prefix = tempDir();
+    expect((await run(prefix, sha)).status).toBe(0);
+    const downloads = seen.filter((s) => s.url === '/releases/app.tar.gz').length;
+    expect((await run(prefix, sha)).status).toBe(0);
+    expect(seen.filter((s) => s.url === '/releases/app.tar.gz').length).toBe(downloads);
+    expect(readFileSync(join(prefix, 'opt/app/current/.sha256'), 'utf8').trim()).toBe(sha);
+  });
+});
