@@ -24,8 +24,11 @@ export interface CloudInitInput {
   readonly settings: Readonly<Record<string, string>>;
   /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
   readonly artifact?: { readonly url: string; readonly sha256: string };
-  /** Client ID of the VM's user-assigned identity (may be a Terraform reference). */
-  readonly identityClientId: string;
+  /**
+   * Resource ID of the VM's user-assigned identity: static (built from names), so custom data
+   * holds no Terraform reference and is computed at synth.
+   */
+  readonly identityResourceId: string;
 }
 
 /** Where things live on a VM. */
@@ -50,9 +53,9 @@ export const unitNames = (service: string) => ({
  * IMDS_ENDPOINT and SLOTENV_PREFIX exist so tests can run it against loopback and a temp folder.
  */
 export const FETCH_SCRIPT = `#!/bin/sh
-# Usage: fetch-release SERVICE VERSION URL SHA256 CLIENT_ID
+# Usage: fetch-release SERVICE VERSION URL SHA256 IDENTITY_RESOURCE_ID
 set -eu
-service="$1"; version="$2"; url="$3"; sha256="$4"; client_id="$5"
+service="$1"; version="$2"; url="$3"; sha256="$4"; identity="$5"
 prefix="\${SLOTENV_PREFIX:-}"
 imds="\${IMDS_ENDPOINT:-http://169.254.169.254}"
 releases="$prefix/opt/$service/releases"
@@ -61,7 +64,7 @@ if [ -x "$target/bin/start" ] && [ "$(cat "$target/.sha256" 2>/dev/null)" = "$sh
   ln -sfn "$target" "$prefix/opt/$service/current"; exit 0
 fi
 token=$(curl -sf --connect-timeout 5 --max-time 30 --retry 5 --retry-delay 2 -H Metadata:true \\
-  "$imds/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&client_id=$client_id" \\
+  "$imds/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&msi_res_id=$identity" \\
   | sed -n 's/.*"access_token": *"\\([^"]*\\)".*/\\1/p')
 [ -n "$token" ] || { echo "fetch-release: no token from the managed identity" >&2; exit 1; }
 mkdir -p "$releases"
@@ -158,7 +161,7 @@ export function renderUnits(input: CloudInitInput): Record<string, string> {
       '[Service]',
       'Type=oneshot',
       'RemainAfterExit=yes',
-      `ExecStart=${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityClientId}`,
+      `ExecStart=${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityResourceId}`,
       'Restart=on-failure',
       'RestartSec=10',
       '',
@@ -218,7 +221,7 @@ export function renderCloudInit(input: CloudInitInput): string {
 }
 
 /** The cloud-init input of one slot of a planned service. */
-export function cloudInitFor(plan: EnvironmentPlan, svc: Service, slot: SlotName, identityClientId: string): CloudInitInput {
+export function cloudInitFor(plan: EnvironmentPlan, svc: Service, slot: SlotName, identityResourceId: string): CloudInitInput {
   const s = svc.slots[slot];
   return {
     service: svc.name,
@@ -228,6 +231,6 @@ export function cloudInitFor(plan: EnvironmentPlan, svc: Service, slot: SlotName
     healthPath: svc.healthPath,
     settings: svc.settings,
     artifact: s.artifact,
-    identityClientId,
+    identityResourceId,
   };
 }

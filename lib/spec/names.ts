@@ -104,6 +104,9 @@ export interface ServiceNames {
   readonly scaleSet: Readonly<Record<SlotName, string>>;
   readonly loadBalancer: Readonly<Record<SlotName, string>>;
   readonly identity: Readonly<Record<SlotName, string>>;
+  readonly autoscale: Readonly<Record<SlotName, string>>;
+  /** Host name prefix of a slot's VMs. */
+  readonly computerNamePrefix: Readonly<Record<SlotName, string>>;
 }
 
 const perSlot = (f: (slot: SlotName) => string): Record<SlotName, string> => ({ blue: f('blue'), green: f('green') });
@@ -121,5 +124,7 @@ export function serviceNames(env: { name: string; resourceGroupName: string }, s
     scaleSet: perSlot((slot) => `vmss-${e}-${service}-${slot}`),
     loadBalancer: perSlot((slot) => `lbi-${e}-${service}-${slot}`),
     identity: perSlot((slot) => `id-${e}-${service}-${slot}`),
+    autoscale: perSlot((slot) => `as-${e}-${service}-${slot}`),
+    computerNamePrefix: perSlot((slot) => `${service}-${slot}`),
   };
 }

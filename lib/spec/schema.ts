@@ -224,13 +224,6 @@ export const ServiceSchema = z
     endpoints: EndpointsSchema.prefault({}),
     upgrade: UpgradeSchema.prefault({}),
     autoscale: AutoscaleSchema.prefault({}),
-    /**
-     * Scale set orchestration. 'Uniform' (default): identical instances, LB health probe gates
-     * rolling upgrades. 'Flexible': VMs as standalone resources, health extension only.
-     * Fixed at creation: changing it replaces the scale sets.
-     * @default 'Uniform'
-     */
-    orchestration: z.enum(['Uniform', 'Flexible']).default('Uniform'),
     /** Environment variables for every instance (not secrets: those come from Key Vault). @default - none */
     settings: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'an environment variable name: upper-case letters, digits, _' }), z.string()).default({}),
     /** Tags added to this service's resources. @default - none */

@@ -25,6 +25,7 @@ import {
 import { environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind } from './names';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
 import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
+import { FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
 import {
@@ -38,6 +39,12 @@ import {
 } from './schema';
 
 export type ValidationResult = { readonly ok: true; readonly environment: Environment } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
+
+/** Azure's limit on a scale set's custom data, base64-encoded. */
+export const CUSTOM_DATA_MAX_BYTES = 65535;
+
+/** More than the scripts, units, ports and names of any document take, settings and URLs aside. */
+const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + 8192;
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
 
@@ -390,6 +397,34 @@ function checkRules(input: unknown): SpecIssue[] {
     }
     // capacity proofs
     if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
+    // custom data: Azure refuses more than 64 KB (base64), and says so only at apply
+    if (s.name !== undefined && s.slots && s.block !== undefined && s.instancesPerVm !== undefined && s.healthPath !== undefined && s.settings) {
+      // an upper bound first: render (slow) only when the document could come near the limit
+      const settingsBytes = Object.entries(s.settings).reduce((n, [k, v]) => n + 2 * (k.length + v.length) + 8, 0);
+      const urls = SLOT_NAMES.reduce((n, slot) => Math.max(n, s.slots![slot].artifact?.url.length ?? 0), 0);
+      const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes) * (4 / 3);
+      for (const slot of bound <= CUSTOM_DATA_MAX_BYTES ? [] : SLOT_NAMES) {
+        const text = renderCloudInit({
+          service: s.name,
+          slot,
+          version: s.slots[slot].version,
+          ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
+          healthPath: s.healthPath,
+          settings: s.settings,
+          artifact: s.slots[slot].artifact,
+          identityResourceId: `/subscriptions/${'0'.repeat(36)}/resourceGroups/${'r'.repeat(90)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${'i'.repeat(128)}`,
+        });
+        const size = Math.ceil(Buffer.byteLength(text, 'utf8') / 3) * 4;
+        if (size > CUSTOM_DATA_MAX_BYTES) {
+          add(at('settings'), {
+            code: 'too_big',
+            message: `make the ${slot} slot's custom data ${size} bytes (base64); Azure allows ${CUSTOM_DATA_MAX_BYTES}`,
+            hint: 'move large values to Key Vault secrets or the release artifact',
+          });
+          break;
+        }
+      }
+    }
     checkTags(at('tags'), s.tags);
   }
   if (front.capacity && front.upgrade) checkCapacityProofs((...rest) => ['front', ...rest], front.capacity, front.upgrade, add);

@@ -14,7 +14,8 @@ import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, unitNames, 
 import { exampleSpec, planOf, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
-const documents = plan.env.services.flatMap((svc) => (['blue', 'green'] as const).map((slot) => ({ name: `${svc.name}/${slot}`, input: cloudInitFor(plan, svc, slot, '00000000-1111-2222-3333-444444444444') })));
+const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
+const documents = plan.env.services.flatMap((svc) => (['blue', 'green'] as const).map((slot) => ({ name: `${svc.name}/${slot}`, input: cloudInitFor(plan, svc, slot, IDENTITY) })));
 
 const noArtifact: CloudInitInput = { ...documents[0].input, artifact: undefined, service: 'baked' };
 
@@ -47,7 +48,7 @@ describe('cloud-init documents', () => {
     expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nVERSION="2024.11.3"\nPRICE_CACHE_SECONDS="30"\n');
     expect(JSON.parse(files['/etc/slotenv/vm-health.json'].content)).toEqual({ port: 9000, path: '/health', ports: [10000, 10001, 10002, 10003], timeoutSeconds: 2 });
     expect(files['/etc/systemd/system/pricing-release.service'].content).toContain(
-      'ExecStart=/usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c 00000000-1111-2222-3333-444444444444',
+      `ExecStart=/usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c ${IDENTITY}`,
     );
     expect(files['/etc/pricing/release.env'].permissions).toBe('0644');
   });
@@ -183,7 +184,7 @@ describe('release fetcher (the rendered script, run by sh)', () => {
     const script = join(prefix, 'fetch-release');
     writeFileSync(script, FETCH_SCRIPT);
     return new Promise((resolve) => {
-      const child = spawn('sh', [script, 'app', '1.0.0', `http://127.0.0.1:${stub.port}/releases/app.tar.gz`, expectSha, 'client-abc'], {
+      const child = spawn('sh', [script, 'app', '1.0.0', `http://127.0.0.1:${stub.port}/releases/app.tar.gz`, expectSha, IDENTITY], {
         env: { ...process.env, SLOTENV_PREFIX: prefix, IMDS_ENDPOINT: `http://127.0.0.1:${stub.port}` },
       });
       let stderr = '';
@@ -201,7 +202,7 @@ describe('release fetcher (the rendered script, run by sh)', () => {
     expect(execFileSync(join(prefix, 'opt/app/current/bin/start'), { encoding: 'utf8' })).toBe('started\n');
     const token = seen.find((s) => s.url?.startsWith('/metadata/identity'))!;
     expect(token.metadata).toBe('true');
-    expect(token.url).toContain('client_id=client-abc');
+    expect(token.url).toContain(`msi_res_id=${IDENTITY}`);
     expect(token.url).toContain('resource=https%3A%2F%2Fstorage.azure.com%2F');
   });
 

@@ -336,6 +336,15 @@ describe('validateEnvironment', () => {
     });
   });
 
+  test('refuses settings that would make custom data larger than Azure takes', () => {
+    const big = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`KEY_${i}`, 'x'.repeat(1200)]));
+    expect(problems(withChange((s) => (s.services[1].settings = big)))).toEqual([
+      expect.stringMatching(/^services\[1\]\.settings: make the blue slot's custom data \d+ bytes \(base64\); Azure allows 65535 \(move large values to Key Vault secrets or the release artifact\)$/),
+    ]);
+    // a setting that fits is accepted
+    expect(issuesOf(withChange((s) => (s.services[1].settings = { A: 'x'.repeat(20000) })))).toEqual([]);
+  });
+
   describe('autoscale', () => {
     const window = { name: 'day', days: ['Monday'], start: '08:00', end: '20:00', timeZone: 'Europe/Amsterdam', min: 6 };
 

@@ -1,0 +1,12 @@
+/**
+ * Azure resource IDs built from names (pure). Stacks share these static IDs instead of
+ * cross-stack references, so a stack never needs another stack's state to plan.
+ */
+const rg = (subscriptionId: string, resourceGroup: string) => `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+
+export const azureIds = {
+  subnet: (subscriptionId: string, resourceGroup: string, vnet: string, subnet: string) =>
+    `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${subnet}`,
+  userAssignedIdentity: (subscriptionId: string, resourceGroup: string, name: string) =>
+    `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+};

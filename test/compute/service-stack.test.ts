@@ -1,0 +1,151 @@
+/**
+ * Each service stack of the example: both slots with a scale set that spreads over zones, rolls
+ * in bounded batches with surge gated by health, repairs itself and leaves its count to
+ * autoscale; an internal load balancer with a static frontend from the plan and a probe for
+ * every rule; autoscale with CPU rules out and in in every profile.
+ */
+import { parse } from 'yaml';
+import { cloudInitFor, renderCloudInit } from '../../lib/compute/cloud-init';
+import { azureIds } from '../../lib/core/azure-ids';
+import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
+
+const plan = planOf(exampleSpec());
+const stacks = synthStacks(exampleSpec());
+const SERVICES = ['pricing', 'order-processing', 'catalog'];
+const SLOTS = ['blue', 'green'] as const;
+const stackOf = (svc: string) => JSON.parse(stacks[`retail-svc-${svc}`]) as Json;
+const cases = SERVICES.flatMap((service) => SLOTS.map((slot) => ({ service, slot })));
+
+describe.each(cases)('$service $slot', ({ service, slot }) => {
+  const json = stackOf(service);
+  const vmss = resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', `${slot}_scale-set_vmss`);
+  const svc = plan.env.services.find((s) => s.name === service)!;
+  const ports = plan.ports.services[service].ports;
+
+  test('spreads over the region zones with zone balance', () => {
+    expect(vmss).toMatchObject({ zones: ['1', '2', '3'], zone_balance: true });
+    expect(vmss.platform_fault_domain_count).toBeUndefined();
+  });
+
+  test('rolls in batches of at most a third, with surge, gated by the health extension', () => {
+    expect(vmss.upgrade_mode).toBe('Rolling');
+    expect(vmss.rolling_upgrade_policy.max_batch_instance_percent).toBeLessThanOrEqual(33);
+    expect(vmss.rolling_upgrade_policy.maximum_surge_instances_enabled).toBe(true);
+    expect(vmss.overprovision).toBe(false); // surge needs it off
+    expect(vmss.extension).toEqual([expect.objectContaining({ type: 'ApplicationHealthLinux', publisher: 'Microsoft.ManagedServices' })]);
+    expect(JSON.parse(vmss.extension[0].settings)).toMatchObject({ protocol: 'http', port: 9000, requestPath: '/health' });
+  });
+
+  test('repairs itself, encrypts at host, uses SSH keys only and no public IP', () => {
+    expect(vmss.automatic_instance_repair).toEqual({ enabled: true, action: 'Replace', grace_period: 'PT10M' });
+    expect(vmss.encryption_at_host_enabled).toBe(true);
+    expect(vmss.disable_password_authentication).toBe(true);
+    expect(vmss.admin_password).toBeUndefined();
+    expect(vmss.admin_ssh_key).toEqual([{ username: 'azureadmin', public_key: plan.env.admin.sshPublicKeys[0] }]);
+    for (const nic of vmss.network_interface) for (const ip of nic.ip_configuration) expect(ip.public_ip_address).toBeUndefined();
+  });
+
+  test('leaves the instance count to autoscale after creation', () => {
+    expect(vmss.instances).toBe(svc.capacity.default);
+    expect(vmss.lifecycle).toEqual({ ignore_changes: ['instances'] });
+  });
+
+  test("joins its planned subnet and its own load balancer's pool, after the rules exist", () => {
+    const ipc = vmss.network_interface[0].ip_configuration[0];
+    expect(ipc.subnet_id).toBe(azureIds.subnet(plan.env.subscriptionId, 'rg-retail-network', 'vnet-retail', `snet-svc-${service}`));
+    expect(ipc.load_balancer_backend_address_pool_ids).toEqual([`\${azurerm_lb_backend_address_pool.${slot}_lb_pool.id}`]);
+    expect(vmss.depends_on).toEqual(ports.map((p) => `azurerm_lb_rule.${slot}_lb_rule-${p}`));
+  });
+
+  test("boots the slot's own cloud-init, with the identity it runs as", () => {
+    const text = Buffer.from(vmss.custom_data, 'base64').toString('utf8');
+    const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, `rg-retail-svc-${service}`, `id-retail-${service}-${slot}`);
+    expect(text).toBe(renderCloudInit(cloudInitFor(plan, svc, slot, identityId)));
+    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', 'vm-health.service', ...ports.map((p) => `${service}@${p}.service`)]);
+    // the static identity ID names the identity this stack creates
+    expect(resourceAt(json, 'azurerm_user_assigned_identity', `${slot}_identity`)).toMatchObject({ name: `id-retail-${service}-${slot}`, resource_group_name: '${azurerm_resource_group.resource-group.name}' });
+    expect(resourceAt(json, 'azurerm_resource_group', 'resource-group').name).toBe(`rg-retail-svc-${service}`);
+    expect(vmss.identity).toEqual({ type: 'UserAssigned', identity_ids: [`\${azurerm_user_assigned_identity.${slot}_identity.id}`] });
+  });
+
+  test('has a Standard internal load balancer on the static frontend IP from the plan', () => {
+    const lb = resourceAt(json, 'azurerm_lb', `${slot}_lb_lb`);
+    expect(lb).toMatchObject({ sku: 'Standard', name: `lbi-retail-${service}-${slot}` });
+    expect(lb.frontend_ip_configuration).toEqual([
+      {
+        name: 'frontend',
+        private_ip_address: plan.ips.services[service].frontendIps[slot],
+        private_ip_address_allocation: 'Static',
+        private_ip_address_version: 'IPv4',
+        subnet_id: azureIds.subnet(plan.env.subscriptionId, 'rg-retail-network', 'vnet-retail', 'snet-lb-frontends'),
+        zones: ['1', '2', '3'],
+      },
+    ]);
+    expect(lb.public_ip_address_id).toBeUndefined();
+  });
+
+  test('has a rule per planned port, each with its own HTTP probe on the health path', () => {
+    const rules = resourcesOf(json, 'azurerm_lb_rule');
+    const mine = Object.keys(rules).filter((a) => a.startsWith(`${slot}_`));
+    expect(mine.sort()).toEqual(ports.map((p) => `${slot}_lb_rule-${p}`).sort());
+    for (const p of ports) {
+      expect(resourceAt(json, 'azurerm_lb_rule', `${slot}_lb_rule-${p}`)).toMatchObject({
+        frontend_port: p,
+        backend_port: p,
+        protocol: 'Tcp',
+        probe_id: `\${azurerm_lb_probe.${slot}_lb_probe-${p}.id}`,
+        tcp_reset_enabled: true,
+        disable_outbound_snat: true,
+      });
+      expect(resourceAt(json, 'azurerm_lb_probe', `${slot}_lb_probe-${p}`)).toMatchObject({ protocol: 'Http', port: p, request_path: '/health' });
+    }
+  });
+
+  test('autoscales on CPU out and in, in every profile, with a minimum of at least two', () => {
+    const as = resourceAt(json, 'azurerm_monitor_autoscale_setting', `${slot}_autoscale_autoscale`);
+    expect(as.target_resource_id).toBe(`\${azurerm_linux_virtual_machine_scale_set.${slot}_scale-set_vmss.id}`);
+    for (const profile of as.profile) {
+      expect(profile.capacity.minimum).toBeGreaterThanOrEqual(2);
+      expect(profile.rule.map((r: Json) => [r.metric_trigger.metric_name, r.metric_trigger.operator, r.scale_action.direction])).toEqual([
+        ['Percentage CPU', 'GreaterThan', 'Increase'],
+        ['Percentage CPU', 'LessThan', 'Decrease'],
+      ]);
+    }
+  });
+});
+
+describe('pricing autoscale schedule', () => {
+  test('compiles the business-hours window into a start and a return to normal in W. Europe time', () => {
+    const as = resourceAt(stackOf('pricing'), 'azurerm_monitor_autoscale_setting', 'blue_autoscale_autoscale');
+    expect(as.profile.map((p: Json) => [p.name, p.capacity.minimum, p.recurrence?.hours?.[0] ?? null, p.recurrence?.timezone ?? null])).toEqual([
+      ['default', 3, null, null],
+      ['business-hours', 6, 8, 'W. Europe Standard Time'],
+      ['business-hours-end', 3, 20, 'W. Europe Standard Time'],
+    ]);
+  });
+});
+
+describe('a region without zones', () => {
+  test('spreads over two platform fault domains and keeps the frontend regional', () => {
+    const spec = exampleSpec();
+    spec.region = 'northcentralus';
+    const json = JSON.parse(synthStacks(spec)['retail-svc-catalog']) as Json;
+    const vmss = resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
+    expect(vmss.platform_fault_domain_count).toBe(2);
+    expect(vmss.zones).toBeUndefined();
+    expect(vmss.zone_balance).toBeUndefined();
+    expect(resourceAt(json, 'azurerm_lb', 'blue_lb_lb').frontend_ip_configuration[0].zones).toBeUndefined();
+  });
+});
+
+describe('images', () => {
+  test('a slot image overrides the service image, and a gallery image is referenced by ID', () => {
+    const spec = exampleSpec();
+    const gallery = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/catalog/versions/1.13.0';
+    spec.services[2].slots.green = { version: '1.13.0', image: { galleryImageVersionId: gallery } };
+    const json = JSON.parse(synthStacks(spec)['retail-svc-catalog']) as Json;
+    expect(resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'green_scale-set_vmss')).toMatchObject({ source_image_id: gallery });
+    expect(resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'green_scale-set_vmss').source_image_reference).toBeUndefined();
+    expect(resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss').source_image_reference).toMatchObject({ publisher: 'Canonical', sku: '22_04-lts-gen2' });
+  });
+});
