@@ -40,7 +40,7 @@ function generatedSpec(n) {
     block: i + 1,
     port: undefined,
   }));
-  return { ...example, name: `gen${n}`, network: { ...example.network, addressSpace: '10.0.0.0/12', subnetPrefixLength: 23 }, services };
+  return { ...example, name: `gen${n}`, quotas: {}, network: { ...example.network, addressSpace: '10.0.0.0/12', subnetPrefixLength: 23 }, services };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -189,8 +189,15 @@ export function renderUnits(input: CloudInitInput): Record<string, string> {
   return units;
 }
 
-/** The whole #cloud-config document, deterministic for the same input. */
-export function renderCloudInit(input: CloudInitInput): string {
+interface WriteFile {
+  readonly path: string;
+  readonly owner: string;
+  readonly permissions: string;
+  readonly content: string;
+}
+
+/** The document as data: what `renderCloudInit` writes. */
+export function cloudInitDocument(input: CloudInitInput) {
   const u = unitNames(input.service);
   const units = renderUnits(input);
   const env = [
@@ -202,22 +209,52 @@ export function renderCloudInit(input: CloudInitInput): string {
       .map((k) => envLine(k, input.settings[k])),
   ].join('\n');
   const healthConfig = { port: VM_HEALTH_PORT, path: input.healthPath, ports: [...input.ports], timeoutSeconds: 2 };
-  const doc = {
+  const writeFiles: WriteFile[] = [
+    { path: VM_PATHS.releaseEnv(input.service), owner: 'root:root', permissions: '0644', content: `${env}\n` },
+    { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
+    HEALTH_FILE,
+    ...(input.artifact ? [FETCH_FILE] : []),
+    ...Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
+  ];
+  return {
     users: ['default', { name: input.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }],
     package_update: false,
-    write_files: [
-      { path: VM_PATHS.releaseEnv(input.service), owner: 'root:root', permissions: '0644', content: `${env}\n` },
-      { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
-      { path: VM_PATHS.health, owner: 'root:root', permissions: '0755', content: HEALTH_SCRIPT },
-      ...(input.artifact ? [{ path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT }] : []),
-      ...Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
-    ],
+    write_files: writeFiles,
     runcmd: [
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', u.health, ...input.ports.map((p) => u.instanceOf(p))],
     ],
   };
-  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+const HEALTH_FILE: WriteFile = { path: VM_PATHS.health, owner: 'root:root', permissions: '0755', content: HEALTH_SCRIPT };
+const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT };
+const YAML_OPTIONS = { lineWidth: 0 } as const;
+
+/** The reference rendering: the whole document through the yaml library. */
+export function renderCloudInitReference(input: CloudInitInput): string {
+  return `#cloud-config\n${stringify(cloudInitDocument(input), YAML_OPTIONS)}`;
+}
+
+/** One write_files entry as it appears under `write_files:` (two-space indented sequence item). */
+const fragment = (f: WriteFile) => stringify([f], YAML_OPTIONS).replace(/^(?=.)/gm, '  ');
+/** The library's own scripts are the same in every document: rendered once. */
+const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, FETCH_FILE].map((f) => [f, fragment(f)]));
+
+/**
+ * The whole #cloud-config document, deterministic for the same input. Byte-identical to
+ * `renderCloudInitReference` (a test holds it to that), but the library's constant scripts are
+ * serialized once instead of once per scale set: a large environment renders hundreds.
+ */
+export function renderCloudInit(input: CloudInitInput): string {
+  const { write_files: files, runcmd, ...head } = cloudInitDocument(input);
+  return [
+    '#cloud-config\n',
+    stringify(head, YAML_OPTIONS),
+    'write_files:\n',
+    ...files.map((f) => CONSTANT_FRAGMENTS.get(f) ?? fragment(f)),
+    stringify({ runcmd }, YAML_OPTIONS),
+  ].join('');
 }
 
 /** The cloud-init input of one slot of a planned service. */

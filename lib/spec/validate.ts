@@ -70,7 +70,8 @@ export function validateEnvironment(input: unknown): ValidationResult {
   const issues: SpecIssue[] = [];
   const whole = EnvironmentSchema.safeParse(input, { reportInput: true });
   if (!whole.success) issues.push(...fromZod(whole.error.issues, EnvironmentSchema));
-  issues.push(...checkRules(input));
+  // a valid shape lets the rules read the parsed spec; otherwise they parse field by field
+  issues.push(...checkRules(input, whole.success ? whole.data : undefined));
   if (issues.length > 0 || !whole.success) return { ok: false, issues: dedupe(issues).sort(byPath) };
   return { ok: true, environment: whole.data };
 }
@@ -93,14 +94,18 @@ interface ParsedService {
   readonly s: Partial<z.output<typeof ServiceSchema>>;
 }
 
-function checkRules(input: unknown): SpecIssue[] {
+function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
   const raw = isRecord(input) ? input : {};
-  const env = lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas']);
-  const net = lenient(NetworkSchema, raw.network);
-  const front = lenient(FrontSchema, raw.front);
-  const services: ParsedService[] = Array.isArray(raw.services) ? raw.services.map((s, index) => ({ index, s: lenient(ServiceSchema, s) })) : [];
+  const env: Partial<Environment> = parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas']);
+  const net = parsed?.network ?? lenient(NetworkSchema, raw.network);
+  const front = parsed?.front ?? lenient(FrontSchema, raw.front);
+  const services: ParsedService[] = parsed
+    ? parsed.services.map((s, index) => ({ index, s }))
+    : Array.isArray(raw.services)
+      ? raw.services.map((s, index) => ({ index, s: lenient(ServiceSchema, s) }))
+      : [];
 
   // --- region ---------------------------------------------------------------------------
   if (typeof raw.region === 'string' && raw.region !== '' && !(raw.region in AZURE_REGIONS)) {

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, planOf, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
@@ -58,6 +58,13 @@ describe('cloud-init documents', () => {
     const env = doc.write_files.find((f: { path: string }) => f.path === '/etc/baked/release.env').content;
     expect(env).toContain('A="say \\"hi\\" \\$HOME\\\\"');
   });
+
+  test.each([...documents, { name: 'no artifact', input: noArtifact }, { name: 'settings', input: { ...noArtifact, settings: { B: 'two\nlines', A: '"q"' } } }])(
+    '$name: the fast renderer writes exactly what the yaml library writes for the whole document',
+    ({ input }) => {
+      expect(renderCloudInit(input)).toBe(renderCloudInitReference(input));
+    },
+  );
 
   test('rendering is deterministic', () => {
     expect(renderCloudInit(documents[0].input)).toBe(renderCloudInit(structuredClone(documents[0].input)));
