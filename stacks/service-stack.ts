@@ -76,6 +76,7 @@ export class ServiceStack extends EnvironmentStack {
         dependsOn: loadBalancer.rules,
         image: service.slots[slot].image ?? service.image,
         upgrade: service.upgrade,
+        orchestration: service.orchestration,
         tags: slotTags,
       });
       const autoscale = new Autoscale(scope, 'autoscale', {
@@ -85,6 +86,7 @@ export class ServiceStack extends EnvironmentStack {
         targetResourceId: scaleSet.scaleSetId,
         profiles,
         cpu: service.autoscale.cpu,
+        customMetric: service.autoscale.customMetric,
         predictive: service.autoscale.predictive,
         notifyEmails: service.autoscale.notifyEmails,
         tags: slotTags,

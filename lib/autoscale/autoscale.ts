@@ -15,6 +15,16 @@ export interface CpuRules {
   readonly scaleInCooldownMinutes: number;
 }
 
+export interface MetricRules {
+  readonly resourceId: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly aggregation: 'Average' | 'Total' | 'Maximum' | 'Minimum';
+  readonly scaleOutAbove: number;
+  readonly scaleInBelow: number;
+  readonly perInstance: boolean;
+}
+
 export interface AutoscaleProps {
   readonly name: string;
   readonly resourceGroupName: string;
@@ -22,6 +32,8 @@ export interface AutoscaleProps {
   readonly targetResourceId: string;
   readonly profiles: readonly PlannedProfile[];
   readonly cpu: CpuRules;
+  /** A workload metric scaling out and in beside CPU (same steps and cooldowns). @default - none */
+  readonly customMetric?: MetricRules;
   /** @default - off */
   readonly predictive?: { readonly mode: 'ForecastOnly' | 'Enabled'; readonly lookAheadMinutes: number };
   /** @default - no one */
@@ -48,16 +60,28 @@ export class Autoscale extends Construct {
       timeGrain: 'PT1M',
       timeWindow: minutes(props.cpu.windowMinutes),
     });
+    const out = { direction: 'Increase', type: 'ChangeCount', value: props.cpu.scaleOutBy, cooldown: minutes(props.cpu.scaleOutCooldownMinutes) };
+    const back = { direction: 'Decrease', type: 'ChangeCount', value: 1, cooldown: minutes(props.cpu.scaleInCooldownMinutes) };
     const rules = [
-      {
-        metricTrigger: cpuTrigger('GreaterThan', props.cpu.scaleOutAbovePercent),
-        scaleAction: { direction: 'Increase', type: 'ChangeCount', value: props.cpu.scaleOutBy, cooldown: minutes(props.cpu.scaleOutCooldownMinutes) },
-      },
-      {
-        metricTrigger: cpuTrigger('LessThan', props.cpu.scaleInBelowPercent),
-        scaleAction: { direction: 'Decrease', type: 'ChangeCount', value: 1, cooldown: minutes(props.cpu.scaleInCooldownMinutes) },
-      },
+      { metricTrigger: cpuTrigger('GreaterThan', props.cpu.scaleOutAbovePercent), scaleAction: out },
+      { metricTrigger: cpuTrigger('LessThan', props.cpu.scaleInBelowPercent), scaleAction: back },
     ];
+    const m = props.customMetric;
+    if (m) {
+      const trigger = (operator: 'GreaterThan' | 'LessThan', threshold: number) => ({
+        metricName: m.name,
+        metricNamespace: m.namespace,
+        metricResourceId: m.resourceId,
+        operator,
+        threshold,
+        statistic: 'Average',
+        timeAggregation: m.aggregation,
+        timeGrain: 'PT1M',
+        timeWindow: minutes(props.cpu.windowMinutes),
+        divideByInstanceCount: m.perInstance,
+      });
+      rules.push({ metricTrigger: trigger('GreaterThan', m.scaleOutAbove), scaleAction: out }, { metricTrigger: trigger('LessThan', m.scaleInBelow), scaleAction: back });
+    }
     const setting = new MonitorAutoscaleSetting(this, 'autoscale', {
       name: props.name,
       resourceGroupName: props.resourceGroupName,

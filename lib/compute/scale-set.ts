@@ -1,6 +1,6 @@
 /**
- * ScaleSet: a Linux VM scale set (Uniform orchestration; Flexible is not built yet) with every
- * default chosen for safety:
+ * ScaleSet: a Linux VM scale set, Uniform or Flexible orchestration, with every default chosen for
+ * safety:
  * zones with zone balance where the region has them (else two platform fault domains), rolling
  * upgrades gated by the ApplicationHealthLinux extension written inside the scale set (it probes
  * the VM health endpoint, which covers every planned port), maximum surge with overprovisioning
@@ -10,8 +10,15 @@
  *
  * `rolling_upgrade_policy`, `upgrade_mode`, `zone_balance` and `platform_fault_domain_count`
  * force replacement in azurerm 4.x: they are fixed here, not spec fields.
+ *
+ * Orchestration: 'Uniform' (default) runs identical instances from one model; mature rolling
+ * upgrades, placement groups past 100 instances, trusted launch settable here. 'Flexible' makes
+ * each VM a standalone resource (mix sizes later, attach and detach VMs, Azure's direction for new
+ * scale sets); it has no LB health probe option, so the health extension (used for both here) is
+ * what gates upgrades and repair, and its fault-domain count is required: 1 when zonal.
  */
 import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
+import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/orchestrated-virtual-machine-scale-set';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
@@ -61,6 +68,8 @@ export interface ScaleSetProps {
   readonly healthPath?: string;
   /** More than 100 instances need several placement groups. @default - single when max <= 100 */
   readonly maxInstances?: number;
+  /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
+  readonly orchestration?: 'Uniform' | 'Flexible';
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -77,39 +86,24 @@ export class ScaleSet extends Construct {
     const zones = props.zones ?? [];
     const image = props.image ?? DEFAULT_IMAGE;
     const healthSettings = { protocol: 'http', port: VM_HEALTH_PORT, requestPath: props.healthPath ?? '/health', intervalInSeconds: 5, numberOfProbes: 1, gracePeriod: 600 };
-    const vmss = new LinuxVirtualMachineScaleSet(this, 'vmss', {
+    const zonal = zones.length > 0;
+    const ipConfiguration = [
+      { name: 'ipconfig', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: props.loadBalancerBackendPoolIds ? [...props.loadBalancerBackendPoolIds] : undefined },
+    ];
+    const common = {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
-      sku: props.vmSize,
       instances: props.initialInstances,
-      computerNamePrefix: (props.computerNamePrefix ?? props.name).slice(0, 58),
-      adminUsername: props.adminUsername,
-      disablePasswordAuthentication: true,
-      adminSshKey: props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey })),
       identity: { type: 'UserAssigned', identityIds: [props.identityId] },
       encryptionAtHostEnabled: true,
-      secureBootEnabled: true,
-      vtpmEnabled: true,
       bootDiagnostics: {},
-      customData: Buffer.from(props.cloudInit, 'utf8').toString('base64'),
       sourceImageReference: image.marketplace,
       sourceImageId: image.galleryImageVersionId,
       osDisk: { caching: 'ReadWrite', storageAccountType: osDiskType(props.vmSize) },
-      networkInterface: [
-        {
-          name: 'nic',
-          primary: true,
-          ipConfiguration: [
-            { name: 'ipconfig', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: props.loadBalancerBackendPoolIds ? [...props.loadBalancerBackendPoolIds] : undefined },
-          ],
-        },
-      ],
-      zones: zones.length > 0 ? [...zones] : undefined,
-      zoneBalance: zones.length > 0 ? true : undefined,
-      platformFaultDomainCount: zones.length > 0 ? undefined : 2,
-      singlePlacementGroup: (props.maxInstances ?? props.initialInstances) <= 100,
-      overprovision: false,
+      networkInterface: [{ name: 'nic', primary: true, ipConfiguration }],
+      zones: zonal ? [...zones] : undefined,
+      zoneBalance: zonal ? true : undefined,
       upgradeMode: 'Rolling',
       rollingUpgradePolicy: {
         maxBatchInstancePercent: props.upgrade.maxBatchPercent ?? 20,
@@ -118,25 +112,46 @@ export class ScaleSet extends Construct {
         pauseTimeBetweenBatches: 'PT30S',
         maximumSurgeInstancesEnabled: props.upgrade.maxSurge ?? true,
         prioritizeUnhealthyInstancesEnabled: true,
-        crossZoneUpgradesEnabled: zones.length > 0 ? true : undefined,
+        crossZoneUpgradesEnabled: zonal ? true : undefined,
       },
       automaticInstanceRepair: { enabled: true, gracePeriod: 'PT10M', action: 'Replace' },
-      extension: [
-        {
-          name: 'health',
-          publisher: 'Microsoft.ManagedServices',
-          type: 'ApplicationHealthLinux',
-          typeHandlerVersion: '2.0',
-          autoUpgradeMinorVersion: true,
-          settings: JSON.stringify(healthSettings),
-        },
-      ],
       terminationNotification: { enabled: true, timeout: 'PT5M' },
-      scaleIn: { rule: 'Default', forceDeletionEnabled: false },
       tags: props.tags,
       lifecycle: { ignoreChanges: ['instances'] },
       dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
-    });
+    };
+    const health = { name: 'health', publisher: 'Microsoft.ManagedServices', type: 'ApplicationHealthLinux', typeHandlerVersion: '2.0', settings: JSON.stringify(healthSettings) };
+    const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
+    const adminSshKey = props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey }));
+    const computerNamePrefix = (props.computerNamePrefix ?? props.name).slice(0, 58);
+    const vmss =
+      props.orchestration === 'Flexible'
+        ? new OrchestratedVirtualMachineScaleSet(this, 'vmss', {
+            ...common,
+            skuName: props.vmSize,
+            platformFaultDomainCount: zonal ? 1 : 2,
+            osProfile: {
+              customData,
+              linuxConfiguration: { adminUsername: props.adminUsername, adminSshKey, disablePasswordAuthentication: true, computerNamePrefix, provisionVmAgent: true },
+            },
+            extension: [{ ...health, autoUpgradeMinorVersionEnabled: true }],
+          })
+        : new LinuxVirtualMachineScaleSet(this, 'vmss', {
+            ...common,
+            sku: props.vmSize,
+            computerNamePrefix,
+            adminUsername: props.adminUsername,
+            disablePasswordAuthentication: true,
+            adminSshKey,
+            secureBootEnabled: true,
+            vtpmEnabled: true,
+            customData,
+            platformFaultDomainCount: zonal ? undefined : 2,
+            singlePlacementGroup: (props.maxInstances ?? props.initialInstances) <= 100,
+            overprovision: false,
+            extension: [{ ...health, autoUpgradeMinorVersion: true }],
+            scaleIn: { rule: 'Default', forceDeletionEnabled: false },
+          });
     this.scaleSetId = vmss.id;
     this.scaleSetName = vmss.name;
   }

@@ -181,6 +181,23 @@ export const AutoscaleSchema = z
       .prefault({}),
     /** Windows with a higher minimum. @default - none */
     schedules: z.array(ScheduleSchema).default([]),
+    /** A workload metric that also scales out and in (queue depth, requests per instance). @default - none */
+    customMetric: z
+      .strictObject({
+        /** The Azure resource that emits the metric (e.g. a Service Bus namespace). */
+        resourceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/.+/i, { message: 'an Azure resource ID (/subscriptions/…/resourceGroups/…/providers/…)' }),
+        /** Metric namespace, e.g. 'microsoft.servicebus/namespaces'. */
+        namespace: z.string().min(1),
+        /** Metric name, e.g. 'ActiveMessages'. */
+        name: z.string().min(1),
+        /** @default 'Average' */
+        aggregation: z.enum(['Average', 'Total', 'Maximum', 'Minimum']).default('Average'),
+        scaleOutAbove: z.number(),
+        scaleInBelow: z.number(),
+        /** Divide by the instance count (per-instance load). @default false */
+        perInstance: z.boolean().default(false),
+      })
+      .optional(),
     /** Predictive autoscale (CPU only; needs 7 days of history). @default - off */
     predictive: z
       .strictObject({
@@ -224,6 +241,14 @@ export const ServiceSchema = z
     endpoints: EndpointsSchema.prefault({}),
     upgrade: UpgradeSchema.prefault({}),
     autoscale: AutoscaleSchema.prefault({}),
+    /**
+     * Scale set orchestration. 'Uniform': identical instances from one model, placement groups
+     * past 100 instances, trusted launch. 'Flexible': each VM a standalone resource, Azure's
+     * direction for new scale sets. Both are gated by the VM health extension. Fixed at creation:
+     * changing it replaces the scale sets.
+     * @default 'Uniform'
+     */
+    orchestration: z.enum(['Uniform', 'Flexible']).default('Uniform'),
     /** Environment variables for every instance (not secrets: those come from Key Vault). @default - none */
     settings: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'an environment variable name: upper-case letters, digits, _' }), z.string()).default({}),
     /** Tags added to this service's resources. @default - none */

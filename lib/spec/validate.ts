@@ -366,6 +366,14 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
           hint: 'leave a gap, or autoscale flaps between out and in',
         });
       }
+      if (as.customMetric && as.customMetric.scaleInBelow >= as.customMetric.scaleOutAbove) {
+        add(at('autoscale', 'customMetric', 'scaleInBelow'), {
+          code: 'out_of_order',
+          message: `${as.customMetric.scaleInBelow} is not below scaleOutAbove ${as.customMetric.scaleOutAbove}`,
+          value: as.customMetric.scaleInBelow,
+          hint: 'leave a gap, or autoscale flaps between out and in',
+        });
+      }
       const maxProfiles = Math.floor((AUTOSCALE_LIMITS.profiles - 1) / 2);
       if (as.schedules.length > maxProfiles) {
         add(at('autoscale', 'schedules'), {

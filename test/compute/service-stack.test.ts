@@ -149,3 +149,56 @@ describe('images', () => {
     expect(resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss').source_image_reference).toMatchObject({ publisher: 'Canonical', sku: '22_04-lts-gen2' });
   });
 });
+
+describe('Flexible orchestration', () => {
+  const spec = exampleSpec();
+  spec.services[2].orchestration = 'Flexible';
+  const json = JSON.parse(synthStacks(spec)['retail-svc-catalog']) as Json;
+  const vmss = resourceAt(json, 'azurerm_orchestrated_virtual_machine_scale_set', 'blue_scale-set_vmss');
+
+  test('replaces the Uniform scale set resource for that service only', () => {
+    expect(resourcesOf(json, 'azurerm_linux_virtual_machine_scale_set')).toEqual({});
+    expect(Object.keys(resourcesOf(json, 'azurerm_orchestrated_virtual_machine_scale_set')).sort()).toEqual(['blue_scale-set_vmss', 'green_scale-set_vmss']);
+  });
+
+  test('is zonal with one platform fault domain, rolling with surge, gated by the health extension, self-repairing', () => {
+    expect(vmss).toMatchObject({ sku_name: 'Standard_E4s_v5', zones: ['1', '2', '3'], zone_balance: true, platform_fault_domain_count: 1, upgrade_mode: 'Rolling' });
+    expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, max_batch_instance_percent: 20 });
+    expect(vmss.extension).toEqual([expect.objectContaining({ type: 'ApplicationHealthLinux', auto_upgrade_minor_version_enabled: true })]);
+    expect(vmss.automatic_instance_repair).toEqual({ enabled: true, action: 'Replace', grace_period: 'PT10M' });
+    expect(vmss.lifecycle).toEqual({ ignore_changes: ['instances'] });
+    expect(vmss.encryption_at_host_enabled).toBe(true);
+  });
+
+  test('boots the same cloud-init and takes SSH keys only', () => {
+    const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-svc-catalog', 'id-retail-catalog-blue');
+    const svc = { ...plan.env.services[2], orchestration: 'Flexible' as const };
+    expect(Buffer.from(vmss.os_profile.custom_data, 'base64').toString('utf8')).toBe(renderCloudInit(cloudInitFor(plan, svc, 'blue', identityId)));
+    expect(vmss.os_profile.linux_configuration).toMatchObject({ admin_username: 'azureadmin', disable_password_authentication: true, computer_name_prefix: 'catalog-blue' });
+    expect(vmss.os_profile.linux_configuration.admin_password).toBeUndefined();
+  });
+
+  test('in a region without zones it uses two fault domains', () => {
+    const s = exampleSpec();
+    s.region = 'northcentralus';
+    s.services[2].orchestration = 'Flexible';
+    const v = resourceAt(synthStacks(s)['retail-svc-catalog'], 'azurerm_orchestrated_virtual_machine_scale_set', 'green_scale-set_vmss');
+    expect(v.platform_fault_domain_count).toBe(2);
+    expect(v.zones).toBeUndefined();
+  });
+});
+
+describe('custom metric autoscale', () => {
+  test('adds queue-depth rules out and in to every profile, per instance', () => {
+    const spec = exampleSpec();
+    const queue = '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-bus/providers/Microsoft.ServiceBus/namespaces/sb-retail';
+    spec.services[1].autoscale = { customMetric: { resourceId: queue, namespace: 'microsoft.servicebus/namespaces', name: 'ActiveMessages', scaleOutAbove: 500, scaleInBelow: 50, perInstance: true } };
+    const as = resourceAt(synthStacks(spec)['retail-svc-order-processing'], 'azurerm_monitor_autoscale_setting', 'green_autoscale_autoscale');
+    for (const profile of as.profile) {
+      expect(profile.rule.slice(2).map((r: Json) => r.metric_trigger)).toEqual([
+        expect.objectContaining({ metric_name: 'ActiveMessages', metric_resource_id: queue, operator: 'GreaterThan', threshold: 500, divide_by_instance_count: true, time_aggregation: 'Average' }),
+        expect.objectContaining({ metric_name: 'ActiveMessages', operator: 'LessThan', threshold: 50 }),
+      ]);
+    }
+  });
+});

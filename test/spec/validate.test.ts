@@ -379,3 +379,10 @@ describe('validateEnvironment', () => {
     });
   });
 });
+
+test('refuses a custom metric whose scale-in threshold is not below scale-out', () => {
+  const spec = exampleSpec() as Json;
+  spec.services[1].autoscale = { customMetric: { resourceId: '/subscriptions/s/resourceGroups/r/providers/Microsoft.ServiceBus/namespaces/n', namespace: 'microsoft.servicebus/namespaces', name: 'ActiveMessages', scaleOutAbove: 100, scaleInBelow: 100 } };
+  const r = validateEnvironment(spec);
+  expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual(['services[1].autoscale.customMetric.scaleInBelow: 100 is not below scaleOutAbove 100 (leave a gap, or autoscale flaps between out and in)']);
+});
