@@ -2,13 +2,14 @@
  * The cdktf app: one set of stacks per environment file in stacks/environments/.
  * `npm run synth` runs this directly; `npx cdktf synth` runs it through cdktf.json.
  *   --environments DIR   read environment files from DIR instead (.ts, .json, .yaml)
+ *   --frozen-lock        fail if an environment's lock file would change (CI)
  */
 import { resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentFiles, loadSpecFile } from '../lib/spec/load';
 import { formatProblems, synthesize } from './synthesize';
 
-const { values } = parseArgs({ options: { environments: { type: 'string' } }, strict: true });
+const { values } = parseArgs({ options: { environments: { type: 'string' }, 'frozen-lock': { type: 'boolean', default: false } }, strict: true });
 const dir = values.environments ? resolve(values.environments) : resolve(__dirname, 'environments');
 const shown = values.environments ?? 'stacks/environments';
 const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
@@ -19,7 +20,9 @@ const specs = environmentFiles(dir).map((f) => {
   const loaded = loadSpecFile(dir, f);
   return fromBuild ? { ...loaded, file: f.replace(/\.js$/, '.ts') } : loaded;
 });
-const result = synthesize(specs, outdir);
+// lock files live beside the environment files the user edits, not in .build/
+const lockDir = values.environments ? dir : resolve(__dirname, '..', ...(fromBuild ? ['..', 'stacks'] : []), 'environments');
+const result = synthesize(specs, outdir, { lockDir, frozenLock: values['frozen-lock'] });
 if (!result.ok) {
   process.stderr.write(`${formatProblems(result.problems, shown)}\nNothing was written.\n`);
   process.exitCode = 1;

@@ -5,10 +5,12 @@
  * into a staging folder beside the output and swapped in only when complete, so `cdktf.out` is
  * never half-written, whatever fails.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../lib/compute/fixed-settings';
 import { App } from 'cdktf';
 import { formatIssue, type SpecIssue } from '../lib/spec/issues';
-import type { LoadedSpec } from '../lib/spec/load';
+import { lockFileOf, type LoadedSpec } from '../lib/spec/load';
 import { planEnvironment } from '../lib/spec/plan';
 import { validateEnvironment } from '../lib/spec/validate';
 import type { Environment } from '../lib/spec/schema';
@@ -22,9 +24,20 @@ export interface SynthResult {
   readonly stacks: readonly string[];
 }
 
+export interface SynthOptions {
+  /**
+   * Where each environment's lock file (creation-time settings of its scale sets) lives; the
+   * synth refuses changes that would replace a recorded scale set and records new ones.
+   * @default - no lock files (tests, or a library user's own app)
+   */
+  readonly lockDir?: string;
+  /** Fail instead of writing when a lock file would change (CI). @default false */
+  readonly frozenLock?: boolean;
+}
+
 /** Validates all specs; returns the environments, or every problem of every file. */
-export function validateAll(specs: readonly LoadedSpec[]): { environments: Environment[]; problems: SynthResult['problems'] } {
-  const environments: Environment[] = [];
+export function validateAll(specs: readonly LoadedSpec[]): { environments: Array<Environment & { readonly file?: string }>; problems: SynthResult['problems'] } {
+  const environments: Array<Environment & { file?: string }> = [];
   const problems: Array<{ file: string; issues: SpecIssue[] }> = [];
   const byName = new Map<string, string>();
   for (const loaded of specs) {
@@ -36,7 +49,7 @@ export function validateAll(specs: readonly LoadedSpec[]): { environments: Envir
         if (prev) issues.push({ path: 'name', code: 'duplicate', message: `'${r.environment.name}' is also the environment in ${prev}`, value: r.environment.name });
         else {
           byName.set(r.environment.name, loaded.file);
-          environments.push(r.environment);
+          environments.push({ ...r.environment, file: loaded.file });
         }
       } else issues.push(...r.issues);
     }
@@ -45,9 +58,37 @@ export function validateAll(specs: readonly LoadedSpec[]): { environments: Envir
   return { environments, problems };
 }
 
-export function synthesize(specs: readonly LoadedSpec[], outdir: string): SynthResult {
+export function synthesize(specs: readonly LoadedSpec[], outdir: string, options: SynthOptions = {}): SynthResult {
   const { environments, problems } = validateAll(specs);
   if (problems.length > 0) return { ok: false, problems, stacks: [] };
+
+  // creation-time settings against each environment's lock file
+  const locksToWrite: Array<{ path: string; text: string }> = [];
+  const lockProblems: Array<{ file: string; issues: SpecIssue[] }> = [];
+  for (const env of options.lockDir ? environments : []) {
+    const file = lockFileOf(env.file ?? env.name);
+    const path = join(options.lockDir!, file);
+    const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    let lock: SettingsLock | undefined;
+    try {
+      lock = before === undefined ? undefined : (JSON.parse(before) as SettingsLock);
+      if (lock && (lock.version !== 1 || typeof lock.scaleSets !== 'object')) throw new Error('not a version 1 lock');
+    } catch (e) {
+      lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
+      continue;
+    }
+    const { issues, next } = checkFixedSettings(env.services, planEnvironment(env).zones, lock);
+    if (issues.length > 0) {
+      lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });
+      continue;
+    }
+    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next }, null, 2)}\n`;
+    if (text === before) continue;
+    if (options.frozenLock) {
+      lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_value', message: 'is out of date (--frozen-lock)', hint: 'run npm run synth and commit the lock file' }] });
+    } else locksToWrite.push({ path, text });
+  }
+  if (lockProblems.length > 0) return { ok: false, problems: lockProblems, stacks: [] };
 
   const staging = `${outdir}.staging-${process.pid}`;
   const previous = `${outdir}.previous-${process.pid}`;
@@ -64,6 +105,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string): SynthR
     if (existsSync(outdir)) renameSync(outdir, previous);
     renameSync(staging, outdir);
     rmSync(previous, { recursive: true, force: true });
+    for (const l of locksToWrite) writeFileSync(l.path, l.text);
     return { ok: true, problems: [], stacks };
   } finally {
     rmSync(staging, { recursive: true, force: true });

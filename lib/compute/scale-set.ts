@@ -22,6 +22,7 @@ import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
+import { fixedSettings } from './fixed-settings';
 
 export interface ImageReference {
   readonly marketplace?: { readonly publisher: string; readonly offer: string; readonly sku: string; readonly version: string };
@@ -87,6 +88,8 @@ export class ScaleSet extends Construct {
     const image = props.image ?? DEFAULT_IMAGE;
     const healthSettings = { protocol: 'http', port: VM_HEALTH_PORT, requestPath: props.healthPath ?? '/health', intervalInSeconds: 5, numberOfProbes: 1, gracePeriod: 600 };
     const zonal = zones.length > 0;
+    const fixed = fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade.maxBatchPercent, maxSurge: props.upgrade.maxSurge });
+    const nullable = <T>(v: T | null) => (v === null ? undefined : v);
     const ipConfiguration = [
       { name: 'ipconfig', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: props.loadBalancerBackendPoolIds ? [...props.loadBalancerBackendPoolIds] : undefined },
     ];
@@ -103,17 +106,9 @@ export class ScaleSet extends Construct {
       osDisk: { caching: 'ReadWrite', storageAccountType: osDiskType(props.vmSize) },
       networkInterface: [{ name: 'nic', primary: true, ipConfiguration }],
       zones: zonal ? [...zones] : undefined,
-      zoneBalance: zonal ? true : undefined,
-      upgradeMode: 'Rolling',
-      rollingUpgradePolicy: {
-        maxBatchInstancePercent: props.upgrade.maxBatchPercent ?? 20,
-        maxUnhealthyInstancePercent: 20,
-        maxUnhealthyUpgradedInstancePercent: 5,
-        pauseTimeBetweenBatches: 'PT30S',
-        maximumSurgeInstancesEnabled: props.upgrade.maxSurge ?? true,
-        prioritizeUnhealthyInstancesEnabled: true,
-        crossZoneUpgradesEnabled: zonal ? true : undefined,
-      },
+      zoneBalance: fixed.zoneBalance || undefined,
+      upgradeMode: fixed.upgradeMode,
+      rollingUpgradePolicy: { ...fixed.rollingUpgradePolicy, crossZoneUpgradesEnabled: nullable(fixed.rollingUpgradePolicy.crossZoneUpgradesEnabled) },
       automaticInstanceRepair: { enabled: true, gracePeriod: 'PT10M', action: 'Replace' },
       terminationNotification: { enabled: true, timeout: 'PT5M' },
       tags: props.tags,
@@ -129,7 +124,7 @@ export class ScaleSet extends Construct {
         ? new OrchestratedVirtualMachineScaleSet(this, 'vmss', {
             ...common,
             skuName: props.vmSize,
-            platformFaultDomainCount: zonal ? 1 : 2,
+            platformFaultDomainCount: fixed.platformFaultDomainCount ?? 1,
             osProfile: {
               customData,
               linuxConfiguration: { adminUsername: props.adminUsername, adminSshKey, disablePasswordAuthentication: true, computerNamePrefix, provisionVmAgent: true },
@@ -146,7 +141,7 @@ export class ScaleSet extends Construct {
             secureBootEnabled: true,
             vtpmEnabled: true,
             customData,
-            platformFaultDomainCount: zonal ? undefined : 2,
+            platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
             singlePlacementGroup: (props.maxInstances ?? props.initialInstances) <= 100,
             overprovision: false,
             extension: [{ ...health, autoUpgradeMinorVersion: true }],

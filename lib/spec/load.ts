@@ -14,13 +14,17 @@ export interface LoadedSpec {
   readonly issues: readonly SpecIssue[];
 }
 
+/** The lock file beside an environment file: `retail.ts` → `retail.lock.json`. */
+export const LOCK_SUFFIX = '.lock.json';
+export const lockFileOf = (file: string) => `${file.replace(/\.[^.]+$/, '')}${LOCK_SUFFIX}`;
+
 const MODULE_EXTENSIONS = new Set(['.js', '.cjs', '.ts']);
 const DATA_EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 
 /** The environment files in a folder, in name order (declaration files and tests skipped). */
 export function environmentFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => (MODULE_EXTENSIONS.has(extname(f)) || DATA_EXTENSIONS.has(extname(f))) && !f.endsWith('.d.ts') && !/\.(test|spec)\./.test(f) && !f.startsWith('_') && !f.startsWith('index.'))
+    .filter((f) => (MODULE_EXTENSIONS.has(extname(f)) || DATA_EXTENSIONS.has(extname(f))) && !f.endsWith('.d.ts') && !f.endsWith(LOCK_SUFFIX) && !/\.(test|spec)\./.test(f) && !f.startsWith('_') && !f.startsWith('index.'))
     .sort();
 }
 

@@ -249,6 +249,13 @@ export const ServiceSchema = z
      * @default 'Uniform'
      */
     orchestration: z.enum(['Uniform', 'Flexible']).default('Uniform'),
+    /**
+     * Accept a change that replaces this service's scale sets (orchestration, rolling upgrade
+     * policy, or the region's zones): the synth otherwise refuses it, comparing with the
+     * environment's lock file. Set it for that one change, then remove it.
+     * @default false
+     */
+    allowReplacement: z.boolean().default(false),
     /** Environment variables for every instance (not secrets: those come from Key Vault). @default - none */
     settings: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'an environment variable name: upper-case letters, digits, _' }), z.string()).default({}),
     /** Tags added to this service's resources. @default - none */
