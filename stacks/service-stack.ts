@@ -12,6 +12,7 @@ import { cloudInitFor, renderCloudInit } from '../lib/compute/cloud-init';
 import { ScaleSet } from '../lib/compute/scale-set';
 import { azureIds } from '../lib/core/azure-ids';
 import { InternalLoadBalancer } from '../lib/lb/internal-load-balancer';
+import { peakInstances } from '../lib/spec/capacity';
 import { PLATFORM_PARTS, servicePart } from '../lib/spec/names';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import { SLOT_NAMES, type Service, type SlotName } from '../lib/spec/schema';
@@ -55,6 +56,7 @@ export class ServiceStack extends EnvironmentStack {
         zones: plan.zones,
         ports,
         healthPath: service.healthPath,
+        instanceInput: service.endpoints.instanceInput.map((e) => ({ ...e, frontendPortEnd: e.frontendPortStart + peakInstances(service.capacity, service.upgrade) - 1 })),
         tags: slotTags,
       });
       const identityResourceId = azureIds.userAssignedIdentity(env.subscriptionId, svcNames.resourceGroup, svcNames.identity[slot]);

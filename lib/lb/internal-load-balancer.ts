@@ -5,6 +5,7 @@
  */
 import { Lb } from '@cdktf/provider-azurerm/lib/lb';
 import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-address-pool';
+import { LbNatRule } from '@cdktf/provider-azurerm/lib/lb-nat-rule';
 import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
 import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { Construct } from 'constructs';
@@ -29,6 +30,12 @@ export interface InternalLoadBalancerProps {
   readonly probeThreshold?: number;
   /** @default 4 */
   readonly idleTimeoutMinutes?: number;
+  /**
+   * Instance input endpoints: frontend ports `frontendPortStart` … `frontendPortEnd` forward to
+   * `port` on each VM of the pool, one frontend port per VM (NAT rules on the backend pool; not
+   * NAT pools, which Azure retires). @default - none
+   */
+  readonly instanceInput?: ReadonlyArray<{ readonly name: string; readonly port: number; readonly frontendPortStart: number; readonly frontendPortEnd: number }>;
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -87,6 +94,21 @@ export class InternalLoadBalancer extends Construct {
         idleTimeoutInMinutes: props.idleTimeoutMinutes ?? 4,
       });
     });
+    for (const e of props.instanceInput ?? []) {
+      new LbNatRule(this, `nat-${e.name}`, {
+        name: `instance-${e.name}`,
+        resourceGroupName: props.resourceGroupName,
+        loadbalancerId: lb.id,
+        frontendIpConfigurationName: FRONTEND_NAME,
+        protocol: 'Tcp',
+        frontendPortStart: e.frontendPortStart,
+        frontendPortEnd: e.frontendPortEnd,
+        backendPort: e.port,
+        backendAddressPoolId: pool.id,
+        tcpResetEnabled: true,
+        idleTimeoutInMinutes: props.idleTimeoutMinutes ?? 4,
+      });
+    }
     this.loadBalancerId = lb.id;
     this.backendPoolId = pool.id;
     this.frontendIp = props.frontendIp;

@@ -46,6 +46,7 @@ export const PRIORITY = {
   inputFromFront: 100,
   inputFromVnet: 110,
   inputFromPeers: 120,
+  instanceInput: 130,
   internalTcp: 200,
   internalUdp: 210,
   managementTcp: 300,
@@ -115,6 +116,10 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
     }
     if (from.includes('peers') && peers.length > 0) {
       rules.push({ name: 'allow-input-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: subnet.cidr, ports: planned, description: 'Callers in declared peer ranges' });
+    }
+    const instancePorts = [...new Set(svc.endpoints.instanceInput.map((e) => e.port))].sort((a, b) => a - b).map(String);
+    if (instancePorts.length > 0) {
+      rules.push({ name: 'allow-instance-input-from-vnet', priority: PRIORITY.instanceInput, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: subnet.cidr, ports: instancePorts, description: 'Instance input endpoints, from this VNet only' });
     }
     for (const [protocol, priority] of [['Tcp', PRIORITY.internalTcp], ['Udp', PRIORITY.internalUdp]] as const) {
       const p = byProtocol(svc.endpoints.internal, protocol);

@@ -117,6 +117,22 @@ export const EndpointsSchema = z
     internal: z.array(EndpointPortSchema).default([]),
     /** Ports reachable only from `network.adminRanges` (e.g. SSH). @default - none */
     management: z.array(EndpointPortSchema).default([]),
+    /**
+     * Instance input endpoints (seed 000): the slot's load balancer forwards frontend port
+     * `frontendPortStart + k` to `port` on the k-th VM, so one instance can be reached (debugging,
+     * per-instance admin). Reachable from the VNet only. @default - none
+     */
+    instanceInput: z
+      .array(
+        z.strictObject({
+          name: name('an endpoint name').max(24),
+          /** The port on each VM. */
+          port: z.number().int().min(1).max(PORT_MAX),
+          /** First frontend port; the range holds one port per instance (max plus surge). */
+          frontendPortStart: z.number().int().min(1).max(PORT_MAX),
+        }),
+      )
+      .default([]),
   })
   .describe('Endpoint declarations; the NSG rules are derived from them.');
 

@@ -340,6 +340,23 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
         }
         planned.push({ index, name: s.name ?? `services[${index}]`, first: p.first, last: p.last, explicit: s.port !== undefined });
       }
+      if (ep && s.capacity && s.upgrade) {
+        // a frontend range per instance-input endpoint: one port per VM the slot can hold
+        const span = peakInstances(s.capacity, s.upgrade);
+        const ranges = ep.instanceInput.map((e, i) => ({ i, name: e.name, first: e.frontendPortStart, last: e.frontendPortStart + span - 1 }));
+        for (const r of ranges) {
+          const path = at('endpoints', 'instanceInput', r.i, 'frontendPortStart');
+          if (r.last > PORT_MAX) add(path, { code: 'too_big', message: `${span} instances from port ${r.first} end at ${r.last}, above ${PORT_MAX}`, value: r.first });
+          if (r.first <= p.last && p.first <= r.last) {
+            add(path, { code: 'collision', message: `frontend ports ${r.first}-${r.last} overlap the load-balancing rules' ports ${p.first}-${p.last}`, value: r.first, hint: `start at ${p.last + 1} or later` });
+          }
+          for (const o of ranges) {
+            if (o.i < r.i && r.first <= o.last && o.first <= r.last) {
+              add(path, { code: 'collision', message: `frontend ports ${r.first}-${r.last} overlap instanceInput[${o.i}] ('${o.name}') ${o.first}-${o.last}`, value: r.first });
+            }
+          }
+        }
+      }
       if (ep) {
         const seen = new Map<string, string>();
         for (const kind of ['internal', 'management'] as const) {

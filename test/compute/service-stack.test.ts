@@ -5,6 +5,8 @@
  * every rule; autoscale with CPU rules out and in in every profile.
  */
 import { parse } from 'yaml';
+import { formatIssue } from '../../lib/spec/issues';
+import { validateEnvironment } from '../../lib/spec/validate';
 import { cloudInitFor, renderCloudInit } from '../../lib/compute/cloud-init';
 import { azureIds } from '../../lib/core/azure-ids';
 import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
@@ -200,5 +202,43 @@ describe('custom metric autoscale', () => {
         expect.objectContaining({ metric_name: 'ActiveMessages', operator: 'LessThan', threshold: 50 }),
       ]);
     }
+  });
+});
+
+describe('instance input endpoints', () => {
+  const spec = exampleSpec();
+  spec.services[1].endpoints = { ...spec.services[1].endpoints, instanceInput: [{ name: 'debug', port: 10016, frontendPortStart: 20000 }] };
+  const stacks = synthStacks(spec);
+
+  test('forward one frontend port per instance (max plus surge) to the port on each VM, via the backend pool', () => {
+    // order processing: max 10 + surge 2 = 12 instances → 20000-20011
+    expect(resourceAt(stacks['retail-svc-order-processing'], 'azurerm_lb_nat_rule', 'blue_lb_nat-debug')).toMatchObject({
+      protocol: 'Tcp',
+      frontend_ip_configuration_name: 'frontend',
+      frontend_port_start: 20000,
+      frontend_port_end: 20011,
+      backend_port: 10016,
+      backend_address_pool_id: '${azurerm_lb_backend_address_pool.blue_lb_pool.id}',
+      tcp_reset_enabled: true,
+    });
+  });
+
+  test('are admitted from the VNet only', () => {
+    expect(resourceAt(stacks['retail-network'], 'azurerm_network_security_rule', 'network_svc-order-processing-allow-instance-input-from-vnet')).toMatchObject({
+      source_address_prefix: '10.20.0.0/16',
+      destination_port_range: '10016',
+      priority: 130,
+      access: 'Allow',
+    });
+  });
+
+  test('refuse a frontend range that overlaps the load-balancing rules or another range', () => {
+    const bad = exampleSpec() as Json;
+    bad.services[1].endpoints = { instanceInput: [{ name: 'a', port: 22, frontendPortStart: 10010 }, { name: 'b', port: 23, frontendPortStart: 10020 }] };
+    const r = validateEnvironment(bad);
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual([
+      'services[1].endpoints.instanceInput[0].frontendPortStart: frontend ports 10010-10021 overlap the load-balancing rules\' ports 10016-10017 (start at 10018 or later)',
+      "services[1].endpoints.instanceInput[1].frontendPortStart: frontend ports 10020-10031 overlap instanceInput[0] ('a') 10010-10021",
+    ]);
   });
 });
