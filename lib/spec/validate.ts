@@ -2,9 +2,9 @@
  * Validation: every problem in a spec at once, each with the path the user wrote.
  *
  * Two passes over the same input. The schema pass (zod) reports shapes, types, ranges and unknown
- * fields. The rule pass compares fields: overlaps, collisions, fits, order, derived names. The
- * rule pass parses each field on its own, so one bad field never hides a problem elsewhere.
- * Never throws for any input.
+ * fields. The rule pass compares fields: overlaps, collisions, fits, order, derived names, capacity.
+ * When the shape is valid it reads the parsed spec; otherwise it parses each field on its own, so
+ * one bad field never hides a problem elsewhere. Never throws for any input.
  */
 import { z } from 'zod';
 import {
@@ -96,7 +96,7 @@ interface ParsedService {
 
 function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   const issues: SpecIssue[] = [];
-  const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
+  const add: Add = (path, i) => issues.push({ path: formatPath(path), ...i });
   const raw = isRecord(input) ? input : {};
   const env: Partial<Environment> = parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas']);
   const net = parsed?.network ?? lenient(NetworkSchema, raw.network);
@@ -372,89 +372,10 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
         }
       }
     }
-    // autoscale
-    const as = s.autoscale;
-    if (as) {
-      if (as.cpu.scaleInBelowPercent >= as.cpu.scaleOutAbovePercent) {
-        add(at('autoscale', 'cpu', 'scaleInBelowPercent'), {
-          code: 'out_of_order',
-          message: `${as.cpu.scaleInBelowPercent} is not below scaleOutAbovePercent ${as.cpu.scaleOutAbovePercent}`,
-          value: as.cpu.scaleInBelowPercent,
-          hint: 'leave a gap, or autoscale flaps between out and in',
-        });
-      }
-      if (as.customMetric && as.customMetric.scaleInBelow >= as.customMetric.scaleOutAbove) {
-        add(at('autoscale', 'customMetric', 'scaleInBelow'), {
-          code: 'out_of_order',
-          message: `${as.customMetric.scaleInBelow} is not below scaleOutAbove ${as.customMetric.scaleOutAbove}`,
-          value: as.customMetric.scaleInBelow,
-          hint: 'leave a gap, or autoscale flaps between out and in',
-        });
-      }
-      const maxProfiles = Math.floor((AUTOSCALE_LIMITS.profiles - 1) / 2);
-      if (as.schedules.length > maxProfiles) {
-        add(at('autoscale', 'schedules'), {
-          code: 'too_big',
-          message: `${as.schedules.length} schedules need ${1 + 2 * as.schedules.length} autoscale profiles; Azure allows ${AUTOSCALE_LIMITS.profiles} (${maxProfiles} schedules)`,
-          hint: 'each window needs a start profile and a return to normal',
-        });
-      }
-      const names = new Set<string>();
-      as.schedules.forEach((sch, i) => {
-        const p = at('autoscale', 'schedules', i);
-        if (names.has(sch.name)) add([...p, 'name'], { code: 'duplicate', message: `${show(sch.name)} names another schedule too`, value: sch.name });
-        names.add(sch.name);
-        if (!windowsTimeZone(sch.timeZone)) {
-          add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} is not an IANA time zone Azure can map`, value: sch.timeZone, hint: "use a name like 'Europe/Amsterdam' or 'UTC'" });
-        }
-        if (sch.timeZone !== as.schedules[0].timeZone) {
-          add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} differs from schedules[0]'s ${show(as.schedules[0].timeZone)}`, value: sch.timeZone, hint: "one service's windows share one time zone" });
-        }
-        if (sch.start === sch.end) add([...p, 'end'], { code: 'invalid_value', message: `equals start ${sch.start}: an empty window`, value: sch.end });
-        const max = sch.max ?? s.capacity?.max;
-        if (max !== undefined && sch.min > max) add([...p, 'min'], { code: 'out_of_order', message: `${sch.min} is above the window's max ${max}`, value: sch.min });
-        if (sch.max !== undefined && s.capacity && sch.max > s.capacity.max) {
-          add([...p, 'max'], { code: 'does_not_fit', message: `${sch.max} is above capacity.max ${s.capacity.max}, which sizes the subnet`, value: sch.max });
-        }
-      });
-      for (const [i, j] of overlappingSchedules(as.schedules)) {
-        add(at('autoscale', 'schedules', j), {
-          code: 'overlap',
-          message: `${show(as.schedules[j].name)} overlaps or touches ${show(as.schedules[i].name)} (schedules[${i}])`,
-          hint: 'merge them, or leave a gap: two windows starting and ending at one minute leave Azure to pick one',
-        });
-      }
-    }
+    checkAutoscale(at, s, add);
     // capacity proofs
     if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
-    // custom data: Azure refuses more than 64 KB (base64), and says so only at apply
-    if (s.name !== undefined && s.slots && s.block !== undefined && s.instancesPerVm !== undefined && s.healthPath !== undefined && s.settings) {
-      // an upper bound first: render (slow) only when the document could come near the limit
-      const settingsBytes = Object.entries(s.settings).reduce((n, [k, v]) => n + 2 * (k.length + v.length) + 8, 0);
-      const urls = SLOT_NAMES.reduce((n, slot) => Math.max(n, s.slots![slot].artifact?.url.length ?? 0), 0);
-      const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes) * (4 / 3);
-      for (const slot of bound <= CUSTOM_DATA_MAX_BYTES ? [] : SLOT_NAMES) {
-        const text = renderCloudInit({
-          service: s.name,
-          slot,
-          version: s.slots[slot].version,
-          ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
-          healthPath: s.healthPath,
-          settings: s.settings,
-          artifact: s.slots[slot].artifact,
-          identityResourceId: `/subscriptions/${'0'.repeat(36)}/resourceGroups/${'r'.repeat(90)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${'i'.repeat(128)}`,
-        });
-        const size = Math.ceil(Buffer.byteLength(text, 'utf8') / 3) * 4;
-        if (size > CUSTOM_DATA_MAX_BYTES) {
-          add(at('settings'), {
-            code: 'too_big',
-            message: `make the ${slot} slot's custom data ${size} bytes (base64); Azure allows ${CUSTOM_DATA_MAX_BYTES}`,
-            hint: 'move large values to Key Vault secrets or the release artifact',
-          });
-          break;
-        }
-      }
-    }
+    checkCustomData(at, s, add);
     checkTags(at('tags'), s.tags);
   }
   if (front.capacity && front.upgrade) checkCapacityProofs((...rest) => ['front', ...rest], front.capacity, front.upgrade, add);
@@ -509,8 +430,98 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   return issues;
 }
 
+type Add = (path: Path, i: Omit<SpecIssue, 'path'>) => void;
+type ServiceParts = Partial<z.output<typeof ServiceSchema>>;
+
+/** Autoscale: thresholds in order, schedules Azure can express (time zone, no overlap, profile limit). */
+function checkAutoscale(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, add: Add) {
+  const as = s.autoscale;
+  if (as) {
+    if (as.cpu.scaleInBelowPercent >= as.cpu.scaleOutAbovePercent) {
+      add(at('autoscale', 'cpu', 'scaleInBelowPercent'), {
+        code: 'out_of_order',
+        message: `${as.cpu.scaleInBelowPercent} is not below scaleOutAbovePercent ${as.cpu.scaleOutAbovePercent}`,
+        value: as.cpu.scaleInBelowPercent,
+        hint: 'leave a gap, or autoscale flaps between out and in',
+      });
+    }
+    if (as.customMetric && as.customMetric.scaleInBelow >= as.customMetric.scaleOutAbove) {
+      add(at('autoscale', 'customMetric', 'scaleInBelow'), {
+        code: 'out_of_order',
+        message: `${as.customMetric.scaleInBelow} is not below scaleOutAbove ${as.customMetric.scaleOutAbove}`,
+        value: as.customMetric.scaleInBelow,
+        hint: 'leave a gap, or autoscale flaps between out and in',
+      });
+    }
+    const maxProfiles = Math.floor((AUTOSCALE_LIMITS.profiles - 1) / 2);
+    if (as.schedules.length > maxProfiles) {
+      add(at('autoscale', 'schedules'), {
+        code: 'too_big',
+        message: `${as.schedules.length} schedules need ${1 + 2 * as.schedules.length} autoscale profiles; Azure allows ${AUTOSCALE_LIMITS.profiles} (${maxProfiles} schedules)`,
+        hint: 'each window needs a start profile and a return to normal',
+      });
+    }
+    const names = new Set<string>();
+    as.schedules.forEach((sch, i) => {
+      const p = at('autoscale', 'schedules', i);
+      if (names.has(sch.name)) add([...p, 'name'], { code: 'duplicate', message: `${show(sch.name)} names another schedule too`, value: sch.name });
+      names.add(sch.name);
+      if (!windowsTimeZone(sch.timeZone)) {
+        add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} is not an IANA time zone Azure can map`, value: sch.timeZone, hint: "use a name like 'Europe/Amsterdam' or 'UTC'" });
+      }
+      if (sch.timeZone !== as.schedules[0].timeZone) {
+        add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} differs from schedules[0]'s ${show(as.schedules[0].timeZone)}`, value: sch.timeZone, hint: "one service's windows share one time zone" });
+      }
+      if (sch.start === sch.end) add([...p, 'end'], { code: 'invalid_value', message: `equals start ${sch.start}: an empty window`, value: sch.end });
+      const max = sch.max ?? s.capacity?.max;
+      if (max !== undefined && sch.min > max) add([...p, 'min'], { code: 'out_of_order', message: `${sch.min} is above the window's max ${max}`, value: sch.min });
+      if (sch.max !== undefined && s.capacity && sch.max > s.capacity.max) {
+        add([...p, 'max'], { code: 'does_not_fit', message: `${sch.max} is above capacity.max ${s.capacity.max}, which sizes the subnet`, value: sch.max });
+      }
+    });
+    for (const [i, j] of overlappingSchedules(as.schedules)) {
+      add(at('autoscale', 'schedules', j), {
+        code: 'overlap',
+        message: `${show(as.schedules[j].name)} overlaps or touches ${show(as.schedules[i].name)} (schedules[${i}])`,
+        hint: 'merge them, or leave a gap: two windows starting and ending at one minute leave Azure to pick one',
+      });
+    }
+  }
+}
+
+/** Custom data: Azure refuses more than 64 KB (base64), and says so only at apply. */
+function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, add: Add) {
+  if (s.name !== undefined && s.slots && s.block !== undefined && s.instancesPerVm !== undefined && s.healthPath !== undefined && s.settings) {
+    // an upper bound first: render (slow) only when the document could come near the limit
+    const settingsBytes = Object.entries(s.settings).reduce((n, [k, v]) => n + 2 * (k.length + v.length) + 8, 0);
+    const urls = SLOT_NAMES.reduce((n, slot) => Math.max(n, s.slots![slot].artifact?.url.length ?? 0), 0);
+    const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes) * (4 / 3);
+    for (const slot of bound <= CUSTOM_DATA_MAX_BYTES ? [] : SLOT_NAMES) {
+      const text = renderCloudInit({
+        service: s.name,
+        slot,
+        version: s.slots[slot].version,
+        ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
+        healthPath: s.healthPath,
+        settings: s.settings,
+        artifact: s.slots[slot].artifact,
+        identityResourceId: `/subscriptions/${'0'.repeat(36)}/resourceGroups/${'r'.repeat(90)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${'i'.repeat(128)}`,
+      });
+      const size = Math.ceil(Buffer.byteLength(text, 'utf8') / 3) * 4;
+      if (size > CUSTOM_DATA_MAX_BYTES) {
+        add(at('settings'), {
+          code: 'too_big',
+          message: `make the ${slot} slot's custom data ${size} bytes (base64); Azure allows ${CUSTOM_DATA_MAX_BYTES}`,
+          hint: 'move large values to Key Vault secrets or the release artifact',
+        });
+        break;
+      }
+    }
+  }
+}
+
 /** min <= default <= max, on whichever of the three are numbers (a bad one is reported by the schema). */
-function checkCapacity(path: Path, raw: unknown, add: (path: Path, i: Omit<SpecIssue, 'path'>) => void) {
+function checkCapacity(path: Path, raw: unknown, add: Add) {
   if (!isRecord(raw)) return;
   const n = (k: string) => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : undefined);
   const [min, def, max] = [n('min'), n('default'), n('max')];
@@ -524,7 +535,7 @@ function checkCapacityProofs(
   at: (...rest: PropertyKey[]) => Path,
   capacity: Capacity,
   upgrade: { maxBatchPercent: number; maxSurge: boolean; peakLoadInstances?: number },
-  add: (path: Path, i: Omit<SpecIssue, 'path'>) => void,
+  add: Add,
 ) {
   if (upgrade.peakLoadInstances !== undefined && upgrade.peakLoadInstances > capacity.min) {
     add(at('upgrade', 'peakLoadInstances'), {
@@ -554,7 +565,7 @@ function checkCapacityProofs(
   }
 }
 
-function checkImage(path: Path, img: { marketplace?: unknown; galleryImageVersionId?: string }, add: (path: Path, i: Omit<SpecIssue, 'path'>) => void) {
+function checkImage(path: Path, img: { marketplace?: unknown; galleryImageVersionId?: string }, add: Add) {
   const given = [img.marketplace !== undefined, img.galleryImageVersionId !== undefined].filter(Boolean).length;
   if (given !== 1) {
     add(path, {
