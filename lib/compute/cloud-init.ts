@@ -1,9 +1,10 @@
 /**
- * The cloud-init document of a slot's VMs (pure; no cdktf). It installs one systemd unit instance
- * per planned port (`<service>@<port>`), each given PORT, the slot's version and the service's
- * settings; a oneshot unit that downloads the release with the VM's managed identity and refuses
- * it when its SHA-256 differs; and the VM health endpoint on VM_HEALTH_PORT, which answers 200 only
- * when every planned port answers on the health path. The same port list feeds the load
+ * The cloud-init document of a slot's VMs (pure; no cdktf). For each service on the VM (one, or
+ * several on a node pool) it installs one systemd unit instance per planned port
+ * (`<service>@<port>`), each given PORT, the slot's version and the service's settings, and a
+ * oneshot unit that downloads the release with the VM's managed identity and refuses it when its
+ * SHA-256 differs; and once per VM the health endpoint on VM_HEALTH_PORT, which answers 200 only
+ * when every planned port of every service answers on its service's health path. The same port list feeds the load
  * balancer, the NSG rules and the front: one source of truth.
  *
  * Secrets never appear here: custom data is readable by anyone who can read the scale set.
@@ -13,9 +14,9 @@ import { VM_HEALTH_PORT } from '../spec/constants';
 import type { EnvironmentPlan } from '../spec/plan';
 import type { Service, SlotName } from '../spec/schema';
 
-export interface CloudInitInput {
+/** One service on the VM. */
+export interface ServiceBoot {
   readonly service: string;
-  readonly slot: string;
   readonly version: string;
   /** Planned ports of the service on each VM; one unit instance each. */
   readonly ports: readonly number[];
@@ -24,6 +25,12 @@ export interface CloudInitInput {
   readonly settings: Readonly<Record<string, string>>;
   /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
   readonly artifact?: { readonly url: string; readonly sha256: string };
+}
+
+/** A slot's VMs: one service, or several on a node pool, each on its own planned ports. */
+export interface CloudInitInput {
+  readonly slot: string;
+  readonly services: readonly ServiceBoot[];
   /**
    * Resource ID of the VM's user-assigned identity: static (built from names), so custom data
    * holds no Terraform reference and is computed at synth.
@@ -84,7 +91,7 @@ ln -sfn "$target" "$prefix/opt/$service/current"
 echo "fetch-release: $service $version installed"
 `;
 
-/** The VM health endpoint: 200 when every planned port answers 2xx on the health path, else 503. */
+/** The VM health endpoint: 200 when every check (a port and its path) answers 2xx, else 503. */
 export const HEALTH_SCRIPT = `#!/usr/bin/env python3
 """VM health: GET /health answers 200 only when every planned instance answers its health path."""
 import json, sys, urllib.request
@@ -93,19 +100,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 config = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "${VM_PATHS.healthConfig}"))
 
-def probe(port):
+def probe(check):
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{config['path']}", timeout=config.get("timeoutSeconds", 2)) as r:
-            return port, 200 <= r.status < 300
+        with urllib.request.urlopen(f"http://127.0.0.1:{check['port']}{check['path']}", timeout=config.get("timeoutSeconds", 2)) as r:
+            return check["port"], 200 <= r.status < 300
     except Exception:
-        return port, False
+        return check["port"], False
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path != "/health":
             self.send_response(404); self.end_headers(); return
-        with ThreadPoolExecutor(max_workers=len(config["ports"])) as pool:
-            results = dict(pool.map(probe, config["ports"]))
+        with ThreadPoolExecutor(max_workers=len(config["checks"])) as pool:
+            results = dict(pool.map(probe, config["checks"]))
         failing = sorted(p for p, ok in results.items() if not ok)
         body = json.dumps({"healthy": not failing, "failing": failing}).encode()
         self.send_response(503 if failing else 200)
@@ -122,7 +129,8 @@ ThreadingHTTPServer((config.get("bind", "0.0.0.0"), config["port"]), Handler).se
 /** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
 const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 
-export function renderUnits(input: CloudInitInput): Record<string, string> {
+/** The units of one service (its instance template and release unit). */
+export function renderServiceUnits(input: ServiceBoot & { readonly slot: string; readonly identityResourceId: string }): Record<string, string> {
   const u = unitNames(input.service);
   const needsRelease = input.artifact !== undefined;
   const units: Record<string, string> = {};
@@ -170,7 +178,12 @@ export function renderUnits(input: CloudInitInput): Record<string, string> {
       '',
     ].join('\n');
   }
-  units[u.health] = [
+  return units;
+}
+
+/** The VM health endpoint's unit (one per VM). */
+export function renderHealthUnit(): string {
+  return [
     '[Unit]',
     `Description=VM health endpoint on port ${VM_HEALTH_PORT}`,
     'After=network-online.target',
@@ -186,7 +199,6 @@ export function renderUnits(input: CloudInitInput): Record<string, string> {
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
-  return units;
 }
 
 interface WriteFile {
@@ -198,31 +210,39 @@ interface WriteFile {
 
 /** The document as data: what `renderCloudInit` writes. */
 export function cloudInitDocument(input: CloudInitInput) {
-  const u = unitNames(input.service);
-  const units = renderUnits(input);
-  const env = [
-    envLine('SERVICE', input.service),
-    envLine('SLOT', input.slot),
-    envLine('VERSION', input.version),
-    ...Object.keys(input.settings)
-      .sort()
-      .map((k) => envLine(k, input.settings[k])),
-  ].join('\n');
-  const healthConfig = { port: VM_HEALTH_PORT, path: input.healthPath, ports: [...input.ports], timeoutSeconds: 2 };
+  const services = [...input.services].sort((a, b) => a.service.localeCompare(b.service));
+  const checks = services.flatMap((b) => b.ports.map((port) => ({ port, path: b.healthPath })));
+  const healthConfig = { port: VM_HEALTH_PORT, checks, timeoutSeconds: 2 };
+  const perService = services.map((b) => {
+    const env = [
+      envLine('SERVICE', b.service),
+      envLine('SLOT', input.slot),
+      envLine('VERSION', b.version),
+      ...Object.keys(b.settings)
+        .sort()
+        .map((k) => envLine(k, b.settings[k])),
+    ].join('\n');
+    const units = renderServiceUnits({ ...b, slot: input.slot, identityResourceId: input.identityResourceId });
+    return {
+      envFile: { path: VM_PATHS.releaseEnv(b.service), owner: 'root:root', permissions: '0644', content: `${env}\n` },
+      unitFiles: Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
+    };
+  });
   const writeFiles: WriteFile[] = [
-    { path: VM_PATHS.releaseEnv(input.service), owner: 'root:root', permissions: '0644', content: `${env}\n` },
+    ...perService.map((p) => p.envFile),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
     HEALTH_FILE,
-    ...(input.artifact ? [FETCH_FILE] : []),
-    ...Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
+    ...(services.some((b) => b.artifact) ? [FETCH_FILE] : []),
+    ...perService.flatMap((p) => p.unitFiles),
+    { path: `/etc/systemd/system/${unitNames('').health}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
   ];
   return {
-    users: ['default', { name: input.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }],
+    users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],
     package_update: false,
     write_files: writeFiles,
     runcmd: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', u.health, ...input.ports.map((p) => u.instanceOf(p))],
+      ['systemctl', 'enable', '--now', unitNames('').health, ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
     ],
   };
 }
@@ -257,17 +277,13 @@ export function renderCloudInit(input: CloudInitInput): string {
   ].join('');
 }
 
-/** The cloud-init input of one slot of a planned service. */
-export function cloudInitFor(plan: EnvironmentPlan, svc: Service, slot: SlotName, identityResourceId: string): CloudInitInput {
+/** What one service brings to a slot's VMs. */
+export function serviceBoot(plan: EnvironmentPlan, svc: Service, slot: SlotName): ServiceBoot {
   const s = svc.slots[slot];
-  return {
-    service: svc.name,
-    slot,
-    version: s.version,
-    ports: plan.ports.services[svc.name].ports,
-    healthPath: svc.healthPath,
-    settings: svc.settings,
-    artifact: s.artifact,
-    identityResourceId,
-  };
+  return { service: svc.name, version: s.version, ports: plan.ports.services[svc.name].ports, healthPath: svc.healthPath, settings: svc.settings, artifact: s.artifact };
+}
+
+/** The cloud-init input of one slot of a planned service on its own scale set. */
+export function cloudInitFor(plan: EnvironmentPlan, svc: Service, slot: SlotName, identityResourceId: string): CloudInitInput {
+  return { slot, identityResourceId, services: [serviceBoot(plan, svc, slot)] };
 }

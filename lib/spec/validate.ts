@@ -498,13 +498,17 @@ function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, 
     const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes) * (4 / 3);
     for (const slot of bound <= CUSTOM_DATA_MAX_BYTES ? [] : SLOT_NAMES) {
       const text = renderCloudInit({
-        service: s.name,
         slot,
-        version: s.slots[slot].version,
-        ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
-        healthPath: s.healthPath,
-        settings: s.settings,
-        artifact: s.slots[slot].artifact,
+        services: [
+          {
+            service: s.name,
+            version: s.slots[slot].version,
+            ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
+            healthPath: s.healthPath,
+            settings: s.settings,
+            artifact: s.slots[slot].artifact,
+          },
+        ],
         identityResourceId: `/subscriptions/${'0'.repeat(36)}/resourceGroups/${'r'.repeat(90)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${'i'.repeat(128)}`,
       });
       const size = Math.ceil(Buffer.byteLength(text, 'utf8') / 3) * 4;

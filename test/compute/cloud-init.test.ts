@@ -17,7 +17,17 @@ const plan = planOf(exampleSpec());
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
 const documents = plan.env.services.flatMap((svc) => (['blue', 'green'] as const).map((slot) => ({ name: `${svc.name}/${slot}`, input: cloudInitFor(plan, svc, slot, IDENTITY) })));
 
-const noArtifact: CloudInitInput = { ...documents[0].input, artifact: undefined, service: 'baked' };
+const one = documents[0].input.services[0];
+const noArtifact: CloudInitInput = { ...documents[0].input, services: [{ ...one, artifact: undefined, service: 'baked' }] };
+/** Two services on one VM, as on a node pool: each its own ports, version and health path. */
+const pooled: CloudInitInput = {
+  slot: 'green',
+  identityResourceId: IDENTITY,
+  services: [
+    { ...one, service: 'search', ports: [10048, 10049], healthPath: '/ready' },
+    { ...documents[2].input.services[0] },
+  ],
+};
 
 function schemaCheck(text: string) {
   const file = join(tempDir(), 'user-data.yaml');
@@ -26,7 +36,7 @@ function schemaCheck(text: string) {
 }
 
 describe('cloud-init documents', () => {
-  test.each([...documents, { name: 'a slot whose image holds the release', input: noArtifact }])('$name passes cloud-init schema', ({ input }) => {
+  test.each([...documents, { name: 'a slot whose image holds the release', input: noArtifact }, { name: 'two services on one VM', input: pooled }])('$name passes cloud-init schema', ({ input }) => {
     const r = schemaCheck(renderCloudInit(input));
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Valid cloud-config: /);
@@ -40,13 +50,18 @@ describe('cloud-init documents', () => {
 
   test('pricing blue starts one unit per planned port, with the release, settings and health config', () => {
     const doc = parse(renderCloudInit(documents.find((d) => d.name === 'pricing/blue')!.input));
+    expect(doc.users).toEqual(['default', { name: 'pricing', system: true, shell: '/usr/sbin/nologin', no_create_home: true }]);
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
     ]);
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
     expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nVERSION="2024.11.3"\nPRICE_CACHE_SECONDS="30"\n');
-    expect(JSON.parse(files['/etc/slotenv/vm-health.json'].content)).toEqual({ port: 9000, path: '/health', ports: [10000, 10001, 10002, 10003], timeoutSeconds: 2 });
+    expect(JSON.parse(files['/etc/slotenv/vm-health.json'].content)).toEqual({
+      port: 9000,
+      checks: [10000, 10001, 10002, 10003].map((port) => ({ port, path: '/health' })),
+      timeoutSeconds: 2,
+    });
     expect(files['/etc/systemd/system/pricing-release.service'].content).toContain(
       `ExecStart=/usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c ${IDENTITY}`,
     );
@@ -54,17 +69,38 @@ describe('cloud-init documents', () => {
   });
 
   test('settings are escaped for systemd', () => {
-    const doc = parse(renderCloudInit({ ...noArtifact, settings: { A: 'say "hi" $HOME\\' } }));
+    const doc = parse(renderCloudInit({ ...noArtifact, services: [{ ...noArtifact.services[0], settings: { A: 'say "hi" $HOME\\' } }] }));
     const env = doc.write_files.find((f: { path: string }) => f.path === '/etc/baked/release.env').content;
     expect(env).toContain('A="say \\"hi\\" \\$HOME\\\\"');
   });
 
-  test.each([...documents, { name: 'no artifact', input: noArtifact }, { name: 'settings', input: { ...noArtifact, settings: { B: 'two\nlines', A: '"q"' } } }])(
+  test.each([
+    ...documents,
+    { name: 'no artifact', input: noArtifact },
+    { name: 'two services', input: pooled },
+    { name: 'settings', input: { ...noArtifact, services: [{ ...noArtifact.services[0], settings: { B: 'two\nlines', A: '"q"' } }] } },
+  ])(
     '$name: the fast renderer writes exactly what the yaml library writes for the whole document',
     ({ input }) => {
       expect(renderCloudInit(input)).toBe(renderCloudInitReference(input));
     },
   );
+
+  test('two services on one VM: each its env file and units, one health endpoint checking every port on its own path', () => {
+    const doc = parse(renderCloudInit(pooled));
+    expect(doc.users.slice(1).map((u: { name: string }) => u.name)).toEqual(['order-processing', 'search']);
+    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', 'vm-health.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
+    const health = JSON.parse(doc.write_files.find((f: { path: string }) => f.path === '/etc/slotenv/vm-health.json').content);
+    expect(health.checks).toEqual([
+      { port: 10016, path: '/health' },
+      { port: 10017, path: '/health' },
+      { port: 10048, path: '/ready' },
+      { port: 10049, path: '/ready' },
+    ]);
+    const paths = doc.write_files.map((f: { path: string }) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['/etc/search/release.env', '/etc/order-processing/release.env', '/etc/systemd/system/search@.service', '/etc/systemd/system/order-processing@.service']));
+    expect(paths.filter((p: string) => p === '/usr/local/lib/slotenv/fetch-release')).toHaveLength(1);
+  });
 
   test('rendering is deterministic', () => {
     expect(renderCloudInit(documents[0].input)).toBe(renderCloudInit(structuredClone(documents[0].input)));
@@ -72,7 +108,7 @@ describe('cloud-init documents', () => {
 });
 
 /** Lays a document's files out under a fake root, as they will be on the VM. */
-function layOut(text: string, service: string): string {
+function layOut(text: string, services: readonly string[]): string {
   const root = tempDir('ase-root-');
   cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
   for (const f of parse(text).write_files as Array<{ path: string; content: string; permissions: string }>) {
@@ -80,11 +116,13 @@ function layOut(text: string, service: string): string {
     writeFileSync(join(root, f.path), f.content);
     chmodSync(join(root, f.path), parseInt(f.permissions, 8));
   }
-  // what the image or the release brings: the service's start program and python3
-  const start = join(root, VM_PATHS.start(service));
-  mkdirSync(dirname(start), { recursive: true });
-  writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
-  chmodSync(start, 0o755);
+  // what the image or the release brings: each service's start program and python3
+  for (const service of services) {
+    const start = join(root, VM_PATHS.start(service));
+    mkdirSync(dirname(start), { recursive: true });
+    writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
+    chmodSync(start, 0o755);
+  }
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   cpSync('/usr/bin/python3', join(root, 'usr/bin/python3'), { dereference: true });
   return root;
@@ -95,16 +133,16 @@ function verify(root: string, units: string[]) {
 }
 
 describe('systemd units', () => {
-  test.each(documents.filter((d) => d.name.endsWith('/blue')))('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
-    const root = layOut(renderCloudInit(input), input.service);
-    const u = unitNames(input.service);
-    const r = verify(root, [u.health, u.release, ...input.ports.map((p) => u.instanceOf(p))]);
+  test.each([...documents.filter((d) => d.name.endsWith('/blue')), { name: 'two services on one VM', input: pooled }])('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
+    const root = layOut(renderCloudInit(input), input.services.map((b) => b.service));
+    const units = input.services.flatMap((b) => [unitNames(b.service).release, ...b.ports.map((p) => unitNames(b.service).instanceOf(p))]);
+    const r = verify(root, [unitNames('').health, ...units]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
   test('verify fails when the start program is missing (it checks what the VM will run)', () => {
-    const root = layOut(renderCloudInit(noArtifact), 'baked');
+    const root = layOut(renderCloudInit(noArtifact), ['baked']);
     spawnSync('rm', [join(root, VM_PATHS.start('baked'))]);
     const r = verify(root, [unitNames('baked').instanceOf(10000)]);
     expect(r.status).not.toBe(0);
@@ -154,7 +192,7 @@ describe('VM health endpoint (the rendered script, run by python3)', () => {
     const dir = tempDir();
     const port = await freePort();
     writeFileSync(join(dir, 'health.py'), HEALTH_SCRIPT);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ bind: '127.0.0.1', port, path: '/health', ports: [a.port, b.port], timeoutSeconds: 1 }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ bind: '127.0.0.1', port, checks: [{ port: a.port, path: '/health' }, { port: b.port, path: '/health' }], timeoutSeconds: 1 }));
     health = spawn('python3', [join(dir, 'health.py'), join(dir, 'config.json')], { stdio: 'ignore' });
     expect(await get(`http://127.0.0.1:${port}/health`)).toEqual({ status: 200, body: '{"healthy": true, "failing": []}' });
     secondHealthy = false;
