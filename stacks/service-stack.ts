@@ -11,7 +11,7 @@ import { planProfiles } from '../lib/autoscale/plan';
 import { cloudInitFor, renderCloudInit } from '../lib/compute/cloud-init';
 import { ScaleSet } from '../lib/compute/scale-set';
 import { azureIds } from '../lib/core/azure-ids';
-import { InternalLoadBalancer } from '../lib/lb/internal-load-balancer';
+import { FRONTEND_NAME, InternalLoadBalancer } from '../lib/lb/internal-load-balancer';
 import { peakInstances } from '../lib/spec/capacity';
 import { PLATFORM_PARTS, servicePart } from '../lib/spec/names';
 import type { EnvironmentPlan } from '../lib/spec/plan';
@@ -52,11 +52,16 @@ export class ServiceStack extends EnvironmentStack {
         resourceGroupName: rg.name,
         location: env.region,
         frontendSubnetId: subnetId(plan.ips.loadBalancers.name),
-        frontendIp: ips.frontendIps[slot],
+        frontends: [
+          {
+            name: FRONTEND_NAME,
+            ip: ips.frontendIps[slot],
+            ports,
+            healthPath: service.healthPath,
+            instanceInput: service.endpoints.instanceInput.map((e) => ({ ...e, frontendPortEnd: e.frontendPortStart + peakInstances(service.capacity, service.upgrade) - 1 })),
+          },
+        ],
         zones: plan.zones,
-        ports,
-        healthPath: service.healthPath,
-        instanceInput: service.endpoints.instanceInput.map((e) => ({ ...e, frontendPortEnd: e.frontendPortStart + peakInstances(service.capacity, service.upgrade) - 1 })),
         tags: slotTags,
       });
       const identityResourceId = azureIds.userAssignedIdentity(env.subscriptionId, svcNames.resourceGroup, svcNames.identity[slot]);

@@ -1,7 +1,9 @@
 /**
- * InternalLoadBalancer: a Standard internal load balancer with one static private frontend IP
- * (from the IP plan), one backend pool, and per planned port an HTTP probe on the health path and
- * a TCP rule with reset on idle. Outbound SNAT is off (egress goes through the NAT gateway).
+ * InternalLoadBalancer: a Standard internal load balancer with static private frontend IPs (from
+ * the IP plan: one for a service's slot, or one per service on a node pool's slot), one backend
+ * pool, and per planned port an HTTP probe on its service's health path and a TCP rule with reset
+ * on idle. Outbound SNAT is off (egress goes through the NAT gateway). A VM joins the backend
+ * pools of one internal load balancer only: services sharing VMs share it, each with a frontend.
  */
 import { Lb } from '@cdktf/provider-azurerm/lib/lb';
 import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-address-pool';
@@ -14,38 +16,45 @@ export interface InternalLoadBalancerProps {
   readonly name: string;
   readonly resourceGroupName: string;
   readonly location: string;
-  /** The subnet the frontend IP lives in (the plan's load-balancer frontend subnet). */
+  /** The subnet the frontend IPs live in (the plan's load-balancer frontend subnet). */
   readonly frontendSubnetId: string;
-  /** The static frontend IP, from the IP plan. */
-  readonly frontendIp: string;
-  /** Zones of the frontend; several make it zone-redundant. @default - none (regional) */
+  /** One frontend per service the VMs run; ports are unique across frontends (the port plan). */
+  readonly frontends: readonly LoadBalancerFrontend[];
+  /** Zones of the frontends; several make them zone-redundant. @default - none (regional) */
   readonly zones?: readonly string[];
-  /** Planned ports: one probe and one rule each, frontend port = backend port. */
-  readonly ports: readonly number[];
-  /** Path the probes request on every port. */
-  readonly healthPath: string;
   /** @default 5 */
   readonly probeIntervalSeconds?: number;
   /** Consecutive failures before a backend leaves rotation. @default 2 */
   readonly probeThreshold?: number;
   /** @default 4 */
   readonly idleTimeoutMinutes?: number;
-  /**
-   * Instance input endpoints: frontend ports `frontendPortStart` … `frontendPortEnd` forward to
-   * `port` on each VM of the pool, one frontend port per VM (NAT rules on the backend pool; not
-   * NAT pools, which Azure retires). @default - none
-   */
-  readonly instanceInput?: ReadonlyArray<{ readonly name: string; readonly port: number; readonly frontendPortStart: number; readonly frontendPortEnd: number }>;
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
 
+export interface LoadBalancerFrontend {
+  /** The frontend's name: 'frontend' for a service's own slot, the service's name on a pool. */
+  readonly name: string;
+  /** The static frontend IP, from the IP plan. */
+  readonly ip: string;
+  /** Planned ports: one probe and one rule each, frontend port = backend port. */
+  readonly ports: readonly number[];
+  /** Path the probes request on every port. */
+  readonly healthPath: string;
+  /**
+   * Instance input endpoints: frontend ports `frontendPortStart` … `frontendPortEnd` forward to
+   * `port` on each VM of the pool, one frontend port per VM (NAT rules on the backend pool; not
+   * NAT pools, which Azure retires). Names are unique per load balancer. @default - none
+   */
+  readonly instanceInput?: ReadonlyArray<{ readonly name: string; readonly port: number; readonly frontendPortStart: number; readonly frontendPortEnd: number }>;
+}
+
+/** The frontend name of a service's own slot load balancer. */
 export const FRONTEND_NAME = 'frontend';
 
 export class InternalLoadBalancer extends Construct {
   public readonly loadBalancerId: string;
   public readonly backendPoolId: string;
-  public readonly frontendIp: string;
   /** The rules, so a scale set can depend on them (Azure refuses a probe no rule uses). */
   public readonly rules: readonly LbRule[];
 
@@ -56,33 +65,31 @@ export class InternalLoadBalancer extends Construct {
       resourceGroupName: props.resourceGroupName,
       location: props.location,
       sku: 'Standard',
-      frontendIpConfiguration: [
-        {
-          name: FRONTEND_NAME,
-          subnetId: props.frontendSubnetId,
-          privateIpAddress: props.frontendIp,
-          privateIpAddressAllocation: 'Static',
-          privateIpAddressVersion: 'IPv4',
-          zones: props.zones && props.zones.length > 0 ? [...props.zones] : undefined,
-        },
-      ],
+      frontendIpConfiguration: props.frontends.map((f) => ({
+        name: f.name,
+        subnetId: props.frontendSubnetId,
+        privateIpAddress: f.ip,
+        privateIpAddressAllocation: 'Static',
+        privateIpAddressVersion: 'IPv4',
+        zones: props.zones && props.zones.length > 0 ? [...props.zones] : undefined,
+      })),
       tags: props.tags,
     });
     const pool = new LbBackendAddressPool(this, 'pool', { name: 'instances', loadbalancerId: lb.id });
-    this.rules = props.ports.map((port) => {
+    this.rules = props.frontends.flatMap((f) => f.ports.map((port) => {
       const probe = new LbProbe(this, `probe-${port}`, {
         name: `health-${port}`,
         loadbalancerId: lb.id,
         protocol: 'Http',
         port,
-        requestPath: props.healthPath,
+        requestPath: f.healthPath,
         intervalInSeconds: props.probeIntervalSeconds ?? 5,
         probeThreshold: props.probeThreshold ?? 2,
       });
       return new LbRule(this, `rule-${port}`, {
         name: `tcp-${port}`,
         loadbalancerId: lb.id,
-        frontendIpConfigurationName: FRONTEND_NAME,
+        frontendIpConfigurationName: f.name,
         protocol: 'Tcp',
         frontendPort: port,
         backendPort: port,
@@ -93,13 +100,13 @@ export class InternalLoadBalancer extends Construct {
         disableOutboundSnat: true,
         idleTimeoutInMinutes: props.idleTimeoutMinutes ?? 4,
       });
-    });
-    for (const e of props.instanceInput ?? []) {
+    }));
+    for (const f of props.frontends) for (const e of f.instanceInput ?? []) {
       new LbNatRule(this, `nat-${e.name}`, {
         name: `instance-${e.name}`,
         resourceGroupName: props.resourceGroupName,
         loadbalancerId: lb.id,
-        frontendIpConfigurationName: FRONTEND_NAME,
+        frontendIpConfigurationName: f.name,
         protocol: 'Tcp',
         frontendPortStart: e.frontendPortStart,
         frontendPortEnd: e.frontendPortEnd,
@@ -111,6 +118,5 @@ export class InternalLoadBalancer extends Construct {
     }
     this.loadBalancerId = lb.id;
     this.backendPoolId = pool.id;
-    this.frontendIp = props.frontendIp;
   }
 }
