@@ -7,13 +7,14 @@ import type { Construct } from 'constructs';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import { FrontStack } from './front-stack';
 import { NetworkStack } from './network-stack';
-import { ServiceStack } from './service-stack';
+import { ComputeStack } from './service-stack';
 import { StateStack } from './state-stack';
 
 export interface EnvironmentStacks {
   readonly state?: StateStack;
   readonly network: NetworkStack;
-  readonly services: Readonly<Record<string, ServiceStack>>;
+  /** One per placement, by part: 'svc-<service>' (a service on its own VMs) or 'pool-<pool>'. */
+  readonly compute: Readonly<Record<string, ComputeStack>>;
   readonly front: FrontStack;
 }
 
@@ -21,13 +22,13 @@ export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): Envir
   const state = plan.env.stateBackend ? new StateStack(scope, plan) : undefined;
   const network = new NetworkStack(scope, plan);
   if (state) network.addDependency(state);
-  const services: Record<string, ServiceStack> = {};
-  for (const svc of plan.env.services) {
-    const stack = new ServiceStack(scope, plan, svc);
+  const compute: Record<string, ComputeStack> = {};
+  for (const placement of plan.placements) {
+    const stack = new ComputeStack(scope, plan, placement);
     stack.addDependency(network);
-    services[svc.name] = stack;
+    compute[placement.part] = stack;
   }
   const front = new FrontStack(scope, plan);
   front.addDependency(network);
-  return { state, network, services, front };
+  return { state, network, compute, front };
 }

@@ -1,21 +1,24 @@
 /**
- * One stack per service: its resource group and both slots, each a user-assigned identity, an
- * internal load balancer on the slot's planned frontend IP, a scale set running one unit per
- * planned port, and autoscale. Reads the network only through the static plans (names and
- * addresses), never through cross-stack references.
+ * One stack per placement: a service on its own scale sets (`<env>-svc-<service>`) or a node pool
+ * with its services (`<env>-pool-<pool>`). Each has its resource group and both slots, each slot a
+ * user-assigned identity, an internal load balancer (a frontend per service, on the service's
+ * planned frontend IP for that slot), a scale set running one unit per planned port of every
+ * service on it, and autoscale. Reads the network only through the static plans, never through
+ * cross-stack references.
  */
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
 import { Autoscale } from '../lib/autoscale/autoscale';
 import { planProfiles } from '../lib/autoscale/plan';
-import { cloudInitFor, renderCloudInit } from '../lib/compute/cloud-init';
+import { renderCloudInit, serviceBoot } from '../lib/compute/cloud-init';
 import { ScaleSet } from '../lib/compute/scale-set';
 import { azureIds } from '../lib/core/azure-ids';
 import { FRONTEND_NAME, InternalLoadBalancer } from '../lib/lb/internal-load-balancer';
 import { peakInstances } from '../lib/spec/capacity';
-import { PLATFORM_PARTS, servicePart } from '../lib/spec/names';
+import { PLATFORM_PARTS } from '../lib/spec/names';
+import type { Placement } from '../lib/spec/placement';
 import type { EnvironmentPlan } from '../lib/spec/plan';
-import { SLOT_NAMES, type Service, type SlotName } from '../lib/spec/schema';
+import { SLOT_NAMES, type SlotName } from '../lib/spec/schema';
 import { EnvironmentStack } from './environment-stack';
 
 export interface SlotResources {
@@ -25,77 +28,76 @@ export interface SlotResources {
   readonly autoscale: Autoscale;
 }
 
-export class ServiceStack extends EnvironmentStack {
-  public readonly service: Service;
+export class ComputeStack extends EnvironmentStack {
+  public readonly placement: Placement;
   public readonly slots: Readonly<Record<SlotName, SlotResources>>;
 
-  constructor(scope: Construct, plan: EnvironmentPlan, service: Service) {
-    super(scope, plan, servicePart(service.name));
-    this.service = service;
+  constructor(scope: Construct, plan: EnvironmentPlan, placement: Placement) {
+    super(scope, plan, placement.part);
+    this.placement = placement;
     const { env, names } = plan;
-    const svcNames = plan.serviceNames[service.name];
-    const tags = { ...plan.tags, ...service.tags, service: service.name };
-    const rg = this.resourceGroup(servicePart(service.name), tags);
+    const n = plan.placementNames[placement.part];
+    const tags = { ...plan.tags, ...placement.tags };
+    const rg = this.resourceGroup(placement.part, tags);
     const networkRg = names.resourceGroup(PLATFORM_PARTS.network);
     const subnetId = (subnet: string) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, subnet);
-    const ips = plan.ips.services[service.name];
-    const ports = plan.ports.services[service.name].ports;
-    const profiles = planProfiles(service.capacity, service.autoscale.schedules);
+    const subnet = placement.kind === 'pool' ? plan.ips.pools[placement.name].subnet : plan.ips.services[placement.name].subnet;
+    const profiles = planProfiles(placement.capacity, placement.autoscale.schedules);
+    const instances = peakInstances(placement.capacity, placement.upgrade);
 
     const slots = {} as Record<SlotName, SlotResources>;
     for (const slot of SLOT_NAMES) {
       const scope = new Construct(this, slot);
       const slotTags = { ...tags, slot };
-      const identity = new UserAssignedIdentity(scope, 'identity', { name: svcNames.identity[slot], resourceGroupName: rg.name, location: env.region, tags: slotTags });
+      const identity = new UserAssignedIdentity(scope, 'identity', { name: n.identity[slot], resourceGroupName: rg.name, location: env.region, tags: slotTags });
       const loadBalancer = new InternalLoadBalancer(scope, 'lb', {
-        name: svcNames.loadBalancer[slot],
+        name: n.loadBalancer[slot],
         resourceGroupName: rg.name,
         location: env.region,
         frontendSubnetId: subnetId(plan.ips.loadBalancers.name),
-        frontends: [
-          {
-            name: FRONTEND_NAME,
-            ip: ips.frontendIps[slot],
-            ports,
-            healthPath: service.healthPath,
-            instanceInput: service.endpoints.instanceInput.map((e) => ({ ...e, frontendPortEnd: e.frontendPortStart + peakInstances(service.capacity, service.upgrade) - 1 })),
-          },
-        ],
+        frontends: placement.services.map((svc) => ({
+          name: placement.kind === 'pool' ? svc.name : FRONTEND_NAME,
+          ip: plan.ips.services[svc.name].frontendIps[slot],
+          ports: plan.ports.services[svc.name].ports,
+          healthPath: svc.healthPath,
+          instanceInput: svc.endpoints.instanceInput.map((e) => ({ ...e, frontendPortEnd: e.frontendPortStart + instances - 1 })),
+        })),
         zones: plan.zones,
         tags: slotTags,
       });
-      const identityResourceId = azureIds.userAssignedIdentity(env.subscriptionId, svcNames.resourceGroup, svcNames.identity[slot]);
+      const identityResourceId = azureIds.userAssignedIdentity(env.subscriptionId, n.resourceGroup, n.identity[slot]);
       const scaleSet = new ScaleSet(scope, 'scale-set', {
-        name: svcNames.scaleSet[slot],
-        computerNamePrefix: svcNames.computerNamePrefix[slot],
+        name: n.scaleSet[slot],
+        computerNamePrefix: n.computerNamePrefix[slot],
         resourceGroupName: rg.name,
         location: env.region,
-        subnetId: subnetId(ips.subnet.name),
-        vmSize: service.vmSize,
-        initialInstances: service.capacity.default,
-        maxInstances: service.capacity.max,
+        subnetId: subnetId(subnet.name),
+        vmSize: placement.vmSize,
+        initialInstances: placement.capacity.default,
+        maxInstances: placement.capacity.max,
         zones: plan.zones,
         adminUsername: env.admin.username,
         sshPublicKeys: env.admin.sshPublicKeys,
         identityId: identity.id,
-        cloudInit: renderCloudInit(cloudInitFor(plan, service, slot, identityResourceId)),
+        cloudInit: renderCloudInit({ slot, identityResourceId, services: placement.services.map((svc) => serviceBoot(plan, svc, slot)) }),
         loadBalancerBackendPoolIds: [loadBalancer.backendPoolId],
         dependsOn: loadBalancer.rules,
-        image: service.slots[slot].image ?? service.image,
-        upgrade: service.upgrade,
-        orchestration: service.orchestration,
+        // a service's slot may bring its own image; a pool's VMs share the pool's
+        image: (placement.kind === 'service' ? placement.services[0].slots[slot].image : undefined) ?? placement.image,
+        upgrade: placement.upgrade,
+        orchestration: placement.orchestration,
         tags: slotTags,
       });
       const autoscale = new Autoscale(scope, 'autoscale', {
-        name: svcNames.autoscale[slot],
+        name: n.autoscale[slot],
         resourceGroupName: rg.name,
         location: env.region,
         targetResourceId: scaleSet.scaleSetId,
         profiles,
-        cpu: service.autoscale.cpu,
-        customMetric: service.autoscale.customMetric,
-        predictive: service.autoscale.predictive,
-        notifyEmails: service.autoscale.notifyEmails,
+        cpu: placement.autoscale.cpu,
+        customMetric: placement.autoscale.customMetric,
+        predictive: placement.autoscale.predictive,
+        notifyEmails: placement.autoscale.notifyEmails,
         tags: slotTags,
       });
       slots[slot] = { identity, loadBalancer, scaleSet, autoscale };

@@ -77,7 +77,9 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
       continue;
     }
-    const { issues, next } = checkFixedSettings(env.services, planEnvironment(env).zones, lock);
+    const plan = planEnvironment(env);
+    const items = plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement }));
+    const { issues, next } = checkFixedSettings(items, plan.zones, lock);
     if (issues.length > 0) {
       lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });
       continue;
@@ -99,7 +101,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     for (const env of environments) {
       const built = buildEnvironment(app, planEnvironment(env));
       if (built.state) stacks.push(built.state.stackName);
-      stacks.push(built.network.stackName, ...Object.values(built.services).map((s) => s.stackName), built.front.stackName);
+      stacks.push(built.network.stackName, ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
     }
     app.synth();
     if (existsSync(outdir)) renameSync(outdir, previous);

@@ -57,7 +57,10 @@ export interface SettingsLock {
 export const LOCK_NOTE = 'Written by the synth: creation-time settings of each scale set. Commit it; a change here replaces scale sets.';
 
 interface ServiceLike {
+  /** Lock key prefix: the service's name, or 'pool-<pool>'. */
   readonly name: string;
+  /** Where it is in the spec, for messages: 'services[2]' or 'pools[0]'. */
+  readonly specPath: string;
   readonly orchestration: 'Uniform' | 'Flexible';
   readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean };
   readonly allowReplacement: boolean;
@@ -101,7 +104,7 @@ export interface LockIssue {
 export function checkFixedSettings(services: readonly ServiceLike[], zones: readonly string[], lock: SettingsLock | undefined): { issues: LockIssue[]; next: SettingsLock } {
   const planned = plannedFixedSettings(services, zones);
   const issues: LockIssue[] = [];
-  services.forEach((svc, index) => {
+  services.forEach((svc) => {
     if (svc.allowReplacement) return;
     const changed = new Map<string, { what: string; slots: string[] }>();
     for (const slot of ['blue', 'green']) {
@@ -119,11 +122,11 @@ export function checkFixedSettings(services: readonly ServiceLike[], zones: read
     // a new orchestration mode changes fault domains too: one issue, at the field the user changed
     if (changed.has('orchestration')) for (const f of [...changed.keys()]) if (f !== 'orchestration') changed.delete(f);
     for (const [field, c] of changed) {
-      const where = field === 'orchestration' ? `services[${index}].orchestration` : field === 'rollingUpgradePolicy' ? `services[${index}].upgrade` : 'region';
+      const where = field === 'orchestration' ? `${svc.specPath}.orchestration` : field === 'rollingUpgradePolicy' ? `${svc.specPath}.upgrade` : 'region';
       issues.push({
         path: where,
         message: `changes ${c.what} of the ${c.slots.join(' and ')} scale set${c.slots.length > 1 ? 's' : ''}, which replaces ${c.slots.length > 1 ? 'them' : 'it'}: every VM at once`,
-        hint: `if intended, deploy with services[${index}].allowReplacement: true (replace the idle slot first), then remove it; else undo the change`,
+        hint: `if intended, deploy with ${svc.specPath}.allowReplacement: true (replace the idle slot first), then remove it; else undo the change`,
       });
     }
   });

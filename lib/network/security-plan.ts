@@ -15,7 +15,6 @@
  * renumbers another rule.
  */
 import type { EnvironmentPlan } from '../spec/plan';
-import { servicePart } from '../spec/names';
 import { portRange } from '../spec/port-plan';
 
 export interface NsgRule {
@@ -103,37 +102,43 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, rules: baseline(ips.loadBalancers.cidr) });
   out.push({ key: 'endpoints', subnetName: ips.endpoints.name, cidr: ips.endpoints.cidr, nsgName: names.nsg('endpoints'), hasVms: false, rules: baseline(ips.endpoints.cidr) });
 
-  for (const svc of [...env.services].sort((a, b) => a.name.localeCompare(b.name))) {
-    const subnet = ips.services[svc.name].subnet;
-    const planned = [portRange(ports.services[svc.name])];
+  // one NSG per placement: a service's own subnet, or a pool's, whose rules admit what every
+  // service on it declares (a rule per kind, so priorities stay fixed however many share it)
+  for (const placement of plan.placements) {
+    const subnet = placement.kind === 'pool' ? ips.pools[placement.name].subnet : ips.services[placement.name].subnet;
+    const rangesFrom = (source: 'front' | 'vnet' | 'peers') =>
+      placement.services.filter((s) => s.endpoints.input.from.includes(source)).map((s) => portRange(ports.services[s.name]));
     const rules: NsgRule[] = [];
-    const from = svc.endpoints.input.from;
-    if (from.includes('front')) {
-      rules.push({ name: 'allow-input-from-front', priority: PRIORITY.inputFromFront, access: 'Allow', protocol: 'Tcp', sources: [ips.front.cidr], destination: subnet.cidr, ports: planned, description: "The front subnet (an internal LB keeps the caller's source address)" });
+    const front = rangesFrom('front');
+    if (front.length > 0) {
+      rules.push({ name: 'allow-input-from-front', priority: PRIORITY.inputFromFront, access: 'Allow', protocol: 'Tcp', sources: [ips.front.cidr], destination: subnet.cidr, ports: front, description: "The front subnet (an internal LB keeps the caller's source address)" });
     }
-    if (from.includes('vnet')) {
-      rules.push({ name: 'allow-input-from-vnet', priority: PRIORITY.inputFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: subnet.cidr, ports: planned, description: 'Callers in this VNet' });
+    const fromVnet = rangesFrom('vnet');
+    if (fromVnet.length > 0) {
+      rules.push({ name: 'allow-input-from-vnet', priority: PRIORITY.inputFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: subnet.cidr, ports: fromVnet, description: 'Callers in this VNet' });
     }
-    if (from.includes('peers') && peers.length > 0) {
-      rules.push({ name: 'allow-input-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: subnet.cidr, ports: planned, description: 'Callers in declared peer ranges' });
+    const fromPeers = rangesFrom('peers');
+    if (fromPeers.length > 0 && peers.length > 0) {
+      rules.push({ name: 'allow-input-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: subnet.cidr, ports: fromPeers, description: 'Callers in declared peer ranges' });
     }
-    const instancePorts = [...new Set(svc.endpoints.instanceInput.map((e) => e.port))].sort((a, b) => a - b).map(String);
+    const endpoints = (kind: 'internal' | 'management' | 'instanceInput') => placement.services.flatMap((s) => s.endpoints[kind].map((e) => ({ port: e.port, protocol: 'protocol' in e ? e.protocol : ('Tcp' as const) })));
+    const instancePorts = byProtocol(endpoints('instanceInput'), 'Tcp');
     if (instancePorts.length > 0) {
       rules.push({ name: 'allow-instance-input-from-vnet', priority: PRIORITY.instanceInput, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: subnet.cidr, ports: instancePorts, description: 'Instance input endpoints, from this VNet only' });
     }
     for (const [protocol, priority] of [['Tcp', PRIORITY.internalTcp], ['Udp', PRIORITY.internalUdp]] as const) {
-      const p = byProtocol(svc.endpoints.internal, protocol);
+      const p = byProtocol(endpoints('internal'), protocol);
       if (p.length > 0) {
-        rules.push({ name: `allow-internal-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: [subnet.cidr], destination: subnet.cidr, ports: p, description: 'Instances of this service only' });
+        rules.push({ name: `allow-internal-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: [subnet.cidr], destination: subnet.cidr, ports: p, description: 'Instances on this subnet only' });
       }
     }
     for (const [protocol, priority] of [['Tcp', PRIORITY.managementTcp], ['Udp', PRIORITY.managementUdp]] as const) {
-      const p = byProtocol(svc.endpoints.management, protocol);
+      const p = byProtocol(endpoints('management'), protocol);
       if (p.length > 0 && admins.length > 0) {
         rules.push({ name: `allow-management-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: admins, destination: subnet.cidr, ports: p, description: 'Declared admin ranges' });
       }
     }
-    out.push({ key: servicePart(svc.name), subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.serviceNames[svc.name].nsg, hasVms: true, rules: [...rules, ...baseline(subnet.cidr)] });
+    out.push({ key: placement.part, subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.placementNames[placement.part].nsg, hasVms: true, rules: [...rules, ...baseline(subnet.cidr)] });
   }
   return out;
 }

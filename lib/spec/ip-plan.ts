@@ -13,7 +13,8 @@
 import { AZURE_RESERVED_ADDRESSES_PER_SUBNET, FIRST_USABLE_OFFSET, PLATFORM_BLOCKS } from './constants';
 import { addressAt, blockCount, blockOf, parseCidr, type Range } from './cidr';
 import { SLOT_NAMES, type Capacity, type Environment, type SlotName } from './schema';
-import { environmentNames, serviceNames } from './names';
+import { computeNames, environmentNames, serviceNames } from './names';
+import { poolPart } from './placement';
 
 export interface PlannedSubnet {
   /** The subnet's Azure name. */
@@ -26,6 +27,7 @@ export interface PlannedSubnet {
 }
 
 export interface ServiceIps {
+  /** The subnet its VMs are in: its own, or its pool's. */
   readonly subnet: PlannedSubnet;
   /** Static private frontend IP of each slot's internal load balancer. */
   readonly frontendIps: Readonly<Record<SlotName, string>>;
@@ -40,6 +42,8 @@ export interface IpPlan {
   readonly frontFrontendIp: string;
   /** Per service name, in name order. */
   readonly services: Readonly<Record<string, ServiceIps>>;
+  /** Per pool name, in name order. */
+  readonly pools: Readonly<Record<string, { readonly subnet: PlannedSubnet }>>;
 }
 
 export const addressBlockOfService = (block: number): number => PLATFORM_BLOCKS.length - 1 + block;
@@ -82,13 +86,17 @@ export function planIps(env: Environment): IpPlan {
   const prefix = env.network.subnetPrefixLength;
   const names = environmentNames(env);
   const lb = blockOf(space, prefix, PLATFORM_BLOCKS.indexOf('loadBalancers'));
+  const pools: Record<string, { subnet: PlannedSubnet }> = {};
+  for (const pool of [...env.pools].sort((a, b) => a.name.localeCompare(b.name))) {
+    pools[pool.name] = { subnet: subnet(computeNames(env, poolPart(pool.name), pool.name).subnet, blockOf(space, prefix, addressBlockOfService(pool.block))) };
+  }
   const services: Record<string, ServiceIps> = {};
   for (const svc of [...env.services].sort((a, b) => a.name.localeCompare(b.name))) {
     const frontendIps = Object.fromEntries(
       SLOT_NAMES.map((slot) => [slot, addressAt(lb.first + BigInt(frontendOffset(svc.block, slot)))]),
     ) as Record<SlotName, string>;
     services[svc.name] = {
-      subnet: subnet(serviceNames(env, svc.name).subnet, blockOf(space, prefix, addressBlockOfService(svc.block))),
+      subnet: svc.pool !== undefined ? pools[svc.pool].subnet : subnet(serviceNames(env, svc.name).subnet, blockOf(space, prefix, addressBlockOfService(svc.block))),
       frontendIps,
     };
   }
@@ -99,5 +107,6 @@ export function planIps(env: Environment): IpPlan {
     endpoints: subnet(names.endpointSubnet, blockOf(space, prefix, PLATFORM_BLOCKS.indexOf('endpoints'))),
     frontFrontendIp: addressAt(lb.first + BigInt(FIRST_USABLE_OFFSET)),
     services,
+    pools,
   };
 }

@@ -115,16 +115,21 @@ const perSlot = (f: (slot: SlotName) => string): Record<SlotName, string> => ({ 
 export const servicePart = (service: string) => `svc-${service}`;
 
 export function serviceNames(env: { name: string; resourceGroupName: string }, service: string): ServiceNames {
+  return computeNames(env, servicePart(service), service);
+}
+
+/** Names of a set of VMs: `part` is 'svc-<service>' or 'pool-<pool>', `label` what hosts are called. */
+export function computeNames(env: { name: string; resourceGroupName: string }, part: string, label: string): ServiceNames {
   const e = env.name;
   return {
-    resourceGroup: resourceGroupName(env.resourceGroupName, e, servicePart(service)),
-    stack: `${e}-${servicePart(service)}`,
-    subnet: `snet-${servicePart(service)}`,
-    nsg: `nsg-${e}-${servicePart(service)}`,
-    scaleSet: perSlot((slot) => `vmss-${e}-${service}-${slot}`),
-    loadBalancer: perSlot((slot) => `lbi-${e}-${service}-${slot}`),
-    identity: perSlot((slot) => `id-${e}-${service}-${slot}`),
-    autoscale: perSlot((slot) => `as-${e}-${service}-${slot}`),
-    computerNamePrefix: perSlot((slot) => `${service}-${slot}`),
+    resourceGroup: resourceGroupName(env.resourceGroupName, e, part),
+    stack: `${e}-${part}`,
+    subnet: `snet-${part}`,
+    nsg: `nsg-${e}-${part}`,
+    scaleSet: perSlot((slot) => `vmss-${e}-${label}-${slot}`),
+    loadBalancer: perSlot((slot) => `lbi-${e}-${label}-${slot}`),
+    identity: perSlot((slot) => `id-${e}-${label}-${slot}`),
+    autoscale: perSlot((slot) => `as-${e}-${label}-${slot}`),
+    computerNamePrefix: perSlot((slot) => `${label}-${slot}`),
   };
 }

@@ -3,7 +3,8 @@
  * and the port plan. Stacks pass slices of this to constructs; no construct decides an address.
  */
 import { planIps, type IpPlan } from './ip-plan';
-import { environmentNames, serviceNames, type EnvironmentNames, type ServiceNames } from './names';
+import { computeNames, environmentNames, serviceNames, type EnvironmentNames, type ServiceNames } from './names';
+import { placementsOf, type Placement } from './placement';
 import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
 import type { Environment } from './schema';
@@ -12,6 +13,10 @@ export interface EnvironmentPlan {
   readonly env: Environment;
   readonly names: EnvironmentNames;
   readonly serviceNames: Readonly<Record<string, ServiceNames>>;
+  /** The sets of VMs: services on their own scale sets, and pools. */
+  readonly placements: readonly Placement[];
+  /** Names of each placement's resources, by part ('svc-<service>', 'pool-<pool>'). */
+  readonly placementNames: Readonly<Record<string, ServiceNames>>;
   readonly ips: IpPlan;
   readonly ports: PortPlan;
   /** Availability zones of the region ([] where it has none). */
@@ -21,7 +26,10 @@ export interface EnvironmentPlan {
 }
 
 export function planEnvironment(env: Environment): EnvironmentPlan {
+  const placements = placementsOf(env);
   return {
+    placements,
+    placementNames: Object.fromEntries(placements.map((p) => [p.part, computeNames(env, p.part, p.label)])),
     env,
     names: environmentNames(env),
     serviceNames: Object.fromEntries(env.services.map((s) => [s.name, serviceNames(env, s.name)])),

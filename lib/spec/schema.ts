@@ -245,9 +245,16 @@ export const ServiceSchema = z
     port: port.optional(),
     /** Path the load balancer and health extension probe, on every planned port. @default '/health' */
     healthPath: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { message: "an absolute URL path such as '/health'" }).default('/health'),
-    /** VM size for both slots (Azure's name, e.g. Standard_D2s_v5). */
-    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }),
-    capacity: CapacitySchema,
+    /**
+     * The node pool this service runs on (environment `pools`), sharing its VMs with the pool's
+     * other services, each on its own planned ports. Without it, each slot has its own scale set.
+     * @default - its own scale sets
+     */
+    pool: z.string().optional(),
+    /** VM size for both slots (Azure's name, e.g. Standard_D2s_v5); required without a pool. */
+    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }).optional(),
+    /** Instance counts of each slot; required without a pool. */
+    capacity: CapacitySchema.optional(),
     /** Instances of the service on each VM, each on its own planned port. @default 1 */
     instancesPerVm: z.number().int().min(1).max(MAX_INSTANCES_PER_VM).default(1),
     /** The image both slots use unless a slot names its own. @default - Ubuntu 22.04 LTS (marketplace) */
@@ -278,6 +285,31 @@ export const ServiceSchema = z
     tags: z.record(z.string(), z.string()).default({}),
   })
   .describe('A service: two slots of scale sets behind the front.');
+
+/** Fields a service on a pool takes from the pool, and may not set itself. */
+export const POOL_OWNED_FIELDS = ['vmSize', 'capacity', 'upgrade', 'autoscale', 'orchestration', 'allowReplacement', 'image'] as const;
+
+export const PoolSchema = z
+  .strictObject({
+    /** Lower-case pool name; flows into resource and stack names. */
+    name: name('a pool name').min(2).max(40),
+    /** The pool's permanent place in the address plan (its subnet); shares numbering with service blocks. */
+    block: z.number().int().min(1).max(4093),
+    /** e.g. a high-CPU (F) or high-memory (E) size (seed 002). */
+    vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }),
+    capacity: CapacitySchema,
+    upgrade: UpgradeSchema.prefault({}),
+    autoscale: AutoscaleSchema.prefault({}),
+    /** @default 'Uniform' */
+    orchestration: z.enum(['Uniform', 'Flexible']).default('Uniform'),
+    /** @default false */
+    allowReplacement: z.boolean().default(false),
+    /** @default - Ubuntu 22.04 LTS */
+    image: ImageSchema.optional(),
+    /** @default - none */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .describe('A node pool (seed 002): VMs of one size that several services share, each slot a scale set.');
 
 export const FrontSchema = z
   .strictObject({
@@ -358,6 +390,8 @@ export const EnvironmentSchema = z
     /** @default - local state files at the project root */
     stateBackend: StateBackendSchema.optional(),
     front: FrontSchema.prefault({}),
+    /** Node pools services may share. @default - none */
+    pools: z.array(PoolSchema).default([]),
     services: z.array(ServiceSchema).describe('The services, each in two slots.'),
   })
   .describe('A service environment.');
@@ -371,6 +405,7 @@ export type Service = z.output<typeof ServiceSchema>;
 export type Network = z.output<typeof NetworkSchema>;
 export type Front = z.output<typeof FrontSchema>;
 export type Capacity = z.output<typeof CapacitySchema>;
+export type Pool = z.output<typeof PoolSchema>;
 
 /** Identity function that gives an environment file its types and editor help. */
 export function defineEnvironment(spec: EnvironmentSpec): EnvironmentSpec {

@@ -22,7 +22,8 @@ import {
   serviceAddressesNeeded,
   usableInBlock,
 } from './ip-plan';
-import { environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind } from './names';
+import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind } from './names';
+import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
 import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit } from '../compute/cloud-init';
@@ -32,6 +33,8 @@ import {
   EnvironmentSchema,
   FrontSchema,
   NetworkSchema,
+  PoolSchema,
+  POOL_OWNED_FIELDS,
   ServiceSchema,
   SLOT_NAMES,
   type Capacity,
@@ -101,6 +104,12 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   const env: Partial<Environment> = parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas']);
   const net = parsed?.network ?? lenient(NetworkSchema, raw.network);
   const front = parsed?.front ?? lenient(FrontSchema, raw.front);
+  const pools: Array<{ index: number; p: Partial<z.output<typeof PoolSchema>> }> = parsed
+    ? parsed.pools.map((p, index) => ({ index, p }))
+    : Array.isArray(raw.pools)
+      ? raw.pools.map((p, index) => ({ index, p: lenient(PoolSchema, p) }))
+      : [];
+  const poolByName = new Map(pools.filter(({ p }) => p.name !== undefined).map(({ p }) => [p.name!, p]));
   const services: ParsedService[] = parsed
     ? parsed.services.map((s, index) => ({ index, s }))
     : Array.isArray(raw.services)
@@ -243,8 +252,79 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   const planned: Array<{ index: number; name: string; first: number; last: number; explicit: boolean }> = [];
   const maxBlock = blocksUsable && space && prefix !== undefined ? Math.min(maxBlockForSpace(space, prefix), maxBlockForFrontends(prefix)) : undefined;
 
+  // --- pools ------------------------------------------------------------------------------
+  const poolNames = new Map<string, number>();
+  for (const { index, p } of pools) {
+    const at = (...rest: PropertyKey[]): Path => ['pools', index, ...rest];
+    if (p.name !== undefined) {
+      const prev = poolNames.get(p.name);
+      if (prev !== undefined) add(at('name'), { code: 'duplicate', message: `${show(p.name)} is already the name of pools[${prev}]`, value: p.name });
+      else poolNames.set(p.name, index);
+      if (!services.some(({ s }) => s.pool === p.name)) add(at('name'), { code: 'missing', message: `no service runs on pool ${show(p.name)}`, hint: "remove the pool, or give a service pool: '" + p.name + "'" });
+      if (env.name !== undefined && rgTemplate !== undefined) {
+        const n = computeNames({ name: env.name, resourceGroupName: rgTemplate }, poolPart(p.name), poolPart(p.name));
+        checkName(at('name'), 'resourceGroup', n.resourceGroup);
+        checkName(at('name'), 'stack', n.stack);
+        checkName(at('name'), 'subnet', n.subnet);
+        checkName(at('name'), 'networkSecurityGroup', n.nsg);
+        for (const slot of SLOT_NAMES) {
+          checkName(at('name'), 'scaleSet', n.scaleSet[slot]);
+          checkName(at('name'), 'loadBalancer', n.loadBalancer[slot]);
+          checkName(at('name'), 'userAssignedIdentity', n.identity[slot]);
+        }
+      }
+      // instance input names become NAT rule names on the pool's load balancers
+      const seen = new Map<string, string>();
+      for (const { s } of services.filter(({ s }) => s.pool === p.name)) {
+        for (const e of s.endpoints?.instanceInput ?? []) {
+          const prev = seen.get(e.name);
+          if (prev) add(at('name'), { code: 'duplicate', message: `instance input endpoint ${show(e.name)} is declared by ${prev} and ${s.name} on this pool`, hint: 'give them different names' });
+          else seen.set(e.name, s.name ?? '?');
+        }
+      }
+    }
+    checkCapacity(at('capacity'), isRecord((raw.pools as unknown[] | undefined)?.[index]) ? ((raw.pools as Record<string, unknown>[])[index].capacity) : undefined, add);
+    if (p.capacity && p.upgrade) checkCapacityProofs(at, p.capacity, p.upgrade, add);
+    if (p.capacity && blocksUsable && prefix !== undefined && p.upgrade) {
+      const need = serviceAddressesNeeded(p.capacity, p.upgrade.maxBatchPercent);
+      if (need > usableInBlock(prefix)) {
+        add(at('capacity', 'max'), { code: 'does_not_fit', message: `2 slots × ${instancesWithSurge(p.capacity, p.upgrade.maxBatchPercent)} instances with surge need ${need} addresses; a /${prefix} subnet holds ${usableInBlock(prefix)}`, value: p.capacity.max });
+      }
+    }
+    checkAutoscale(at, p, add);
+    if (p.image) checkImage(at('image'), p.image, add);
+  }
+
+  const blockOwner = new Map<number, string>();
+  for (const { index, p } of pools) {
+    if (p.block === undefined) continue;
+    const prev = blockOwner.get(p.block);
+    if (prev) add(['pools', index, 'block'], { code: 'duplicate', message: `block ${p.block} is already ${prev}'s`, value: p.block, hint: 'each pool and service needs its own block' });
+    else blockOwner.set(p.block, `pools[${index}]`);
+    if (maxBlock !== undefined && p.block > maxBlock) {
+      add(['pools', index, 'block'], { code: 'does_not_fit', message: `block ${p.block} is outside the plan: service and pool blocks 1-${maxBlock}`, value: p.block });
+    }
+  }
   for (const { index, s } of services) {
     const at = (...rest: PropertyKey[]): Path => ['services', index, ...rest];
+    const rawService = (raw.services as unknown[])[index];
+    if (s.pool !== undefined) {
+      if (!poolByName.has(s.pool)) {
+        add(at('pool'), { code: 'invalid_value', message: `names no declared pool: ${show(s.pool)}`, value: s.pool, hint: suggest(s.pool, [...poolByName.keys()]) ?? 'declare it under pools' });
+      }
+      for (const field of POOL_OWNED_FIELDS) {
+        if (isRecord(rawService) && rawService[field] !== undefined) add(at(field), { code: 'invalid_value', message: `comes from pool ${show(s.pool)}; a service on a pool cannot set it`, hint: `set it on the pool, or remove pool` });
+      }
+      for (const slot of SLOT_NAMES) {
+        if (s.slots?.[slot].image) add(at('slots', slot, 'image'), { code: 'invalid_value', message: `a service on a pool shares the pool's image`, hint: 'use an artifact, or give the pool the image' });
+      }
+    } else if (isRecord(rawService)) {
+      for (const field of ['vmSize', 'capacity'] as const) {
+        if (rawService[field] === undefined) add(at(field), { code: 'required', message: `required field is missing (without a pool, a service needs its own ${field})` });
+      }
+    }
+    const blockTaken = s.block !== undefined ? blockOwner.get(s.block) : undefined;
+    if (blockTaken && s.block !== undefined) add(at('block'), { code: 'duplicate', message: `block ${s.block} is already ${blockTaken}'s`, value: s.block, hint: 'each pool and service needs its own block' });
     if (s.name !== undefined) {
       const prev = firstByName.get(s.name);
       if (prev !== undefined) add(at('name'), { code: 'duplicate', message: `${show(s.name)} is already the name of services[${prev}]`, value: s.name });
@@ -340,9 +420,10 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
         }
         planned.push({ index, name: s.name ?? `services[${index}]`, first: p.first, last: p.last, explicit: s.port !== undefined });
       }
-      if (ep && s.capacity && s.upgrade) {
+      const compute = s.pool !== undefined ? poolByName.get(s.pool) : s;
+      if (ep && compute?.capacity && compute.upgrade) {
         // a frontend range per instance-input endpoint: one port per VM the slot can hold
-        const span = peakInstances(s.capacity, s.upgrade);
+        const span = peakInstances(compute.capacity, compute.upgrade);
         const ranges = ep.instanceInput.map((e, i) => ({ i, name: e.name, first: e.frontendPortStart, last: e.frontendPortStart + span - 1 }));
         for (const r of ranges) {
           const path = at('endpoints', 'instanceInput', r.i, 'frontendPortStart');
@@ -398,6 +479,9 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     for (const { index, s } of services) {
       if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, SLOT_NAMES.length * peakInstances(s.capacity, s.upgrade), ['services', index, 'vmSize']);
     }
+    for (const { index, p } of pools) {
+      if (p.capacity && p.upgrade) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
+    }
     if (front.capacity && front.upgrade) count('front', front.vmSize, peakInstances(front.capacity, front.upgrade), ['front', 'vmSize']);
     for (const [family, d] of [...demand].sort()) {
       const quota = env.quotas[family];
@@ -434,7 +518,7 @@ type Add = (path: Path, i: Omit<SpecIssue, 'path'>) => void;
 type ServiceParts = Partial<z.output<typeof ServiceSchema>>;
 
 /** Autoscale: thresholds in order, schedules Azure can express (time zone, no overlap, profile limit). */
-function checkAutoscale(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, add: Add) {
+function checkAutoscale(at: (...rest: PropertyKey[]) => Path, s: Pick<ServiceParts, 'autoscale' | 'capacity'>, add: Add) {
   const as = s.autoscale;
   if (as) {
     if (as.cpu.scaleInBelowPercent >= as.cpu.scaleOutAbovePercent) {

@@ -48,7 +48,7 @@ describe.each(cases)('$service $slot', ({ service, slot }) => {
   });
 
   test('leaves the instance count to autoscale after creation', () => {
-    expect(vmss.instances).toBe(svc.capacity.default);
+    expect(vmss.instances).toBe(svc.capacity!.default);
     expect(vmss.lifecycle).toEqual({ ignore_changes: ['instances'] });
   });
 

@@ -111,7 +111,7 @@ describe('a bad spec', () => {
     expect(synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], out).ok).toBe(true);
     const before = readStacks(out);
     const bad = exampleSpec();
-    bad.services[0].capacity.min = 1;
+    bad.services[0].capacity!.min = 1;
     const r = synthesize([{ file: 'retail.ts', spec: bad, issues: [] }], out);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual([{ file: 'retail.ts', issues: [expect.objectContaining({ path: 'services[0].capacity.min', code: 'too_small' })] }]);

@@ -1,0 +1,89 @@
+/**
+ * Placements: the sets of VMs in an environment. A service without a pool is its own placement;
+ * a pool is one placement running all its services, each on its own planned ports. Subnets, NSGs,
+ * scale sets, load balancers, autoscale, quotas and the lock are per placement. Pure; expects a
+ * validated environment.
+ */
+import { servicePart } from './names';
+import type { Capacity, Environment, Pool, Service } from './schema';
+
+export const poolPart = (pool: string) => `pool-${pool}`;
+
+export interface Placement {
+  readonly kind: 'service' | 'pool';
+  readonly name: string;
+  /** Stack, resource group and subnet part: 'svc-<name>' or 'pool-<name>'. */
+  readonly part: string;
+  /** Host name label: the service's name, or 'pool-<name>'. */
+  readonly label: string;
+  /** Address block of its subnet. */
+  readonly block: number;
+  readonly vmSize: string;
+  readonly capacity: Capacity;
+  readonly upgrade: Service['upgrade'];
+  readonly autoscale: Service['autoscale'];
+  readonly orchestration: 'Uniform' | 'Flexible';
+  readonly allowReplacement: boolean;
+  readonly image?: Service['image'];
+  readonly tags: Readonly<Record<string, string>>;
+  /** The services on these VMs, in name order. */
+  readonly services: readonly Service[];
+  /** Where it is in the spec: 'services[2]' or 'pools[0]'. */
+  readonly specPath: string;
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+
+export function placementOf(svc: Service, index: number): Placement {
+  return {
+    kind: 'service',
+    name: svc.name,
+    part: servicePart(svc.name),
+    label: svc.name,
+    block: svc.block,
+    vmSize: svc.vmSize!,
+    capacity: svc.capacity!,
+    upgrade: svc.upgrade,
+    autoscale: svc.autoscale,
+    orchestration: svc.orchestration,
+    allowReplacement: svc.allowReplacement,
+    image: svc.image,
+    tags: { ...svc.tags, service: svc.name },
+    services: [svc],
+    specPath: `services[${index}]`,
+  };
+}
+
+export function poolPlacement(pool: Pool, index: number, services: readonly Service[]): Placement {
+  return {
+    kind: 'pool',
+    name: pool.name,
+    part: poolPart(pool.name),
+    label: poolPart(pool.name),
+    block: pool.block,
+    vmSize: pool.vmSize,
+    capacity: pool.capacity,
+    upgrade: pool.upgrade,
+    autoscale: pool.autoscale,
+    orchestration: pool.orchestration,
+    allowReplacement: pool.allowReplacement,
+    image: pool.image,
+    tags: { ...pool.tags, pool: pool.name },
+    services: services.filter((s) => s.pool === pool.name).sort(byName),
+    specPath: `pools[${index}]`,
+  };
+}
+
+/** Every placement: services without a pool, then pools, each in name order. */
+export function placementsOf(env: Environment): Placement[] {
+  const own = env.services.map((s, i) => ({ s, i })).filter(({ s }) => s.pool === undefined).map(({ s, i }) => placementOf(s, i));
+  const pools = env.pools.map((p, i) => poolPlacement(p, i, env.services));
+  return [...own.sort(byName), ...pools.sort(byName)];
+}
+
+/** The placement a service runs on. */
+export function placementOfService(env: Environment, service: string): Placement {
+  const p = placementsOf(env).find((pl) => pl.services.some((s) => s.name === service));
+  if (!p) throw new Error(`no placement for ${service}`);
+  return p;
+}
