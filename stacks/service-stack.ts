@@ -38,7 +38,7 @@ export class ComputeStack extends EnvironmentStack {
     const { env, names } = plan;
     const n = plan.placementNames[placement.part];
     const tags = { ...plan.tags, ...placement.tags };
-    const rg = this.resourceGroup(placement.part, tags);
+    const resourceGroupName = this.resourceGroup(placement.part, tags).name; // read once: one token
     const networkRg = names.resourceGroup(PLATFORM_PARTS.network);
     const subnetId = (subnet: string) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, subnet);
     const subnet = placement.kind === 'pool' ? plan.ips.pools[placement.name].subnet : plan.ips.services[placement.name].subnet;
@@ -49,10 +49,10 @@ export class ComputeStack extends EnvironmentStack {
     for (const slot of SLOT_NAMES) {
       const scope = new Construct(this, slot);
       const slotTags = { ...tags, slot };
-      const identity = new UserAssignedIdentity(scope, 'identity', { name: n.identity[slot], resourceGroupName: rg.name, location: env.region, tags: slotTags });
+      const identity = new UserAssignedIdentity(scope, 'identity', { name: n.identity[slot], resourceGroupName, location: env.region, tags: slotTags });
       const loadBalancer = new InternalLoadBalancer(scope, 'lb', {
         name: n.loadBalancer[slot],
-        resourceGroupName: rg.name,
+        resourceGroupName,
         location: env.region,
         frontendSubnetId: subnetId(plan.ips.loadBalancers.name),
         frontends: placement.services.map((svc) => ({
@@ -69,7 +69,7 @@ export class ComputeStack extends EnvironmentStack {
       const scaleSet = new ScaleSet(scope, 'scale-set', {
         name: n.scaleSet[slot],
         computerNamePrefix: n.computerNamePrefix[slot],
-        resourceGroupName: rg.name,
+        resourceGroupName,
         location: env.region,
         subnetId: subnetId(subnet.name),
         vmSize: placement.vmSize,
@@ -90,7 +90,7 @@ export class ComputeStack extends EnvironmentStack {
       });
       const autoscale = new Autoscale(scope, 'autoscale', {
         name: n.autoscale[slot],
-        resourceGroupName: rg.name,
+        resourceGroupName,
         location: env.region,
         targetResourceId: scaleSet.scaleSetId,
         profiles,

@@ -75,11 +75,14 @@ export class InternalLoadBalancer extends Construct {
       })),
       tags: props.tags,
     });
-    const pool = new LbBackendAddressPool(this, 'pool', { name: 'instances', loadbalancerId: lb.id });
+    // each attribute read makes a new token (cdktf records a stack trace per token): read once
+    const loadbalancerId = lb.id;
+    const pool = new LbBackendAddressPool(this, 'pool', { name: 'instances', loadbalancerId });
+    const poolId = pool.id;
     this.rules = props.frontends.flatMap((f) => f.ports.map((port) => {
       const probe = new LbProbe(this, `probe-${port}`, {
         name: `health-${port}`,
-        loadbalancerId: lb.id,
+        loadbalancerId,
         protocol: 'Http',
         port,
         requestPath: f.healthPath,
@@ -88,12 +91,12 @@ export class InternalLoadBalancer extends Construct {
       });
       return new LbRule(this, `rule-${port}`, {
         name: `tcp-${port}`,
-        loadbalancerId: lb.id,
+        loadbalancerId,
         frontendIpConfigurationName: f.name,
         protocol: 'Tcp',
         frontendPort: port,
         backendPort: port,
-        backendAddressPoolIds: [pool.id],
+        backendAddressPoolIds: [poolId],
         probeId: probe.id,
         tcpResetEnabled: true,
         floatingIpEnabled: false,
@@ -105,18 +108,18 @@ export class InternalLoadBalancer extends Construct {
       new LbNatRule(this, `nat-${e.name}`, {
         name: `instance-${e.name}`,
         resourceGroupName: props.resourceGroupName,
-        loadbalancerId: lb.id,
+        loadbalancerId,
         frontendIpConfigurationName: f.name,
         protocol: 'Tcp',
         frontendPortStart: e.frontendPortStart,
         frontendPortEnd: e.frontendPortEnd,
         backendPort: e.port,
-        backendAddressPoolId: pool.id,
+        backendAddressPoolId: poolId,
         tcpResetEnabled: true,
         idleTimeoutInMinutes: props.idleTimeoutMinutes ?? 4,
       });
     }
-    this.loadBalancerId = lb.id;
-    this.backendPoolId = pool.id;
+    this.loadBalancerId = loadbalancerId;
+    this.backendPoolId = poolId;
   }
 }

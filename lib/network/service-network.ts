@@ -61,22 +61,27 @@ export class ServiceNetwork extends Construct {
       idleTimeoutInMinutes: props.natGateway.idleTimeoutInMinutes ?? 4,
       zones,
     });
-    new NatGatewayPublicIpAssociation(this, 'nat-ip-link', { natGatewayId: nat.id, publicIpAddressId: ip.id });
+    // each attribute read makes a new token (cdktf records a stack trace per token): read once
+    const natGatewayId = nat.id;
+    const virtualNetworkName = vnet.name;
+    new NatGatewayPublicIpAssociation(this, 'nat-ip-link', { natGatewayId, publicIpAddressId: ip.id });
 
     const subnetIds: Record<string, string> = {};
     for (const s of props.subnets) {
       const subnet = new Subnet(this, `${s.key}-subnet`, {
         name: s.subnetName,
         resourceGroupName: props.resourceGroupName,
-        virtualNetworkName: vnet.name,
+        virtualNetworkName,
         addressPrefixes: [s.cidr],
         defaultOutboundAccessEnabled: false,
       });
       const nsg = new NetworkSecurityGroup(this, `${s.key}-nsg`, { ...common, name: s.nsgName });
-      for (const rule of s.rules) new NetworkSecurityRule(this, `${s.key}-${rule.name}`, ruleConfig(rule, nsg.name, props.resourceGroupName));
-      new SubnetNetworkSecurityGroupAssociation(this, `${s.key}-nsg-link`, { subnetId: subnet.id, networkSecurityGroupId: nsg.id });
-      if (s.hasVms) new SubnetNatGatewayAssociation(this, `${s.key}-nat-link`, { subnetId: subnet.id, natGatewayId: nat.id });
-      subnetIds[s.key] = subnet.id;
+      const nsgName = nsg.name;
+      const subnetId = subnet.id;
+      for (const rule of s.rules) new NetworkSecurityRule(this, `${s.key}-${rule.name}`, ruleConfig(rule, nsgName, props.resourceGroupName));
+      new SubnetNetworkSecurityGroupAssociation(this, `${s.key}-nsg-link`, { subnetId, networkSecurityGroupId: nsg.id });
+      if (s.hasVms) new SubnetNatGatewayAssociation(this, `${s.key}-nat-link`, { subnetId, natGatewayId });
+      subnetIds[s.key] = subnetId;
     }
     this.virtualNetworkId = vnet.id;
     this.virtualNetworkName = vnet.name;
