@@ -6,6 +6,7 @@
  * service on it, and autoscale. Reads the network only through the static plans, never through
  * cross-stack references.
  */
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
 import { Autoscale } from '../lib/autoscale/autoscale';
@@ -50,6 +51,16 @@ export class ComputeStack extends EnvironmentStack {
       const scope = new Construct(this, slot);
       const slotTags = { ...tags, slot };
       const identity = new UserAssignedIdentity(scope, 'identity', { name: n.identity[slot], resourceGroupName, location: env.region, tags: slotTags });
+      if (env.artifactStore && placement.services.some((svc) => svc.slots[slot].artifact)) {
+        // the release unit retries until the grant reaches storage (role assignments take minutes)
+        new RoleAssignment(scope, 'artifact-reader', {
+          scope: env.artifactStore.storageAccountId,
+          roleDefinitionName: 'Storage Blob Data Reader',
+          principalId: identity.principalId,
+          principalType: 'ServicePrincipal',
+          description: `${placement.label} ${slot}: read release artifacts`,
+        });
+      }
       const loadBalancer = new InternalLoadBalancer(scope, 'lb', {
         name: n.loadBalancer[slot],
         resourceGroupName,

@@ -385,6 +385,18 @@ export const EnvironmentSchema = z
           .min(1),
       })
       .describe('Admin account of every VM.'),
+    /**
+     * The storage account that holds release artifacts; each slot's identity is granted
+     * Storage Blob Data Reader on it. Required when a slot names an artifact.
+     * @default - none
+     */
+    artifactStore: z
+      .strictObject({
+        storageAccountId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i, {
+          message: 'a storage account resource ID (/subscriptions/…/providers/Microsoft.Storage/storageAccounts/NAME)',
+        }),
+      })
+      .optional(),
     /** vCPU quota per VM family in the region (as `az vm list-usage` names it), checked at synth. @default - not checked */
     quotas: z.record(z.string(), z.number().int().min(0)).default({}),
     /** @default - local state files at the project root */

@@ -101,7 +101,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add: Add = (path, i) => issues.push({ path: formatPath(path), ...i });
   const raw = isRecord(input) ? input : {};
-  const env: Partial<Environment> = parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas']);
+  const env: Partial<Environment> = parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas', 'artifactStore']);
   const net = parsed?.network ?? lenient(NetworkSchema, raw.network);
   const front = parsed?.front ?? lenient(FrontSchema, raw.front);
   const pools: Array<{ index: number; p: Partial<z.output<typeof PoolSchema>> }> = parsed
@@ -391,6 +391,17 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
           hint: "add artifact: { url: 'https://…/release.tar.gz', sha256: '…' }, or an image with /opt/<service>/bin/start baked in",
         });
       }
+    }
+    // artifacts come from the declared store, which the slots' identities may read
+    for (const slot of SLOT_NAMES) {
+      const artifact = s.slots?.[slot].artifact;
+      if (!artifact) continue;
+      const host = /^https:\/\/([a-z0-9]+)\.blob\.core\.windows\.net\//.exec(artifact.url)?.[1];
+      const store = env.artifactStore?.storageAccountId.split('/').pop()?.toLowerCase();
+      const path = at('slots', slot, 'artifact', 'url');
+      if (!host) add(path, { code: 'invalid_value', message: `${show(artifact.url)} is not in Azure Blob Storage`, value: artifact.url, hint: 'the VM fetches releases with its managed identity: https://ACCOUNT.blob.core.windows.net/…' });
+      else if (!store) add(path, { code: 'missing', message: `needs artifactStore, the storage account the VMs may read (${host})`, hint: `declare artifactStore: { storageAccountId: '/subscriptions/…/storageAccounts/${host}' }` });
+      else if (host !== store) add(path, { code: 'invalid_value', message: `is in storage account '${host}', not the artifactStore '${store}'`, value: artifact.url, hint: 'the slots can read only the artifact store' });
     }
     // endpoints
     const ep = s.endpoints;

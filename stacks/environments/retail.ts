@@ -18,6 +18,7 @@ export default defineEnvironment({
   },
   admin: { sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq3mVn5uYw3Zg6c8Yt0cXo7fJ9Q2pWz0k4m1x7Hn2aE platform-team'] },
   quotas: { standardDSv5Family: 300, standardESv5Family: 100 },
+  artifactStore: { storageAccountId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-releases/providers/Microsoft.Storage/storageAccounts/stretailreleases' },
   services: [
     {
       name: 'pricing',

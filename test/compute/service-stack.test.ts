@@ -242,3 +242,36 @@ describe('instance input endpoints', () => {
     ]);
   });
 });
+
+describe('artifact store', () => {
+  test("each slot's identity may read the artifact store, and nothing else is granted", () => {
+    const json = stackOf('pricing');
+    const store = plan.env.artifactStore!.storageAccountId;
+    for (const slot of SLOTS) {
+      expect(resourceAt(json, 'azurerm_role_assignment', `${slot}_artifact-reader`)).toMatchObject({
+        scope: store,
+        role_definition_name: 'Storage Blob Data Reader',
+        principal_id: `\${azurerm_user_assigned_identity.${slot}_identity.principal_id}`,
+        principal_type: 'ServicePrincipal',
+      });
+    }
+    expect(Object.keys(resourcesOf(json, 'azurerm_role_assignment'))).toEqual(['blue_artifact-reader', 'green_artifact-reader']);
+  });
+
+  test('refuses an artifact outside Blob Storage, outside the store, or without a store', () => {
+    const spec = exampleSpec() as Json;
+    spec.services[0].slots.blue.artifact.url = 'https://example.invalid/pricing.tar.gz';
+    spec.services[0].slots.green.artifact.url = 'https://otheraccount.blob.core.windows.net/r/pricing.tar.gz';
+    const bad = validateEnvironment(spec);
+    expect(bad.ok ? [] : bad.issues.map(formatIssue)).toEqual([
+      "services[0].slots.blue.artifact.url: 'https://example.invalid/pricing.tar.gz' is not in Azure Blob Storage (the VM fetches releases with its managed identity: https://ACCOUNT.blob.core.windows.net/…)",
+      "services[0].slots.green.artifact.url: is in storage account 'otheraccount', not the artifactStore 'stretailreleases' (the slots can read only the artifact store)",
+    ]);
+    const none = exampleSpec() as Json;
+    delete none.artifactStore;
+    const r = validateEnvironment(none);
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toContain(
+      "services[0].slots.blue.artifact.url: needs artifactStore, the storage account the VMs may read (stretailreleases) (declare artifactStore: { storageAccountId: '/subscriptions/…/storageAccounts/stretailreleases' })",
+    );
+  });
+});

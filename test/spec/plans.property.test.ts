@@ -12,7 +12,7 @@ import { exampleSpec } from '../helpers';
 
 const NAMES = ['pricing', 'catalog', 'orders', 'search', 'cart', 'checkout', 'users', 'reviews', 'stock', 'ship', 'tax', 'promo', 'email', 'auth', 'media', 'feeds', 'ads', 'geo', 'fx', 'audit'];
 
-const ART = { url: 'https://releases.example/app.tar.gz', sha256: 'a'.repeat(64) };
+const ART = { url: 'https://stretailreleases.blob.core.windows.net/releases/app.tar.gz', sha256: 'a'.repeat(64) };
 
 const service = (name: string, block: number) =>
   fc.record({
