@@ -97,8 +97,19 @@ export class ComputeStack extends EnvironmentStack {
         image: (placement.kind === 'service' ? placement.services[0].slots[slot].image : undefined) ?? placement.image,
         upgrade: placement.upgrade,
         orchestration: placement.orchestration,
+        entraIdLogin: env.admin.entraIdLogin !== undefined,
         tags: slotTags,
       });
+      const entra = env.admin.entraIdLogin;
+      if (entra) {
+        const logins: Array<[string, string | undefined, string]> = [
+          ['admin-login', entra.adminGroupObjectId, 'Virtual Machine Administrator Login'],
+          ['user-login', entra.userGroupObjectId, 'Virtual Machine User Login'],
+        ];
+        for (const [id, group, role] of logins) {
+          if (group) new RoleAssignment(scope, id, { scope: scaleSet.scaleSetId, roleDefinitionName: role, principalId: group, principalType: 'Group' });
+        }
+      }
       const autoscale = new Autoscale(scope, 'autoscale', {
         name: n.autoscale[slot],
         resourceGroupName,

@@ -69,6 +69,11 @@ export interface ScaleSetProps {
   readonly healthPath?: string;
   /** More than 100 instances need several placement groups. @default - single when max <= 100 */
   readonly maxInstances?: number;
+  /**
+   * Entra ID SSH login: the AADSSHLoginForLinux extension and a system-assigned identity (which
+   * it needs) beside the user-assigned one. Login roles are granted by the caller. @default false
+   */
+  readonly entraIdLogin?: boolean;
   /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
   /** @default - none */
@@ -98,7 +103,7 @@ export class ScaleSet extends Construct {
       resourceGroupName: props.resourceGroupName,
       location: props.location,
       instances: props.initialInstances,
-      identity: { type: 'UserAssigned', identityIds: [props.identityId] },
+      identity: { type: props.entraIdLogin ? 'SystemAssigned, UserAssigned' : 'UserAssigned', identityIds: [props.identityId] },
       encryptionAtHostEnabled: true,
       bootDiagnostics: {},
       sourceImageReference: image.marketplace,
@@ -116,6 +121,7 @@ export class ScaleSet extends Construct {
       dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
     };
     const health = { name: 'health', publisher: 'Microsoft.ManagedServices', type: 'ApplicationHealthLinux', typeHandlerVersion: '2.0', settings: JSON.stringify(healthSettings) };
+    const entra = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
     const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
     const adminSshKey = props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey }));
     const computerNamePrefix = (props.computerNamePrefix ?? props.name).slice(0, 58);
@@ -129,7 +135,7 @@ export class ScaleSet extends Construct {
               customData,
               linuxConfiguration: { adminUsername: props.adminUsername, adminSshKey, disablePasswordAuthentication: true, computerNamePrefix, provisionVmAgent: true },
             },
-            extension: [{ ...health, autoUpgradeMinorVersionEnabled: true }],
+            extension: [health, ...entra].map((e) => ({ ...e, autoUpgradeMinorVersionEnabled: true })),
           })
         : new LinuxVirtualMachineScaleSet(this, 'vmss', {
             ...common,
@@ -144,7 +150,7 @@ export class ScaleSet extends Construct {
             platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
             singlePlacementGroup: (props.maxInstances ?? props.initialInstances) <= 100,
             overprovision: false,
-            extension: [{ ...health, autoUpgradeMinorVersion: true }],
+            extension: [health, ...entra].map((e) => ({ ...e, autoUpgradeMinorVersion: true })),
             scaleIn: { rule: 'Default', forceDeletionEnabled: false },
           });
     this.scaleSetId = vmss.id;

@@ -383,6 +383,19 @@ export const EnvironmentSchema = z
         sshPublicKeys: z
           .array(z.string().regex(/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, { message: "an OpenSSH public key ('ssh-ed25519 AAAA… comment')" }))
           .min(1),
+        /**
+         * Entra ID SSH login (seed 002): the AADSSHLoginForLinux extension, a system-assigned
+         * identity beside the user-assigned one, and login roles for these groups on each scale set.
+         * The SSH keys stay as the break-glass path. @default - off
+         */
+        entraIdLogin: z
+          .strictObject({
+            /** Group granted Virtual Machine Administrator Login. */
+            adminGroupObjectId: z.guid(),
+            /** Group granted Virtual Machine User Login. @default - none */
+            userGroupObjectId: z.guid().optional(),
+          })
+          .optional(),
       })
       .describe('Admin account of every VM.'),
     /**

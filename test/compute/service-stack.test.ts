@@ -275,3 +275,30 @@ describe('artifact store', () => {
     );
   });
 });
+
+describe('Entra ID login (seed 002)', () => {
+  test('adds the login extension and a system identity, and grants the groups login on each scale set only', () => {
+    const spec = exampleSpec();
+    const admins = '11111111-2222-3333-4444-555555555555';
+    const users = '66666666-7777-8888-9999-000000000000';
+    spec.admin.entraIdLogin = { adminGroupObjectId: admins, userGroupObjectId: users };
+    const json = JSON.parse(synthStacks(spec)['retail-svc-catalog']) as Json;
+    const vmss = resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
+    expect(vmss.identity.type).toBe('SystemAssigned, UserAssigned');
+    expect(vmss.extension.map((e: Json) => e.type)).toEqual(['ApplicationHealthLinux', 'AADSSHLoginForLinux']);
+    expect(vmss.disable_password_authentication).toBe(true);
+    expect(resourceAt(json, 'azurerm_role_assignment', 'blue_admin-login')).toMatchObject({
+      scope: '${azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss.id}',
+      role_definition_name: 'Virtual Machine Administrator Login',
+      principal_id: admins,
+      principal_type: 'Group',
+    });
+    expect(resourceAt(json, 'azurerm_role_assignment', 'green_user-login')).toMatchObject({ role_definition_name: 'Virtual Machine User Login', principal_id: users });
+  });
+
+  test('is off by default', () => {
+    const vmss = resourceAt(stackOf('catalog'), 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
+    expect(vmss.identity.type).toBe('UserAssigned');
+    expect(vmss.extension).toHaveLength(1);
+  });
+});
