@@ -78,6 +78,10 @@ describe('a pool shared by two services', () => {
     expect(Object.keys(resourcesOf(network, 'azurerm_subnet')).filter((a) => /search|recommend/.test(a))).toEqual([]);
   });
 
+  test('matches the snapshot', () => {
+    expect(pool).toMatchSnapshot();
+  });
+
   test('the lock records the pool slots', () => {
     const dir = tempDir();
     expect(synthesize([{ file: 'retail.ts', spec: withPool(), issues: [] }], join(dir, 'out'), { lockDir: dir }).ok).toBe(true);

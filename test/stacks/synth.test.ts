@@ -176,6 +176,7 @@ describe('Azure Storage state backend', () => {
     });
     expect(resourceAt(state, 'azurerm_management_lock', 'storage-lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: '${azurerm_storage_account.storage.id}' });
     expect(resourceAt(state, 'azurerm_storage_container', 'container')).toMatchObject({ name: 'tfstate', container_access_type: 'private' });
+    expect(state).toMatchSnapshot();
   });
 });
 
