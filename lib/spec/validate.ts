@@ -22,7 +22,7 @@ import {
   serviceAddressesNeeded,
   usableInBlock,
 } from './ip-plan';
-import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind } from './names';
+import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ServiceNames } from './names';
 import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
 import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
@@ -154,6 +154,15 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     const problem = nameProblem(kind, value);
     if (problem) add(path, { code: 'name_rule', message: problem, value });
   };
+  /** Every name a set of VMs (a service's own, or a pool's) gives its resources, against Azure's rules. */
+  const checkComputeNames = (path: Path, n: ServiceNames) => {
+    for (const [kind, name] of [['resourceGroup', n.resourceGroup], ['stack', n.stack], ['subnet', n.subnet], ['networkSecurityGroup', n.nsg]] as const) checkName(path, kind, name);
+    for (const slot of SLOT_NAMES) {
+      checkName(path, 'scaleSet', n.scaleSet[slot]);
+      checkName(path, 'loadBalancer', n.loadBalancer[slot]);
+      checkName(path, 'userAssignedIdentity', n.identity[slot]);
+    }
+  };
   const rgTemplate = env.resourceGroupName;
   if (rgTemplate !== undefined) {
     if (!rgTemplate.includes('{part}')) {
@@ -262,16 +271,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
       else poolNames.set(p.name, index);
       if (!services.some(({ s }) => s.pool === p.name)) add(at('name'), { code: 'missing', message: `no service runs on pool ${show(p.name)}`, hint: "remove the pool, or give a service pool: '" + p.name + "'" });
       if (env.name !== undefined && rgTemplate !== undefined) {
-        const n = computeNames({ name: env.name, resourceGroupName: rgTemplate }, poolPart(p.name), poolPart(p.name));
-        checkName(at('name'), 'resourceGroup', n.resourceGroup);
-        checkName(at('name'), 'stack', n.stack);
-        checkName(at('name'), 'subnet', n.subnet);
-        checkName(at('name'), 'networkSecurityGroup', n.nsg);
-        for (const slot of SLOT_NAMES) {
-          checkName(at('name'), 'scaleSet', n.scaleSet[slot]);
-          checkName(at('name'), 'loadBalancer', n.loadBalancer[slot]);
-          checkName(at('name'), 'userAssignedIdentity', n.identity[slot]);
-        }
+        checkComputeNames(at('name'), computeNames({ name: env.name, resourceGroupName: rgTemplate }, poolPart(p.name), poolPart(p.name)));
       }
       // instance input names become NAT rule names on the pool's load balancers
       const seen = new Map<string, string>();
@@ -330,16 +330,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
       if (prev !== undefined) add(at('name'), { code: 'duplicate', message: `${show(s.name)} is already the name of services[${prev}]`, value: s.name });
       else firstByName.set(s.name, index);
       if (env.name !== undefined && rgTemplate !== undefined) {
-        const n = serviceNames({ name: env.name, resourceGroupName: rgTemplate }, s.name);
-        checkName(at('name'), 'resourceGroup', n.resourceGroup);
-        checkName(at('name'), 'stack', n.stack);
-        checkName(at('name'), 'subnet', n.subnet);
-        checkName(at('name'), 'networkSecurityGroup', n.nsg);
-        for (const slot of SLOT_NAMES) {
-          checkName(at('name'), 'scaleSet', n.scaleSet[slot]);
-          checkName(at('name'), 'loadBalancer', n.loadBalancer[slot]);
-          checkName(at('name'), 'userAssignedIdentity', n.identity[slot]);
-        }
+        checkComputeNames(at('name'), serviceNames({ name: env.name, resourceGroupName: rgTemplate }, s.name));
       }
     }
     if (s.block !== undefined) {
