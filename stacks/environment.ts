@@ -9,10 +9,12 @@ import { FrontStack } from './front-stack';
 import { NetworkStack } from './network-stack';
 import { ComputeStack } from './service-stack';
 import { StateStack } from './state-stack';
+import { VaultStack } from './vault-stack';
 
 export interface EnvironmentStacks {
   readonly state?: StateStack;
   readonly network: NetworkStack;
+  readonly vault?: VaultStack;
   /** One per placement, by part: 'svc-<service>' (a service on its own VMs) or 'pool-<pool>'. */
   readonly compute: Readonly<Record<string, ComputeStack>>;
   readonly front: FrontStack;
@@ -22,6 +24,9 @@ export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): Envir
   const state = plan.env.stateBackend ? new StateStack(scope, plan) : undefined;
   const network = new NetworkStack(scope, plan);
   if (state) network.addDependency(state);
+  // the vault's firewall names the VM subnets, which the network stack creates first
+  const vault = plan.env.keyVault ? new VaultStack(scope, plan) : undefined;
+  vault?.addDependency(network);
   const compute: Record<string, ComputeStack> = {};
   for (const placement of plan.placements) {
     const stack = new ComputeStack(scope, plan, placement);
@@ -30,5 +35,5 @@ export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): Envir
   }
   const front = new FrontStack(scope, plan);
   front.addDependency(network);
-  return { state, network, compute, front };
+  return { state, network, vault, compute, front };
 }

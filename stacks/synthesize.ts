@@ -101,7 +101,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     for (const env of environments) {
       const built = buildEnvironment(app, planEnvironment(env));
       if (built.state) stacks.push(built.state.stackName);
-      stacks.push(built.network.stackName, ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
+      stacks.push(built.network.stackName, ...(built.vault ? [built.vault.stackName] : []), ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
     }
     app.synth();
     if (existsSync(outdir)) renameSync(outdir, previous);

@@ -38,6 +38,8 @@ export interface SubnetSecurity {
   readonly nsgName: string;
   /** Whether VMs live here (egress through the NAT gateway). */
   readonly hasVms: boolean;
+  /** Service endpoints on the subnet (Microsoft.KeyVault on VM subnets when the environment has a vault). */
+  readonly serviceEndpoints: readonly string[];
   readonly rules: readonly NsgRule[];
 }
 
@@ -82,6 +84,7 @@ const byProtocol = (eps: readonly { port: number; protocol: 'Tcp' | 'Udp' }[], p
 
 export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   const { env, ips, ports, names } = plan;
+  const vmEndpoints = env.keyVault ? ['Microsoft.KeyVault'] : [];
   const vnet = env.network.addressSpace;
   const peers = env.network.peerRanges;
   const admins = env.network.adminRanges;
@@ -96,11 +99,11 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   if (env.front.allowFrom.includes('peers') && peers.length > 0) {
     frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });
   }
-  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, rules: [...frontRules, ...baseline(ips.front.cidr)] });
+  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: vmEndpoints, rules: [...frontRules, ...baseline(ips.front.cidr)] });
 
   // Load-balancer frontends and private endpoints: no VMs, nothing admitted beyond probes.
-  out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, rules: baseline(ips.loadBalancers.cidr) });
-  out.push({ key: 'endpoints', subnetName: ips.endpoints.name, cidr: ips.endpoints.cidr, nsgName: names.nsg('endpoints'), hasVms: false, rules: baseline(ips.endpoints.cidr) });
+  out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, serviceEndpoints: [], rules: baseline(ips.loadBalancers.cidr) });
+  out.push({ key: 'endpoints', subnetName: ips.endpoints.name, cidr: ips.endpoints.cidr, nsgName: names.nsg('endpoints'), hasVms: false, serviceEndpoints: [], rules: baseline(ips.endpoints.cidr) });
 
   // one NSG per placement: a service's own subnet, or a pool's, whose rules admit what every
   // service on it declares (a rule per kind, so priorities stay fixed however many share it)
@@ -138,7 +141,7 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
         rules.push({ name: `allow-management-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: admins, destination: subnet.cidr, ports: p, description: 'Declared admin ranges' });
       }
     }
-    out.push({ key: placement.part, subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.placementNames[placement.part].nsg, hasVms: true, rules: [...rules, ...baseline(subnet.cidr)] });
+    out.push({ key: placement.part, subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.placementNames[placement.part].nsg, hasVms: true, serviceEndpoints: vmEndpoints, rules: [...rules, ...baseline(subnet.cidr)] });
   }
   return out;
 }

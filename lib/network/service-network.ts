@@ -74,6 +74,7 @@ export class ServiceNetwork extends Construct {
         virtualNetworkName,
         addressPrefixes: [s.cidr],
         defaultOutboundAccessEnabled: false,
+        serviceEndpoints: s.serviceEndpoints.length > 0 ? [...s.serviceEndpoints] : undefined,
       });
       const nsg = new NetworkSecurityGroup(this, `${s.key}-nsg`, { ...common, name: s.nsgName });
       const nsgName = nsg.name;

@@ -410,6 +410,31 @@ export const EnvironmentSchema = z
         }),
       })
       .optional(),
+    /**
+     * The environment's Key Vault (`<env>-vault` stack): RBAC, purge protection, a firewall that
+     * denies by default and admits the VM subnets (service endpoints) and the deployer.
+     * @default - no vault
+     */
+    keyVault: z
+      .strictObject({
+        /** Days a deleted vault or item stays recoverable (Azure: 7-90). Cannot change after creation. @default 90 */
+        softDeleteRetentionDays: z.number().int().min(7).max(90).default(90),
+        /** The identity that runs Terraform: it must reach the data plane through the firewall. */
+        deployer: z.strictObject({
+          /** Its object (principal) ID; granted Key Vault Certificates Officer and Secrets Officer. */
+          principalId: z.guid(),
+          /** @default 'ServicePrincipal' */
+          principalType: z.enum(['ServicePrincipal', 'User', 'Group']).default('ServicePrincipal'),
+          /** Public IP ranges it connects from (CI runners, an admin VPN's egress), admitted by the firewall. */
+          ipRanges: z.array(cidr).min(1),
+        }),
+        /** Send audit logs to this Log Analytics workspace (resource ID). @default - no diagnostics */
+        logAnalyticsWorkspaceId: z
+          .string()
+          .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i, { message: 'a Log Analytics workspace resource ID' })
+          .optional(),
+      })
+      .optional(),
     /** vCPU quota per VM family in the region (as `az vm list-usage` names it), checked at synth. @default - not checked */
     quotas: z.record(z.string(), z.number().int().min(0)).default({}),
     /** @default - local state files at the project root */

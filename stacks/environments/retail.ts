@@ -18,6 +18,11 @@ export default defineEnvironment({
   },
   admin: { sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq3mVn5uYw3Zg6c8Yt0cXo7fJ9Q2pWz0k4m1x7Hn2aE platform-team'] },
   quotas: { standardDSv5Family: 300, standardESv5Family: 100 },
+  keyVault: {
+    softDeleteRetentionDays: 90,
+    // the CI identity that runs Terraform, and the ranges its runners connect from
+    deployer: { principalId: '3c9e1f0a-7b2d-4e6f-8a1c-5d4b3a2f1e0d', ipRanges: ['203.0.113.0/28'] },
+  },
   artifactStore: { storageAccountId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-releases/providers/Microsoft.Storage/storageAccounts/stretailreleases' },
   services: [
     {

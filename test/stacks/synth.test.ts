@@ -28,6 +28,23 @@ function changed(before: string, after: string): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
 
+/**
+ * The vault stack may change only in its firewall's subnet list (it admits every VM subnet):
+ * returns the subnets added and removed, failing if anything else in the stack changed.
+ */
+function vaultSubnetChange(before: string, after: string) {
+  expect(changed(before, after)).toEqual(['azurerm_key_vault.key-vault_vault']);
+  const ids = (text: string) => (JSON.parse(text) as Json).resource.azurerm_key_vault['key-vault_vault'].network_acls.virtual_network_subnet_ids as string[];
+  const strip = (text: string) => {
+    const v = structuredClone((JSON.parse(text) as Json).resource.azurerm_key_vault['key-vault_vault']);
+    delete v.network_acls.virtual_network_subnet_ids;
+    return v;
+  };
+  expect(strip(after)).toEqual(strip(before));
+  const name = (id: string) => id.split('/').pop();
+  return { added: ids(after).filter((i) => !ids(before).includes(i)).map(name), removed: ids(before).filter((i) => !ids(after).includes(i)).map(name) };
+}
+
 const search: ServiceSpec = {
   name: 'search',
   block: 4,
@@ -41,8 +58,8 @@ const search: ServiceSpec = {
 };
 
 describe('synth of the example', () => {
-  test('writes a network, a front and one stack per service', () => {
-    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing']);
+  test('writes a network, a vault, a front and one stack per service', () => {
+    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
   });
 
   test('twice gives byte-identical output with no absolute path of this machine', () => {
@@ -80,10 +97,11 @@ describe('stable addresses', () => {
     spec.services.splice(1, 0, search); // in the middle of the list
     const after = synthStacks(spec);
     expect(Object.keys(after)).toContain('retail-svc-search');
-    for (const stack of Object.keys(baseline).filter((s) => s !== 'retail-network')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(baseline).filter((s) => s !== 'retail-network' && s !== 'retail-vault')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-search-/);
+    expect(vaultSubnetChange(baseline['retail-vault'], after['retail-vault'])).toEqual({ added: ['snet-svc-search'], removed: [] });
   });
 
   test('removing a service changes nothing but its own stack and its own network resources', () => {
@@ -91,10 +109,11 @@ describe('stable addresses', () => {
     spec.services = spec.services.filter((s) => s.name !== 'order-processing');
     const after = synthStacks(spec);
     expect(Object.keys(after)).not.toContain('retail-svc-order-processing');
-    for (const stack of Object.keys(after).filter((s) => s !== 'retail-network')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(after).filter((s) => s !== 'retail-network' && s !== 'retail-vault')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-order-processing-/);
+    expect(vaultSubnetChange(baseline['retail-vault'], after['retail-vault'])).toEqual({ added: [], removed: ['snet-svc-order-processing'] });
   });
 
   test('reordering services changes no byte of any stack', () => {

@@ -1,0 +1,92 @@
+/**
+ * KeyVault: a Key Vault that is safe by default. RBAC authorization (never access policies),
+ * purge protection, soft delete with a fixed retention, a firewall that denies by default and
+ * admits only the given subnets (service endpoints) and IP ranges, no trusted-services bypass,
+ * destroy protection (`prevent_destroy` and a CanNotDelete lock), data-plane roles for the
+ * deploying identity, and audit logs to Log Analytics when a workspace is given.
+ *
+ * Service endpoints rather than a private endpoint: the VMs reach the vault over their subnets'
+ * `Microsoft.KeyVault` service endpoint with no private DNS zone to run, and Terraform reaches the
+ * data plane through an IP rule. A private endpoint would also close the public endpoint, at the
+ * cost of a DNS zone linked to every VNet that resolves the vault, and a runner inside the network.
+ */
+import { KeyVault as AzureKeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
+import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
+import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { Construct } from 'constructs';
+
+export interface KeyVaultProps {
+  /** The vault's globally unique name (see `environmentNames().keyVault`). */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  readonly tenantId: string;
+  /** Days deleted items stay recoverable; fixed at creation. @default 90 */
+  readonly softDeleteRetentionDays?: number;
+  /** Subnets admitted by the firewall (each needs the Microsoft.KeyVault service endpoint). */
+  readonly allowedSubnetIds: readonly string[];
+  /** Public ranges admitted by the firewall (the deployer's). @default - none */
+  readonly allowedIpRanges?: readonly string[];
+  /** The identity that runs Terraform: granted the certificate and secret officer roles. */
+  readonly deployer?: { readonly principalId: string; readonly principalType: 'ServicePrincipal' | 'User' | 'Group' };
+  /** @default - no diagnostics */
+  readonly logAnalyticsWorkspaceId?: string;
+  /** @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+export const DEPLOYER_ROLES = ['Key Vault Certificates Officer', 'Key Vault Secrets Officer'] as const;
+
+export class KeyVault extends Construct {
+  public readonly keyVaultId: string;
+  public readonly keyVaultName: string;
+  public readonly vaultUri: string;
+
+  constructor(scope: Construct, id: string, props: KeyVaultProps) {
+    super(scope, id);
+    const vault = new AzureKeyVault(this, 'vault', {
+      name: props.name,
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      tenantId: props.tenantId,
+      skuName: 'standard',
+      rbacAuthorizationEnabled: true,
+      purgeProtectionEnabled: true,
+      softDeleteRetentionDays: props.softDeleteRetentionDays ?? 90,
+      publicNetworkAccessEnabled: true, // needed for the firewall's IP and subnet rules; default action is Deny
+      networkAcls: {
+        defaultAction: 'Deny',
+        bypass: 'None',
+        virtualNetworkSubnetIds: [...props.allowedSubnetIds],
+        ipRules: [...(props.allowedIpRanges ?? [])],
+      },
+      tags: props.tags,
+      lifecycle: { preventDestroy: true },
+    });
+    const vaultId = vault.id; // read once: one token
+    new ManagementLock(this, 'lock', { name: 'do-not-delete-key-vault', scope: vaultId, lockLevel: 'CanNotDelete', notes: 'Certificates and secrets of this environment; see the README teardown recipe' });
+    if (props.deployer) {
+      for (const role of DEPLOYER_ROLES) {
+        new RoleAssignment(this, `deployer-${role.split(' ')[2].toLowerCase()}`, {
+          scope: vaultId,
+          roleDefinitionName: role,
+          principalId: props.deployer.principalId,
+          principalType: props.deployer.principalType,
+        });
+      }
+    }
+    if (props.logAnalyticsWorkspaceId) {
+      new MonitorDiagnosticSetting(this, 'diagnostics', {
+        name: 'audit-to-log-analytics',
+        targetResourceId: vaultId,
+        logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId,
+        enabledLog: [{ categoryGroup: 'audit' }],
+        enabledMetric: [{ category: 'AllMetrics' }],
+      });
+    }
+    this.keyVaultId = vaultId;
+    this.keyVaultName = vault.name;
+    this.vaultUri = vault.vaultUri;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The environment's Key Vault, in its own stack so that destroying or replacing anything else
+ * never touches it. Its firewall admits every VM subnet (front, services, pools) by static ID.
+ */
+import type { Construct } from 'constructs';
+import { azureIds } from '../lib/core/azure-ids';
+import { PLATFORM_PARTS } from '../lib/spec/names';
+import type { EnvironmentPlan } from '../lib/spec/plan';
+import { KeyVault } from '../lib/vault/key-vault';
+import { EnvironmentStack } from './environment-stack';
+
+export class VaultStack extends EnvironmentStack {
+  public readonly vault: KeyVault;
+
+  constructor(scope: Construct, plan: EnvironmentPlan) {
+    super(scope, plan, PLATFORM_PARTS.vault);
+    const { env, names, ips } = plan;
+    const kv = env.keyVault;
+    if (!kv) throw new Error('VaultStack needs env.keyVault');
+    const networkRg = names.resourceGroup(PLATFORM_PARTS.network);
+    const vmSubnets = [ips.front.name, ...plan.placements.map((p) => (p.kind === 'pool' ? ips.pools[p.name].subnet.name : ips.services[p.name].subnet.name))];
+    this.vault = new KeyVault(this, 'key-vault', {
+      name: names.keyVault,
+      resourceGroupName: this.resourceGroup(PLATFORM_PARTS.vault).name,
+      location: env.region,
+      tenantId: env.tenantId,
+      softDeleteRetentionDays: kv.softDeleteRetentionDays,
+      allowedSubnetIds: vmSubnets.map((s) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, s)),
+      allowedIpRanges: kv.deployer.ipRanges,
+      deployer: kv.deployer,
+      logAnalyticsWorkspaceId: kv.logAnalyticsWorkspaceId,
+      tags: plan.tags,
+    });
+  }
+}
