@@ -79,7 +79,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     }
     const plan = planEnvironment(env);
     const items = plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement }));
-    const { issues, next } = checkFixedSettings(items, plan.zones, lock);
+    const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
     if (issues.length > 0) {
       lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });
       continue;

@@ -52,6 +52,8 @@ export function fixedSettings(input: {
 export interface SettingsLock {
   readonly version: 1;
   readonly scaleSets: Readonly<Record<string, FixedSettings>>;
+  /** The Key Vault's settings Azure fixes at creation. */
+  readonly keyVault?: { readonly softDeleteRetentionDays: number };
 }
 
 export const LOCK_NOTE = 'Written by the synth: creation-time settings of each scale set. Commit it; a change here replaces scale sets.';
@@ -101,9 +103,22 @@ export interface LockIssue {
  * issue unless its service allows replacement. Returns the lock to write: every current scale set
  * (new ones appended, removed ones dropped).
  */
-export function checkFixedSettings(services: readonly ServiceLike[], zones: readonly string[], lock: SettingsLock | undefined): { issues: LockIssue[]; next: SettingsLock } {
+export function checkFixedSettings(
+  services: readonly ServiceLike[],
+  zones: readonly string[],
+  lock: SettingsLock | undefined,
+  keyVault?: { readonly softDeleteRetentionDays: number },
+): { issues: LockIssue[]; next: SettingsLock } {
   const planned = plannedFixedSettings(services, zones);
   const issues: LockIssue[] = [];
+  const recorded = lock?.keyVault?.softDeleteRetentionDays;
+  if (keyVault && recorded !== undefined && recorded !== keyVault.softDeleteRetentionDays) {
+    issues.push({
+      path: 'keyVault.softDeleteRetentionDays',
+      message: `changes from ${recorded} to ${keyVault.softDeleteRetentionDays} days; Azure cannot change a vault's soft-delete retention after creation`,
+      hint: `keep ${recorded}; a new retention needs a new vault (see the README teardown recipe)`,
+    });
+  }
   services.forEach((svc) => {
     if (svc.allowReplacement) return;
     const changed = new Map<string, { what: string; slots: string[] }>();
@@ -130,5 +145,7 @@ export function checkFixedSettings(services: readonly ServiceLike[], zones: read
       });
     }
   });
-  return { issues, next: { version: 1, scaleSets: planned } };
+  // the vault's retention stays recorded while the spec names a vault
+  const vault = keyVault ? { softDeleteRetentionDays: recorded ?? keyVault.softDeleteRetentionDays } : undefined;
+  return { issues, next: { version: 1, scaleSets: planned, ...(vault ? { keyVault: vault } : {}) } };
 }

@@ -102,3 +102,17 @@ describe('scale-set lock', () => {
     expect(p.problems(r)[0]).toMatch(/^retail\.lock\.json: \(file\): cannot be read: .*\(restore it from git\)$/);
   });
 });
+
+describe('Key Vault lock', () => {
+  test('records the soft-delete retention and refuses a change of it', () => {
+    const p = project();
+    expect(p.run(exampleSpec()).ok).toBe(true);
+    expect(p.lockJson().keyVault).toEqual({ softDeleteRetentionDays: 90 });
+    const spec = exampleSpec();
+    spec.keyVault!.softDeleteRetentionDays = 30;
+    expect(p.problems(p.run(spec))).toEqual([
+      "retail.ts: keyVault.softDeleteRetentionDays: changes from 90 to 30 days; Azure cannot change a vault's soft-delete retention after creation (keep 90; a new retention needs a new vault (see the README teardown recipe))",
+    ]);
+    expect(p.lockJson().keyVault).toEqual({ softDeleteRetentionDays: 90 });
+  });
+});
