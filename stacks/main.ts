@@ -22,7 +22,8 @@ const specs = environmentFiles(dir).map((f) => {
 });
 // lock files live beside the environment files the user edits, not in .build/
 const lockDir = values.environments ? dir : resolve(__dirname, '..', ...(fromBuild ? ['..', 'stacks'] : []), 'environments');
-const result = synthesize(specs, outdir, { lockDir, frozenLock: values['frozen-lock'] });
+const projectRoot = resolve(__dirname, '..', ...(fromBuild ? ['..'] : []));
+const result = synthesize(specs, outdir, { lockDir, frozenLock: values['frozen-lock'], projectRoot });
 if (!result.ok) {
   process.stderr.write(`${formatProblems(result.problems, shown)}\nNothing was written.\n`);
   process.exitCode = 1;

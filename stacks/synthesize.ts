@@ -33,6 +33,8 @@ export interface SynthOptions {
   readonly lockDir?: string;
   /** Fail instead of writing when a lock file would change (CI). @default false */
   readonly frozenLock?: boolean;
+  /** The repository: imported certificate files must lie outside it. @default - not checked */
+  readonly projectRoot?: string;
 }
 
 /** Validates all specs; returns the environments, or every problem of every file. */
@@ -61,6 +63,22 @@ export function validateAll(specs: readonly LoadedSpec[]): { environments: Array
 export function synthesize(specs: readonly LoadedSpec[], outdir: string, options: SynthOptions = {}): SynthResult {
   const { environments, problems } = validateAll(specs);
   if (problems.length > 0) return { ok: false, problems, stacks: [] };
+
+  // imported certificates come from outside the repository, so their bytes can never be committed
+  if (options.projectRoot) {
+    const root = `${options.projectRoot.replace(/\/+$/, '')}/`;
+    const outside: Array<{ file: string; issues: SpecIssue[] }> = [];
+    for (const env of environments) {
+      const issues: SpecIssue[] = [];
+      (env.keyVault?.certificates ?? []).forEach((c, i) => {
+        if (c.importFrom && (c.importFrom.path + '/').startsWith(root)) {
+          issues.push({ path: `keyVault.certificates[${i}].importFrom.path`, code: 'invalid_value', message: `${c.importFrom.path} is inside the repository`, value: c.importFrom.path, hint: 'keep certificate files outside the repository (e.g. a CI secret file)' });
+        }
+      });
+      if (issues.length > 0) outside.push({ file: env.file ?? env.name, issues });
+    }
+    if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
+  }
 
   // creation-time settings against each environment's lock file
   const locksToWrite: Array<{ path: string; text: string }> = [];

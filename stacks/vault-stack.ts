@@ -6,11 +6,13 @@ import type { Construct } from 'constructs';
 import { azureIds } from '../lib/core/azure-ids';
 import { PLATFORM_PARTS } from '../lib/spec/names';
 import type { EnvironmentPlan } from '../lib/spec/plan';
+import { KeyVaultCertificate } from '../lib/vault/certificate';
 import { KeyVault } from '../lib/vault/key-vault';
 import { EnvironmentStack } from './environment-stack';
 
 export class VaultStack extends EnvironmentStack {
   public readonly vault: KeyVault;
+  public readonly certificates: Readonly<Record<string, KeyVaultCertificate>>;
 
   constructor(scope: Construct, plan: EnvironmentPlan) {
     super(scope, plan, PLATFORM_PARTS.vault);
@@ -29,7 +31,25 @@ export class VaultStack extends EnvironmentStack {
       allowedIpRanges: kv.deployer.ipRanges,
       deployer: kv.deployer,
       logAnalyticsWorkspaceId: kv.logAnalyticsWorkspaceId,
+      contacts: kv.contacts,
       tags: plan.tags,
     });
+    const certificates: Record<string, KeyVaultCertificate> = {};
+    for (const c of kv.certificates) {
+      certificates[c.name] = new KeyVaultCertificate(this, `certificate-${c.name}`, {
+        keyVaultId: this.vault.keyVaultId,
+        name: c.name,
+        issuer: c.issuer,
+        importPath: c.importFrom?.path,
+        subject: c.subject,
+        dnsNames: c.dnsNames,
+        keyType: c.keyType,
+        keySize: c.keySize,
+        validityMonths: c.validityMonths,
+        renewBeforeDays: c.renewBeforeDays,
+        dependsOn: this.vault.dataPlaneGrants,
+      });
+    }
+    this.certificates = certificates;
   }
 }

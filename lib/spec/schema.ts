@@ -311,6 +311,34 @@ export const PoolSchema = z
   })
   .describe('A node pool (seed 002): VMs of one size that several services share, each slot a scale set.');
 
+export const CertificateSchema = z
+  .strictObject({
+    /** The certificate's name in the vault (letters, digits, hyphens). */
+    name: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: 'a Key Vault object name: 1-127 letters, digits, hyphens' }),
+    /**
+     * Who issues it. 'self': self-signed (Key Vault renews it). An integrated CA issuer's name as
+     * configured in the vault (e.g. 'DigiCert'; Key Vault renews it). 'imported': brought from a
+     * file outside the repository; Key Vault cannot renew it (contacts get expiry notices).
+     * @default 'self'
+     */
+    issuer: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: "'self', 'imported' or an issuer name configured in the vault" }).default('self'),
+    /** For 'imported': a PKCS#12 (.pfx) or PEM file outside the repository, read by Terraform at plan time. */
+    importFrom: z.strictObject({ path: z.string().regex(/^\//, { message: 'an absolute path outside the repository' }) }).optional(),
+    /** e.g. 'CN=pricing.retail.internal'. */
+    subject: z.string().regex(/^CN=.+/, { message: "an X.500 subject starting with 'CN=', e.g. 'CN=pricing.retail.internal'" }),
+    /** Subject alternative names. @default - none */
+    dnsNames: z.array(z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a DNS name' })).default([]),
+    /** @default 'RSA' */
+    keyType: z.enum(['RSA', 'EC']).default('RSA'),
+    /** RSA key size; EC uses P-256. @default 2048 */
+    keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
+    /** @default 12 */
+    validityMonths: z.number().int().min(1).max(120).default(12),
+    /** Renew (or warn, for imported ones) this many days before expiry. @default 30 */
+    renewBeforeDays: z.number().int().min(1).max(365).default(30),
+  })
+  .describe('A Key Vault certificate: issuer, key, subject and SANs, validity, renewal.');
+
 export const FrontSchema = z
   .strictObject({
     /** @default 'Standard_D2s_v5' */
@@ -428,6 +456,10 @@ export const EnvironmentSchema = z
           /** Public IP ranges it connects from (CI runners, an admin VPN's egress), admitted by the firewall. */
           ipRanges: z.array(cidr).min(1),
         }),
+        /** Certificates the vault issues, renews or holds. @default - none */
+        certificates: z.array(CertificateSchema).default([]),
+        /** Who hears of expiring certificates (required when any certificate is imported). @default - no one */
+        contacts: z.array(z.email()).default([]),
         /** Send audit logs to this Log Analytics workspace (resource ID). @default - no diagnostics */
         logAnalyticsWorkspaceId: z
           .string()

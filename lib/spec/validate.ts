@@ -116,6 +116,31 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
       ? raw.services.map((s, index) => ({ index, s: lenient(ServiceSchema, s) }))
       : [];
 
+  // --- secrets never in the spec ---------------------------------------------------------
+  findInlineSecrets(raw, [], add);
+
+  // --- Key Vault certificates -----------------------------------------------------------
+  const rawKv = isRecord(raw.keyVault) ? raw.keyVault : undefined;
+  if (rawKv && Array.isArray(rawKv.certificates)) {
+    const contacts = Array.isArray(rawKv.contacts) ? rawKv.contacts : [];
+    const seen = new Map<string, number>();
+    rawKv.certificates.forEach((c, i) => {
+      if (!isRecord(c)) return;
+      const at = (...rest: PropertyKey[]): Path => ['keyVault', 'certificates', i, ...rest];
+      if (typeof c.name === 'string') {
+        const prev = seen.get(c.name.toLowerCase());
+        if (prev !== undefined) add(at('name'), { code: 'duplicate', message: `${show(c.name)} is already certificates[${prev}]'s name`, value: c.name });
+        else seen.set(c.name.toLowerCase(), i);
+      }
+      const imported = c.issuer === 'imported';
+      if (imported && c.importFrom === undefined) add(at('importFrom'), { code: 'required', message: "required for an imported certificate: the file's path outside the repository" });
+      if (!imported && c.importFrom !== undefined) add(at('importFrom'), { code: 'invalid_value', message: `only an imported certificate names a file (issuer is ${show(c.issuer ?? 'self')})`, hint: "set issuer: 'imported', or remove importFrom" });
+      if (imported && contacts.length === 0) {
+        add(at('issuer'), { code: 'missing', message: 'Key Vault cannot renew an imported certificate, and keyVault.contacts is empty', hint: 'declare keyVault.contacts to hear before it expires' });
+      }
+    });
+  }
+
   // --- region ---------------------------------------------------------------------------
   if (typeof raw.region === 'string' && raw.region !== '' && !(raw.region in AZURE_REGIONS)) {
     const normalized = raw.region.toLowerCase().replace(/[\s_-]/g, '');
@@ -608,6 +633,24 @@ function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, 
       }
     }
   }
+}
+
+/** PEM blocks, or long base64 that starts like DER/PKCS#12 ('MII…'). */
+const INLINE_SECRET = /-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE)-----|^MII[A-Za-z0-9+/=\s]{200,}$/;
+
+/** Certificates and keys never sit in the spec (it is in the repository): any field holding one is refused. */
+function findInlineSecrets(value: unknown, path: PropertyKey[], add: Add, depth = 0) {
+  if (depth > 20) return;
+  if (typeof value === 'string') {
+    if (INLINE_SECRET.test(value)) {
+      add(path, {
+        code: 'invalid_value',
+        message: 'holds an inline certificate or private key; secrets never go in the repository',
+        hint: 'import it from a file outside the repository (keyVault.certificates[].importFrom.path), or keep it in Key Vault',
+      });
+    }
+  } else if (Array.isArray(value)) value.forEach((v, i) => findInlineSecrets(v, [...path, i], add, depth + 1));
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) findInlineSecrets(v, [...path, k], add, depth + 1);
 }
 
 /** min <= default <= max, on whichever of the three are numbers (a bad one is reported by the schema). */

@@ -11,6 +11,7 @@
  * cost of a DNS zone linked to every VNet that resolves the vault, and a runner inside the network.
  */
 import { KeyVault as AzureKeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
+import { KeyVaultCertificateContacts } from '@cdktf/provider-azurerm/lib/key-vault-certificate-contacts';
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
@@ -32,6 +33,8 @@ export interface KeyVaultProps {
   readonly deployer?: { readonly principalId: string; readonly principalType: 'ServicePrincipal' | 'User' | 'Group' };
   /** @default - no diagnostics */
   readonly logAnalyticsWorkspaceId?: string;
+  /** Who hears of expiring certificates. @default - no one */
+  readonly contacts?: readonly string[];
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -42,6 +45,8 @@ export class KeyVault extends Construct {
   public readonly keyVaultId: string;
   public readonly keyVaultName: string;
   public readonly vaultUri: string;
+  /** The deployer's role grants: data-plane objects (certificates, contacts) depend on them. */
+  public readonly dataPlaneGrants: readonly RoleAssignment[];
 
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
@@ -66,15 +71,24 @@ export class KeyVault extends Construct {
     });
     const vaultId = vault.id; // read once: one token
     new ManagementLock(this, 'lock', { name: 'do-not-delete-key-vault', scope: vaultId, lockLevel: 'CanNotDelete', notes: 'Certificates and secrets of this environment; see the README teardown recipe' });
-    if (props.deployer) {
-      for (const role of DEPLOYER_ROLES) {
-        new RoleAssignment(this, `deployer-${role.split(' ')[2].toLowerCase()}`, {
-          scope: vaultId,
-          roleDefinitionName: role,
-          principalId: props.deployer.principalId,
-          principalType: props.deployer.principalType,
-        });
-      }
+    const deployer = props.deployer;
+    this.dataPlaneGrants = deployer
+      ? DEPLOYER_ROLES.map(
+          (role) =>
+            new RoleAssignment(this, `deployer-${role.split(' ')[2].toLowerCase()}`, {
+              scope: vaultId,
+              roleDefinitionName: role,
+              principalId: deployer.principalId,
+              principalType: deployer.principalType,
+            }),
+        )
+      : [];
+    if (props.contacts && props.contacts.length > 0) {
+      new KeyVaultCertificateContacts(this, 'contacts', {
+        keyVaultId: vaultId,
+        contact: props.contacts.map((email) => ({ email })),
+        dependsOn: [...this.dataPlaneGrants],
+      });
     }
     if (props.logAnalyticsWorkspaceId) {
       new MonitorDiagnosticSetting(this, 'diagnostics', {

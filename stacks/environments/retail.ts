@@ -22,6 +22,9 @@ export default defineEnvironment({
     softDeleteRetentionDays: 90,
     // the CI identity that runs Terraform, and the ranges its runners connect from
     deployer: { principalId: '3c9e1f0a-7b2d-4e6f-8a1c-5d4b3a2f1e0d', ipRanges: ['203.0.113.0/28'] },
+    // the front's TLS certificate: self-signed, renewed by Key Vault 30 days before expiry
+    certificates: [{ name: 'front-tls', subject: 'CN=retail.internal', dnsNames: ['retail.internal', '*.retail.internal'] }],
+    contacts: ['platform-team@retail.invalid'],
   },
   artifactStore: { storageAccountId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-releases/providers/Microsoft.Storage/storageAccounts/stretailreleases' },
   services: [

@@ -3,9 +3,14 @@
  * and admits only the VM subnets (service endpoints) and the deployer, destroy protection, and
  * data-plane roles for the deployer only.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { azureIds } from '../../lib/core/azure-ids';
+import { formatIssue } from '../../lib/spec/issues';
+import { validateEnvironment } from '../../lib/spec/validate';
+import { synthesize } from '../../stacks/synthesize';
 import { globalSuffix } from '../../lib/spec/names';
-import { exampleSpec, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
+import { exampleSpec, resourceAt, resourcesOf, synthStacks, tempDir, type Json } from '../helpers';
 
 const stacks = synthStacks(exampleSpec());
 const vaultStack = JSON.parse(stacks['retail-vault']) as Json;
@@ -73,5 +78,86 @@ describe('Key Vault', () => {
     const without = synthStacks(spec);
     expect(without['retail-vault']).toBeUndefined();
     for (const s of Object.values(resourcesOf(without['retail-network'], 'azurerm_subnet'))) expect(s.service_endpoints).toBeUndefined();
+  });
+});
+
+describe('certificates', () => {
+  const cert = (stack: Json, name: string) => resourceAt(stack, 'azurerm_key_vault_certificate', `certificate-${name}_certificate`);
+
+  test('a self-signed certificate renews itself 30 days before expiry, after the deployer can write to the vault', () => {
+    const c = cert(vaultStack, 'front-tls');
+    expect(c.certificate_policy).toMatchObject({
+      issuer_parameters: { name: 'Self' },
+      key_properties: { key_type: 'RSA', key_size: 2048, exportable: true, reuse_key: false },
+      lifetime_action: [{ action: { action_type: 'AutoRenew' }, trigger: { days_before_expiry: 30 } }],
+      x509_certificate_properties: { subject: 'CN=retail.internal', validity_in_months: 12, subject_alternative_names: { dns_names: ['retail.internal', '*.retail.internal'] } },
+    });
+    expect(c.certificate).toBeUndefined();
+    expect(c.depends_on).toEqual(['azurerm_role_assignment.key-vault_deployer-certificates', 'azurerm_role_assignment.key-vault_deployer-secrets']);
+    expect(resourceAt(vaultStack, 'azurerm_key_vault_certificate_contacts', 'key-vault_contacts').contact).toEqual([{ email: 'platform-team@retail.invalid' }]);
+  });
+
+  test('an integrated CA certificate renews itself; an imported one e-mails the contacts, read from its file at plan time', () => {
+    const spec = exampleSpec();
+    spec.keyVault!.certificates = [
+      { name: 'api', issuer: 'DigiCert', subject: 'CN=api.retail.example', keyType: 'EC' },
+      { name: 'legacy', issuer: 'imported', importFrom: { path: '/etc/retail-ci/legacy.pfx' }, subject: 'CN=legacy.retail.internal' },
+    ];
+    const stack = JSON.parse(synthStacks(spec)['retail-vault']) as Json;
+    expect(cert(stack, 'api').certificate_policy).toMatchObject({
+      issuer_parameters: { name: 'DigiCert' },
+      key_properties: { key_type: 'EC', curve: 'P-256' },
+      lifetime_action: [{ action: { action_type: 'AutoRenew' } }],
+    });
+    expect(cert(stack, 'api').certificate_policy.key_properties.key_size).toBeUndefined();
+    const legacy = cert(stack, 'legacy');
+    expect(legacy.certificate).toEqual({ contents: '${filebase64("/etc/retail-ci/legacy.pfx")}' });
+    expect(legacy.certificate_policy.lifetime_action).toEqual([{ action: { action_type: 'EmailContacts' }, trigger: { days_before_expiry: 30 } }]);
+    expect(legacy.certificate_policy.x509_certificate_properties).toBeUndefined();
+  });
+});
+
+describe('certificate validation', () => {
+  const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
+  const lines = (spec: unknown) => {
+    const r = validateEnvironment(spec);
+    return r.ok ? [] : r.issues.map(formatIssue);
+  };
+
+  test('refuses an inline certificate or private key wherever it is, naming the field', () => {
+    const spec = exampleSpec() as Json;
+    spec.services[0].settings = { TLS_KEY: PEM };
+    spec.keyVault.certificates[0].pem = PEM;
+    expect(lines(spec)).toEqual([
+      'keyVault.certificates[0].pem: unknown field (allowed here: name, issuer, importFrom, subject, dnsNames, keyType, keySize, validityMonths, renewBeforeDays)',
+      'keyVault.certificates[0].pem: holds an inline certificate or private key; secrets never go in the repository (import it from a file outside the repository (keyVault.certificates[].importFrom.path), or keep it in Key Vault)',
+      'services[0].settings.TLS_KEY: holds an inline certificate or private key; secrets never go in the repository (import it from a file outside the repository (keyVault.certificates[].importFrom.path), or keep it in Key Vault)',
+    ]);
+  });
+
+  test('an imported certificate needs its file and contacts; only an imported one names a file', () => {
+    const spec = exampleSpec() as Json;
+    spec.keyVault.contacts = [];
+    spec.keyVault.certificates = [
+      { name: 'a', issuer: 'imported', subject: 'CN=a' },
+      { name: 'b', importFrom: { path: '/etc/b.pfx' }, subject: 'CN=b' },
+    ];
+    expect(lines(spec)).toEqual([
+      "keyVault.certificates[0].importFrom: required for an imported certificate: the file's path outside the repository",
+      'keyVault.certificates[0].issuer: Key Vault cannot renew an imported certificate, and keyVault.contacts is empty (declare keyVault.contacts to hear before it expires)',
+      "keyVault.certificates[1].importFrom: only an imported certificate names a file (issuer is 'self') (set issuer: 'imported', or remove importFrom)",
+    ]);
+  });
+
+  test('refuses an imported file inside the repository, and writes nothing', () => {
+    const dir = tempDir();
+    const spec = exampleSpec();
+    spec.keyVault!.certificates = [{ name: 'x', issuer: 'imported', importFrom: { path: `${dir}/certs/x.pfx` }, subject: 'CN=x' }];
+    const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], join(dir, 'out'), { projectRoot: dir });
+    expect(r.ok).toBe(false);
+    expect(r.problems[0].issues.map(formatIssue)).toEqual([
+      `keyVault.certificates[0].importFrom.path: ${dir}/certs/x.pfx is inside the repository (keep certificate files outside the repository (e.g. a CI secret file))`,
+    ]);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });
