@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import { FrontStack } from './front-stack';
 import { NetworkStack } from './network-stack';
-import { ComputeStack } from './service-stack';
+import { ComputeStack } from './compute-stack';
 import { StateStack } from './state-stack';
 import { VaultStack } from './vault-stack';
 

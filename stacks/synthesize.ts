@@ -80,10 +80,12 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
   }
 
+  const plans = environments.map((env) => ({ env, plan: planEnvironment(env) }));
+
   // creation-time settings against each environment's lock file
   const locksToWrite: Array<{ path: string; text: string }> = [];
   const lockProblems: Array<{ file: string; issues: SpecIssue[] }> = [];
-  for (const env of options.lockDir ? environments : []) {
+  for (const { env, plan } of options.lockDir ? plans : []) {
     const file = lockFileOf(env.file ?? env.name);
     const path = join(options.lockDir!, file);
     const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
@@ -95,7 +97,6 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
       continue;
     }
-    const plan = planEnvironment(env);
     const items = plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement }));
     const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
     if (issues.length > 0) {
@@ -116,8 +117,8 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
   try {
     const app = new App({ outdir: staging });
     const stacks: string[] = [];
-    for (const env of environments) {
-      const built = buildEnvironment(app, planEnvironment(env));
+    for (const { plan } of plans) {
+      const built = buildEnvironment(app, plan);
       if (built.state) stacks.push(built.state.stackName);
       stacks.push(built.network.stackName, ...(built.vault ? [built.vault.stackName] : []), ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
     }

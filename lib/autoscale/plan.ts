@@ -125,6 +125,3 @@ export function intendedMinimumAt(capacity: Capacity, schedules: readonly Schedu
   for (const s of schedules) if (windowIntervals(s).some((iv) => inInterval(weekMinute, iv))) return s.min;
   return capacity.min;
 }
-
-/** The highest minimum any profile sets (the worst case for quotas). */
-export const highestMinimum = (profiles: readonly PlannedProfile[]): number => Math.max(...profiles.map((p) => p.capacity.minimum));

@@ -48,12 +48,15 @@ export const VM_PATHS = {
   start: (service: string) => `/opt/${service}/current/bin/start`,
 } as const;
 
+/** The systemd units of one service. */
 export const unitNames = (service: string) => ({
   instance: `${service}@.service`,
   instanceOf: (port: number) => `${service}@${port}.service`,
   release: `${service}-release.service`,
-  health: 'vm-health.service',
 });
+
+/** The VM health endpoint's unit: one per VM, whatever services it runs. */
+export const HEALTH_UNIT = 'vm-health.service';
 
 /**
  * Downloads a release with the VM's managed identity, verifies it and points `current` at it.
@@ -234,7 +237,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     HEALTH_FILE,
     ...(services.some((b) => b.artifact) ? [FETCH_FILE] : []),
     ...perService.flatMap((p) => p.unitFiles),
-    { path: `/etc/systemd/system/${unitNames('').health}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
+    { path: `/etc/systemd/system/${HEALTH_UNIT}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
   ];
   return {
     users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],
@@ -242,7 +245,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     write_files: writeFiles,
     runcmd: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', unitNames('').health, ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
+      ['systemctl', 'enable', '--now', HEALTH_UNIT, ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
     ],
   };
 }

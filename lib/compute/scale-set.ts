@@ -55,7 +55,7 @@ export interface ScaleSetProps {
   readonly cloudInit: string;
   /** Backend pools of the (one) internal load balancer the VMs join. @default - none */
   readonly loadBalancerBackendPoolIds?: readonly string[];
-  /** What must exist first: the load balancer's rules. @default - nothing */
+  /** Resources that must exist before the scale set. @default - nothing */
   readonly dependsOn?: readonly ITerraformDependable[];
   /** @default DEFAULT_IMAGE */
   readonly image?: ImageReference;

@@ -55,7 +55,11 @@ export const FRONTEND_NAME = 'frontend';
 export class InternalLoadBalancer extends Construct {
   public readonly loadBalancerId: string;
   public readonly backendPoolId: string;
-  /** The rules, so a scale set can depend on them (Azure refuses a probe no rule uses). */
+  /**
+   * The rules. A scale set that names one of this balancer's probes as its `health_probe_id` must
+   * depend on them: Azure refuses a probe no rule uses. (The ScaleSet construct uses the health
+   * extension instead, so it names no probe and needs no such dependency.)
+   */
   public readonly rules: readonly LbRule[];
 
   constructor(scope: Construct, id: string, props: InternalLoadBalancerProps) {

@@ -96,7 +96,7 @@ export function environmentNames(env: { name: string; subscriptionId: string; re
   };
 }
 
-export interface ServiceNames {
+export interface ComputeNames {
   readonly resourceGroup: string;
   readonly stack: string;
   readonly subnet: string;
@@ -114,12 +114,12 @@ const perSlot = (f: (slot: SlotName) => string): Record<SlotName, string> => ({ 
 /** Service parts of stack and group names are prefixed so a service can never take a platform part's name. */
 export const servicePart = (service: string) => `svc-${service}`;
 
-export function serviceNames(env: { name: string; resourceGroupName: string }, service: string): ServiceNames {
+export function serviceNames(env: { name: string; resourceGroupName: string }, service: string): ComputeNames {
   return computeNames(env, servicePart(service), service);
 }
 
 /** Names of a set of VMs: `part` is 'svc-<service>' or 'pool-<pool>', `label` what hosts are called. */
-export function computeNames(env: { name: string; resourceGroupName: string }, part: string, label: string): ServiceNames {
+export function computeNames(env: { name: string; resourceGroupName: string }, part: string, label: string): ComputeNames {
   const e = env.name;
   return {
     resourceGroup: resourceGroupName(env.resourceGroupName, e, part),

@@ -80,10 +80,3 @@ export function placementsOf(env: Environment): Placement[] {
   const pools = env.pools.map((p, i) => poolPlacement(p, i, env.services));
   return [...own.sort(byName), ...pools.sort(byName)];
 }
-
-/** The placement a service runs on. */
-export function placementOfService(env: Environment, service: string): Placement {
-  const p = placementsOf(env).find((pl) => pl.services.some((s) => s.name === service));
-  if (!p) throw new Error(`no placement for ${service}`);
-  return p;
-}

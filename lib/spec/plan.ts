@@ -3,7 +3,7 @@
  * and the port plan. Stacks pass slices of this to constructs; no construct decides an address.
  */
 import { planIps, type IpPlan } from './ip-plan';
-import { computeNames, environmentNames, serviceNames, type EnvironmentNames, type ServiceNames } from './names';
+import { computeNames, environmentNames, serviceNames, type EnvironmentNames, type ComputeNames } from './names';
 import { placementsOf, type Placement } from './placement';
 import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
@@ -12,11 +12,11 @@ import type { Environment } from './schema';
 export interface EnvironmentPlan {
   readonly env: Environment;
   readonly names: EnvironmentNames;
-  readonly serviceNames: Readonly<Record<string, ServiceNames>>;
+  readonly serviceNames: Readonly<Record<string, ComputeNames>>;
   /** The sets of VMs: services on their own scale sets, and pools. */
   readonly placements: readonly Placement[];
   /** Names of each placement's resources, by part ('svc-<service>', 'pool-<pool>'). */
-  readonly placementNames: Readonly<Record<string, ServiceNames>>;
+  readonly placementNames: Readonly<Record<string, ComputeNames>>;
   readonly ips: IpPlan;
   readonly ports: PortPlan;
   /** Availability zones of the region ([] where it has none). */

@@ -22,7 +22,7 @@ import {
   serviceAddressesNeeded,
   usableInBlock,
 } from './ip-plan';
-import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ServiceNames } from './names';
+import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ComputeNames } from './names';
 import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
 import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
@@ -180,7 +180,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     if (problem) add(path, { code: 'name_rule', message: problem, value });
   };
   /** Every name a set of VMs (a service's own, or a pool's) gives its resources, against Azure's rules. */
-  const checkComputeNames = (path: Path, n: ServiceNames) => {
+  const checkComputeNames = (path: Path, n: ComputeNames) => {
     for (const [kind, name] of [['resourceGroup', n.resourceGroup], ['stack', n.stack], ['subnet', n.subnet], ['networkSecurityGroup', n.nsg]] as const) checkName(path, kind, name);
     for (const slot of SLOT_NAMES) {
       checkName(path, 'scaleSet', n.scaleSet[slot]);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, HEALTH_UNIT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, planOf, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
@@ -136,7 +136,7 @@ describe('systemd units', () => {
   test.each([...documents.filter((d) => d.name.endsWith('/blue')), { name: 'two services on one VM', input: pooled }])('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
     const root = layOut(renderCloudInit(input), input.services.map((b) => b.service));
     const units = input.services.flatMap((b) => [unitNames(b.service).release, ...b.ports.map((p) => unitNames(b.service).instanceOf(p))]);
-    const r = verify(root, [unitNames('').health, ...units]);
+    const r = verify(root, [HEALTH_UNIT, ...units]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -92,7 +92,6 @@ export class ComputeStack extends EnvironmentStack {
         identityId: identity.id,
         cloudInit: renderCloudInit({ slot, identityResourceId, services: placement.services.map((svc) => serviceBoot(plan, svc, slot)) }),
         loadBalancerBackendPoolIds: [loadBalancer.backendPoolId],
-        dependsOn: loadBalancer.rules,
         // a service's slot may bring its own image; a pool's VMs share the pool's
         image: (placement.kind === 'service' ? placement.services[0].slots[slot].image : undefined) ?? placement.image,
         upgrade: placement.upgrade,
