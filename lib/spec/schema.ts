@@ -81,15 +81,94 @@ export const SlotSchema = z
     artifact: ArtifactSchema.optional(),
     /** The slot's own image, when the version is baked into one. @default - the service's image */
     image: ImageSchema.optional(),
+    /**
+     * Park this slot at a fixed instance count instead of autoscaling it (an idle slot between
+     * releases; 0 stops it). Traffic the slot would receive (live, a ramp weight, a pin rule,
+     * mirroring, failover) must fit: the synth refuses a step its parked count cannot carry.
+     * Services on a pool cannot park (the pool's VMs are shared). @default - warm: autoscaled like a live slot
+     */
+    parked: z.strictObject({ instances: z.number().int().min(0).max(1000) }).optional(),
   })
-  .describe('One deployment slot: the version it runs, and its artifact or image.');
+  .describe('One deployment slot: the version it runs, its artifact or image, and whether it is parked.');
+
+/** An HTTP header name (RFC 9110 token). */
+const headerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { message: 'an HTTP header name: letters, digits and hyphens, e.g. X-Slot' });
+/** A cookie name nginx can read as $cookie_<name>: letters, digits, underscores. */
+const cookieName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, { message: 'a cookie name: letters, digits and underscores, starting with a letter' });
+const matchValue = z.string().regex(/^[\x21-\x7e]{1,256}$/, { message: 'a value of 1-256 visible ASCII characters, no spaces' });
+
+export const PinRuleSchema = z
+  .strictObject({
+    /** Lower-case rule name, shown in the access log and the review. */
+    name: name('a rule name').max(32),
+    /** Match requests carrying this header with exactly this value. */
+    header: z.strictObject({ name: headerName, value: matchValue }).optional(),
+    /** Match requests carrying this cookie with exactly this value. */
+    cookie: z.strictObject({ name: cookieName, value: matchValue }).optional(),
+    /** The slot matching requests go to, whatever the weights say. */
+    slot: z.enum(SLOT_NAMES),
+  })
+  .describe('Pins requests to a slot by header or cookie (testers, A/B); exactly one of header or cookie. The first matching rule wins.');
+
+export const AffinitySchema = z
+  .discriminatedUnion('by', [
+    z.strictObject({
+      by: z.literal('cookie'),
+      /** @default 'slot_affinity' */
+      name: cookieName.default('slot_affinity'),
+      /** How long the client keeps its assignment. @default 86400 */
+      maxAgeSeconds: z.number().int().min(60).max(31_536_000).default(86_400),
+    }),
+    z.strictObject({ by: z.literal('header'), name: headerName }),
+    z.strictObject({ by: z.literal('address') }),
+    z.strictObject({ by: z.literal('none') }),
+  ])
+  .describe(
+    "How a client keeps its slot during a ramp. 'cookie': the front gives each new client a random ID in a cookie; 'header': an ID the client sends (e.g. a user ID); 'address': the client's IP; 'none': each request is drawn afresh. An ID's bucket is fixed, so a client moved to the new slot stays there as the weight grows.",
+  );
 
 export const TrafficSchema = z
   .strictObject({
     /** The slot that receives all traffic not pinned elsewhere. */
     live: z.enum(SLOT_NAMES).describe('The slot that serves traffic.'),
+    /**
+     * Percent of unpinned requests sent to the other slot: a staged ramp is a PR per step
+     * (0 → 10 → 50 → 100), then the swap (`live` flips, weight back to 0). Two decimals at most.
+     * @default 0
+     */
+    weight: z
+      .number()
+      .min(0)
+      .max(100)
+      .refine((w) => Math.round(w * 100) === w * 100, { message: 'at most two decimals (the front draws from 10,000 buckets)' })
+      .default(0),
+    /** @default { by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86400 } */
+    affinity: AffinitySchema.default({ by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86_400 }),
+    /** Requests pinned to a slot by header or cookie; they win over the weight. @default - none */
+    rules: z.array(PinRuleSchema).default([]),
+    /**
+     * When every backend of the chosen slot fails (connect error or timeout, about a second), the
+     * front sends the request to the other slot: the automatic way back. @default true
+     */
+    failover: z.boolean().default(true),
+    /**
+     * Percent of requests served by the live slot also copied to the other slot, responses
+     * discarded, to warm its caches before a ramp (seed 001). @default 0
+     */
+    mirror: z.number().int().min(0).max(100).default(0),
   })
-  .describe('Where requests go.');
+  .describe('Where requests go: the live slot, a ramp weight, pin rules, affinity, failover, mirroring.');
+
+export const RouteSchema = z
+  .strictObject({
+    /** Host names (the Host header) the front serves this service on. @default - ['<service>.<front.domain>'] */
+    hosts: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a lower-case DNS name' })).min(1).optional(),
+    /** Serve under this path prefix on every host instead (the path is passed on unchanged). @default - by host name */
+    pathPrefix: z.string().regex(/^\/[a-z0-9][a-z0-9._-]*\/$/, { message: "a path prefix such as '/pricing/' (lower-case, one segment, leading and trailing /)" }).optional(),
+    /** Longest time the front waits for a response. @default 60 */
+    readTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+  })
+  .describe('How the front recognises requests for this service: host names, or a path prefix.');
 
 export const EndpointPortSchema = z.strictObject({
   /** A short name for the rule (lower-case). */
@@ -261,6 +340,8 @@ export const ServiceSchema = z
     image: ImageSchema.optional(),
     slots: z.strictObject({ blue: SlotSchema, green: SlotSchema }).describe('The two deployment slots.'),
     traffic: TrafficSchema,
+    /** @default - by host name '<service>.<front.domain>' */
+    route: RouteSchema.prefault({}),
     endpoints: EndpointsSchema.prefault({}),
     upgrade: UpgradeSchema.prefault({}),
     autoscale: AutoscaleSchema.prefault({}),
@@ -352,6 +433,16 @@ export const FrontSchema = z
     /** Who may call the front. @default ['vnet', 'peers'] */
     allowFrom: z.array(z.enum(['vnet', 'peers'])).min(1).default(['vnet', 'peers']),
     upgrade: UpgradeSchema.prefault({}),
+    /** Domain of the default host names, '<service>.<domain>'. @default '<env>.internal' */
+    domain: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a lower-case DNS name' }).optional(),
+    /**
+     * Serve HTTPS on `ports.https` with this Key Vault certificate (`keyVault.certificates[].name`),
+     * delivered by the Key Vault VM extension and picked up on renewal without a reload.
+     * @default - HTTP only
+     */
+    tlsCertificate: z.string().optional(),
+    /** Seconds between two checks of the routing table by each front VM. @default 5 */
+    tablePollSeconds: z.number().int().min(1).max(300).default(5),
   })
   .describe('The nginx front every caller uses.');
 
@@ -439,6 +530,19 @@ export const EnvironmentSchema = z
       })
       .optional(),
     /**
+     * The identity that runs Terraform. It writes to data planes behind firewalls (the front's
+     * routing table blob, Key Vault certificates), so it is granted the data-plane roles it needs
+     * and admitted from its ranges.
+     */
+    deployer: z.strictObject({
+      /** Its object (principal) ID. */
+      principalId: z.guid(),
+      /** @default 'ServicePrincipal' */
+      principalType: z.enum(['ServicePrincipal', 'User', 'Group']).default('ServicePrincipal'),
+      /** Public IP ranges it connects from (CI runners, an admin VPN's egress), admitted by the firewalls. */
+      ipRanges: z.array(cidr).min(1),
+    }),
+    /**
      * The environment's Key Vault (`<env>-vault` stack): RBAC, purge protection, a firewall that
      * denies by default and admits the VM subnets (service endpoints) and the deployer.
      * @default - no vault
@@ -447,15 +551,6 @@ export const EnvironmentSchema = z
       .strictObject({
         /** Days a deleted vault or item stays recoverable (Azure: 7-90). Cannot change after creation. @default 90 */
         softDeleteRetentionDays: z.number().int().min(7).max(90).default(90),
-        /** The identity that runs Terraform: it must reach the data plane through the firewall. */
-        deployer: z.strictObject({
-          /** Its object (principal) ID; granted Key Vault Certificates Officer and Secrets Officer. */
-          principalId: z.guid(),
-          /** @default 'ServicePrincipal' */
-          principalType: z.enum(['ServicePrincipal', 'User', 'Group']).default('ServicePrincipal'),
-          /** Public IP ranges it connects from (CI runners, an admin VPN's egress), admitted by the firewall. */
-          ipRanges: z.array(cidr).min(1),
-        }),
         /** Certificates the vault issues, renews or holds. @default - none */
         certificates: z.array(CertificateSchema).default([]),
         /** Who hears of expiring certificates (required when any certificate is imported). @default - no one */

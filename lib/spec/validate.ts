@@ -39,7 +39,9 @@ import {
   SLOT_NAMES,
   type Capacity,
   type Environment,
+  type SlotName,
 } from './schema';
+import { busiestMinimum, instancesFor, slotLoads } from '../slots/traffic';
 
 export type ValidationResult = { readonly ok: true; readonly environment: Environment } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
 
@@ -484,7 +486,22 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     // capacity proofs
     if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
     checkCustomData(at, s, add);
+    checkTraffic(at, s, s.pool !== undefined ? poolByName.get(s.pool) : undefined, add);
     checkTags(at('tags'), s.tags);
+  }
+  checkRoutes(env.name, front, services, add);
+  const tlsName = front.tlsCertificate;
+  if (tlsName !== undefined) {
+    const certs = parsed?.keyVault?.certificates ?? (rawKv && Array.isArray(rawKv.certificates) ? rawKv.certificates.filter(isRecord) : undefined);
+    if (!certs) add(['front', 'tlsCertificate'], { code: 'missing', message: 'names a Key Vault certificate, but the environment has no keyVault', hint: 'declare keyVault with the certificate, or remove tlsCertificate' });
+    else if (!certs.some((c) => c.name === tlsName)) {
+      add(['front', 'tlsCertificate'], {
+        code: 'invalid_value',
+        message: `names no certificate in keyVault.certificates: ${show(tlsName)}`,
+        value: tlsName,
+        hint: suggest(tlsName, certs.map((c) => String(c.name))) ?? 'declare it under keyVault.certificates',
+      });
+    }
   }
   if (front.capacity && front.upgrade) checkCapacityProofs((...rest) => ['front', ...rest], front.capacity, front.upgrade, add);
 
@@ -504,7 +521,9 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
       demand.set(info.family, d);
     };
     for (const { index, s } of services) {
-      if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, SLOT_NAMES.length * peakInstances(s.capacity, s.upgrade), ['services', index, 'vmSize']);
+      // a parked slot holds its parked count; a warm one may reach max plus a surge batch
+      const instances = (slot: SlotName) => s.slots?.[slot].parked?.instances ?? peakInstances(s.capacity!, s.upgrade!);
+      if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
     }
     for (const { index, p } of pools) {
       if (p.capacity && p.upgrade) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
@@ -543,6 +562,89 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
 
 type Add = (path: Path, i: Omit<SpecIssue, 'path'>) => void;
 type ServiceParts = Partial<z.output<typeof ServiceSchema>>;
+
+/**
+ * The traffic plan against the slots: pin rules well formed, and every slot that would receive
+ * requests (live share, ramp weight, mirrored copies, pins, failover) able to carry them. A warm
+ * slot autoscales like the live one, so only parked slots are checked: a parked slot must hold
+ * the share of the service's busiest minimum it would receive.
+ */
+function checkTraffic(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, pool: Partial<z.output<typeof PoolSchema>> | undefined, add: Add) {
+  const t = s.traffic;
+  if (!t || !s.slots) return;
+  const seen = new Map<string, number>();
+  t.rules.forEach((r, i) => {
+    const kinds = [r.header && 'header', r.cookie && 'cookie'].filter(Boolean);
+    if (kinds.length !== 1) {
+      add(at('traffic', 'rules', i), { code: 'invalid_value', message: kinds.length === 0 ? 'matches nothing: give it a header or a cookie' : 'has both header and cookie; a rule matches one', hint: 'split it into two rules' });
+    }
+    const prev = seen.get(r.name);
+    if (prev !== undefined) add(at('traffic', 'rules', i, 'name'), { code: 'duplicate', message: `${show(r.name)} is already rules[${prev}]'s name`, value: r.name });
+    else seen.set(r.name, i);
+  });
+  for (const slot of SLOT_NAMES) {
+    if (s.pool !== undefined && s.slots[slot].parked) {
+      add(at('slots', slot, 'parked'), { code: 'invalid_value', message: `a service on a pool cannot park a slot: the pool's VMs are shared`, hint: 'remove parked; the pool keeps both slots warm' });
+    }
+  }
+  const capacity = s.capacity ?? pool?.capacity;
+  const schedules = (s.autoscale ?? pool?.autoscale)?.schedules ?? [];
+  if (!capacity) return;
+  const busiest = busiestMinimum(capacity, schedules);
+  const loads = slotLoads(t);
+  const name = s.name ?? 'this service';
+  for (const slot of SLOT_NAMES) {
+    const parked = s.slots[slot].parked;
+    if (!parked || s.pool !== undefined) continue;
+    const load = loads[slot];
+    const share = load.served + load.mirrored;
+    const needed = instancesFor(share, busiest);
+    const where = slot === t.live ? at('traffic', 'live') : load.served > 0 ? at('traffic', 'weight') : at('traffic', 'mirror');
+    const unpark = `warm it first (remove slots.${slot}.parked, a change to the service's stack), or park it at ${Math.max(needed, 1)} or more`;
+    if (needed > parked.instances) {
+      const parts = [load.served > 0 && `serves ${load.served}%`, load.mirrored > 0 && `receives ${load.mirrored}% as mirrored copies`].filter(Boolean).join(' and ');
+      add(where, {
+        code: 'does_not_fit',
+        message: `${name}'s ${slot} slot ${parts} of the requests but is parked at ${parked.instances} instance(s); ${share}% of the busiest minimum (${busiest}) needs ${needed}`,
+        hint: unpark,
+      });
+    }
+    if (parked.instances === 0) {
+      t.rules.forEach((r, i) => {
+        if (r.slot === slot) add(at('traffic', 'rules', i, 'slot'), { code: 'does_not_fit', message: `pins requests to ${slot}, which is parked at 0 instances`, value: slot, hint: unpark });
+      });
+      if (load.failoverTarget) {
+        add(at('traffic', 'failover'), { code: 'does_not_fit', message: `fails over to ${slot}, which is parked at 0 instances: there would be no way back`, hint: `park ${slot} at 1 or more, or set failover: false` });
+      }
+    }
+  }
+}
+
+/** Host names and path prefixes name one service each; the default host is '<service>.<domain>'. */
+function checkRoutes(envName: string | undefined, front: Partial<z.output<typeof FrontSchema>>, services: readonly ParsedService[], add: Add) {
+  const domain = front.domain ?? (envName ? `${envName}.internal` : undefined);
+  const hosts = new Map<string, string>();
+  const prefixes = new Map<string, string>();
+  for (const { index, s } of services) {
+    const route = s.route;
+    if (!route || !s.name) continue;
+    if (route.pathPrefix !== undefined && route.hosts !== undefined) {
+      add(['services', index, 'route'], { code: 'invalid_value', message: 'has both hosts and pathPrefix; a service is found by one', hint: 'keep one of them' });
+    }
+    if (route.pathPrefix !== undefined) {
+      const prev = prefixes.get(route.pathPrefix);
+      if (prev) add(['services', index, 'route', 'pathPrefix'], { code: 'duplicate', message: `${show(route.pathPrefix)} is already ${prev}'s`, value: route.pathPrefix });
+      else prefixes.set(route.pathPrefix, s.name);
+      continue;
+    }
+    const own = route.hosts ?? (domain ? [`${s.name}.${domain}`] : []);
+    own.forEach((h, i) => {
+      const prev = hosts.get(h);
+      if (prev) add(['services', index, 'route', 'hosts', ...(route.hosts ? [i] : [])], { code: 'duplicate', message: `host ${show(h)} is already ${prev}'s`, value: h });
+      else hosts.set(h, s.name!);
+    });
+  }
+}
 
 /** Autoscale: thresholds in order, schedules Azure can express (time zone, no overlap, profile limit). */
 function checkAutoscale(at: (...rest: PropertyKey[]) => Path, s: Pick<ServiceParts, 'autoscale' | 'capacity'>, add: Add) {

@@ -18,10 +18,10 @@ export default defineEnvironment({
   },
   admin: { sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq3mVn5uYw3Zg6c8Yt0cXo7fJ9Q2pWz0k4m1x7Hn2aE platform-team'] },
   quotas: { standardDSv5Family: 300, standardESv5Family: 100 },
+  // the CI identity that runs Terraform, and the ranges its runners connect from
+  deployer: { principalId: '3c9e1f0a-7b2d-4e6f-8a1c-5d4b3a2f1e0d', ipRanges: ['203.0.113.0/28'] },
   keyVault: {
     softDeleteRetentionDays: 90,
-    // the CI identity that runs Terraform, and the ranges its runners connect from
-    deployer: { principalId: '3c9e1f0a-7b2d-4e6f-8a1c-5d4b3a2f1e0d', ipRanges: ['203.0.113.0/28'] },
     // the front's TLS certificate: self-signed, renewed by Key Vault 30 days before expiry
     certificates: [{ name: 'front-tls', subject: 'CN=retail.internal', dnsNames: ['retail.internal', '*.retail.internal'] }],
     contacts: ['platform-team@retail.invalid'],
