@@ -93,10 +93,14 @@ export function routeEntry(traffic: Traffic): RouteEntry {
   };
 }
 
-/** The environment's routing table: services sorted by name, so list order never shows. */
+/**
+ * The environment's routing table: the services callers reach through the front, sorted by name
+ * so list order never shows.
+ */
 export function routingTable(env: Pick<Environment, 'name' | 'services'>): RoutingTable {
   const services: Record<string, RouteEntry> = {};
-  for (const svc of [...env.services].sort((a, b) => a.name.localeCompare(b.name, 'en'))) services[svc.name] = routeEntry(svc.traffic);
+  const served = env.services.filter((svc) => svc.endpoints.input.from.includes('front'));
+  for (const svc of served.sort((a, b) => a.name.localeCompare(b.name, 'en'))) services[svc.name] = routeEntry(svc.traffic);
   const version = createHash('sha256').update(JSON.stringify(services)).digest('hex').slice(0, 16);
   return { format: ROUTING_TABLE_FORMAT, environment: env.name, version, services };
 }

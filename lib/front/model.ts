@@ -1,0 +1,57 @@
+/**
+ * From the environment's plans to the front's inputs (pure): the services the front serves, each
+ * slot's internal LB frontend address and planned ports, host names or path prefix. Static: it
+ * never depends on the traffic plan, so a swap never changes the rendered nginx.conf.
+ */
+import type { EnvironmentPlan } from '../spec/plan';
+import { SLOT_NAMES } from '../spec/schema';
+import { renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from './nginx-conf';
+
+/** The domain of default host names. */
+export const frontDomain = (plan: EnvironmentPlan): string => plan.env.front.domain ?? `${plan.env.name}.internal`;
+
+export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
+  const domain = frontDomain(plan);
+  return plan.env.services
+    .filter((svc) => svc.endpoints.input.from.includes('front'))
+    .map((svc) => ({
+      name: svc.name,
+      hosts: svc.route.pathPrefix ? [] : (svc.route.hosts ?? [`${svc.name}.${domain}`]),
+      ...(svc.route.pathPrefix ? { pathPrefix: svc.route.pathPrefix } : {}),
+      readTimeoutSeconds: svc.route.readTimeoutSeconds,
+      slots: Object.fromEntries(
+        SLOT_NAMES.map((slot) => [slot, { address: plan.ips.services[svc.name].frontendIps[slot], ports: plan.ports.services[svc.name].ports }]),
+      ) as FrontServiceConfig['slots'],
+    }));
+}
+
+/** The path where the Key Vault extension writes a certificate (PEM, certificate and key). */
+export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `/var/lib/waagent/Microsoft.Azure.KeyVault.Store/${vaultName}.${certificate}`;
+
+/** The nginx.conf a front VM runs. */
+export function frontConfigInput(plan: EnvironmentPlan): FrontConfigInput {
+  const tls = plan.env.front.tlsCertificate;
+  return {
+    environment: plan.env.name,
+    services: frontServices(plan),
+    ports: plan.env.front.ports,
+    user: 'www-data',
+    ...(tls ? { tlsFile: keyVaultCertificatePath(plan.names.keyVault, tls) } : {}),
+  };
+}
+
+export const renderFrontConf = (plan: EnvironmentPlan): string => renderNginxConf(frontConfigInput(plan));
+
+/**
+ * An internal LB address mapped to loopback, keeping the last three octets (10.20.1.5 →
+ * 127.20.1.5): every slot keeps its own address, so `front preview` and the tests run the real
+ * config against stub backends on this machine.
+ */
+export const loopbackOf = (address: string): string => `127.${address.split('.').slice(1).join('.')}`;
+
+export function onLoopback(services: readonly FrontServiceConfig[]): FrontServiceConfig[] {
+  return services.map((s) => ({
+    ...s,
+    slots: { blue: { ...s.slots.blue, address: loopbackOf(s.slots.blue.address) }, green: { ...s.slots.green, address: loopbackOf(s.slots.green.address) } },
+  }));
+}

@@ -1,0 +1,279 @@
+/**
+ * The front's nginx.conf (pure, deterministic): one self-contained file, the same text on the VMs
+ * and in the tests that run it with real nginx (only the listen addresses and file paths differ).
+ *
+ * Structure is static, traffic is not: the config declares, per service, an upstream per slot
+ * (the slot's internal LB frontend on every planned port) and one with the other slot as backup
+ * (failover); a server per host name or a location per path prefix. Which upstream a request
+ * takes is read at run time from the routing table (`lua.ts`), so a swap never reloads nginx.
+ *
+ * Choices, each for the seeds' failures:
+ * - proxy_connect_timeout 1s (the default is 60 s): a dead slot's LB drops SYNs, so failover to the
+ *   backup waits one connect timeout per planned port, then the servers are marked failed.
+ * - retry on the next upstream only for errors, timeouts, 502/503/504, and never for
+ *   non-idempotent requests once sent (nginx's default; `non_idempotent` is not set).
+ * - keep-alive to upstreams (HTTP/1.1, cleared Connection header) with an idle timeout of 4 s,
+ *   below the 5 s common backend default (Node.js), so nginx never reuses a connection the
+ *   backend is closing.
+ * - TLS certificate path through a variable: nginx reads it per handshake, so a renewed file
+ *   from Key Vault is served without a reload.
+ */
+import { ADMIN_TABLE_LUA, HEALTH_LUA, INIT_WORKER_LUA, initLua, STATUS_LUA } from './lua';
+import type { SlotName } from '../spec/schema';
+
+export const FRONT_DEFAULTS = {
+  /** Probe and status port (the front LB's probe and the VM health extension). */
+  statusPort: 9000,
+  /** Loopback-only: the table agent PUTs tables here. */
+  adminPort: 9001,
+  connectTimeoutSeconds: 1,
+  upstreamKeepalive: 32,
+  upstreamKeepaliveTimeoutSeconds: 4,
+  /** A server is skipped for this long after a failed attempt. */
+  failTimeoutSeconds: 5,
+} as const;
+
+export interface FrontSlotBackend {
+  /** The slot's internal LB frontend address. */
+  readonly address: string;
+  /** The service's planned ports, one LB rule each. */
+  readonly ports: readonly number[];
+}
+
+export interface FrontServiceConfig {
+  readonly name: string;
+  /** Host names it is served on; ignored when pathPrefix is set. */
+  readonly hosts: readonly string[];
+  readonly pathPrefix?: string;
+  readonly readTimeoutSeconds: number;
+  readonly slots: Readonly<Record<SlotName, FrontSlotBackend>>;
+}
+
+export interface FrontPaths {
+  readonly pid: string;
+  readonly errorLog: string;
+  readonly accessLog: string;
+  /** Folder for nginx's temp files. */
+  readonly temp: string;
+  /** The last good routing table (written by the agent). */
+  readonly table: string;
+  /** Where the Debian/Ubuntu packages put the dynamic modules. */
+  readonly modules: string;
+}
+
+export interface FrontConfigInput {
+  readonly environment: string;
+  readonly services: readonly FrontServiceConfig[];
+  /** Address nginx listens on for callers. @default '0.0.0.0' */
+  readonly listenAddress?: string;
+  readonly ports: { readonly http: number; readonly https?: number };
+  /** @default FRONT_DEFAULTS.statusPort */
+  readonly statusPort?: number;
+  /** @default FRONT_DEFAULTS.adminPort */
+  readonly adminPort?: number;
+  /** PEM holding certificate and key (as the Key Vault extension writes it). @default - no TLS */
+  readonly tlsFile?: string;
+  /** @default VM_FRONT_PATHS */
+  readonly paths?: FrontPaths;
+  /** Worker user when started as root. @default - nginx's default */
+  readonly user?: string;
+  /** @default 'auto' */
+  readonly workerProcesses?: number | 'auto';
+  /** @default 'info' */
+  readonly errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error';
+}
+
+/** Paths on a front VM (Ubuntu, nginx from the distribution). */
+export const VM_FRONT_PATHS: FrontPaths = {
+  pid: '/run/nginx.pid',
+  errorLog: '/var/log/nginx/error.log',
+  accessLog: '/var/log/nginx/access.log',
+  temp: '/var/lib/nginx',
+  table: '/var/lib/front/table.json',
+  modules: '/usr/lib/nginx/modules',
+};
+
+/** Paths for running the config from one folder (tests, `front preview`). */
+export const localFrontPaths = (dir: string): FrontPaths => ({
+  pid: `${dir}/nginx.pid`,
+  errorLog: `${dir}/error.log`,
+  accessLog: `${dir}/access.log`,
+  temp: `${dir}/temp`,
+  table: `${dir}/table.json`,
+  modules: '/usr/lib/nginx/modules',
+});
+
+export const upstreamName = (service: string, slot: SlotName, failover = false) => `${service}__${slot}${failover ? '__failover' : ''}`;
+
+const SHARED_DICT = 'front_table';
+const other = (slot: SlotName): SlotName => (slot === 'blue' ? 'green' : 'blue');
+const byName = <T extends { name: string }>(xs: readonly T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name, 'en'));
+
+function upstreams(svc: FrontServiceConfig): string[] {
+  const server = (b: FrontSlotBackend, backup: boolean) =>
+    b.ports.map((p) => `    server ${b.address}:${p} max_fails=1 fail_timeout=${FRONT_DEFAULTS.failTimeoutSeconds}s${backup ? ' backup' : ''};`);
+  // a shared zone: every worker sees the same failed servers, so failover and recovery are consistent
+  const block = (name: string, lines: string[]) => [
+    `  upstream ${name} {`,
+    `    zone ${name} 64k;`,
+    ...lines,
+    `    keepalive ${FRONT_DEFAULTS.upstreamKeepalive};`,
+    `    keepalive_timeout ${FRONT_DEFAULTS.upstreamKeepaliveTimeoutSeconds}s;`,
+    '  }',
+  ];
+  return (['blue', 'green'] as const).flatMap((slot) => [
+    ...block(upstreamName(svc.name, slot), server(svc.slots[slot], false)),
+    ...block(upstreamName(svc.name, slot, true), [...server(svc.slots[slot], false), ...server(svc.slots[other(slot)], true)]),
+  ]);
+}
+
+/** The location that routes one service (inside its server, or under its path prefix). */
+function serviceLocation(svc: FrontServiceConfig, path: string): string[] {
+  return [
+    `    location ${path} {`,
+    `      set $front_service ${svc.name};`,
+    '      # set per request by front_router.route(); the mirror subrequest reads them too',
+    '      set $front_slot "";',
+    '      set $front_reason "";',
+    '      set $front_upstream "";',
+    '      set $front_mirror_upstream "";',
+    `      rewrite_by_lua_block { front_router.route() }`,
+    `      header_filter_by_lua_block { front_router.add_cookie() }`,
+    `      mirror /_mirror/${svc.name};`,
+    `      mirror_request_body on;`,
+    `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
+    `      proxy_pass http://$front_upstream;`,
+    '    }',
+  ];
+}
+
+function mirrorLocation(svc: FrontServiceConfig): string[] {
+  return [
+    `    location = /_mirror/${svc.name} {`,
+    '      internal;',
+    `      rewrite_by_lua_block { front_router.mirror() }`,
+    '      proxy_next_upstream off;',
+    '      proxy_read_timeout 10s;',
+    '      proxy_pass http://$front_mirror_upstream$request_uri;',
+    '    }',
+  ];
+}
+
+export function renderNginxConf(input: FrontConfigInput): string {
+  const paths = input.paths ?? VM_FRONT_PATHS;
+  const addr = input.listenAddress ?? '0.0.0.0';
+  const statusPort = input.statusPort ?? FRONT_DEFAULTS.statusPort;
+  const adminPort = input.adminPort ?? FRONT_DEFAULTS.adminPort;
+  const services = byName(input.services);
+  const listen = (extra = '') => {
+    const lines = [`    listen ${addr}:${input.ports.http}${extra};`];
+    if (input.tlsFile && input.ports.https !== undefined) lines.push(`    listen ${addr}:${input.ports.https} ssl${extra};`);
+    return lines;
+  };
+  const hosted = services.filter((s) => s.pathPrefix === undefined);
+  const prefixed = services.filter((s) => s.pathPrefix !== undefined).sort((a, b) => a.pathPrefix!.localeCompare(b.pathPrefix!, 'en'));
+  const lines = [
+    `# nginx front of environment ${input.environment}: rendered by the library; do not edit.`,
+    '# Routing (live slot, weights, pin rules) is read at run time from the routing table.',
+    `load_module ${paths.modules}/ndk_http_module.so;`,
+    `load_module ${paths.modules}/ngx_http_lua_module.so;`,
+    ...(input.user ? [`user ${input.user};`] : []),
+    `worker_processes ${input.workerProcesses ?? 'auto'};`,
+    `pid ${paths.pid};`,
+    `error_log ${paths.errorLog} ${input.errorLogLevel ?? 'info'};`,
+    '',
+    'events {',
+    '  worker_connections 4096;',
+    '}',
+    '',
+    'http {',
+    '  server_tokens off;',
+    '  default_type application/octet-stream;',
+    `  client_body_temp_path ${paths.temp}/body;`,
+    `  proxy_temp_path ${paths.temp}/proxy;`,
+    `  fastcgi_temp_path ${paths.temp}/fastcgi;`,
+    `  uwsgi_temp_path ${paths.temp}/uwsgi;`,
+    `  scgi_temp_path ${paths.temp}/scgi;`,
+    '  keepalive_timeout 75s;',
+    '  keepalive_requests 10000;',
+    "  log_format front '$remote_addr [$time_iso8601] \"$request\" $status $body_bytes_sent '",
+    "                   'service=$front_service slot=$front_slot reason=$front_reason upstream=$upstream_addr '",
+    "                   'upstream_status=$upstream_status rt=$request_time urt=$upstream_response_time';",
+    `  access_log ${paths.accessLog} front;`,
+    '',
+    ...(input.tlsFile
+      ? [
+          '  # a variable path: nginx reads the file per handshake, so a renewed certificate needs no reload',
+          `  map $host $front_tls_file { default "${input.tlsFile}"; }`,
+          '  ssl_protocols TLSv1.2 TLSv1.3;',
+          '  ssl_session_cache shared:front_tls:10m;',
+        ]
+      : []),
+    '',
+    '  proxy_http_version 1.1;',
+    '  proxy_set_header Connection "";',
+    '  proxy_set_header Host $host;',
+    '  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '  proxy_set_header X-Forwarded-Proto $scheme;',
+    '  proxy_set_header X-Request-Id $request_id;',
+    `  proxy_connect_timeout ${FRONT_DEFAULTS.connectTimeoutSeconds}s;`,
+    '  proxy_next_upstream error timeout http_502 http_503 http_504;',
+    '  proxy_next_upstream_tries 0;',
+    '  proxy_next_upstream_timeout 10s;',
+    '',
+    `  lua_shared_dict ${SHARED_DICT} 4m;`,
+    '  init_by_lua_block {',
+    initLua({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT }).replace(/\n+$/, ''),
+    '  }',
+    '  init_worker_by_lua_block {',
+    INIT_WORKER_LUA.replace(/\n+$/, ''),
+    '  }',
+    '',
+    ...services.flatMap(upstreams),
+    '',
+    '  # status for the front LB probe and the VM health extension: 503 only when there is no table',
+    '  server {',
+    `    listen ${addr}:${statusPort};`,
+    '    access_log off;',
+    `    location = /healthz { content_by_lua_block {${HEALTH_LUA.replace(/\n+$/, '')}\n    } }`,
+    `    location = /status { content_by_lua_block {${STATUS_LUA.replace(/\n+$/, '')}\n    } }`,
+    '    location / { return 404; }',
+    '  }',
+    '',
+    '  # the table agent delivers tables here; loopback only',
+    '  server {',
+    `    listen 127.0.0.1:${adminPort};`,
+    '    access_log off;',
+    '    client_max_body_size 4m;',
+    '    client_body_buffer_size 4m;',
+    `    location = /table { content_by_lua_block {${ADMIN_TABLE_LUA.replace(/\n+$/, '')}\n    } }`,
+    '    location / { return 404; }',
+    '  }',
+    '',
+    '  # requests for no known host (and path-prefixed services)',
+    '  server {',
+    ...listen(' default_server'),
+    ...(input.tlsFile ? ['    ssl_certificate $front_tls_file;', '    ssl_certificate_key $front_tls_file;'] : []),
+    ...prefixed.flatMap((s) => [...serviceLocation(s, s.pathPrefix!), ...mirrorLocation(s)]),
+    '    location / {',
+    '      set $front_service "";',
+    '      set $front_slot "";',
+    '      set $front_reason "no-service";',
+    "      return 404 'no service here\\n';",
+    '    }',
+    '  }',
+    ...hosted.flatMap((s) => [
+      '',
+      '  server {',
+      ...listen(),
+      `    server_name ${s.hosts.join(' ')};`,
+      ...(input.tlsFile ? ['    ssl_certificate $front_tls_file;', '    ssl_certificate_key $front_tls_file;'] : []),
+      ...serviceLocation(s, '/'),
+      ...mirrorLocation(s),
+      '  }',
+    ]),
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}

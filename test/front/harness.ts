@@ -1,0 +1,178 @@
+/**
+ * Real nginx and stub backends on loopback, for the front's tests. Each slot's ILB address is a
+ * loopback address of its own (see `onLoopback`), each planned port a stub that answers with its
+ * slot, so a response says where the front sent the request. Mirrored copies are counted apart
+ * (nginx marks nothing, so the stub counts per slot and the test compares with what clients saw).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import { localFrontPaths, renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from '../../lib/front/nginx-conf';
+import type { SlotName } from '../../lib/spec/schema';
+
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => resolve(s)); })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export interface Backends {
+  /** Requests each slot of each service received: `${service}/${slot}`. */
+  readonly hits: Map<string, number>;
+  stop(service: string, slot: SlotName): Promise<void>;
+  start(service: string, slot: SlotName): Promise<void>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** A stub per planned port of every slot; answers `<service> <slot> <port>` after `delayMs`. */
+export async function startBackends(services: readonly FrontServiceConfig[], delayMs = 0): Promise<Backends> {
+  const hits = new Map<string, number>();
+  const servers = new Map<string, http.Server[]>();
+  const listen = async (svc: FrontServiceConfig, slot: SlotName) => {
+    const list: http.Server[] = [];
+    for (const port of svc.slots[slot].ports) {
+      const server = http.createServer((req, res) => {
+        const key = `${svc.name}/${slot}`;
+        hits.set(key, (hits.get(key) ?? 0) + 1);
+        req.resume();
+        const answer = () => res.end(`${svc.name} ${slot} ${port}\n`);
+        if (delayMs > 0) setTimeout(answer, delayMs);
+        else answer();
+      });
+      server.keepAliveTimeout = 10_000;
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, svc.slots[slot].address, resolve));
+      list.push(server);
+    }
+    servers.set(`${svc.name}/${slot}`, list);
+  };
+  for (const svc of services) for (const slot of ['blue', 'green'] as const) await listen(svc, slot);
+  const closeAll = (list: http.Server[]) =>
+    Promise.all(list.map((s) => new Promise((r) => { s.close(r); s.closeAllConnections(); })));
+  return {
+    hits,
+    async stop(service, slot) {
+      await closeAll(servers.get(`${service}/${slot}`) ?? []);
+      servers.delete(`${service}/${slot}`);
+    },
+    async start(service, slot) {
+      await listen(services.find((s) => s.name === service)!, slot);
+    },
+    reset: () => hits.clear(),
+    close: async () => {
+      await Promise.all([...servers.values()].map(closeAll));
+    },
+  };
+}
+
+export interface RunningFront {
+  readonly dir: string;
+  readonly confPath: string;
+  readonly httpPort: number;
+  readonly statusPort: number;
+  readonly adminPort: number;
+  /** PUT a routing table to the admin endpoint, as the agent does. */
+  putTable(table: unknown): Promise<{ status: number; body: string }>;
+  errorLog(): string;
+  accessLog(): string;
+  nginx(...args: string[]): { status: number | null; output: string };
+  stop(): Promise<void>;
+}
+
+export async function startFront(dir: string, input: Omit<FrontConfigInput, 'ports' | 'statusPort' | 'adminPort' | 'paths' | 'listenAddress'> & { https?: boolean }, initialTable?: unknown): Promise<RunningFront> {
+  const [httpPort, statusPort, adminPort, httpsPort] = await freePorts(4);
+  const paths = localFrontPaths(dir);
+  mkdirSync(paths.temp, { recursive: true });
+  const conf = renderNginxConf({ ...input, listenAddress: '127.0.0.1', ports: { http: httpPort, ...(input.https ? { https: httpsPort } : {}) }, statusPort, adminPort, paths, workerProcesses: input.workerProcesses ?? 2 });
+  const confPath = join(dir, 'nginx.conf');
+  writeFileSync(confPath, conf);
+  if (initialTable !== undefined) writeFileSync(paths.table, JSON.stringify(initialTable));
+  const nginx = (...args: string[]) => {
+    const r = spawnSync('nginx', [...args, '-c', confPath, '-p', `${dir}/`], { encoding: 'utf8' });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+  const t = nginx('-t');
+  if (t.status !== 0) throw new Error(`nginx -t failed:\n${t.output}`);
+  const started = nginx();
+  if (started.status !== 0) throw new Error(`nginx did not start:\n${started.output}`);
+  await waitFor(async () => (await request({ port: statusPort, path: '/healthz' }).catch(() => undefined)) !== undefined);
+  return {
+    dir,
+    confPath,
+    httpPort,
+    statusPort,
+    adminPort,
+    async putTable(table) {
+      const body = typeof table === 'string' ? table : JSON.stringify(table);
+      return request({ port: adminPort, path: '/table', method: 'PUT', body });
+    },
+    errorLog: () => readFileSync(paths.errorLog, 'utf8'),
+    accessLog: () => readFileSync(paths.accessLog, 'utf8'),
+    nginx,
+    async stop() {
+      const pid = Number(readFileSync(paths.pid, 'utf8'));
+      nginx('-s', 'quit');
+      // -s quit returns before the master exits; wait for it so ports are free again
+      await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 10_000);
+    },
+  };
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  headers?: http.IncomingHttpHeaders;
+}
+
+export function request(opts: { port: number; path?: string; method?: string; body?: string; headers?: Record<string, string>; agent?: http.Agent; host?: string }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', method: opts.method ?? 'GET', headers: { ...(opts.host ? { Host: opts.host } : {}), ...opts.headers }, agent: opts.agent ?? false, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end(opts.body);
+  });
+}
+
+/** `n` requests, `concurrency` at a time; the slots that answered, counted. */
+export async function sendMany(n: number, concurrency: number, send: (i: number) => Promise<Reply>): Promise<{ bySlot: Record<string, number>; statuses: Record<number, number>; replies: Reply[] }> {
+  const replies: Reply[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        replies[i] = await send(i);
+      }
+    }),
+  );
+  const bySlot: Record<string, number> = {};
+  const statuses: Record<number, number> = {};
+  for (const r of replies) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const slot = r.status === 200 ? r.body.split(' ')[1] : 'none';
+    bySlot[slot] = (bySlot[slot] ?? 0) + 1;
+  }
+  return { bySlot, statuses, replies };
+}
+

@@ -1,0 +1,281 @@
+/**
+ * The rendered front run by real nginx (Debian's, with its Lua module), with real HTTP through it
+ * to stub backends on loopback: live slot, swap, ramp weight and affinity, pin rules, failover,
+ * mirroring, keep-alive clients during a swap, refused tables, boot from the last good table.
+ */
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
+import { frontServices, onLoopback } from '../../lib/front/model';
+import type { RouteEntry } from '../../lib/slots/traffic';
+import { routingTable } from '../../lib/slots/traffic';
+import { planOf, exampleSpec, tempDir } from '../helpers';
+import { freePorts, request, sendMany, startBackends, startFront, waitFor, type Backends, type RunningFront } from './harness';
+
+const ENV = 'test';
+let serial = 0;
+const entry = (over: Partial<RouteEntry> = {}): RouteEntry => ({
+  live: 'blue',
+  weight: 0,
+  affinity: { by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86_400 },
+  rules: [],
+  failover: true,
+  mirror: 0,
+  ...over,
+});
+const table = (pricing: Partial<RouteEntry> = {}, catalog: Partial<RouteEntry> = {}) => ({
+  format: 1,
+  environment: ENV,
+  version: `v${++serial}`,
+  services: { catalog: entry(catalog), pricing: entry(pricing) },
+});
+
+let services: FrontServiceConfig[];
+let backends: Backends;
+let front: RunningFront;
+
+const pricing = (extra: { headers?: Record<string, string>; agent?: http.Agent; method?: string; body?: string } = {}) =>
+  request({ port: front.httpPort, host: 'pricing.test.internal', path: '/quote', ...extra });
+
+async function apply(t: unknown) {
+  const r = await front.putTable(t);
+  expect(r).toMatchObject({ status: 200 });
+}
+
+beforeAll(async () => {
+  const ports = await freePorts(5);
+  services = [
+    {
+      name: 'pricing',
+      hosts: ['pricing.test.internal'],
+      readTimeoutSeconds: 10,
+      slots: { blue: { address: '127.77.1.5', ports: [ports[0], ports[1]] }, green: { address: '127.77.1.6', ports: [ports[0], ports[1]] } },
+    },
+    { name: 'catalog', hosts: [], pathPrefix: '/catalog/', readTimeoutSeconds: 10, slots: { blue: { address: '127.77.1.7', ports: [ports[2]] }, green: { address: '127.77.1.8', ports: [ports[2]] } } },
+  ];
+  backends = await startBackends(services);
+  front = await startFront(tempDir('front-'), { environment: ENV, services });
+});
+
+afterAll(async () => {
+  await front?.stop();
+  await backends?.close();
+});
+
+beforeEach(() => backends.reset());
+
+describe('the rendered front, run by nginx', () => {
+  test('with no table yet it answers 503 and its health endpoint is unhealthy, naming why', async () => {
+    const fresh = await startFront(tempDir('front-empty-'), { environment: ENV, services });
+    try {
+      expect(await request({ port: fresh.statusPort, path: '/healthz' })).toMatchObject({ status: 503, body: 'no routing table\n' });
+      expect((await request({ port: fresh.httpPort, host: 'pricing.test.internal' })).status).toBe(503);
+      expect(fresh.errorLog()).toContain('front: no routing table at');
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  test('every request reaches the live slot, on every planned port; after a swap every request reaches the other', async () => {
+    await apply(table({ live: 'blue' }));
+    const before = await sendMany(200, 10, () => pricing());
+    expect(before.bySlot).toEqual({ blue: 200 });
+    // round robin over the slot's planned ports (each an LB rule)
+    expect(new Set(before.replies.map((r) => r.body.trim().split(' ')[2])).size).toBe(2);
+    await apply(table({ live: 'green' }));
+    expect((await sendMany(200, 10, () => pricing())).bySlot).toEqual({ green: 200 });
+  });
+
+  test('a path-prefixed service is found by its prefix; an unknown host gets 404', async () => {
+    await apply(table({}, { live: 'green' }));
+    expect((await request({ port: front.httpPort, path: '/catalog/items/7' })).body).toBe(`catalog green ${services[1].slots.green.ports[0]}\n`);
+    expect((await request({ port: front.httpPort, host: 'nope.test.internal', path: '/quote' })).status).toBe(404);
+  });
+
+  test('a 10 % ramp sends 10 ± 3 % of 2,000 new clients to the other slot, and a client that returns its cookie stays on its slot', async () => {
+    await apply(table({ live: 'blue', weight: 10 }));
+    const { bySlot, replies } = await sendMany(2000, 20, () => pricing());
+    expect(bySlot.blue + bySlot.green).toBe(2000);
+    expect(Math.abs((bySlot.green / 2000) * 100 - 10)).toBeLessThanOrEqual(3);
+    // each new client is given an ID; its bucket (and so its slot) is fixed
+    const greenReply = replies.find((r) => r.body.includes(' green '))!;
+    const cookie = String(greenReply.headers!['set-cookie']).split(';')[0];
+    expect(cookie).toMatch(/^slot_affinity=[0-9a-f]{16}$/);
+    const again = await sendMany(100, 5, () => pricing({ headers: { Cookie: cookie } }));
+    expect(again.bySlot).toEqual({ green: 100 });
+    expect(again.replies.every((r) => r.headers!['set-cookie'] === undefined)).toBe(true);
+  });
+
+  test('a client keeps its slot as the ramp grows from 10 to 50 %: no one moved to the new slot goes back', async () => {
+    await apply(table({ live: 'blue', weight: 10 }));
+    const first = await sendMany(400, 20, () => pricing());
+    const cookies = first.replies.map((r) => ({ cookie: String(r.headers!['set-cookie']).split(';')[0], slot: r.body.split(' ')[1] }));
+    await apply(table({ live: 'blue', weight: 50 }));
+    const second = await sendMany(400, 20, (i) => pricing({ headers: { Cookie: cookies[i].cookie } }));
+    const movedBack = cookies.filter((c, i) => c.slot === 'green' && second.replies[i].body.split(' ')[1] !== 'green');
+    expect(movedBack).toEqual([]);
+    const share = (second.bySlot.green / 400) * 100;
+    expect(share).toBeGreaterThan(40);
+    expect(share).toBeLessThan(60);
+  });
+
+  test('affinity by header: one user ID always lands on one slot', async () => {
+    await apply(table({ live: 'blue', weight: 50, affinity: { by: 'header', name: 'X-User' } }));
+    for (const user of ['ada', 'grace', 'linus', 'barbara']) {
+      const { bySlot } = await sendMany(40, 4, () => pricing({ headers: { 'X-User': user } }));
+      expect(Object.keys(bySlot)).toHaveLength(1);
+    }
+  });
+
+  test('pin rules by header or cookie win over the weight; the first matching rule wins', async () => {
+    await apply(
+      table({
+        live: 'blue',
+        weight: 100,
+        rules: [
+          { name: 'testers', header: { name: 'x-slot', value: 'blue' }, slot: 'blue' },
+          { name: 'beta', cookie: { name: 'beta', value: 'yes' }, slot: 'blue' },
+          { name: 'never', header: { name: 'x-slot', value: 'blue' }, slot: 'green' },
+        ],
+      }),
+    );
+    expect((await sendMany(50, 5, () => pricing())).bySlot).toEqual({ green: 50 });
+    expect((await sendMany(50, 5, () => pricing({ headers: { 'X-Slot': 'blue' } }))).bySlot).toEqual({ blue: 50 });
+    expect((await sendMany(50, 5, () => pricing({ headers: { Cookie: 'a=b; beta=yes' } }))).bySlot).toEqual({ blue: 50 });
+    expect(front.accessLog()).toMatch(/service=pricing slot=blue reason=rule:testers upstream=127\.77\.1\.5:\d+/);
+  });
+
+  test("when the live slot's backends stop, requests are served by the other slot within 2 s; without failover they fail", async () => {
+    await apply(table({ live: 'blue', failover: true }));
+    await backends.stop('pricing', 'blue');
+    try {
+      const started = Date.now();
+      const first = await pricing();
+      expect(first.body).toContain('pricing green');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect((await sendMany(100, 10, () => pricing())).bySlot).toEqual({ green: 100 });
+      // a POST is retried too: the connection was refused, so nothing was sent
+      expect((await pricing({ method: 'POST', body: '{}' })).body).toContain('pricing green');
+      await apply(table({ live: 'blue', failover: false }));
+      expect((await pricing()).status).toBe(502);
+    } finally {
+      await backends.start('pricing', 'blue');
+    }
+    // back: once a failed server's fail_timeout (5 s) passes, nginx tries it again
+    await apply(table({ live: 'blue', failover: true }));
+    const back = Date.now();
+    await waitFor(async () => (await sendMany(20, 2, () => pricing())).bySlot.blue === 20, 8000);
+    expect(Date.now() - back).toBeLessThan(6500);
+  });
+
+  test('mirroring 20 % copies about that share of live requests to the other slot; clients only ever see the live slot', async () => {
+    await apply(table({ live: 'blue', mirror: 20 }));
+    const { bySlot } = await sendMany(1000, 10, () => pricing());
+    expect(bySlot).toEqual({ blue: 1000 });
+    await new Promise((r) => setTimeout(r, 200)); // copies finish after the replies
+    const copies = backends.hits.get('pricing/green') ?? 0;
+    expect(backends.hits.get('pricing/blue')).toBe(1000);
+    expect(copies).toBeGreaterThanOrEqual(150);
+    expect(copies).toBeLessThanOrEqual(250);
+  });
+
+  test('a client holding one keep-alive connection and sending continuously reaches the new live slot within 1 s of a swap, with no error', async () => {
+    await apply(table({ live: 'blue' }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const seen: Array<{ at: number; slot: string; status: number }> = [];
+    let sockets = 0;
+    agent.on('free', () => undefined);
+    const origCreate = agent.createConnection.bind(agent);
+    (agent as unknown as { createConnection: typeof origCreate }).createConnection = (...args: Parameters<typeof origCreate>) => {
+      sockets++;
+      return origCreate(...args);
+    };
+    let swappedAt = 0;
+    let running = true;
+    const client = (async () => {
+      while (running) {
+        const r = await pricing({ agent });
+        seen.push({ at: Date.now(), slot: r.body.split(' ')[1], status: r.status });
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    swappedAt = Date.now();
+    await apply(table({ live: 'green' }));
+    await new Promise((r) => setTimeout(r, 1000));
+    running = false;
+    await client;
+    agent.destroy();
+    expect(seen.every((s) => s.status === 200)).toBe(true);
+    expect(sockets).toBe(1); // one connection throughout
+    const after = seen.filter((s) => s.at >= swappedAt + 50);
+    expect(after.length).toBeGreaterThan(10);
+    expect(after.every((s) => s.slot === 'green')).toBe(true);
+    const firstGreen = seen.find((s) => s.slot === 'green')!;
+    expect(firstGreen.at - swappedAt).toBeLessThan(1000);
+  });
+
+  test.each([
+    ['malformed JSON', '{"format":1,', /table: not JSON/],
+    ['an unknown slot', JSON.stringify({ ...table({ live: 'red' as 'blue' }) }), /services\.pricing\.live: unknown slot red/],
+    ['a rule naming an unknown slot', JSON.stringify(table({ rules: [{ name: 'x', header: { name: 'x-a', value: 'b' }, slot: 'purple' as 'blue' }] })), /services\.pricing\.rules\[0\]\.slot: unknown slot purple/],
+    ['a missing service', JSON.stringify({ format: 1, environment: ENV, version: 'v-missing', services: { pricing: entry() } }), /services\.catalog: missing/],
+    ['an unknown service', JSON.stringify({ ...table(), services: { ...table().services, search: entry() } }), /services\.search: unknown service/],
+    ['a weight out of range', JSON.stringify(table({ weight: 120 })), /services\.pricing\.weight: expected 0-100/],
+  ])('a table with %s is refused: the last good one keeps serving, and the log and status say why', async (_, raw, reason) => {
+    await apply(table({ live: 'green' }));
+    const good = JSON.parse((await request({ port: front.statusPort, path: '/status' })).body).version;
+    const r = await front.putTable(raw);
+    expect(r.status).toBe(422);
+    expect(r.body).toMatch(reason);
+    expect((await sendMany(50, 5, () => pricing())).bySlot).toEqual({ green: 50 });
+    expect(front.errorLog()).toMatch(new RegExp(`front: routing table refused \\(admin\\): .*${reason.source}.*; still serving version ${good}`));
+    const status = JSON.parse((await request({ port: front.statusPort, path: '/status' })).body);
+    expect(status.version).toBe(good);
+    expect(status.error).toMatch(reason);
+    // the LB probe stays healthy: every front refuses the same table, and taking them all out would be an outage
+    const health = await request({ port: front.statusPort, path: '/healthz' });
+    expect(health.status).toBe(200);
+    expect(health.body).toContain('a newer table was refused');
+  });
+
+  test('a config that fails nginx -t is not loaded: the running front keeps serving and nginx says why', async () => {
+    await apply(table({ live: 'blue' }));
+    const broken = join(front.dir, 'broken.conf');
+    writeFileSync(broken, 'events {}\nhttp { upstream x { server 127.0.0.1:1 max_fails=oops; } }\n');
+    const check = spawnSync('nginx', ['-t', '-c', broken, '-p', `${front.dir}/`], { encoding: 'utf8' });
+    expect(check.status).not.toBe(0);
+    expect(check.stderr).toMatch(/invalid parameter "max_fails=oops"/);
+    expect((await sendMany(20, 5, () => pricing())).bySlot).toEqual({ blue: 20 });
+  });
+
+  test('a new front boots with the last good table on disk and serves at once', async () => {
+    const t = table({ live: 'green' });
+    const fresh = await startFront(tempDir('front-boot-'), { environment: ENV, services }, t);
+    try {
+      expect((await request({ port: fresh.statusPort, path: '/healthz' })).body).toBe(`ok ${t.version}\n`);
+      expect((await request({ port: fresh.httpPort, host: 'pricing.test.internal' })).body).toContain('pricing green');
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
+describe('the example environment through its rendered front', () => {
+  test('every service behind the front answers from its live slot, by host name, with the table the synth writes', async () => {
+    const plan = planOf(exampleSpec());
+    const svcs = onLoopback(frontServices(plan));
+    const stubs = await startBackends(svcs);
+    const f = await startFront(tempDir('front-example-'), { environment: plan.env.name, services: svcs }, routingTable(plan.env));
+    try {
+      for (const svc of plan.env.services) {
+        const r = await request({ port: f.httpPort, host: `${svc.name}.retail.internal`, path: '/' });
+        expect(r.body.split(' ').slice(0, 2)).toEqual([svc.name, svc.traffic.live]);
+      }
+    } finally {
+      await f.stop();
+      await stubs.close();
+    }
+  });
+});
