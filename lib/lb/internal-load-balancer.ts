@@ -42,6 +42,11 @@ export interface LoadBalancerFrontend {
   /** Path the probes request on every port. */
   readonly healthPath: string;
   /**
+   * Probe this one port instead of each rule's own (a front that serves HTTPS on one of its
+   * ports has its plain-HTTP status endpoint elsewhere). @default - a probe per port
+   */
+  readonly probePort?: number;
+  /**
    * Instance input endpoints: frontend ports `frontendPortStart` … `frontendPortEnd` forward to
    * `port` on each VM of the pool, one frontend port per VM (NAT rules on the backend pool; not
    * NAT pools, which Azure retires). Names are unique per load balancer. @default - none
@@ -83,16 +88,24 @@ export class InternalLoadBalancer extends Construct {
     const loadbalancerId = lb.id;
     const pool = new LbBackendAddressPool(this, 'pool', { name: 'instances', loadbalancerId });
     const poolId = pool.id;
-    this.rules = props.frontends.flatMap((f) => f.ports.map((port) => {
+    const probes = new Map<number, LbProbe>();
+    const probeOn = (port: number, path: string) => {
+      const existing = probes.get(port);
+      if (existing) return existing;
       const probe = new LbProbe(this, `probe-${port}`, {
         name: `health-${port}`,
         loadbalancerId,
         protocol: 'Http',
         port,
-        requestPath: f.healthPath,
+        requestPath: path,
         intervalInSeconds: props.probeIntervalSeconds ?? 5,
         probeThreshold: props.probeThreshold ?? 2,
       });
+      probes.set(port, probe);
+      return probe;
+    };
+    this.rules = props.frontends.flatMap((f) => f.ports.map((port) => {
+      const probe = probeOn(f.probePort ?? port, f.healthPath);
       return new LbRule(this, `rule-${port}`, {
         name: `tcp-${port}`,
         loadbalancerId,

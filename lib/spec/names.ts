@@ -73,6 +73,8 @@ export interface EnvironmentNames {
   readonly natGateway: string;
   readonly natPublicIp: string;
   readonly keyVault: string;
+  /** Storage account of the front's config and routing table (3-24 lower-case letters and digits, globally unique). */
+  readonly frontStore: string;
   readonly stack: (part: string) => string;
   readonly frontSubnet: string;
   readonly loadBalancerSubnet: string;
@@ -88,6 +90,7 @@ export function environmentNames(env: { name: string; subscriptionId: string; re
     natGateway: `ng-${e}`,
     natPublicIp: `pip-${e}-nat`,
     keyVault: `kv-${e}-${globalSuffix(env.subscriptionId, e)}`,
+    frontStore: `st${e.replace(/-/g, '')}fr${globalSuffix(env.subscriptionId, e)}`,
     stack: (part) => `${e}-${part}`,
     frontSubnet: 'snet-front',
     loadBalancerSubnet: 'snet-lb-frontends',

@@ -1,0 +1,212 @@
+/**
+ * How the front's VMs get their config and routing table without a change to the scale set
+ * (pure, no cdktf). In azurerm, a change to a scale set's custom data or extensions updates every
+ * instance; a swap must not. So custom data holds only this agent, constant across swaps and
+ * service additions, and the front stack writes two blobs the agent pulls with the VM's identity:
+ *
+ * - `nginx.conf` (structure: services, upstreams; changes when a service is added or moved): the
+ *   agent tests it with `nginx -t`, installs it and reloads nginx. A config that fails the test is
+ *   refused (named log line), and the running nginx keeps the last good one.
+ * - `routing.json` (traffic: changes on every swap or ramp step): PUT to nginx's loopback admin
+ *   endpoint, applied at once with no reload; written to disk only once nginx accepted it, so a
+ *   restart or a new VM boots with the last good table. A refused table is a named log line.
+ *
+ * At boot, `front-sync.service` (a oneshot before nginx) waits until both blobs are fetched, so a
+ * new instance serves the current table from its first request. A failed fetch (blob being
+ * rewritten, identity's role not yet propagated) is retried; nothing that serves changes.
+ */
+import { FRONT_DEFAULTS, VM_FRONT_PATHS } from './nginx-conf';
+
+export const FRONT_VM_PATHS = {
+  agent: '/usr/local/bin/front-agent',
+  env: '/etc/front/agent.env',
+  conf: '/etc/front/nginx.conf',
+  table: VM_FRONT_PATHS.table,
+  state: '/var/lib/front',
+} as const;
+
+export const FRONT_UNITS = { sync: 'front-sync.service', agent: 'front-agent.service' } as const;
+
+/** The agent's settings: `/etc/front/agent.env`. */
+export interface FrontAgentSettings {
+  /** Blob URLs of the config and the table. */
+  readonly confUrl: string;
+  readonly tableUrl: string;
+  /** Resource ID of the user-assigned identity that reads them. */
+  readonly identityResourceId: string;
+  readonly pollSeconds: number;
+}
+
+const envLine = (k: string, v: string | number) => `${k}='${String(v).replace(/'/g, `'\\''`)}'`;
+
+export function renderAgentEnv(s: FrontAgentSettings): string {
+  return [
+    envLine('CONF_URL', s.confUrl),
+    envLine('TABLE_URL', s.tableUrl),
+    envLine('IDENTITY_RESOURCE_ID', s.identityResourceId),
+    envLine('POLL_SECONDS', s.pollSeconds),
+    envLine('ADMIN_URL', `http://127.0.0.1:${FRONT_DEFAULTS.adminPort}/table`),
+    envLine('CONF_PATH', FRONT_VM_PATHS.conf),
+    envLine('TABLE_PATH', FRONT_VM_PATHS.table),
+    envLine('STATE_DIR', FRONT_VM_PATHS.state),
+    '',
+  ].join('\n');
+}
+
+/**
+ * The agent (POSIX sh, curl; run for real in the tests against stub IMDS and blob endpoints and
+ * a real nginx). `front-agent once` fetches both blobs to disk (boot, nginx not running yet);
+ * `front-agent loop` keeps nginx equal to the blobs. Settings come from the environment file;
+ * IMDS_URL, NGINX and RELOAD may be overridden (tests).
+ */
+export const AGENT_SCRIPT = `#!/bin/sh
+# front-agent: keeps nginx's config and routing table equal to the blobs the front stack writes.
+set -u
+: "\${IMDS_URL:=http://169.254.169.254}"
+: "\${NGINX:=nginx}"
+: "\${RELOAD:=systemctl reload nginx}"
+mkdir -p "$STATE_DIR"
+log() { echo "front: $*"; }
+
+token() {
+  curl -fsS --max-time 5 -H Metadata:true \\
+    "$IMDS_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&msi_res_id=$IDENTITY_RESOURCE_ID" |
+    sed -n 's/.*"access_token" *: *"\\([^"]*\\)".*/\\1/p'
+}
+
+# fetch URL FILE: the blob, with the VM's identity
+fetch() {
+  t=$(token) && [ -n "$t" ] || return 1
+  curl -fsS --max-time 10 -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' -o "$2.part" "$1" && mv "$2.part" "$2"
+}
+
+# a config is installed only when nginx -t accepts it
+sync_conf() {
+  fetch "$CONF_URL" "$STATE_DIR/nginx.conf.new" || { log "cannot fetch the config; keeping the current one"; return 1; }
+  cmp -s "$STATE_DIR/nginx.conf.new" "$CONF_PATH" && return 0
+  if [ "\${1:-}" = boot ]; then mkdir -p "$(dirname "$CONF_PATH")"; cp "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; return 0; fi
+  if out=$($NGINX -t -q -c "$STATE_DIR/nginx.conf.new" 2>&1); then
+    cp "$CONF_PATH" "$STATE_DIR/nginx.conf.last-good" 2>/dev/null
+    cp "$STATE_DIR/nginx.conf.new" "$CONF_PATH"
+    if $RELOAD; then log "config applied and nginx reloaded"; else log "config installed but the reload failed"; fi
+  else
+    if ! cmp -s "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"; then
+      log "config refused (nginx -t): $(echo "$out" | tr '\\n' ' ')"
+      cp "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"
+    fi
+    return 1
+  fi
+}
+
+# a table is written to disk only once nginx accepted it
+sync_table() {
+  fetch "$TABLE_URL" "$STATE_DIR/table.new" || { log "cannot fetch the routing table; keeping the current one"; return 1; }
+  if [ "\${1:-}" = boot ]; then cp "$STATE_DIR/table.new" "$TABLE_PATH"; return 0; fi
+  cmp -s "$STATE_DIR/table.new" "$TABLE_PATH" && return 0
+  # a refused table is offered again every poll (a config may catch up), and logged once
+  reply=$(curl -sS --max-time 5 -X PUT --data-binary @"$STATE_DIR/table.new" -w ' %{http_code}' "$ADMIN_URL") || { log "nginx did not answer on $ADMIN_URL"; return 1; }
+  case "$reply" in
+    *' 200') cp "$STATE_DIR/table.new" "$TABLE_PATH"; log "routing table $(echo "$reply" | sed 's/ 200$//')"; rm -f "$STATE_DIR/table.refused" ;;
+    *)
+      if ! cmp -s "$STATE_DIR/table.new" "$STATE_DIR/table.refused"; then log "routing table refused: $(echo "$reply" | tr '\\n' ' ')"; fi
+      cp "$STATE_DIR/table.new" "$STATE_DIR/table.refused"
+      return 1 ;;
+  esac
+}
+
+case "\${1:-loop}" in
+  once)
+    # boot: both blobs before nginx starts; retried until the identity can read them
+    until sync_conf boot && sync_table boot; do sleep 5; done
+    log "boot: config and routing table in place" ;;
+  loop)
+    while :; do sync_conf; sync_table; sleep "$POLL_SECONDS"; done ;;
+  *) echo "usage: front-agent once|loop" >&2; exit 2 ;;
+esac
+`;
+
+export function renderSyncUnit(): string {
+  return [
+    '[Unit]',
+    'Description=Fetch the front config and routing table before nginx starts',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    'Before=nginx.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `EnvironmentFile=${FRONT_VM_PATHS.env}`,
+    `ExecStart=${FRONT_VM_PATHS.agent} once`,
+    'TimeoutStartSec=900',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+export function renderAgentUnit(): string {
+  return [
+    '[Unit]',
+    'Description=Keep the front config and routing table equal to the blobs the front stack writes',
+    `After=nginx.service ${FRONT_UNITS.sync}`,
+    `Requires=${FRONT_UNITS.sync}`,
+    '',
+    '[Service]',
+    `EnvironmentFile=${FRONT_VM_PATHS.env}`,
+    `ExecStart=${FRONT_VM_PATHS.agent} loop`,
+    'Restart=always',
+    'RestartSec=5',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** nginx from the distribution, started on the front's config once the first sync is done. */
+export function renderNginxDropIn(): string {
+  const conf = FRONT_VM_PATHS.conf;
+  const g = `-g 'daemon on; master_process on;'`;
+  return [
+    '[Unit]',
+    `Requires=${FRONT_UNITS.sync}`,
+    `After=${FRONT_UNITS.sync}`,
+    '',
+    '[Service]',
+    'ExecStartPre=',
+    `ExecStartPre=/usr/sbin/nginx -t -q -c ${conf} ${g}`,
+    'ExecStart=',
+    `ExecStart=/usr/sbin/nginx -c ${conf} ${g}`,
+    'ExecReload=',
+    `ExecReload=/usr/sbin/nginx -c ${conf} ${g} -s reload`,
+    '',
+  ].join('\n');
+}
+
+export interface FrontCloudInitInput extends FrontAgentSettings {}
+
+/** The front VMs' #cloud-config: packages, the agent, its units. Constant across swaps. */
+export function frontCloudInitDocument(input: FrontCloudInitInput) {
+  const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
+  return {
+    package_update: true,
+    // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON
+    packages: ['nginx', 'libnginx-mod-http-lua', 'lua-cjson', 'curl'],
+    write_files: [
+      file(FRONT_VM_PATHS.env, renderAgentEnv(input), '0600'),
+      file(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
+      file(`/etc/systemd/system/${FRONT_UNITS.sync}`, renderSyncUnit()),
+      file(`/etc/systemd/system/${FRONT_UNITS.agent}`, renderAgentUnit()),
+      file('/etc/systemd/system/nginx.service.d/front.conf', renderNginxDropIn()),
+    ],
+    runcmd: [
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx'],
+      ['systemctl', 'start', FRONT_UNITS.sync],
+      ['systemctl', 'restart', 'nginx'],
+      ['systemctl', 'start', FRONT_UNITS.agent],
+    ],
+  };
+}
