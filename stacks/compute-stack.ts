@@ -109,12 +109,15 @@ export class ComputeStack extends EnvironmentStack {
           if (group) new RoleAssignment(scope, id, { scope: scaleSet.scaleSetId, roleDefinitionName: role, principalId: group, principalType: 'Group' });
         }
       }
+      // a parked slot (an idle one between releases) holds a fixed count; the synth has proved it
+      // can carry whatever the traffic plan sends it
+      const parked = placement.kind === 'service' ? placement.services[0].slots[slot].parked : undefined;
       const autoscale = new Autoscale(scope, 'autoscale', {
         name: n.autoscale[slot],
         resourceGroupName,
         location: env.region,
         targetResourceId: scaleSet.scaleSetId,
-        profiles,
+        profiles: parked ? [{ name: 'parked', capacity: { minimum: parked.instances, default: parked.instances, maximum: parked.instances } }] : profiles,
         cpu: placement.autoscale.cpu,
         customMetric: placement.autoscale.customMetric,
         predictive: placement.autoscale.predictive,

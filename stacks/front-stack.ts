@@ -1,16 +1,53 @@
 /**
- * The nginx front: its resource group now; its scale set, internal load balancer with the static
- * frontend every caller keeps, and the routing table as the front work lands. A swap deploys only
- * this stack.
+ * The nginx front (`<env>-front`): its scale set and internal load balancer with the static
+ * frontend every caller keeps, and the blobs its VMs pull: the nginx config (structure) and the
+ * routing table (traffic). A swap, a ramp step or a rule change changes only the routing-table
+ * blob, so a swap PR deploys only this stack, and within it only that blob.
  */
 import type { Construct } from 'constructs';
+import { NginxFront } from '../lib/front/nginx-front';
+import { renderFrontConf } from '../lib/front/model';
+import { azureIds } from '../lib/core/azure-ids';
+import { routingTable, routingTableJson } from '../lib/slots/traffic';
 import { PLATFORM_PARTS } from '../lib/spec/names';
 import type { EnvironmentPlan } from '../lib/spec/plan';
+import { AutoscaleSchema } from '../lib/spec/schema';
 import { EnvironmentStack } from './environment-stack';
 
 export class FrontStack extends EnvironmentStack {
+  public readonly front: NginxFront;
+
   constructor(scope: Construct, plan: EnvironmentPlan) {
-    super(scope, plan, PLATFORM_PARTS.front);
-    this.resourceGroup(PLATFORM_PARTS.front);
+    // the blobs are written with Entra ID: the store has no shared keys
+    super(scope, plan, PLATFORM_PARTS.front, { storageUseAzuread: true });
+    const { env, names, ips } = plan;
+    const resourceGroupName = this.resourceGroup(PLATFORM_PARTS.front).name;
+    const networkRg = names.resourceGroup(PLATFORM_PARTS.network);
+    const subnetId = (subnet: string) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, subnet);
+    const name = `${env.name}-front`;
+    const f = env.front;
+    this.front = new NginxFront(this, 'front', {
+      name,
+      resourceGroupName,
+      location: env.region,
+      subnetId: subnetId(ips.front.name),
+      frontendSubnetId: subnetId(ips.loadBalancers.name),
+      frontendIp: ips.frontFrontendIp,
+      ports: f.tlsCertificate ? f.ports : { http: f.ports.http },
+      vmSize: f.vmSize,
+      capacity: f.capacity,
+      upgrade: f.upgrade,
+      cpu: AutoscaleSchema.parse({}).cpu,
+      zones: plan.zones,
+      adminUsername: env.admin.username,
+      sshPublicKeys: env.admin.sshPublicKeys,
+      nginxConf: renderFrontConf(plan),
+      routingTable: routingTableJson(routingTable(env)),
+      storeName: names.frontStore,
+      deployer: env.deployer,
+      pollSeconds: f.tablePollSeconds,
+      identityResourceId: azureIds.userAssignedIdentity(env.subscriptionId, names.resourceGroup(PLATFORM_PARTS.front), `id-${name}`),
+      tags: plan.tags,
+    });
   }
 }

@@ -66,3 +66,19 @@ export function resourcesOf(stack: string | Json, type: string): Record<string, 
   const json: Json = typeof stack === 'string' ? JSON.parse(stack) : stack;
   return json.resource?.[type] ?? {};
 }
+
+/** Addresses (`type.name`) of resources that differ between two synthesized stacks. */
+export function changedResources(before: string, after: string): string[] {
+  const index = (text: string) => {
+    const out = new Map<string, string>();
+    const res = (JSON.parse(text) as { resource?: Record<string, Record<string, unknown>> }).resource ?? {};
+    for (const [type, byName] of Object.entries(res)) for (const [name, body] of Object.entries(byName)) out.set(`${type}.${name}`, JSON.stringify(body));
+    return out;
+  };
+  const a = index(before);
+  const b = index(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+/** The front's two blobs: its nginx config (structure) and its routing table (traffic). */
+export const FRONT_BLOB_ADDRESSES = ['azurerm_storage_blob.front_config', 'azurerm_storage_blob.front_routing-table'] as const;

@@ -38,7 +38,7 @@ export interface SubnetSecurity {
   readonly nsgName: string;
   /** Whether VMs live here (egress through the NAT gateway). */
   readonly hasVms: boolean;
-  /** Service endpoints on the subnet (Microsoft.KeyVault on VM subnets when the environment has a vault). */
+  /** Service endpoints on the subnet (Microsoft.KeyVault on VM subnets when the environment has a vault; Microsoft.Storage on the front's). */
   readonly serviceEndpoints: readonly string[];
   readonly rules: readonly NsgRule[];
 }
@@ -99,7 +99,8 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   if (env.front.allowFrom.includes('peers') && peers.length > 0) {
     frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });
   }
-  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: vmEndpoints, rules: [...frontRules, ...baseline(ips.front.cidr)] });
+  // the front VMs pull their config and routing table from the front's storage account
+  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: [...vmEndpoints, 'Microsoft.Storage'].sort(), rules: [...frontRules, ...baseline(ips.front.cidr)] });
 
   // Load-balancer frontends and private endpoints: no VMs, nothing admitted beyond probes.
   out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, serviceEndpoints: [], rules: baseline(ips.loadBalancers.cidr) });

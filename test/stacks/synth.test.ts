@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../../lib/spec/schema';
 import { synthesize } from '../../stacks/synthesize';
-import { exampleSpec, readStacks, resourceAt, synthStacks, tempDir, type Json } from '../helpers';
+import { changedResources, exampleSpec, FRONT_BLOB_ADDRESSES, readStacks, resourceAt, synthStacks, tempDir, type Json } from '../helpers';
 
 const baseline = synthStacks(exampleSpec());
 
@@ -92,12 +92,13 @@ describe('synth of the example', () => {
 });
 
 describe('stable addresses', () => {
-  test('adding a service changes no other service stack, the front, or any existing network resource', () => {
+  test("adding a service changes no other service stack, nothing of the front but its config and table, and no existing network resource", () => {
     const spec = exampleSpec();
     spec.services.splice(1, 0, search); // in the middle of the list
     const after = synthStacks(spec);
     expect(Object.keys(after)).toContain('retail-svc-search');
-    for (const stack of Object.keys(baseline).filter((s) => s !== 'retail-network' && s !== 'retail-vault')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-vault', 'retail-front'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-search-/);
@@ -109,7 +110,8 @@ describe('stable addresses', () => {
     spec.services = spec.services.filter((s) => s.name !== 'order-processing');
     const after = synthStacks(spec);
     expect(Object.keys(after)).not.toContain('retail-svc-order-processing');
-    for (const stack of Object.keys(after).filter((s) => s !== 'retail-network' && s !== 'retail-vault')) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(after).filter((s) => !['retail-network', 'retail-vault', 'retail-front'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-order-processing-/);
@@ -120,6 +122,42 @@ describe('stable addresses', () => {
     const spec = exampleSpec();
     spec.services.reverse();
     expect(synthStacks(spec)).toEqual(baseline);
+  });
+});
+
+describe('traffic changes deploy only the front, and in it only the routing table', () => {
+  const onlyTheTable = (mutate: (spec: ReturnType<typeof exampleSpec>) => void) => {
+    const spec = exampleSpec();
+    mutate(spec);
+    const after = synthStacks(spec);
+    const differing = Object.keys(baseline).filter((s) => after[s] !== baseline[s]);
+    expect(differing).toEqual(['retail-front']);
+    expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(['azurerm_storage_blob.front_routing-table']);
+    return JSON.parse((JSON.parse(after['retail-front']) as Json).resource.azurerm_storage_blob['front_routing-table'].source_content);
+  };
+
+  test('a swap', () => {
+    const table = onlyTheTable((spec) => (spec.services[0].traffic = { live: 'green' }));
+    expect(table.services.pricing.live).toBe('green');
+  });
+
+  test('a ramp step', () => {
+    expect(onlyTheTable((spec) => (spec.services[0].traffic = { live: 'blue', weight: 10 })).services.pricing.weight).toBe(10);
+  });
+
+  test('a pin rule, mirroring and failover off', () => {
+    const t = onlyTheTable((spec) => (spec.services[2].traffic = { live: 'blue', rules: [{ name: 'testers', header: { name: 'X-Slot', value: 'green' }, slot: 'green' }], mirror: 20, failover: false }));
+    expect(t.services.catalog).toMatchObject({ rules: [{ name: 'testers', header: { name: 'x-slot', value: 'green' }, slot: 'green' }], mirror: 20, failover: false });
+  });
+
+  test("parking the idle slot changes only the service's own stack: its autoscale holds the parked count", () => {
+    const spec = exampleSpec();
+    spec.services[0].slots.green.parked = { instances: 1 };
+    const after = synthStacks(spec);
+    expect(Object.keys(baseline).filter((s) => after[s] !== baseline[s])).toEqual(['retail-svc-pricing']);
+    expect(changedResources(baseline['retail-svc-pricing'], after['retail-svc-pricing'])).toEqual(['azurerm_monitor_autoscale_setting.green_autoscale_autoscale']);
+    const profiles = resourceAt(after['retail-svc-pricing'], 'azurerm_monitor_autoscale_setting', 'green_autoscale_autoscale').profile as Json[];
+    expect(profiles.map((p) => [p.name, p.capacity])).toEqual([['parked', { minimum: 1, default: 1, maximum: 1 }]]);
   });
 });
 

@@ -1,0 +1,179 @@
+/**
+ * NginxFront: the one address every caller keeps. Its own scale set of nginx VMs behind its own
+ * internal load balancer with a static frontend IP, so no client ever needs a DNS or VIP change;
+ * and a private storage account holding the two blobs the VMs' agent pulls: the nginx config
+ * (structure) and the routing table (traffic).
+ *
+ * A swap or a ramp step changes only the routing-table blob: no scale-set model change, so no
+ * reimage and no rolling upgrade (in azurerm, a change to custom data or extensions updates every
+ * instance). The VMs apply the table at run time without a reload. The front itself (nginx, its
+ * image, the agent) upgrades by rolling with surge behind its load balancer, gated by the health
+ * extension on the status endpoint, which fails only when a VM has no routing table.
+ */
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { Autoscale, type CpuRules } from '../autoscale/autoscale';
+import { planProfiles } from '../autoscale/plan';
+import { ScaleSet, type ImageReference } from '../compute/scale-set';
+import { InternalLoadBalancer } from '../lb/internal-load-balancer';
+import { frontCloudInitDocument } from './agent';
+import { FRONT_DEFAULTS } from './nginx-conf';
+
+export const FRONT_CONTAINER = 'front';
+export const FRONT_BLOBS = { conf: 'nginx.conf', table: 'routing.json' } as const;
+
+export interface NginxFrontProps {
+  /** Base of the resource names: scale set, load balancer, identity, autoscale. */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /** The front VMs' subnet (it needs the Microsoft.Storage service endpoint). */
+  readonly subnetId: string;
+  /** The subnet of load-balancer frontends, and the static address callers keep. */
+  readonly frontendSubnetId: string;
+  readonly frontendIp: string;
+  readonly ports: { readonly http: number; readonly https?: number };
+  readonly vmSize: string;
+  readonly capacity: { readonly min: number; readonly default: number; readonly max: number };
+  readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean };
+  readonly cpu: CpuRules;
+  /** @default - none (two fault domains) */
+  readonly zones?: readonly string[];
+  /** @default - Ubuntu 22.04 LTS (nginx and its Lua module from the distribution) */
+  readonly image?: ImageReference;
+  readonly adminUsername: string;
+  readonly sshPublicKeys: readonly string[];
+  /** The rendered nginx.conf (`renderNginxConf`). */
+  readonly nginxConf: string;
+  /** The routing table JSON (`routingTableJson`). */
+  readonly routingTable: string;
+  /** Globally unique storage account name for the two blobs. */
+  readonly storeName: string;
+  /** The identity that runs Terraform: it writes the blobs (Storage Blob Data Contributor). */
+  readonly deployer: { readonly principalId: string; readonly principalType: 'ServicePrincipal' | 'User' | 'Group'; readonly ipRanges: readonly string[] };
+  /** Seconds between two checks of the blobs by each VM. @default 5 */
+  readonly pollSeconds?: number;
+  /** The identity's resource ID, known before it exists (the agent's settings name it). */
+  readonly identityResourceId: string;
+  /** @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+export class NginxFront extends Construct {
+  public readonly scaleSet: ScaleSet;
+  public readonly loadBalancer: InternalLoadBalancer;
+  public readonly identity: UserAssignedIdentity;
+  /** The routing table blob: the only resource a swap changes. */
+  public readonly tableBlob: StorageBlob;
+  public readonly confBlob: StorageBlob;
+
+  constructor(scope: Construct, id: string, props: NginxFrontProps) {
+    super(scope, id);
+    const { resourceGroupName, location, tags } = props;
+    const zones = props.zones ?? [];
+    this.identity = new UserAssignedIdentity(this, 'identity', { name: `id-${props.name}`, resourceGroupName, location, tags });
+
+    // the store: private, Entra ID only (no shared keys), reachable from the front subnet and the deployer
+    const store = new StorageAccount(this, 'store', {
+      name: props.storeName,
+      resourceGroupName,
+      location,
+      accountTier: 'Standard',
+      accountReplicationType: zones.length > 0 ? 'ZRS' : 'LRS',
+      accountKind: 'StorageV2',
+      minTlsVersion: 'TLS1_2',
+      httpsTrafficOnlyEnabled: true,
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      allowNestedItemsToBePublic: false,
+      infrastructureEncryptionEnabled: true,
+      networkRules: { defaultAction: 'Deny', bypass: ['None'], virtualNetworkSubnetIds: [props.subnetId], ipRules: props.deployer.ipRanges.map((r) => r.replace(/\/32$/, '')) },
+      // every table ever served is kept: an audit trail of swaps, and a way back by hand
+      blobProperties: { versioningEnabled: true, deleteRetentionPolicy: { days: 30 }, containerDeleteRetentionPolicy: { days: 30 } },
+      tags,
+    });
+    const storeId = store.id;
+    const writer = new RoleAssignment(this, 'deployer-writes', {
+      scope: storeId,
+      roleDefinitionName: 'Storage Blob Data Contributor',
+      principalId: props.deployer.principalId,
+      principalType: props.deployer.principalType,
+      description: 'Terraform writes the front config and routing table',
+    });
+    const container = new StorageContainer(this, 'container', { name: FRONT_CONTAINER, storageAccountId: storeId, containerAccessType: 'private', dependsOn: [writer] });
+    const containerId = container.id;
+    new RoleAssignment(this, 'front-reads', {
+      scope: containerId,
+      roleDefinitionName: 'Storage Blob Data Reader',
+      principalId: this.identity.principalId,
+      principalType: 'ServicePrincipal',
+      description: 'front VMs read their config and routing table',
+    });
+    const blob = (bid: string, name: string, content: string, contentType: string) =>
+      new StorageBlob(this, bid, {
+        name,
+        storageAccountName: props.storeName,
+        storageContainerName: FRONT_CONTAINER,
+        type: 'Block',
+        sourceContent: content,
+        contentType,
+        dependsOn: [container, writer],
+      });
+    this.confBlob = blob('config', FRONT_BLOBS.conf, props.nginxConf, 'text/plain');
+    this.tableBlob = blob('routing-table', FRONT_BLOBS.table, props.routingTable, 'application/json');
+
+    const lbPorts = [props.ports.http, ...(props.ports.https !== undefined ? [props.ports.https] : [])];
+    this.loadBalancer = new InternalLoadBalancer(this, 'lb', {
+      name: `lb-${props.name}`,
+      resourceGroupName,
+      location,
+      frontendSubnetId: props.frontendSubnetId,
+      frontends: [{ name: 'frontend', ip: props.frontendIp, ports: lbPorts, healthPath: '/healthz', probePort: FRONT_DEFAULTS.statusPort }],
+      zones,
+      tags,
+    });
+    const blobBase = `https://${props.storeName}.blob.core.windows.net/${FRONT_CONTAINER}`;
+    const cloudInit = `#cloud-config\n${stringify(
+      frontCloudInitDocument({
+        confUrl: `${blobBase}/${FRONT_BLOBS.conf}`,
+        tableUrl: `${blobBase}/${FRONT_BLOBS.table}`,
+        identityResourceId: props.identityResourceId,
+        pollSeconds: props.pollSeconds ?? 5,
+      }),
+      { lineWidth: 0 },
+    )}`;
+    this.scaleSet = new ScaleSet(this, 'scale-set', {
+      name: `vmss-${props.name}`,
+      resourceGroupName,
+      location,
+      subnetId: props.subnetId,
+      vmSize: props.vmSize,
+      initialInstances: props.capacity.default,
+      maxInstances: props.capacity.max,
+      zones,
+      adminUsername: props.adminUsername,
+      sshPublicKeys: props.sshPublicKeys,
+      identityId: this.identity.id,
+      cloudInit,
+      loadBalancerBackendPoolIds: [this.loadBalancer.backendPoolId],
+      image: props.image,
+      upgrade: props.upgrade,
+      healthPath: '/healthz',
+      tags,
+    });
+    new Autoscale(this, 'autoscale', {
+      name: `as-${props.name}`,
+      resourceGroupName,
+      location,
+      targetResourceId: this.scaleSet.scaleSetId,
+      profiles: planProfiles(props.capacity, []),
+      cpu: props.cpu,
+      tags,
+    });
+  }
+}
