@@ -260,6 +260,21 @@ function wrk({ url, host, connections, seconds }) {
     });
   });
 }
+let backendStatusPort;
+/** TCP connections the backends have accepted so far (stub_status): how many the front opened. */
+async function backendAccepts() {
+  const r = await request({ port: backendStatusPort, path: '/stub' });
+  const m = /accepts handled requests\s+(\d+)/.exec(r.body);
+  if (!m) throw new SetupError(`backend stub_status unreadable: ${r.body}`);
+  return Number(m[1]);
+}
+/** wrk, with the backend connections accepted during the run. */
+async function wrkCounted(opts) {
+  const before = await backendAccepts();
+  const s = await wrk(opts);
+  s.accepted = (await backendAccepts()) - before;
+  return s;
+}
 const errorsText = (s) => `socket errors ${s.socketErrors} (connect ${s.connect}, read ${s.read}, write ${s.write}, timeout ${s.timeout}), non-2xx ${s.status}`;
 
 // ---- configs and tables --------------------------------------------------------------------------
@@ -287,6 +302,7 @@ function backendConf(dir, statusPort, servers) {
     '  lua_shared_dict hits 1m;',
     '  server {',
     `    listen 127.0.0.1:${statusPort};`,
+    '    location = /stub { stub_status; }',
     '    location = /hits { content_by_lua_block { local h = ngx.shared.hits ngx.say(require("cjson").encode({ blue = h:get("blue") or 0, green = h:get("green") or 0 })) } }',
     '  }',
     ...servers.map((s) => `  server { listen ${s.address}:${s.port}; location / { ${content(s)} } }`),
@@ -352,7 +368,7 @@ async function swapProof(front, hitsPort) {
   const steps = changePlan();
   const interval = ((SWAP_SECONDS - 2) * 1000) / CHANGES;
   const t0 = Date.now();
-  const load = wrk({ url: `http://127.0.0.1:${front.httpPort}/`, host: SWAP_HOST, connections: 50, seconds: SWAP_SECONDS });
+  const load = wrkCounted({ url: `http://127.0.0.1:${front.httpPort}/`, host: SWAP_HOST, connections: 50, seconds: SWAP_SECONDS });
   let wrkDone = false;
   load.then(() => (wrkDone = true), () => (wrkDone = true));
   const results = [];
@@ -383,7 +399,7 @@ async function reloadBaseline(front) {
   if (setup.status !== 200) throw new SetupError(`table refused before the reload baseline: ${setup.status} ${setup.body}`);
   const interval = ((SWAP_SECONDS - 2) * 1000) / CHANGES;
   const t0 = Date.now();
-  const load = wrk({ url: `http://127.0.0.1:${front.httpPort}/`, host: SWAP_HOST, connections: 50, seconds: SWAP_SECONDS });
+  const load = wrkCounted({ url: `http://127.0.0.1:${front.httpPort}/`, host: SWAP_HOST, connections: 50, seconds: SWAP_SECONDS });
   let wrkDone = false;
   load.then(() => (wrkDone = true), () => (wrkDone = true));
   let ok = 0;
@@ -406,15 +422,15 @@ async function throughput(front, cases) {
   for (const c of cases) {
     const runs = { front: [], direct: [] };
     for (let i = 0; i < ROUNDS; i++) {
-      runs.front.push(await wrk({ url: `http://127.0.0.1:${front.httpPort}/`, host: c.host, connections: 100, seconds: RUN_SECONDS }));
-      runs.direct.push(await wrk({ url: `http://${c.address}:${c.port}/`, host: c.host, connections: 100, seconds: RUN_SECONDS }));
+      runs.front.push(await wrkCounted({ url: `http://127.0.0.1:${front.httpPort}/`, host: c.host, connections: 100, seconds: RUN_SECONDS }));
+      runs.direct.push(await wrkCounted({ url: `http://${c.address}:${c.port}/`, host: c.host, connections: 100, seconds: RUN_SECONDS }));
     }
     const m = (k, f) => median(runs[k].map(f));
     rows.push({
       ...c,
       runs,
-      front: { rps: m('front', (s) => s.rps), p50: m('front', (s) => s.p50_ms), p99: m('front', (s) => s.p99_ms) },
-      direct: { rps: m('direct', (s) => s.rps), p50: m('direct', (s) => s.p50_ms), p99: m('direct', (s) => s.p99_ms) },
+      front: { rps: m('front', (s) => s.rps), p50: m('front', (s) => s.p50_ms), p99: m('front', (s) => s.p99_ms), accepted: m('front', (s) => s.accepted) },
+      direct: { rps: m('direct', (s) => s.rps), p50: m('direct', (s) => s.p50_ms), p99: m('direct', (s) => s.p99_ms), accepted: m('direct', (s) => s.accepted) },
       errors: [...runs.front, ...runs.direct].reduce((n, s) => n + s.socketErrors + s.status, 0),
     });
   }
@@ -438,6 +454,7 @@ async function main() {
   console.log(`front benchmark (${nginxVersion}, node ${process.version}, ${os.cpus().length} cores; front worker_processes auto, backend nginx worker_processes ${BACKEND_WORKERS}, wrk -t2)`);
 
   const [swapPort, slowPort, fastPort, hitsPort] = await freePorts(4);
+  backendStatusPort = hitsPort;
   const backendServers = [
     ...['blue', 'green'].map((slot) => ({ kind: 'count', slot, address: ADDR.swap[slot], port: swapPort })),
     ...['blue', 'green'].map((slot) => ({ kind: 'delay', slot, address: ADDR.slow[slot], port: slowPort })),
@@ -461,6 +478,7 @@ async function main() {
     const worst = Math.max(0, ...measured.map((r) => Math.abs(r.seen.greenShare - r.greenShare)));
     console.log(`  requests ${int(s.requests)} in ${fmt(s.duration_us / 1e6, 1)} s = ${int(s.rps)} req/s; ${errorsText(s)}`);
     console.log(`  latency p50 ${fmt(s.p50_ms, 2)} ms, p90 ${fmt(s.p90_ms, 2)} ms, p99 ${fmt(s.p99_ms, 2)} ms, max ${fmt(s.max_ms, 1)} ms`);
+    console.log(`  connections the backends accepted from the front during the load: ${int(s.accepted)} (${fmt(s.accepted / (s.duration_us / 1e6), 0)}/s)`);
     console.log(`  route changes applied (PUT 200): ${applied} of ${CHANGES}${refused.length ? `; not applied: ${refused.map((r) => `#${results.indexOf(r) + 1} ${r.status} ${r.body}`).join('; ')}` : ''}`);
     console.log(`  green share per interval, asked/seen at the backends (±${SHARE_TOLERANCE} points; worst |Δ| ${fmt(worst, 2)}):`);
     for (let i = 0; i < results.length; i += 5) {
@@ -512,6 +530,9 @@ async function main() {
     }
     for (const r of rows) {
       console.log(`  ${r.label} runs, req/s front: ${r.runs.front.map((s) => int(s.rps)).join(', ')}; direct: ${r.runs.direct.map((s) => int(s.rps)).join(', ')}`);
+    }
+    for (const r of rows) {
+      console.log(`  ${r.label}: connections the backend accepted per run (median), front ${int(r.front.accepted)} (${fmt(r.front.accepted / RUN_SECONDS, 0)}/s), direct ${int(r.direct.accepted)}`);
     }
     for (const r of rows.filter((x) => x.goal)) {
       const ratio = r.front.rps / r.direct.rps;

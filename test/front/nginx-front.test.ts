@@ -265,7 +265,11 @@ describe('the rendered front, run by nginx', () => {
 describe('the example environment through its rendered front', () => {
   test('every service behind the front answers from its live slot, by host name, with the table the synth writes', async () => {
     const plan = planOf(exampleSpec());
-    const svcs = onLoopback(frontServices(plan));
+    // loopback addresses of their own (127.20.x.y → 127.120.x.y): the preview test runs the same plan in parallel
+    const svcs = onLoopback(frontServices(plan)).map((s) => ({
+      ...s,
+      slots: { blue: { ...s.slots.blue, address: s.slots.blue.address.replace(/^127\.20\./, '127.120.') }, green: { ...s.slots.green, address: s.slots.green.address.replace(/^127\.20\./, '127.120.') } },
+    }));
     const stubs = await startBackends(svcs);
     const f = await startFront(tempDir('front-example-'), { environment: plan.env.name, services: svcs }, routingTable(plan.env));
     try {
