@@ -486,7 +486,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     // capacity proofs
     if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
     checkCustomData(at, s, add);
-    checkTraffic(at, s, s.pool !== undefined ? poolByName.get(s.pool) : undefined, add);
+    checkTraffic(at, s, rawService, s.pool !== undefined ? poolByName.get(s.pool) : undefined, add);
     checkTags(at('tags'), s.tags);
   }
   checkRoutes(env.name, front, services, add);
@@ -569,19 +569,25 @@ type ServiceParts = Partial<z.output<typeof ServiceSchema>>;
  * slot autoscales like the live one, so only parked slots are checked: a parked slot must hold
  * the share of the service's busiest minimum it would receive.
  */
-function checkTraffic(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, pool: Partial<z.output<typeof PoolSchema>> | undefined, add: Add) {
-  const t = s.traffic;
-  if (!t || !s.slots) return;
+function checkTraffic(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, raw: unknown, pool: Partial<z.output<typeof PoolSchema>> | undefined, add: Add) {
+  // rules are checked as written, so their problems show even when another part of traffic is invalid
+  const rawTraffic = isRecord(raw) && isRecord(raw.traffic) ? raw.traffic : {};
+  const rawRules = Array.isArray(rawTraffic.rules) ? rawTraffic.rules : [];
   const seen = new Map<string, number>();
-  t.rules.forEach((r, i) => {
-    const kinds = [r.header && 'header', r.cookie && 'cookie'].filter(Boolean);
+  rawRules.forEach((r: unknown, i) => {
+    if (!isRecord(r)) return;
+    const kinds = [r.header !== undefined && 'header', r.cookie !== undefined && 'cookie'].filter(Boolean);
     if (kinds.length !== 1) {
-      add(at('traffic', 'rules', i), { code: 'invalid_value', message: kinds.length === 0 ? 'matches nothing: give it a header or a cookie' : 'has both header and cookie; a rule matches one', hint: 'split it into two rules' });
+      if (kinds.length === 0) add(at('traffic', 'rules', i), { code: 'invalid_value', message: 'matches nothing: give it a header or a cookie' });
+      else add(at('traffic', 'rules', i), { code: 'invalid_value', message: 'has both header and cookie; a rule matches one', hint: 'split it into two rules' });
     }
+    if (typeof r.name !== 'string') return;
     const prev = seen.get(r.name);
     if (prev !== undefined) add(at('traffic', 'rules', i, 'name'), { code: 'duplicate', message: `${show(r.name)} is already rules[${prev}]'s name`, value: r.name });
     else seen.set(r.name, i);
   });
+  const t = s.traffic;
+  if (!t || !s.slots) return;
   for (const slot of SLOT_NAMES) {
     if (s.pool !== undefined && s.slots[slot].parked) {
       add(at('slots', slot, 'parked'), { code: 'invalid_value', message: `a service on a pool cannot park a slot: the pool's VMs are shared`, hint: 'remove parked; the pool keeps both slots warm' });
