@@ -9,14 +9,17 @@
 //    weight 0) and a ramp-weight change (10, 50, 100 %), each a PUT of a routing table to the
 //    front's loopback admin port. Every PUT must answer 200, wrk must see no socket error and no
 //    non-2xx response, and the backends' own counters must show the traffic following every change
-//    (each interval's green share within ±2 points of what the table asks). Any miss: exit 1.
+//    (each interval's green share within 5 binomial σ, plus the in-flight requests, of what the
+//    last accepted table asks). Any miss: exit 1. Also printed: the connections the backends
+//    accepted from the front (stub_status), i.e. how often the front opened upstream connections.
 //    Then the same load with 20 graceful reloads (`nginx -s reload` of the same config) instead,
 //    printed as the reload baseline (expected to show read errors: FIELD-NOTES; never fails).
 // 2. Throughput and p99, front vs direct: `wrk -t2 -c100` for --duration seconds at the front (a
 //    service whose slot is one backend address:port) and straight at that backend, alternating
 //    front/direct for --rounds rounds; medians and the front/direct ratio. (a) backends answering
 //    after 5 ms (ngx.sleep in content_by_lua; goal >= 0.90x), (b) backends answering at once
-//    (`return 200`): there the front competes with the backend and wrk for the same cores.
+//    (`return 200`): there the front competes with the backend and wrk for the same cores, and the
+//    direct figure is nginx's static-response ceiling, so expect a low ratio on a small machine.
 //
 // Processes: the front runs worker_processes auto (its default on a VM); the backend nginx also
 // runs worker_processes auto, so "direct" is the backend at its best (the ratio is conservative);
@@ -381,6 +384,7 @@ async function swapProof(front, hitsPort) {
   load.then(() => (wrkDone = true), () => (wrkDone = true));
   const results = [];
   let after;
+  let expected = 0; // green share the front should serve: the last table it accepted (blue live)
   for (let k = 0; k <= CHANGES; k++) {
     await sleep(Math.max(0, t0 + 1000 + k * interval - Date.now()));
     if (wrkDone) break;
@@ -399,7 +403,8 @@ async function swapProof(front, hitsPort) {
     const at = Date.now() - t0;
     const r = await front.put(t);
     after = await hits();
-    results.push({ ...s, at, status: r.status, body: r.body.trim(), version: t.version });
+    if (r.status === 200) expected = s.greenShare;
+    results.push({ ...s, greenShare: expected, at, status: r.status, body: r.body.trim(), version: t.version });
   }
   const summary = await load;
   return { summary, results };

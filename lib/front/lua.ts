@@ -66,7 +66,7 @@ export function initLua(input: RouterInput): string {
           bad(p, "not an object")
         else
           if not SLOTS[e.live] then bad(p .. ".live", "unknown slot " .. tostring(e.live)) end
-          if not is_num(e.weight, 0, 100) or math.floor(e.weight * 100 + 0.5) ~= e.weight * 100 then bad(p .. ".weight", "expected 0-100 with at most two decimals, got " .. tostring(e.weight)) end
+          if not is_num(e.weight, 0, 100) or math.abs(math.floor(e.weight * 100 + 0.5) - e.weight * 100) > 1e-6 then bad(p .. ".weight", "expected 0-100 with at most two decimals, got " .. tostring(e.weight)) end
           if type(e.failover) ~= "boolean" then bad(p .. ".failover", "expected true or false") end
           if not is_num(e.mirror, 0, 100) then bad(p .. ".mirror", "expected 0-100, got " .. tostring(e.mirror)) end
           local a = e.affinity

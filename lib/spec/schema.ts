@@ -140,7 +140,8 @@ export const TrafficSchema = z
       .number()
       .min(0)
       .max(100)
-      .refine((w) => Math.round(w * 100) === w * 100, { message: 'at most two decimals (the front draws from 10,000 buckets)' })
+      // w * 100 is not exact in binary floating point (0.07 * 100 = 7.000000000000001)
+      .refine((w) => Math.abs(Math.round(w * 100) - w * 100) < 1e-6, { message: 'at most two decimals (the front draws from 10,000 buckets)' })
       .default(0),
     /** @default { by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86400 } */
     affinity: AffinitySchema.default({ by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86_400 }),

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { frontServices, onLoopback } from '../../lib/front/model';
 import type { RouteEntry } from '../../lib/slots/traffic';
-import { routingTable } from '../../lib/slots/traffic';
+import { routeEntry, routingTable } from '../../lib/slots/traffic';
+import fc from 'fast-check';
 import { planOf, exampleSpec, tempDir } from '../helpers';
 import { freePorts, request, sendMany, startBackends, startFront, waitFor, type Backends, type RunningFront } from './harness';
 
@@ -238,6 +239,40 @@ describe('the rendered front, run by nginx', () => {
     const health = await request({ port: front.statusPort, path: '/healthz' });
     expect(health.status).toBe(200);
     expect(health.body).toContain('a newer table was refused');
+  });
+
+  test('every table the library can write is accepted by the Lua check (100 random traffic plans)', async () => {
+    const header = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/);
+    const cookie = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,15}$/);
+    const value = fc.stringMatching(/^[\x21-\x7e]{1,20}$/);
+    const slot = fc.constantFrom('blue' as const, 'green' as const);
+    const traffic = fc.record({
+      live: slot,
+      weight: fc.integer({ min: 0, max: 10_000 }).map((b) => b / 100),
+      affinity: fc.oneof(
+        fc.record({ by: fc.constant('cookie' as const), name: cookie, maxAgeSeconds: fc.integer({ min: 60, max: 31_536_000 }) }),
+        fc.record({ by: fc.constant('header' as const), name: header }),
+        fc.constant({ by: 'address' as const }),
+        fc.constant({ by: 'none' as const }),
+      ),
+      rules: fc.array(
+        fc.oneof(
+          fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), header: fc.record({ name: header, value }), slot }),
+          fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), cookie: fc.record({ name: cookie, value }), slot }),
+        ),
+        { maxLength: 3 },
+      ),
+      failover: fc.boolean(),
+      mirror: fc.integer({ min: 0, max: 100 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(traffic, traffic, async (p, c) => {
+        const r = await front.putTable({ format: 1, environment: ENV, version: `p${++serial}`, services: { pricing: routeEntry(p), catalog: routeEntry(c) } });
+        expect(r).toEqual({ status: 200, body: `applied p${serial}\n`, headers: expect.anything() });
+        expect((await pricing()).status).toBe(200);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   test('a config that fails nginx -t is not loaded: the running front keeps serving and nginx says why', async () => {

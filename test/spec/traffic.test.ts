@@ -31,6 +31,10 @@ describe('traffic plan validation', () => {
     ]);
   });
 
+  test('weights with two decimals pass however binary floating point stores them (0.07 * 100 is 7.000000000000001)', () => {
+    for (const weight of [0.07, 0.29, 37.73, 99.99, 0.01]) expect(problems((s) => (s.services[0].traffic = { live: 'blue', weight }))).toEqual([]);
+  });
+
   test('a pin rule matches exactly one header or cookie, and rule names are unique', () => {
     expect(
       problems((s) => {
