@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { frontServices, onLoopback } from '../../lib/front/model';
@@ -315,6 +316,54 @@ describe('the example environment through its rendered front', () => {
     } finally {
       await f.stop();
       await stubs.close();
+    }
+  });
+});
+
+describe('TLS with a certificate file as the Key Vault extension writes it', () => {
+  /** A self-signed certificate and its key in one PEM file, as the extension stores them. */
+  const makePem = (file: string, cn: string) => {
+    const dir = tempDir('front-cert-');
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${cn}`, '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    writeFileSync(`${file}.tmp`, readFileSync(join(dir, 'c.pem'), 'utf8') + readFileSync(join(dir, 'k.pem'), 'utf8'));
+    chmodSync(`${file}.tmp`, 0o644);
+    renameSync(`${file}.tmp`, file); // replaced whole: nginx must never read half of one
+  };
+  const subjectSeen = (port: number) => {
+    const r = spawnSync('sh', ['-c', `openssl s_client -connect 127.0.0.1:${port} -servername pricing.test.internal </dev/null 2>/dev/null | openssl x509 -noout -subject`], { encoding: 'utf8' });
+    return r.stdout.trim();
+  };
+
+  test('serves HTTPS, and a renewed certificate is served on the next handshake with no reload', async () => {
+    const dir = tempDir('front-tls-');
+    // with a variable path the workers (not the root master) read the file per handshake: it must
+    // be readable by their user (found here: root-only files fail every handshake)
+    chmodSync(dir, 0o755);
+    const pem = join(dir, 'kv.front-tls');
+    makePem(pem, 'first.test.internal');
+    const f = await startFront(dir, { environment: ENV, services, tlsFile: pem, https: true }, table({ live: 'green' }));
+    try {
+      const httpsPort = Number(/listen 127\.0\.0\.1:(\d+) ssl/.exec(readFileSync(f.confPath, 'utf8'))![1]);
+      expect(subjectSeen(httpsPort)).toBe('subject=CN = first.test.internal');
+      // async: the stub backends answer from this process
+      const body = await new Promise<string>((resolve, reject) => {
+        https
+          .get({ host: '127.0.0.1', port: httpsPort, servername: 'pricing.test.internal', headers: { Host: 'pricing.test.internal' }, rejectUnauthorized: false, agent: false }, (res) => {
+            let b = '';
+            res.on('data', (c) => (b += c));
+            res.on('end', () => resolve(b));
+          })
+          .on('error', reject);
+      });
+      expect(body).toContain('pricing green');
+      const pid = readFileSync(join(dir, 'nginx.pid'), 'utf8');
+      makePem(pem, 'renewed.test.internal');
+      expect(subjectSeen(httpsPort)).toBe('subject=CN = renewed.test.internal');
+      expect(readFileSync(join(dir, 'nginx.pid'), 'utf8')).toBe(pid);
+      expect(f.errorLog()).not.toMatch(/SIGHUP|reconfiguring/);
+    } finally {
+      await f.stop();
     }
   });
 });
