@@ -38,11 +38,12 @@ describe('Key Vault', () => {
     });
   });
 
-  test('every admitted subnet has the Microsoft.KeyVault service endpoint; the others have none', () => {
+  test('every admitted subnet has the Microsoft.KeyVault service endpoint; the others have none (the front also reaches its store)', () => {
     const network = JSON.parse(stacks['retail-network']) as Json;
     for (const [address, s] of Object.entries(resourcesOf(network, 'azurerm_subnet'))) {
       const vm = !/lb-frontends|endpoints/.test(address);
-      expect({ address, endpoints: s.service_endpoints }).toEqual({ address, endpoints: vm ? ['Microsoft.KeyVault'] : undefined });
+      const front = s.name === 'snet-front';
+      expect({ address, endpoints: s.service_endpoints }).toEqual({ address, endpoints: vm ? (front ? ['Microsoft.KeyVault', 'Microsoft.Storage'] : ['Microsoft.KeyVault']) : undefined });
     }
   });
 
@@ -72,12 +73,12 @@ describe('Key Vault', () => {
     });
   });
 
-  test('an environment without keyVault has no vault stack and no service endpoints', () => {
+  test('an environment without keyVault has no vault stack and no Key Vault service endpoints (the front keeps its storage one)', () => {
     const spec = exampleSpec();
     delete spec.keyVault;
     const without = synthStacks(spec);
     expect(without['retail-vault']).toBeUndefined();
-    for (const s of Object.values(resourcesOf(without['retail-network'], 'azurerm_subnet'))) expect(s.service_endpoints).toBeUndefined();
+    for (const s of Object.values(resourcesOf(without['retail-network'], 'azurerm_subnet'))) expect(s.service_endpoints).toEqual(s.name === 'snet-front' ? ['Microsoft.Storage'] : undefined);
   });
 });
 
