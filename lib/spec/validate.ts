@@ -615,6 +615,14 @@ function checkTraffic(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, raw
         hint: unpark,
       });
     }
+    if (slot === t.live && load.served > 0 && parked.instances < 2 && needed <= parked.instances) {
+      add(at('slots', slot, 'parked', 'instances'), {
+        code: 'too_small',
+        message: `${slot} is ${name}'s live slot: parked at ${parked.instances}, one zone or fault domain failing would leave it nothing`,
+        value: parked.instances,
+        hint: 'a live slot keeps at least 2 instances: park it at 2 or more, or warm it',
+      });
+    }
     if (parked.instances === 0) {
       t.rules.forEach((r, i) => {
         if (r.slot === slot) add(at('traffic', 'rules', i, 'slot'), { code: 'does_not_fit', message: `pins requests to ${slot}, which is parked at 0 instances`, value: slot, hint: unpark });

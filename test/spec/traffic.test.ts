@@ -85,6 +85,15 @@ describe('traffic plan validation', () => {
     ]);
   });
 
+  test('a live slot parked below 2 is refused even when its share fits', () => {
+    expect(
+      problems((s) => {
+        s.services[0].slots.blue.parked = { instances: 1 };
+        s.services[0].traffic = { live: 'blue', weight: 90 }; // 10 % of 6 needs 1
+      }),
+    ).toEqual(["services[0].slots.blue.parked.instances: blue is pricing's live slot: parked at 1, one zone or fault domain failing would leave it nothing (a live slot keeps at least 2 instances: park it at 2 or more, or warm it)"]);
+  });
+
   test('an idle slot parked at 0 with failover off and nothing sent to it is fine, and frees its quota', () => {
     expect(
       problems((s) => {
