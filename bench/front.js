@@ -401,7 +401,8 @@ async function swapProof(front, hitsPort) {
     const s = steps[k];
     const t = table({ pricing: entry(s.live, s.weight) });
     const at = Date.now() - t0;
-    const r = await front.put(t);
+    // a PUT that fails or times out is a change not applied (the proof fails), not a setup error
+    const r = await front.put(t).catch((e) => ({ status: 0, body: e.message }));
     after = await hits();
     if (r.status === 200) expected = s.greenShare;
     results.push({ ...s, greenShare: expected, at, status: r.status, body: r.body.trim(), version: t.version });

@@ -97,7 +97,10 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
       continue;
     }
-    const items = plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement }));
+    const items = [
+      ...plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement })),
+      { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, allowReplacement: env.front.allowReplacement, single: true },
+    ];
     const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
     if (issues.length > 0) {
       lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });

@@ -66,14 +66,19 @@ interface ServiceLike {
   readonly orchestration: 'Uniform' | 'Flexible';
   readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean };
   readonly allowReplacement: boolean;
+  /** One scale set, keyed by the name alone (the front); else one per slot. @default false */
+  readonly single?: boolean;
 }
 
-/** Each scale set's fixed settings, keyed 'service/slot', in key order. */
+const slotsOf = (svc: ServiceLike) => (svc.single ? [undefined] : ['blue', 'green']);
+const keyOf = (svc: ServiceLike, slot: string | undefined) => (slot ? `${svc.name}/${slot}` : svc.name);
+
+/** Each scale set's fixed settings, keyed 'service/slot' (or 'front'), in key order. */
 export function plannedFixedSettings(services: readonly ServiceLike[], zones: readonly string[]): Record<string, FixedSettings> {
   const out: Record<string, FixedSettings> = {};
   for (const svc of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
-    for (const slot of ['blue', 'green']) {
-      out[`${svc.name}/${slot}`] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge });
+    for (const slot of slotsOf(svc)) {
+      out[keyOf(svc, slot)] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge });
     }
   }
   return out;
@@ -122,15 +127,15 @@ export function checkFixedSettings(
   services.forEach((svc) => {
     if (svc.allowReplacement) return;
     const changed = new Map<string, { what: string; slots: string[] }>();
-    for (const slot of ['blue', 'green']) {
-      const key = `${svc.name}/${slot}`;
+    for (const slot of slotsOf(svc)) {
+      const key = keyOf(svc, slot);
       const before = lock?.scaleSets[key];
       if (!before) continue;
       const after = planned[key];
       for (const field of Object.keys(after) as (keyof FixedSettings)[]) {
         if (JSON.stringify(before[field]) === JSON.stringify(after[field])) continue;
         const c = changed.get(field) ?? { what: describeChange(field, before[field], after[field]), slots: [] };
-        c.slots.push(slot);
+        c.slots.push(slot ?? svc.name);
         changed.set(field, c);
       }
     }
@@ -141,7 +146,9 @@ export function checkFixedSettings(
       issues.push({
         path: where,
         message: `changes ${c.what} of the ${c.slots.join(' and ')} scale set${c.slots.length > 1 ? 's' : ''}, which replaces ${c.slots.length > 1 ? 'them' : 'it'}: every VM at once`,
-        hint: `if intended, deploy with ${svc.specPath}.allowReplacement: true (replace the idle slot first), then remove it; else undo the change`,
+        hint: svc.single
+          ? `if intended, deploy with ${svc.specPath}.allowReplacement: true in a maintenance window (its VMs are replaced together), then remove it; else undo the change`
+          : `if intended, deploy with ${svc.specPath}.allowReplacement: true (replace the idle slot first), then remove it; else undo the change`,
       });
     }
   });

@@ -444,6 +444,12 @@ export const FrontSchema = z
     tlsCertificate: z.string().optional(),
     /** Seconds between two checks of the routing table by each front VM. @default 5 */
     tablePollSeconds: z.number().int().min(1).max(300).default(5),
+    /**
+     * Accept a change that replaces the front's scale set (its rolling upgrade policy, or the
+     * region's zones): refused otherwise, comparing with the lock file. Set it for that one
+     * change, then remove it. @default false
+     */
+    allowReplacement: z.boolean().default(false),
   })
   .describe('The nginx front every caller uses.');
 

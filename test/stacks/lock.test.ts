@@ -23,7 +23,7 @@ describe('scale-set lock', () => {
     const p = project();
     expect(p.run(exampleSpec()).ok).toBe(true);
     const text = readFileSync(p.lock, 'utf8');
-    expect(Object.keys(p.lockJson().scaleSets)).toEqual(['catalog/blue', 'catalog/green', 'order-processing/blue', 'order-processing/green', 'pricing/blue', 'pricing/green']);
+    expect(Object.keys(p.lockJson().scaleSets)).toEqual(['catalog/blue', 'catalog/green', 'front', 'order-processing/blue', 'order-processing/green', 'pricing/blue', 'pricing/green']);
     expect(p.lockJson().scaleSets['pricing/blue']).toMatchObject({ orchestration: 'Uniform', zoneBalance: true, rollingUpgradePolicy: { maxBatchInstancePercent: 20, maximumSurgeInstancesEnabled: true } });
     const reordered = exampleSpec();
     reordered.services.reverse();
@@ -58,6 +58,19 @@ describe('scale-set lock', () => {
     expect(p.lockJson().scaleSets['catalog/green'].rollingUpgradePolicy.maxBatchInstancePercent).toBe(20);
   });
 
+  test("the front's scale set is recorded too: a change of its upgrade policy is refused unless front.allowReplacement", () => {
+    const p = project();
+    p.run(exampleSpec());
+    const spec = exampleSpec();
+    spec.front = { upgrade: { maxBatchPercent: 50 } };
+    expect(p.problems(p.run(spec))).toEqual([
+      'retail.ts: front.upgrade: changes rollingUpgradePolicy.maxBatchInstancePercent 20 → 50 of the front scale set, which replaces it: every VM at once (if intended, deploy with front.allowReplacement: true in a maintenance window (its VMs are replaced together), then remove it; else undo the change)',
+    ]);
+    spec.front.allowReplacement = true;
+    expect(p.run(spec).ok).toBe(true);
+    expect(p.lockJson().scaleSets.front.rollingUpgradePolicy.maxBatchInstancePercent).toBe(50);
+  });
+
   test('refuses a change of orchestration at its field, and a region without zones at the region', () => {
     const p = project();
     p.run(exampleSpec());
@@ -70,7 +83,7 @@ describe('scale-set lock', () => {
     moved.region = 'northcentralus';
     const lines = p.problems(p.run(moved));
     expect(lines).toContain('retail.ts: region: changes zoneBalance true → false of the blue and green scale sets, which replaces them: every VM at once (if intended, deploy with services[0].allowReplacement: true (replace the idle slot first), then remove it; else undo the change)');
-    expect(lines.filter((l) => l.includes('zoneBalance'))).toHaveLength(3); // one per service
+    expect(lines.filter((l) => l.includes('zoneBalance'))).toHaveLength(4); // one per service, and the front
   });
 
   test('a new service is appended and a removed one dropped, leaving the others as they were', () => {
@@ -81,7 +94,7 @@ describe('scale-set lock', () => {
     fewer.services = fewer.services.filter((s) => s.name !== 'catalog');
     expect(p.run(fewer).ok).toBe(true);
     const after = p.lockJson().scaleSets;
-    expect(Object.keys(after)).toEqual(['order-processing/blue', 'order-processing/green', 'pricing/blue', 'pricing/green']);
+    expect(Object.keys(after)).toEqual(['front', 'order-processing/blue', 'order-processing/green', 'pricing/blue', 'pricing/green']);
     for (const k of Object.keys(after)) expect(after[k]).toEqual(before[k]);
   });
 
