@@ -1,7 +1,7 @@
 /**
  * One stack per placement: a service on its own scale sets (`<env>-svc-<service>`) or a node pool
- * with its services (`<env>-pool-<pool>`). Each has its resource group and a SlotPair: per slot a
- * user-assigned identity, an internal load balancer (a frontend per service, on the service's
+ * with its services (`<env>-pool-<pool>`). Each has its resource group and a SlotPair: per slot
+ * (using its identity from the identities stack) an internal load balancer (a frontend per service, on the service's
  * planned frontend IP for that slot), a scale set running one unit per planned port of every
  * service on it, and autoscale. Reads the network only through the static plans, never through
  * cross-stack references.
@@ -18,6 +18,7 @@ import type { Placement } from '../lib/spec/placement';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import type { SlotName } from '../lib/spec/schema';
 import { EnvironmentStack } from './environment-stack';
+import { slotIdentity } from './identities-stack';
 
 export type { SlotResources };
 
@@ -46,15 +47,16 @@ export class ComputeStack extends EnvironmentStack {
         healthPath: svc.healthPath,
         instanceInput: svc.endpoints.instanceInput.map((e) => ({ ...e, frontendPortEnd: e.frontendPortStart + instances - 1 })),
       })),
+      // the identity and its grants live in the identities stack, applied before this one
+      identityId: slotIdentity(plan, placement.part, s).id,
       cloudInit: renderCloudInit({
         slot: s,
-        identityResourceId: azureIds.userAssignedIdentity(env.subscriptionId, n.resourceGroup, n.identity[s]),
+        identityResourceId: slotIdentity(plan, placement.part, s).id,
         services: placement.services.map((svc) => serviceBoot(plan, svc, s)),
       }),
       // a service's slot may bring its own image, and be parked; a pool's VMs share the pool's
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,
       parked: placement.kind === 'service' ? placement.services[0].slots[s].parked : undefined,
-      artifactStoreId: env.artifactStore && placement.services.some((svc) => svc.slots[s].artifact) ? env.artifactStore.storageAccountId : undefined,
     });
 
     const pair = new SlotPair(this, 'Default', {

@@ -1,11 +1,12 @@
 /**
- * One environment's stacks: network, one per service, the front, and the state bootstrap when
+ * One environment's stacks: network, the vault, identities, one per service, the front, and the state bootstrap when
  * the spec names a backend. Stacks share the static plan, never references; the dependencies
  * only order `cdktf deploy`.
  */
 import type { Construct } from 'constructs';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import { FrontStack } from './front-stack';
+import { IdentitiesStack } from './identities-stack';
 import { NetworkStack } from './network-stack';
 import { ComputeStack } from './compute-stack';
 import { StateStack } from './state-stack';
@@ -15,6 +16,7 @@ export interface EnvironmentStacks {
   readonly state?: StateStack;
   readonly network: NetworkStack;
   readonly vault?: VaultStack;
+  readonly identities: IdentitiesStack;
   /** One per placement, by part: 'svc-<service>' (a service on its own VMs) or 'pool-<pool>'. */
   readonly compute: Readonly<Record<string, ComputeStack>>;
   readonly front: FrontStack;
@@ -27,13 +29,19 @@ export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): Envir
   // the vault's firewall names the VM subnets, which the network stack creates first
   const vault = plan.env.keyVault ? new VaultStack(scope, plan) : undefined;
   vault?.addDependency(network);
+  // identities and their grants one apply before the VMs that use them; a grant's scope (the
+  // vault's certificate) must exist first
+  const identities = new IdentitiesStack(scope, plan);
+  identities.addDependency(vault ?? network);
   const compute: Record<string, ComputeStack> = {};
   for (const placement of plan.placements) {
     const stack = new ComputeStack(scope, plan, placement);
     stack.addDependency(network);
+    stack.addDependency(identities);
     compute[placement.part] = stack;
   }
   const front = new FrontStack(scope, plan);
   front.addDependency(network);
-  return { state, network, vault, compute, front };
+  front.addDependency(identities);
+  return { state, network, vault, identities, compute, front };
 }

@@ -13,6 +13,8 @@ import { PLATFORM_PARTS } from '../lib/spec/names';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import { AutoscaleSchema } from '../lib/spec/schema';
 import { EnvironmentStack } from './environment-stack';
+import { frontIdentity } from './identities-stack';
+import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
 
 export class FrontStack extends EnvironmentStack {
   public readonly front: NginxFront;
@@ -26,6 +28,9 @@ export class FrontStack extends EnvironmentStack {
     const subnetId = (subnet: string) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, subnet);
     const name = `${env.name}-front`;
     const f = env.front;
+    // the identity and its Key Vault grant come from the identities stack, applied before this one
+    const id = frontIdentity(plan);
+    const identity = new DataAzurermUserAssignedIdentity(this, 'identity', { name: id.name, resourceGroupName: id.resourceGroupName });
     this.front = new NginxFront(this, 'front', {
       name,
       resourceGroupName,
@@ -46,7 +51,8 @@ export class FrontStack extends EnvironmentStack {
       storeName: names.frontStore,
       deployer: env.deployer,
       pollSeconds: f.tablePollSeconds,
-      identityResourceId: azureIds.userAssignedIdentity(env.subscriptionId, names.resourceGroup(PLATFORM_PARTS.front), `id-${name}`),
+      identity: { id: id.id, principalId: identity.principalId, clientId: identity.clientId },
+      tls: f.tlsCertificate ? { vaultName: names.keyVault, certificate: f.tlsCertificate } : undefined,
       tags: plan.tags,
     });
   }

@@ -123,7 +123,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     for (const { plan } of plans) {
       const built = buildEnvironment(app, plan);
       if (built.state) stacks.push(built.state.stackName);
-      stacks.push(built.network.stackName, ...(built.vault ? [built.vault.stackName] : []), ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
+      stacks.push(built.network.stackName, ...(built.vault ? [built.vault.stackName] : []), built.identities.stackName, ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
     }
     app.synth();
     if (existsSync(outdir)) renameSync(outdir, previous);

@@ -74,6 +74,11 @@ export interface ScaleSetProps {
    * it needs) beside the user-assigned one. Login roles are granted by the caller. @default false
    */
   readonly entraIdLogin?: boolean;
+  /**
+   * More VM extensions, inside the scale set (e.g. the Key Vault extension). A change to them
+   * updates every instance. @default - none
+   */
+  readonly extensions?: ReadonlyArray<{ readonly name: string; readonly publisher: string; readonly type: string; readonly typeHandlerVersion: string; readonly settings?: string }>;
   /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
   /** @default - none */
@@ -122,6 +127,7 @@ export class ScaleSet extends Construct {
     };
     const health = { name: 'health', publisher: 'Microsoft.ManagedServices', type: 'ApplicationHealthLinux', typeHandlerVersion: '2.0', settings: JSON.stringify(healthSettings) };
     const entra = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
+    const more = (props.extensions ?? []).map((e) => ({ ...e }));
     const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
     const adminSshKey = props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey }));
     const computerNamePrefix = (props.computerNamePrefix ?? props.name).slice(0, 58);
@@ -135,7 +141,7 @@ export class ScaleSet extends Construct {
               customData,
               linuxConfiguration: { adminUsername: props.adminUsername, adminSshKey, disablePasswordAuthentication: true, computerNamePrefix, provisionVmAgent: true },
             },
-            extension: [health, ...entra].map((e) => ({ ...e, autoUpgradeMinorVersionEnabled: true })),
+            extension: [health, ...entra, ...more].map((e) => ({ ...e, autoUpgradeMinorVersionEnabled: true })),
           })
         : new LinuxVirtualMachineScaleSet(this, 'vmss', {
             ...common,
@@ -150,7 +156,7 @@ export class ScaleSet extends Construct {
             platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
             singlePlacementGroup: (props.maxInstances ?? props.initialInstances) <= 100,
             overprovision: false,
-            extension: [health, ...entra].map((e) => ({ ...e, autoUpgradeMinorVersion: true })),
+            extension: [health, ...entra, ...more].map((e) => ({ ...e, autoUpgradeMinorVersion: true })),
             scaleIn: { rule: 'Default', forceDeletionEnabled: false },
           });
     this.scaleSetId = vmss.id;

@@ -9,4 +9,5 @@ export const azureIds = {
     `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${subnet}`,
   userAssignedIdentity: (subscriptionId: string, resourceGroup: string, name: string) =>
     `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+  keyVault: (subscriptionId: string, resourceGroup: string, name: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.KeyVault/vaults/${name}`,
 };

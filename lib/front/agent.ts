@@ -15,6 +15,7 @@
  * new instance serves the current table from its first request. A failed fetch (blob being
  * rewritten, identity's role not yet propagated) is retried; nothing that serves changes.
  */
+import { FRONT_TLS_FILE } from './model';
 import { FRONT_DEFAULTS, VM_FRONT_PATHS } from './nginx-conf';
 
 export const FRONT_VM_PATHS = {
@@ -35,6 +36,8 @@ export interface FrontAgentSettings {
   /** Resource ID of the user-assigned identity that reads them. */
   readonly identityResourceId: string;
   readonly pollSeconds: number;
+  /** The Key Vault extension's certificate file to publish to nginx. @default - no TLS */
+  readonly tlsSource?: string;
 }
 
 const envLine = (k: string, v: string | number) => `${k}='${String(v).replace(/'/g, `'\\''`)}'`;
@@ -49,6 +52,7 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
     envLine('CONF_PATH', FRONT_VM_PATHS.conf),
     envLine('TABLE_PATH', FRONT_VM_PATHS.table),
     envLine('STATE_DIR', FRONT_VM_PATHS.state),
+    ...(s.tlsSource ? [envLine('TLS_SOURCE', s.tlsSource), envLine('TLS_PATH', FRONT_TLS_FILE), envLine('TLS_GROUP', 'www-data')] : []),
     '',
   ].join('\n');
 }
@@ -114,13 +118,25 @@ sync_table() {
   esac
 }
 
+# the Key Vault extension's certificate, published whole to a file nginx's workers can read (the
+# extension's own is root's); nginx reads it per handshake, so a renewal needs no reload
+sync_tls() {
+  [ -n "\${TLS_SOURCE:-}" ] || return 0
+  [ -s "$TLS_SOURCE" ] || { log "waiting for the certificate at $TLS_SOURCE"; return 1; }
+  cmp -s "$TLS_SOURCE" "$TLS_PATH" && return 0
+  install -d -m 0755 "$(dirname "$TLS_PATH")" &&
+    install -m 0640 -o root -g "$TLS_GROUP" "$TLS_SOURCE" "$TLS_PATH.new" &&
+    mv "$TLS_PATH.new" "$TLS_PATH" &&
+    log "certificate published to $TLS_PATH"
+}
+
 case "\${1:-loop}" in
   once)
-    # boot: both blobs before nginx starts; retried until the identity can read them
-    until sync_conf boot && sync_table boot; do sleep 5; done
+    # boot: both blobs (and the certificate) before nginx starts; retried until the identity can read them
+    until sync_conf boot && sync_table boot && sync_tls; do sleep 5; done
     log "boot: config and routing table in place" ;;
   loop)
-    while :; do sync_conf; sync_table; sleep "$POLL_SECONDS"; done ;;
+    while :; do sync_conf; sync_table; sync_tls; sleep "$POLL_SECONDS"; done ;;
   *) echo "usage: front-agent once|loop" >&2; exit 2 ;;
 esac
 `;

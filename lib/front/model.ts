@@ -25,8 +25,17 @@ export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
     }));
 }
 
-/** The path where the Key Vault extension writes a certificate (PEM, certificate and key). */
-export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `/var/lib/waagent/Microsoft.Azure.KeyVault.Store/${vaultName}.${certificate}`;
+/** Where the Key Vault VM extension keeps certificates on Linux. */
+export const KEY_VAULT_STORE = '/var/lib/waagent/Microsoft.Azure.KeyVault.Store';
+
+/** The file the Key Vault extension writes for a certificate (PEM: certificate and key). */
+export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `${KEY_VAULT_STORE}/${vaultName}.${certificate}`;
+
+/**
+ * The copy nginx reads: the agent publishes the extension's file here, readable by nginx's group
+ * (the extension's own file is root's), replacing it whole when the certificate is renewed.
+ */
+export const FRONT_TLS_FILE = '/etc/front/tls/front.pem';
 
 /** The nginx.conf a front VM runs. */
 export function frontConfigInput(plan: EnvironmentPlan): FrontConfigInput {
@@ -36,7 +45,7 @@ export function frontConfigInput(plan: EnvironmentPlan): FrontConfigInput {
     services: frontServices(plan),
     ports: plan.env.front.ports,
     user: 'www-data',
-    ...(tls ? { tlsFile: keyVaultCertificatePath(plan.names.keyVault, tls) } : {}),
+    ...(tls ? { tlsFile: FRONT_TLS_FILE } : {}),
   };
 }
 

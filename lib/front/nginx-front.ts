@@ -22,6 +22,7 @@ import { planProfiles } from '../autoscale/plan';
 import { ScaleSet, type ImageReference } from '../compute/scale-set';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { frontCloudInitDocument } from './agent';
+import { KEY_VAULT_STORE, keyVaultCertificatePath } from './model';
 import { FRONT_DEFAULTS } from './nginx-conf';
 
 export const FRONT_CONTAINER = 'front';
@@ -58,8 +59,20 @@ export interface NginxFrontProps {
   readonly deployer: { readonly principalId: string; readonly principalType: 'ServicePrincipal' | 'User' | 'Group'; readonly ipRanges: readonly string[] };
   /** Seconds between two checks of the blobs by each VM. @default 5 */
   readonly pollSeconds?: number;
-  /** The identity's resource ID, known before it exists (the agent's settings name it). */
-  readonly identityResourceId: string;
+  /**
+   * The VMs' user-assigned identity, created and granted (Key Vault Secrets User on the TLS
+   * certificate) in a stack applied earlier. @default - one created here, with its resource ID
+   * given by `identityResourceId`
+   */
+  readonly identity?: { readonly id: string; readonly principalId: string; readonly clientId: string };
+  /** The resource ID of the identity created here (the agent's settings name it). Ignored with `identity`. */
+  readonly identityResourceId?: string;
+  /**
+   * Serve HTTPS with this Key Vault certificate: the Key Vault VM extension keeps the versionless
+   * secret on each VM (polling, so a renewal arrives by itself), and the agent publishes it to
+   * nginx's workers. The identity needs Key Vault Secrets User on it. @default - HTTP only
+   */
+  readonly tls?: { readonly vaultName: string; readonly certificate: string; readonly pollingIntervalSeconds?: number };
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -67,7 +80,8 @@ export interface NginxFrontProps {
 export class NginxFront extends Construct {
   public readonly scaleSet: ScaleSet;
   public readonly loadBalancer: InternalLoadBalancer;
-  public readonly identity: UserAssignedIdentity;
+  /** The identity created here; undefined when one was given. */
+  public readonly identity?: UserAssignedIdentity;
   /** The routing table blob: the only resource a swap changes. */
   public readonly tableBlob: StorageBlob;
   public readonly confBlob: StorageBlob;
@@ -76,7 +90,10 @@ export class NginxFront extends Construct {
     super(scope, id);
     const { resourceGroupName, location, tags } = props;
     const zones = props.zones ?? [];
-    this.identity = new UserAssignedIdentity(this, 'identity', { name: `id-${props.name}`, resourceGroupName, location, tags });
+    this.identity = props.identity ? undefined : new UserAssignedIdentity(this, 'identity', { name: `id-${props.name}`, resourceGroupName, location, tags });
+    const identity = props.identity ?? { id: this.identity!.id, principalId: this.identity!.principalId, clientId: this.identity!.clientId };
+    const identityResourceId = props.identity?.id ?? props.identityResourceId;
+    if (!identityResourceId) throw new Error('NginxFront: give identity, or identityResourceId for the identity it creates');
 
     // the store: private, Entra ID only (no shared keys), reachable from the front subnet and the deployer
     const store = new StorageAccount(this, 'store', {
@@ -110,7 +127,7 @@ export class NginxFront extends Construct {
     new RoleAssignment(this, 'front-reads', {
       scope: containerId,
       roleDefinitionName: 'Storage Blob Data Reader',
-      principalId: this.identity.principalId,
+      principalId: identity.principalId,
       principalType: 'ServicePrincipal',
       description: 'front VMs read their config and routing table',
     });
@@ -142,8 +159,9 @@ export class NginxFront extends Construct {
       frontCloudInitDocument({
         confUrl: `${blobBase}/${FRONT_BLOBS.conf}`,
         tableUrl: `${blobBase}/${FRONT_BLOBS.table}`,
-        identityResourceId: props.identityResourceId,
+        identityResourceId,
         pollSeconds: props.pollSeconds ?? 5,
+        ...(props.tls ? { tlsSource: keyVaultCertificatePath(props.tls.vaultName, props.tls.certificate) } : {}),
       }),
       { lineWidth: 0 },
     )}`;
@@ -158,12 +176,33 @@ export class NginxFront extends Construct {
       zones,
       adminUsername: props.adminUsername,
       sshPublicKeys: props.sshPublicKeys,
-      identityId: this.identity.id,
+      identityId: identity.id,
       cloudInit,
       loadBalancerBackendPoolIds: [this.loadBalancer.backendPoolId],
       image: props.image,
       upgrade: props.upgrade,
       healthPath: '/healthz',
+      extensions: props.tls
+        ? [
+            {
+              name: 'key-vault',
+              publisher: 'Microsoft.Azure.KeyVault',
+              type: 'KeyVaultForLinux',
+              typeHandlerVersion: '2.0',
+              // the versionless secret URL: the extension polls it, so a renewed certificate arrives by itself
+              settings: JSON.stringify({
+                secretsManagementSettings: {
+                  pollingIntervalInS: String(props.tls.pollingIntervalSeconds ?? 3600),
+                  certificateStoreName: 'front',
+                  certificateStoreLocation: KEY_VAULT_STORE,
+                  requireInitialSync: true,
+                  observedCertificates: [`https://${props.tls.vaultName}.vault.azure.net/secrets/${props.tls.certificate}`],
+                },
+                authenticationSettings: { msiEndpoint: 'http://169.254.169.254/metadata/identity/oauth2/token', msiClientId: identity.clientId },
+              }),
+            },
+          ]
+        : undefined,
       tags,
     });
     new Autoscale(this, 'autoscale', {

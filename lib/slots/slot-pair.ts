@@ -29,6 +29,12 @@ export interface SlotProps {
   readonly parked?: { readonly instances: number };
   /** Grant the slot's identity read access to release artifacts in this storage account. @default - none */
   readonly artifactStoreId?: string;
+  /**
+   * An existing user-assigned identity for the slot's VMs (created and granted its roles in a
+   * stack applied earlier, so a new grant has reached Key Vault or Storage before the first boot).
+   * @default - the pair creates one (and the artifact grant) beside the scale set
+   */
+  readonly identityId?: string;
 }
 
 export interface SlotPairProps {
@@ -67,7 +73,8 @@ export interface SlotPairProps {
 }
 
 export interface SlotResources {
-  readonly identity: UserAssignedIdentity;
+  /** The identity the pair created; undefined when the slot was given one. */
+  readonly identity?: UserAssignedIdentity;
   readonly loadBalancer: InternalLoadBalancer;
   readonly scaleSet: ScaleSet;
   readonly autoscale: Autoscale;
@@ -84,8 +91,8 @@ export class SlotPair extends Construct {
       const s = props.slots[slot];
       const scope = new Construct(this, slot);
       const tags = { ...props.tags, slot };
-      const identity = new UserAssignedIdentity(scope, 'identity', { name: s.names.identity, resourceGroupName, location, tags });
-      if (s.artifactStoreId) {
+      const identity = s.identityId ? undefined : new UserAssignedIdentity(scope, 'identity', { name: s.names.identity, resourceGroupName, location, tags });
+      if (identity && s.artifactStoreId) {
         // the release unit retries until the grant reaches storage (role assignments take minutes)
         new RoleAssignment(scope, 'artifact-reader', {
           scope: s.artifactStoreId,
@@ -116,7 +123,7 @@ export class SlotPair extends Construct {
         zones: props.zones,
         adminUsername: props.adminUsername,
         sshPublicKeys: props.sshPublicKeys,
-        identityId: identity.id,
+        identityId: s.identityId ?? identity!.id,
         cloudInit: s.cloudInit,
         loadBalancerBackendPoolIds: [loadBalancer.backendPoolId],
         image: s.image ?? props.image,

@@ -60,7 +60,7 @@ export function resourceGroupName(template: string, env: string, part: string): 
 }
 
 /** Parts of the environment that get their own resource group and stack. */
-export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state', vault: 'vault' } as const;
+export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state', vault: 'vault', identities: 'identities' } as const;
 
 /** Stable six-hex suffix for globally unique names, from the subscription and environment. */
 export function globalSuffix(subscriptionId: string, env: string): string {

@@ -61,15 +61,16 @@ describe.each(cases)('$service $slot', ({ service, slot }) => {
     expect(vmss.depends_on).toBeUndefined();
   });
 
-  test("boots the slot's own cloud-init, with the identity it runs as", () => {
+  test("boots the slot's own cloud-init, with the identity it runs as (made and granted in the identities stack)", () => {
     const text = Buffer.from(vmss.custom_data, 'base64').toString('utf8');
-    const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, `rg-retail-svc-${service}`, `id-retail-${service}-${slot}`);
+    const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', `id-retail-${service}-${slot}`);
     expect(text).toBe(renderCloudInit(cloudInitFor(plan, svc, slot, identityId)));
     expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', 'vm-health.service', ...ports.map((p) => `${service}@${p}.service`)]);
-    // the static identity ID names the identity this stack creates
-    expect(resourceAt(json, 'azurerm_user_assigned_identity', `${slot}_identity`)).toMatchObject({ name: `id-retail-${service}-${slot}`, resource_group_name: '${azurerm_resource_group.resource-group.name}' });
-    expect(resourceAt(json, 'azurerm_resource_group', 'resource-group').name).toBe(`rg-retail-svc-${service}`);
-    expect(vmss.identity).toEqual({ type: 'UserAssigned', identity_ids: [`\${azurerm_user_assigned_identity.${slot}_identity.id}`] });
+    // the static identity ID names the identity the identities stack creates; this stack makes none
+    expect(resourceAt(stacks['retail-identities'], 'azurerm_user_assigned_identity', `svc-${service}-${slot}_identity`)).toMatchObject({ name: `id-retail-${service}-${slot}`, resource_group_name: '${azurerm_resource_group.resource-group.name}' });
+    expect(resourceAt(stacks['retail-identities'], 'azurerm_resource_group', 'resource-group').name).toBe('rg-retail-identities');
+    expect(resourcesOf(json, 'azurerm_user_assigned_identity')).toEqual({});
+    expect(vmss.identity).toEqual({ type: 'UserAssigned', identity_ids: [identityId] });
   });
 
   test('has a Standard internal load balancer on the static frontend IP from the plan', () => {
@@ -175,7 +176,7 @@ describe('Flexible orchestration', () => {
   });
 
   test('boots the same cloud-init and takes SSH keys only', () => {
-    const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-svc-catalog', 'id-retail-catalog-blue');
+    const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', 'id-retail-catalog-blue');
     const svc = { ...plan.env.services[2], orchestration: 'Flexible' as const };
     expect(Buffer.from(vmss.os_profile.custom_data, 'base64').toString('utf8')).toBe(renderCloudInit(cloudInitFor(plan, svc, 'blue', identityId)));
     expect(vmss.os_profile.linux_configuration).toMatchObject({ admin_username: 'azureadmin', disable_password_authentication: true, computer_name_prefix: 'catalog-blue' });
@@ -246,18 +247,21 @@ describe('instance input endpoints', () => {
 });
 
 describe('artifact store', () => {
-  test("each slot's identity may read the artifact store, and nothing else is granted", () => {
-    const json = stackOf('pricing');
+  test("each slot's identity may read the artifact store, granted one apply before its VMs, and nothing else is granted", () => {
+    const ids = stacks['retail-identities'];
     const store = plan.env.artifactStore!.storageAccountId;
-    for (const slot of SLOTS) {
-      expect(resourceAt(json, 'azurerm_role_assignment', `${slot}_artifact-reader`)).toMatchObject({
-        scope: store,
-        role_definition_name: 'Storage Blob Data Reader',
-        principal_id: `\${azurerm_user_assigned_identity.${slot}_identity.principal_id}`,
-        principal_type: 'ServicePrincipal',
-      });
+    for (const service of SERVICES) {
+      for (const slot of SLOTS) {
+        expect(resourceAt(ids, 'azurerm_role_assignment', `svc-${service}-${slot}_artifact-reader`)).toMatchObject({
+          scope: store,
+          role_definition_name: 'Storage Blob Data Reader',
+          principal_id: `\${azurerm_user_assigned_identity.svc-${service}-${slot}_identity.principal_id}`,
+          principal_type: 'ServicePrincipal',
+        });
+      }
+      expect(resourcesOf(stackOf(service), 'azurerm_role_assignment')).toEqual({});
     }
-    expect(Object.keys(resourcesOf(json, 'azurerm_role_assignment'))).toEqual(['blue_artifact-reader', 'green_artifact-reader']);
+    expect(Object.keys(resourcesOf(ids, 'azurerm_role_assignment'))).toHaveLength(6);
   });
 
   test('refuses an artifact outside Blob Storage, outside the store, or without a store', () => {

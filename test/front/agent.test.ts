@@ -5,9 +5,9 @@
  * (a new service) applied by a reload.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AGENT_SCRIPT, renderAgentEnv } from '../../lib/front/agent';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
@@ -144,4 +144,33 @@ test('a new service: the config is tested, installed and reloaded, then its tabl
   expect(agentLog).toContain('front: config applied and nginx reloaded');
   // the table survived the reload: pricing still on green
   expect((await ask('pricing.test.internal')).body).toContain('pricing green');
+});
+
+test('TLS: boot waits for the Key Vault extension\'s certificate, then publishes it readable by nginx\'s group only; a renewal is published again', async () => {
+  const source = join(dir, 'kv-store', 'kv-retail.front-tls');
+  const target = join(dir, 'tls', 'front.pem');
+  const { env, cmd } = runAgent('once');
+  const tlsEnv = { ...env, TLS_SOURCE: source, TLS_PATH: target, TLS_GROUP: 'www-data' };
+  let out = '';
+  const child = spawn(cmd[0], cmd.slice(1), { env: tlsEnv });
+  child.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  await waitFor(() => out.includes(`front: waiting for the certificate at ${source}`), 5000);
+  mkdirSync(dirname(source), { recursive: true });
+  writeFileSync(source, 'CERTIFICATE AND KEY v1\n', { mode: 0o600 });
+  expect(await exited).toBe(0);
+  expect(out).toContain(`front: certificate published to ${target}`);
+  expect(readFileSync(target, 'utf8')).toBe('CERTIFICATE AND KEY v1\n');
+  const st = statSync(target);
+  expect(st.mode & 0o777).toBe(0o640);
+  expect(st.gid).toBe(33); // www-data
+  expect(st.uid).toBe(0);
+  // renewal: the extension replaces its file; the agent's next pass publishes it whole
+  writeFileSync(source, 'CERTIFICATE AND KEY v2\n', { mode: 0o600 });
+  // the agent's functions without its main loop, then one pass of sync_tls (as the loop makes every poll)
+  const functions = join(dir, 'agent-functions.sh');
+  writeFileSync(functions, readFileSync(join(dir, 'front-agent'), 'utf8').replace(/\ncase "\$\{1:-loop\}" in[\s\S]*$/, '\n'));
+  const again = spawnSync('sh', ['-c', `set -a; . ${envFile}; set +a; . ${functions}; sync_tls`], { env: tlsEnv, encoding: 'utf8' });
+  expect(again.stdout).toContain(`front: certificate published to ${target}`);
+  expect(readFileSync(target, 'utf8')).toBe('CERTIFICATE AND KEY v2\n');
 });

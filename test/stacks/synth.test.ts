@@ -3,7 +3,7 @@
  * services changes no resource in any other service's stack, and in the network stack only the
  * resources of the service added or removed.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceSpec } from '../../lib/spec/schema';
 import { synthesize } from '../../stacks/synthesize';
@@ -58,8 +58,18 @@ const search: ServiceSpec = {
 };
 
 describe('synth of the example', () => {
-  test('writes a network, a vault, a front and one stack per service', () => {
-    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
+  test('writes a network, a vault, the identities, a front and one stack per service', () => {
+    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
+  });
+
+  test('deploy order: identities and their grants after the vault, and before every stack whose VMs use them', () => {
+    const out = join(tempDir(), 'cdktf.out');
+    expect(synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], out).ok).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { stacks: Record<string, { dependencies: string[] }> };
+    const deps = (s: string) => [...manifest.stacks[s].dependencies].sort();
+    expect(deps('retail-vault')).toEqual(['retail-network']);
+    expect(deps('retail-identities')).toEqual(['retail-vault']);
+    for (const s of ['retail-svc-pricing', 'retail-svc-catalog', 'retail-front']) expect(deps(s)).toEqual(['retail-identities', 'retail-network']);
   });
 
   test('twice gives byte-identical output with no absolute path of this machine', () => {
@@ -97,8 +107,14 @@ describe('stable addresses', () => {
     spec.services.splice(1, 0, search); // in the middle of the list
     const after = synthStacks(spec);
     expect(Object.keys(after)).toContain('retail-svc-search');
-    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-vault', 'retail-front'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-vault', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
+    expect(changedResources(baseline['retail-identities'], after['retail-identities'])).toEqual([
+      'azurerm_role_assignment.svc-search-blue_artifact-reader',
+      'azurerm_role_assignment.svc-search-green_artifact-reader',
+      'azurerm_user_assigned_identity.svc-search-blue_identity',
+      'azurerm_user_assigned_identity.svc-search-green_identity',
+    ]);
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-search-/);
@@ -110,8 +126,9 @@ describe('stable addresses', () => {
     spec.services = spec.services.filter((s) => s.name !== 'order-processing');
     const after = synthStacks(spec);
     expect(Object.keys(after)).not.toContain('retail-svc-order-processing');
-    for (const stack of Object.keys(after).filter((s) => !['retail-network', 'retail-vault', 'retail-front'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(after).filter((s) => !['retail-network', 'retail-vault', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
+    for (const key of changedResources(baseline['retail-identities'], after['retail-identities'])) expect(key).toMatch(/\.svc-order-processing-(blue|green)_/);
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-order-processing-/);

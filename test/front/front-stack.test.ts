@@ -1,0 +1,103 @@
+/**
+ * The synthesized front stack: the static address callers keep, the store of its config and
+ * table, the VMs' identity from the identities stack, and TLS from Key Vault.
+ */
+import { parse } from 'yaml';
+import { FRONT_VM_PATHS } from '../../lib/front/agent';
+import { FRONT_TLS_FILE } from '../../lib/front/model';
+import { azureIds } from '../../lib/core/azure-ids';
+import { formatIssue } from '../../lib/spec/issues';
+import { validateEnvironment } from '../../lib/spec/validate';
+import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
+
+const plan = planOf(exampleSpec());
+const stacks = synthStacks(exampleSpec());
+const front = stacks['retail-front'];
+
+describe('the front stack', () => {
+  test('its internal LB has the static frontend IP from the plan, and probes the status endpoint for every rule', () => {
+    const lb = resourceAt(front, 'azurerm_lb', 'front_lb_lb');
+    expect(lb.frontend_ip_configuration).toEqual([expect.objectContaining({ private_ip_address: plan.ips.frontFrontendIp, private_ip_address_allocation: 'Static' })]);
+    expect(resourceAt(front, 'azurerm_lb_probe', 'front_lb_probe-9000')).toMatchObject({ port: 9000, protocol: 'Http', request_path: '/healthz' });
+    expect(resourceAt(front, 'azurerm_lb_rule', 'front_lb_rule-80')).toMatchObject({ frontend_port: 80, backend_port: 80, probe_id: '${azurerm_lb_probe.front_lb_probe-9000.id}' });
+    // without a TLS certificate the front serves HTTP only
+    expect(Object.keys(resourcesOf(front, 'azurerm_lb_rule'))).toEqual(['front_lb_rule-80']);
+  });
+
+  test('its store is private: Entra ID only, deny by default (the front subnet and the deployer), versioned', () => {
+    const store = resourceAt(front, 'azurerm_storage_account', 'front_store');
+    expect(store).toMatchObject({ name: plan.names.frontStore, shared_access_key_enabled: false, allow_nested_items_to_be_public: false, min_tls_version: 'TLS1_2', blob_properties: { versioning_enabled: true } });
+    expect(store.network_rules).toEqual({
+      default_action: 'Deny',
+      bypass: ['None'],
+      virtual_network_subnet_ids: [azureIds.subnet(plan.env.subscriptionId, 'rg-retail-network', 'vnet-retail', 'snet-front')],
+      ip_rules: ['203.0.113.0/28'],
+    });
+    expect((JSON.parse(front) as Json).provider.azurerm[0].storage_use_azuread).toBe(true);
+    expect(resourceAt(front, 'azurerm_role_assignment', 'front_deployer-writes')).toMatchObject({ role_definition_name: 'Storage Blob Data Contributor', principal_id: plan.env.deployer.principalId });
+  });
+
+  test('its VMs use the identity from the identities stack, read by a data source, and may read the container only', () => {
+    const id = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', 'id-retail-front');
+    expect(resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').identity).toEqual({ type: 'UserAssigned', identity_ids: [id] });
+    expect((JSON.parse(front) as Json).data.azurerm_user_assigned_identity.identity).toMatchObject({ name: 'id-retail-front', resource_group_name: 'rg-retail-identities' });
+    expect(resourceAt(front, 'azurerm_role_assignment', 'front_front-reads')).toMatchObject({
+      scope: '${azurerm_storage_container.front_container.id}',
+      role_definition_name: 'Storage Blob Data Reader',
+      principal_id: '${data.azurerm_user_assigned_identity.identity.principal_id}',
+    });
+    expect(resourcesOf(front, 'azurerm_user_assigned_identity')).toEqual({});
+  });
+});
+
+describe('HTTPS with a Key Vault certificate', () => {
+  const spec = exampleSpec();
+  spec.front = { tlsCertificate: 'front-tls' };
+  const tls = synthStacks(spec);
+  const f = tls['retail-front'];
+  const vmss = resourceAt(f, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
+
+  test('the Key Vault extension polls the versionless secret URL with the identity from the identities stack', () => {
+    const ext = (vmss.extension as Json[]).find((e) => e.type === 'KeyVaultForLinux')!;
+    expect(ext).toMatchObject({ publisher: 'Microsoft.Azure.KeyVault', type_handler_version: '2.0', auto_upgrade_minor_version: true });
+    expect(JSON.parse(ext.settings)).toEqual({
+      secretsManagementSettings: {
+        pollingIntervalInS: '3600',
+        certificateStoreName: 'front',
+        certificateStoreLocation: '/var/lib/waagent/Microsoft.Azure.KeyVault.Store',
+        requireInitialSync: true,
+        observedCertificates: [`https://${plan.names.keyVault}.vault.azure.net/secrets/front-tls`],
+      },
+      authenticationSettings: { msiEndpoint: 'http://169.254.169.254/metadata/identity/oauth2/token', msiClientId: '${data.azurerm_user_assigned_identity.identity.client_id}' },
+    });
+  });
+
+  test('the grant is on that one secret, in the identities stack, one apply before the front', () => {
+    const vaultId = azureIds.keyVault(plan.env.subscriptionId, 'rg-retail-vault', plan.names.keyVault);
+    expect(resourceAt(tls['retail-identities'], 'azurerm_role_assignment', 'front_tls-reader')).toMatchObject({
+      scope: `${vaultId}/secrets/front-tls`,
+      role_definition_name: 'Key Vault Secrets User',
+      principal_id: '${azurerm_user_assigned_identity.front_identity.principal_id}',
+      principal_type: 'ServicePrincipal',
+    });
+    expect(resourcesOf(f, 'azurerm_role_assignment')).not.toHaveProperty('front_tls-reader');
+  });
+
+  test('nginx serves 443 from the copy the agent publishes; the LB forwards 443 too', () => {
+    const conf = resourceAt(f, 'azurerm_storage_blob', 'front_config').source_content as string;
+    expect(conf).toContain('listen 0.0.0.0:443 ssl;');
+    expect(conf).toContain(`map $host $front_tls_file { default "${FRONT_TLS_FILE}"; }`);
+    expect(Object.keys(resourcesOf(f, 'azurerm_lb_rule'))).toEqual(['front_lb_rule-443', 'front_lb_rule-80']);
+    const doc = parse(Buffer.from(vmss.custom_data, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string }> };
+    const env = doc.write_files.find((w) => w.path === FRONT_VM_PATHS.env)!.content;
+    expect(env).toContain(`TLS_SOURCE='/var/lib/waagent/Microsoft.Azure.KeyVault.Store/${plan.names.keyVault}.front-tls'`);
+    expect(env).toContain(`TLS_PATH='${FRONT_TLS_FILE}'`);
+  });
+
+  test('a certificate the vault does not hold is refused at its field', () => {
+    const bad = exampleSpec();
+    bad.front = { tlsCertificate: 'missing' };
+    const r = validateEnvironment(bad);
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual(["front.tlsCertificate: names no certificate in keyVault.certificates: 'missing' (declare it under keyVault.certificates)"]);
+  });
+});
