@@ -499,7 +499,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
         code: 'invalid_value',
         message: `names no certificate in keyVault.certificates: ${show(tlsName)}`,
         value: tlsName,
-        hint: suggest(tlsName, certs.map((c) => String(c.name))) ?? 'declare it under keyVault.certificates',
+        hint: suggest(tlsName, certs.map((c) => c.name).filter((n): n is string => typeof n === 'string')) ?? 'declare it under keyVault.certificates',
       });
     }
   }

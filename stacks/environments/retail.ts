@@ -26,6 +26,8 @@ export default defineEnvironment({
     certificates: [{ name: 'front-tls', subject: 'CN=retail.internal', dnsNames: ['retail.internal', '*.retail.internal'] }],
     contacts: ['platform-team@retail.invalid'],
   },
+  // callers reach every service through the front's one address, over HTTPS with the vault's certificate
+  front: { tlsCertificate: 'front-tls' },
   artifactStore: { storageAccountId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-releases/providers/Microsoft.Storage/storageAccounts/stretailreleases' },
   services: [
     {

@@ -261,7 +261,8 @@ describe('artifact store', () => {
       }
       expect(resourcesOf(stackOf(service), 'azurerm_role_assignment')).toEqual({});
     }
-    expect(Object.keys(resourcesOf(ids, 'azurerm_role_assignment'))).toHaveLength(6);
+    // six artifact readers, and the front's TLS reader
+    expect(Object.keys(resourcesOf(ids, 'azurerm_role_assignment'))).toHaveLength(7);
   });
 
   test('refuses an artifact outside Blob Storage, outside the store, or without a store', () => {

@@ -76,6 +76,7 @@ describe('Key Vault', () => {
   test('an environment without keyVault has no vault stack and no Key Vault service endpoints (the front keeps its storage one)', () => {
     const spec = exampleSpec();
     delete spec.keyVault;
+    delete spec.front; // its TLS certificate came from the vault
     const without = synthStacks(spec);
     expect(without['retail-vault']).toBeUndefined();
     for (const s of Object.values(resourcesOf(without['retail-network'], 'azurerm_subnet'))) expect(s.service_endpoints).toEqual(s.name === 'snet-front' ? ['Microsoft.Storage'] : undefined);
@@ -100,6 +101,7 @@ describe('certificates', () => {
 
   test('an integrated CA certificate renews itself; an imported one e-mails the contacts, read from its file at plan time', () => {
     const spec = exampleSpec();
+    spec.front = {}; // the front's certificate is not among these
     spec.keyVault!.certificates = [
       { name: 'api', issuer: 'DigiCert', subject: 'CN=api.retail.example', keyType: 'EC' },
       { name: 'legacy', issuer: 'imported', importFrom: { path: '/etc/retail-ci/legacy.pfx' }, subject: 'CN=legacy.retail.internal' },
@@ -139,6 +141,7 @@ describe('certificate validation', () => {
   test('an imported certificate needs its file and contacts; only an imported one names a file', () => {
     const spec = exampleSpec() as Json;
     spec.keyVault.contacts = [];
+    spec.front = {};
     spec.keyVault.certificates = [
       { name: 'a', issuer: 'imported', subject: 'CN=a' },
       { name: 'b', importFrom: { path: '/etc/b.pfx' }, subject: 'CN=b' },
@@ -153,6 +156,7 @@ describe('certificate validation', () => {
   test('refuses an imported file inside the repository, and writes nothing', () => {
     const dir = tempDir();
     const spec = exampleSpec();
+    spec.front = {}; // the front's certificate is not among these
     spec.keyVault!.certificates = [{ name: 'x', issuer: 'imported', importFrom: { path: `${dir}/certs/x.pfx` }, subject: 'CN=x' }];
     const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], join(dir, 'out'), { projectRoot: dir });
     expect(r.ok).toBe(false);
