@@ -336,7 +336,7 @@ describe('TLS with a certificate file as the Key Vault extension writes it', () 
     return r.stdout.trim();
   };
 
-  test('serves HTTPS, and a renewed certificate is served on the next handshake with no reload', async () => {
+  test('serves HTTPS; a renewed certificate is served on the next handshake with no reload, and a kept-alive client never notices', async () => {
     const dir = tempDir('front-tls-');
     // with a variable path the workers (not the root master) read the file per handshake: it must
     // be readable by their user (found here: root-only files fail every handshake)
@@ -363,6 +363,38 @@ describe('TLS with a certificate file as the Key Vault extension writes it', () 
       expect(subjectSeen(httpsPort)).toBe('subject=CN = renewed.test.internal');
       expect(readFileSync(join(dir, 'nginx.pid'), 'utf8')).toBe(pid);
       expect(f.errorLog()).not.toMatch(/SIGHUP|reconfiguring/);
+
+      // keep-alive clients across five renewals: one TLS connection, every request answered
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false, servername: 'pricing.test.internal' });
+      let handshakes = 0;
+      const statuses: number[] = [];
+      let running = true;
+      const client = (async () => {
+        while (running) {
+          statuses.push(
+            await new Promise<number>((resolve, reject) => {
+              const req = https.get({ host: '127.0.0.1', port: httpsPort, headers: { Host: 'pricing.test.internal' }, agent }, (res) => {
+                res.resume();
+                res.on('end', () => resolve(res.statusCode ?? 0));
+              });
+              req.on('socket', (sock) => sock.once('secureConnect', () => handshakes++));
+              req.on('error', reject);
+            }),
+          );
+        }
+      })();
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 150));
+        makePem(pem, `renewal-${i}.test.internal`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+      running = false;
+      await client;
+      agent.destroy();
+      expect(statuses.length).toBeGreaterThan(50);
+      expect(statuses.every((st) => st === 200)).toBe(true);
+      expect(handshakes).toBe(1);
+      expect(subjectSeen(httpsPort)).toBe('subject=CN = renewal-4.test.internal');
     } finally {
       await f.stop();
     }
