@@ -4,8 +4,9 @@
  * reach Key Vault or Storage after Terraform sees it: granted in the same apply as the VMs that
  * need it, the first boot would fail. Here the grant is one apply earlier.
  *
- * - each slot of each service or pool: its identity, and Storage Blob Data Reader on the artifact
- *   store when the slot downloads a release;
+ * - each slot of each service or pool: its identity, Storage Blob Data Reader on the artifact
+ *   store when the slot downloads a release, and Key Vault Secrets User on each secret its
+ *   services' settings name (that secret only; it must exist before this stack is deployed);
  * - the front: its identity, and Key Vault Secrets User on the TLS certificate's secret (that one
  *   secret, not the vault) when the front serves HTTPS.
  * Other stacks name these identities by their static resource IDs (`frontIdentity`,
@@ -42,6 +43,17 @@ export class IdentitiesStack extends EnvironmentStack {
       for (const slot of SLOT_NAMES) {
         const scope = new Construct(this, `${placement.part}-${slot}`);
         const identity = new UserAssignedIdentity(scope, 'identity', { name: slotIdentity(plan, placement.part, slot).name, resourceGroupName, location: env.region, tags: { ...tags, slot } });
+        // each Key Vault secret a service on these VMs reads, granted on that secret only
+        const secrets = [...new Set(placement.services.flatMap((svc) => Object.values(svc.settings).flatMap((v) => (typeof v === 'string' ? [] : [v.secret]))))].sort();
+        for (const secret of secrets) {
+          new RoleAssignment(scope, `secret-${secret}`, {
+            scope: `${azureIds.keyVault(env.subscriptionId, names.resourceGroup(PLATFORM_PARTS.vault), names.keyVault)}/secrets/${secret}`,
+            roleDefinitionName: 'Key Vault Secrets User',
+            principalId: identity.principalId,
+            principalType: 'ServicePrincipal',
+            description: `${placement.label} ${slot}: read the secret ${secret}`,
+          });
+        }
         if (env.artifactStore && placement.services.some((svc) => svc.slots[slot].artifact)) {
           new RoleAssignment(scope, 'artifact-reader', {
             scope: env.artifactStore.storageAccountId,

@@ -23,6 +23,10 @@ export interface ServiceBoot {
   readonly healthPath: string;
   /** Environment variables for every instance (not secrets). */
   readonly settings: Readonly<Record<string, string>>;
+  /** Environment variables from Key Vault secrets: variable → secret name. @default - none */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** The vault the secrets are in (its name). Required with secrets. */
+  readonly vaultName?: string;
   /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
   readonly artifact?: { readonly url: string; readonly sha256: string };
 }
@@ -45,6 +49,11 @@ export const VM_PATHS = {
   health: '/usr/local/lib/slotenv/vm-health.py',
   healthConfig: '/etc/slotenv/vm-health.json',
   releaseEnv: (service: string) => `/etc/${service}/release.env`,
+  secrets: '/usr/local/lib/slotenv/fetch-secrets',
+  /** Which secret each variable comes from (names only, no values). */
+  secretsList: (service: string) => `/etc/${service}/secrets.list`,
+  /** The fetched values: root's only, read by systemd for the unit (the service's own user cannot read it). */
+  secretsEnv: (service: string) => `/run/slotenv-secrets/${service}.env`,
   start: (service: string) => `/opt/${service}/current/bin/start`,
 } as const;
 
@@ -53,7 +62,68 @@ export const unitNames = (service: string) => ({
   instance: `${service}@.service`,
   instanceOf: (port: number) => `${service}@${port}.service`,
   release: `${service}-release.service`,
+  secrets: `${service}-secrets.service`,
 });
+
+/**
+ * Fetches a service's Key Vault secrets with the VM's managed identity into an environment file
+ * only root can read (systemd reads it for the unit; the service's own user cannot). Run by the
+ * `<service>-secrets` oneshot each time an instance starts, so a rotated secret arrives with the
+ * next restart. Values must be one line. IMDS_ENDPOINT, VAULT_URL and SLOTENV_PREFIX exist so
+ * tests can run it against loopback and a temp folder.
+ */
+export const SECRETS_SCRIPT = `#!/usr/bin/env python3
+# Usage: fetch-secrets SERVICE VAULT_NAME IDENTITY_RESOURCE_ID
+import json, os, sys, tempfile, urllib.error, urllib.parse, urllib.request
+
+service, vault, identity = sys.argv[1:4]
+prefix = os.environ.get("SLOTENV_PREFIX", "")
+imds = os.environ.get("IMDS_ENDPOINT", "http://169.254.169.254")
+base = os.environ.get("VAULT_URL", "https://%s.vault.azure.net" % vault)
+
+
+def fail(message):
+    print("fetch-secrets: %s: %s" % (service, message), file=sys.stderr)
+    sys.exit(1)
+
+
+def get(url, headers):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
+        return json.load(r)
+
+
+query = urllib.parse.urlencode({"api-version": "2018-02-01", "resource": "https://vault.azure.net", "msi_res_id": identity})
+try:
+    token = get("%s/metadata/identity/oauth2/token?%s" % (imds, query), {"Metadata": "true"})["access_token"]
+except (urllib.error.URLError, KeyError, ValueError) as e:
+    fail("no token from the managed identity (%s)" % e)
+
+lines = []
+with open(prefix + "/etc/%s/secrets.list" % service) as f:
+    for entry in f.read().splitlines():
+        if not entry.strip():
+            continue
+        variable, name = entry.split()
+        try:
+            value = get("%s/secrets/%s?api-version=7.4" % (base, name), {"Authorization": "Bearer " + token})["value"]
+        except urllib.error.HTTPError as e:
+            fail("secret %s (for %s): HTTP %d from the vault" % (name, variable, e.code))
+        except (urllib.error.URLError, KeyError, ValueError) as e:
+            fail("secret %s (for %s): %s" % (name, variable, e))
+        if "\\n" in value or "\\r" in value:
+            fail("secret %s (for %s) has more than one line; an environment variable holds one" % (name, variable))
+        lines.append('%s="%s"' % (variable, value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"')))
+
+target = prefix + "/run/slotenv-secrets/%s.env" % service
+os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target))
+with os.fdopen(fd, "w") as out:
+    out.write("\\n".join(lines) + "\\n")
+os.chmod(tmp, 0o600)
+os.replace(tmp, target)
+print("fetch-secrets: %s: %d secret(s) in place" % (service, len(lines)))
+`;
+
 
 /** The VM health endpoint's unit: one per VM, whatever services it runs. */
 export const HEALTH_UNIT = 'vm-health.service';
@@ -136,18 +206,21 @@ const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`
 export function renderServiceUnits(input: ServiceBoot & { readonly slot: string; readonly identityResourceId: string }): Record<string, string> {
   const u = unitNames(input.service);
   const needsRelease = input.artifact !== undefined;
+  const needsSecrets = Object.keys(input.secrets ?? {}).length > 0;
+  const before = [...(needsRelease ? [u.release] : []), ...(needsSecrets ? [u.secrets] : [])];
   const units: Record<string, string> = {};
   units[u.instance] = [
     '[Unit]',
     `Description=${input.service} (${input.slot} slot) on port %i`,
-    `After=network-online.target${needsRelease ? ` ${u.release}` : ''}`,
+    `After=${['network-online.target', ...before].join(' ')}`,
     'Wants=network-online.target',
-    ...(needsRelease ? [`Requires=${u.release}`] : []),
+    ...(before.length > 0 ? [`Requires=${before.join(' ')}`] : []),
     '',
     '[Service]',
     'Type=simple',
     `User=${input.service}`,
     `EnvironmentFile=${VM_PATHS.releaseEnv(input.service)}`,
+    ...(needsSecrets ? [`EnvironmentFile=${VM_PATHS.secretsEnv(input.service)}`] : []),
     'Environment=PORT=%i',
     `ExecStart=${VM_PATHS.start(input.service)}`,
     'Restart=always',
@@ -178,6 +251,21 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '',
       '[Install]',
       'WantedBy=multi-user.target',
+      '',
+    ].join('\n');
+  }
+  if (needsSecrets) {
+    if (!input.vaultName) throw new Error(`${input.service}: secrets need the vault's name`);
+    units[u.secrets] = [
+      '[Unit]',
+      `Description=Fetch ${input.service}'s Key Vault secrets (each time an instance starts)`,
+      'After=network-online.target',
+      'Wants=network-online.target',
+      '',
+      '[Service]',
+      // not RemainAfterExit: every instance start pulls it in again, so a rotated secret arrives on restart
+      'Type=oneshot',
+      `ExecStart=/usr/bin/python3 ${VM_PATHS.secrets} ${input.service} ${input.vaultName} ${input.identityResourceId}`,
       '',
     ].join('\n');
   }
@@ -226,16 +314,19 @@ export function cloudInitDocument(input: CloudInitInput) {
         .map((k) => envLine(k, b.settings[k])),
     ].join('\n');
     const units = renderServiceUnits({ ...b, slot: input.slot, identityResourceId: input.identityResourceId });
+    const secrets = Object.entries(b.secrets ?? {}).sort(([a], [c]) => a.localeCompare(c));
     return {
       envFile: { path: VM_PATHS.releaseEnv(b.service), owner: 'root:root', permissions: '0644', content: `${env}\n` },
+      secretsList: secrets.length > 0 ? [{ path: VM_PATHS.secretsList(b.service), owner: 'root:root', permissions: '0600', content: secrets.map(([k, v]) => `${k} ${v}\n`).join('') }] : [],
       unitFiles: Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
     };
   });
   const writeFiles: WriteFile[] = [
-    ...perService.map((p) => p.envFile),
+    ...perService.flatMap((p) => [p.envFile, ...p.secretsList]),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
     HEALTH_FILE,
     ...(services.some((b) => b.artifact) ? [FETCH_FILE] : []),
+    ...(services.some((b) => Object.keys(b.secrets ?? {}).length > 0) ? [SECRETS_FILE] : []),
     ...perService.flatMap((p) => p.unitFiles),
     { path: `/etc/systemd/system/${HEALTH_UNIT}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
   ];
@@ -252,6 +343,7 @@ export function cloudInitDocument(input: CloudInitInput) {
 
 const HEALTH_FILE: WriteFile = { path: VM_PATHS.health, owner: 'root:root', permissions: '0755', content: HEALTH_SCRIPT };
 const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT };
+const SECRETS_FILE: WriteFile = { path: VM_PATHS.secrets, owner: 'root:root', permissions: '0755', content: SECRETS_SCRIPT };
 const YAML_OPTIONS = { lineWidth: 0 } as const;
 
 /** The reference rendering: the whole document through the yaml library. */
@@ -262,7 +354,7 @@ export function renderCloudInitReference(input: CloudInitInput): string {
 /** One write_files entry as it appears under `write_files:` (two-space indented sequence item). */
 const fragment = (f: WriteFile) => stringify([f], YAML_OPTIONS).replace(/^(?=.)/gm, '  ');
 /** The library's own scripts are the same in every document: rendered once. */
-const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, FETCH_FILE].map((f) => [f, fragment(f)]));
+const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, FETCH_FILE, SECRETS_FILE].map((f) => [f, fragment(f)]));
 
 /**
  * The whole #cloud-config document, deterministic for the same input. Byte-identical to
@@ -283,7 +375,21 @@ export function renderCloudInit(input: CloudInitInput): string {
 /** What one service brings to a slot's VMs. */
 export function serviceBoot(plan: EnvironmentPlan, svc: Service, slot: SlotName): ServiceBoot {
   const s = svc.slots[slot];
-  return { service: svc.name, version: s.version, ports: plan.ports.services[svc.name].ports, healthPath: svc.healthPath, settings: svc.settings, artifact: s.artifact };
+  const settings: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const [k, v] of Object.entries(svc.settings)) {
+    if (typeof v === 'string') settings[k] = v;
+    else secrets[k] = v.secret;
+  }
+  return {
+    service: svc.name,
+    version: s.version,
+    ports: plan.ports.services[svc.name].ports,
+    healthPath: svc.healthPath,
+    settings,
+    artifact: s.artifact,
+    ...(Object.keys(secrets).length > 0 ? { secrets, vaultName: plan.names.keyVault } : {}),
+  };
 }
 
 /** The cloud-init input of one slot of a planned service on its own scale set. */

@@ -361,8 +361,20 @@ export const ServiceSchema = z
      * @default false
      */
     allowReplacement: z.boolean().default(false),
-    /** Environment variables for every instance (not secrets: those come from Key Vault). @default - none */
-    settings: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'an environment variable name: upper-case letters, digits, _' }), z.string()).default({}),
+    /**
+     * Environment variables for every instance: a value, or `{ secret: '<name>' }` for a secret in
+     * the environment's Key Vault (fetched when an instance starts). @default - none
+     */
+    settings: z
+      .record(
+        z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: 'an environment variable name: upper-case letters, digits, _' }),
+        z.union([
+          z.string(),
+          /** A Key Vault secret of the environment's vault: fetched by the VM with its identity when an instance starts, never in the repository or custom data. */
+          z.strictObject({ secret: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: 'a Key Vault secret name: 1-127 letters, digits, hyphens' }) }),
+        ]),
+      )
+      .default({}),
     /** Tags added to this service's resources. @default - none */
     tags: z.record(z.string(), z.string()).default({}),
   })

@@ -487,6 +487,13 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
     checkCustomData(at, s, add);
     checkTraffic(at, s, rawService, s.pool !== undefined ? poolByName.get(s.pool) : undefined, add);
+    // checked as written, so these show beside a problem elsewhere in settings
+    const rawSettings = isRecord(rawService) && isRecord(rawService.settings) ? rawService.settings : {};
+    for (const [k, v] of Object.entries(rawSettings)) {
+      if (isRecord(v) && typeof v.secret === 'string' && !isRecord(raw.keyVault)) {
+        add(at('settings', k), { code: 'missing', message: `is the Key Vault secret ${show(v.secret)}, but the environment has no keyVault`, hint: 'declare keyVault, or give a plain value' });
+      }
+    }
     checkTags(at('tags'), s.tags);
   }
   checkRoutes(env.name, front, services, add);
@@ -720,9 +727,12 @@ function checkAutoscale(at: (...rest: PropertyKey[]) => Path, s: Pick<ServicePar
 function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, add: Add) {
   if (s.name !== undefined && s.slots && s.block !== undefined && s.instancesPerVm !== undefined && s.healthPath !== undefined && s.settings) {
     // an upper bound first: render (slow) only when the document could come near the limit
-    const settingsBytes = Object.entries(s.settings).reduce((n, [k, v]) => n + 2 * (k.length + v.length) + 8, 0);
+    // a secret reference is a name in secrets.list plus its unit: counted by its JSON length, doubled
+    const settingsBytes = Object.entries(s.settings).reduce((n, [k, v]) => n + 2 * (k.length + (typeof v === 'string' ? v.length : 2 * JSON.stringify(v).length)) + 8, 0);
     const urls = SLOT_NAMES.reduce((n, slot) => Math.max(n, s.slots![slot].artifact?.url.length ?? 0), 0);
     const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes) * (4 / 3);
+    const plain = Object.fromEntries(Object.entries(s.settings).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const secrets = Object.fromEntries(Object.entries(s.settings).flatMap(([k, v]) => (typeof v === 'string' ? [] : [[k, v.secret]])));
     for (const slot of bound <= CUSTOM_DATA_MAX_BYTES ? [] : SLOT_NAMES) {
       const text = renderCloudInit({
         slot,
@@ -732,7 +742,8 @@ function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, 
             version: s.slots[slot].version,
             ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
             healthPath: s.healthPath,
-            settings: s.settings,
+            settings: plain,
+            ...(Object.keys(secrets).length > 0 ? { secrets, vaultName: 'kv-'.padEnd(24, 'x') } : {}),
             artifact: s.slots[slot].artifact,
           },
         ],

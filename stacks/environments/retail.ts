@@ -44,7 +44,8 @@ export default defineEnvironment({
       endpoints: { input: { from: ['front'] }, management: [{ name: 'ssh', port: 22 }] },
       // seed 000: prices follow the shopping day
       autoscale: { schedules: [{ name: 'business-hours', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'], start: '08:00', end: '20:00', timeZone: 'Europe/Amsterdam', min: 6 }] },
-      settings: { PRICE_CACHE_SECONDS: '30' },
+      // the database password stays in the vault: the VMs fetch it when an instance starts (seed 003)
+      settings: { PRICE_CACHE_SECONDS: '30', DB_PASSWORD: { secret: 'pricing-db-password' } },
     },
     {
       name: 'order-processing',
