@@ -17,6 +17,8 @@ import { PLATFORM_PARTS } from '../lib/spec/names';
 import type { Placement } from '../lib/spec/placement';
 import type { EnvironmentPlan } from '../lib/spec/plan';
 import type { SlotName } from '../lib/spec/schema';
+import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
+import { keyVaultExtension } from '../lib/vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
 import { slotIdentity } from './identities-stack';
 
@@ -38,6 +40,11 @@ export class ComputeStack extends EnvironmentStack {
     const subnet = placement.kind === 'pool' ? plan.ips.pools[placement.name].subnet : plan.ips.services[placement.name].subnet;
     const instances = peakInstances(placement.capacity, placement.upgrade);
 
+    // Key Vault certificates the services on these VMs read: the extension needs the identity's client ID
+    const certificates = [...new Set(placement.services.flatMap((svc) => svc.certificates))].sort();
+    const clientId = (s: SlotName) =>
+      new DataAzurermUserAssignedIdentity(this, `${s}-identity`, { name: slotIdentity(plan, placement.part, s).name, resourceGroupName: names.resourceGroup(PLATFORM_PARTS.identities) }).clientId;
+
     const slot = (s: SlotName): SlotProps => ({
       names: { identity: n.identity[s], loadBalancer: n.loadBalancer[s], scaleSet: n.scaleSet[s], computerNamePrefix: n.computerNamePrefix[s], autoscale: n.autoscale[s] },
       frontends: placement.services.map((svc) => ({
@@ -57,6 +64,7 @@ export class ComputeStack extends EnvironmentStack {
       // a service's slot may bring its own image, and be parked; a pool's VMs share the pool's
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,
       parked: placement.kind === 'service' ? placement.services[0].slots[s].parked : undefined,
+      extensions: certificates.length > 0 ? [keyVaultExtension({ vaultName: names.keyVault, certificates, identityClientId: clientId(s) })] : undefined,
     });
 
     const pair = new SlotPair(this, 'Default', {

@@ -44,7 +44,10 @@ export class IdentitiesStack extends EnvironmentStack {
         const scope = new Construct(this, `${placement.part}-${slot}`);
         const identity = new UserAssignedIdentity(scope, 'identity', { name: slotIdentity(plan, placement.part, slot).name, resourceGroupName, location: env.region, tags: { ...tags, slot } });
         // each Key Vault secret a service on these VMs reads, granted on that secret only
-        const secrets = [...new Set(placement.services.flatMap((svc) => Object.values(svc.settings).flatMap((v) => (typeof v === 'string' ? [] : [v.secret]))))].sort();
+        // a certificate is read through its secret, so both are granted the same way
+        const secrets = [
+          ...new Set(placement.services.flatMap((svc) => [...Object.values(svc.settings).flatMap((v) => (typeof v === 'string' ? [] : [v.secret])), ...svc.certificates])),
+        ].sort();
         for (const secret of secrets) {
           new RoleAssignment(scope, `secret-${secret}`, {
             scope: `${azureIds.keyVault(env.subscriptionId, names.resourceGroup(PLATFORM_PARTS.vault), names.keyVault)}/secrets/${secret}`,

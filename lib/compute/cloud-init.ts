@@ -25,8 +25,10 @@ export interface ServiceBoot {
   readonly settings: Readonly<Record<string, string>>;
   /** Environment variables from Key Vault secrets: variable → secret name. @default - none */
   readonly secrets?: Readonly<Record<string, string>>;
-  /** The vault the secrets are in (its name). Required with secrets. */
+  /** The vault the secrets and certificates are in (its name). Required with either. */
   readonly vaultName?: string;
+  /** Key Vault certificates the service reads, by name. @default - none */
+  readonly certificates?: readonly string[];
   /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
   readonly artifact?: { readonly url: string; readonly sha256: string };
 }
@@ -54,6 +56,10 @@ export const VM_PATHS = {
   secretsList: (service: string) => `/etc/${service}/secrets.list`,
   /** The fetched values: root's only, read by systemd for the unit (the service's own user cannot read it). */
   secretsEnv: (service: string) => `/run/slotenv-secrets/${service}.env`,
+  certs: '/usr/local/lib/slotenv/publish-certs',
+  certsDir: (service: string) => `/etc/${service}/certs`,
+  /** Where the Key Vault extension writes a certificate. */
+  keyVaultCert: (vault: string, name: string) => `/var/lib/waagent/Microsoft.Azure.KeyVault.Store/${vault}.${name}`,
   start: (service: string) => `/opt/${service}/current/bin/start`,
 } as const;
 
@@ -63,7 +69,38 @@ export const unitNames = (service: string) => ({
   instanceOf: (port: number) => `${service}@${port}.service`,
   release: `${service}-release.service`,
   secrets: `${service}-secrets.service`,
+  certs: `${service}-certs.service`,
+  certsPath: `${service}-certs.path`,
 });
+
+/**
+ * Publishes the Key Vault extension's certificate files (root's) to `/etc/<service>/certs/<name>.pem`,
+ * readable by the service's group, each replaced whole. Run when an instance starts (it waits, up
+ * to ten minutes, for the extension's first sync) and by a path unit whenever the extension
+ * writes a renewal. SLOTENV_PREFIX and WAIT_SECONDS exist for tests.
+ */
+export const CERTS_SCRIPT = `#!/bin/sh
+# Usage: publish-certs SERVICE SOURCE NAME [SOURCE NAME ...]
+set -eu
+service="$1"; shift
+prefix="\${SLOTENV_PREFIX:-}"
+dir="$prefix/etc/$service/certs"
+wait="\${WAIT_SECONDS:-600}"
+mkdir -p "$dir"; chmod 0750 "$dir"; chgrp "$service" "$dir"
+while [ $# -ge 2 ]; do
+  source="$prefix$1"; name="$2"; shift 2
+  waited=0
+  until [ -s "$source" ]; do
+    [ "$waited" -ge "$wait" ] && { echo "publish-certs: $service: no certificate at $source after \${wait}s (Key Vault extension)" >&2; exit 1; }
+    sleep 2; waited=$((waited + 2))
+  done
+  cmp -s "$source" "$dir/$name.pem" && continue
+  install -m 0640 -o root -g "$service" "$source" "$dir/.$name.pem.new"
+  mv "$dir/.$name.pem.new" "$dir/$name.pem"
+  echo "publish-certs: $service: $name published"
+done
+`;
+
 
 /**
  * Fetches a service's Key Vault secrets with the VM's managed identity into an environment file
@@ -207,7 +244,8 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
   const u = unitNames(input.service);
   const needsRelease = input.artifact !== undefined;
   const needsSecrets = Object.keys(input.secrets ?? {}).length > 0;
-  const before = [...(needsRelease ? [u.release] : []), ...(needsSecrets ? [u.secrets] : [])];
+  const certs = [...(input.certificates ?? [])].sort();
+  const before = [...(needsRelease ? [u.release] : []), ...(needsSecrets ? [u.secrets] : []), ...(certs.length > 0 ? [u.certs] : [])];
   const units: Record<string, string> = {};
   units[u.instance] = [
     '[Unit]',
@@ -222,6 +260,7 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
     `EnvironmentFile=${VM_PATHS.releaseEnv(input.service)}`,
     ...(needsSecrets ? [`EnvironmentFile=${VM_PATHS.secretsEnv(input.service)}`] : []),
     'Environment=PORT=%i',
+    ...(certs.length > 0 ? [`Environment=CERTS_DIR=${VM_PATHS.certsDir(input.service)}`] : []),
     `ExecStart=${VM_PATHS.start(input.service)}`,
     'Restart=always',
     'RestartSec=2',
@@ -248,6 +287,32 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       `ExecStart=${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityResourceId}`,
       'Restart=on-failure',
       'RestartSec=10',
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n');
+  }
+  if (certs.length > 0) {
+    if (!input.vaultName) throw new Error(`${input.service}: certificates need the vault's name`);
+    const sources = certs.map((c) => VM_PATHS.keyVaultCert(input.vaultName!, c));
+    units[u.certs] = [
+      '[Unit]',
+      `Description=Publish ${input.service}'s Key Vault certificates (before an instance starts, and on renewal)`,
+      '',
+      '[Service]',
+      'Type=oneshot',
+      `ExecStart=${VM_PATHS.certs} ${input.service} ${certs.map((c, i) => `${sources[i]} ${c}`).join(' ')}`,
+      'TimeoutStartSec=660',
+      '',
+    ].join('\n');
+    units[u.certsPath] = [
+      '[Unit]',
+      `Description=Republish ${input.service}'s certificates when the Key Vault extension renews one`,
+      '',
+      '[Path]',
+      ...sources.map((p) => `PathChanged=${p}`),
+      `Unit=${u.certs}`,
       '',
       '[Install]',
       'WantedBy=multi-user.target',
@@ -327,6 +392,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     HEALTH_FILE,
     ...(services.some((b) => b.artifact) ? [FETCH_FILE] : []),
     ...(services.some((b) => Object.keys(b.secrets ?? {}).length > 0) ? [SECRETS_FILE] : []),
+    ...(services.some((b) => (b.certificates ?? []).length > 0) ? [CERTS_FILE] : []),
     ...perService.flatMap((p) => p.unitFiles),
     { path: `/etc/systemd/system/${HEALTH_UNIT}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
   ];
@@ -336,7 +402,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     write_files: writeFiles,
     runcmd: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', HEALTH_UNIT, ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
+      ['systemctl', 'enable', '--now', HEALTH_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
     ],
   };
 }
@@ -344,6 +410,7 @@ export function cloudInitDocument(input: CloudInitInput) {
 const HEALTH_FILE: WriteFile = { path: VM_PATHS.health, owner: 'root:root', permissions: '0755', content: HEALTH_SCRIPT };
 const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT };
 const SECRETS_FILE: WriteFile = { path: VM_PATHS.secrets, owner: 'root:root', permissions: '0755', content: SECRETS_SCRIPT };
+const CERTS_FILE: WriteFile = { path: VM_PATHS.certs, owner: 'root:root', permissions: '0755', content: CERTS_SCRIPT };
 const YAML_OPTIONS = { lineWidth: 0 } as const;
 
 /** The reference rendering: the whole document through the yaml library. */
@@ -354,7 +421,7 @@ export function renderCloudInitReference(input: CloudInitInput): string {
 /** One write_files entry as it appears under `write_files:` (two-space indented sequence item). */
 const fragment = (f: WriteFile) => stringify([f], YAML_OPTIONS).replace(/^(?=.)/gm, '  ');
 /** The library's own scripts are the same in every document: rendered once. */
-const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, FETCH_FILE, SECRETS_FILE].map((f) => [f, fragment(f)]));
+const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE].map((f) => [f, fragment(f)]));
 
 /**
  * The whole #cloud-config document, deterministic for the same input. Byte-identical to
@@ -388,7 +455,9 @@ export function serviceBoot(plan: EnvironmentPlan, svc: Service, slot: SlotName)
     healthPath: svc.healthPath,
     settings,
     artifact: s.artifact,
-    ...(Object.keys(secrets).length > 0 ? { secrets, vaultName: plan.names.keyVault } : {}),
+    ...(Object.keys(secrets).length > 0 || svc.certificates.length > 0 ? { vaultName: plan.names.keyVault } : {}),
+    ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+    ...(svc.certificates.length > 0 ? { certificates: svc.certificates } : {}),
   };
 }
 

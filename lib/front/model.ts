@@ -5,6 +5,7 @@
  */
 import type { EnvironmentPlan } from '../spec/plan';
 import { SLOT_NAMES } from '../spec/schema';
+import { KEY_VAULT_STORE } from '../vault/vm-extension';
 import { renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from './nginx-conf';
 
 /** The domain of default host names. */
@@ -25,8 +26,6 @@ export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
     }));
 }
 
-/** Where the Key Vault VM extension keeps certificates on Linux. */
-export const KEY_VAULT_STORE = '/var/lib/waagent/Microsoft.Azure.KeyVault.Store';
 
 /** The file the Key Vault extension writes for a certificate (PEM: certificate and key). */
 export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `${KEY_VAULT_STORE}/${vaultName}.${certificate}`;

@@ -22,7 +22,8 @@ import { planProfiles } from '../autoscale/plan';
 import { ScaleSet, type ImageReference } from '../compute/scale-set';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { frontCloudInitDocument } from './agent';
-import { KEY_VAULT_STORE, keyVaultCertificatePath } from './model';
+import { keyVaultExtension } from '../vault/vm-extension';
+import { keyVaultCertificatePath } from './model';
 import { FRONT_DEFAULTS } from './nginx-conf';
 
 export const FRONT_CONTAINER = 'front';
@@ -183,25 +184,7 @@ export class NginxFront extends Construct {
       upgrade: props.upgrade,
       healthPath: '/healthz',
       extensions: props.tls
-        ? [
-            {
-              name: 'key-vault',
-              publisher: 'Microsoft.Azure.KeyVault',
-              type: 'KeyVaultForLinux',
-              typeHandlerVersion: '2.0',
-              // the versionless secret URL: the extension polls it, so a renewed certificate arrives by itself
-              settings: JSON.stringify({
-                secretsManagementSettings: {
-                  pollingIntervalInS: String(props.tls.pollingIntervalSeconds ?? 3600),
-                  certificateStoreName: 'front',
-                  certificateStoreLocation: KEY_VAULT_STORE,
-                  requireInitialSync: true,
-                  observedCertificates: [`https://${props.tls.vaultName}.vault.azure.net/secrets/${props.tls.certificate}`],
-                },
-                authenticationSettings: { msiEndpoint: 'http://169.254.169.254/metadata/identity/oauth2/token', msiClientId: identity.clientId },
-              }),
-            },
-          ]
+        ? [keyVaultExtension({ vaultName: props.tls.vaultName, certificates: [props.tls.certificate], identityClientId: identity.clientId, pollingIntervalSeconds: props.tls.pollingIntervalSeconds, storeName: 'front' })]
         : undefined,
       tags,
     });

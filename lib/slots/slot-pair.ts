@@ -13,7 +13,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { Construct } from 'constructs';
 import { Autoscale, type CpuRules, type MetricRules } from '../autoscale/autoscale';
 import type { PlannedProfile } from '../autoscale/plan';
-import { ScaleSet, type ImageReference } from '../compute/scale-set';
+import { ScaleSet, type ImageReference, type ScaleSetProps } from '../compute/scale-set';
 import { InternalLoadBalancer, type LoadBalancerFrontend } from '../lb/internal-load-balancer';
 import { SLOT_NAMES, type SlotName } from '../spec/schema';
 
@@ -35,6 +35,8 @@ export interface SlotProps {
    * @default - the pair creates one (and the artifact grant) beside the scale set
    */
   readonly identityId?: string;
+  /** More VM extensions for the slot's scale set (e.g. the Key Vault extension). @default - none */
+  readonly extensions?: ScaleSetProps['extensions'];
 }
 
 export interface SlotPairProps {
@@ -130,6 +132,7 @@ export class SlotPair extends Construct {
         upgrade: props.upgrade,
         orchestration: props.orchestration,
         entraIdLogin: props.entraIdLogin !== undefined,
+        extensions: s.extensions,
         tags,
       });
       const entra = props.entraIdLogin;

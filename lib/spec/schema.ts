@@ -335,6 +335,12 @@ export const ServiceSchema = z
     vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }).optional(),
     /** Instance counts of each slot; required without a pool. */
     capacity: CapacitySchema.optional(),
+    /**
+     * Key Vault certificates (`keyVault.certificates[].name`) the service's VMs receive through the
+     * Key Vault VM extension, polled so renewals arrive by themselves, and published to
+     * `/etc/<service>/certs/<name>.pem` (`CERTS_DIR`) before an instance starts. @default - none
+     */
+    certificates: z.array(z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: 'a Key Vault certificate name' })).default([]),
     /** Instances of the service on each VM, each on its own planned port. @default 1 */
     instancesPerVm: z.number().int().min(1).max(MAX_INSTANCES_PER_VM).default(1),
     /** The image both slots use unless a slot names its own. @default - Ubuntu 22.04 LTS (marketplace) */

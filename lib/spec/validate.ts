@@ -487,6 +487,13 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     if (s.capacity && s.upgrade) checkCapacityProofs(at, s.capacity, s.upgrade, add);
     checkCustomData(at, s, add);
     checkTraffic(at, s, rawService, s.pool !== undefined ? poolByName.get(s.pool) : undefined, add);
+    for (const [i, c] of (s.certificates ?? []).entries()) {
+      const certs = rawKv && Array.isArray(rawKv.certificates) ? rawKv.certificates.filter(isRecord) : undefined;
+      if (!certs) add(at('certificates', i), { code: 'missing', message: `names the Key Vault certificate ${show(c)}, but the environment has no keyVault`, hint: 'declare keyVault with the certificate' });
+      else if (!certs.some((k) => k.name === c)) {
+        add(at('certificates', i), { code: 'invalid_value', message: `names no certificate in keyVault.certificates: ${show(c)}`, value: c, hint: suggest(c, certs.map((k) => k.name).filter((n): n is string => typeof n === 'string')) ?? 'declare it under keyVault.certificates' });
+      }
+    }
     // checked as written, so these show beside a problem elsewhere in settings
     const rawSettings = isRecord(rawService) && isRecord(rawService.settings) ? rawService.settings : {};
     for (const [k, v] of Object.entries(rawSettings)) {

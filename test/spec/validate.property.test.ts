@@ -27,14 +27,16 @@ const leaves = all;
 const strictObjects = all.filter((p) => p.kind === 'object' && !p.record);
 const REQUIRED = [['name'], ['subscriptionId'], ['tenantId'], ['region'], ['network'], ['services'], ['network', 'addressSpace'], ...base.services.flatMap((_, i) => ['name', 'block', 'vmSize', 'capacity', 'slots', 'traffic'].map((k) => ['services', i, k]))];
 
-const wrongValue = (kind: string) =>
+const wrongValue = (kinds: readonly string[]) =>
   fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 })).filter((v) => {
     const k = Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
-    return k !== kind;
+    return !kinds.includes(k);
   });
+/** A setting takes a string or a `{ secret }` reference: a string is never a wrong value there. */
+const kindsAt = (p: { path: Path; kind: string }) => (p.path[p.path.length - 2] === 'settings' ? [p.kind, 'string'] : [p.kind]);
 
 const mutation = fc.oneof(
-  fc.constantFrom(...leaves).chain((p) => wrongValue(p.kind).map((v) => ({ op: 'replace' as const, path: p.path, value: v as unknown }))),
+  fc.constantFrom(...leaves).chain((p) => wrongValue(kindsAt(p)).map((v) => ({ op: 'replace' as const, path: p.path, value: v as unknown }))),
   fc.tuple(fc.constantFrom(...strictObjects), fc.string({ minLength: 1, maxLength: 12 })).map(([p, key]) => ({ op: 'add' as const, path: p.path, key: `x_${key}` })),
   fc.constantFrom(...REQUIRED).map((path) => ({ op: 'delete' as const, path: path as Path })),
 );

@@ -1,0 +1,40 @@
+/**
+ * The Key Vault VM extension for Linux, as a scale-set extension (pure). It supports Ubuntu and
+ * Azure Linux images, not Debian. It authenticates with the user-assigned identity's client ID and
+ * polls each certificate's versionless secret URL, so a renewed certificate arrives by itself.
+ * It writes `<store>/<vault>.<certificate>` (PEM, certificate and key), readable by root only.
+ */
+export const KEY_VAULT_STORE = '/var/lib/waagent/Microsoft.Azure.KeyVault.Store';
+
+export interface KeyVaultExtensionInput {
+  readonly vaultName: string;
+  readonly certificates: readonly string[];
+  /** Client ID of the user-assigned identity granted Key Vault Secrets User on each certificate. */
+  readonly identityClientId: string;
+  /** @default 3600 */
+  readonly pollingIntervalSeconds?: number;
+  /** A label; Linux ignores store names. @default 'certificates' */
+  readonly storeName?: string;
+}
+
+export const keyVaultCertificateUrl = (vaultName: string, certificate: string) => `https://${vaultName}.vault.azure.net/secrets/${certificate}`;
+
+export function keyVaultExtension(input: KeyVaultExtensionInput) {
+  return {
+    name: 'key-vault',
+    publisher: 'Microsoft.Azure.KeyVault',
+    type: 'KeyVaultForLinux',
+    typeHandlerVersion: '2.0',
+    settings: JSON.stringify({
+      secretsManagementSettings: {
+        pollingIntervalInS: String(input.pollingIntervalSeconds ?? 3600),
+        certificateStoreName: input.storeName ?? 'certificates',
+        certificateStoreLocation: KEY_VAULT_STORE,
+        requireInitialSync: true,
+        // versionless: the extension follows the current version
+        observedCertificates: [...input.certificates].sort().map((c) => keyVaultCertificateUrl(input.vaultName, c)),
+      },
+      authenticationSettings: { msiEndpoint: 'http://169.254.169.254/metadata/identity/oauth2/token', msiClientId: input.identityClientId },
+    }),
+  };
+}
