@@ -8,4 +8,6 @@ module.exports = {
   },
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
+  // many suites wait on real nginx, curl and sleeps rather than the CPU: two workers on two cores
+  maxWorkers: 2,
 };

@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,17 @@ function render(plan: EnvironmentPlan, dir: string) {
   process.stdout.write(`wrote ${join(dir, 'nginx.conf')} and ${join(dir, 'routing.json')}\n`);
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolveFree, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolveFree(port));
+    });
+  });
+}
+
 function get(port: number, host: string, path = '/'): Promise<string> {
   return new Promise((resolveGet) => {
     http
@@ -67,8 +79,9 @@ async function preview(plan: EnvironmentPlan, port: number, requests: number) {
   mkdirSync(paths.temp, { recursive: true });
   writeFileSync(paths.table, routingTableJson(routingTable(plan.env)));
   const conf = join(dir, 'nginx.conf');
-  const statusPort = port + 1;
-  writeFileSync(conf, renderNginxConf({ environment: plan.env.name, services, listenAddress: '127.0.0.1', ports: { http: port }, statusPort, adminPort: port + 2, paths, workerProcesses: 1 }));
+  // the status and admin ports: free ones, so nothing else on this machine collides
+  const [statusPort, adminPort] = [await freePort(), await freePort()];
+  writeFileSync(conf, renderNginxConf({ environment: plan.env.name, services, listenAddress: '127.0.0.1', ports: { http: port }, statusPort, adminPort, paths, workerProcesses: 1 }));
   const stubs: http.Server[] = [];
   for (const svc of services) {
     for (const slot of ['blue', 'green'] as const) {
@@ -143,7 +156,7 @@ async function main() {
   if (command === 'preview' && envName && positionals.length === 2) {
     const port = Number(values.port);
     const requests = Number(values.requests);
-    if (!Number.isInteger(port) || port < 1024 || port > 65533) fail(`--port: expected 1024-65533, got ${values.port}`, 2);
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) fail(`--port: expected 1024-65535, got ${values.port}`, 2);
     if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) fail(`--requests: expected 1-100000, got ${values.requests}`, 2);
     return preview(loadPlan(envName, values.environments), port, requests);
   }

@@ -133,7 +133,7 @@ sync_tls() {
 case "\${1:-loop}" in
   once)
     # boot: both blobs (and the certificate) before nginx starts; retried until the identity can read them
-    until sync_conf boot && sync_table boot && sync_tls; do sleep 5; done
+    until sync_conf boot && sync_table boot && sync_tls; do sleep "\${RETRY_SECONDS:-5}"; done
     log "boot: config and routing table in place" ;;
   loop)
     while :; do sync_conf; sync_table; sync_tls; sleep "$POLL_SECONDS"; done ;;

@@ -150,7 +150,7 @@ test('TLS: boot waits for the Key Vault extension\'s certificate, then publishes
   const source = join(dir, 'kv-store', 'kv-retail.front-tls');
   const target = join(dir, 'tls', 'front.pem');
   const { env, cmd } = runAgent('once');
-  const tlsEnv = { ...env, TLS_SOURCE: source, TLS_PATH: target, TLS_GROUP: 'www-data' };
+  const tlsEnv = { ...env, TLS_SOURCE: source, TLS_PATH: target, TLS_GROUP: 'www-data', RETRY_SECONDS: '1' };
   let out = '';
   const child = spawn(cmd[0], cmd.slice(1), { env: tlsEnv });
   child.stdout!.on('data', (d) => (out += d));

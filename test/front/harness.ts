@@ -116,8 +116,8 @@ export async function startFront(dir: string, input: Omit<FrontConfigInput, 'por
     nginx,
     async stop() {
       const pid = Number(readFileSync(paths.pid, 'utf8'));
-      nginx('-s', 'quit');
-      // -s quit returns before the master exits; wait for it so ports are free again
+      // fast shutdown (tests need no graceful drain); wait for the master so ports are free again
+      nginx('-s', 'stop');
       await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 10_000);
     },
   };
