@@ -27,6 +27,9 @@ const result = synthesize(specs, outdir, { lockDir, frozenLock: values['frozen-l
 if (!result.ok) {
   process.stderr.write(`${formatProblems(result.problems, shown)}\nNothing was written.\n`);
   process.exitCode = 1;
-} else if (!process.env.CDKTF_OUTDIR) {
+} else {
+  for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w.file}: ${w.path}: ${w.message}\n`);
+}
+if (result.ok && !process.env.CDKTF_OUTDIR) {
   process.stdout.write(`Synthesized ${result.stacks.length} stacks into ${outdir}/: ${result.stacks.join(', ')}\n`);
 }

@@ -13,6 +13,7 @@ import { formatIssue, type SpecIssue } from '../lib/spec/issues';
 import { lockFileOf, type LoadedSpec } from '../lib/spec/load';
 import { planEnvironment } from '../lib/spec/plan';
 import { validateEnvironment } from '../lib/spec/validate';
+import { specWarnings } from '../lib/spec/warnings';
 import type { Environment } from '../lib/spec/schema';
 import { buildEnvironment } from './environment';
 
@@ -22,6 +23,8 @@ export interface SynthResult {
   readonly problems: ReadonlyArray<{ readonly file: string; readonly issues: readonly SpecIssue[] }>;
   /** Stack names written, in order. */
   readonly stacks: readonly string[];
+  /** What a reviewer should see though nothing is wrong (printed; never fails the synth). */
+  readonly warnings?: ReadonlyArray<{ readonly file: string; readonly path: string; readonly message: string }>;
 }
 
 export interface SynthOptions {
@@ -130,7 +133,8 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     renameSync(staging, outdir);
     rmSync(previous, { recursive: true, force: true });
     for (const l of locksToWrite) writeFileSync(l.path, l.text);
-    return { ok: true, problems: [], stacks };
+    const warnings = environments.flatMap((env) => specWarnings(env).map((w) => ({ file: env.file ?? env.name, ...w })));
+    return { ok: true, problems: [], stacks, warnings };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

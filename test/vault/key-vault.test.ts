@@ -119,6 +119,21 @@ describe('certificates', () => {
     expect(legacy.certificate_policy.lifetime_action).toEqual([{ action: { action_type: 'EmailContacts' }, trigger: { days_before_expiry: 30 } }]);
     expect(legacy.certificate_policy.x509_certificate_properties).toBeUndefined();
   });
+
+  test('an imported certificate is written with a warning that says who hears of its expiry; a renewable one gets none', () => {
+    const spec = exampleSpec();
+    spec.keyVault!.certificates!.push({ name: 'legacy', issuer: 'imported', importFrom: { path: '/etc/retail-ci/legacy.pfx' }, subject: 'CN=legacy.retail.internal' });
+    const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], join(tempDir(), 'cdktf.out'));
+    expect(r.ok).toBe(true);
+    expect(r.warnings).toEqual([
+      {
+        file: 'retail.ts',
+        path: 'keyVault.certificates[1]',
+        message: "'legacy' is imported: Key Vault cannot renew it; platform-team@retail.invalid will be e-mailed 30 days before it expires, and someone must import the next one",
+      },
+    ]);
+    expect(synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], join(tempDir(), 'cdktf.out')).warnings).toEqual([]);
+  });
 });
 
 describe('certificate validation', () => {
