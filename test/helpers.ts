@@ -1,7 +1,8 @@
 /** Test helpers: the example spec, synth into temp folders, and resources by address. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import example from '../stacks/environments/retail';
 import type { EnvironmentSpec, ServiceSpec } from '../lib/spec/schema';
 import { validateEnvironment } from '../lib/spec/validate';
@@ -82,3 +83,33 @@ export function changedResources(before: string, after: string): string[] {
 
 /** The front's two blobs: its nginx config (structure) and its routing table (traffic). */
 export const FRONT_BLOB_ADDRESSES = ['azurerm_storage_blob.front_config', 'azurerm_storage_blob.front_routing-table'] as const;
+
+/**
+ * A cloud-init document's files laid out under a fake root as they will be on the VM, with the
+ * system's units, each service's start program and the named binaries copied in, so
+ * `systemd-analyze verify` checks what the VM will run.
+ */
+export function layOutVm(writeFiles: ReadonlyArray<{ path: string; content: string; permissions: string }>, opts: { services?: readonly string[]; binaries?: readonly string[] } = {}): string {
+  const root = tempDir('ase-root-');
+  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
+  for (const f of writeFiles) {
+    mkdirSync(join(root, dirname(f.path)), { recursive: true });
+    writeFileSync(join(root, f.path), f.content);
+    chmodSync(join(root, f.path), parseInt(f.permissions, 8));
+  }
+  for (const service of opts.services ?? []) {
+    const start = join(root, `/opt/${service}/current/bin/start`);
+    mkdirSync(dirname(start), { recursive: true });
+    writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
+    chmodSync(start, 0o755);
+  }
+  for (const bin of opts.binaries ?? []) {
+    mkdirSync(join(root, dirname(bin)), { recursive: true });
+    cpSync(bin, join(root, bin), { dereference: true });
+  }
+  return root;
+}
+
+/** `systemd-analyze verify` of units under a laid-out root. */
+export const systemdVerify = (root: string, units: readonly string[]) =>
+  spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, ...units], { encoding: 'utf8' });

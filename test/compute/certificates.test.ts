@@ -4,15 +4,15 @@
  * units that publish the certificate before an instance starts and on renewal, and the publisher
  * run for real.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { CERTS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
 import { azureIds } from '../../lib/core/azure-ids';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
-import { exampleSpec, planOf, resourceAt, synthStacks, tempDir, type Json } from '../helpers';
+import { exampleSpec, layOutVm, planOf, resourceAt, synthStacks, systemdVerify, tempDir, type Json } from '../helpers';
 
 const withCert = () => {
   const spec = exampleSpec();
@@ -62,18 +62,8 @@ test('instances start only after the certificate is published; a path unit repub
 });
 
 test('the units pass systemd-analyze verify laid out as on the VM', () => {
-  const root = tempDir('ase-root-');
-  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
-  for (const f of doc.write_files) {
-    mkdirSync(join(root, dirname(f.path)), { recursive: true });
-    writeFileSync(join(root, f.path), f.content);
-    chmodSync(join(root, f.path), parseInt(f.permissions, 8));
-  }
-  const start = join(root, VM_PATHS.start('catalog'));
-  mkdirSync(dirname(start), { recursive: true });
-  writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
-  chmodSync(start, 0o755);
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, unitNames('catalog').certs, unitNames('catalog').certsPath, unitNames('catalog').instanceOf(10032)], { encoding: 'utf8' });
+  const root = layOutVm(doc.write_files, { services: ['catalog'] });
+  const r = systemdVerify(root, [unitNames('catalog').certs, unitNames('catalog').certsPath, unitNames('catalog').instanceOf(10032)]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
 });

@@ -4,14 +4,14 @@
  * fetcher run for real against loopback stubs.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, HEALTH_UNIT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
-import { exampleSpec, planOf, tempDir } from '../helpers';
+import { exampleSpec, layOutVm, planOf, systemdVerify, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
@@ -107,30 +107,10 @@ describe('cloud-init documents', () => {
   });
 });
 
-/** Lays a document's files out under a fake root, as they will be on the VM. */
-function layOut(text: string, services: readonly string[]): string {
-  const root = tempDir('ase-root-');
-  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
-  for (const f of parse(text).write_files as Array<{ path: string; content: string; permissions: string }>) {
-    mkdirSync(join(root, dirname(f.path)), { recursive: true });
-    writeFileSync(join(root, f.path), f.content);
-    chmodSync(join(root, f.path), parseInt(f.permissions, 8));
-  }
-  // what the image or the release brings: each service's start program and python3
-  for (const service of services) {
-    const start = join(root, VM_PATHS.start(service));
-    mkdirSync(dirname(start), { recursive: true });
-    writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
-    chmodSync(start, 0o755);
-  }
-  mkdirSync(join(root, 'usr/bin'), { recursive: true });
-  cpSync('/usr/bin/python3', join(root, 'usr/bin/python3'), { dereference: true });
-  return root;
-}
-
-function verify(root: string, units: string[]) {
-  return spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, ...units], { encoding: 'utf8' });
-}
+/** A document's files laid out as on the VM, with each service's start program and python3. */
+const layOut = (text: string, services: readonly string[]) =>
+  layOutVm(parse(text).write_files as Array<{ path: string; content: string; permissions: string }>, { services, binaries: ['/usr/bin/python3'] });
+const verify = systemdVerify;
 
 describe('systemd units', () => {
   test.each([...documents.filter((d) => d.name.endsWith('/blue')), { name: 'two services on one VM', input: pooled }])('$name: every unit instance passes systemd-analyze verify', ({ input }) => {

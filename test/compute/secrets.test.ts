@@ -4,7 +4,7 @@
  * for real against a stub IMDS and a stub vault on loopback.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
@@ -12,7 +12,7 @@ import { SECRETS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-ini
 import { azureIds } from '../../lib/core/azure-ids';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
-import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, tempDir } from '../helpers';
+import { exampleSpec, layOutVm, planOf, resourceAt, resourcesOf, synthStacks, systemdVerify, tempDir } from '../helpers';
 
 const withSecrets = () => {
   const spec = exampleSpec();
@@ -72,20 +72,8 @@ describe('secret references in settings', () => {
     const schema = spawnSync('cloud-init', ['schema', '--config-file', join(dir, 'user-data.yaml')], { encoding: 'utf8' });
     expect(schema.stderr).toBe('');
     expect(schema.status).toBe(0);
-    const root = tempDir('ase-root-');
-    cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
-    for (const f of doc.write_files) {
-      mkdirSync(join(root, dirname(f.path)), { recursive: true });
-      writeFileSync(join(root, f.path), f.content);
-      chmodSync(join(root, f.path), parseInt(f.permissions, 8));
-    }
-    const start = join(root, VM_PATHS.start('pricing'));
-    mkdirSync(dirname(start), { recursive: true });
-    writeFileSync(start, '#!/bin/sh\nexec sleep infinity\n');
-    chmodSync(start, 0o755);
-    mkdirSync(join(root, 'usr/bin'), { recursive: true });
-    cpSync('/usr/bin/python3', join(root, 'usr/bin/python3'), { dereference: true });
-    const r = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, unitNames('pricing').secrets, unitNames('pricing').instanceOf(10000)], { encoding: 'utf8' });
+    const root = layOutVm(doc.write_files, { services: ['pricing'], binaries: ['/usr/bin/python3'] });
+    const r = systemdVerify(root, [unitNames('pricing').secrets, unitNames('pricing').instanceOf(10000)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -3,11 +3,11 @@
  * (and nginx's drop-in) through `systemd-analyze verify`, the agent through `sh -n`, and its size.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { FRONT_UNITS, FRONT_VM_PATHS } from '../../lib/front/agent';
-import { exampleSpec, resourceAt, synthStacks, tempDir } from '../helpers';
+import { exampleSpec, layOutVm, resourceAt, synthStacks, systemdVerify, tempDir } from '../helpers';
 
 const front = synthStacks(exampleSpec())['retail-front'];
 const vmss = resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
@@ -42,16 +42,8 @@ test('the agent is valid POSIX sh', () => {
 });
 
 test('its units and nginx with its drop-in pass systemd-analyze verify, laid out as on the VM', () => {
-  const root = tempDir('front-root-');
-  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true });
-  for (const f of doc.write_files) {
-    mkdirSync(join(root, dirname(f.path)), { recursive: true });
-    writeFileSync(join(root, f.path), f.content);
-    chmodSync(join(root, f.path), parseInt(f.permissions, 8));
-  }
-  mkdirSync(join(root, 'usr/sbin'), { recursive: true });
-  cpSync('/usr/sbin/nginx', join(root, 'usr/sbin/nginx'), { dereference: true });
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx.service'], { encoding: 'utf8' });
+  const root = layOutVm(doc.write_files, { binaries: ['/usr/sbin/nginx'] });
+  const r = systemdVerify(root, [FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx.service']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
