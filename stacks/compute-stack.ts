@@ -22,8 +22,6 @@ import { keyVaultExtension } from '../lib/vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
 import { slotIdentity } from './identities-stack';
 
-export type { SlotResources };
-
 export class ComputeStack extends EnvironmentStack {
   public readonly placement: Placement;
   public readonly slots: Readonly<Record<SlotName, SlotResources>>;

@@ -71,6 +71,7 @@ set -u
 : "\${RELOAD:=systemctl reload nginx}"
 mkdir -p "$STATE_DIR"
 log() { echo "front: $*"; }
+reloaded=0
 
 token() {
   curl -fsS --max-time 5 -H Metadata:true \\
@@ -88,11 +89,18 @@ fetch() {
 sync_conf() {
   fetch "$CONF_URL" "$STATE_DIR/nginx.conf.new" || { log "cannot fetch the config; keeping the current one"; return 1; }
   cmp -s "$STATE_DIR/nginx.conf.new" "$CONF_PATH" && return 0
-  if [ "\${1:-}" = boot ]; then mkdir -p "$(dirname "$CONF_PATH")"; cp "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; return 0; fi
+  if [ "\${1:-}" = boot ]; then mkdir -p "$(dirname "$CONF_PATH")"; install_file "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; return 0; fi
   if out=$($NGINX -t -q -c "$STATE_DIR/nginx.conf.new" 2>&1); then
     cp "$CONF_PATH" "$STATE_DIR/nginx.conf.last-good" 2>/dev/null
-    cp "$STATE_DIR/nginx.conf.new" "$CONF_PATH"
-    if $RELOAD; then log "config applied and nginx reloaded"; else log "config installed but the reload failed"; fi
+    install_file "$STATE_DIR/nginx.conf.new" "$CONF_PATH"
+    if $RELOAD; then
+      log "config applied and nginx reloaded"; reloaded=1
+    else
+      # put the running config back, so the next poll tries again
+      install_file "$STATE_DIR/nginx.conf.last-good" "$CONF_PATH"
+      log "config refused: the reload failed; nginx keeps the running config"
+      return 1
+    fi
   else
     if ! cmp -s "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"; then
       log "config refused (nginx -t): $(echo "$out" | tr '\\n' ' ')"
@@ -102,15 +110,27 @@ sync_conf() {
   fi
 }
 
-# a table is written to disk only once nginx accepted it
+# copy, then rename: a reader never sees half a file
+install_file() { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }
+
+# a table counts as applied once nginx accepted it (table.applied); at boot it is only put on
+# disk for nginx to load, so the first loop offers it again and learns whether nginx took it
 sync_table() {
   fetch "$TABLE_URL" "$STATE_DIR/table.new" || { log "cannot fetch the routing table; keeping the current one"; return 1; }
-  if [ "\${1:-}" = boot ]; then cp "$STATE_DIR/table.new" "$TABLE_PATH"; return 0; fi
-  cmp -s "$STATE_DIR/table.new" "$TABLE_PATH" && return 0
-  # a refused table is offered again every poll (a config may catch up), and logged once
-  reply=$(curl -sS --max-time 5 -X PUT --data-binary @"$STATE_DIR/table.new" -w ' %{http_code}' "$ADMIN_URL") || { log "nginx did not answer on $ADMIN_URL"; return 1; }
+  if [ "\${1:-}" = boot ]; then install_file "$STATE_DIR/table.new" "$TABLE_PATH"; rm -f "$STATE_DIR/table.applied"; return 0; fi
+  cmp -s "$STATE_DIR/table.new" "$STATE_DIR/table.applied" && return 0
+  # right after a reload the old workers may still answer (and refuse a table naming a new
+  # service): try a few times before calling it refused; a refused table is offered again every
+  # poll (a config may catch up) and logged once
+  tries=1; [ "$reloaded" = 1 ] && tries=10; reloaded=0
+  while :; do
+    reply=$(curl -sS --max-time 5 -X PUT --data-binary @"$STATE_DIR/table.new" -w ' %{http_code}' "$ADMIN_URL") || { log "nginx did not answer on $ADMIN_URL"; return 1; }
+    case "$reply" in *' 200') break ;; esac
+    tries=$((tries - 1)); [ "$tries" -gt 0 ] || break
+    sleep 0.5
+  done
   case "$reply" in
-    *' 200') cp "$STATE_DIR/table.new" "$TABLE_PATH"; log "routing table $(echo "$reply" | sed 's/ 200$//')"; rm -f "$STATE_DIR/table.refused" ;;
+    *' 200') install_file "$STATE_DIR/table.new" "$TABLE_PATH"; cp "$STATE_DIR/table.new" "$STATE_DIR/table.applied"; log "routing table $(echo "$reply" | sed 's/ 200$//')"; rm -f "$STATE_DIR/table.refused" ;;
     *)
       if ! cmp -s "$STATE_DIR/table.new" "$STATE_DIR/table.refused"; then log "routing table refused: $(echo "$reply" | tr '\\n' ' ')"; fi
       cp "$STATE_DIR/table.new" "$STATE_DIR/table.refused"
@@ -201,10 +221,8 @@ export function renderNginxDropIn(): string {
   ].join('\n');
 }
 
-export interface FrontCloudInitInput extends FrontAgentSettings {}
-
 /** The front VMs' #cloud-config: packages, the agent, its units. Constant across swaps. */
-export function frontCloudInitDocument(input: FrontCloudInitInput) {
+export function frontCloudInitDocument(input: FrontAgentSettings) {
   const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
   return {
     package_update: true,
@@ -215,7 +233,8 @@ export function frontCloudInitDocument(input: FrontCloudInitInput) {
       file(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
       file(`/etc/systemd/system/${FRONT_UNITS.sync}`, renderSyncUnit()),
       file(`/etc/systemd/system/${FRONT_UNITS.agent}`, renderAgentUnit()),
-      file('/etc/systemd/system/nginx.service.d/front.conf', renderNginxDropIn()),
+      // after the packages: with it in place, the nginx package's own start would wait for the first sync
+      { ...file('/etc/systemd/system/nginx.service.d/front.conf', renderNginxDropIn()), defer: true },
     ],
     runcmd: [
       ['systemctl', 'daemon-reload'],

@@ -136,7 +136,13 @@ export function initLua(input: RouterInput): string {
         ngx.log(ngx.ERR, "front: routing table refused (", source, "): ", msg, "; still serving version ", tostring(dict:get("version")))
         return false, msg
       end
-      dict:set("table", raw)
+      local stored, serr = dict:safe_set("table", raw)
+      if not stored then
+        local msg = "table: cannot be stored (" .. tostring(serr) .. ")"
+        dict:set("error", msg)
+        ngx.log(ngx.ERR, "front: routing table refused (", source, "): ", msg)
+        return false, msg
+      end
       dict:set("version", t.version)
       dict:set("applied_at", ngx.now())
       dict:delete("error")
@@ -216,8 +222,9 @@ export function initLua(input: RouterInput): string {
       return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at") }
     end
 
-    -- the last good table, if the agent has written one
-    local f = io.open(R.TABLE_PATH, "rb")
+    -- the last good table, if the agent has written one; on a reload the shared dict still holds
+    -- the current table (newer than any file), so the file is read only at a cold start
+    local f = not dict:get("version") and io.open(R.TABLE_PATH, "rb")
     if f then
       local raw = f:read("*a")
       f:close()

@@ -19,11 +19,13 @@
  *   from Key Vault is served without a reload.
  */
 import { ADMIN_TABLE_LUA, HEALTH_LUA, INIT_WORKER_LUA, initLua, STATUS_LUA } from './lua';
+import { otherSlot } from '../slots/traffic';
+import { VM_HEALTH_PORT } from '../spec/constants';
 import type { SlotName } from '../spec/schema';
 
 export const FRONT_DEFAULTS = {
-  /** Probe and status port (the front LB's probe and the VM health extension). */
-  statusPort: 9000,
+  /** Probe and status port: the front LB's probe and the VM health extension (which probes VM_HEALTH_PORT). */
+  statusPort: VM_HEALTH_PORT,
   /** Loopback-only: the table agent PUTs tables here. */
   adminPort: 9001,
   connectTimeoutSeconds: 1,
@@ -114,7 +116,6 @@ export const localFrontPaths = (dir: string): FrontPaths => ({
 export const upstreamName = (service: string, slot: SlotName, failover = false) => `${service}__${slot}${failover ? '__failover' : ''}`;
 
 const SHARED_DICT = 'front_table';
-const other = (slot: SlotName): SlotName => (slot === 'blue' ? 'green' : 'blue');
 const byName = <T extends { name: string }>(xs: readonly T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name, 'en'));
 
 function upstreams(svc: FrontServiceConfig): string[] {
@@ -132,7 +133,7 @@ function upstreams(svc: FrontServiceConfig): string[] {
   ];
   return (['blue', 'green'] as const).flatMap((slot) => [
     ...block(upstreamName(svc.name, slot), server(svc.slots[slot], false)),
-    ...block(upstreamName(svc.name, slot, true), [...server(svc.slots[slot], false), ...server(svc.slots[other(slot)], true)]),
+    ...block(upstreamName(svc.name, slot, true), [...server(svc.slots[slot], false), ...server(svc.slots[otherSlot(slot)], true)]),
   ]);
 }
 
@@ -231,7 +232,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '  proxy_next_upstream_tries 0;',
     '  proxy_next_upstream_timeout 10s;',
     '',
-    `  lua_shared_dict ${SHARED_DICT} 4m;`,
+    // larger than the admin endpoint's body limit (4m), so any accepted table fits beside the last one
+    `  lua_shared_dict ${SHARED_DICT} 16m;`,
     '  init_by_lua_block {',
     initLua({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT }).replace(/\n+$/, ''),
     '  }',

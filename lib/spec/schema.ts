@@ -164,7 +164,7 @@ export const RouteSchema = z
   .strictObject({
     /** Host names (the Host header) the front serves this service on. @default - ['<service>.<front.domain>'] */
     hosts: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a lower-case DNS name' })).min(1).optional(),
-    /** Serve under this path prefix on every host instead (the path is passed on unchanged). @default - by host name */
+    /** Serve under this path prefix on the front's default server (any host no service claims by name) instead; the path is passed on unchanged. @default - by host name */
     pathPrefix: z.string().regex(/^\/[a-z0-9][a-z0-9._-]*\/$/, { message: "a path prefix such as '/pricing/' (lower-case, one segment, leading and trailing /)" }).optional(),
     /** Longest time the front waits for a response. @default 60 */
     readTimeoutSeconds: z.number().int().min(1).max(3600).default(60),

@@ -26,7 +26,7 @@ import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_G
 import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
 import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
-import { FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit } from '../compute/cloud-init';
+import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
 import {
@@ -49,7 +49,7 @@ export type ValidationResult = { readonly ok: true; readonly environment: Enviro
 export const CUSTOM_DATA_MAX_BYTES = 65535;
 
 /** More than the scripts, units, ports and names of any document take, settings and URLs aside. */
-const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + 8192;
+const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + 8192;
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
 
@@ -736,8 +736,10 @@ function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, 
     // an upper bound first: render (slow) only when the document could come near the limit
     // a secret reference is a name in secrets.list plus its unit: counted by its JSON length, doubled
     const settingsBytes = Object.entries(s.settings).reduce((n, [k, v]) => n + 2 * (k.length + (typeof v === 'string' ? v.length : 2 * JSON.stringify(v).length)) + 8, 0);
+    // each certificate: its path unit line, its publisher arguments and its extension URL (generous)
+    const certBytes = (s.certificates ?? []).reduce((n, c) => n + 4 * (c.length + 120), 0);
     const urls = SLOT_NAMES.reduce((n, slot) => Math.max(n, s.slots![slot].artifact?.url.length ?? 0), 0);
-    const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes) * (4 / 3);
+    const bound = (CLOUD_INIT_FIXED_BYTES + 4 * urls + 2 * s.healthPath.length + settingsBytes + certBytes) * (4 / 3);
     const plain = Object.fromEntries(Object.entries(s.settings).filter((e): e is [string, string] => typeof e[1] === 'string'));
     const secrets = Object.fromEntries(Object.entries(s.settings).flatMap(([k, v]) => (typeof v === 'string' ? [] : [[k, v.secret]])));
     for (const slot of bound <= CUSTOM_DATA_MAX_BYTES ? [] : SLOT_NAMES) {
@@ -750,7 +752,9 @@ function checkCustomData(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, 
             ports: portsOf({ block: s.block, port: s.port, instancesPerVm: s.instancesPerVm }).ports,
             healthPath: s.healthPath,
             settings: plain,
-            ...(Object.keys(secrets).length > 0 ? { secrets, vaultName: 'kv-'.padEnd(24, 'x') } : {}),
+            ...(Object.keys(secrets).length > 0 || (s.certificates ?? []).length > 0 ? { vaultName: 'kv-'.padEnd(24, 'x') } : {}),
+            ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+            ...((s.certificates ?? []).length > 0 ? { certificates: s.certificates } : {}),
             artifact: s.slots[slot].artifact,
           },
         ],

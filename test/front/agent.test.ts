@@ -132,7 +132,10 @@ test('a table nginx refuses is logged by name; the last good one keeps serving a
 test('a config that fails nginx -t is refused by name; the running front keeps serving', async () => {
   blobs['/front/routing.json'] = table('v4', { pricing: 'green' });
   blobs['/front/nginx.conf'] = conf(services).replace('max_fails=1', 'max_fails=oops');
+  const running = readFileSync(join(dir, 'nginx.conf'), 'utf8');
   await waitFor(() => /front: config refused \(nginx -t\): .*invalid parameter "max_fails=oops"/.test(agentLog), 6000);
+  // never installed: the running config stays on disk too
+  expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toBe(running);
   expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ green: 20 });
 });
 

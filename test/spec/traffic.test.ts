@@ -95,8 +95,12 @@ describe('traffic plan validation', () => {
   });
 
   test('an idle slot parked at 0 with failover off and nothing sent to it is fine, and frees its quota', () => {
+    // catalog: Standard_E4s_v5, max 8 plus a surge of 2: each warm slot may reach 40 vCPUs
+    const tight = (s: Json) => (s.quotas = { standardESv5Family: 40 });
+    expect(problems(tight)).toEqual([expect.stringMatching(/^quotas\.standardESv5Family: 80 vCPUs at peak \(catalog 20 × 4\) exceed the quota of 40/)]);
     expect(
       problems((s) => {
+        tight(s);
         s.services[2].slots.green.parked = { instances: 0 };
         s.services[2].traffic = { live: 'blue', failover: false };
       }),
