@@ -3,7 +3,7 @@
  * to stub backends on loopback: live slot, swap, ramp weight and affinity, pin rules, failover,
  * mirroring, keep-alive clients during a swap, refused tables, boot from the last good table.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -386,6 +386,60 @@ describe('TLS with a certificate file as the Key Vault extension writes it', () 
       expect(subjectSeen(httpsPort)).toBe('subject=CN = renewal-4.test.internal');
     } finally {
       await f.stop();
+    }
+  });
+});
+
+describe('failover when the live slot drops connections, as an internal LB with no healthy backend does', () => {
+  /** A listener whose accept queue is full and never drained: further SYNs are dropped, connects time out. */
+  const BLACKHOLE = `
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(0)
+fill = []
+for _ in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect((sys.argv[1], int(sys.argv[2])))
+    except BlockingIOError: pass
+    fill.append(c)
+print("ready", flush=True)
+time.sleep(60)
+`;
+
+  test('the first request waits one 1 s connect timeout per planned port, then the other slot serves at once', async () => {
+    const [p1, p2] = await freePorts(2);
+    const svcs: FrontServiceConfig[] = [
+      { name: 'pricing', hosts: ['pricing.test.internal'], readTimeoutSeconds: 10, slots: { blue: { address: '127.79.1.5', ports: [p1, p2] }, green: { address: '127.79.1.6', ports: [p1, p2] } } },
+      { name: 'catalog', hosts: [], pathPrefix: '/catalog/', readTimeoutSeconds: 10, slots: { blue: { address: '127.79.1.7', ports: [p1] }, green: { address: '127.79.1.8', ports: [p1] } } },
+    ];
+    const holes = await Promise.all(
+      [p1, p2].map(
+        (p) =>
+          new Promise<ChildProcess>((resolve) => {
+            const child = spawn('python3', ['-c', BLACKHOLE, '127.79.1.5', String(p)]);
+            child.stdout.once('data', () => resolve(child));
+          }),
+      ),
+    );
+    const green = await startBackends([{ ...svcs[0], slots: { ...svcs[0].slots, blue: { address: '127.79.1.9', ports: [] } } }]);
+    const f = await startFront(tempDir('front-drop-'), { environment: ENV, services: svcs }, table({ live: 'blue', failover: true }));
+    try {
+      const ask = () => request({ port: f.httpPort, host: 'pricing.test.internal', path: '/' });
+      let t = Date.now();
+      const first = await ask();
+      const firstMs = Date.now() - t;
+      expect(first.body).toContain('pricing green');
+      // two ports, each a 1 s connect timeout (the workers share the failed state through the zone)
+      expect(firstMs).toBeGreaterThanOrEqual(1900);
+      expect(firstMs).toBeLessThan(3500);
+      t = Date.now();
+      const next = await sendMany(20, 4, ask);
+      expect(next.bySlot).toEqual({ green: 20 });
+      expect(Date.now() - t).toBeLessThan(1000);
+    } finally {
+      await f.stop();
+      await green.close();
+      for (const h of holes) h.kill();
     }
   });
 });
