@@ -5,7 +5,7 @@
  * into a staging folder beside the output and swapped in only when complete, so `cdktf.out` is
  * never half-written, whatever fails.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../lib/compute/fixed-settings';
 import { App } from 'cdktf';
@@ -13,7 +13,8 @@ import { formatIssue, type SpecIssue } from '../lib/spec/issues';
 import { lockFileOf, type LoadedSpec } from '../lib/spec/load';
 import { planEnvironment } from '../lib/spec/plan';
 import { validateEnvironment } from '../lib/spec/validate';
-import { specWarnings } from '../lib/spec/warnings';
+import { checkStacks, formatFinding } from '../lib/policy/policy';
+import { ruleById } from '../lib/policy/rules';
 import type { Environment } from '../lib/spec/schema';
 import { buildEnvironment } from './environment';
 
@@ -129,11 +130,34 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       stacks.push(built.network.stackName, ...(built.vault ? [built.vault.stackName] : []), built.identities.stackName, ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
     }
     app.synth();
+    // the policy pack over what was written: an unsuppressed error fails the synth, nothing is swapped in
+    const findings = plans.flatMap(({ env }) => {
+      const mine = Object.fromEntries(
+        readdirSync(join(staging, 'stacks'))
+          .filter((s) => s.startsWith(`${env.name}-`))
+          .map((s) => [s, readFileSync(join(staging, 'stacks', s, 'cdk.tf.json'), 'utf8')]),
+      );
+      const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: env.policy.suppressions });
+      const unused = env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
+      return [
+        ...found.map((f) => ({ file: env.file ?? env.name, f })),
+        ...unused.map((s) => ({ file: env.file ?? env.name, f: { rule: s.rule, severity: 'warning' as const, resource: s.resource, message: `the suppression matches no finding (reason given: ${s.reason}); remove it` } })),
+      ];
+    });
+    const blocking = findings.filter(({ f }) => f.severity === 'error' && f.suppressed === undefined);
+    if (blocking.length > 0) {
+      const byFile = new Map<string, SpecIssue[]>();
+      for (const { file, f } of blocking) {
+        const rule = ruleById(f.rule)!;
+        byFile.set(file, [...(byFile.get(file) ?? []), { path: f.resource, code: 'policy', message: `${f.rule} ${f.message}: ${rule.title}`, hint: rule.fix }]);
+      }
+      return { ok: false, problems: [...byFile].map(([file, issues]) => ({ file, issues })), stacks: [] };
+    }
     if (existsSync(outdir)) renameSync(outdir, previous);
     renameSync(staging, outdir);
     rmSync(previous, { recursive: true, force: true });
     for (const l of locksToWrite) writeFileSync(l.path, l.text);
-    const warnings = environments.flatMap((env) => specWarnings(env).map((w) => ({ file: env.file ?? env.name, ...w })));
+    const warnings = findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) }));
     return { ok: true, problems: [], stacks, warnings };
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 
 export type IssueCode =
   | 'required'
+  | 'policy'
   | 'invalid_type'
   | 'unknown_field'
   | 'too_small'

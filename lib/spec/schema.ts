@@ -587,6 +587,26 @@ export const EnvironmentSchema = z
           .optional(),
       })
       .optional(),
+    /**
+     * Exceptions to the policy pack, each with its reason (listed in every synth and review).
+     * @default - none
+     */
+    policy: z
+      .strictObject({
+        suppressions: z
+          .array(
+            z.strictObject({
+              /** The rule, e.g. 'ASE-NET-001'. */
+              rule: z.string().regex(/^ASE-[A-Z]+-\d{3}$/, { message: "a rule ID such as 'ASE-NET-001'" }),
+              /** `<stack>:<type>.<address>` as the synth's findings name it. */
+              resource: z.string().regex(/^[a-z0-9-]+:azurerm_[a-z_]+\.[A-Za-z0-9_-]+$/, { message: "'<stack>:<type>.<address>', as a finding names it" }),
+              /** Why this exception is acceptable: required. */
+              reason: z.string().trim().min(10, { message: 'a reason of at least 10 characters: say why the exception is acceptable' }),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
     /** vCPU quota per VM family in the region (as `az vm list-usage` names it), checked at synth. @default - not checked */
     quotas: z.record(z.string(), z.number().int().min(0)).default({}),
     /** @default - local state files at the project root */

@@ -120,7 +120,7 @@ describe('certificates', () => {
     expect(legacy.certificate_policy.x509_certificate_properties).toBeUndefined();
   });
 
-  test('an imported certificate is written with a warning that says who hears of its expiry; a renewable one gets none', () => {
+  test('an imported certificate is written with the policy warning ASE-KV-002, naming who hears of its expiry; a renewable one gets none', () => {
     const spec = exampleSpec();
     spec.keyVault!.certificates!.push({ name: 'legacy', issuer: 'imported', importFrom: { path: '/etc/retail-ci/legacy.pfx' }, subject: 'CN=legacy.retail.internal' });
     const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], join(tempDir(), 'cdktf.out'));
@@ -128,8 +128,9 @@ describe('certificates', () => {
     expect(r.warnings).toEqual([
       {
         file: 'retail.ts',
-        path: 'keyVault.certificates[1]',
-        message: "'legacy' is imported: Key Vault cannot renew it; platform-team@retail.invalid will be e-mailed 30 days before it expires, and someone must import the next one",
+        path: 'retail-vault:azurerm_key_vault_certificate.certificate-legacy_certificate',
+        message:
+          'warning ASE-KV-002 retail-vault:azurerm_key_vault_certificate.certificate-legacy_certificate: imported: Key Vault cannot renew it; platform-team@retail.invalid will be e-mailed before it expires, and someone must import the next one',
       },
     ]);
     expect(synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], join(tempDir(), 'cdktf.out')).warnings).toEqual([]);

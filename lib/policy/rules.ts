@@ -1,0 +1,204 @@
+/**
+ * The policy pack's rules (pure): each reads one synthesized Terraform resource (with its stack,
+ * for rules that need a neighbour) and says what is wrong, or nothing. Stable IDs, a severity, a
+ * one-line rationale and a fix; the checkov check a rule matches, where one does.
+ */
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface RuleContext {
+  /** The whole stack's resources, by type then address. */
+  readonly resources: Readonly<Record<string, Readonly<Record<string, Json>>>>;
+  readonly requiredTags: readonly string[];
+}
+
+export interface PolicyRule {
+  readonly id: string;
+  readonly severity: 'error' | 'warning';
+  readonly title: string;
+  readonly rationale: string;
+  readonly fix: string;
+  /** The checkov Azure check this matches, where one does. */
+  readonly checkov?: readonly string[];
+  readonly resourceTypes: readonly string[];
+  /** A violation's message, or undefined. */
+  check(resource: Json, address: string, ctx: RuleContext): string | undefined;
+}
+
+const SCALE_SETS = ['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set'];
+/** Largest rolling batch the pack accepts: a third of the instances. */
+export const MAX_BATCH_PERCENT = 34;
+
+/** Types whose azurerm schema has `tags`. */
+const TAGGED = [
+  'azurerm_resource_group',
+  'azurerm_virtual_network',
+  'azurerm_network_security_group',
+  'azurerm_public_ip',
+  'azurerm_nat_gateway',
+  'azurerm_lb',
+  'azurerm_key_vault',
+  'azurerm_storage_account',
+  'azurerm_user_assigned_identity',
+  'azurerm_monitor_autoscale_setting',
+  ...SCALE_SETS,
+];
+
+export const RULES: readonly PolicyRule[] = [
+  {
+    id: 'ASE-NET-001',
+    severity: 'error',
+    title: 'No public IP but the NAT gateway egress address',
+    rationale: 'Endpoints are reachable only from the VNet and declared peers; the one public address is outbound NAT.',
+    fix: 'remove the public IP; reach the service through the front or a peering',
+    resourceTypes: ['azurerm_public_ip'],
+    check: (_r, address, ctx) => {
+      const links = Object.values(ctx.resources.azurerm_nat_gateway_public_ip_association ?? {});
+      const used = links.some((l) => String(l.public_ip_address_id).startsWith(`\${azurerm_public_ip.${address}.`));
+      return used ? undefined : 'a public IP that is not the NAT gateway egress address';
+    },
+  },
+  {
+    id: 'ASE-NET-002',
+    severity: 'error',
+    title: 'Every subnet has a network security group',
+    rationale: 'Without an NSG, Azure admits the whole VNet, its peers and VPN ranges.',
+    fix: 'associate the subnet with an NSG (the network stack does for every planned subnet)',
+    checkov: ['CKV2_AZURE_31'],
+    resourceTypes: ['azurerm_subnet'],
+    check: (_r, address, ctx) => {
+      const links = Object.values(ctx.resources.azurerm_subnet_network_security_group_association ?? {});
+      return links.some((l) => String(l.subnet_id).startsWith(`\${azurerm_subnet.${address}.`)) ? undefined : 'a subnet with no NSG';
+    },
+  },
+  {
+    id: 'ASE-NET-003',
+    severity: 'error',
+    title: 'No inbound rule from the internet',
+    rationale: 'Inbound traffic comes from declared sources only.',
+    fix: 'name the source ranges (peers, admin ranges) instead of Internet or *',
+    checkov: ['CKV_AZURE_9', 'CKV_AZURE_10'],
+    resourceTypes: ['azurerm_network_security_rule'],
+    check: (r) => {
+      if (r.direction !== 'Inbound' || r.access !== 'Allow') return undefined;
+      const sources = [r.source_address_prefix, ...(r.source_address_prefixes ?? [])].filter(Boolean).map(String);
+      const open = sources.find((s) => ['*', 'Internet', '0.0.0.0/0', 'Any'].includes(s));
+      return open ? `admits inbound traffic from ${open}` : undefined;
+    },
+  },
+  {
+    id: 'ASE-VM-001',
+    severity: 'error',
+    title: 'SSH keys only',
+    rationale: 'Passwords can be guessed; keys (and Entra ID login) cannot.',
+    fix: 'set disable_password_authentication and give admin SSH keys',
+    checkov: ['CKV_AZURE_49'],
+    resourceTypes: SCALE_SETS,
+    check: (r) => {
+      const linux = r.os_profile?.linux_configuration ?? r;
+      return linux.disable_password_authentication === true && !linux.admin_password ? undefined : 'allows password login';
+    },
+  },
+  {
+    id: 'ASE-VM-002',
+    severity: 'error',
+    title: 'Encryption at host',
+    rationale: 'Temp disks and caches are encrypted too, not only the managed disks.',
+    fix: 'set encryption_at_host_enabled (register the EncryptionAtHost feature first)',
+    checkov: ['CKV_AZURE_97'],
+    resourceTypes: SCALE_SETS,
+    check: (r) => (r.encryption_at_host_enabled === true ? undefined : 'no encryption at host'),
+  },
+  {
+    id: 'ASE-VM-003',
+    severity: 'error',
+    title: 'Spread over zones or fault domains',
+    rationale: 'One zone or rack failing must not take every instance.',
+    fix: 'give zones (with zone balance), or a platform fault domain count of 2 or more',
+    resourceTypes: SCALE_SETS,
+    check: (r) => ((r.zones ?? []).length === 1 ? 'in one zone' : (r.zones ?? []).length === 0 && r.platform_fault_domain_count === 1 ? 'in one fault domain' : undefined),
+  },
+  {
+    id: 'ASE-VM-004',
+    severity: 'error',
+    title: 'Rolling upgrades gated by health, in bounded batches, with automatic repair',
+    rationale: 'A bad image must stop after one batch, and the rest must carry the load (seed 001).',
+    fix: `upgrade_mode Rolling with the health extension, max_batch_instance_percent <= ${MAX_BATCH_PERCENT} (or surge), automatic_instance_repair on`,
+    resourceTypes: ['azurerm_linux_virtual_machine_scale_set'],
+    check: (r) => {
+      const problems: string[] = [];
+      if (r.upgrade_mode !== 'Rolling') problems.push(`upgrade mode ${r.upgrade_mode ?? 'Manual'}`);
+      const p = r.rolling_upgrade_policy ?? {};
+      if (!p.maximum_surge_instances_enabled && (p.max_batch_instance_percent ?? 100) > MAX_BATCH_PERCENT) problems.push(`batches of ${p.max_batch_instance_percent ?? 100}% without surge`);
+      if (!(r.extension ?? []).some((e: Json) => e.type === 'ApplicationHealthLinux') && !r.health_probe_id) problems.push('no health gate');
+      if (r.automatic_instance_repair?.enabled !== true) problems.push('no automatic repair');
+      return problems.length > 0 ? problems.join(', ') : undefined;
+    },
+  },
+  {
+    id: 'ASE-LB-001',
+    severity: 'error',
+    title: 'Standard load balancers with static private frontends',
+    rationale: 'Basic load balancers are retired and have no zones; a dynamic frontend can move under its callers.',
+    fix: "sku 'Standard', frontends with a static private IP from the plan",
+    resourceTypes: ['azurerm_lb'],
+    check: (r) => {
+      if (r.sku !== 'Standard') return `sku ${r.sku ?? 'Basic'}`;
+      const bad = (r.frontend_ip_configuration ?? []).find((f: Json) => f.private_ip_address_allocation !== 'Static' || !f.private_ip_address || f.public_ip_address_id);
+      return bad ? `frontend ${bad.name} is not a static private address` : undefined;
+    },
+  },
+  {
+    id: 'ASE-LB-002',
+    severity: 'error',
+    title: 'Every load-balancer rule has a probe',
+    rationale: 'Without a probe, the balancer sends traffic to instances that are down.',
+    fix: 'give the rule a probe_id',
+    resourceTypes: ['azurerm_lb_rule'],
+    check: (r) => (r.probe_id ? undefined : 'no health probe'),
+  },
+  {
+    id: 'ASE-KV-001',
+    severity: 'error',
+    title: 'Key Vault: RBAC, purge protection, soft delete, deny-by-default firewall, no destroy',
+    rationale: 'Certificates and secrets outlive a bad apply only if the vault does.',
+    fix: 'enable_rbac_authorization, purge_protection_enabled, network_acls default_action Deny, lifecycle prevent_destroy',
+    checkov: ['CKV_AZURE_42', 'CKV_AZURE_109', 'CKV2_AZURE_32'],
+    resourceTypes: ['azurerm_key_vault'],
+    check: (r) => {
+      const problems: string[] = [];
+      if (r.enable_rbac_authorization !== true && r.rbac_authorization_enabled !== true) problems.push('access policies instead of RBAC');
+      if (r.purge_protection_enabled !== true) problems.push('no purge protection');
+      if (r.network_acls?.default_action !== 'Deny') problems.push('firewall admits by default');
+      if (r.lifecycle?.prevent_destroy !== true) problems.push('not protected from destroy');
+      return problems.length > 0 ? problems.join(', ') : undefined;
+    },
+  },
+  {
+    id: 'ASE-KV-002',
+    severity: 'warning',
+    title: 'Certificates Key Vault can renew',
+    rationale: 'An imported certificate expires unless someone imports the next one.',
+    fix: "issue it from the vault ('self' or an integrated CA), or keep contacts that will act on the expiry e-mail",
+    resourceTypes: ['azurerm_key_vault_certificate'],
+    check: (r, _a, ctx) => {
+      if (!r.certificate) return undefined;
+      const contacts = Object.values(ctx.resources.azurerm_key_vault_certificate_contacts ?? {}).flatMap((c) => (c.contact ?? []).map((x: Json) => x.email));
+      return `imported: Key Vault cannot renew it; ${contacts.join(', ') || 'no one'} will be e-mailed before it expires, and someone must import the next one`;
+    },
+  },
+  {
+    id: 'ASE-TAG-001',
+    severity: 'error',
+    title: "The environment's required tags on every taggable resource",
+    rationale: 'Cost and ownership reports group by them.',
+    fix: 'add the tags to the environment (tags) or the service',
+    resourceTypes: TAGGED,
+    check: (r, _a, ctx) => {
+      const missing = ctx.requiredTags.filter((t) => !r.tags?.[t]);
+      return missing.length > 0 ? `missing tag(s) ${missing.join(', ')}` : undefined;
+    },
+  },
+];
+
+export const ruleById = (id: string) => RULES.find((r) => r.id === id);

@@ -1,0 +1,92 @@
+/**
+ * The policy pack: the example has no findings; breaking each guarded property in a synthesized
+ * stack gets the matching rule; suppressions need a reason and are listed; an error fails the
+ * synth and writes nothing.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkStacks, formatFinding } from '../../lib/policy/policy';
+import { RULES, type Json } from '../../lib/policy/rules';
+import { formatIssue } from '../../lib/spec/issues';
+import { validateEnvironment } from '../../lib/spec/validate';
+import { synthesize } from '../../stacks/synthesize';
+import { exampleSpec, synthStacks, tempDir } from '../helpers';
+
+const stacks = synthStacks(exampleSpec());
+const TAGS = ['owner', 'cost-center'];
+const parsed = () => Object.fromEntries(Object.entries(stacks).map(([k, v]) => [k, JSON.parse(v) as Json]));
+/** The rules a change to one resource of the example trips. */
+function broken(stack: string, type: string, address: string, change: (r: Json, s: Json) => void): string[] {
+  const all = parsed();
+  change(all[stack].resource[type][address], all[stack]);
+  return checkStacks(all, { requiredTags: TAGS }).map((f) => `${f.rule} ${f.resource}: ${f.message}`);
+}
+const VMSS = ['retail-svc-pricing', 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss'] as const;
+
+test('the example synth has no findings', () => {
+  expect(checkStacks(stacks, { requiredTags: TAGS })).toEqual([]);
+});
+
+test('every rule has an ID, a severity, a rationale and a fix; IDs are unique', () => {
+  expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+  for (const r of RULES) expect([r.id, r.title.length > 5, r.rationale.length > 10, r.fix.length > 5]).toEqual([expect.stringMatching(/^ASE-[A-Z]+-\d{3}$/), true, true, true]);
+});
+
+test.each([
+  ['ASE-NET-001', 'a public IP not used by the NAT gateway', () => broken('retail-network', 'azurerm_public_ip', 'network_nat-ip', (_r, s) => delete s.resource.azurerm_nat_gateway_public_ip_association)],
+  ['ASE-NET-002', 'a subnet without its NSG', () => broken('retail-network', 'azurerm_subnet', 'network_front-subnet', (_r, s) => delete s.resource.azurerm_subnet_network_security_group_association['network_front-nsg-link'])],
+  ['ASE-NET-003', 'an NSG rule open to the internet', () => broken('retail-network', 'azurerm_network_security_rule', 'network_front-allow-callers-from-vnet', (r) => ((r.source_address_prefix = '*'), delete r.source_address_prefixes))],
+  ['ASE-VM-001', 'a password VM', () => broken(...VMSS, (r) => ((r.disable_password_authentication = false), (r.admin_password = 'P@ssw0rd!')))],
+  ['ASE-VM-002', 'no encryption at host', () => broken(...VMSS, (r) => (r.encryption_at_host_enabled = false))],
+  ['ASE-VM-003', 'one zone', () => broken(...VMSS, (r) => (r.zones = ['1']))],
+  ['ASE-VM-004', 'manual upgrades without repair', () => broken(...VMSS, (r) => ((r.upgrade_mode = 'Manual'), (r.automatic_instance_repair = { enabled: false })))],
+  ['ASE-LB-001', 'a Basic LB', () => broken('retail-svc-pricing', 'azurerm_lb', 'blue_lb_lb', (r) => (r.sku = 'Basic'))],
+  ['ASE-LB-002', 'a rule with no probe', () => broken('retail-svc-pricing', 'azurerm_lb_rule', 'blue_lb_rule-10000', (r) => delete r.probe_id)],
+  ['ASE-KV-001', 'a vault with access policies and no purge protection', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => ((r.enable_rbac_authorization = false), (r.purge_protection_enabled = false)))],
+  ['ASE-TAG-001', 'a resource without the required tags', () => broken('retail-network', 'azurerm_virtual_network', 'network_vnet', (r) => delete r.tags.owner)],
+])('%s catches %s', (rule, _what, run) => {
+  const found = run();
+  expect(found.length).toBeGreaterThan(0);
+  expect(found.every((f) => f.startsWith(`${rule} `))).toBe(true);
+});
+
+describe('in the synth', () => {
+  test('an error fails it, naming rule, resource and fix, and writes nothing', () => {
+    const spec = exampleSpec();
+    spec.requiredTags = ['owner', 'cost-center', 'data-class'];
+    spec.tags = { ...spec.tags, 'data-class': 'internal' };
+    spec.services[0].tags = { 'data-class': '' }; // a service overriding a required tag with nothing
+    const out = join(tempDir(), 'cdktf.out');
+    const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], out);
+    expect(r.ok).toBe(false);
+    expect(r.problems[0].issues.map(formatIssue)).toContain(
+      "retail-svc-pricing:azurerm_lb.blue_lb_lb: ASE-TAG-001 missing tag(s) data-class: The environment's required tags on every taggable resource (add the tags to the environment (tags) or the service)",
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('suppressions are listed with their reasons; one that matches nothing is a warning; one without a reason is refused', () => {
+    const spec = exampleSpec();
+    spec.keyVault!.certificates!.push({ name: 'legacy', issuer: 'imported', importFrom: { path: '/etc/retail-ci/legacy.pfx' }, subject: 'CN=legacy.retail.internal' });
+    spec.policy = {
+      suppressions: [
+        { rule: 'ASE-KV-002', resource: 'retail-vault:azurerm_key_vault_certificate.certificate-legacy_certificate', reason: 'the partner issues it; renewal ticket OPS-1234 tracks it' },
+        { rule: 'ASE-NET-001', resource: 'retail-network:azurerm_public_ip.nothing', reason: 'left over from an old design' },
+      ],
+    };
+    const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], join(tempDir(), 'cdktf.out'));
+    expect(r.ok).toBe(true);
+    expect(r.warnings!.map((w) => w.message)).toEqual([
+      'suppressed ASE-KV-002 retail-vault:azurerm_key_vault_certificate.certificate-legacy_certificate: imported: Key Vault cannot renew it; platform-team@retail.invalid will be e-mailed before it expires, and someone must import the next one (reason: the partner issues it; renewal ticket OPS-1234 tracks it)',
+      'warning ASE-NET-001 retail-network:azurerm_public_ip.nothing: the suppression matches no finding (reason given: left over from an old design); remove it',
+    ]);
+    const bad = exampleSpec();
+    bad.policy = { suppressions: [{ rule: 'ASE-NET-001', resource: 'retail-network:azurerm_public_ip.network_nat-ip', reason: ' ' }] };
+    const v = validateEnvironment(bad);
+    expect(v.ok ? [] : v.issues.map(formatIssue)).toEqual(["policy.suppressions[0].reason: '' is 0 characters, expected at least 10"]);
+  });
+});
+
+test('findings print one line each', () => {
+  expect(formatFinding({ rule: 'ASE-VM-002', severity: 'error', resource: 'a:b.c', message: 'no encryption at host' })).toBe('error ASE-VM-002 a:b.c: no encryption at host');
+});
