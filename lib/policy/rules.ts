@@ -136,6 +136,18 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'ASE-AS-001',
+    severity: 'error',
+    title: 'Autoscale keeps at least 2 instances (parked idle slots aside)',
+    rationale: 'One zone or fault domain failing, or one instance being upgraded, must not leave a slot with nothing.',
+    fix: "raise the profile's minimum to 2; an idle slot may be parked (its profile is 'parked', and the synth proves it carries what it is sent)",
+    resourceTypes: ['azurerm_monitor_autoscale_setting'],
+    check: (r) => {
+      const low = (r.profile ?? []).filter((p: Json) => p.name !== 'parked' && Number(p.capacity?.minimum) < 2);
+      return low.length > 0 ? `profile(s) ${low.map((p: Json) => `${p.name} (minimum ${p.capacity.minimum})`).join(', ')} below 2` : undefined;
+    },
+  },
+  {
     id: 'ASE-LB-001',
     severity: 'error',
     title: 'Standard load balancers with static private frontends',

@@ -40,6 +40,7 @@ test.each([
   ['ASE-VM-002', 'no encryption at host', () => broken(...VMSS, (r) => (r.encryption_at_host_enabled = false))],
   ['ASE-VM-003', 'one zone', () => broken(...VMSS, (r) => (r.zones = ['1']))],
   ['ASE-VM-004', 'manual upgrades without repair', () => broken(...VMSS, (r) => ((r.upgrade_mode = 'Manual'), (r.automatic_instance_repair = { enabled: false })))],
+  ['ASE-AS-001', 'an autoscale minimum of 1', () => broken('retail-svc-pricing', 'azurerm_monitor_autoscale_setting', 'blue_autoscale_autoscale', (r) => (r.profile[0].capacity.minimum = 1))],
   ['ASE-LB-001', 'a Basic LB', () => broken('retail-svc-pricing', 'azurerm_lb', 'blue_lb_lb', (r) => (r.sku = 'Basic'))],
   ['ASE-LB-002', 'a rule with no probe', () => broken('retail-svc-pricing', 'azurerm_lb_rule', 'blue_lb_rule-10000', (r) => delete r.probe_id)],
   ['ASE-KV-001', 'a vault with access policies and no purge protection', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => ((r.enable_rbac_authorization = false), (r.purge_protection_enabled = false)))],
