@@ -11,6 +11,7 @@
  */
 import { stringify } from 'yaml';
 import { VM_HEALTH_PORT } from '../spec/constants';
+import { keyVaultCertificatePath } from '../vault/vm-extension';
 import type { EnvironmentPlan } from '../spec/plan';
 import type { Service, SlotName } from '../spec/schema';
 
@@ -59,7 +60,7 @@ export const VM_PATHS = {
   certs: '/usr/local/lib/slotenv/publish-certs',
   certsDir: (service: string) => `/etc/${service}/certs`,
   /** Where the Key Vault extension writes a certificate. */
-  keyVaultCert: (vault: string, name: string) => `/var/lib/waagent/Microsoft.Azure.KeyVault.Store/${vault}.${name}`,
+  keyVaultCert: keyVaultCertificatePath,
   start: (service: string) => `/opt/${service}/current/bin/start`,
 } as const;
 

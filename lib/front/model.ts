@@ -4,12 +4,12 @@
  * never depends on the traffic plan, so a swap never changes the rendered nginx.conf.
  */
 import type { EnvironmentPlan } from '../spec/plan';
+import { defaultDomain } from '../spec/names';
 import { SLOT_NAMES } from '../spec/schema';
-import { KEY_VAULT_STORE } from '../vault/vm-extension';
 import { renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from './nginx-conf';
 
 /** The domain of default host names. */
-export const frontDomain = (plan: EnvironmentPlan): string => plan.env.front.domain ?? `${plan.env.name}.internal`;
+export const frontDomain = (plan: EnvironmentPlan): string => defaultDomain(plan.env.name, plan.env.front);
 
 export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
   const domain = frontDomain(plan);
@@ -27,8 +27,6 @@ export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
 }
 
 
-/** The file the Key Vault extension writes for a certificate (PEM: certificate and key). */
-export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `${KEY_VAULT_STORE}/${vaultName}.${certificate}`;
 
 /**
  * The copy nginx reads: the agent publishes the extension's file here, readable by nginx's group

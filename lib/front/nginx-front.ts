@@ -22,8 +22,7 @@ import { planProfiles } from '../autoscale/plan';
 import { ScaleSet, type ImageReference } from '../compute/scale-set';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { frontCloudInitDocument } from './agent';
-import { keyVaultExtension } from '../vault/vm-extension';
-import { keyVaultCertificatePath } from './model';
+import { keyVaultCertificatePath, keyVaultExtension } from '../vault/vm-extension';
 import { FRONT_DEFAULTS } from './nginx-conf';
 
 export const FRONT_CONTAINER = 'front';

@@ -60,6 +60,9 @@ export function resourceGroupName(template: string, env: string, part: string): 
 }
 
 /** Parts of the environment that get their own resource group and stack. */
+/** The domain of the front's default host names, '<service>.<domain>'. */
+export const defaultDomain = (env: string, front: { readonly domain?: string }): string => front.domain ?? `${env}.internal`;
+
 export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state', vault: 'vault', identities: 'identities' } as const;
 
 /** Stable six-hex suffix for globally unique names, from the subscription and environment. */

@@ -22,7 +22,7 @@ import {
   serviceAddressesNeeded,
   usableInBlock,
 } from './ip-plan';
-import { computeNames, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ComputeNames } from './names';
+import { computeNames, defaultDomain, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ComputeNames } from './names';
 import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
 import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
@@ -650,7 +650,7 @@ function checkTraffic(at: (...rest: PropertyKey[]) => Path, s: ServiceParts, raw
 
 /** Host names and path prefixes name one service each; the default host is '<service>.<domain>'. */
 function checkRoutes(envName: string | undefined, front: Partial<z.output<typeof FrontSchema>>, services: readonly ParsedService[], add: Add) {
-  const domain = front.domain ?? (envName ? `${envName}.internal` : undefined);
+  const domain = envName ? defaultDomain(envName, front) : front.domain;
   const hosts = new Map<string, string>();
   const prefixes = new Map<string, string>();
   for (const { index, s } of services) {

@@ -17,6 +17,9 @@ export interface KeyVaultExtensionInput {
   readonly storeName?: string;
 }
 
+/** The file the extension writes for a certificate (PEM: certificate and key), root's only. */
+export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `${KEY_VAULT_STORE}/${vaultName}.${certificate}`;
+
 export const keyVaultCertificateUrl = (vaultName: string, certificate: string) => `https://${vaultName}.vault.azure.net/secrets/${certificate}`;
 
 export function keyVaultExtension(input: KeyVaultExtensionInput) {
