@@ -81,11 +81,11 @@ export const unitNames = (service: string) => ({
  * writes a renewal. SLOTENV_PREFIX and WAIT_SECONDS exist for tests.
  */
 export const CERTS_SCRIPT = `#!/bin/sh
-# Usage: publish-certs SERVICE SOURCE NAME [SOURCE NAME ...]
+# Usage: publish-certs SERVICE DIR SOURCE NAME [SOURCE NAME ...]
 set -eu
 service="$1"; shift
 prefix="\${SLOTENV_PREFIX:-}"
-dir="$prefix/etc/$service/certs"
+dir="$prefix$1"; shift
 wait="\${WAIT_SECONDS:-600}"
 mkdir -p "$dir"; chmod 0750 "$dir"; chgrp "$service" "$dir"
 while [ $# -ge 2 ]; do
@@ -111,10 +111,10 @@ done
  * tests can run it against loopback and a temp folder.
  */
 export const SECRETS_SCRIPT = `#!/usr/bin/env python3
-# Usage: fetch-secrets SERVICE VAULT_NAME IDENTITY_RESOURCE_ID
+# Usage: fetch-secrets SERVICE VAULT_NAME IDENTITY_RESOURCE_ID SECRETS_LIST ENV_FILE
 import json, os, sys, tempfile, urllib.error, urllib.parse, urllib.request
 
-service, vault, identity = sys.argv[1:4]
+service, vault, identity, secrets_list, env_file = sys.argv[1:6]
 prefix = os.environ.get("SLOTENV_PREFIX", "")
 imds = os.environ.get("IMDS_ENDPOINT", "http://169.254.169.254")
 base = os.environ.get("VAULT_URL", "https://%s.vault.azure.net" % vault)
@@ -137,7 +137,7 @@ except (urllib.error.URLError, KeyError, ValueError) as e:
     fail("no token from the managed identity (%s)" % e)
 
 lines = []
-with open(prefix + "/etc/%s/secrets.list" % service) as f:
+with open(prefix + secrets_list) as f:
     for entry in f.read().splitlines():
         if not entry.strip():
             continue
@@ -152,7 +152,7 @@ with open(prefix + "/etc/%s/secrets.list" % service) as f:
             fail("secret %s (for %s) has more than one line; an environment variable holds one" % (name, variable))
         lines.append('%s="%s"' % (variable, value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"')))
 
-target = prefix + "/run/slotenv-secrets/%s.env" % service
+target = prefix + env_file
 os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
 fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target))
 with os.fdopen(fd, "w") as out:
@@ -303,7 +303,7 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '',
       '[Service]',
       'Type=oneshot',
-      `ExecStart=${VM_PATHS.certs} ${input.service} ${certs.map((c, i) => `${sources[i]} ${c}`).join(' ')}`,
+      `ExecStart=${VM_PATHS.certs} ${input.service} ${VM_PATHS.certsDir(input.service)} ${certs.map((c, i) => `${sources[i]} ${c}`).join(' ')}`,
       'TimeoutStartSec=660',
       '',
     ].join('\n');
@@ -331,7 +331,7 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '[Service]',
       // not RemainAfterExit: every instance start pulls it in again, so a rotated secret arrives on restart
       'Type=oneshot',
-      `ExecStart=/usr/bin/python3 ${VM_PATHS.secrets} ${input.service} ${input.vaultName} ${input.identityResourceId}`,
+      `ExecStart=/usr/bin/python3 ${VM_PATHS.secrets} ${input.service} ${input.vaultName} ${input.identityResourceId} ${VM_PATHS.secretsList(input.service)} ${VM_PATHS.secretsEnv(input.service)}`,
       '',
     ].join('\n');
   }

@@ -175,7 +175,7 @@ export const RULES: readonly PolicyRule[] = [
     title: 'Key Vault: RBAC, purge protection, soft delete, deny-by-default firewall, no destroy',
     rationale: 'Certificates and secrets outlive a bad apply only if the vault does.',
     fix: 'enable_rbac_authorization, purge_protection_enabled, network_acls default_action Deny, lifecycle prevent_destroy',
-    checkov: ['CKV_AZURE_42', 'CKV_AZURE_109', 'CKV2_AZURE_32'],
+    checkov: ['CKV_AZURE_42', 'CKV_AZURE_109'],
     resourceTypes: ['azurerm_key_vault'],
     check: (r) => {
       const problems: string[] = [];

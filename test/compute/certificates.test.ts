@@ -56,7 +56,7 @@ test('instances start only after the certificate is published; a path unit repub
   const source = VM_PATHS.keyVaultCert(plan.names.keyVault, 'catalog-mtls');
   expect(unit(unitNames('catalog').instance)).toContain('Requires=catalog-release.service catalog-certs.service');
   expect(unit(unitNames('catalog').instance)).toContain(`Environment=CERTS_DIR=${VM_PATHS.certsDir('catalog')}`);
-  expect(unit(unitNames('catalog').certs)).toContain(`ExecStart=${VM_PATHS.certs} catalog ${source} catalog-mtls`);
+  expect(unit(unitNames('catalog').certs)).toContain(`ExecStart=${VM_PATHS.certs} catalog /etc/catalog/certs ${source} catalog-mtls`);
   expect(unit(unitNames('catalog').certsPath)).toContain(`PathChanged=${source}`);
   expect(doc.runcmd[1]).toContain('catalog-certs.path');
 });
@@ -74,7 +74,7 @@ describe('the publisher, run for real', () => {
     new Promise<{ code: number | null; out: string }>((resolve) => {
       const script = join(prefix, 'publish-certs');
       writeFileSync(script, CERTS_SCRIPT);
-      const child = spawn('sh', [script, 'www-data', '/kv/vault.cert-a', 'cert-a'], { env: { ...process.env, SLOTENV_PREFIX: prefix, WAIT_SECONDS: String(wait) } });
+      const child = spawn('sh', [script, 'www-data', VM_PATHS.certsDir('www-data'), '/kv/vault.cert-a', 'cert-a'], { env: { ...process.env, SLOTENV_PREFIX: prefix, WAIT_SECONDS: String(wait) } });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));

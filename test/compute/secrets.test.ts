@@ -63,7 +63,7 @@ describe('secret references in settings', () => {
     const instance = file(`/etc/systemd/system/${unitNames('pricing').instance}`).content;
     expect(instance).toContain('Requires=pricing-release.service pricing-secrets.service');
     expect(instance).toContain(`EnvironmentFile=${VM_PATHS.secretsEnv('pricing')}`);
-    expect(file(`/etc/systemd/system/${unitNames('pricing').secrets}`).content).toContain(`ExecStart=/usr/bin/python3 ${VM_PATHS.secrets} pricing ${plan.names.keyVault} ${azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', 'id-retail-pricing-blue')}`);
+    expect(file(`/etc/systemd/system/${unitNames('pricing').secrets}`).content).toContain(`ExecStart=/usr/bin/python3 ${VM_PATHS.secrets} pricing ${plan.names.keyVault} ${azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', 'id-retail-pricing-blue')} /etc/pricing/secrets.list /run/slotenv-secrets/pricing.env`);
   });
 
   test('the document passes cloud-init schema, and its units pass systemd-analyze verify laid out as on the VM', () => {
@@ -110,7 +110,7 @@ describe('the secrets fetcher, run for real', () => {
     const script = join(prefix, 'fetch-secrets');
     writeFileSync(script, SECRETS_SCRIPT);
     return new Promise((resolve) => {
-      const child = spawn('python3', [script, 'pricing', 'kv-retail-abc123', identity], {
+      const child = spawn('python3', [script, 'pricing', 'kv-retail-abc123', identity, VM_PATHS.secretsList('pricing'), VM_PATHS.secretsEnv('pricing')], {
         env: { ...process.env, SLOTENV_PREFIX: prefix, IMDS_ENDPOINT: `http://127.0.0.1:${port}`, VAULT_URL: `http://127.0.0.1:${port}` },
       });
       let out = '';
