@@ -16,7 +16,7 @@ import { validateEnvironment } from '../lib/spec/validate';
 import { checkStacks, formatFinding } from '../lib/policy/policy';
 import { ruleById } from '../lib/policy/rules';
 import type { Environment } from '../lib/spec/schema';
-import { buildEnvironment } from './environment';
+import { buildEnvironment } from '../lib/environment/build';
 
 export interface SynthResult {
   readonly ok: boolean;

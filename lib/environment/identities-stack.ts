@@ -15,10 +15,10 @@
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
-import { azureIds } from '../lib/core/azure-ids';
-import { PLATFORM_PARTS } from '../lib/spec/names';
-import type { EnvironmentPlan } from '../lib/spec/plan';
-import { SLOT_NAMES, type SlotName } from '../lib/spec/schema';
+import { azureIds } from '../core/azure-ids';
+import { PLATFORM_PARTS } from '../spec/names';
+import type { EnvironmentPlan } from '../spec/plan';
+import { SLOT_NAMES, type SlotName } from '../spec/schema';
 import { EnvironmentStack } from './environment-stack';
 
 /** The front's identity: name and static resource ID. */

@@ -3,11 +3,11 @@
  * never touches it. Its firewall admits every VM subnet (front, services, pools) by static ID.
  */
 import type { Construct } from 'constructs';
-import { azureIds } from '../lib/core/azure-ids';
-import { PLATFORM_PARTS } from '../lib/spec/names';
-import type { EnvironmentPlan } from '../lib/spec/plan';
-import { KeyVaultCertificate } from '../lib/vault/certificate';
-import { KeyVault } from '../lib/vault/key-vault';
+import { azureIds } from '../core/azure-ids';
+import { PLATFORM_PARTS } from '../spec/names';
+import type { EnvironmentPlan } from '../spec/plan';
+import { KeyVaultCertificate } from '../vault/certificate';
+import { KeyVault } from '../vault/key-vault';
 import { EnvironmentStack } from './environment-stack';
 
 export class VaultStack extends EnvironmentStack {

@@ -4,7 +4,7 @@
  * only order `cdktf deploy`.
  */
 import type { Construct } from 'constructs';
-import type { EnvironmentPlan } from '../lib/spec/plan';
+import type { EnvironmentPlan } from '../spec/plan';
 import { FrontStack } from './front-stack';
 import { IdentitiesStack } from './identities-stack';
 import { NetworkStack } from './network-stack';

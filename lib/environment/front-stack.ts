@@ -5,13 +5,13 @@
  * blob, so a swap PR deploys only this stack, and within it only that blob.
  */
 import type { Construct } from 'constructs';
-import { NginxFront } from '../lib/front/nginx-front';
-import { renderFrontConf } from '../lib/front/model';
-import { azureIds } from '../lib/core/azure-ids';
-import { routingTable, routingTableJson } from '../lib/slots/traffic';
-import { PLATFORM_PARTS } from '../lib/spec/names';
-import type { EnvironmentPlan } from '../lib/spec/plan';
-import { AutoscaleSchema } from '../lib/spec/schema';
+import { NginxFront } from '../front/nginx-front';
+import { renderFrontConf } from '../front/model';
+import { azureIds } from '../core/azure-ids';
+import { routingTable, routingTableJson } from '../slots/traffic';
+import { PLATFORM_PARTS } from '../spec/names';
+import type { EnvironmentPlan } from '../spec/plan';
+import { AutoscaleSchema } from '../spec/schema';
 import { EnvironmentStack } from './environment-stack';
 import { frontIdentity } from './identities-stack';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';

@@ -8,8 +8,8 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { AzurermBackend, LocalBackend } from 'cdktf';
 import type { Construct } from 'constructs';
-import { StableAddressStack } from '../lib/core/stable-address-stack';
-import type { EnvironmentPlan } from '../lib/spec/plan';
+import { StableAddressStack } from '../core/stable-address-stack';
+import type { EnvironmentPlan } from '../spec/plan';
 
 export interface EnvironmentStackOptions {
   /** Use local state even when the spec names a backend (the state bootstrap stack). */

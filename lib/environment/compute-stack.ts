@@ -7,18 +7,18 @@
  * cross-stack references.
  */
 import type { Construct } from 'constructs';
-import { planProfiles } from '../lib/autoscale/plan';
-import { renderCloudInit, serviceBoot } from '../lib/compute/cloud-init';
-import { azureIds } from '../lib/core/azure-ids';
-import { FRONTEND_NAME } from '../lib/lb/internal-load-balancer';
-import { SlotPair, type SlotProps, type SlotResources } from '../lib/slots/slot-pair';
-import { peakInstances } from '../lib/spec/capacity';
-import { PLATFORM_PARTS } from '../lib/spec/names';
-import type { Placement } from '../lib/spec/placement';
-import type { EnvironmentPlan } from '../lib/spec/plan';
-import type { SlotName } from '../lib/spec/schema';
+import { planProfiles } from '../autoscale/plan';
+import { renderCloudInit, serviceBoot } from '../compute/cloud-init';
+import { azureIds } from '../core/azure-ids';
+import { FRONTEND_NAME } from '../lb/internal-load-balancer';
+import { SlotPair, type SlotProps, type SlotResources } from '../slots/slot-pair';
+import { peakInstances } from '../spec/capacity';
+import { PLATFORM_PARTS } from '../spec/names';
+import type { Placement } from '../spec/placement';
+import type { EnvironmentPlan } from '../spec/plan';
+import type { SlotName } from '../spec/schema';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
-import { keyVaultExtension } from '../lib/vault/vm-extension';
+import { keyVaultExtension } from '../vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
 import { slotIdentity } from './identities-stack';
 

@@ -1,9 +1,9 @@
 /** The environment's network: VNet, subnets from the IP plan, NSGs from endpoint declarations, NAT egress. Changes rarely. */
 import type { Construct } from 'constructs';
-import { planNetworkSecurity } from '../lib/network/security-plan';
-import { ServiceNetwork } from '../lib/network/service-network';
-import { PLATFORM_PARTS } from '../lib/spec/names';
-import type { EnvironmentPlan } from '../lib/spec/plan';
+import { planNetworkSecurity } from '../network/security-plan';
+import { ServiceNetwork } from '../network/service-network';
+import { PLATFORM_PARTS } from '../spec/names';
+import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
 
 export class NetworkStack extends EnvironmentStack {

@@ -9,8 +9,8 @@ import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import type { Construct } from 'constructs';
-import { PLATFORM_PARTS } from '../lib/spec/names';
-import type { EnvironmentPlan } from '../lib/spec/plan';
+import { PLATFORM_PARTS } from '../spec/names';
+import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
 
 export const STATE_SOFT_DELETE_DAYS = 30;
