@@ -5,7 +5,7 @@
  * into a staging folder beside the output and swapped in only when complete, so `cdktf.out` is
  * never half-written, whatever fails.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../lib/compute/fixed-settings';
 import { App } from 'cdktf';
@@ -15,6 +15,7 @@ import { planEnvironment } from '../lib/spec/plan';
 import { validateEnvironment } from '../lib/spec/validate';
 import { checkStacks, formatFinding } from '../lib/policy/policy';
 import { ruleById } from '../lib/policy/rules';
+import { environmentSummary, summaryPath } from '../lib/review/summary';
 import type { Environment } from '../lib/spec/schema';
 import { buildEnvironment } from '../lib/environment/build';
 
@@ -124,10 +125,19 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
   try {
     const app = new App({ outdir: staging });
     const stacks: string[] = [];
+    const stacksOf = new Map<string, string[]>();
     for (const { plan } of plans) {
       const built = buildEnvironment(app, plan);
-      if (built.state) stacks.push(built.state.stackName);
-      stacks.push(built.network.stackName, ...(built.vault ? [built.vault.stackName] : []), built.identities.stackName, ...Object.values(built.compute).map((s) => s.stackName), built.front.stackName);
+      const mine = [
+        ...(built.state ? [built.state.stackName] : []),
+        built.network.stackName,
+        ...(built.vault ? [built.vault.stackName] : []),
+        built.identities.stackName,
+        ...Object.values(built.compute).map((s) => s.stackName),
+        built.front.stackName,
+      ];
+      stacksOf.set(plan.env.name, mine);
+      stacks.push(...mine);
     }
     app.synth();
     // the policy pack over what was written: an unsuppressed error fails the synth, nothing is swapped in
@@ -140,8 +150,8 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: env.policy.suppressions });
       const unused = env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
       return [
-        ...found.map((f) => ({ file: env.file ?? env.name, f })),
-        ...unused.map((s) => ({ file: env.file ?? env.name, f: { rule: s.rule, severity: 'warning' as const, resource: s.resource, message: `the suppression matches no finding (reason given: ${s.reason}); remove it` } })),
+        ...found.map((f) => ({ env: env.name, file: env.file ?? env.name, f })),
+        ...unused.map((s) => ({ env: env.name, file: env.file ?? env.name, f: { rule: s.rule, severity: 'warning' as const, resource: s.resource, message: `the suppression matches no finding (reason given: ${s.reason}); remove it` } })),
       ];
     });
     const blocking = findings.filter(({ f }) => f.severity === 'error' && f.suppressed === undefined);
@@ -152,6 +162,12 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
         byFile.set(file, [...(byFile.get(file) ?? []), { path: f.resource, code: 'policy', message: `${f.rule} ${f.message}: ${rule.title}`, hint: rule.fix }]);
       }
       return { ok: false, problems: [...byFile].map(([file, issues]) => ({ file, issues })), stacks: [] };
+    }
+    // what the review command reads beside the Terraform: traffic, capacity, findings let through
+    for (const { env, plan } of plans) {
+      const summary = environmentSummary(plan, stacksOf.get(env.name)!, findings.filter((x) => x.env === env.name).map((x) => x.f));
+      mkdirSync(join(staging, 'review'), { recursive: true });
+      writeFileSync(join(staging, summaryPath(env.name)), `${JSON.stringify(summary, null, 2)}\n`);
     }
     if (existsSync(outdir)) renameSync(outdir, previous);
     renameSync(staging, outdir);

@@ -51,3 +51,7 @@ export function vmSizeInfo(size: string): { family: string; vcpus: number } | un
 /** Instances one slot can run at once: max plus a surge batch. */
 export const peakInstances = (capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean }): number =>
   upgrade.maxSurge ? instancesWithSurge(capacity, upgrade.maxBatchPercent) : capacity.max;
+
+/** Instances one slot can run at peak: its parked count, or max plus a surge batch when warm. */
+export const slotPeak = (capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean }, parked?: { readonly instances: number }): number =>
+  parked?.instances ?? peakInstances(capacity, upgrade);

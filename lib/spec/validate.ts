@@ -25,7 +25,7 @@ import {
 import { computeNames, defaultDomain, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ComputeNames } from './names';
 import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
-import { minimumForHeadroom, peakInstances, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
+import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
@@ -536,7 +536,7 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     };
     for (const { index, s } of services) {
       // a parked slot holds its parked count; a warm one may reach max plus a surge batch
-      const instances = (slot: SlotName) => s.slots?.[slot].parked?.instances ?? peakInstances(s.capacity!, s.upgrade!);
+      const instances = (slot: SlotName) => slotPeak(s.capacity!, s.upgrade!, s.slots?.[slot].parked);
       if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
     }
     for (const { index, p } of pools) {

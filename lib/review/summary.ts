@@ -1,0 +1,122 @@
+/**
+ * What a reviewer needs beside the Terraform: per environment, where each service's traffic goes,
+ * what each slot and placement can run, the vCPUs at peak per quota family, the upgrade headroom,
+ * and the policy findings the synth let through (warnings, suppressions). Pure: computed from the
+ * validated plan; the synth writes it as `cdktf.out/review/<env>.json` beside the stacks, and the
+ * review command compares two of them.
+ */
+import { batchSize, peakInstances, slotPeak, vmSizeInfo } from '../spec/capacity';
+import type { EnvironmentPlan } from '../spec/plan';
+import { SLOT_NAMES, type SlotName } from '../spec/schema';
+import { busiestMinimum, routeEntry, type RouteEntry } from '../slots/traffic';
+import type { Finding } from '../policy/policy';
+
+/** Bump on an incompatible change; the review refuses a summary whose format it does not know. */
+export const SUMMARY_FORMAT = 1;
+
+/** Where the synth writes an environment's summary, relative to the output folder. */
+export const SUMMARY_DIR = 'review';
+export const summaryPath = (env: string) => `${SUMMARY_DIR}/${env}.json`;
+
+export interface SlotSummary {
+  readonly version: string;
+  /** Fixed count when parked; absent when autoscaled like the placement. */
+  readonly parked?: number;
+}
+
+export interface ServiceSummary {
+  /** The placement (and stack part) the service runs on: 'svc-<name>' or 'pool-<name>'. */
+  readonly placement: string;
+  /** Callers reach it through the front (it is in the routing table). */
+  readonly viaFront: boolean;
+  readonly traffic: RouteEntry;
+  readonly slots: Readonly<Record<SlotName, SlotSummary>>;
+}
+
+export interface PlacementSummary {
+  readonly stack: string;
+  readonly vmSize: string;
+  /** Quota family and vCPUs per VM; absent for a size outside Azure's naming convention. */
+  readonly family?: string;
+  readonly vcpus?: number;
+  readonly capacity: { readonly min: number; readonly default: number; readonly max: number };
+  /** The highest minimum autoscale keeps at any hour (schedules included). */
+  readonly busiestMinimum: number;
+  readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean; readonly peakLoadInstances?: number };
+  /**
+   * A rolling upgrade at the autoscale minimum: instances taken down per batch, and the fewest
+   * serving while it runs (the minimum itself with surge, else the minimum less a batch).
+   */
+  readonly rollout: { readonly batch: number; readonly servingDuringBatch: number; readonly peakLoad: number };
+  /** Instances per slot at peak: max plus a surge batch, or the parked count. */
+  readonly peakPerSlot: Readonly<Record<SlotName, number>>;
+  readonly services: readonly string[];
+}
+
+export interface EnvironmentSummary {
+  readonly format: typeof SUMMARY_FORMAT;
+  readonly environment: string;
+  readonly stacks: readonly string[];
+  readonly services: Readonly<Record<string, ServiceSummary>>;
+  readonly placements: Readonly<Record<string, PlacementSummary>>;
+  /** vCPUs at peak (both slots at max plus surge, parked slots at their count) per family. */
+  readonly quotas: Readonly<Record<string, { readonly peakVcpus: number; readonly quota?: number }>>;
+  /** Findings the synth let through: warnings and suppressed errors, with the reasons. */
+  readonly policy: readonly Finding[];
+}
+
+const sortedRecord = <T>(entries: Array<[string, T]>): Record<string, T> => Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b, 'en')));
+
+export function environmentSummary(plan: EnvironmentPlan, stacks: readonly string[], findings: readonly Finding[]): EnvironmentSummary {
+  const env = plan.env;
+  const placementOfService = new Map(plan.placements.flatMap((p) => p.services.map((s) => [s.name, p] as const)));
+  const services = sortedRecord(
+    env.services.map((s): [string, ServiceSummary] => [
+      s.name,
+      {
+        placement: placementOfService.get(s.name)!.part,
+        viaFront: s.endpoints.input.from.includes('front'),
+        traffic: routeEntry(s.traffic),
+        slots: Object.fromEntries(SLOT_NAMES.map((slot) => [slot, { version: s.slots[slot].version, ...(s.slots[slot].parked ? { parked: s.slots[slot].parked!.instances } : {}) }])) as Record<SlotName, SlotSummary>,
+      },
+    ]),
+  );
+
+  const demand = new Map<string, number>();
+  const count = (vmSize: string, instances: number) => {
+    const info = vmSizeInfo(vmSize);
+    if (info) demand.set(info.family, (demand.get(info.family) ?? 0) + instances * info.vcpus);
+  };
+  const placements = sortedRecord(
+    plan.placements.map((p): [string, PlacementSummary] => {
+      const info = vmSizeInfo(p.vmSize);
+      const min = p.capacity.min;
+      const batch = batchSize(min, p.upgrade.maxBatchPercent);
+      // a pool keeps both slots warm; a service's parked slot holds its count
+      const parkedOf = (slot: SlotName) => (p.kind === 'service' ? p.services[0].slots[slot].parked : undefined);
+      const peakPerSlot = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, slotPeak(p.capacity, p.upgrade, parkedOf(slot))])) as Record<SlotName, number>;
+      for (const slot of SLOT_NAMES) count(p.vmSize, peakPerSlot[slot]);
+      return [
+        p.part,
+        {
+          stack: `${env.name}-${p.part}`,
+          vmSize: p.vmSize,
+          ...(info ? { family: info.family, vcpus: info.vcpus } : {}),
+          capacity: { min, default: p.capacity.default, max: p.capacity.max },
+          busiestMinimum: busiestMinimum(p.capacity, p.autoscale.schedules),
+          upgrade: { maxBatchPercent: p.upgrade.maxBatchPercent, maxSurge: p.upgrade.maxSurge, ...(p.upgrade.peakLoadInstances !== undefined ? { peakLoadInstances: p.upgrade.peakLoadInstances } : {}) },
+          rollout: { batch, servingDuringBatch: p.upgrade.maxSurge ? min : min - batch, peakLoad: p.upgrade.peakLoadInstances ?? min - 1 },
+          peakPerSlot,
+          services: p.services.map((s) => s.name),
+        },
+      ];
+    }),
+  );
+  count(env.front.vmSize, peakInstances(env.front.capacity, env.front.upgrade));
+  const families = new Set([...demand.keys(), ...Object.keys(env.quotas ?? {})]);
+  const quotas = sortedRecord(
+    [...families].map((f): [string, { peakVcpus: number; quota?: number }] => [f, { peakVcpus: demand.get(f) ?? 0, ...(env.quotas?.[f] !== undefined ? { quota: env.quotas[f] } : {}) }]),
+  );
+  const policy = findings.filter((f) => f.severity === 'warning' || f.suppressed !== undefined);
+  return { format: SUMMARY_FORMAT, environment: env.name, stacks: [...stacks], services, placements, quotas, policy };
+}
