@@ -1,0 +1,398 @@
+/**
+ * `new`: scaffolds an environment file, or a service in one, with safe defaults; the result is
+ * synthesized (validation, every stack, the policy pack) in a temp folder before anything is
+ * written, and written atomically only when it synthesizes with no policy errors.
+ *
+ *   new environment <name> --subscription <id> --tenant <id> --ssh-key <key> --deployer <id>
+ *       --deployer-ip-range <cidr> [--region westeurope] [--address-space 10.0.0.0/16]
+ *       [--tag key=value]... [--artifact-store <storage account id>] [--http-only]
+ *       [--dir stacks/environments] [--import <module>]
+ *   new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)
+ *       [--vm-size <size>] [--min 2] [--max 6] [--instances-per-vm 1] [--block <n>]
+ *       [--from front[,vnet,peers]] [--dir stacks/environments]
+ *
+ * Exit codes: 0 written; 2 refused (a missing or bad flag, a name that breaks the spec's rules or
+ * is taken, an unknown environment, a file that cannot be read or edited); 1 the result would not
+ * synthesize (a validation problem or a policy error outside the flags given). Nothing is written
+ * unless the exit code is 0.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { formatIssue, fromZod, type SpecIssue } from '../spec/issues';
+import { environmentFiles } from '../spec/load';
+import { ENDPOINT_SOURCES, EnvironmentSchema, ServiceSchema, type EndpointSource, type EnvironmentSpec } from '../spec/schema';
+import { validateEnvironment } from '../spec/validate';
+import { synthCheck } from './check';
+import { addServiceEntry } from './edit';
+import { DEFAULT_ADDRESS_SPACE, DEFAULT_REGION, environmentSpec, renderEnvironmentFile, type EnvironmentOptions } from './environment';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, ScaffoldError } from './errors';
+import { writeFileAtomic } from './files';
+import { DEFAULT_MAX, DEFAULT_MIN, defaultArtifactUrl, serviceEntry, vmSizeCandidates, type ServiceOptions } from './service';
+import { formatOf, librarySourceRoot, packageName, parseEnvironmentText } from './source';
+
+export const DEFAULT_DIR = 'stacks/environments';
+
+const USAGE = `usage:
+  new environment <name> --subscription <id> --tenant <id> --ssh-key <public key> --deployer <object id>
+      --deployer-ip-range <cidr> [--region ${DEFAULT_REGION}] [--address-space ${DEFAULT_ADDRESS_SPACE}]
+      [--tag key=value]... [--artifact-store <storage account id>] [--http-only]
+      [--dir ${DEFAULT_DIR}] [--import <module>]
+  new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)
+      [--vm-size <size>] [--min ${DEFAULT_MIN}] [--max ${DEFAULT_MAX}] [--instances-per-vm 1] [--block <n>]
+      [--from front[,vnet,peers]] [--dir ${DEFAULT_DIR}]
+Writes nothing unless the result synthesizes with no policy errors. Exit 0 written, 2 refused, 1 would not synthesize.`;
+
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const processIo: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+
+/** Runs `new` with the arguments after it, e.g. ['service', 'search', '--env', 'retail', …]; returns the exit code. */
+export function main(argv: string[], io: Io = processIo): number {
+  const [what, ...rest] = argv;
+  try {
+    if (what === undefined || what === '--help' || what === '-h' || what === 'help') {
+      (what === undefined ? io.err : io.out)(USAGE);
+      return what === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(USAGE);
+      return EXIT_OK;
+    }
+    if (what === 'environment') return newEnvironment(rest, io);
+    if (what === 'service') return newService(rest, io);
+    throw new ScaffoldError('<what>', `unknown kind '${what}': new environment <name> …, or new service <name> --env <env> …`);
+  } catch (e) {
+    if (!(e instanceof ScaffoldError)) throw e;
+    io.err(`new ${what}: ${e.field}: ${e.message}`);
+    for (const d of e.details) io.err(`  ${d}`);
+    io.err('Nothing was written.');
+    return e.kind === 'usage' ? EXIT_USAGE : EXIT_INVALID;
+  }
+}
+
+// --- arguments ----------------------------------------------------------------------------------
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+function parse(argv: string[], options: Options): { name: string; values: Record<string, string | string[] | boolean | undefined> } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const m = /'(--?[\w-]+)/.exec((e as Error).message);
+    throw new ScaffoldError(m?.[1] ?? '<arguments>', (e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+  }
+  const { positionals, values } = parsed;
+  if (positionals.length === 0) throw new ScaffoldError('<name>', 'required: the name to create');
+  if (positionals.length > 1) throw new ScaffoldError('<name>', `one name only, got ${positionals.map((p) => `'${p}'`).join(', ')}`);
+  return { name: positionals[0], values: values as Record<string, string | string[] | boolean | undefined> };
+}
+
+const required = (values: Record<string, unknown>, flag: string, what: string): string => {
+  const v = values[flag];
+  if (typeof v !== 'string' || v === '') throw new ScaffoldError(`--${flag}`, `required: ${what}`);
+  return v;
+};
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []).flatMap((x: string) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+
+function integer(values: Record<string, unknown>, flag: string): number | undefined {
+  const v = values[flag];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new ScaffoldError(`--${flag}`, `expected a whole number, got '${String(v)}'`);
+  return Number(v);
+}
+
+/** A name checked against the spec's own schema field (the rules the synth applies). */
+function checkName(schema: typeof EnvironmentSchema.shape.name | typeof ServiceSchema.shape.name, value: string, path: string): void {
+  const r = schema.safeParse(value, { reportInput: true });
+  if (!r.success) throw new ScaffoldError('<name>', fromZod(r.error.issues, schema, [path])[0].message);
+}
+
+/**
+ * Spec paths the flags set, for blaming a flag rather than a field: a problem there is the
+ * request's (exit 2); any other is the environment's (exit 1).
+ */
+type FlagMap = ReadonlyArray<readonly [RegExp, string]>;
+
+function blame(issues: readonly SpecIssue[], flags: FlagMap): ScaffoldError | undefined {
+  if (issues.length === 0) return undefined;
+  const flagOf = (i: SpecIssue) => flags.find(([re]) => re.test(i.path))?.[1];
+  const mine = issues.find((i) => flagOf(i) !== undefined);
+  const lines = issues.map((i) => (flagOf(i) ? `${flagOf(i)}: ${formatIssue(i)}` : formatIssue(i)));
+  if (mine) return new ScaffoldError(flagOf(mine)!, formatIssue(mine), 'usage', lines.length > 1 ? lines : []);
+  return new ScaffoldError(issues[0].path, `the result would not synthesize: ${formatIssue(issues[0])}`, 'invalid', lines.length > 1 ? lines : []);
+}
+
+// --- new environment ----------------------------------------------------------------------------
+
+const ENVIRONMENT_FLAGS: Options = {
+  subscription: { type: 'string' },
+  tenant: { type: 'string' },
+  region: { type: 'string' },
+  'address-space': { type: 'string' },
+  'ssh-key': { type: 'string', multiple: true },
+  deployer: { type: 'string' },
+  'deployer-ip-range': { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  'artifact-store': { type: 'string' },
+  'http-only': { type: 'boolean' },
+  dir: { type: 'string' },
+  import: { type: 'string' },
+};
+
+const ENVIRONMENT_FLAG_PATHS: FlagMap = [
+  [/^name$/, '<name>'],
+  [/^subscriptionId$/, '--subscription'],
+  [/^tenantId$/, '--tenant'],
+  [/^region$/, '--region'],
+  [/^network\.addressSpace/, '--address-space'],
+  [/^admin\.sshPublicKeys/, '--ssh-key'],
+  [/^deployer\.principalId/, '--deployer'],
+  [/^deployer\.ipRanges/, '--deployer-ip-range'],
+  [/^(tags|requiredTags)\b/, '--tag'],
+  [/^artifactStore\b/, '--artifact-store'],
+];
+
+function newEnvironment(argv: string[], io: Io): number {
+  const { name, values } = parse(argv, ENVIRONMENT_FLAGS);
+  checkName(EnvironmentSchema.shape.name, name, 'name');
+  const shownDir = (values.dir as string | undefined) ?? DEFAULT_DIR;
+  const dir = resolve(shownDir);
+  const file = join(dir, `${name}.ts`);
+  assertNewEnvironment(dir, shownDir, name);
+
+  const tags: Record<string, string> = {};
+  for (const t of list(values.tag)) {
+    const m = /^([^=]+)=(.*)$/.exec(t);
+    if (!m || m[2] === '') throw new ScaffoldError('--tag', `expected key=value, got '${t}'`);
+    tags[m[1]] = m[2];
+  }
+  const sshKeys = ((values['ssh-key'] as string[] | undefined) ?? []).map((k) => k.trim()).filter(Boolean);
+  if (sshKeys.length === 0) throw new ScaffoldError('--ssh-key', "required: an OpenSSH public key for the VMs' admin account ('ssh-ed25519 AAAA… you@host'; repeat for more)");
+  const options: EnvironmentOptions = {
+    name,
+    subscriptionId: required(values, 'subscription', 'the subscription ID the environment deploys to'),
+    tenantId: required(values, 'tenant', "that subscription's Entra ID tenant ID"),
+    region: (values.region as string | undefined) ?? DEFAULT_REGION,
+    addressSpace: (values['address-space'] as string | undefined) ?? DEFAULT_ADDRESS_SPACE,
+    sshPublicKeys: sshKeys,
+    deployerPrincipalId: required(values, 'deployer', 'the object ID of the identity that runs Terraform'),
+    deployerIpRanges: (() => {
+      const r = list(values['deployer-ip-range']);
+      if (r.length === 0) throw new ScaffoldError('--deployer-ip-range', "required: the public range(s) Terraform's runners connect from, e.g. 203.0.113.0/28 (the firewalls admit them)");
+      return r;
+    })(),
+    tags,
+    artifactStore: values['artifact-store'] as string | undefined,
+    tls: values['http-only'] !== true,
+    importFrom: (values.import as string | undefined) ?? defaultImport(dir),
+  };
+  const spec = environmentSpec(options);
+  const text = renderEnvironmentFile(options);
+  // the text is what gets written: prove it says what the options say, then that it synthesizes
+  const fromText = parseEnvironmentText(text, file, '<name>');
+  if (JSON.stringify(fromText) !== JSON.stringify(spec)) throw new Error('internal: the rendered environment file does not declare the intended spec');
+  const validated = validateEnvironment(fromText);
+  const problem = blame(validated.ok ? [] : validated.issues, ENVIRONMENT_FLAG_PATHS);
+  if (problem) throw problem;
+  const checked = synthCheck(fromText, basename(file));
+  const refused = blame(checked.problems, ENVIRONMENT_FLAG_PATHS);
+  if (refused) throw refused;
+
+  mkdirSync(dir, { recursive: true });
+  assertNewEnvironment(dir, shownDir, name);
+  writeFileAtomic(file, text, { exclusive: true });
+  io.out(`Wrote ${join(shownDir, `${name}.ts`)}: environment '${name}' in ${options.region}, address space ${options.addressSpace}${options.tls ? ', the front on HTTPS with a Key Vault certificate' : ', the front on HTTP only'}, no services yet.`);
+  if (values.region === undefined) io.out(`  region: ${DEFAULT_REGION} (the default; --region to choose)`);
+  if (values['address-space'] === undefined) io.out(`  address space: ${DEFAULT_ADDRESS_SPACE} (the default; it cannot move later and must not overlap networks you peer with: --address-space)`);
+  for (const w of checked.warnings) io.out(`  policy warning: ${w}`);
+  io.out(`It synthesizes with no policy findings${checked.warnings.length > 0 ? ' but the warnings above' : ''}. Next: new service <name> --env ${name} --version <release> --sha256 <digest>`);
+  return EXIT_OK;
+}
+
+/** Refuses a name an environment file or a declared environment already has. */
+function assertNewEnvironment(dir: string, shownDir: string, name: string): void {
+  if (!existsSync(dir)) return;
+  const taken = readdirSync(dir).find((f) => f.replace(/\.[^.]+$/, '') === name && !f.endsWith('.lock.json') && extname(f) !== '');
+  if (taken) throw new ScaffoldError('<name>', `environment '${name}' already exists: ${join(shownDir, taken)}`);
+  for (const f of environmentFiles(dir)) {
+    if (!formatOf(f)) continue;
+    let spec: unknown;
+    try {
+      spec = parseEnvironmentText(readFileSync(join(dir, f), 'utf8'), join(dir, f), '<name>');
+    } catch {
+      continue; // another file's problem; the synth reports it
+    }
+    if ((spec as { name?: unknown } | undefined)?.name === name) throw new ScaffoldError('<name>', `environment '${name}' already exists: ${join(shownDir, f)} declares it`);
+  }
+}
+
+/** How a new file imports defineEnvironment: by path inside this library's checkout, else by package name. */
+function defaultImport(dir: string): string {
+  const root = librarySourceRoot();
+  if (!root) return packageName();
+  let rel = relative(dir, join(root, 'lib', 'spec', 'schema')).split(sep).join('/');
+  if (!rel.startsWith('.')) rel = `./${rel}`;
+  return rel;
+}
+
+// --- new service --------------------------------------------------------------------------------
+
+const SERVICE_FLAGS: Options = {
+  env: { type: 'string' },
+  version: { type: 'string' },
+  'artifact-url': { type: 'string' },
+  sha256: { type: 'string' },
+  'gallery-image': { type: 'string' },
+  'vm-size': { type: 'string' },
+  min: { type: 'string' },
+  max: { type: 'string' },
+  'instances-per-vm': { type: 'string' },
+  block: { type: 'string' },
+  from: { type: 'string', multiple: true },
+  dir: { type: 'string' },
+};
+
+const serviceFlagPaths = (i: number): FlagMap => [
+  [new RegExp(`^services\\[${i}\\]\\.name$`), '<name>'],
+  [new RegExp(`^services\\[${i}\\]\\.(block|port)$`), '--block'],
+  [new RegExp(`^services\\[${i}\\]\\.vmSize$`), '--vm-size'],
+  [new RegExp(`^services\\[${i}\\]\\.capacity\\.(min|default)$`), '--min'],
+  [new RegExp(`^services\\[${i}\\]\\.capacity`), '--max'],
+  [new RegExp(`^services\\[${i}\\]\\.instancesPerVm$`), '--instances-per-vm'],
+  [new RegExp(`^services\\[${i}\\]\\.image`), '--gallery-image'],
+  [new RegExp(`^services\\[${i}\\]\\.slots\\.\\w+\\.version$`), '--version'],
+  [new RegExp(`^services\\[${i}\\]\\.slots\\.\\w+\\.artifact\\.url$`), '--artifact-url'],
+  [new RegExp(`^services\\[${i}\\]\\.slots\\.\\w+\\.artifact\\.sha256$`), '--sha256'],
+  [new RegExp(`^services\\[${i}\\]\\.endpoints\\.input`), '--from'],
+  [new RegExp(`^services\\[${i}\\]\\.route`), '<name>'],
+];
+
+function newService(argv: string[], io: Io): number {
+  const { name, values } = parse(argv, SERVICE_FLAGS);
+  checkName(ServiceSchema.shape.name, name, 'services[].name');
+  const envName = required(values, 'env', 'the environment to add the service to (its name, or its file name without the extension)');
+  const shownDir = (values.dir as string | undefined) ?? DEFAULT_DIR;
+  const dir = resolve(shownDir);
+  const { file, text, spec } = findEnvironment(dir, shownDir, envName);
+  const shownFile = join(shownDir, basename(file));
+
+  const before = validateEnvironment(spec);
+  if (!before.ok) {
+    throw new ScaffoldError('--env', `${shownFile} has problems already; fix them first (npm run synth shows them)`, 'invalid', before.issues.map(formatIssue));
+  }
+  const envSpec = spec as EnvironmentSpec;
+  const existing = envSpec.services.findIndex((s) => s.name === name);
+  if (existing !== -1) throw new ScaffoldError('<name>', `service '${name}' already exists in ${shownFile} (services[${existing}])`);
+  const pool = (envSpec.pools ?? []).find((p) => p.name === name);
+  if (pool) throw new ScaffoldError('<name>', `'${name}' is already a pool's name in ${shownFile}`);
+
+  const from = list(values.from);
+  for (const f of from) if (!(ENDPOINT_SOURCES as readonly string[]).includes(f)) throw new ScaffoldError('--from', `unknown source '${f}'; allowed: ${ENDPOINT_SOURCES.join(', ')}`);
+  const options: ServiceOptions = {
+    name,
+    version: required(values, 'version', 'the release both slots run (e.g. 1.0.0)'),
+    artifactUrl: values['artifact-url'] as string | undefined,
+    sha256: values.sha256 as string | undefined,
+    galleryImage: values['gallery-image'] as string | undefined,
+    vmSize: values['vm-size'] as string | undefined,
+    min: integer(values, 'min'),
+    max: integer(values, 'max'),
+    instancesPerVm: integer(values, 'instances-per-vm'),
+    block: integer(values, 'block'),
+    from: from.length > 0 ? (from as EndpointSource[]) : undefined,
+  };
+  if (options.galleryImage && (options.sha256 || options.artifactUrl)) throw new ScaffoldError('--gallery-image', 'either a gallery image that holds the release, or an artifact (--sha256, --artifact-url), not both');
+  if (!options.galleryImage) {
+    if (!options.sha256) throw new ScaffoldError('--sha256', 'required: the SHA-256 of the release artifact (the VMs refuse a download that does not match), or --gallery-image for an image that holds the release');
+    if (!options.artifactUrl && !defaultArtifactUrl(envSpec, name, options.version)) {
+      throw new ScaffoldError('--artifact-url', `required: ${shownFile} declares no artifactStore to derive the release's URL from (https://<account>.blob.core.windows.net/…)`);
+    }
+  }
+
+  // a VM size: the one asked for, or the first small size the quotas allow
+  const index = envSpec.services.length;
+  const flags = serviceFlagPaths(index);
+  const sizes = options.vmSize ? [options.vmSize] : vmSizeCandidates(envSpec);
+  let entry: Record<string, unknown> | undefined;
+  let issues: readonly SpecIssue[] = [];
+  for (const size of sizes) {
+    const candidate = serviceEntry(envSpec, options, size);
+    const r = validateEnvironment({ ...envSpec, services: [...envSpec.services, candidate] });
+    issues = r.ok ? [] : r.issues;
+    const quota = issues.find((i) => i.path.startsWith('quotas.'));
+    entry ??= candidate;
+    if (!quota) {
+      entry = candidate;
+      break;
+    }
+  }
+  const quotaIssue = issues.find((i) => i.path.startsWith('quotas.'));
+  if (quotaIssue) {
+    throw new ScaffoldError(options.vmSize ? '--vm-size' : '--max', `${formatIssue(quotaIssue)}; ${options.vmSize ? 'choose a size whose family has room' : `no small size (${sizes.join(', ')}) fits: lower --max, or raise the quota`}`);
+  }
+  const invalid = blame(issues, flags);
+  if (invalid) throw invalid;
+
+  // the edit, then proof that the edited text says exactly the old spec plus the entry
+  const comments = formatOf(file) === 'ts' ? { block: 'permanent: fixes the subnet, frontend IPs and ports; never change it' } : undefined;
+  const edit = addServiceEntry(text, file, entry!, '--env', { comments });
+  const after = parseEnvironmentText(edit.text, file, '--env');
+  const intended = { ...envSpec, services: [...envSpec.services, entry] };
+  if (JSON.stringify(after) !== JSON.stringify(intended)) {
+    throw new ScaffoldError('--env', `${shownFile}: could not add the entry safely (the edited file would declare something else); add it by hand:`, 'usage', JSON.stringify(entry, null, 2).split('\n'));
+  }
+  const checked = synthCheck(after, basename(file));
+  const refused = blame(checked.problems, flags);
+  if (refused) throw refused;
+
+  // the file must not have changed while we worked
+  if (readFileSync(file, 'utf8') !== text) throw new ScaffoldError('--env', `${shownFile} changed while the service was being added; run again`);
+  writeFileAtomic(file, edit.text);
+  const e = entry as { block: number; vmSize: string; capacity: { min: number; max: number }; slots: { blue: { artifact?: { url: string } } } };
+  io.out(`Added service '${name}' to ${shownFile}: block ${e.block}, ${e.vmSize}, ${e.capacity.min}-${e.capacity.max} instances per slot, both slots on ${options.version}, blue live, reachable from ${(options.from ?? ['front']).join(', ')}.`);
+  if (!options.vmSize) io.out(`  vmSize: ${e.vmSize} (${Object.keys(envSpec.quotas ?? {}).length > 0 ? 'the first small size the quotas allow' : 'the default small size'}; --vm-size to choose)`);
+  if (!options.artifactUrl && e.slots.blue.artifact) io.out(`  artifact: ${e.slots.blue.artifact.url} (derived from artifactStore; --artifact-url if the release is elsewhere)`);
+  for (const w of checked.warnings) io.out(`  policy warning: ${w}`);
+  io.out(`It synthesizes with no policy errors${checked.warnings.length > 0 ? ' (warnings above)' : ' or warnings'}. Next: npm run synth, and commit the file with its lock file.`);
+  return EXIT_OK;
+}
+
+/** The environment file for `--env`: by file name, else by the name it declares. */
+function findEnvironment(dir: string, shownDir: string, envName: string): { file: string; text: string; spec: unknown } {
+  let files: string[];
+  try {
+    files = environmentFiles(dir).filter((f) => formatOf(f));
+  } catch {
+    throw new ScaffoldError('--dir', `cannot read environments from ${shownDir}`);
+  }
+  const read = (f: string) => {
+    const file = join(dir, f);
+    const text = readFileSync(file, 'utf8');
+    return { file, text, spec: parseEnvironmentText(text, join(shownDir, f), '--env') };
+  };
+  const byFile = files.filter((f) => f.replace(/\.[^.]+$/, '') === envName);
+  if (byFile.length > 1) throw new ScaffoldError('--env', `'${envName}' is ambiguous in ${shownDir}: ${byFile.join(', ')}`);
+  if (byFile.length === 1) return read(byFile[0]);
+  const names: string[] = [];
+  for (const f of files) {
+    let found;
+    try {
+      found = read(f);
+    } catch {
+      continue;
+    }
+    const declared = (found.spec as { name?: unknown } | undefined)?.name;
+    if (declared === envName) return found;
+    if (typeof declared === 'string') names.push(declared);
+  }
+  throw new ScaffoldError('--env', `unknown environment '${envName}' in ${shownDir} (there: ${names.join(', ') || 'none'})`);
+}
+
+// the program itself: `node scripts/app.js lib/scaffold/cli.ts service …`
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
