@@ -1,0 +1,343 @@
+/**
+ * The review of two synth outputs as one GitHub comment: what Terraform will create, change,
+ * replace or destroy per stack (down to the attribute, documents as line diffs), where each
+ * service's traffic goes before and after (a table and a Mermaid flowchart), the capacity left
+ * during a rollout, and the policy findings that came or went. Pure: input is two parsed outputs.
+ */
+import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, type StackDiff, type SynthOutput } from './config-diff';
+import { fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
+import { isStateful, STATEFUL } from './stateful';
+import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
+import { code, documentText, inlineValue, lineDiff } from './values';
+import type { RouteEntry } from '../slots/traffic';
+import type { Finding } from '../policy/policy';
+
+export interface Blocker {
+  /** `<stack>:<address>` (compare mode) or the Terraform address (plan mode). */
+  readonly resource: string;
+  readonly reason: string;
+  /** Named by `--allow`: reported, not blocking. */
+  readonly allowed: boolean;
+}
+
+export interface ReviewResult {
+  readonly markdown: string;
+  readonly blockers: readonly Blocker[];
+  /** 0: nothing blocking; 1: a blocker no `--allow` names. */
+  readonly exitCode: 0 | 1;
+}
+
+export interface CompareOptions {
+  /** Shown in the heading, e.g. 'main → this branch'. @default 'before → after' */
+  readonly title?: string;
+  /** Blockers the reviewer accepts: `<stack>:<address>` or a bare address. @default [] */
+  readonly allow?: readonly string[];
+  /** @default GITHUB_COMMENT_LIMIT */
+  readonly limit?: number;
+  /** Problems that stopped one side from synthesizing (git-ref mode): blocking when on the after side. */
+  readonly synthFailure?: { readonly side: 'before' | 'after'; readonly text: string };
+}
+
+const ACTION = { create: '`+` create', update: '`~` update', replace: '`-/+` replace', delete: '`-` delete' } as const;
+const count = (n: number, what: string) => `${n} to ${what}`;
+const arrow = (a: string, b: string) => (a === b ? a : `${a} → **${b}**`);
+
+export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: CompareOptions = {}): ReviewResult {
+  const stacks = diffOutputs(before, after);
+  const allow = new Set(options.allow ?? []);
+  const blockers: Blocker[] = stacks.flatMap((s) =>
+    s.resources
+      .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
+      .map((r) => {
+        const resource = `${s.stack}:${r.address}`;
+        return { resource, reason: `${r.action === 'delete' ? 'destroys' : 'replaces'} ${r.type}: loses ${STATEFUL[r.type]}`, allowed: allow.has(resource) || allow.has(r.address) };
+      }),
+  );
+  for (const s of stacks) {
+    for (const r of s.resources) {
+      for (const c of r.changes.filter((x) => x.cannotUpdate !== undefined && !x.ignored)) {
+        const resource = `${s.stack}:${r.address}`;
+        blockers.push({ resource, reason: `changes ${formatPath(c.path)}, which the provider cannot update in place (the apply fails): ${c.cannotUpdate}`, allowed: allow.has(resource) || allow.has(r.address) });
+      }
+    }
+  }
+  if (options.synthFailure?.side === 'after') blockers.push({ resource: '(synth)', reason: 'the change does not synthesize', allowed: false });
+
+  const envs = [...new Set([...Object.keys(before.summaries), ...Object.keys(after.summaries)])].sort();
+  const blocks: Block[] = [];
+  const all = stacks.flatMap((s) => s.resources.filter((r) => !r.address.startsWith('data.')));
+  const n = (a: ResourceChange['action']) => all.filter((r) => r.action === a).length;
+  const counts = [count(n('create'), 'add'), count(n('update'), 'change'), count(n('replace'), 'replace'), count(n('delete'), 'destroy')].join(', ');
+  const trafficRows = envs.flatMap((e) => trafficChanges(before.summaries[e], after.summaries[e]));
+  const policy = envs.map((e) => policyChanges(before.summaries[e], after.summaries[e]));
+  const newFindings = policy.reduce((a, p) => a + p.added.length, 0);
+
+  blocks.push({ text: `## Plan review: ${options.title ?? 'before → after'}\n` });
+  if (options.synthFailure) {
+    const side = options.synthFailure.side === 'after' ? 'The change does not synthesize' : 'The base does not synthesize; compared with nothing';
+    blocks.push({ text: `> [!CAUTION]\n> ${side}:\n\n\`\`\`\n${options.synthFailure.text.trim()}\n\`\`\`\n` });
+  }
+  const changedStacks = stacks.filter((s) => s.resources.length > 0 || s.settings.length > 0 || s.status !== 'changed');
+  blocks.push({
+    text:
+      stacks.length === 0 && trafficRows.length === 0
+        ? 'No changes: both sides synthesize to the same Terraform.\n'
+        : `**${counts}** in ${changedStacks.length} of ${new Set([...Object.keys(before.stacks), ...Object.keys(after.stacks)]).size} stacks · traffic changes for ${trafficRows.length} service${trafficRows.length === 1 ? '' : 's'} · ${newFindings} new policy finding${newFindings === 1 ? '' : 's'}\n`,
+  });
+  const open = blockers.filter((b) => !b.allowed);
+  if (blockers.length > 0) {
+    blocks.push({
+      text: [
+        open.length > 0 ? `> [!CAUTION]\n> **Blocking**: ${open.length} change${open.length === 1 ? '' : 's'} lose${open.length === 1 ? 's' : ''} state or cannot be applied. Re-run with \`--allow <resource>\` for each one you accept.` : '> [!WARNING]\n> Allowed with `--allow`: changes that lose state or cannot be applied.',
+        '',
+        ...blockers.map((b) => `- ${b.allowed ? 'allowed' : '**blocking**'}: ${code(b.resource)} ${b.reason}`),
+        '',
+      ].join('\n'),
+    });
+  }
+
+  // traffic: a table of what changed, then a flowchart of where requests go afterwards
+  if (trafficRows.length > 0) {
+    blocks.push({
+      text: [
+        '### Traffic',
+        '',
+        '| Service | Live slot | Ramp weight | Pin rules | Affinity | Failover | Mirror | Versions |',
+        '|---|---|---|---|---|---|---|---|',
+        ...trafficRows.map((r) => r.row),
+        '',
+      ].join('\n'),
+    });
+    const charted = trafficRows.filter((r) => r.after?.viaFront);
+    if (charted.length > 0) blocks.push({ text: ['Where requests go after this change:', '', '```mermaid', flowchart(charted.map((r) => ({ name: r.name, s: r.after! }))), '```', ''].join('\n'), optional: 'the traffic flowchart' });
+  }
+
+  // capacity: placements whose numbers changed or whose scale sets roll
+  const capacity = envs.flatMap((e) => capacityRows(e, before.summaries[e], after.summaries[e], stacks));
+  const quota = envs.flatMap((e) => quotaRows(before.summaries[e], after.summaries[e]));
+  if (capacity.length > 0 || quota.length > 0) {
+    const lines = ['### Capacity', ''];
+    if (capacity.length > 0) {
+      lines.push(
+        '| Placement | VM size | Instances min / default / max | Busiest minimum | Per slot at peak (blue / green) | Rollout at the minimum: batch down / serving / peak load | Why shown |',
+        '|---|---|---|---|---|---|---|',
+        ...capacity,
+        '',
+      );
+    }
+    if (quota.length > 0) lines.push('| Quota family | vCPUs at peak | Quota | Free at peak |', '|---|---|---|---|', ...quota, '');
+    blocks.push({ text: lines.join('\n') });
+  }
+
+  // policy: findings that came or went; suppressions in force with their reasons
+  const policyLines: string[] = [];
+  for (const [i, env] of envs.entries()) {
+    const p = policy[i];
+    if (p.added.length === 0 && p.removed.length === 0) continue;
+    policyLines.push(`| Environment ${env} | Rule | Severity | Resource | Finding |`, '|---|---|---|---|---|');
+    for (const f of p.added) policyLines.push(`| new | ${f.rule} | ${f.suppressed !== undefined ? `suppressed ${f.severity}: ${escapeCell(f.suppressed)}` : f.severity} | ${code(f.resource)} | ${escapeCell(f.message)} |`);
+    for (const f of p.removed) policyLines.push(`| gone | ${f.rule} | ${f.severity} | ${code(f.resource)} | ${escapeCell(f.message)} |`);
+    policyLines.push('');
+  }
+  if (policyLines.length > 0) blocks.push({ text: ['### Policy', '', ...policyLines].join('\n') });
+  const suppressions = envs.flatMap((e) => (after.summaries[e]?.policy ?? []).filter((f) => f.suppressed !== undefined));
+  if (suppressions.length > 0) {
+    blocks.push({
+      text: details(`${suppressions.length} policy suppression${suppressions.length === 1 ? '' : 's'} in force`, suppressions.map((f) => `- ${f.rule} ${code(f.resource)}: ${escapeCell(f.suppressed!)}`).join('\n')),
+      optional: 'the list of suppressions in force',
+    });
+  }
+
+  // Terraform changes per stack
+  if (stacks.length > 0) blocks.push({ text: '### Changes by stack\n' });
+  for (const s of stacks) blocks.push(...stackBlocks(s));
+
+  const markdown = fitComment(blocks, options.limit ?? GITHUB_COMMENT_LIMIT);
+  return { markdown, blockers, exitCode: open.length > 0 ? 1 : 0 };
+}
+
+const escapeCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export const details = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body.trim()}\n\n</details>\n`;
+
+function stackBlocks(s: StackDiff): Block[] {
+  const resources = s.resources;
+  const n = (a: ResourceChange['action']) => resources.filter((r) => r.action === a).length;
+  const parts = (['create', 'update', 'replace', 'delete'] as const).filter((a) => n(a) > 0).map((a) => count(n(a), { create: 'add', update: 'change', replace: 'replace', delete: 'destroy' }[a]));
+  const status = s.status === 'added' ? ' (new stack)' : s.status === 'removed' ? ' (stack removed: `cdktf destroy` it before merging)' : '';
+  const out: Block[] = [];
+  const rows = resources.map((r) => `| ${ACTION[r.action]} | ${code(r.address)} | ${whatChanges(r)} |`);
+  out.push({ text: [`#### ${s.stack}${status}: ${parts.join(', ') || 'settings only'}`, '', '| Action | Resource | What changes |', '|---|---|---|'].join('\n') + '\n', rows, rowsLabel: `resources of ${s.stack}` });
+  if (s.settings.length > 0) out.push({ text: details(`${s.stack}: provider and backend settings`, attributeTable(s.settings)), optional: `the settings diff of ${s.stack}` });
+  for (const r of resources) {
+    if (r.action !== 'update' && r.action !== 'replace') continue;
+    out.push({ text: details(`${r.address}: ${r.changes.length} attribute${r.changes.length === 1 ? '' : 's'}`, attributeDetails(r.changes)), optional: `the attribute diff of ${s.stack}:${r.address}` });
+  }
+  return out;
+}
+
+function whatChanges(r: ResourceChange): string {
+  if (r.action === 'create' || r.action === 'delete') return r.constructPath ? `construct ${code(r.constructPath)}` : '';
+  const shown = r.changes.map((c) => {
+    const p = code(formatPath(c.path));
+    return c.ignored ? `${p} (ignored after creation)` : c.forcesReplacement ? `${p} **forces replacement**` : c.cannotUpdate ? `${p} **cannot be updated: the apply fails**` : p;
+  });
+  const max = 6;
+  return shown.length > max ? `${shown.slice(0, max).join(', ')} and ${shown.length - max} more` : shown.join(', ');
+}
+
+const attrName = (c: AttributeChange) => {
+  const keys = c.path.filter((p): p is string => typeof p === 'string');
+  return keys[keys.length - 1] ?? '';
+};
+
+function attributeTable(changes: readonly AttributeChange[]): string {
+  return ['| Attribute | Before | After |', '|---|---|---|', ...changes.map((c) => `| ${code(formatPath(c.path))} | ${inlineValue(attrName(c), c.before)} | ${inlineValue(attrName(c), c.after)} |`)].join('\n');
+}
+
+function attributeDetails(changes: readonly AttributeChange[]): string {
+  const out: string[] = [];
+  const table: AttributeChange[] = [];
+  for (const c of changes) {
+    const name = attrName(c);
+    const a = documentText(name, c.before);
+    const b = documentText(name, c.after);
+    if ((a !== undefined || c.before === undefined) && (b !== undefined || c.after === undefined) && (a ?? b) !== undefined) {
+      const flag = c.forcesReplacement ? ' (forces replacement)' : c.ignored ? ' (ignored after creation)' : '';
+      out.push(`${code(formatPath(c.path))}${flag}, decoded:`, '', '```diff', lineDiff(formatPath(c.path), a ?? '', b ?? ''), '```', '');
+    } else table.push(c);
+  }
+  const notes = table.map((c) => (c.forcesReplacement ? '**forces replacement**' : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : ''));
+  const rows = table.map((c, i) => `| ${code(formatPath(c.path))} | ${inlineValue(attrName(c), c.before)} | ${inlineValue(attrName(c), c.after)} | ${notes[i]} |`);
+  return [...(rows.length > 0 ? ['| Attribute | Before | After | |', '|---|---|---|---|', ...rows, ''] : []), ...out].join('\n');
+}
+
+// ---- traffic ----
+
+interface TrafficRow {
+  readonly name: string;
+  readonly row: string;
+  readonly after?: ServiceSummary;
+}
+
+const affinityText = (a: RouteEntry['affinity']) => (a.by === 'cookie' ? `cookie ${a.name}` : a.by === 'header' ? `header ${a.name}` : a.by);
+const ruleText = (r: RouteEntry['rules'][number]) => `${r.name}: ${r.header ? `header ${r.header.name}=${r.header.value}` : `cookie ${r.cookie!.name}=${r.cookie!.value}`} → ${r.slot}`;
+const otherOf = (slot: string) => (slot === 'blue' ? 'green' : 'blue');
+
+function trafficCells(s: ServiceSummary): string[] {
+  const t = s.traffic;
+  const version = (slot: 'blue' | 'green') => `${slot} ${s.slots[slot].version}${s.slots[slot].parked !== undefined ? ` (parked at ${s.slots[slot].parked})` : ''}`;
+  return [
+    s.viaFront ? t.live : `${t.live} (not via the front)`,
+    t.weight > 0 ? `${t.weight} % to ${otherOf(t.live)}` : '0',
+    t.rules.length > 0 ? t.rules.map(ruleText).join('; ') : '–',
+    affinityText(t.affinity),
+    t.failover ? 'on' : 'off',
+    t.mirror > 0 ? `${t.mirror} % to ${otherOf(t.live)}` : '0',
+    `${version('blue')}; ${version('green')}`,
+  ].map(escapeCell);
+}
+
+function trafficChanges(before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined): TrafficRow[] {
+  const names = [...new Set([...Object.keys(before?.services ?? {}), ...Object.keys(after?.services ?? {})])].sort();
+  const rows: TrafficRow[] = [];
+  for (const name of names) {
+    const a = before?.services[name];
+    const b = after?.services[name];
+    const shown = after?.environment ?? before!.environment;
+    if (a && b && JSON.stringify([a.traffic, a.slots, a.viaFront]) === JSON.stringify([b.traffic, b.slots, b.viaFront])) continue;
+    const ca = a ? trafficCells(a) : undefined;
+    const cb = b ? trafficCells(b) : undefined;
+    const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
+    const label = `${shown}/${name}${!a ? ' (new)' : !b ? ' (removed)' : ''}`;
+    rows.push({ name, row: `| ${label} | ${cells.join(' | ')} |`, after: b });
+  }
+  return rows;
+}
+
+const nodeId = (...parts: string[]) => parts.join('_').replace(/[^A-Za-z0-9_]/g, '_');
+const label = (s: string) => `"${s.replace(/"/g, "'")}"`;
+
+/** A Mermaid flowchart: the front, each service's slots, and the edges requests take. */
+export function flowchart(services: ReadonlyArray<{ name: string; s: ServiceSummary }>): string {
+  const lines = ['flowchart LR', `  front(["nginx front"])`];
+  for (const { name, s } of services) {
+    const t = s.traffic;
+    const other = otherOf(t.live) as 'blue' | 'green';
+    const live = t.live as 'blue' | 'green';
+    lines.push(`  subgraph ${nodeId('svc', name)}[${label(name)}]`);
+    for (const slot of ['blue', 'green'] as const) {
+      const v = s.slots[slot];
+      lines.push(`    ${nodeId(name, slot)}[${label(`${slot} · ${v.version}${v.parked !== undefined ? ` · parked at ${v.parked}` : ''}`)}]`);
+    }
+    lines.push('  end');
+    const liveShare = Math.round((100 - t.weight) * 100) / 100;
+    if (liveShare > 0) lines.push(`  front -->|${label(`${liveShare} %`)}| ${nodeId(name, live)}`);
+    if (t.weight > 0) lines.push(`  front -->|${label(`${t.weight} % ramp`)}| ${nodeId(name, other)}`);
+    for (const r of t.rules) lines.push(`  front -->|${label(`rule ${r.name}`)}| ${nodeId(name, r.slot)}`);
+    if (t.mirror > 0) lines.push(`  front -.->|${label(`mirror ${t.mirror} %`)}| ${nodeId(name, other)}`);
+    if (t.failover) {
+      if (liveShare > 0) lines.push(`  ${nodeId(name, live)} -.->|failover| ${nodeId(name, other)}`);
+      if (t.weight > 0) lines.push(`  ${nodeId(name, other)} -.->|failover| ${nodeId(name, live)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+// ---- capacity ----
+
+function placementCells(p: PlacementSummary): string[] {
+  return [
+    p.vmSize,
+    `${p.capacity.min} / ${p.capacity.default} / ${p.capacity.max}`,
+    String(p.busiestMinimum),
+    `${p.peakPerSlot.blue} / ${p.peakPerSlot.green}`,
+    `${p.rollout.batch} / ${p.rollout.servingDuringBatch}${p.upgrade.maxSurge ? ' (surge)' : ''} / ${p.rollout.peakLoad}`,
+  ];
+}
+
+function capacityRows(env: string, before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined, stacks: readonly StackDiff[]): string[] {
+  const parts = [...new Set([...Object.keys(before?.placements ?? {}), ...Object.keys(after?.placements ?? {})])].sort();
+  const rows: string[] = [];
+  for (const part of parts) {
+    const a = before?.placements[part];
+    const b = after?.placements[part];
+    const stack = (b ?? a)!.stack;
+    const rolls = stacks.some((s) => s.stack === stack && s.resources.some((r) => r.type.endsWith('virtual_machine_scale_set') && (r.action === 'update' || r.action === 'replace') && r.changes.some((c) => !c.ignored)));
+    const changed = JSON.stringify(a) !== JSON.stringify(b);
+    if (!changed && !rolls) continue;
+    const ca = a ? placementCells(a) : undefined;
+    const cb = b ? placementCells(b) : undefined;
+    const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
+    const why = [changed ? (a && b ? 'capacity changed' : a ? 'removed' : 'new') : '', rolls ? 'its scale sets roll' : ''].filter(Boolean).join('; ');
+    rows.push(`| ${env}/${part} | ${cells.join(' | ')} | ${why} |`);
+  }
+  return rows;
+}
+
+function quotaRows(before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined): string[] {
+  const families = [...new Set([...Object.keys(before?.quotas ?? {}), ...Object.keys(after?.quotas ?? {})])].sort();
+  const rows: string[] = [];
+  for (const f of families) {
+    const a = before?.quotas[f];
+    const b = after?.quotas[f];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    const peak = arrow(String(a?.peakVcpus ?? 0), String(b?.peakVcpus ?? 0));
+    const quota = arrow(a?.quota !== undefined ? String(a.quota) : '–', b?.quota !== undefined ? String(b.quota) : '–');
+    const free = (q: { peakVcpus: number; quota?: number } | undefined) => (q?.quota !== undefined ? String(q.quota - q.peakVcpus) : '–');
+    rows.push(`| ${f} | ${peak} | ${quota} | ${arrow(free(a), free(b))} |`);
+  }
+  return rows;
+}
+
+// ---- policy ----
+
+const findingKey = (f: Finding) => JSON.stringify([f.rule, f.resource, f.severity, f.suppressed ?? null]);
+
+function policyChanges(before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined): { added: Finding[]; removed: Finding[] } {
+  const a = before?.policy ?? [];
+  const b = after?.policy ?? [];
+  const inA = new Set(a.map(findingKey));
+  const inB = new Set(b.map(findingKey));
+  return { added: b.filter((f) => !inA.has(findingKey(f))), removed: a.filter((f) => !inB.has(findingKey(f))) };
+}
