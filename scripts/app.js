@@ -2,7 +2,7 @@
 // Runs a TypeScript entry point of this project without type-checking it (type-checking is
 // `npm run typecheck`). Each .ts file under lib/, stacks/ and scripts/ is transpiled by sucrase
 // into .build/ when its source is newer; outputs whose source is gone are removed, and data
-// files under stacks/environments/ are copied. Then the entry runs in this process.
+// files under stacks/environments/ are copied. Then the entry runs in this process, as its main module.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -51,5 +51,6 @@ function build() {
 const args = process.argv.slice(2);
 const entry = args[0] && !args[0].startsWith('-') ? args.shift() : 'stacks/main.ts';
 build();
-process.argv = [process.argv[0], entry, ...args];
-require(path.join(out, entry.replace(/\.ts$/, '.js')));
+// the entry runs as the program (require.main === module in it), as `node <entry>.js` would
+process.argv = [process.argv[0], path.join(out, entry.replace(/\.ts$/, '.js')), ...args];
+require('node:module').runMain();

@@ -7,7 +7,7 @@
 import { resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentFiles, loadSpecFile } from '../lib/spec/load';
-import { formatProblems, synthesize } from './synthesize';
+import { formatProblems, synthesize } from '../lib/environment/synthesize';
 
 const { values } = parseArgs({ options: { environments: { type: 'string' }, 'frozen-lock': { type: 'boolean', default: false } }, strict: true });
 const dir = values.environments ? resolve(values.environments) : resolve(__dirname, 'environments');

@@ -1,6 +1,6 @@
 /**
- * `front render` and `front preview` as users run them (`npm run front -- …`, i.e.
- * `node scripts/app.js scripts/front.ts …`).
+ * `ase front render` and `ase front preview` as users run them in this repository
+ * (`npm run front -- …`, i.e. `node scripts/app.js lib/cli/main.ts front …`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { exampleSpec, planOf, tempDir } from '../helpers';
 import { freePorts, request, waitFor } from './harness';
 
 const root = resolve(__dirname, '..', '..');
-const front = (...args: string[]) => spawnSync(process.execPath, ['scripts/app.js', 'scripts/front.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+const front = (...args: string[]) => spawnSync(process.execPath, ['scripts/app.js', 'lib/cli/main.ts', 'front', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
 test('render writes the config the VMs run and the table the front stack writes', () => {
   const dir = tempDir('front-render-');
@@ -26,7 +26,7 @@ test('render writes the config the VMs run and the table the front stack writes'
 test('bad usage exits 2 with the usage; an unknown environment exits 1 naming the ones there', () => {
   const usage = front('render', 'retail');
   expect(usage.status).toBe(2);
-  expect(usage.stderr).toMatch(/^usage: front render <env> <dir>/);
+  expect(usage.stderr).toMatch(/^usage: ase front render <env> <dir>/);
   const unknown = front('render', 'retial', tempDir());
   expect(unknown.status).toBe(1);
   expect(unknown.stderr).toBe("no environment named 'retial' in stacks/environments (there: retail)\n");
@@ -34,7 +34,7 @@ test('bad usage exits 2 with the usage; an unknown environment exits 1 naming th
 
 test('preview serves the example on loopback, prints where requests go, and stops cleanly on Ctrl-C', async () => {
   const [port] = await freePorts(1);
-  const child = spawn(process.execPath, ['scripts/app.js', 'scripts/front.ts', 'preview', 'retail', '--port', String(port), '--requests', '20'], { cwd: root });
+  const child = spawn(process.execPath, ['scripts/app.js', 'lib/cli/main.ts', 'front', 'preview', 'retail', '--port', String(port), '--requests', '20'], { cwd: root });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

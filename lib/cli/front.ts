@@ -1,0 +1,174 @@
+/**
+ * `ase front` (in this repository `npm run front -- …`): the front's config, run locally.
+ *   render <env> <dir>     write the environment's nginx.conf (as the VMs run it) and routing.json
+ *   preview <env>          run that config with real nginx on loopback against stub backends on
+ *                          each slot's planned ports (ILB addresses mapped to 127.x.y.z), print
+ *                          where requests go, and keep serving until Ctrl-C
+ * Options: --environments DIR (default stacks/environments, from the working directory),
+ * --port N (preview: the front's HTTP port, default 8080), --requests N (preview: requests per
+ * service, default 200).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { frontServices, onLoopback, renderFrontConf } from '../front/model';
+import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../front/nginx-conf';
+import { routingTable, routingTableJson } from '../slots/traffic';
+import { planEnvironment, type EnvironmentPlan } from '../spec/plan';
+import { CommandError } from './command';
+import { DEFAULT_ENVIRONMENTS, loadEnvironment } from './environments';
+
+/** The usage line, printed on bad usage (exit 2) and by `ase front --help`. */
+export const FRONT_USAGE = 'usage: ase front render <env> <dir> | ase front preview <env> [--port 8080] [--requests 200] [--environments DIR]';
+
+function render(plan: EnvironmentPlan, dir: string): number {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'nginx.conf'), renderFrontConf(plan));
+  writeFileSync(join(dir, 'routing.json'), routingTableJson(routingTable(plan.env)));
+  process.stdout.write(`wrote ${join(dir, 'nginx.conf')} and ${join(dir, 'routing.json')}\n`);
+  return 0;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolveFree, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolveFree(port));
+    });
+  });
+}
+
+function get(port: number, host: string, path = '/'): Promise<string> {
+  return new Promise((resolveGet) => {
+    http
+      .get({ host: '127.0.0.1', port, path, headers: { Host: host }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolveGet(res.statusCode === 200 ? body.split(' ')[1] : `HTTP ${res.statusCode}`));
+      })
+      .on('error', (e) => resolveGet(`error ${e.message}`));
+  });
+}
+
+/** Starts nginx and the stubs, prints the table, and returns; the process serves until a signal. */
+async function preview(plan: EnvironmentPlan, port: number, requests: number): Promise<number> {
+  if (spawnSync('nginx', ['-v']).status !== 0) throw new CommandError('front preview needs nginx with its Lua module: npm test installs them (Debian: nginx libnginx-mod-http-lua lua-cjson)');
+  const services: FrontServiceConfig[] = onLoopback(frontServices(plan));
+  const dir = mkdtempSync(join(tmpdir(), `front-${plan.env.name}-`));
+  const paths = localFrontPaths(dir);
+  const stubs: http.Server[] = [];
+  const conf = join(dir, 'nginx.conf');
+  const nginx = (...args: string[]) => spawnSync('nginx', [...args, '-c', conf, '-p', `${dir}/`], { encoding: 'utf8' });
+  let statusPort: number;
+  try {
+    mkdirSync(paths.temp, { recursive: true });
+    writeFileSync(paths.table, routingTableJson(routingTable(plan.env)));
+    // the status and admin ports: free ones, so nothing else on this machine collides
+    statusPort = await freePort();
+    const adminPort = await freePort();
+    writeFileSync(conf, renderNginxConf({ environment: plan.env.name, services, listenAddress: '127.0.0.1', ports: { http: port }, statusPort, adminPort, paths, workerProcesses: 1 }));
+    for (const svc of services) {
+      for (const slot of ['blue', 'green'] as const) {
+        for (const p of svc.slots[slot].ports) {
+          const s = http.createServer((_, res) => res.end(`${svc.name} ${slot} ${p}\n`));
+          await new Promise<void>((ok, bad) => s.once('error', bad).listen(p, svc.slots[slot].address, ok)).catch((e: Error) => {
+            throw new CommandError(`cannot start the stub for ${svc.name}/${slot} on ${svc.slots[slot].address}:${p}: ${e.message}`);
+          });
+          stubs.push(s);
+        }
+      }
+    }
+    const test = nginx('-t');
+    if (test.status !== 0) throw new CommandError(`nginx -t refused the rendered config:\n${test.stderr}`);
+    const started = nginx();
+    if (started.status !== 0) throw new CommandError(`nginx did not start:\n${started.stderr}`);
+  } catch (e) {
+    for (const s of stubs) s.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(paths.pid, 'utf8'));
+    } catch {
+      /* not started */
+    }
+    nginx('-s', 'quit');
+    const until = Date.now() + 10_000;
+    const wait = () => {
+      let alive = false;
+      try {
+        if (pid) process.kill(pid, 0);
+        alive = pid > 0;
+      } catch {
+        alive = false;
+      }
+      if (alive && Date.now() < until) return void setTimeout(wait, 50);
+      for (const s of stubs) s.close();
+      rmSync(dir, { recursive: true, force: true });
+      process.stdout.write('front preview stopped\n');
+      process.exit(0);
+    };
+    wait();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await new Promise((r) => setTimeout(r, 300));
+
+  process.stdout.write(`front of ${plan.env.name} on http://127.0.0.1:${port} (status: http://127.0.0.1:${statusPort}/status), stub backends on loopback\n\n`);
+  process.stdout.write(`${'service'.padEnd(20)} ${'host or prefix'.padEnd(36)} ${'traffic'.padEnd(34)} answered (${requests} requests)\n`);
+  for (const svc of services) {
+    const t = plan.env.services.find((s) => s.name === svc.name)!.traffic;
+    const host = svc.pathPrefix ?? svc.hosts[0];
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < requests; i++) {
+      const slot = svc.pathPrefix ? await get(port, `${plan.env.name}.preview`, svc.pathPrefix) : await get(port, host);
+      counts[slot] = (counts[slot] ?? 0) + 1;
+    }
+    const traffic = `live ${t.live}${t.weight > 0 ? `, ${t.weight}% to the other` : ''}${t.rules.length ? `, ${t.rules.length} rule(s)` : ''}${t.mirror ? `, mirror ${t.mirror}%` : ''}`;
+    const answered = Object.entries(counts).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+    process.stdout.write(`${svc.name.padEnd(20)} ${host.padEnd(36)} ${traffic.padEnd(34)} ${answered}\n`);
+  }
+  process.stdout.write(`\ntry: curl -H 'Host: ${services[0]?.hosts[0] ?? ''}' http://127.0.0.1:${port}/   (Ctrl-C stops)\n`);
+  return 0;
+}
+
+/** `ase front …`: the arguments after `front`; the exit code back (preview keeps serving). */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { environments: { type: 'string' }, port: { type: 'string', default: '8080' }, requests: { type: 'string', default: '200' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    throw new CommandError(`${(e as Error).message}\n${FRONT_USAGE}`, 2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${FRONT_USAGE}\n`);
+    return 0;
+  }
+  const folder = values.environments ?? DEFAULT_ENVIRONMENTS;
+  const [command, envName, dir] = positionals;
+  if (command === 'render' && envName && dir && positionals.length === 3) return render(planEnvironment(loadEnvironment(envName, folder)), resolve(dir));
+  if (command === 'preview' && envName && positionals.length === 2) {
+    const port = Number(values.port);
+    const requests = Number(values.requests);
+    if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new CommandError(`--port: expected 1024-65535, got ${values.port}`, 2);
+    if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new CommandError(`--requests: expected 1-100000, got ${values.requests}`, 2);
+    return preview(planEnvironment(loadEnvironment(envName, folder)), port, requests);
+  }
+  throw new CommandError(FRONT_USAGE, 2);
+}

@@ -1,0 +1,112 @@
+/**
+ * `ase`, the package's command line (bin/ase.js runs the compiled file; in this repository
+ * `npm run ase -- <command> …`). It looks the command up in {@link COMMANDS} and hands it the
+ * remaining arguments; the command's exit code becomes the process's.
+ *
+ *   ase --help | -h            the commands
+ *   ase --version | -v         the package's version
+ *   ase <command> …            the command (`ase <command> --help` is the command's own)
+ *   ase <unknown>              one line on stderr, exit 2
+ *
+ * Adding a command: one entry in COMMANDS, in name order. The module exports
+ * `main(argv: string[]): Promise<number> | number` (see `command.ts`) and is loaded only when its
+ * command runs, so one command's dependencies never slow another's start-up:
+ *
+ *   name: { summary: 'one line for ase --help', load: () => import('../<folder>/cli') },
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { suggest } from '../spec/issues';
+import { CommandError, type CommandMain } from './command';
+
+/** One `ase` command. */
+export interface CommandEntry {
+  /** One line, shown by `ase --help`. */
+  readonly summary: string;
+  /** Loads the command's module when the command runs. */
+  readonly load: () => Promise<{ readonly main: CommandMain }>;
+}
+
+/** The commands, by name. */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  front: { summary: "render an environment's nginx front config, or preview it with real nginx on loopback", load: () => import('./front') },
+};
+
+/** The package's version, from its package.json (found above this file, compiled or not). */
+export function packageVersion(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'azure-slot-environments') return pkg.version ?? 'unknown';
+    } catch {
+      /* not here */
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/** The text of `ase --help`. */
+export function helpText(): string {
+  const names = Object.keys(COMMANDS).sort();
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'usage: ase <command> [arguments]',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n].summary}`),
+    '',
+    "ase <command> --help shows a command's arguments; ase --version the package's version.",
+  ].join('\n');
+}
+
+const write = (stream: NodeJS.WriteStream, text: string) => stream.write(text.endsWith('\n') ? text : `${text}\n`);
+
+/** Runs `ase` with these arguments (without `node` and the script); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    write(process.stderr, helpText());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    write(process.stdout, helpText());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    write(process.stdout, packageVersion());
+    return 0;
+  }
+  const entry = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    const names = Object.keys(COMMANDS).sort();
+    const near = suggest(name, names);
+    write(process.stderr, `ase: unknown command '${name}'${near ? ` (${near})` : ''}; commands: ${names.join(', ')} (ase --help)`);
+    return 2;
+  }
+  try {
+    return await (await entry.load()).main(rest);
+  } catch (e) {
+    if (e instanceof CommandError) {
+      write(process.stderr, e.message);
+      return e.exitCode;
+    }
+    write(process.stderr, `ase ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+/** Runs `ase` for this process: the arguments from the command line, the exit code set. */
+export function run(argv: string[] = process.argv.slice(2)): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      write(process.stderr, `ase: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+// the program itself: bin/ase.js, or `node scripts/app.js lib/cli/main.ts` (npm run ase)
+if (require.main === module) run();

@@ -1,0 +1,168 @@
+/**
+ * The synth driver: validate every environment first, then build and write all stacks.
+ *
+ * A bad spec prints every problem with its path and writes nothing. A good one is synthesized
+ * into a staging folder beside the output and swapped in only when complete, so `cdktf.out` is
+ * never half-written, whatever fails.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fixed-settings';
+import { App } from 'cdktf';
+import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
+import type { SpecIssue } from '../spec/issues';
+import { lockFileOf, type LoadedSpec } from '../spec/load';
+import { planEnvironment } from '../spec/plan';
+import { checkStacks, formatFinding } from '../policy/policy';
+import { ruleById } from '../policy/rules';
+import { environmentSummary, summaryPath } from '../review/summary';
+import { buildEnvironment } from './build';
+
+/** What {@link synthesize} did. */
+export interface SynthResult {
+  /** True when every stack was written. */
+  readonly ok: boolean;
+  /** Per file, the problems found (only files with problems); nothing was written when any. */
+  readonly problems: FileProblems;
+  /** Stack names written, in order. */
+  readonly stacks: readonly string[];
+  /** What a reviewer should see though nothing is wrong (printed; never fails the synth). */
+  readonly warnings?: ReadonlyArray<{ readonly file: string; readonly path: string; readonly message: string }>;
+}
+
+/** Options of {@link synthesize}. */
+export interface SynthOptions {
+  /**
+   * Where each environment's lock file (creation-time settings of its scale sets) lives; the
+   * synth refuses changes that would replace a recorded scale set and records new ones.
+   * @default - no lock files (tests, or a library user's own app)
+   */
+  readonly lockDir?: string;
+  /** Fail instead of writing when a lock file would change (CI). @default false */
+  readonly frozenLock?: boolean;
+  /** The repository: imported certificate files must lie outside it. @default - not checked */
+  readonly projectRoot?: string;
+}
+
+// validateAll and formatProblems are shared with the commands (lib/spec/environments.ts)
+export { validateAll, formatProblems };
+
+/**
+ * Validates every spec, builds every environment's stacks ({@link buildEnvironment}) in one cdktf
+ * App, runs the policy pack over what was written, and swaps the output into `outdir` whole; or
+ * writes nothing and returns every problem.
+ */
+export function synthesize(specs: readonly LoadedSpec[], outdir: string, options: SynthOptions = {}): SynthResult {
+  const { environments, problems } = validateAll(specs);
+  if (problems.length > 0) return { ok: false, problems, stacks: [] };
+
+  // imported certificates come from outside the repository, so their bytes can never be committed
+  if (options.projectRoot) {
+    const root = `${options.projectRoot.replace(/\/+$/, '')}/`;
+    const outside: Array<{ file: string; issues: SpecIssue[] }> = [];
+    for (const env of environments) {
+      const issues: SpecIssue[] = [];
+      (env.keyVault?.certificates ?? []).forEach((c, i) => {
+        if (c.importFrom && (c.importFrom.path + '/').startsWith(root)) {
+          issues.push({ path: `keyVault.certificates[${i}].importFrom.path`, code: 'invalid_value', message: `${c.importFrom.path} is inside the repository`, value: c.importFrom.path, hint: 'keep certificate files outside the repository (e.g. a CI secret file)' });
+        }
+      });
+      if (issues.length > 0) outside.push({ file: env.file ?? env.name, issues });
+    }
+    if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
+  }
+
+  const plans = environments.map((env) => ({ env, plan: planEnvironment(env) }));
+
+  // creation-time settings against each environment's lock file
+  const locksToWrite: Array<{ path: string; text: string }> = [];
+  const lockProblems: Array<{ file: string; issues: SpecIssue[] }> = [];
+  for (const { env, plan } of options.lockDir ? plans : []) {
+    const file = lockFileOf(env.file ?? env.name);
+    const path = join(options.lockDir!, file);
+    const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    let lock: SettingsLock | undefined;
+    try {
+      lock = before === undefined ? undefined : (JSON.parse(before) as SettingsLock);
+      if (lock && (lock.version !== 1 || typeof lock.scaleSets !== 'object')) throw new Error('not a version 1 lock');
+    } catch (e) {
+      lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
+      continue;
+    }
+    const items = [
+      ...plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement })),
+      { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, allowReplacement: env.front.allowReplacement, single: true },
+    ];
+    const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
+    if (issues.length > 0) {
+      lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });
+      continue;
+    }
+    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next }, null, 2)}\n`;
+    if (text === before) continue;
+    if (options.frozenLock) {
+      lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_value', message: 'is out of date (--frozen-lock)', hint: 'run npm run synth and commit the lock file' }] });
+    } else locksToWrite.push({ path, text });
+  }
+  if (lockProblems.length > 0) return { ok: false, problems: lockProblems, stacks: [] };
+
+  const staging = `${outdir}.staging-${process.pid}`;
+  const previous = `${outdir}.previous-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    const app = new App({ outdir: staging });
+    const stacks: string[] = [];
+    const stacksOf = new Map<string, string[]>();
+    for (const { plan } of plans) {
+      const built = buildEnvironment(app, plan);
+      const mine = [
+        ...(built.state ? [built.state.stackName] : []),
+        built.network.stackName,
+        ...(built.vault ? [built.vault.stackName] : []),
+        built.identities.stackName,
+        ...Object.values(built.compute).map((s) => s.stackName),
+        built.front.stackName,
+      ];
+      stacksOf.set(plan.env.name, mine);
+      stacks.push(...mine);
+    }
+    app.synth();
+    // the policy pack over what was written: an unsuppressed error fails the synth, nothing is swapped in
+    const findings = plans.flatMap(({ env }) => {
+      const mine = Object.fromEntries(
+        readdirSync(join(staging, 'stacks'))
+          .filter((s) => s.startsWith(`${env.name}-`))
+          .map((s) => [s, readFileSync(join(staging, 'stacks', s, 'cdk.tf.json'), 'utf8')]),
+      );
+      const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: env.policy.suppressions });
+      const unused = env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
+      return [
+        ...found.map((f) => ({ env: env.name, file: env.file ?? env.name, f })),
+        ...unused.map((s) => ({ env: env.name, file: env.file ?? env.name, f: { rule: s.rule, severity: 'warning' as const, resource: s.resource, message: `the suppression matches no finding (reason given: ${s.reason}); remove it` } })),
+      ];
+    });
+    const blocking = findings.filter(({ f }) => f.severity === 'error' && f.suppressed === undefined);
+    if (blocking.length > 0) {
+      const byFile = new Map<string, SpecIssue[]>();
+      for (const { file, f } of blocking) {
+        const rule = ruleById(f.rule)!;
+        byFile.set(file, [...(byFile.get(file) ?? []), { path: f.resource, code: 'policy', message: `${f.rule} ${f.message}: ${rule.title}`, hint: rule.fix }]);
+      }
+      return { ok: false, problems: [...byFile].map(([file, issues]) => ({ file, issues })), stacks: [] };
+    }
+    // what the review command reads beside the Terraform: traffic, capacity, findings let through
+    for (const { env, plan } of plans) {
+      const summary = environmentSummary(plan, stacksOf.get(env.name)!, findings.filter((x) => x.env === env.name).map((x) => x.f));
+      mkdirSync(join(staging, 'review'), { recursive: true });
+      writeFileSync(join(staging, summaryPath(env.name)), `${JSON.stringify(summary, null, 2)}\n`);
+    }
+    if (existsSync(outdir)) renameSync(outdir, previous);
+    renameSync(staging, outdir);
+    rmSync(previous, { recursive: true, force: true });
+    for (const l of locksToWrite) writeFileSync(l.path, l.text);
+    const warnings = findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) }));
+    return { ok: true, problems: [], stacks, warnings };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

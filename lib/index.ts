@@ -1,0 +1,50 @@
+/**
+ * azure-slot-environments: CDK for Terraform constructs for Azure service environments, each
+ * usable alone in any cdktf app, and the spec, plans and stacks that compose them from one typed
+ * environment description.
+ *
+ * @packageDocumentation
+ */
+
+// constructs
+export { ScaleSet, DEFAULT_IMAGE, type ScaleSetProps, type ImageReference } from './compute/scale-set';
+export { InternalLoadBalancer, FRONTEND_NAME, type InternalLoadBalancerProps, type LoadBalancerFrontend } from './lb/internal-load-balancer';
+export { Autoscale, type AutoscaleProps, type CpuRules, type MetricRules } from './autoscale/autoscale';
+export { planProfiles, type PlannedProfile, type ScheduleIntent } from './autoscale/plan';
+export { SlotPair, type SlotPairProps, type SlotProps, type SlotResources } from './slots/slot-pair';
+export { NginxFront, FRONT_BLOBS, FRONT_CONTAINER, type NginxFrontProps } from './front/nginx-front';
+export { KeyVault, type KeyVaultProps } from './vault/key-vault';
+export { KeyVaultCertificate, type KeyVaultCertificateProps } from './vault/certificate';
+export { keyVaultExtension, type KeyVaultExtensionInput } from './vault/vm-extension';
+export { ServiceNetwork, type ServiceNetworkProps } from './network/service-network';
+export { planNetworkSecurity, type NsgRule, type SubnetSecurity } from './network/security-plan';
+export { StableAddressStack, addressOf } from './core/stable-address-stack';
+
+// what constructs take, rendered by pure functions
+export { renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';
+export { renderNginxConf, type FrontConfigInput, type FrontServiceConfig, type FrontSlotBackend, type FrontPaths } from './front/nginx-conf';
+export { renderFrontConf } from './front/model';
+export { routingTable, routingTableJson, type RoutingTable, type RouteEntry } from './slots/traffic';
+
+// the environment spec: types, validation, plans
+export { defineEnvironment, SLOT_NAMES, type EnvironmentSpec, type ServiceSpec, type Environment, type Service, type SlotName } from './spec/schema';
+export { validateEnvironment, type ValidationResult } from './spec/validate';
+export { formatIssue, type SpecIssue, type IssueCode } from './spec/issues';
+export { validateAll, formatProblems, type FileProblems, type EnvironmentFromFile } from './spec/environments';
+export { environmentFiles, loadSpecFile, type LoadedSpec } from './spec/load';
+export { planEnvironment, type EnvironmentPlan } from './spec/plan';
+export { environmentJsonSchema } from './spec/json-schema';
+
+// one environment's stacks, composed from the above
+export { buildEnvironment, type EnvironmentStacks } from './environment/build';
+export { EnvironmentStack, type EnvironmentStackOptions } from './environment/environment-stack';
+export { NetworkStack } from './environment/network-stack';
+export { VaultStack } from './environment/vault-stack';
+export { IdentitiesStack } from './environment/identities-stack';
+export { ComputeStack } from './environment/compute-stack';
+export { FrontStack } from './environment/front-stack';
+export { StateStack } from './environment/state-stack';
+
+// the policy pack over synthesized stacks
+export { checkStacks, formatFinding, type Finding, type Suppression } from './policy/policy';
+export { RULES, type PolicyRule } from './policy/rules';

@@ -1,0 +1,51 @@
+/**
+ * Several environment files at once (pure, no cdktf): validate them all, refusing two files that
+ * declare one environment name, and print the problems grouped by file. The synth and the
+ * commands (`ase front`) share these.
+ */
+import { formatIssue, type SpecIssue } from './issues';
+import type { LoadedSpec } from './load';
+import type { Environment } from './schema';
+import { validateEnvironment } from './validate';
+
+/** Per file, the problems found (only files with problems). */
+export type FileProblems = ReadonlyArray<{ readonly file: string; readonly issues: readonly SpecIssue[] }>;
+
+/** A validated environment and the file it came from. */
+export type EnvironmentFromFile = Environment & { readonly file?: string };
+
+/**
+ * Validates every loaded spec; returns the valid environments and every problem of every file
+ * (load errors, validation issues, and a name already used by an earlier file). Never throws.
+ */
+export function validateAll(specs: readonly LoadedSpec[]): { environments: EnvironmentFromFile[]; problems: FileProblems } {
+  const environments: EnvironmentFromFile[] = [];
+  const problems: Array<{ file: string; issues: SpecIssue[] }> = [];
+  const byName = new Map<string, string>();
+  for (const loaded of specs) {
+    const issues: SpecIssue[] = [...loaded.issues];
+    if (loaded.spec !== undefined) {
+      const r = validateEnvironment(loaded.spec);
+      if (r.ok) {
+        const prev = byName.get(r.environment.name);
+        if (prev) issues.push({ path: 'name', code: 'duplicate', message: `'${r.environment.name}' is also the environment in ${prev}`, value: r.environment.name });
+        else {
+          byName.set(r.environment.name, loaded.file);
+          environments.push({ ...r.environment, file: loaded.file });
+        }
+      } else issues.push(...r.issues);
+    }
+    if (issues.length > 0) problems.push({ file: loaded.file, issues });
+  }
+  return { environments, problems };
+}
+
+/** The problems as printed: `<folder>/<file>: N problems`, then one indented line per issue. */
+export function formatProblems(problems: FileProblems, folder: string): string {
+  const lines: string[] = [];
+  for (const p of problems) {
+    lines.push(`${folder}/${p.file}: ${p.issues.length} problem${p.issues.length === 1 ? '' : 's'}`);
+    for (const i of p.issues) lines.push(`  ${formatIssue(i)}`);
+  }
+  return lines.join('\n');
+}
