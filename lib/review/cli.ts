@@ -11,6 +11,7 @@
  * not synthesize) unless --allow names it, 2 bad input.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reviewOutputs, type ReviewResult } from './compare';
 import { readSynthOutput, ReviewInputError } from './config-diff';
@@ -71,7 +72,7 @@ function run(argv: readonly string[], io: Io): number {
   if (values.plan !== undefined) {
     let text: string;
     try {
-      text = readFileSync(values.plan, 'utf8');
+      text = readFileSync(resolve(io.cwd, values.plan), 'utf8');
     } catch (e) {
       throw new ReviewInputError(`cannot read ${values.plan} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
@@ -83,10 +84,10 @@ function run(argv: readonly string[], io: Io): number {
   } else {
     if (positionals.length !== 2) throw new ReviewInputError(`give two synth output folders (before and after), not ${positionals.length}\n${USAGE}`);
     const [a, b] = positionals;
-    result = reviewOutputs(readSynthOutput(a), readSynthOutput(b), { ...options, title: values.title ?? `${a} → ${b}` });
+    result = reviewOutputs(readSynthOutput(resolve(io.cwd, a)), readSynthOutput(resolve(io.cwd, b)), { ...options, title: values.title ?? `${a} → ${b}` });
   }
 
-  if (values.out !== undefined) writeFileSync(values.out, result.markdown);
+  if (values.out !== undefined) writeFileSync(resolve(io.cwd, values.out), result.markdown);
   else io.stdout(result.markdown);
   const open = result.blockers.filter((b) => !b.allowed);
   for (const b of open) io.stderr(`blocking: ${b.resource} ${b.reason}\n`);

@@ -204,7 +204,7 @@ function attributeDetails(changes: readonly AttributeChange[]): string {
     const b = documentText(name, c.after);
     if ((a !== undefined || c.before === undefined) && (b !== undefined || c.after === undefined) && (a ?? b) !== undefined) {
       const flag = c.forcesReplacement ? ' (forces replacement)' : c.ignored ? ' (ignored after creation)' : '';
-      out.push(`${code(formatPath(c.path))}${flag}, decoded:`, '', '```diff', lineDiff(formatPath(c.path), a ?? '', b ?? ''), '```', '');
+      out.push(`${code(formatPath(c.path))}${flag}, line diff:`, '', '```diff', lineDiff(formatPath(c.path), a ?? '', b ?? ''), '```', '');
     } else table.push(c);
   }
   const notes = table.map((c) => (c.forcesReplacement ? '**forces replacement**' : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : ''));

@@ -188,7 +188,7 @@ const constructPathOf = (body: JsonObject): string | undefined => {
 export function diffStack(before: JsonObject | undefined, after: JsonObject | undefined): ResourceChange[] {
   const a = resourceEntries(before);
   const b = resourceEntries(after);
-  const addresses = [...new Set([...a.keys(), ...b.keys()])].sort();
+  const addresses = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
   const out: ResourceChange[] = [];
   for (const address of addresses) {
     const x = a.get(address);

@@ -22,7 +22,7 @@ const NAMED = 8;
 function footer(left: readonly string[], limit: number): string {
   if (left.length === 0) return '';
   const named = left.slice(0, NAMED).join('; ');
-  const more = left.length > NAMED ? `; and ${left.length - NAMED} more` : '';
+  const more = left.length > NAMED ? `; and ${left.length - NAMED} more sections` : '';
   return `\n---\n_Left out to stay under the ${limit.toLocaleString('en')}-character comment limit: ${named}${more}. The full review is the command's output with no limit (\`--limit 0\`)._\n`;
 }
 
@@ -74,8 +74,8 @@ export function fitComment(blocks: readonly Block[], limit: number): string {
     if (cutRows(mid).length + worstFooter.length <= limit) lo = mid;
     else hi = mid - 1;
   }
-  for (const b of tables) if (b.rows!.length > lo) left.push(`${b.rows!.length - lo} rows of ${b.rowsLabel ?? 'a table'}`);
-  const text = cutRows(lo) + footer(left, limit);
+  const cuts = tables.filter((b) => b.rows!.length > lo).map((b) => `${b.rows!.length - lo} rows of ${b.rowsLabel ?? 'a table'}`);
+  const text = cutRows(lo) + footer([...cuts, ...left], limit);
   // a document of required text alone beyond the limit: cut hard, and say so
   return text.length <= limit ? text : `${text.slice(0, limit - 200)}\n\n_…cut at the ${limit.toLocaleString('en')}-character comment limit._\n`;
 }

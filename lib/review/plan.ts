@@ -238,7 +238,7 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
     for (const r of summary.resources) {
       if (r.attributes.length === 0) continue;
       const rows = r.attributes.filter((a) => a.document === undefined).map((a) => `| ${code(formatPath(a.path))} | ${a.before} | ${a.after} | ${a.forcesReplacement ? '**forces replacement**' : ''} |`);
-      const docs = r.attributes.filter((a) => a.document !== undefined).flatMap((a) => [`${code(formatPath(a.path))}${a.forcesReplacement ? ' (forces replacement)' : ''}, decoded:`, '', '```diff', a.document!, '```', '']);
+      const docs = r.attributes.filter((a) => a.document !== undefined).flatMap((a) => [`${code(formatPath(a.path))}${a.forcesReplacement ? ' (forces replacement)' : ''}, line diff:`, '', '```diff', a.document!, '```', '']);
       const body = [...(rows.length > 0 ? ['| Attribute | Before | After | |', '|---|---|---|---|', ...rows, ''] : []), ...docs].join('\n');
       blocks.push({ text: details(`${r.address}: ${r.attributes.length} attribute${r.attributes.length === 1 ? '' : 's'}`, body), optional: `the attribute diff of ${r.address}` });
     }

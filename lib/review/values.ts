@@ -17,10 +17,14 @@ const BINARY = /^(contents|certificate_data|key_data)$/;
 
 export const isSecretAttribute = (name: string): boolean => SECRET.test(name);
 
+const INLINE_MAX = 80;
+
 const digest = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
 
 /** The readable text of a value when it is a document worth a line diff; undefined otherwise. */
 export function documentText(name: string, value: Json | undefined): string | undefined {
+  // a long list of plain values (subnet IDs, address ranges): one item per line
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null) && JSON.stringify(value).length > INLINE_MAX) return `${value.map(String).join('\n')}\n`;
   if (typeof value !== 'string') return undefined;
   if (BASE64_DOCUMENT.test(name) && /^[A-Za-z0-9+/=\s]+$/.test(value)) {
     const bytes = Buffer.from(value, 'base64');
@@ -39,7 +43,6 @@ export function documentText(name: string, value: Json | undefined): string | un
   return undefined;
 }
 
-const INLINE_MAX = 80;
 
 /** A copy with the values of secret-named keys replaced, at any depth. */
 export function maskSecrets(value: Json): Json {

@@ -1,0 +1,137 @@
+/**
+ * The review of two real synth outputs of the example: a swap, a ramp step, an added service, a
+ * changed VM size and a new release. Each comment must say exactly what changed and nothing else.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { reviewOutputs } from '../../lib/review/compare';
+import { readSynthOutput, type SynthOutput } from '../../lib/review/config-diff';
+import { synthesize } from '../../stacks/synthesize';
+import { exampleSpec, tempDir, type Json } from '../helpers';
+
+function synthOutput(spec: unknown): SynthOutput {
+  const dir = tempDir('ase-review-');
+  try {
+    const out = join(dir, 'cdktf.out');
+    const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], out);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems, null, 2));
+    return readSynthOutput(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The resource rows of the comment: `action address`, in order. */
+const rows = (md: string) => [...md.matchAll(/^\| `([^`]+)` [a-z]+ \| `([^`]+)` \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+/** The same, each with its stack: `stack: action address`. */
+function stackRows(md: string): string[] {
+  let stack = '';
+  const out: string[] = [];
+  for (const line of md.split('\n')) {
+    const h = /^#### ([a-z0-9-]+)/.exec(line);
+    if (h) stack = h[1];
+    const m = /^\| `([^`]+)` [a-z]+ \| `([^`]+)` \|/.exec(line);
+    if (m) out.push(`${stack}: ${m[1]} ${m[2]}`);
+  }
+  return out;
+}
+const stackHeadings = (md: string) => [...md.matchAll(/^#### ([a-z0-9-]+)/gm)].map((m) => m[1]);
+const sections = (md: string) => [...md.matchAll(/^### (.+)$/gm)].map((m) => m[1]);
+
+let base: SynthOutput;
+const changed: Record<string, SynthOutput> = {};
+
+beforeAll(() => {
+  base = synthOutput(exampleSpec());
+  const variants: Record<string, (s: Json) => void> = {
+    swap: (s) => (s.services[0].traffic = { live: 'green' }),
+    ramp: (s) => (s.services[0].traffic = { live: 'blue', weight: 10 }),
+    size: (s) => (s.services[1].vmSize = 'Standard_D2as_v5'),
+    release: (s) => (s.services[2].slots.green.version = '1.13.0'),
+    added: (s) => s.services.push({ ...structuredClone(s.services[2]), name: 'search', block: 4, vmSize: 'Standard_D2as_v5' }),
+  };
+  for (const [name, change] of Object.entries(variants)) {
+    const spec = exampleSpec() as Json;
+    change(spec);
+    changed[name] = synthOutput(spec);
+  }
+});
+
+test('no change: the comment says so and lists nothing', () => {
+  const r = reviewOutputs(base, base);
+  expect(r.markdown).toContain('No changes');
+  expect(rows(r.markdown)).toEqual([]);
+  expect(sections(r.markdown)).toEqual([]);
+  expect(r.exitCode).toBe(0);
+});
+
+test('a swap: one routing-table blob, the traffic row and a chart of the new route; nothing else', () => {
+  const r = reviewOutputs(base, changed.swap);
+  expect(r.markdown).toContain('**0 to add, 0 to change, 1 to replace, 0 to destroy** in 1 of 7 stacks');
+  expect(stackHeadings(r.markdown)).toEqual(['retail-front']);
+  // the storage blob's source_content forces a new blob: the docs say so, the review says so
+  expect(rows(r.markdown)).toEqual(['-/+ azurerm_storage_blob.front_routing-table']);
+  expect(r.markdown).toContain('`source_content` **forces replacement**');
+  expect(sections(r.markdown)).toEqual(['Traffic', 'Changes by stack']);
+  const traffic = r.markdown.split('\n').filter((l) => l.startsWith('| retail/'));
+  expect(traffic).toEqual(['| retail/pricing | blue → **green** | 0 | – | cookie slot_affinity | on | 0 | blue 2024.11.3; green 2024.11.4 |']);
+  expect(r.markdown).toContain('```mermaid');
+  expect(r.markdown).toContain('front -->|"100 %"| pricing_green');
+  expect(r.markdown).toContain('pricing_green -.->|failover| pricing_blue');
+  expect(r.markdown).not.toMatch(/front -->.*pricing_blue/); // requests no longer go to the old slot
+  // the routing table's diff, decoded: the live slot line
+  expect(r.markdown).toMatch(/^- {6}"live": "blue",$/m);
+  expect(r.markdown).toMatch(/^\+ {6}"live": "green",$/m);
+  expect(r.exitCode).toBe(0);
+  expect(r.blockers).toEqual([]);
+});
+
+test('a ramp step: the weight and a two-way chart', () => {
+  const r = reviewOutputs(base, changed.ramp);
+  expect(rows(r.markdown)).toEqual(['-/+ azurerm_storage_blob.front_routing-table']);
+  expect(r.markdown).toContain('| retail/pricing | blue | 0 → **10 % to green** |');
+  expect(r.markdown).toContain('front -->|"90 %"| pricing_blue');
+  expect(r.markdown).toContain('front -->|"10 % ramp"| pricing_green');
+  expect(sections(r.markdown)).toEqual(['Traffic', 'Changes by stack']);
+});
+
+test('a changed VM size: two scale sets update in place, the capacity row and both quota families', () => {
+  const r = reviewOutputs(base, changed.size);
+  expect(rows(r.markdown)).toEqual(['~ azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss', '~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
+  expect(r.markdown).toContain('| `sku` | `Standard_D2s_v5` | `Standard_D2as_v5` |  |');
+  expect(sections(r.markdown)).toEqual(['Capacity', 'Changes by stack']);
+  expect(r.markdown).toContain('| retail/svc-order-processing | Standard_D2s_v5 → **Standard_D2as_v5** | 2 / 3 / 10 | 2 | 12 / 12 | 1 / 2 (surge) / 1 | capacity changed; its scale sets roll |');
+  // 24 instances × 2 vCPUs leave the DSv5 family for the DASv5 family
+  expect(r.markdown).toContain('| standardDASv5Family | 0 → **48** | – | – |');
+  expect(r.markdown).toContain('| standardDSv5Family | 256 → **208** | 300 | 44 → **92** |');
+  expect(r.markdown).not.toContain('| retail/svc-pricing');
+});
+
+test('a new release: the cloud-init diff decoded, never the base64, and the rollout headroom', () => {
+  const r = reviewOutputs(base, changed.release);
+  expect(rows(r.markdown)).toEqual(['~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
+  expect(r.markdown).toMatch(/^- +VERSION="1.13.0-rc1"$/m);
+  expect(r.markdown).toMatch(/^\+ +VERSION="1.13.0"$/m);
+  const customData = (base.stacks['retail-svc-catalog'] as Json).resource.azurerm_linux_virtual_machine_scale_set['green_scale-set_vmss'].custom_data as string;
+  expect(r.markdown).not.toContain(customData.slice(0, 40));
+  expect(r.markdown).toContain('| retail/svc-catalog | Standard_E4s_v5 | 2 / 2 / 8 | 2 | 10 / 10 | 1 / 2 (surge) / 1 | its scale sets roll |');
+  // the versions show in the traffic table; routing is unchanged
+  expect(r.markdown).toContain('blue 1.12.0; green 1.13.0-rc1 → **blue 1.12.0; green 1.13.0**');
+  expect(r.markdown).not.toContain('```mermaid\nflowchart LR\n  front(["nginx front"])\n  subgraph svc_pricing');
+});
+
+test('an added service: only its own resources, the front blobs and the vault firewall line', () => {
+  const r = reviewOutputs(base, changed.added);
+  const all = stackRows(r.markdown);
+  const others = all.filter((x) => !/search/.test(x));
+  expect(others).toEqual(['retail-front: -/+ azurerm_storage_blob.front_config', 'retail-front: -/+ azurerm_storage_blob.front_routing-table', 'retail-vault: ~ azurerm_key_vault.key-vault_vault']);
+  const own = all.filter((x) => /search/.test(x));
+  expect(own).toHaveLength(25);
+  expect(own.every((x) => /^[a-z-]+: \+ /.test(x))).toBe(true);
+  expect(stackHeadings(r.markdown)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-svc-search', 'retail-vault']);
+  expect(r.markdown).toContain('#### retail-svc-search (new stack): 13 to add');
+  expect(r.markdown).toMatch(/^\+\/subscriptions\/.*\/subnets\/snet-svc-search$/m);
+  expect(r.markdown).toContain('| retail/search (new) |');
+  expect(r.markdown).toContain('| retail/svc-search | Standard_D2as_v5 |');
+  expect(r.exitCode).toBe(0);
+});
