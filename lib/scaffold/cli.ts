@@ -319,29 +319,27 @@ function newService(argv: string[], io: Io): number {
   const index = envSpec.services.length;
   const flags = serviceFlagPaths(index);
   const sizes = options.vmSize ? [options.vmSize] : vmSizeCandidates(envSpec);
-  let entry: Record<string, unknown> | undefined;
-  let issues: readonly SpecIssue[] = [];
-  for (const size of sizes) {
+  if (sizes.length === 0) {
+    throw new ScaffoldError('--vm-size', `required: ${shownFile} declares quotas only for families with no small size here (${Object.keys(envSpec.quotas ?? {}).join(', ')}); name a size of one of them`);
+  }
+  const tried = sizes.map((size) => {
     const candidate = serviceEntry(envSpec, options, size);
     const r = validateEnvironment({ ...envSpec, services: [...envSpec.services, candidate] });
-    issues = r.ok ? [] : r.issues;
-    const quota = issues.find((i) => i.path.startsWith('quotas.'));
-    entry ??= candidate;
-    if (!quota) {
-      entry = candidate;
-      break;
-    }
-  }
-  const quotaIssue = issues.find((i) => i.path.startsWith('quotas.'));
-  if (quotaIssue) {
+    const issues = r.ok ? [] : r.issues;
+    return { candidate, issues, quota: issues.find((i) => i.path.startsWith('quotas.')) };
+  });
+  const chosen = tried.find((t) => !t.quota);
+  if (!chosen) {
+    const quotaIssue = tried[0].quota!;
     throw new ScaffoldError(options.vmSize ? '--vm-size' : '--max', `${formatIssue(quotaIssue)}; ${options.vmSize ? 'choose a size whose family has room' : `no small size (${sizes.join(', ')}) fits: lower --max, or raise the quota`}`);
   }
+  const { candidate: entry, issues } = chosen;
   const invalid = blame(issues, flags);
   if (invalid) throw invalid;
 
   // the edit, then proof that the edited text says exactly the old spec plus the entry
   const comments = formatOf(file) === 'ts' ? { block: 'permanent: fixes the subnet, frontend IPs and ports; never change it' } : undefined;
-  const edit = addServiceEntry(text, file, entry!, '--env', { comments });
+  const edit = addServiceEntry(text, file, entry, '--env', { comments });
   const after = parseEnvironmentText(edit.text, file, '--env');
   const intended = { ...envSpec, services: [...envSpec.services, entry] };
   if (JSON.stringify(after) !== JSON.stringify(intended)) {

@@ -11,7 +11,7 @@ export interface TsStyle {
   readonly width: number;
 }
 
-export const DEFAULT_TS_STYLE: TsStyle = { unit: "  ", quote: "'", width: 120 };
+export const DEFAULT_TS_STYLE: TsStyle = { unit: '  ', quote: "'", width: 120 };
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 

@@ -40,11 +40,15 @@ export function nextBlock(spec: EnvironmentSpec): number {
   return used.length === 0 ? 1 : Math.max(...used) + 1;
 }
 
-/** VM sizes to try, in order: sizes whose family has a declared quota first. */
+/**
+ * VM sizes to try, in order. An environment that declares quotas gets only sizes of a family it
+ * has a quota for (a family it never declared is one it may have no quota in); one without
+ * quotas gets the first, general-purpose size.
+ */
 export function vmSizeCandidates(spec: EnvironmentSpec): string[] {
   const quotas = spec.quotas ?? {};
-  const covered = SMALL_VM_SIZES.filter((s) => quotas[vmSizeInfo(s)!.family] !== undefined);
-  return [...covered, ...SMALL_VM_SIZES.filter((s) => !covered.includes(s))];
+  if (Object.keys(quotas).length === 0) return [SMALL_VM_SIZES[0]];
+  return SMALL_VM_SIZES.filter((s) => quotas[vmSizeInfo(s)!.family] !== undefined);
 }
 
 /** The artifact URL convention of the example: https://<store>.blob.core.windows.net/releases/<service>/<version>.tar.gz */
