@@ -5,7 +5,7 @@
  * during a rollout, and the policy findings that came or went. Pure: input is two parsed outputs.
  */
 import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, type StackDiff, type SynthOutput } from './config-diff';
-import { fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
+import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { isStateful, STATEFUL } from './stateful';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
@@ -72,7 +72,7 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   const policy = envs.map((e) => policyChanges(before.summaries[e], after.summaries[e]));
   const newFindings = policy.reduce((a, p) => a + p.added.length, 0);
 
-  blocks.push({ text: `## Plan review: ${options.title ?? 'before → after'}\n` });
+  blocks.push({ text: `${COMMENT_MARKER}\n## Plan review: ${options.title ?? 'before → after'}\n` });
   if (options.synthFailure) {
     const side = options.synthFailure.side === 'after' ? 'The change does not synthesize' : 'The base does not synthesize; compared with nothing';
     blocks.push({ text: `> [!CAUTION]\n> ${side}:\n\n\`\`\`\n${options.synthFailure.text.trim()}\n\`\`\`\n` });

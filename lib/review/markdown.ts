@@ -8,6 +8,9 @@
 /** GitHub's limit on an issue or pull-request comment body, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
+/** The first line of every review: how a CI job finds its earlier comment to update it. */
+export const COMMENT_MARKER = '<!-- ase-review -->';
+
 export interface Block {
   readonly text: string;
   /** What the block shows, when it may be left out (e.g. 'the attribute diff of …'). */

@@ -6,7 +6,7 @@
  */
 import { diffValues, formatPath, ReviewInputError, type AttrPath } from './config-diff';
 import { details, type Blocker, type ReviewResult } from './compare';
-import { fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
+import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { isStateful, STATEFUL } from './stateful';
 import { code, documentText, inlineValue, isSecretAttribute, lineDiff } from './values';
 
@@ -209,7 +209,7 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
   const open = blockers.filter((b) => !b.allowed);
   const c = summary.counts;
   const blocks: Block[] = [
-    { text: `## Plan review: ${options.title ?? 'terraform plan'}\n` },
+    { text: `${COMMENT_MARKER}\n## Plan review: ${options.title ?? 'terraform plan'}\n` },
     {
       text: `**Plan: ${c.create} to add, ${c.update} to change, ${c.replace} to replace, ${c.delete} to destroy.** ${c['no-op']} unchanged${c.read ? `, ${c.read} to read` : ''}${c.forget ? `, ${c.forget} to forget` : ''}${summary.driftCount ? `; ${summary.driftCount} changed outside Terraform since the last apply` : ''}. Terraform ${summary.terraformVersion ?? '(version not given)'}, plan format ${summary.formatVersion}.\n`,
     },
