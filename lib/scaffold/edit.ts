@@ -34,7 +34,9 @@ export interface EntryOptions {
 
 export function applyInsertions(text: string, insertions: readonly Insertion[]): string {
   let out = text;
-  for (const i of [...insertions].sort((a, b) => b.at - a.at)) out = out.slice(0, i.at) + i.text + out.slice(i.at + (i.remove ?? 0));
+  // from the end, so earlier offsets stay valid; at one offset, the first listed ends up first
+  const order = insertions.map((i, n) => ({ i, n })).sort((a, b) => b.i.at - a.i.at || b.n - a.n);
+  for (const { i } of order) out = out.slice(0, i.at) + i.text + out.slice(i.at + (i.remove ?? 0));
   return out;
 }
 
