@@ -1,6 +1,6 @@
 /**
  * The scaffold's proof before it writes: the edited spec synthesized into a temp folder by the
- * synth itself (`stacks/synthesize.ts`: validation, the plans, every stack, the policy pack).
+ * synth itself (`lib/environment/synthesize.ts`: validation, the plans, every stack, the policy pack).
  * Loaded lazily: cdktf and the provider classes are paid for only when a change is checked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ export interface CheckResult {
 
 export function synthCheck(spec: unknown, file: string): CheckResult {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { synthesize } = require('../../stacks/synthesize') as typeof import('../../stacks/synthesize');
+  const { synthesize } = require('../environment/synthesize') as typeof import('../environment/synthesize');
   const dir = mkdtempSync(join(tmpdir(), 'ase-scaffold-'));
   try {
     const r = synthesize([{ file, spec, issues: [] }], join(dir, 'cdktf.out'));

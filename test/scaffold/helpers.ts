@@ -5,7 +5,7 @@ import { Document } from 'yaml';
 import example from '../../stacks/environments/retail';
 import { loadSpecFile } from '../../lib/spec/load';
 import { main, type Io } from '../../lib/scaffold/cli';
-import { synthesize, type SynthResult } from '../../stacks/synthesize';
+import { synthesize, type SynthResult } from '../../lib/environment/synthesize';
 import { tempDir } from '../helpers';
 
 export const SCHEMA_MODULE = resolve(__dirname, '../../lib/spec/schema');
