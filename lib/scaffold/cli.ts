@@ -1,13 +1,13 @@
 /**
- * `new`: scaffolds an environment file, or a service in one, with safe defaults; the result is
+ * `ase new`: scaffolds an environment file, or a service in one, with safe defaults; the result is
  * synthesized (validation, every stack, the policy pack) in a temp folder before anything is
  * written, and written atomically only when it synthesizes with no policy errors.
  *
- *   new environment <name> --subscription <id> --tenant <id> --ssh-key <key> --deployer <id>
+ *   ase new environment <name> --subscription <id> --tenant <id> --ssh-key <key> --deployer <id>
  *       --deployer-ip-range <cidr> [--region westeurope] [--address-space 10.0.0.0/16]
  *       [--tag key=value]... [--artifact-store <storage account id>] [--http-only]
  *       [--dir stacks/environments] [--import <module>]
- *   new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)
+ *   ase new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)
  *       [--vm-size <size>] [--min 2] [--max 6] [--instances-per-vm 1] [--block <n>]
  *       [--from front[,vnet,peers]] [--dir stacks/environments]
  *
@@ -34,11 +34,11 @@ import { formatOf, librarySourceRoot, packageName, parseEnvironmentText } from '
 export const DEFAULT_DIR = 'stacks/environments';
 
 const USAGE = `usage:
-  new environment <name> --subscription <id> --tenant <id> --ssh-key <public key> --deployer <object id>
+  ase new environment <name> --subscription <id> --tenant <id> --ssh-key <public key> --deployer <object id>
       --deployer-ip-range <cidr> [--region ${DEFAULT_REGION}] [--address-space ${DEFAULT_ADDRESS_SPACE}]
       [--tag key=value]... [--artifact-store <storage account id>] [--http-only]
       [--dir ${DEFAULT_DIR}] [--import <module>]
-  new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)
+  ase new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)
       [--vm-size <size>] [--min ${DEFAULT_MIN}] [--max ${DEFAULT_MAX}] [--instances-per-vm 1] [--block <n>]
       [--from front[,vnet,peers]] [--dir ${DEFAULT_DIR}]
 Writes nothing unless the result synthesizes with no policy errors. Exit 0 written, 2 refused, 1 would not synthesize.`;
@@ -64,10 +64,10 @@ export function main(argv: string[], io: Io = processIo): number {
     }
     if (what === 'environment') return newEnvironment(rest, io);
     if (what === 'service') return newService(rest, io);
-    throw new ScaffoldError('<what>', `unknown kind '${what}': new environment <name> …, or new service <name> --env <env> …`);
+    throw new ScaffoldError('<what>', `unknown kind '${what}': ase new environment <name> …, or ase new service <name> --env <env> …`);
   } catch (e) {
     if (!(e instanceof ScaffoldError)) throw e;
-    io.err(`new ${what}: ${e.field}: ${e.message}`);
+    io.err(`ase new ${what}: ${e.field}: ${e.message}`);
     for (const d of e.details) io.err(`  ${d}`);
     io.err('Nothing was written.');
     return e.kind === 'usage' ? EXIT_USAGE : EXIT_INVALID;
@@ -211,7 +211,7 @@ function newEnvironment(argv: string[], io: Io): number {
   if (values.region === undefined) io.out(`  region: ${DEFAULT_REGION} (the default; --region to choose)`);
   if (values['address-space'] === undefined) io.out(`  address space: ${DEFAULT_ADDRESS_SPACE} (the default; it cannot move later and must not overlap networks you peer with: --address-space)`);
   for (const w of checked.warnings) io.out(`  policy warning: ${w}`);
-  io.out(`It synthesizes with no policy findings${checked.warnings.length > 0 ? ' but the warnings above' : ''}. Next: new service <name> --env ${name} --version <release> --sha256 <digest>`);
+  io.out(`It synthesizes with no policy findings${checked.warnings.length > 0 ? ' but the warnings above' : ''}. Next: ase new service <name> --env ${name} --version <release> --sha256 <digest>`);
   return EXIT_OK;
 }
 
@@ -392,5 +392,5 @@ function findEnvironment(dir: string, shownDir: string, envName: string): { file
   throw new ScaffoldError('--env', `unknown environment '${envName}' in ${shownDir} (there: ${names.join(', ') || 'none'})`);
 }
 
-// the program itself: `node scripts/app.js lib/scaffold/cli.ts service …`
+// alone, without the `ase` table: `node scripts/app.js lib/scaffold/cli.ts service …`
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -61,10 +61,10 @@ export function renderEnvironmentFile(o: EnvironmentOptions): string {
   const v = (value: unknown) => inline(value, DEFAULT_TS_STYLE);
   const lines = [
     '/**',
-    ` * The ${o.name} environment (written by \`new environment\`; edit freely). Every field is`,
+    ` * The ${o.name} environment (written by \`ase new environment\`; edit freely). Every field is`,
     ' * documented where it is declared, in lib/spec/schema.ts; `npm run synth` validates the file and',
     ' * reports every problem at once. Add a service, in two slots behind the front:',
-    ` *   new service <name> --env ${o.name} --version <release> --sha256 <digest of the release>`,
+    ` *   ase new service <name> --env ${o.name} --version <release> --sha256 <digest of the release>`,
     ' */',
     `import { defineEnvironment } from ${v(o.importFrom)};`,
     '',
@@ -116,7 +116,7 @@ export function renderEnvironmentFile(o: EnvironmentOptions): string {
           '  // before a service names an artifact',
           "  // artifactStore: { storageAccountId: '/subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/…' },",
         ]),
-    '  // each service runs in two slots (blue, green) behind the front: add one with `new service`',
+    '  // each service runs in two slots (blue, green) behind the front: add one with `ase new service`',
     '  services: [],',
     '});',
     '',

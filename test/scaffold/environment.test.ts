@@ -71,14 +71,14 @@ describe('new environment refuses, writing nothing', () => {
   test('a missing required flag, naming it', () => {
     const r = run('environment', 'shop', '--dir', d, ...REQUIRED.slice(2));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new environment: --subscription: required: the subscription ID/m);
+    expect(r.err).toMatch(/^ase new environment: --subscription: required: the subscription ID/m);
     nothingWritten();
   });
 
   test('a value the spec refuses, naming the flag with the spec\'s own message', () => {
     const r = run('environment', 'shop', '--dir', d, ...REQUIRED, '--region', 'west europe');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new environment: --region: region: unknown Azure region 'west europe' \(did you mean 'westeurope'\?\)$/m);
+    expect(r.err).toMatch(/^ase new environment: --region: region: unknown Azure region 'west europe' \(did you mean 'westeurope'\?\)$/m);
     nothingWritten();
   });
 
@@ -86,7 +86,7 @@ describe('new environment refuses, writing nothing', () => {
     for (const bad of ['Shop', 'shop--eu', 'a-very-long-environment']) {
       const r = run('environment', bad, '--dir', d, ...REQUIRED);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^new environment: <name>: '.*' (is not an environment name|is \d+ characters, expected at most 12)/m);
+      expect(r.err).toMatch(/^ase new environment: <name>: '.*' (is not an environment name|is \d+ characters, expected at most 12)/m);
     }
     nothingWritten();
   });
@@ -96,10 +96,10 @@ describe('new environment refuses, writing nothing', () => {
     const before = readFileSync(join(d, 'retail.json'));
     const byFile = run('environment', 'retail', '--dir', d, ...REQUIRED);
     expect(byFile.code).toBe(2);
-    expect(byFile.err).toMatch(/^new environment: <name>: environment 'retail' already exists: .*retail\.json$/m);
+    expect(byFile.err).toMatch(/^ase new environment: <name>: environment 'retail' already exists: .*retail\.json$/m);
     const byName = run('environment', 'shop', '--dir', d, ...REQUIRED);
     expect(byName.code).toBe(2);
-    expect(byName.err).toMatch(/^new environment: <name>: environment 'shop' already exists: .*other\.json declares it$/m);
+    expect(byName.err).toMatch(/^ase new environment: <name>: environment 'shop' already exists: .*other\.json declares it$/m);
     expect(readFileSync(join(d, 'retail.json')).equals(before)).toBe(true);
     expect(readdirSync(d).sort()).toEqual(['other.json', 'retail.json']);
     expect(existsSync(join(d, 'shop.ts'))).toBe(false);

@@ -38,7 +38,7 @@ describe.each(Object.keys(FORMATS) as Array<keyof typeof FORMATS>)('new service 
     const now = readFileSync(folder.path);
     const r = newService(folder.dir, 'search');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: <name>: service 'search' already exists in .*retail\.\w+ \(services\[3\]\)$/m);
+    expect(r.err).toMatch(/^ase new service: <name>: service 'search' already exists in .*retail\.\w+ \(services\[3\]\)$/m);
     expect(readFileSync(folder.path).equals(now)).toBe(true);
     expect(readdirSync(folder.dir)).toEqual([file]);
   });
@@ -47,7 +47,7 @@ describe.each(Object.keys(FORMATS) as Array<keyof typeof FORMATS>)('new service 
     const now = readFileSync(folder.path);
     const r = newService(folder.dir, 'Search_2');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: <name>: 'Search_2' is not a service name: lower-case letters/m);
+    expect(r.err).toMatch(/^ase new service: <name>: 'Search_2' is not a service name: lower-case letters/m);
     expect(readFileSync(folder.path).equals(now)).toBe(true);
   });
 });
@@ -68,31 +68,31 @@ describe('new service refuses', () => {
   test('an unknown environment, naming --env and the ones there', () => {
     const r = run('service', 'search', '--env', 'retial', '--dir', folder.dir, '--version', '1.0.0', '--sha256', SHA);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: --env: unknown environment 'retial' in .* \(there: retail\)$/m);
+    expect(r.err).toMatch(/^ase new service: --env: unknown environment 'retial' in .* \(there: retail\)$/m);
     untouched();
   });
 
   test('a missing --sha256, a missing --version, a name derived resources cannot take', () => {
-    expect(run('service', 'search', '--env', 'retail', '--dir', folder.dir, '--version', '1.0.0').err).toMatch(/^new service: --sha256: required/m);
-    expect(run('service', 'search', '--env', 'retail', '--dir', folder.dir, '--sha256', SHA).err).toMatch(/^new service: --version: required/m);
+    expect(run('service', 'search', '--env', 'retail', '--dir', folder.dir, '--version', '1.0.0').err).toMatch(/^ase new service: --sha256: required/m);
+    expect(run('service', 'search', '--env', 'retail', '--dir', folder.dir, '--sha256', SHA).err).toMatch(/^ase new service: --version: required/m);
     const long = `s${'e'.repeat(50)}`;
     const r = newService(folder.dir, long);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: <name>: services\[3\]\.name: makes the scale set name 'vmss-retail-se+-blue' \d+ characters long/m);
+    expect(r.err).toMatch(/^ase new service: <name>: services\[3\]\.name: makes the scale set name 'vmss-retail-se+-blue' \d+ characters long/m);
     untouched();
   });
 
   test('a block another service holds, naming --block', () => {
     const r = newService(folder.dir, 'search', '--block', '2');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: --block: services\[3\]\.block/m);
+    expect(r.err).toMatch(/^ase new service: --block: services\[3\]\.block/m);
     untouched();
   });
 
   test('a capacity the quotas cannot hold, naming --max, with the numbers', () => {
     const r = newService(folder.dir, 'search', '--max', '60');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: --max: quotas\.standardDSv5Family: \d+ vCPUs at peak .* exceed the quota of 300/m);
+    expect(r.err).toMatch(/^ase new service: --max: quotas\.standardDSv5Family: \d+ vCPUs at peak .* exceed the quota of 300/m);
     untouched();
   });
 
@@ -101,7 +101,7 @@ describe('new service refuses', () => {
     try {
       const r = newService(broken.dir, 'search');
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^new service: --env: .*retail\.ts cannot be read/m);
+      expect(r.err).toMatch(/^ase new service: --env: .*retail\.ts cannot be read/m);
       expect(readdirSync(broken.dir)).toEqual(['retail.ts']);
       expect(readFileSync(broken.path, 'utf8')).toBe(`${before.slice(0, -10)}\n`);
     } finally {
@@ -142,7 +142,7 @@ test('an artifact outside the environment\'s artifact store is refused, naming -
   try {
     const r = newService(folder.dir, 'search', '--artifact-url', 'https://elsewhere.blob.core.windows.net/r/s.tar.gz');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^new service: --artifact-url: services\[3\]\.slots\.blue\.artifact\.url: is in storage account 'elsewhere', not the artifactStore 'stretailreleases'/m);
+    expect(r.err).toMatch(/^ase new service: --artifact-url: services\[3\]\.slots\.blue\.artifact\.url: is in storage account 'elsewhere', not the artifactStore 'stretailreleases'/m);
     expect(readdirSync(folder.dir)).toEqual(['retail.json']);
   } finally {
     folder.done();
