@@ -80,9 +80,9 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   const changedStacks = stacks.filter((s) => s.resources.length > 0 || s.settings.length > 0 || s.status !== 'changed');
   blocks.push({
     text:
-      stacks.length === 0 && trafficRows.length === 0
+      stacks.length === 0 && trafficRows.length === 0 && policy.every((p) => p.added.length === 0 && p.removed.length === 0)
         ? 'No changes: both sides synthesize to the same Terraform.\n'
-        : `**${counts}** in ${changedStacks.length} of ${new Set([...Object.keys(before.stacks), ...Object.keys(after.stacks)]).size} stacks · traffic changes for ${trafficRows.length} service${trafficRows.length === 1 ? '' : 's'} · ${newFindings} new policy finding${newFindings === 1 ? '' : 's'}\n`,
+        : `**${counts}** in ${changedStacks.length} of ${new Set([...Object.keys(before.stacks), ...Object.keys(after.stacks)]).size} stacks · slot or traffic changes for ${trafficRows.length} service${trafficRows.length === 1 ? '' : 's'} · ${newFindings} new policy finding${newFindings === 1 ? '' : 's'}\n`,
   });
   const open = blockers.filter((b) => !b.allowed);
   if (blockers.length > 0) {

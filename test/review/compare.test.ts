@@ -135,3 +135,28 @@ test('an added service: only its own resources, the front blobs and the vault fi
   expect(r.markdown).toContain('| retail/svc-search | Standard_D2as_v5 |');
   expect(r.exitCode).toBe(0);
 });
+
+test('policy: findings that came or went, suppressions with their reasons', () => {
+  const withPolicy = (policy: Json[]): SynthOutput => ({ ...base, summaries: { retail: { ...base.summaries.retail, policy } as never } });
+  const suppressed = { rule: 'ASE-KV-002', severity: 'warning', resource: 'retail-vault:azurerm_key_vault_certificate.certificate-legacy_certificate', message: 'imported: Key Vault cannot renew it', suppressed: 'the partner issues it; ticket OPS-1234' };
+  const warning = { rule: 'ASE-KV-002', severity: 'warning', resource: 'retail-vault:azurerm_key_vault_certificate.certificate-other_certificate', message: 'imported: Key Vault cannot renew it' };
+  const r = reviewOutputs(withPolicy([warning]), withPolicy([suppressed]));
+  expect(sections(r.markdown)).toEqual(['Policy']);
+  expect(r.markdown).toContain('| new | ASE-KV-002 | suppressed warning: the partner issues it; ticket OPS-1234 | `retail-vault:azurerm_key_vault_certificate.certificate-legacy_certificate` |');
+  expect(r.markdown).toContain('| gone | ASE-KV-002 | warning | `retail-vault:azurerm_key_vault_certificate.certificate-other_certificate` |');
+  expect(r.markdown).toContain('<details><summary>1 policy suppression in force</summary>');
+  expect(r.markdown).toContain('1 new policy finding');
+});
+
+test('the chart draws pin rules, mirroring and two-way failover during a ramp', () => {
+  const spec = exampleSpec() as Json;
+  spec.services[0].traffic = { live: 'blue', weight: 25, mirror: 10, rules: [{ name: 'testers', header: { name: 'X-Slot', value: 'green' }, slot: 'green' }] };
+  const r = reviewOutputs(base, synthOutput(spec));
+  expect(r.markdown).toContain('front -->|"75 %"| pricing_blue');
+  expect(r.markdown).toContain('front -->|"25 % ramp"| pricing_green');
+  expect(r.markdown).toContain('front -->|"rule testers"| pricing_green');
+  expect(r.markdown).toContain('front -.->|"mirror 10 %"| pricing_green');
+  expect(r.markdown).toContain('pricing_blue -.->|failover| pricing_green');
+  expect(r.markdown).toContain('pricing_green -.->|failover| pricing_blue');
+  expect(r.markdown).toContain('testers: header x-slot=green → green');
+});
