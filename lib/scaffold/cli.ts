@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatIssue, fromZod, type SpecIssue } from '../spec/issues';
-import { environmentFiles } from '../spec/load';
+import { environmentFiles, lockFileOf } from '../spec/load';
 import { ENDPOINT_SOURCES, EnvironmentSchema, ServiceSchema, type EndpointSource, type EnvironmentSpec } from '../spec/schema';
 import { validateEnvironment } from '../spec/validate';
 import { synthCheck } from './check';
@@ -215,11 +215,18 @@ function newEnvironment(argv: string[], io: Io): number {
   return EXIT_OK;
 }
 
-/** Refuses a name an environment file or a declared environment already has. */
+/**
+ * Refuses a name an environment file or a declared environment already has, or whose lock file
+ * is still there (the scale sets it records may still exist).
+ */
 function assertNewEnvironment(dir: string, shownDir: string, name: string): void {
   if (!existsSync(dir)) return;
-  const taken = readdirSync(dir).find((f) => f.replace(/\.[^.]+$/, '') === name && !f.endsWith('.lock.json') && extname(f) !== '');
+  const taken = readdirSync(dir).find((f) => f.replace(/\.[^.]+$/, '') === name && (formatOf(f) !== undefined || ['.js', '.cjs'].includes(extname(f))));
   if (taken) throw new ScaffoldError('<name>', `environment '${name}' already exists: ${join(shownDir, taken)}`);
+  const lock = basename(lockFileOf(`${name}.ts`));
+  if (existsSync(join(dir, lock))) {
+    throw new ScaffoldError('<name>', `${join(shownDir, lock)} records scale sets of an environment '${name}', which may still exist; choose another name, or remove the lock file once that environment is destroyed`);
+  }
   for (const f of environmentFiles(dir)) {
     if (!formatOf(f)) continue;
     let spec: unknown;

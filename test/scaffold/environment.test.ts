@@ -104,4 +104,12 @@ describe('new environment refuses, writing nothing', () => {
     expect(readdirSync(d).sort()).toEqual(['other.json', 'retail.json']);
     expect(existsSync(join(d, 'shop.ts'))).toBe(false);
   });
+
+  test('a name whose lock file is still there: its scale sets may still exist', () => {
+    writeFileSync(join(d, 'shop.lock.json'), '{}\n');
+    const r = run('environment', 'shop', '--dir', d, ...REQUIRED);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^ase new environment: <name>: .*shop\.lock\.json records scale sets of an environment 'shop', which may still exist/m);
+    expect(readdirSync(d).sort()).toEqual(['retail.json', 'shop.lock.json']);
+  });
 });

@@ -148,3 +148,17 @@ test('an artifact outside the environment\'s artifact store is refused, naming -
     folder.done();
   }
 });
+
+test('an environment that has problems already is refused with exit 1, listing every problem', () => {
+  const text = FORMATS.json().replace('"min": 2,\n        "default": 3', '"min": 1,\n        "default": 3');
+  const folder = folderWith('retail.json', text);
+  try {
+    const r = newService(folder.dir, 'search');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ase new service: --env: .*retail\.json has problems already; fix them first/m);
+    expect(r.err).toMatch(/^ {2}services\[1\]\.capacity\.min: got 1, expected >= 2$/m);
+    expect(readFileSync(folder.path, 'utf8')).toBe(text);
+  } finally {
+    folder.done();
+  }
+});
