@@ -172,21 +172,28 @@ function newEnvironment(argv: string[], io: Io): number {
     if (!m || m[2] === '') throw new ScaffoldError('--tag', `expected key=value, got '${t}'`);
     tags[m[1]] = m[2];
   }
-  const sshKeys = ((values['ssh-key'] as string[] | undefined) ?? []).map((k) => k.trim()).filter(Boolean);
-  if (sshKeys.length === 0) throw new ScaffoldError('--ssh-key', "required: an OpenSSH public key for the VMs' admin account ('ssh-ed25519 AAAA… you@host'; repeat for more)");
+  // every missing required flag at once
+  const needed: ReadonlyArray<readonly [string, string]> = [
+    ['subscription', 'the subscription ID the environment deploys to'],
+    ['tenant', "that subscription's Entra ID tenant ID"],
+    ['ssh-key', "an OpenSSH public key for the VMs' admin account ('ssh-ed25519 AAAA… you@host'; repeat for more)"],
+    ['deployer', 'the object ID of the identity that runs Terraform'],
+    ['deployer-ip-range', "the public range(s) Terraform's runners connect from, e.g. 203.0.113.0/28 (the firewalls admit them)"],
+  ];
+  const missing = needed.filter(([flag]) => list(values[flag]).length === 0);
+  if (missing.length > 0) {
+    const [[flag, what], ...more] = missing;
+    throw new ScaffoldError(`--${flag}`, `required: ${what}`, 'usage', more.length > 0 ? more.map(([f, w]) => `--${f}: required: ${w}`) : []);
+  }
   const options: EnvironmentOptions = {
     name,
-    subscriptionId: required(values, 'subscription', 'the subscription ID the environment deploys to'),
-    tenantId: required(values, 'tenant', "that subscription's Entra ID tenant ID"),
+    subscriptionId: values.subscription as string,
+    tenantId: values.tenant as string,
     region: (values.region as string | undefined) ?? DEFAULT_REGION,
     addressSpace: (values['address-space'] as string | undefined) ?? DEFAULT_ADDRESS_SPACE,
-    sshPublicKeys: sshKeys,
-    deployerPrincipalId: required(values, 'deployer', 'the object ID of the identity that runs Terraform'),
-    deployerIpRanges: (() => {
-      const r = list(values['deployer-ip-range']);
-      if (r.length === 0) throw new ScaffoldError('--deployer-ip-range', "required: the public range(s) Terraform's runners connect from, e.g. 203.0.113.0/28 (the firewalls admit them)");
-      return r;
-    })(),
+    sshPublicKeys: (values['ssh-key'] as string[]).map((k) => k.trim()).filter(Boolean),
+    deployerPrincipalId: values.deployer as string,
+    deployerIpRanges: list(values['deployer-ip-range']),
     tags,
     artifactStore: values['artifact-store'] as string | undefined,
     tls: values['http-only'] !== true,

@@ -68,10 +68,13 @@ describe('new environment refuses, writing nothing', () => {
   });
   const nothingWritten = () => expect(readdirSync(d)).toEqual(['retail.json']);
 
-  test('a missing required flag, naming it', () => {
+  test('missing required flags, naming each', () => {
     const r = run('environment', 'shop', '--dir', d, ...REQUIRED.slice(2));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^ase new environment: --subscription: required: the subscription ID/m);
+    const none = run('environment', 'shop', '--dir', d);
+    expect(none.code).toBe(2);
+    expect(none.err.split('\n').map((l) => /--[\w-]+(?=: required)/.exec(l)?.[0]).filter(Boolean)).toEqual(['--subscription', '--tenant', '--ssh-key', '--deployer', '--deployer-ip-range']);
     nothingWritten();
   });
 
