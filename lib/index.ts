@@ -7,9 +7,9 @@
  */
 
 // constructs
-export { ScaleSet, DEFAULT_IMAGE, type ScaleSetProps, type ImageReference } from './compute/scale-set';
-export { InternalLoadBalancer, FRONTEND_NAME, type InternalLoadBalancerProps, type LoadBalancerFrontend } from './lb/internal-load-balancer';
-export { Autoscale, type AutoscaleProps, type CpuRules, type MetricRules } from './autoscale/autoscale';
+export { ScaleSet, DEFAULT_IMAGE, type ScaleSetProps, type ImageReference, type ScaleSetExtension } from './compute/scale-set';
+export { InternalLoadBalancer, FRONTEND_NAME, type InternalLoadBalancerProps, type LoadBalancerFrontend, type InstanceInputEndpoint } from './lb/internal-load-balancer';
+export { Autoscale, type AutoscaleProps, type CpuRules, type MetricRules, type PredictiveAutoscale } from './autoscale/autoscale';
 export { planProfiles, type PlannedProfile, type ScheduleIntent } from './autoscale/plan';
 export { SlotPair, type SlotPairProps, type SlotProps, type SlotResources } from './slots/slot-pair';
 export { NginxFront, FRONT_BLOBS, FRONT_CONTAINER, type NginxFrontProps } from './front/nginx-front';
@@ -24,7 +24,7 @@ export { StableAddressStack, addressOf } from './core/stable-address-stack';
 export { renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';
 export { renderNginxConf, type FrontConfigInput, type FrontServiceConfig, type FrontSlotBackend, type FrontPaths } from './front/nginx-conf';
 export { renderFrontConf } from './front/model';
-export { routingTable, routingTableJson, type RoutingTable, type RouteEntry } from './slots/traffic';
+export { routingTable, routingTableJson, type RoutingTable, type RouteEntry, type RouteRule } from './slots/traffic';
 
 // the environment spec: types, validation, plans
 export { defineEnvironment, SLOT_NAMES, type EnvironmentSpec, type ServiceSpec, type Environment, type Service, type SlotName } from './spec/schema';
@@ -33,10 +33,15 @@ export { formatIssue, type SpecIssue, type IssueCode } from './spec/issues';
 export { validateAll, formatProblems, type FileProblems, type EnvironmentFromFile } from './spec/environments';
 export { environmentFiles, loadSpecFile, type LoadedSpec } from './spec/load';
 export { planEnvironment, type EnvironmentPlan } from './spec/plan';
+export { planIps, type IpPlan, type PlannedSubnet, type ServiceIps } from './spec/ip-plan';
+export { planPorts, type PortPlan, type ServicePorts } from './spec/port-plan';
+export { type EnvironmentNames, type ComputeNames } from './spec/names';
+export { type Placement } from './spec/placement';
 export { environmentJsonSchema } from './spec/json-schema';
 
 // one environment's stacks, composed from the above
 export { buildEnvironment, type EnvironmentStacks } from './environment/build';
+export { synthesize, type SynthOptions, type SynthResult } from './environment/synthesize';
 export { EnvironmentStack, type EnvironmentStackOptions } from './environment/environment-stack';
 export { NetworkStack } from './environment/network-stack';
 export { VaultStack } from './environment/vault-stack';
@@ -47,4 +52,4 @@ export { StateStack } from './environment/state-stack';
 
 // the policy pack over synthesized stacks
 export { checkStacks, formatFinding, type Finding, type Suppression } from './policy/policy';
-export { RULES, type PolicyRule } from './policy/rules';
+export { RULES, type PolicyRule, type RuleContext, type Json } from './policy/rules';

@@ -6,37 +6,70 @@ import { MonitorAutoscaleSetting } from '@cdktf/provider-azurerm/lib/monitor-aut
 import { Construct } from 'constructs';
 import type { PlannedProfile } from './plan';
 
+/**
+ * The CPU rules every profile carries (the spec's defaults: out above 70 % by 2, in below 30 % by
+ * 1, over 5 minutes, cooldowns 5 and 10 minutes).
+ */
 export interface CpuRules {
+  /** Average CPU percent above which instances are added. */
   readonly scaleOutAbovePercent: number;
+  /** Average CPU percent below which one instance is removed. */
   readonly scaleInBelowPercent: number;
+  /** Instances added per scale-out. */
   readonly scaleOutBy: number;
+  /** Minutes the average is taken over. */
   readonly windowMinutes: number;
+  /** Minutes after a scale-out before the next action. */
   readonly scaleOutCooldownMinutes: number;
+  /** Minutes after a scale-in before the next action. */
   readonly scaleInCooldownMinutes: number;
 }
 
+/** A workload metric that scales out and in beside CPU, with the CPU rules' steps and cooldowns. */
 export interface MetricRules {
+  /** The resource that emits the metric. */
   readonly resourceId: string;
+  /** The metric's namespace, e.g. 'microsoft.servicebus/namespaces'. */
   readonly namespace: string;
+  /** The metric's name, e.g. 'ActiveMessages'. */
   readonly name: string;
+  /** How values are combined over the window. */
   readonly aggregation: 'Average' | 'Total' | 'Maximum' | 'Minimum';
+  /** Scale out above this value. */
   readonly scaleOutAbove: number;
+  /** Scale in below this value. */
   readonly scaleInBelow: number;
+  /** Divide the value by the instance count before comparing. */
   readonly perInstance: boolean;
 }
 
+/** Predictive autoscale (CPU only; it needs days of history). */
+export interface PredictiveAutoscale {
+  /** 'ForecastOnly' records forecasts; 'Enabled' also scales on them. */
+  readonly mode: 'ForecastOnly' | 'Enabled';
+  /** How far ahead instances are started, in minutes. */
+  readonly lookAheadMinutes: number;
+}
+
+/** Props of {@link Autoscale}. */
 export interface AutoscaleProps {
+  /** The autoscale setting's name. */
   readonly name: string;
+  /** The resource group it is created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
+  /** The scale set it scales (`ScaleSet.scaleSetId`). */
   readonly targetResourceId: string;
+  /** The profiles, the default first (see {@link planProfiles}); each carries every rule. */
   readonly profiles: readonly PlannedProfile[];
+  /** The CPU rules. */
   readonly cpu: CpuRules;
   /** A workload metric scaling out and in beside CPU (same steps and cooldowns). @default - none */
   readonly customMetric?: MetricRules;
   /** @default - off */
-  readonly predictive?: { readonly mode: 'ForecastOnly' | 'Enabled'; readonly lookAheadMinutes: number };
-  /** @default - no one */
+  readonly predictive?: PredictiveAutoscale;
+  /** Addresses e-mailed on every scale action. @default - no one */
   readonly notifyEmails?: readonly string[];
   /** @default - none */
   readonly tags?: Record<string, string>;
@@ -44,7 +77,12 @@ export interface AutoscaleProps {
 
 const minutes = (m: number) => `PT${m}M`;
 
+/**
+ * An autoscale setting for a scale set from planned profiles: every profile carries the CPU rules
+ * (and the custom metric's) out and in; predictive mode and e-mail notifications are optional.
+ */
 export class Autoscale extends Construct {
+  /** The autoscale setting's resource ID (a Terraform reference). */
   public readonly autoscaleSettingId: string;
 
   constructor(scope: Construct, id: string, props: AutoscaleProps) {

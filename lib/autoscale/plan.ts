@@ -14,21 +14,48 @@ import { WEEKDAYS, type Capacity, type Weekday } from '../spec/schema';
 /** Azure's limits on one autoscale setting. */
 export const AUTOSCALE_LIMITS = { profiles: 20, rulesPerProfile: 10 } as const;
 
+/** A recurring window with its own capacity, e.g. weekdays 08:00-20:00 Europe/Amsterdam, min 6. */
 export interface ScheduleIntent {
+  /** The window's profile name; its return to normal is `<name>-end`. */
   readonly name: string;
+  /** The days the window starts on. */
   readonly days: readonly Weekday[];
+  /** Local start time, 'HH:MM'. */
   readonly start: string;
+  /** Local end time, 'HH:MM'; at or before `start` means the next day. */
   readonly end: string;
+  /** An IANA time zone, e.g. 'Europe/Amsterdam' (mapped to Azure's Windows name). */
   readonly timeZone: string;
+  /** The minimum during the window. */
   readonly min: number;
+  /** The maximum during the window. @default - the capacity's max */
   readonly max?: number;
 }
 
+/** One autoscale profile as Azure takes it. */
 export interface PlannedProfile {
+  /** 'default', a schedule's name, or `<schedule>-end`. */
   readonly name: string;
-  readonly capacity: { readonly minimum: number; readonly default: number; readonly maximum: number };
-  /** Absent on the default profile. */
-  readonly recurrence?: { readonly days: readonly Weekday[]; readonly hour: number; readonly minute: number; readonly timeZone: string };
+  /** Instance counts while the profile is in force. */
+  readonly capacity: {
+    /** Fewest instances. */
+    readonly minimum: number;
+    /** Instances when metrics are missing. */
+    readonly default: number;
+    /** Most instances. */
+    readonly maximum: number;
+  };
+  /** When the profile starts, every week. Absent on the default profile. */
+  readonly recurrence?: {
+    /** Days it starts on. */
+    readonly days: readonly Weekday[];
+    /** Local hour, 0-23. */
+    readonly hour: number;
+    /** Local minute, 0-59. */
+    readonly minute: number;
+    /** Azure's (Windows) time-zone name, e.g. 'W. Europe Standard Time'. */
+    readonly timeZone: string;
+  };
 }
 
 const MINUTES_PER_DAY = 24 * 60;

@@ -17,10 +17,13 @@ import type { Service, SlotName } from '../spec/schema';
 
 /** One service on the VM. */
 export interface ServiceBoot {
+  /** The service's name: its units, user and folders are named after it. */
   readonly service: string;
+  /** The release version the slot runs, given to every instance as VERSION. */
   readonly version: string;
   /** Planned ports of the service on each VM; one unit instance each. */
   readonly ports: readonly number[];
+  /** The path every instance answers 200 on when healthy. */
   readonly healthPath: string;
   /** Environment variables for every instance (not secrets). */
   readonly settings: Readonly<Record<string, string>>;
@@ -31,12 +34,19 @@ export interface ServiceBoot {
   /** Key Vault certificates the service reads, by name. @default - none */
   readonly certificates?: readonly string[];
   /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
-  readonly artifact?: { readonly url: string; readonly sha256: string };
+  readonly artifact?: {
+    /** A blob URL in the artifact store (fetched with the VM's identity). */
+    readonly url: string;
+    /** The archive's SHA-256, hex; a different file is refused. */
+    readonly sha256: string;
+  };
 }
 
 /** A slot's VMs: one service, or several on a node pool, each on its own planned ports. */
 export interface CloudInitInput {
+  /** The slot's name ('blue' or 'green'), given to every instance as SLOT. */
   readonly slot: string;
+  /** The services on the VMs. */
   readonly services: readonly ServiceBoot[];
   /**
    * Resource ID of the VM's user-assigned identity: static (built from names), so custom data

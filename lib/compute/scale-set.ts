@@ -24,9 +24,35 @@ import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import { fixedSettings } from './fixed-settings';
 
+/** The VMs' image: a marketplace image or a gallery image version (give one). */
 export interface ImageReference {
-  readonly marketplace?: { readonly publisher: string; readonly offer: string; readonly sku: string; readonly version: string };
+  /** A marketplace image. @default - none: `galleryImageVersionId` */
+  readonly marketplace?: {
+    /** e.g. 'Canonical' */
+    readonly publisher: string;
+    /** e.g. '0001-com-ubuntu-server-jammy' */
+    readonly offer: string;
+    /** e.g. '22_04-lts-gen2' */
+    readonly sku: string;
+    /** A version, or 'latest'. */
+    readonly version: string;
+  };
+  /** A shared image gallery image version, by resource ID. @default - none: `marketplace` */
   readonly galleryImageVersionId?: string;
+}
+
+/** A VM extension inside a scale set (Azure runs it on every instance). */
+export interface ScaleSetExtension {
+  /** The extension's name in the scale set, unique there. */
+  readonly name: string;
+  /** e.g. 'Microsoft.Azure.KeyVault' */
+  readonly publisher: string;
+  /** e.g. 'KeyVaultForLinux' */
+  readonly type: string;
+  /** e.g. '2.0'; minor versions upgrade automatically. */
+  readonly typeHandlerVersion: string;
+  /** The public settings, as JSON text. @default - none */
+  readonly settings?: string;
 }
 
 /** Ubuntu 22.04 LTS, generation 2: trusted launch, and the Key Vault VM extension supports it. */
@@ -34,22 +60,29 @@ export const DEFAULT_IMAGE: ImageReference = {
   marketplace: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' },
 };
 
+/** Props of {@link ScaleSet}. */
 export interface ScaleSetProps {
+  /** The scale set's name. */
   readonly name: string;
   /** Host names are this plus a suffix (Linux: at most 58 characters). @default - the name */
   readonly computerNamePrefix?: string;
+  /** The resource group it is created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
   /** The subnet the VMs' NICs join (the service's planned subnet). */
   readonly subnetId: string;
+  /** The VM size, e.g. 'Standard_D4s_v5'. The OS disk is Premium SSD where the size supports it. */
   readonly vmSize: string;
-  /** Instances at creation; autoscale owns the count afterwards. */
+  /** Instances at creation; autoscale owns the count afterwards (`ignore_changes = [instances]`). */
   readonly initialInstances: number;
   /** Zones to spread over, with zone balance. @default - none: two platform fault domains */
   readonly zones?: readonly string[];
+  /** The VMs' admin user (SSH keys only: password login is disabled). */
   readonly adminUsername: string;
+  /** OpenSSH public keys of the admin user. */
   readonly sshPublicKeys: readonly string[];
-  /** The user-assigned identity the VMs use (Key Vault, artifacts). */
+  /** The resource ID of the user-assigned identity the VMs use (Key Vault, artifacts). */
   readonly identityId: string;
   /** The cloud-init document, as text (it is base64-encoded here). */
   readonly cloudInit: string;
@@ -57,17 +90,21 @@ export interface ScaleSetProps {
   readonly loadBalancerBackendPoolIds?: readonly string[];
   /** Resources that must exist before the scale set. @default - nothing */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** @default DEFAULT_IMAGE */
+  /** @default DEFAULT_IMAGE (Ubuntu 22.04 LTS, generation 2) */
   readonly image?: ImageReference;
-  readonly upgrade: {
-    /** @default 20 */
+  /** Rolling upgrades: how many instances change at once. @default - batches of 20 %, with surge */
+  readonly upgrade?: {
+    /** Percent of the instances upgraded per batch. @default 20 */
     readonly maxBatchPercent?: number;
     /** New instances of a batch start before old ones stop. @default true */
     readonly maxSurge?: boolean;
   };
   /** Path of the VM health endpoint the health extension probes. @default '/health' */
   readonly healthPath?: string;
-  /** More than 100 instances need several placement groups. @default - single when max <= 100 */
+  /**
+   * The most instances autoscale may run: more than 100 need several placement groups (Uniform).
+   * @default - initialInstances
+   */
   readonly maxInstances?: number;
   /**
    * Entra ID SSH login: the AADSSHLoginForLinux extension and a system-assigned identity (which
@@ -78,7 +115,7 @@ export interface ScaleSetProps {
    * More VM extensions, inside the scale set (e.g. the Key Vault extension). A change to them
    * updates every instance. @default - none
    */
-  readonly extensions?: ReadonlyArray<{ readonly name: string; readonly publisher: string; readonly type: string; readonly typeHandlerVersion: string; readonly settings?: string }>;
+  readonly extensions?: readonly ScaleSetExtension[];
   /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
   /** @default - none */
@@ -88,8 +125,16 @@ export interface ScaleSetProps {
 /** Premium SSD where the size supports it (an 's' in its features), else Standard SSD. */
 export const osDiskType = (vmSize: string) => (/^Standard_[A-Z]+\d+[a-z]*s[a-z]*(_|$)/.test(vmSize) ? 'Premium_LRS' : 'StandardSSD_LRS');
 
+/**
+ * A Linux VM scale set with safe defaults: zones with zone balance (else two fault domains),
+ * rolling upgrades gated by the ApplicationHealthLinux extension (it probes port 9000, the VM
+ * health endpoint), automatic repair, encryption at host, trusted launch (Uniform), SSH keys only,
+ * a user-assigned identity, no public IP, and the instance count left to autoscale after creation.
+ */
 export class ScaleSet extends Construct {
+  /** The scale set's resource ID (a Terraform reference). */
   public readonly scaleSetId: string;
+  /** The scale set's name (a Terraform reference). */
   public readonly scaleSetName: string;
 
   constructor(scope: Construct, id: string, props: ScaleSetProps) {
@@ -98,7 +143,7 @@ export class ScaleSet extends Construct {
     const image = props.image ?? DEFAULT_IMAGE;
     const healthSettings = { protocol: 'http', port: VM_HEALTH_PORT, requestPath: props.healthPath ?? '/health', intervalInSeconds: 5, numberOfProbes: 1, gracePeriod: 600 };
     const zonal = zones.length > 0;
-    const fixed = fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade.maxBatchPercent, maxSurge: props.upgrade.maxSurge });
+    const fixed = fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade?.maxBatchPercent, maxSurge: props.upgrade?.maxSurge });
     const nullable = <T>(v: T | null) => (v === null ? undefined : v);
     const ipConfiguration = [
       { name: 'ipconfig', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: props.loadBalancerBackendPoolIds ? [...props.loadBalancerBackendPoolIds] : undefined },

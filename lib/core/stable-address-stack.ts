@@ -17,6 +17,10 @@ export function addressOf(parts: readonly string[]): string {
   return /^[A-Za-z_]/.test(id) ? id : `r_${id}`;
 }
 
+/**
+ * A TerraformStack whose resource addresses are the construct path below the stack joined with
+ * '_' (`pricing_blue_vmss`), never a hash; two elements that would share one fail the synth.
+ */
 export class StableAddressStack extends TerraformStack {
   private readonly addresses = new Map<string, string>();
 

@@ -12,16 +12,27 @@ import { ComputeStack } from './compute-stack';
 import { StateStack } from './state-stack';
 import { VaultStack } from './vault-stack';
 
+/** The stacks {@link buildEnvironment} made for one environment. */
 export interface EnvironmentStacks {
+  /** The state storage bootstrap, when the spec names a backend. */
   readonly state?: StateStack;
+  /** Resource group, VNet, subnets, NSGs, NAT gateway. */
   readonly network: NetworkStack;
+  /** The Key Vault and its certificates, when the spec has `keyVault`. */
   readonly vault?: VaultStack;
+  /** Every identity and its data-plane grants, deployed before the VMs. */
   readonly identities: IdentitiesStack;
   /** One per placement, by part: 'svc-<service>' (a service on its own VMs) or 'pool-<pool>'. */
   readonly compute: Readonly<Record<string, ComputeStack>>;
+  /** The nginx front. */
   readonly front: FrontStack;
 }
 
+/**
+ * One environment's stacks in `scope` (an App): network, vault, identities, one per placement,
+ * the front, and the state bootstrap when the spec names a backend. They share the static plan,
+ * never references; their dependencies only order `cdktf deploy`.
+ */
 export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): EnvironmentStacks {
   const state = plan.env.stateBackend ? new StateStack(scope, plan) : undefined;
   const network = new NetworkStack(scope, plan);

@@ -22,8 +22,14 @@ import { keyVaultExtension } from '../vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
 import { slotIdentity } from './identities-stack';
 
+/**
+ * `<env>-svc-<service>` or `<env>-pool-<pool>`: the placement's resource group and its SlotPair,
+ * each slot using its identity from the identities stack.
+ */
 export class ComputeStack extends EnvironmentStack {
+  /** The set of VMs this stack holds. */
   public readonly placement: Placement;
+  /** Each slot's resources. */
   public readonly slots: Readonly<Record<SlotName, SlotResources>>;
 
   constructor(scope: Construct, plan: EnvironmentPlan, placement: Placement) {

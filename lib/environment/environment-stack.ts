@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { StableAddressStack } from '../core/stable-address-stack';
 import type { EnvironmentPlan } from '../spec/plan';
 
+/** Options of {@link EnvironmentStack}. */
 export interface EnvironmentStackOptions {
   /** Use local state even when the spec names a backend (the state bootstrap stack). */
   readonly localState?: boolean;
@@ -18,8 +19,15 @@ export interface EnvironmentStackOptions {
   readonly storageUseAzuread?: boolean;
 }
 
+/**
+ * Base of every stack of an environment: stable addresses, the azurerm provider for the
+ * environment's subscription, and its state backend (a relative local path, or the spec's Azure
+ * Storage account with one key per stack).
+ */
 export class EnvironmentStack extends StableAddressStack {
+  /** The environment's plan. */
   public readonly plan: EnvironmentPlan;
+  /** `<env>-<part>`, e.g. 'retail-network'. */
   public readonly stackName: string;
 
   constructor(scope: Construct, plan: EnvironmentPlan, part: string, options: EnvironmentStackOptions = {}) {

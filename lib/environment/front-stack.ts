@@ -16,7 +16,9 @@ import { EnvironmentStack } from './environment-stack';
 import { frontIdentity } from './identities-stack';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
 
+/** `<env>-front`: the NginxFront, its config and routing table rendered from the plan. */
 export class FrontStack extends EnvironmentStack {
+  /** The front. */
   public readonly front: NginxFront;
 
   constructor(scope: Construct, plan: EnvironmentPlan) {

@@ -33,6 +33,10 @@ export function slotIdentity(plan: EnvironmentPlan, part: string, slot: SlotName
   return { name, id: azureIds.userAssignedIdentity(plan.env.subscriptionId, plan.names.resourceGroup(PLATFORM_PARTS.identities), name) };
 }
 
+/**
+ * `<env>-identities`: every slot's and the front's user-assigned identity and their data-plane
+ * grants, applied before the VMs that use them.
+ */
 export class IdentitiesStack extends EnvironmentStack {
   constructor(scope: Construct, plan: EnvironmentPlan) {
     super(scope, plan, PLATFORM_PARTS.identities);

@@ -6,7 +6,9 @@ import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
 
+/** `<env>-network`: the resource group and the ServiceNetwork from the IP and security plans. */
 export class NetworkStack extends EnvironmentStack {
+  /** The network. */
   public readonly network: ServiceNetwork;
 
   constructor(scope: Construct, plan: EnvironmentPlan) {

@@ -15,6 +15,7 @@ import { EnvironmentStack } from './environment-stack';
 
 export const STATE_SOFT_DELETE_DAYS = 30;
 
+/** `<env>-state`: the Azure Storage account that holds every other stack's state (local state itself). */
 export class StateStack extends EnvironmentStack {
   constructor(scope: Construct, plan: EnvironmentPlan) {
     super(scope, plan, PLATFORM_PARTS.state, { localState: true, storageUseAzuread: true });

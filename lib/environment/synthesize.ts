@@ -27,7 +27,14 @@ export interface SynthResult {
   /** Stack names written, in order. */
   readonly stacks: readonly string[];
   /** What a reviewer should see though nothing is wrong (printed; never fails the synth). */
-  readonly warnings?: ReadonlyArray<{ readonly file: string; readonly path: string; readonly message: string }>;
+  readonly warnings?: ReadonlyArray<{
+    /** The environment file. */
+    readonly file: string;
+    /** The resource (`<stack>:<type>.<address>`) or spec path. */
+    readonly path: string;
+    /** What to look at. */
+    readonly message: string;
+  }>;
 }
 
 /** Options of {@link synthesize}. */

@@ -10,8 +10,11 @@ import { KeyVaultCertificate } from '../vault/certificate';
 import { KeyVault } from '../vault/key-vault';
 import { EnvironmentStack } from './environment-stack';
 
+/** `<env>-vault`: the environment's Key Vault and its certificates (protected from destroy). */
 export class VaultStack extends EnvironmentStack {
+  /** The vault. */
   public readonly vault: KeyVault;
+  /** Its certificates, by name. */
   public readonly certificates: Readonly<Record<string, KeyVaultCertificate>>;
 
   constructor(scope: Construct, plan: EnvironmentPlan) {

@@ -46,6 +46,7 @@ export function frontConfigInput(plan: EnvironmentPlan): FrontConfigInput {
   };
 }
 
+/** The nginx.conf the environment's front VMs run (renderNginxConf of the plan's services). */
 export const renderFrontConf = (plan: EnvironmentPlan): string => renderNginxConf(frontConfigInput(plan));
 
 /**

@@ -43,6 +43,7 @@ export const FRONT_DEFAULTS = {
   failTimeoutSeconds: 5,
 } as const;
 
+/** Where one slot of a service answers. */
 export interface FrontSlotBackend {
   /** The slot's internal LB frontend address. */
   readonly address: string;
@@ -50,18 +51,27 @@ export interface FrontSlotBackend {
   readonly ports: readonly number[];
 }
 
+/** One service behind the front. */
 export interface FrontServiceConfig {
+  /** The service's name (the routing table's key). */
   readonly name: string;
   /** Host names it is served on; ignored when pathPrefix is set. */
   readonly hosts: readonly string[];
+  /** Serve it under this path on the default server instead of by host name. @default - by host name */
   readonly pathPrefix?: string;
+  /** Seconds nginx waits for a response (`proxy_read_timeout`). */
   readonly readTimeoutSeconds: number;
+  /** Each slot's backend. */
   readonly slots: Readonly<Record<SlotName, FrontSlotBackend>>;
 }
 
+/** Where nginx keeps its files. */
 export interface FrontPaths {
+  /** The pid file. */
   readonly pid: string;
+  /** The error log. */
   readonly errorLog: string;
+  /** The access log. */
   readonly accessLog: string;
   /** Folder for nginx's temp files. */
   readonly temp: string;
@@ -71,12 +81,21 @@ export interface FrontPaths {
   readonly modules: string;
 }
 
+/** Input of {@link renderNginxConf}. */
 export interface FrontConfigInput {
+  /** The environment's name (in logs and the status page). */
   readonly environment: string;
+  /** The services behind the front. */
   readonly services: readonly FrontServiceConfig[];
   /** Address nginx listens on for callers. @default '0.0.0.0' */
   readonly listenAddress?: string;
-  readonly ports: { readonly http: number; readonly https?: number };
+  /** The ports callers use. */
+  readonly ports: {
+    /** Plain HTTP. */
+    readonly http: number;
+    /** HTTPS, with `tlsFile`. @default - none */
+    readonly https?: number;
+  };
   /** @default FRONT_DEFAULTS.statusPort */
   readonly statusPort?: number;
   /** @default FRONT_DEFAULTS.adminPort */
@@ -169,6 +188,10 @@ function mirrorLocation(svc: FrontServiceConfig): string[] {
   ];
 }
 
+/**
+ * The front's nginx.conf (pure): per service an upstream per slot and a failover upstream, the
+ * Lua router that reads the routing table at run time, the status and admin endpoints.
+ */
 export function renderNginxConf(input: FrontConfigInput): string {
   const paths = input.paths ?? VM_FRONT_PATHS;
   const addr = input.listenAddress ?? '0.0.0.0';

@@ -25,29 +25,64 @@ import { frontCloudInitDocument } from './agent';
 import { keyVaultCertificatePath, keyVaultExtension } from '../vault/vm-extension';
 import { FRONT_DEFAULTS } from './nginx-conf';
 
+/** The storage container holding the front's two blobs. */
 export const FRONT_CONTAINER = 'front';
-export const FRONT_BLOBS = { conf: 'nginx.conf', table: 'routing.json' } as const;
+/** The names of the front's two blobs: its nginx config and its routing table. */
+export const FRONT_BLOBS = {
+  /** The nginx config. */
+  conf: 'nginx.conf',
+  /** The routing table. */
+  table: 'routing.json',
+} as const;
 
+/** Props of {@link NginxFront}. */
 export interface NginxFrontProps {
   /** Base of the resource names: scale set, load balancer, identity, autoscale. */
   readonly name: string;
+  /** The resource group it is created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
   /** The front VMs' subnet (it needs the Microsoft.Storage service endpoint). */
   readonly subnetId: string;
-  /** The subnet of load-balancer frontends, and the static address callers keep. */
+  /** The subnet of load-balancer frontends. */
   readonly frontendSubnetId: string;
+  /** The static address callers keep, in `frontendSubnetId`. */
   readonly frontendIp: string;
-  readonly ports: { readonly http: number; readonly https?: number };
+  /** The ports the front serves on (and its load balancer forwards). */
+  readonly ports: {
+    /** Plain HTTP. */
+    readonly http: number;
+    /** HTTPS, with `tls`. @default - none */
+    readonly https?: number;
+  };
+  /** The front VMs' size, e.g. 'Standard_D2s_v5'. */
   readonly vmSize: string;
-  readonly capacity: { readonly min: number; readonly default: number; readonly max: number };
-  readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean };
+  /** Instance counts of the front's scale set. */
+  readonly capacity: {
+    /** Fewest instances (autoscale). */
+    readonly min: number;
+    /** Instances at creation. */
+    readonly default: number;
+    /** Most instances (autoscale). */
+    readonly max: number;
+  };
+  /** Rolling upgrades of the front's scale set. */
+  readonly upgrade: {
+    /** Percent of the instances upgraded per batch. */
+    readonly maxBatchPercent: number;
+    /** New instances of a batch start before old ones stop. */
+    readonly maxSurge: boolean;
+  };
+  /** The CPU rules of its autoscale. */
   readonly cpu: CpuRules;
   /** @default - none (two fault domains) */
   readonly zones?: readonly string[];
   /** @default - Ubuntu 22.04 LTS (nginx and its Lua module from the distribution) */
   readonly image?: ImageReference;
+  /** The VMs' admin user (SSH keys only). */
   readonly adminUsername: string;
+  /** OpenSSH public keys of the admin user. */
   readonly sshPublicKeys: readonly string[];
   /** The rendered nginx.conf (`renderNginxConf`). */
   readonly nginxConf: string;
@@ -56,7 +91,14 @@ export interface NginxFrontProps {
   /** Globally unique storage account name for the two blobs. */
   readonly storeName: string;
   /** The identity that runs Terraform: it writes the blobs (Storage Blob Data Contributor). */
-  readonly deployer: { readonly principalId: string; readonly principalType: 'ServicePrincipal' | 'User' | 'Group'; readonly ipRanges: readonly string[] };
+  readonly deployer: {
+    /** Its object ID. */
+    readonly principalId: string;
+    /** What kind of principal it is. */
+    readonly principalType: 'ServicePrincipal' | 'User' | 'Group';
+    /** Public ranges it writes from, admitted by the store's firewall. */
+    readonly ipRanges: readonly string[];
+  };
   /** Seconds between two checks of the blobs by each VM. @default 5 */
   readonly pollSeconds?: number;
   /**
@@ -64,7 +106,14 @@ export interface NginxFrontProps {
    * certificate) in a stack applied earlier. @default - one created here, with its resource ID
    * given by `identityResourceId`
    */
-  readonly identity?: { readonly id: string; readonly principalId: string; readonly clientId: string };
+  readonly identity?: {
+    /** Its resource ID. */
+    readonly id: string;
+    /** Its principal (object) ID. */
+    readonly principalId: string;
+    /** Its client ID (the Key Vault extension authenticates with it). */
+    readonly clientId: string;
+  };
   /** The resource ID of the identity created here (the agent's settings name it). Ignored with `identity`. */
   readonly identityResourceId?: string;
   /**
@@ -72,18 +121,33 @@ export interface NginxFrontProps {
    * secret on each VM (polling, so a renewal arrives by itself), and the agent publishes it to
    * nginx's workers. The identity needs Key Vault Secrets User on it. @default - HTTP only
    */
-  readonly tls?: { readonly vaultName: string; readonly certificate: string; readonly pollingIntervalSeconds?: number };
+  readonly tls?: {
+    /** The vault's name. */
+    readonly vaultName: string;
+    /** The certificate's name in the vault. */
+    readonly certificate: string;
+    /** Seconds between two checks for a renewal. @default 3600 */
+    readonly pollingIntervalSeconds?: number;
+  };
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
 
+/**
+ * The nginx front: its scale set behind its own internal load balancer with the static address
+ * callers keep, and a private store with two blobs the VMs' agent applies, the nginx config
+ * (structure) and the routing table (traffic, applied at run time with no reload).
+ */
 export class NginxFront extends Construct {
+  /** The front VMs' scale set. */
   public readonly scaleSet: ScaleSet;
+  /** The front's internal load balancer (its frontend is `frontendIp`). */
   public readonly loadBalancer: InternalLoadBalancer;
   /** The identity created here; undefined when one was given. */
   public readonly identity?: UserAssignedIdentity;
   /** The routing table blob: the only resource a swap changes. */
   public readonly tableBlob: StorageBlob;
+  /** The nginx config blob: changes when services are added or removed. */
   public readonly confBlob: StorageBlob;
 
   constructor(scope: Construct, id: string, props: NginxFrontProps) {

@@ -12,9 +12,13 @@ import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
 import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { Construct } from 'constructs';
 
+/** Props of {@link InternalLoadBalancer}. */
 export interface InternalLoadBalancerProps {
+  /** The load balancer's name. */
   readonly name: string;
+  /** The resource group it is created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
   /** The subnet the frontend IPs live in (the plan's load-balancer frontend subnet). */
   readonly frontendSubnetId: string;
@@ -22,16 +26,17 @@ export interface InternalLoadBalancerProps {
   readonly frontends: readonly LoadBalancerFrontend[];
   /** Zones of the frontends; several make them zone-redundant. @default - none (regional) */
   readonly zones?: readonly string[];
-  /** @default 5 */
+  /** Seconds between two probes of a backend. @default 5 */
   readonly probeIntervalSeconds?: number;
   /** Consecutive failures before a backend leaves rotation. @default 2 */
   readonly probeThreshold?: number;
-  /** @default 4 */
+  /** Idle TCP connections are reset after this many minutes (rules and NAT rules). @default 4 */
   readonly idleTimeoutMinutes?: number;
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
 
+/** One static private frontend IP of an {@link InternalLoadBalancer}, with its ports. */
 export interface LoadBalancerFrontend {
   /** The frontend's name: 'frontend' for a service's own slot, the service's name on a pool. */
   readonly name: string;
@@ -51,14 +56,32 @@ export interface LoadBalancerFrontend {
    * `port` on each VM of the pool, one frontend port per VM (NAT rules on the backend pool; not
    * NAT pools, which Azure retires). Names are unique per load balancer. @default - none
    */
-  readonly instanceInput?: ReadonlyArray<{ readonly name: string; readonly port: number; readonly frontendPortStart: number; readonly frontendPortEnd: number }>;
+  readonly instanceInput?: readonly InstanceInputEndpoint[];
+}
+
+/** A port on each VM reached through its own frontend port (an `azurerm_lb_nat_rule` on the pool). */
+export interface InstanceInputEndpoint {
+  /** Unique per load balancer; the NAT rule is `instance-<name>`. */
+  readonly name: string;
+  /** The port on each VM. */
+  readonly port: number;
+  /** First frontend port of the range (one per VM). */
+  readonly frontendPortStart: number;
+  /** Last frontend port of the range: leave room for max instances plus an upgrade surge. */
+  readonly frontendPortEnd: number;
 }
 
 /** The frontend name of a service's own slot load balancer. */
 export const FRONTEND_NAME = 'frontend';
 
+/**
+ * A Standard internal load balancer: static private frontend IPs, one backend pool, per port an
+ * HTTP probe and a TCP rule with reset on idle, outbound SNAT off.
+ */
 export class InternalLoadBalancer extends Construct {
+  /** The load balancer's resource ID (a Terraform reference). */
   public readonly loadBalancerId: string;
+  /** The backend pool's resource ID: give it to the scale set (`loadBalancerBackendPoolIds`). */
   public readonly backendPoolId: string;
   /**
    * The rules. A scale set that names one of this balancer's probes as its `health_probe_id` must

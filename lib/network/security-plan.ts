@@ -17,29 +17,41 @@
 import type { EnvironmentPlan } from '../spec/plan';
 import { portRange } from '../spec/port-plan';
 
+/** One inbound NSG rule. */
 export interface NsgRule {
   /** Unique in its NSG; also the last part of the rule's Terraform address. */
   readonly name: string;
+  /** 100-4096; lower wins. */
   readonly priority: number;
+  /** Allow or deny what matches. */
   readonly access: 'Allow' | 'Deny';
+  /** The protocol matched. */
   readonly protocol: 'Tcp' | 'Udp' | '*';
   /** One CIDR or service tag, or several CIDRs. */
   readonly sources: readonly string[];
+  /** The destination CIDR or service tag. */
   readonly destination: string;
+  /** Destination ports or ranges ('10000-10003'), or '*'. */
   readonly ports: readonly string[];
+  /** Why the rule exists, shown in the portal. */
   readonly description: string;
 }
 
+/** A subnet with its NSG and rules, as {@link ServiceNetwork} creates it. */
 export interface SubnetSecurity {
   /** Stable key of the subnet: 'front', 'lb-frontends', 'endpoints', 'svc-<service>'. */
   readonly key: string;
+  /** The subnet's name. */
   readonly subnetName: string;
+  /** The subnet's CIDR, inside the VNet's address space. */
   readonly cidr: string;
+  /** The name of the subnet's NSG. */
   readonly nsgName: string;
   /** Whether VMs live here (egress through the NAT gateway). */
   readonly hasVms: boolean;
   /** Service endpoints on the subnet (Microsoft.KeyVault on VM subnets when the environment has a vault; Microsoft.Storage on the front's). */
   readonly serviceEndpoints: readonly string[];
+  /** The NSG's inbound rules. */
   readonly rules: readonly NsgRule[];
 }
 
@@ -82,6 +94,7 @@ const baseline = (destination: string): NsgRule[] => [
 const byProtocol = (eps: readonly { port: number; protocol: 'Tcp' | 'Udp' }[], protocol: 'Tcp' | 'Udp') =>
   [...new Set(eps.filter((e) => e.protocol === protocol).map((e) => e.port))].sort((a, b) => a - b).map(String);
 
+/** Every subnet of the environment with its NSG rules, from the IP and port plans (pure). */
 export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   const { env, ips, ports, names } = plan;
   const vmEndpoints = env.keyVault ? ['Microsoft.KeyVault'] : [];

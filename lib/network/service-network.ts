@@ -15,8 +15,11 @@ import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
 import { Construct } from 'constructs';
 import type { NsgRule, SubnetSecurity } from './security-plan';
 
+/** Props of {@link ServiceNetwork}. */
 export interface ServiceNetworkProps {
+  /** The resource group it is created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
   /** The VNet's name. */
   readonly name: string;
@@ -29,7 +32,9 @@ export interface ServiceNetworkProps {
    * zone (or none in a region without zones); a zone outage stops egress, not ingress.
    */
   readonly natGateway: {
+    /** The NAT gateway's name. */
     readonly name: string;
+    /** The name of its Standard public IP: the environment's only public IP. */
     readonly publicIpName: string;
     /** @default - no zone (regional) */
     readonly zone?: string;
@@ -40,8 +45,14 @@ export interface ServiceNetworkProps {
   readonly tags?: Record<string, string>;
 }
 
+/**
+ * A VNet with one subnet per planned block, each with its NSG and planned rules, and egress
+ * through a NAT gateway whose Standard public IP is the only public IP of the environment.
+ */
 export class ServiceNetwork extends Construct {
+  /** The VNet's resource ID (a Terraform reference). */
   public readonly virtualNetworkId: string;
+  /** The VNet's name (a Terraform reference). */
   public readonly virtualNetworkName: string;
   /** Subnet IDs by subnet key. */
   public readonly subnetIds: Readonly<Record<string, string>>;

@@ -6,6 +6,7 @@
  */
 import { RULES, type Json, type PolicyRule } from './rules';
 
+/** An accepted exception to one rule on one resource, with its reason. */
 export interface Suppression {
   /** A rule ID, e.g. 'ASE-NET-001'. */
   readonly rule: string;
@@ -15,15 +16,24 @@ export interface Suppression {
   readonly reason: string;
 }
 
+/** What a rule found wrong with one resource. */
 export interface Finding {
+  /** The rule's ID, e.g. 'ASE-NET-001'. */
   readonly rule: string;
+  /** Errors fail the synth unless suppressed; warnings are printed. */
   readonly severity: PolicyRule['severity'];
+  /** `<stack>:<type>.<address>`. */
   readonly resource: string;
+  /** What is wrong, with the value found. */
   readonly message: string;
   /** The reason, when a suppression covers it. */
   readonly suppressed?: string;
 }
 
+/**
+ * Every rule of {@link RULES} over synthesized stacks (`cdk.tf.json` text or parsed, by stack
+ * name): the findings, suppressed ones carrying their reason.
+ */
 export function checkStacks(stacks: Readonly<Record<string, string | Json>>, options: { requiredTags?: readonly string[]; suppressions?: readonly Suppression[] } = {}): Finding[] {
   const findings: Finding[] = [];
   for (const [stack, text] of Object.entries(stacks).sort(([a], [b]) => a.localeCompare(b))) {

@@ -4,22 +4,32 @@
  * one-line rationale and a fix; the checkov check a rule matches, where one does.
  */
 
+/** A resource's synthesized Terraform JSON. */
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** What a rule sees beside the resource it checks. */
 export interface RuleContext {
   /** The whole stack's resources, by type then address. */
   readonly resources: Readonly<Record<string, Readonly<Record<string, Json>>>>;
+  /** Tag names every taggable resource must carry (the spec's `requiredTags`). */
   readonly requiredTags: readonly string[];
 }
 
+/** One rule of the policy pack. */
 export interface PolicyRule {
+  /** Stable ID, never reused: 'ASE-<AREA>-<NNN>'. */
   readonly id: string;
+  /** Errors fail the synth unless suppressed; warnings are printed. */
   readonly severity: 'error' | 'warning';
+  /** What the rule requires, in a few words. */
   readonly title: string;
+  /** Why, in one line. */
   readonly rationale: string;
+  /** What to change in the spec. */
   readonly fix: string;
   /** The checkov Azure check this matches, where one does. */
   readonly checkov?: readonly string[];
+  /** The Terraform resource types it checks. */
   readonly resourceTypes: readonly string[];
   /** A violation's message, or undefined. */
   check(resource: Json, address: string, ctx: RuleContext): string | undefined;
@@ -44,6 +54,7 @@ const TAGGED = [
   ...SCALE_SETS,
 ];
 
+/** The policy pack: every rule. */
 export const RULES: readonly PolicyRule[] = [
   {
     id: 'ASE-NET-001',

@@ -11,22 +11,38 @@
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
-import { Autoscale, type CpuRules, type MetricRules } from '../autoscale/autoscale';
+import { Autoscale, type CpuRules, type MetricRules, type PredictiveAutoscale } from '../autoscale/autoscale';
 import type { PlannedProfile } from '../autoscale/plan';
 import { ScaleSet, type ImageReference, type ScaleSetProps } from '../compute/scale-set';
 import { InternalLoadBalancer, type LoadBalancerFrontend } from '../lb/internal-load-balancer';
 import { SLOT_NAMES, type SlotName } from '../spec/schema';
 
+/** One slot of a {@link SlotPair}: what it runs and how its resources are named. */
 export interface SlotProps {
-  readonly names: { readonly identity: string; readonly loadBalancer: string; readonly scaleSet: string; readonly computerNamePrefix?: string; readonly autoscale: string };
+  /** Names of the slot's resources. */
+  readonly names: {
+    /** The user-assigned identity (unused when `identityId` is given). */
+    readonly identity: string;
+    /** The internal load balancer. */
+    readonly loadBalancer: string;
+    /** The scale set. */
+    readonly scaleSet: string;
+    /** Host-name prefix of the VMs. @default - the scale set's name */
+    readonly computerNamePrefix?: string;
+    /** The autoscale setting. */
+    readonly autoscale: string;
+  };
   /** The slot's load-balancer frontends: one for a service, one per service on a pool. */
   readonly frontends: readonly LoadBalancerFrontend[];
   /** The slot's #cloud-config (what it runs, on which ports). */
   readonly cloudInit: string;
   /** @default - the pair's image */
   readonly image?: ImageReference;
-  /** Hold this many instances instead of autoscaling. @default - warm: autoscaled */
-  readonly parked?: { readonly instances: number };
+  /** Hold this many instances instead of autoscaling (0 stops the slot). @default - warm: autoscaled */
+  readonly parked?: {
+    /** The fixed instance count. */
+    readonly instances: number;
+  };
   /** Grant the slot's identity read access to release artifacts in this storage account. @default - none */
   readonly artifactStoreId?: string;
   /**
@@ -39,50 +55,88 @@ export interface SlotProps {
   readonly extensions?: ScaleSetProps['extensions'];
 }
 
+/** Props of {@link SlotPair}. */
 export interface SlotPairProps {
+  /** The resource group both slots are created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
   /** Shown in role-assignment descriptions, e.g. 'pricing'. */
   readonly label: string;
-  /** The VMs' subnet (both slots share it) and the subnet of the LB frontends. */
+  /** The VMs' subnet (both slots share it). */
   readonly subnetId: string;
+  /** The subnet of the load balancers' static frontend IPs. */
   readonly frontendSubnetId: string;
   /** @default - none (fault domains) */
   readonly zones?: readonly string[];
+  /** The VM size of both slots, e.g. 'Standard_D4s_v5'. */
   readonly vmSize: string;
-  readonly capacity: { readonly min: number; readonly default: number; readonly max: number };
-  /** Autoscale profiles of a warm slot (default and schedules). */
+  /** Instance counts of each slot: `default` at creation, `max` sizes placement groups. */
+  readonly capacity: {
+    /** Fewest instances (autoscale). */
+    readonly min: number;
+    /** Instances at creation. */
+    readonly default: number;
+    /** Most instances (autoscale). */
+    readonly max: number;
+  };
+  /** Autoscale profiles of a warm slot (default and schedules; see {@link planProfiles}). */
   readonly profiles: readonly PlannedProfile[];
+  /** The CPU rules of every profile. */
   readonly cpu: CpuRules;
   /** @default - none */
   readonly customMetric?: MetricRules;
   /** @default - off */
-  readonly predictive?: { readonly mode: 'ForecastOnly' | 'Enabled'; readonly lookAheadMinutes: number };
-  /** @default - no one */
+  readonly predictive?: PredictiveAutoscale;
+  /** Addresses e-mailed on every scale action. @default - no one */
   readonly notifyEmails?: readonly string[];
-  readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean };
+  /** Rolling upgrades of both scale sets. */
+  readonly upgrade: {
+    /** Percent of the instances upgraded per batch. */
+    readonly maxBatchPercent: number;
+    /** New instances of a batch start before old ones stop. */
+    readonly maxSurge: boolean;
+  };
   /** @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
   /** @default - Ubuntu 22.04 LTS */
   readonly image?: ImageReference;
+  /** The VMs' admin user (SSH keys only). */
   readonly adminUsername: string;
+  /** OpenSSH public keys of the admin user. */
   readonly sshPublicKeys: readonly string[];
   /** Entra ID SSH login, with login roles for these groups on each scale set. @default - off */
-  readonly entraIdLogin?: { readonly adminGroupObjectId?: string; readonly userGroupObjectId?: string };
+  readonly entraIdLogin?: {
+    /** Granted Virtual Machine Administrator Login. @default - no group */
+    readonly adminGroupObjectId?: string;
+    /** Granted Virtual Machine User Login. @default - no group */
+    readonly userGroupObjectId?: string;
+  };
+  /** The two slots. */
   readonly slots: Readonly<Record<SlotName, SlotProps>>;
   /** @default - none; each slot's resources also get `slot: <name>` */
   readonly tags?: Record<string, string>;
 }
 
+/** What a {@link SlotPair} made for one slot. */
 export interface SlotResources {
   /** The identity the pair created; undefined when the slot was given one. */
   readonly identity?: UserAssignedIdentity;
+  /** The slot's internal load balancer. */
   readonly loadBalancer: InternalLoadBalancer;
+  /** The slot's scale set. */
   readonly scaleSet: ScaleSet;
+  /** The slot's autoscale setting (a fixed count when parked). */
   readonly autoscale: Autoscale;
 }
 
+/**
+ * A service's (or node pool's) two deployment slots, `blue` and `green`, each an identity, an
+ * internal load balancer, a scale set and autoscale. Which slot serves is the front's routing
+ * table's decision, so a swap never touches a slot pair.
+ */
 export class SlotPair extends Construct {
+  /** Each slot's resources. */
   public readonly slots: Readonly<Record<SlotName, SlotResources>>;
 
   constructor(scope: Construct, id: string, props: SlotPairProps) {

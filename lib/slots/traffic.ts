@@ -60,19 +60,51 @@ export function busiestMinimum(capacity: { min: number }, schedules: ReadonlyArr
 
 /** One service's entry in the routing table: exactly what the front needs, nothing else. */
 export interface RouteEntry {
+  /** The slot that takes every request not sent elsewhere. */
   readonly live: SlotName;
+  /** Percent (two decimals) of unpinned requests sent to the other slot. */
   readonly weight: number;
+  /** How a client keeps its slot during a ramp. */
   readonly affinity: Traffic['affinity'];
-  readonly rules: ReadonlyArray<{ name: string; header?: { name: string; value: string }; cookie?: { name: string; value: string }; slot: SlotName }>;
+  /** Pin rules, first match wins. */
+  readonly rules: readonly RouteRule[];
+  /** Serve from the other slot when every backend of the chosen one fails. */
   readonly failover: boolean;
+  /** Percent of the live slot's requests copied to the other slot. */
   readonly mirror: number;
 }
 
+/** A rule that pins matching requests to a slot. */
+export interface RouteRule {
+  /** The rule's name (in the access log: `reason=rule:<name>`). */
+  name: string;
+  /** Match a request header (name lower-case). @default - no header match */
+  header?: {
+    /** The header's name. */
+    name: string;
+    /** The exact value. */
+    value: string;
+  };
+  /** Match a cookie. @default - no cookie match */
+  cookie?: {
+    /** The cookie's name. */
+    name: string;
+    /** The exact value. */
+    value: string;
+  };
+  /** The slot matching requests go to. */
+  slot: SlotName;
+}
+
+/** What the front applies at run time: per service where its requests go. */
 export interface RoutingTable {
+  /** The table's format version. */
   readonly format: typeof ROUTING_TABLE_FORMAT;
+  /** The environment's name. */
   readonly environment: string;
   /** Digest of the services' entries: equal tables have equal versions, so synth stays deterministic. */
   readonly version: string;
+  /** Per service name, its entry. */
   readonly services: Readonly<Record<string, RouteEntry>>;
 }
 

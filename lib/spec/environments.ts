@@ -9,16 +9,29 @@ import type { Environment } from './schema';
 import { validateEnvironment } from './validate';
 
 /** Per file, the problems found (only files with problems). */
-export type FileProblems = ReadonlyArray<{ readonly file: string; readonly issues: readonly SpecIssue[] }>;
+export type FileProblems = ReadonlyArray<{
+  /** The file, relative to its folder. */
+  readonly file: string;
+  /** Its problems. */
+  readonly issues: readonly SpecIssue[];
+}>;
 
 /** A validated environment and the file it came from. */
-export type EnvironmentFromFile = Environment & { readonly file?: string };
+export type EnvironmentFromFile = Environment & {
+  /** The file, relative to its folder. @default - none (not loaded from a file) */
+  readonly file?: string;
+};
 
 /**
  * Validates every loaded spec; returns the valid environments and every problem of every file
  * (load errors, validation issues, and a name already used by an earlier file). Never throws.
  */
-export function validateAll(specs: readonly LoadedSpec[]): { environments: EnvironmentFromFile[]; problems: FileProblems } {
+export function validateAll(specs: readonly LoadedSpec[]): {
+  /** The valid environments, in the order given. */
+  environments: EnvironmentFromFile[];
+  /** Every problem of every file. */
+  problems: FileProblems;
+} {
   const environments: EnvironmentFromFile[] = [];
   const problems: Array<{ file: string; issues: SpecIssue[] }> = [];
   const byName = new Map<string, string>();

@@ -16,16 +16,21 @@ import { SLOT_NAMES, type Capacity, type Environment, type SlotName } from './sc
 import { computeNames, environmentNames, serviceNames } from './names';
 import { poolPart } from './placement';
 
+/** One subnet of the IP plan. */
 export interface PlannedSubnet {
   /** The subnet's Azure name. */
   readonly name: string;
+  /** The subnet's CIDR. */
   readonly cidr: string;
-  /** First and last address Azure lets a NIC take (after its five reserved ones). */
+  /** First address Azure lets a NIC take (after its reserved ones). */
   readonly firstUsable: string;
+  /** Last address Azure lets a NIC take. */
   readonly lastUsable: string;
+  /** How many addresses NICs may take (the block's size less Azure's five reserved ones). */
   readonly usableAddresses: number;
 }
 
+/** A service's addresses. */
 export interface ServiceIps {
   /** The subnet its VMs are in: its own, or its pool's. */
   readonly subnet: PlannedSubnet;
@@ -33,17 +38,25 @@ export interface ServiceIps {
   readonly frontendIps: Readonly<Record<SlotName, string>>;
 }
 
+/** Every subnet and static frontend IP of an environment, from fixed blocks (see {@link planIps}). */
 export interface IpPlan {
+  /** The VNet's address space. */
   readonly addressSpace: string;
+  /** The front VMs' subnet (block 0). */
   readonly front: PlannedSubnet;
+  /** The load-balancer frontends' subnet (block 1), where no NIC is placed. */
   readonly loadBalancers: PlannedSubnet;
+  /** The private endpoints' subnet (block 2). */
   readonly endpoints: PlannedSubnet;
   /** Static frontend IP of the front's internal load balancer: the one address callers keep. */
   readonly frontFrontendIp: string;
   /** Per service name, in name order. */
   readonly services: Readonly<Record<string, ServiceIps>>;
   /** Per pool name, in name order. */
-  readonly pools: Readonly<Record<string, { readonly subnet: PlannedSubnet }>>;
+  readonly pools: Readonly<Record<string, {
+    /** The pool's subnet. */
+    readonly subnet: PlannedSubnet;
+  }>>;
 }
 
 export const addressBlockOfService = (block: number): number => PLATFORM_BLOCKS.length - 1 + block;

@@ -5,6 +5,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 
+/** What kind of problem a {@link SpecIssue} is. */
 export type IssueCode =
   | 'required'
   | 'policy'
@@ -22,9 +23,11 @@ export type IssueCode =
   | 'name_rule'
   | 'missing';
 
+/** One problem in a spec: where, what, the value given, and the likely fix. */
 export interface SpecIssue {
   /** Where, as the user wrote it: 'services[1].capacity.min'. */
   readonly path: string;
+  /** What kind of problem. */
   readonly code: IssueCode;
   /** What is wrong, with the value given and what is allowed. */
   readonly message: string;
@@ -42,6 +45,7 @@ export function formatPath(path: Path): string {
   return out === '' ? '(environment)' : out;
 }
 
+/** One line: `path: message (hint)`. */
 export function formatIssue(i: SpecIssue): string {
   return `${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`;
 }

@@ -8,6 +8,7 @@ import { EnvironmentSchema } from './schema';
 
 export const JSON_SCHEMA_ID = 'https://schemas.invalid/azure-slot-environments/environment.schema.json';
 
+/** The JSON Schema (draft 2020-12) of an environment file, as `npm run schema` writes it. */
 export function environmentJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(EnvironmentSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
   return { ...schema, $id: JSON_SCHEMA_ID, title: 'Service environment' };

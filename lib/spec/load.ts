@@ -7,10 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { SpecIssue } from './issues';
 
+/** An environment file as loaded, not yet validated. */
 export interface LoadedSpec {
   /** The file it came from, relative to the folder it was loaded from. */
   readonly file: string;
+  /** The exported or parsed value. @default - none: the file could not be read (see issues) */
   readonly spec?: unknown;
+  /** Problems reading the file (never validation issues). */
   readonly issues: readonly SpecIssue[];
 }
 
@@ -28,6 +31,10 @@ export function environmentFiles(dir: string): string[] {
     .sort();
 }
 
+/**
+ * Loads one environment file: a module's default (or `environment`) export, or parsed JSON or
+ * YAML. TypeScript files need a require hook registered (ts-node, jest, sucrase/register).
+ */
 export function loadSpecFile(dir: string, file: string): LoadedSpec {
   const path = join(dir, file);
   const ext = extname(file);

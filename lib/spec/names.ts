@@ -70,18 +70,29 @@ export function globalSuffix(subscriptionId: string, env: string): string {
   return createHash('sha256').update(`${subscriptionId.toLowerCase()}/${env}`).digest('hex').slice(0, 6);
 }
 
+/** Names of an environment's shared resources. */
 export interface EnvironmentNames {
+  /** A part's resource group, from the spec's template ('rg-{env}-{part}'). */
   readonly resourceGroup: (part: string) => string;
+  /** The VNet: `vnet-<env>`. */
   readonly virtualNetwork: string;
+  /** The NAT gateway: `ng-<env>`. */
   readonly natGateway: string;
+  /** The NAT gateway's public IP: `pip-<env>-nat`. */
   readonly natPublicIp: string;
+  /** The Key Vault: `kv-<env>-<suffix>`, the suffix from the subscription (globally unique). */
   readonly keyVault: string;
   /** Storage account of the front's config and routing table (3-24 lower-case letters and digits, globally unique). */
   readonly frontStore: string;
+  /** A part's stack: `<env>-<part>`. */
   readonly stack: (part: string) => string;
+  /** The front VMs' subnet. */
   readonly frontSubnet: string;
+  /** The load-balancer frontends' subnet. */
   readonly loadBalancerSubnet: string;
+  /** The private endpoints' subnet. */
   readonly endpointSubnet: string;
+  /** A part's NSG: `nsg-<env>-<part>`. */
   readonly nsg: (part: string) => string;
 }
 
@@ -102,14 +113,23 @@ export function environmentNames(env: { name: string; subscriptionId: string; re
   };
 }
 
+/** Names of the resources of a set of VMs (a service's own, or a pool's). */
 export interface ComputeNames {
+  /** Its resource group. */
   readonly resourceGroup: string;
+  /** Its stack. */
   readonly stack: string;
+  /** Its subnet. */
   readonly subnet: string;
+  /** Its subnet's NSG. */
   readonly nsg: string;
+  /** Each slot's scale set. */
   readonly scaleSet: Readonly<Record<SlotName, string>>;
+  /** Each slot's internal load balancer. */
   readonly loadBalancer: Readonly<Record<SlotName, string>>;
+  /** Each slot's user-assigned identity. */
   readonly identity: Readonly<Record<SlotName, string>>;
+  /** Each slot's autoscale setting. */
   readonly autoscale: Readonly<Record<SlotName, string>>;
   /** Host name prefix of a slot's VMs. */
   readonly computerNamePrefix: Readonly<Record<SlotName, string>>;

@@ -9,8 +9,11 @@ import type { Capacity, Environment, Pool, Service } from './schema';
 
 export const poolPart = (pool: string) => `pool-${pool}`;
 
+/** One set of VMs: a service on its own scale sets, or a node pool with its services. */
 export interface Placement {
+  /** A service's own VMs, or a pool's. */
   readonly kind: 'service' | 'pool';
+  /** The service's or pool's name. */
   readonly name: string;
   /** Stack, resource group and subnet part: 'svc-<name>' or 'pool-<name>'. */
   readonly part: string;
@@ -18,13 +21,21 @@ export interface Placement {
   readonly label: string;
   /** Address block of its subnet. */
   readonly block: number;
+  /** The VM size. */
   readonly vmSize: string;
+  /** Instance counts of each slot. */
   readonly capacity: Capacity;
+  /** Rolling-upgrade settings. */
   readonly upgrade: Service['upgrade'];
+  /** Autoscale settings. */
   readonly autoscale: Service['autoscale'];
+  /** The scale sets' orchestration mode. */
   readonly orchestration: 'Uniform' | 'Flexible';
+  /** Whether a change that replaces its scale sets is accepted. */
   readonly allowReplacement: boolean;
+  /** The image. @default - Ubuntu 22.04 LTS */
   readonly image?: Service['image'];
+  /** Tags of its resources, beside the environment's. */
   readonly tags: Readonly<Record<string, string>>;
   /** The services on these VMs, in name order. */
   readonly services: readonly Service[];

@@ -9,15 +9,21 @@ import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
 import type { Environment } from './schema';
 
+/** Everything the constructs need, computed once from a validated environment. */
 export interface EnvironmentPlan {
+  /** The validated environment. */
   readonly env: Environment;
+  /** Names of the shared resources. */
   readonly names: EnvironmentNames;
+  /** Names of each service's own resources, by service name. */
   readonly serviceNames: Readonly<Record<string, ComputeNames>>;
   /** The sets of VMs: services on their own scale sets, and pools. */
   readonly placements: readonly Placement[];
   /** Names of each placement's resources, by part ('svc-<service>', 'pool-<pool>'). */
   readonly placementNames: Readonly<Record<string, ComputeNames>>;
+  /** Subnets and static frontend IPs. */
   readonly ips: IpPlan;
+  /** Every port. */
   readonly ports: PortPlan;
   /** Availability zones of the region ([] where it has none). */
   readonly zones: readonly string[];
@@ -25,6 +31,7 @@ export interface EnvironmentPlan {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** Plans a validated environment (see {@link validateEnvironment}): names, placements, IPs, ports. */
 export function planEnvironment(env: Environment): EnvironmentPlan {
   const placements = placementsOf(env);
   return {

@@ -7,14 +7,19 @@
 import { PORT_BASE, PORT_STRIDE, VM_HEALTH_PORT } from './constants';
 import type { Environment, Front } from './schema';
 
+/** A service's planned ports on each VM. */
 export interface ServicePorts {
   /** Every planned port, ascending; instance i listens on ports[i]. */
   readonly ports: readonly number[];
+  /** The first planned port. */
   readonly first: number;
+  /** The last planned port. */
   readonly last: number;
 }
 
+/** Every port of an environment (see {@link planPorts}). */
 export interface PortPlan {
+  /** The front's HTTP and HTTPS ports. */
   readonly front: Front['ports'];
   /** The VM health endpoint every service VM runs. */
   readonly vmHealth: number;

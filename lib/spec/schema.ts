@@ -25,7 +25,9 @@ const cidr = z.cidrv4();
 
 const port = z.number().int().min(PORT_MIN).max(PORT_MAX);
 
+/** The two deployment slots of every service. */
 export const SLOT_NAMES = ['blue', 'green'] as const;
+/** 'blue' or 'green'. */
 export type SlotName = (typeof SLOT_NAMES)[number];
 
 export const ENDPOINT_SOURCES = ['front', 'vnet', 'peers'] as const;
@@ -43,8 +45,11 @@ export const CapacitySchema = z
   .describe('Instance counts for one slot: min <= default <= max.');
 
 export const MarketplaceImageSchema = z.strictObject({
+  /** e.g. 'Canonical'. */
   publisher: z.string().min(1),
+  /** e.g. '0001-com-ubuntu-server-jammy'. */
   offer: z.string().min(1),
+  /** e.g. '22_04-lts-gen2'. */
   sku: z.string().min(1),
   /** @default 'latest' */
   version: z.string().min(1).default('latest'),
@@ -87,7 +92,12 @@ export const SlotSchema = z
      * mirroring, failover) must fit: the synth refuses a step its parked count cannot carry.
      * Services on a pool cannot park (the pool's VMs are shared). @default - warm: autoscaled like a live slot
      */
-    parked: z.strictObject({ instances: z.number().int().min(0).max(1000) }).optional(),
+    parked: z
+      .strictObject({
+        /** The fixed instance count (0 stops the slot). */
+        instances: z.number().int().min(0).max(1000),
+      })
+      .optional(),
   })
   .describe('One deployment slot: the version it runs, its artifact or image, and whether it is parked.');
 
@@ -102,9 +112,23 @@ export const PinRuleSchema = z
     /** Lower-case rule name, shown in the access log and the review. */
     name: name('a rule name').max(32),
     /** Match requests carrying this header with exactly this value. */
-    header: z.strictObject({ name: headerName, value: matchValue }).optional(),
+    header: z
+      .strictObject({
+        /** The header's name (matched case-insensitively). */
+        name: headerName,
+        /** The exact value. */
+        value: matchValue,
+      })
+      .optional(),
     /** Match requests carrying this cookie with exactly this value. */
-    cookie: z.strictObject({ name: cookieName, value: matchValue }).optional(),
+    cookie: z
+      .strictObject({
+        /** The cookie's name. */
+        name: cookieName,
+        /** The exact value. */
+        value: matchValue,
+      })
+      .optional(),
     /** The slot matching requests go to, whatever the weights say. */
     slot: z.enum(SLOT_NAMES),
   })
@@ -113,15 +137,27 @@ export const PinRuleSchema = z
 export const AffinitySchema = z
   .discriminatedUnion('by', [
     z.strictObject({
+      /** A random ID the front gives each new client in a cookie. */
       by: z.literal('cookie'),
-      /** @default 'slot_affinity' */
+      /** The cookie's name. @default 'slot_affinity' */
       name: cookieName.default('slot_affinity'),
       /** How long the client keeps its assignment. @default 86400 */
       maxAgeSeconds: z.number().int().min(60).max(31_536_000).default(86_400),
     }),
-    z.strictObject({ by: z.literal('header'), name: headerName }),
-    z.strictObject({ by: z.literal('address') }),
-    z.strictObject({ by: z.literal('none') }),
+    z.strictObject({
+      /** An ID the client sends in a header (e.g. a user ID). */
+      by: z.literal('header'),
+      /** The header's name. */
+      name: headerName,
+    }),
+    z.strictObject({
+      /** The client's IP address. */
+      by: z.literal('address'),
+    }),
+    z.strictObject({
+      /** Each request is drawn afresh. */
+      by: z.literal('none'),
+    }),
   ])
   .describe(
     "How a client keeps its slot during a ramp. 'cookie': the front gives each new client a random ID in a cookie; 'header': an ID the client sends (e.g. a user ID); 'address': the client's IP; 'none': each request is drawn afresh. An ID's bucket is fixed, so a client moved to the new slot stays there as the weight grows.",
@@ -190,6 +226,7 @@ export const EndpointsSchema = z
      */
     input: z
       .strictObject({
+        /** The allowed callers. @default ['front'] */
         from: z.array(z.enum(ENDPOINT_SOURCES)).min(1).default(['front']),
       })
       .prefault({}),
@@ -205,6 +242,7 @@ export const EndpointsSchema = z
     instanceInput: z
       .array(
         z.strictObject({
+          /** Lower-case endpoint name, unique in the service. */
           name: name('an endpoint name').max(24),
           /** The port on each VM. */
           port: z.number().int().min(1).max(PORT_MAX),
@@ -259,6 +297,7 @@ export const ScheduleSchema = z
 
 export const AutoscaleSchema = z
   .strictObject({
+    /** The CPU rules every profile carries. @default - out above 70 % by 2, in below 30 % by 1 */
     cpu: z
       .strictObject({
         /** @default 70 */
@@ -288,7 +327,9 @@ export const AutoscaleSchema = z
         name: z.string().min(1),
         /** @default 'Average' */
         aggregation: z.enum(['Average', 'Total', 'Maximum', 'Minimum']).default('Average'),
+        /** Scale out above this value. */
         scaleOutAbove: z.number(),
+        /** Scale in below this value (below scaleOutAbove). */
         scaleInBelow: z.number(),
         /** Divide by the instance count (per-instance load). @default false */
         perInstance: z.boolean().default(false),
@@ -345,12 +386,24 @@ export const ServiceSchema = z
     instancesPerVm: z.number().int().min(1).max(MAX_INSTANCES_PER_VM).default(1),
     /** The image both slots use unless a slot names its own. @default - Ubuntu 22.04 LTS (marketplace) */
     image: ImageSchema.optional(),
-    slots: z.strictObject({ blue: SlotSchema, green: SlotSchema }).describe('The two deployment slots.'),
+    /** The two deployment slots. */
+    slots: z
+      .strictObject({
+        /** The blue slot. */
+        blue: SlotSchema,
+        /** The green slot. */
+        green: SlotSchema,
+      })
+      .describe('The two deployment slots.'),
+    /** Where the front sends the service's requests: the live slot, a ramp weight, pin rules. */
     traffic: TrafficSchema,
     /** @default - by host name '<service>.<front.domain>' */
     route: RouteSchema.prefault({}),
+    /** Who may reach the service's ports. @default - the front only */
     endpoints: EndpointsSchema.prefault({}),
+    /** Rolling upgrades. @default - batches of 20 %, with surge */
     upgrade: UpgradeSchema.prefault({}),
+    /** Autoscale. @default - the CPU rules, no schedules */
     autoscale: AutoscaleSchema.prefault({}),
     /**
      * Scale set orchestration. 'Uniform': identical instances from one model, placement groups
@@ -377,7 +430,10 @@ export const ServiceSchema = z
         z.union([
           z.string(),
           /** A Key Vault secret of the environment's vault: fetched by the VM with its identity when an instance starts, never in the repository or custom data. */
-          z.strictObject({ secret: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: 'a Key Vault secret name: 1-127 letters, digits, hyphens' }) }),
+          z.strictObject({
+            /** The secret's name in the environment's vault. */
+            secret: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: 'a Key Vault secret name: 1-127 letters, digits, hyphens' }),
+          }),
         ]),
       )
       .default({}),
@@ -397,8 +453,11 @@ export const PoolSchema = z
     block: z.number().int().min(1).max(4093),
     /** e.g. a high-CPU (F) or high-memory (E) size (seed 002). */
     vmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: "an Azure VM size name such as 'Standard_D2s_v5'" }),
+    /** Instance counts of each slot. */
     capacity: CapacitySchema,
+    /** Rolling upgrades. @default - batches of 20 %, with surge */
     upgrade: UpgradeSchema.prefault({}),
+    /** Autoscale. @default - the CPU rules, no schedules */
     autoscale: AutoscaleSchema.prefault({}),
     /** @default 'Uniform' */
     orchestration: z.enum(['Uniform', 'Flexible']).default('Uniform'),
@@ -423,7 +482,12 @@ export const CertificateSchema = z
      */
     issuer: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: "'self', 'imported' or an issuer name configured in the vault" }).default('self'),
     /** For 'imported': a PKCS#12 (.pfx) or PEM file outside the repository, read by Terraform at plan time. */
-    importFrom: z.strictObject({ path: z.string().regex(/^\//, { message: 'an absolute path outside the repository' }) }).optional(),
+    importFrom: z
+      .strictObject({
+        /** Absolute path of the file. */
+        path: z.string().regex(/^\//, { message: 'an absolute path outside the repository' }),
+      })
+      .optional(),
     /** e.g. 'CN=pricing.retail.internal'. */
     subject: z.string().regex(/^CN=.+/, { message: "an X.500 subject starting with 'CN=', e.g. 'CN=pricing.retail.internal'" }),
     /** Subject alternative names. @default - none */
@@ -447,10 +511,16 @@ export const FrontSchema = z
     capacity: CapacitySchema.default({ min: 2, default: 2, max: 6 }),
     /** Ports nginx listens on for callers. @default { http: 80, https: 443 } */
     ports: z
-      .strictObject({ http: z.number().int().min(1).max(PORT_MAX), https: z.number().int().min(1).max(PORT_MAX) })
+      .strictObject({
+        /** Plain HTTP. */
+        http: z.number().int().min(1).max(PORT_MAX),
+        /** HTTPS (with `tlsCertificate`). */
+        https: z.number().int().min(1).max(PORT_MAX),
+      })
       .default(DEFAULT_FRONT_PORTS),
     /** Who may call the front. @default ['vnet', 'peers'] */
     allowFrom: z.array(z.enum(['vnet', 'peers'])).min(1).default(['vnet', 'peers']),
+    /** Rolling upgrades of the front's scale set. @default - batches of 20 %, with surge */
     upgrade: UpgradeSchema.prefault({}),
     /** Domain of the default host names, '<service>.<domain>'. @default '<env>.internal' */
     domain: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a lower-case DNS name' }).optional(),
@@ -490,6 +560,7 @@ export const NetworkSchema = z
 
 export const StateBackendSchema = z
   .strictObject({
+    /** The resource group of the state storage account. */
     resourceGroupName: z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, { message: 'a resource group name: 1-90 letters, digits, - _ . ( ); not ending in .' }),
     /** Globally unique: 3-24 lower-case letters and digits. */
     storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { message: 'a storage account name: 3-24 lower-case letters and digits' }),
@@ -517,6 +588,7 @@ export const EnvironmentSchema = z
     tags: z.record(z.string(), z.string()).default({}),
     /** Tag keys every resource must carry (the policy pack enforces them). @default - none */
     requiredTags: z.array(z.string().min(1)).default([]),
+    /** Addressing: the VNet's address space, peers and admin ranges. */
     network: NetworkSchema,
     /** The VMs' admin account: SSH keys only, never a password. */
     admin: z
@@ -549,6 +621,7 @@ export const EnvironmentSchema = z
      */
     artifactStore: z
       .strictObject({
+        /** The storage account's resource ID. */
         storageAccountId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i, {
           message: 'a storage account resource ID (/subscriptions/…/providers/Microsoft.Storage/storageAccounts/NAME)',
         }),
@@ -593,6 +666,7 @@ export const EnvironmentSchema = z
      */
     policy: z
       .strictObject({
+        /** Each exception: rule, resource, reason. @default - none */
         suppressions: z
           .array(
             z.strictObject({
@@ -611,22 +685,30 @@ export const EnvironmentSchema = z
     quotas: z.record(z.string(), z.number().int().min(0)).default({}),
     /** @default - local state files at the project root */
     stateBackend: StateBackendSchema.optional(),
+    /** The nginx front. @default - 2 to 6 Standard_D2s_v5 VMs on ports 80 and 443 */
     front: FrontSchema.prefault({}),
     /** Node pools services may share. @default - none */
     pools: z.array(PoolSchema).default([]),
+    /** The services, each in two slots. */
     services: z.array(ServiceSchema).describe('The services, each in two slots.'),
   })
   .describe('A service environment.');
 
 /** What a user writes (defaults optional). */
 export type EnvironmentSpec = z.input<typeof EnvironmentSchema>;
+/** One service as a user writes it. */
 export type ServiceSpec = z.input<typeof ServiceSchema>;
 /** The spec after validation, with every default filled in. */
 export type Environment = z.output<typeof EnvironmentSchema>;
+/** One service after validation, with every default filled in. */
 export type Service = z.output<typeof ServiceSchema>;
+/** The environment's addressing after validation. */
 export type Network = z.output<typeof NetworkSchema>;
+/** The front's settings after validation. */
 export type Front = z.output<typeof FrontSchema>;
+/** Instance counts of one slot: min <= default <= max. */
 export type Capacity = z.output<typeof CapacitySchema>;
+/** A node pool after validation. */
 export type Pool = z.output<typeof PoolSchema>;
 
 /** Identity function that gives an environment file its types and editor help. */

@@ -43,7 +43,20 @@ import {
 } from './schema';
 import { busiestMinimum, instancesFor, slotLoads } from '../slots/traffic';
 
-export type ValidationResult = { readonly ok: true; readonly environment: Environment } | { readonly ok: false; readonly issues: readonly SpecIssue[] };
+/** The environment with defaults applied, or every issue found. */
+export type ValidationResult =
+  | {
+      /** Valid. */
+      readonly ok: true;
+      /** The spec with every default filled in. */
+      readonly environment: Environment;
+    }
+  | {
+      /** Not valid. */
+      readonly ok: false;
+      /** Every problem, sorted by path. */
+      readonly issues: readonly SpecIssue[];
+    };
 
 /** Azure's limit on a scale set's custom data, base64-encoded. */
 export const CUSTOM_DATA_MAX_BYTES = 65535;

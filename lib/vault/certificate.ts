@@ -9,13 +9,17 @@ import { KeyVaultCertificate as AzureCertificate } from '@cdktf/provider-azurerm
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 
+/** Props of {@link KeyVaultCertificate}. */
 export interface KeyVaultCertificateProps {
+  /** The vault's resource ID (`KeyVault.keyVaultId`). */
   readonly keyVaultId: string;
+  /** The certificate's name in the vault. */
   readonly name: string;
   /** 'self', 'imported', or an integrated CA issuer's name configured in the vault. */
   readonly issuer: string;
-  /** For 'imported': absolute path of the file, read by Terraform at plan time. */
+  /** For 'imported': absolute path of the file, read by Terraform at plan time. @default - none */
   readonly importPath?: string;
+  /** The subject, e.g. 'CN=front.retail.internal' (ignored for 'imported'). */
   readonly subject: string;
   /** @default - none */
   readonly dnsNames?: readonly string[];
@@ -23,9 +27,9 @@ export interface KeyVaultCertificateProps {
   readonly keyType?: 'RSA' | 'EC';
   /** RSA only. @default 2048 */
   readonly keySize?: number;
-  /** @default 12 */
+  /** Months a new version is valid (ignored for 'imported'). @default 12 */
   readonly validityMonths?: number;
-  /** @default 30 */
+  /** Days before expiry that Key Vault renews it, or e-mails the contacts for 'imported'. @default 30 */
   readonly renewBeforeDays?: number;
   /** The data-plane role grants that must exist first. @default - none */
   readonly dependsOn?: readonly ITerraformDependable[];
@@ -34,7 +38,12 @@ export interface KeyVaultCertificateProps {
 /** Whether Key Vault renews certificates from this issuer itself. */
 export const keyVaultRenews = (issuer: string) => issuer !== 'imported';
 
+/**
+ * A certificate in a vault with its policy: self-signed and integrated-CA certificates renew
+ * themselves before expiry; an imported one e-mails the vault's contacts instead.
+ */
 export class KeyVaultCertificate extends Construct {
+  /** The certificate's versioned ID (a Terraform reference). */
   public readonly certificateId: string;
   /** The versionless secret URI: consumers polling it receive renewals by themselves. */
   public readonly versionlessSecretId: string;

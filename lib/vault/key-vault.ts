@@ -17,11 +17,15 @@ import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-di
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { Construct } from 'constructs';
 
+/** Props of {@link KeyVault}. */
 export interface KeyVaultProps {
   /** The vault's globally unique name (see `environmentNames().keyVault`). */
   readonly name: string;
+  /** The resource group it is created in. */
   readonly resourceGroupName: string;
+  /** The Azure region, e.g. 'westeurope'. */
   readonly location: string;
+  /** The Entra ID tenant that authorizes access (RBAC). */
   readonly tenantId: string;
   /** Days deleted items stay recoverable; fixed at creation. @default 90 */
   readonly softDeleteRetentionDays?: number;
@@ -30,7 +34,12 @@ export interface KeyVaultProps {
   /** Public ranges admitted by the firewall (the deployer's). @default - none */
   readonly allowedIpRanges?: readonly string[];
   /** The identity that runs Terraform: granted the certificate and secret officer roles. */
-  readonly deployer?: { readonly principalId: string; readonly principalType: 'ServicePrincipal' | 'User' | 'Group' };
+  readonly deployer?: {
+    /** Its object ID. */
+    readonly principalId: string;
+    /** What kind of principal it is. */
+    readonly principalType: 'ServicePrincipal' | 'User' | 'Group';
+  };
   /** @default - no diagnostics */
   readonly logAnalyticsWorkspaceId?: string;
   /** Who hears of expiring certificates. @default - no one */
@@ -41,9 +50,17 @@ export interface KeyVaultProps {
 
 export const DEPLOYER_ROLES = ['Key Vault Certificates Officer', 'Key Vault Secrets Officer'] as const;
 
+/**
+ * A Key Vault that is safe by default: RBAC, purge protection, soft delete, a firewall that denies
+ * by default, destroy protection (`prevent_destroy` and a CanNotDelete lock), data-plane roles for
+ * the deployer, audit logs when a workspace is given.
+ */
 export class KeyVault extends Construct {
+  /** The vault's resource ID (a Terraform reference). */
   public readonly keyVaultId: string;
+  /** The vault's name (a Terraform reference). */
   public readonly keyVaultName: string;
+  /** The vault's URI, `https://<name>.vault.azure.net/` (a Terraform reference). */
   public readonly vaultUri: string;
   /** The deployer's role grants: data-plane objects (certificates, contacts) depend on them. */
   public readonly dataPlaneGrants: readonly RoleAssignment[];

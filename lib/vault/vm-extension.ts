@@ -4,14 +4,19 @@
  * polls each certificate's versionless secret URL, so a renewed certificate arrives by itself.
  * It writes `<store>/<vault>.<certificate>` (PEM, certificate and key), readable by root only.
  */
+import type { ScaleSetExtension } from '../compute/scale-set';
+
 export const KEY_VAULT_STORE = '/var/lib/waagent/Microsoft.Azure.KeyVault.Store';
 
+/** Input of {@link keyVaultExtension}. */
 export interface KeyVaultExtensionInput {
+  /** The vault's name. */
   readonly vaultName: string;
+  /** Names of the certificates to keep on every VM. */
   readonly certificates: readonly string[];
   /** Client ID of the user-assigned identity granted Key Vault Secrets User on each certificate. */
   readonly identityClientId: string;
-  /** @default 3600 */
+  /** Seconds between two checks for renewals. @default 3600 */
   readonly pollingIntervalSeconds?: number;
   /** A label; Linux ignores store names. @default 'certificates' */
   readonly storeName?: string;
@@ -22,7 +27,11 @@ export const keyVaultCertificatePath = (vaultName: string, certificate: string) 
 
 export const keyVaultCertificateUrl = (vaultName: string, certificate: string) => `https://${vaultName}.vault.azure.net/secrets/${certificate}`;
 
-export function keyVaultExtension(input: KeyVaultExtensionInput) {
+/**
+ * The Key Vault VM extension for Linux as a scale-set extension (`ScaleSetProps.extensions`): it
+ * writes each certificate to `<store>/<vault>.<certificate>`, following renewals.
+ */
+export function keyVaultExtension(input: KeyVaultExtensionInput): ScaleSetExtension {
   return {
     name: 'key-vault',
     publisher: 'Microsoft.Azure.KeyVault',

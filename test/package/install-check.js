@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+ * The package as a user gets it: `npm pack` (its prepack runs `npm run build`), then the tarball
+ * installed into a fresh cdktf app outside the repository, beside cdktf, constructs and the
+ * provider at the versions this repository pins (from the registry, cache first). The app uses
+ * ScaleSet and InternalLoadBalancer directly with its own provider and stack, no environment
+ * spec; it is compiled with this repository's TypeScript against the installed .d.ts (with a
+ * deliberate type error that must be caught, so the types cannot have decayed to `any`), run to
+ * synthesize, and its cdk.tf.json checked. The `ase` bin runs from the app too.
+ *
+ * Run by .ci/run (`npm run test:package`): about 14 s alone on 2 cores, kept out of the jest suite.
+ * Prints each step's time; exit 1 with the reason on any failure. Temp folders are removed.
+ */
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ase-package-'));
+const t0 = Date.now();
+let last = t0;
+const step = (what) => {
+  const now = Date.now();
+  process.stdout.write(`${what}: ${((now - last) / 1000).toFixed(1)} s\n`);
+  last = now;
+};
+const fail = (why) => {
+  throw new Error(why);
+};
+const run = (cmd, args, cwd) => {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', npm_config_update_notifier: 'false' } });
+  if (r.status !== 0) fail(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return r;
+};
+
+const APP = `import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { App, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { InternalLoadBalancer, ScaleSet, type ScaleSetProps } from 'azure-slot-environments';
+
+const sub = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers';
+
+class OrdersStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: '00000000-0000-0000-0000-000000000000' });
+    const lb = new InternalLoadBalancer(this, 'lb', {
+      name: 'lb-orders',
+      resourceGroupName: 'rg-orders',
+      location: 'westeurope',
+      frontendSubnetId: \`\${sub}/Microsoft.Network/virtualNetworks/vnet/subnets/frontends\`,
+      frontends: [{ name: 'frontend', ip: '10.0.1.5', ports: [8080, 8081], healthPath: '/health' }],
+      zones: ['1', '2', '3'],
+    });
+    const props: ScaleSetProps = {
+      name: 'vmss-orders',
+      resourceGroupName: 'rg-orders',
+      location: 'westeurope',
+      subnetId: \`\${sub}/Microsoft.Network/virtualNetworks/vnet/subnets/orders\`,
+      vmSize: 'Standard_D2s_v5',
+      initialInstances: 3,
+      zones: ['1', '2', '3'],
+      adminUsername: 'azureuser',
+      sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOps ops@example'],
+      identityId: \`\${sub}/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders\`,
+      cloudInit: '#cloud-config\\npackages: [nginx]\\n',
+      loadBalancerBackendPoolIds: [lb.backendPoolId],
+    };
+    new ScaleSet(this, 'vmss', props);
+    // @ts-expect-error vmSize is a string: if the installed types had decayed to any, tsc would fail here
+    new ScaleSet(this, 'wrong', { ...props, vmSize: 4 });
+  }
+}
+
+const app = new App();
+new OrdersStack(app, 'orders');
+app.synth();
+`;
+
+try {
+  // 1. pack (prepack: npm run build)
+  const packDir = path.join(tmp, 'pack');
+  fs.mkdirSync(packDir);
+  run('npm', ['pack', '--silent', '--pack-destination', packDir], root);
+  const tarballs = fs.readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
+  if (tarballs.length !== 1) fail(`npm pack wrote ${tarballs.join(', ') || 'nothing'}`);
+  const tarball = path.join(packDir, tarballs[0]);
+  const listed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+  const unexpected = listed.filter((f) => !/^(dist\/lib\/.+\.(js|d\.ts)|bin\/ase\.js|schema\/environment\.schema\.json|README\.md|package\.json|LICENSE)$/.test(f));
+  if (unexpected.length > 0) fail(`the tarball holds files it should not: ${unexpected.join(', ')}`);
+  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/cli/main.js', 'bin/ase.js']) if (!listed.includes(f)) fail(`the tarball lacks ${f}`);
+  const built = fs.readdirSync(path.join(root, 'dist'));
+  if (built.join() !== 'lib') fail(`npm run build wrote dist/${built.filter((d) => d !== 'lib').join(', dist/')} beside dist/lib: something in lib/ imports from outside lib/ (stacks/synthesize: import lib/environment/synthesize instead)`);
+  step(`pack (build included): ${listed.length} files`);
+
+  // 2. a fresh cdktf app outside the repository
+  const app = path.join(tmp, 'app');
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ name: 'install-check-app', version: '0.0.0', private: true }, null, 2)}\n`);
+  const peers = ['cdktf', 'constructs', '@cdktf/provider-azurerm'].map((p) => `${p}@${pkg.devDependencies[p]}`);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...peers], app);
+  step('install');
+
+  // 3. type-check and compile against the installed .d.ts (module node16: resolution through "exports")
+  fs.writeFileSync(path.join(app, 'main.ts'), APP);
+  fs.writeFileSync(
+    path.join(app, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, skipLibCheck: true, types: [], outDir: 'out' }, files: ['main.ts'] }),
+  );
+  run(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', app], app);
+  step('tsc');
+
+  // 4. synthesize and check the output
+  run(process.execPath, ['out/main.js'], app);
+  const stack = JSON.parse(fs.readFileSync(path.join(app, 'cdktf.out', 'stacks', 'orders', 'cdk.tf.json'), 'utf8'));
+  const only = (type) => {
+    const all = Object.values(stack.resource?.[type] ?? {});
+    if (all.length !== 1) fail(`expected one ${type}, got ${all.length}`);
+    return all[0];
+  };
+  const expect = (what, got, want) => {
+    if (JSON.stringify(got) !== JSON.stringify(want)) fail(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+  };
+  const vmss = Object.values(stack.resource.azurerm_linux_virtual_machine_scale_set ?? {}).find((r) => r.name === 'vmss-orders') ?? fail('no scale set vmss-orders');
+  expect('scale set sku', vmss.sku, 'Standard_D2s_v5');
+  expect('scale set instances', vmss.instances, 3);
+  expect('scale set zones', vmss.zones, ['1', '2', '3']);
+  expect('scale set password login', vmss.disable_password_authentication, true);
+  expect('scale set upgrade mode', vmss.upgrade_mode, 'Rolling');
+  expect('scale set encryption at host', vmss.encryption_at_host_enabled, true);
+  expect('scale set ignores instance count changes', vmss.lifecycle?.ignore_changes, ['instances']);
+  expect('scale set health extension', vmss.extension?.map((e) => e.type), ['ApplicationHealthLinux']);
+  expect('scale set custom data', Buffer.from(vmss.custom_data, 'base64').toString(), '#cloud-config\npackages: [nginx]\n');
+  if (!/azurerm_lb_backend_address_pool\..+\.id/.test(JSON.stringify(vmss.network_interface))) fail('the scale set is not in the load balancer backend pool');
+  const lb = only('azurerm_lb');
+  expect('load balancer sku', lb.sku, 'Standard');
+  expect('load balancer frontend', lb.frontend_ip_configuration.map((f) => [f.name, f.private_ip_address, f.private_ip_address_allocation]), [['frontend', '10.0.1.5', 'Static']]);
+  const rules = Object.values(stack.resource.azurerm_lb_rule ?? {});
+  expect('load balancer rule ports', rules.map((r) => r.frontend_port).sort(), [8080, 8081]);
+  const probes = Object.values(stack.resource.azurerm_lb_probe ?? {});
+  expect('load balancer probes', probes.map((p) => [p.port, p.protocol, p.request_path]).sort(), [[8080, 'Http', '/health'], [8081, 'Http', '/health']]);
+  expect('provider', Object.keys(stack.provider ?? {}), ['azurerm']);
+  step('synth and checks');
+
+  // 5. the bin
+  const help = run(path.join(app, 'node_modules', '.bin', 'ase'), ['--help'], app);
+  if (!/^ {2}front {2,}/m.test(help.stdout)) fail(`ase --help lists no front command:\n${help.stdout}`);
+  const unknown = spawnSync(path.join(app, 'node_modules', '.bin', 'ase'), ['nope'], { cwd: app, encoding: 'utf8' });
+  expect('ase nope exit code', unknown.status, 2);
+  step('bin');
+  process.stdout.write(`package install check: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+} catch (e) {
+  process.stderr.write(`package install check failed: ${e.message}\n`);
+  process.exitCode = 1;
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
