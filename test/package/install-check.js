@@ -6,7 +6,8 @@
  * ScaleSet and InternalLoadBalancer directly with its own provider and stack, no environment
  * spec; it is compiled with this repository's TypeScript against the installed .d.ts (with a
  * deliberate type error that must be caught, so the types cannot have decayed to `any`), run to
- * synthesize, and its cdk.tf.json checked. The `ase` bin runs from the app too.
+ * synthesize, and its cdk.tf.json checked. The `ase` bin runs from the app too, rendering the
+ * front of a JSON environment in the app's own stacks/environments/.
  *
  * Run by .ci/run (`npm run test:package`): about 14 s alone on 2 cores, kept out of the jest suite.
  * Prints each step's time; exit 1 with the reason on any failure. Temp folders are removed.
@@ -150,6 +151,26 @@ try {
   if (!/^ {2}front {2,}/m.test(help.stdout)) fail(`ase --help lists no front command:\n${help.stdout}`);
   const unknown = spawnSync(path.join(app, 'node_modules', '.bin', 'ase'), ['nope'], { cwd: app, encoding: 'utf8' });
   expect('ase nope exit code', unknown.status, 2);
+  // a JSON environment in the app's own stacks/environments/, read from the working directory
+  const releases = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-releases/providers/Microsoft.Storage/storageAccounts/stshopreleases';
+  const artifact = (v, c) => ({ url: `https://stshopreleases.blob.core.windows.net/releases/catalog/${v}.tar.gz`, sha256: c.repeat(64) });
+  const shop = {
+    name: 'shop',
+    subscriptionId: '00000000-0000-0000-0000-000000000000',
+    tenantId: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a',
+    region: 'westeurope',
+    network: { addressSpace: '10.30.0.0/16' },
+    admin: { sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIShopOpsKey ops@example'] },
+    deployer: { principalId: '3c9e1f0a-7b2d-4e6f-8a1c-5d4b3a2f1e0d', ipRanges: ['203.0.113.0/28'] },
+    artifactStore: { storageAccountId: releases },
+    services: [{ name: 'catalog', block: 1, vmSize: 'Standard_D2s_v5', capacity: { min: 2, default: 2, max: 8 }, slots: { blue: { version: '7.1.0', artifact: artifact('7.1.0', 'a') }, green: { version: '7.2.0', artifact: artifact('7.2.0', 'b') } }, traffic: { live: 'blue' } }],
+  };
+  fs.mkdirSync(path.join(app, 'stacks', 'environments'), { recursive: true });
+  fs.writeFileSync(path.join(app, 'stacks', 'environments', 'shop.json'), JSON.stringify(shop));
+  run(path.join(app, 'node_modules', '.bin', 'ase'), ['front', 'render', 'shop', 'front-out'], app);
+  const table = JSON.parse(fs.readFileSync(path.join(app, 'front-out', 'routing.json'), 'utf8'));
+  expect('ase front render: routing table', Object.keys(table.services), ['catalog']);
+  if (!fs.readFileSync(path.join(app, 'front-out', 'nginx.conf'), 'utf8').includes('catalog.shop.internal')) fail('ase front render: nginx.conf does not serve catalog.shop.internal');
   step('bin');
   process.stdout.write(`package install check: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 } catch (e) {
