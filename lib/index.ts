@@ -53,3 +53,4 @@ export { StateStack } from './environment/state-stack';
 // the policy pack over synthesized stacks
 export { checkStacks, formatFinding, type Finding, type Suppression } from './policy/policy';
 export { RULES, type PolicyRule, type RuleContext, type Json } from './policy/rules';
+export { constructSuppressions, MIN_REASON_LENGTH, PolicyAspect, resourceKey, suppressPolicy, type PolicyAspectProps } from './policy/construct';

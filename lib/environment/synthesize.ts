@@ -13,6 +13,7 @@ import { formatProblems, validateAll, type FileProblems } from '../spec/environm
 import type { SpecIssue } from '../spec/issues';
 import { lockFileOf, type LoadedSpec } from '../spec/load';
 import { planEnvironment } from '../spec/plan';
+import { constructSuppressions } from '../policy/construct';
 import { checkStacks, formatFinding } from '../policy/policy';
 import { ruleById } from '../policy/rules';
 import { environmentSummary, summaryPath } from '../review/summary';
@@ -133,15 +134,18 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       stacksOf.set(plan.env.name, mine);
       stacks.push(...mine);
     }
+    // suppressions declared on constructs (suppressPolicy), expanded to the resources they cover
+    const bySuppressedStack = constructSuppressions(app);
     app.synth();
     // the policy pack over what was written: an unsuppressed error fails the synth, nothing is swapped in
     const findings = plans.flatMap(({ env }) => {
       const mine = Object.fromEntries(
         readdirSync(join(staging, 'stacks'))
-          .filter((s) => s.startsWith(`${env.name}-`))
+          .filter((s) => stacksOf.get(env.name)!.includes(s))
           .map((s) => [s, readFileSync(join(staging, 'stacks', s, 'cdk.tf.json'), 'utf8')]),
       );
-      const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: env.policy.suppressions });
+      const fromConstructs = bySuppressedStack.filter((x) => mine[x.resource.split(':')[0]] !== undefined);
+      const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: [...env.policy.suppressions, ...fromConstructs] });
       const unused = env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
       return [
         ...found.map((f) => ({ env: env.name, file: env.file ?? env.name, f })),

@@ -10,6 +10,7 @@
  * image, the agent) upgrades by rolling with surge behind its load balancer, gated by the health
  * extension on the status endpoint, which fails only when a VM has no routing table.
  */
+import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
@@ -177,8 +178,11 @@ export class NginxFront extends Construct {
       // every table ever served is kept: an audit trail of swaps, and a way back by hand
       blobProperties: { versioningEnabled: true, deleteRetentionPolicy: { days: 30 }, containerDeleteRetentionPolicy: { days: 30 } },
       tags,
+      // that history is state no apply can re-create (ASE-STATE-001)
+      lifecycle: { preventDestroy: true },
     });
     const storeId = store.id;
+    new ManagementLock(this, 'store-lock', { name: 'do-not-delete-front-store', scope: storeId, lockLevel: 'CanNotDelete', notes: "Every routing table the front has served (blob versions): the swap history" });
     const writer = new RoleAssignment(this, 'deployer-writes', {
       scope: storeId,
       roleDefinitionName: 'Storage Blob Data Contributor',

@@ -43,7 +43,7 @@ export function checkStacks(stacks: Readonly<Record<string, string | Json>>, opt
     for (const rule of RULES) {
       for (const type of rule.resourceTypes) {
         for (const [address, body] of Object.entries(resources[type] ?? {})) {
-          const message = rule.check(body, address, ctx);
+          const message = rule.check(body, address, ctx, type);
           if (message === undefined) continue;
           const resource = `${stack}:${type}.${address}`;
           const s = options.suppressions?.find((x) => x.rule === rule.id && x.resource === resource);

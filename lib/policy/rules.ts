@@ -31,8 +31,8 @@ export interface PolicyRule {
   readonly checkov?: readonly string[];
   /** The Terraform resource types it checks. */
   readonly resourceTypes: readonly string[];
-  /** A violation's message, or undefined. */
-  check(resource: Json, address: string, ctx: RuleContext): string | undefined;
+  /** A violation's message, or undefined. `type` is the resource's Terraform type (one of resourceTypes). */
+  check(resource: Json, address: string, ctx: RuleContext, type: string): string | undefined;
 }
 
 const SCALE_SETS = ['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set'];
@@ -183,9 +183,9 @@ export const RULES: readonly PolicyRule[] = [
   {
     id: 'ASE-KV-001',
     severity: 'error',
-    title: 'Key Vault: RBAC, purge protection, soft delete, deny-by-default firewall, no destroy',
+    title: 'Key Vault: RBAC, purge protection, soft delete, deny-by-default firewall',
     rationale: 'Certificates and secrets outlive a bad apply only if the vault does.',
-    fix: 'enable_rbac_authorization, purge_protection_enabled, network_acls default_action Deny, lifecycle prevent_destroy',
+    fix: 'enable_rbac_authorization, purge_protection_enabled, network_acls default_action Deny',
     checkov: ['CKV_AZURE_42', 'CKV_AZURE_109'],
     resourceTypes: ['azurerm_key_vault'],
     check: (r) => {
@@ -193,8 +193,23 @@ export const RULES: readonly PolicyRule[] = [
       if (r.enable_rbac_authorization !== true && r.rbac_authorization_enabled !== true) problems.push('access policies instead of RBAC');
       if (r.purge_protection_enabled !== true) problems.push('no purge protection');
       if (r.network_acls?.default_action !== 'Deny') problems.push('firewall admits by default');
-      if (r.lifecycle?.prevent_destroy !== true) problems.push('not protected from destroy');
       return problems.length > 0 ? problems.join(', ') : undefined;
+    },
+  },
+  {
+    id: 'ASE-STATE-001',
+    severity: 'error',
+    title: 'Stateful resources protected from destroy: prevent_destroy and a delete lock',
+    rationale: "A vault's keys and a storage account's blobs (Terraform state, the front's table history) cannot be re-created by an apply.",
+    fix: 'lifecycle prevent_destroy on the resource, and an azurerm_management_lock with lock_level CanNotDelete whose scope is its id, in the same stack',
+    resourceTypes: ['azurerm_key_vault', 'azurerm_storage_account'],
+    check: (r, address, ctx, type) => {
+      const problems: string[] = [];
+      if (r.lifecycle?.prevent_destroy !== true) problems.push('no lifecycle prevent_destroy (Terraform would destroy it)');
+      const id = `\${${type}.${address}.id}`;
+      const locked = Object.values(ctx.resources.azurerm_management_lock ?? {}).some((l) => l.scope === id && l.lock_level === 'CanNotDelete');
+      if (!locked) problems.push('no CanNotDelete management lock (anyone with Owner could delete it outside Terraform)');
+      return problems.length > 0 ? problems.join('; ') : undefined;
     },
   },
   {

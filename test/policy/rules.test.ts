@@ -44,6 +44,9 @@ test.each([
   ['ASE-LB-001', 'a Basic LB', () => broken('retail-svc-pricing', 'azurerm_lb', 'blue_lb_lb', (r) => (r.sku = 'Basic'))],
   ['ASE-LB-002', 'a rule with no probe', () => broken('retail-svc-pricing', 'azurerm_lb_rule', 'blue_lb_rule-10000', (r) => delete r.probe_id)],
   ['ASE-KV-001', 'a vault with access policies and no purge protection', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => ((r.enable_rbac_authorization = false), (r.purge_protection_enabled = false)))],
+  ['ASE-STATE-001', 'the front store without its lock', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (_r, st) => delete st.resource.azurerm_management_lock['front_store-lock'])],
+  ['ASE-STATE-001', 'a vault Terraform may destroy', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => delete r.lifecycle)],
+  ['ASE-STATE-001', 'a lock that does not prevent deletion', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (_r, st) => (st.resource.azurerm_management_lock['key-vault_lock'].lock_level = 'ReadOnly'))],
   ['ASE-TAG-001', 'a resource without the required tags', () => broken('retail-network', 'azurerm_virtual_network', 'network_vnet', (r) => delete r.tags.owner)],
 ])('%s catches %s', (rule, _what, run) => {
   const found = run();
