@@ -32,7 +32,9 @@ function generate(outdir, file) {
   const body = [];
   for (const stack of stacks) {
     const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
-    body.push(`{ const s = new TerraformStack(app, ${JSON.stringify(stack)});`);
+    // one function per stack, as hand-written code would have (a class or function per stack): cdktf
+    // captures a stack trace per token, and V8 makes that dearer inside one 8 MB function
+    body.push(`(function stack${body.length}() { const s = new TerraformStack(app, ${JSON.stringify(stack)});`);
     body.push(`  new AzurermProvider(s, 'azurerm', ${JSON.stringify(toConfig(json.provider.azurerm[0]))});`);
     const backend = json.terraform.backend;
     if (backend.local) body.push(`  new LocalBackend(s, ${JSON.stringify(toConfig(backend.local))});`);
@@ -43,7 +45,7 @@ function generate(outdir, file) {
         body.push(`  new ${types.get(type)}(s, ${JSON.stringify(address)}, ${JSON.stringify(toConfig(config))});`);
       }
     }
-    body.push('}');
+    body.push('})();');
   }
   const imports = [...types].map(([type, cls]) => `const { ${cls} } = require('@cdktf/provider-azurerm/lib/${moduleOf(type)}');`);
   const src = [
