@@ -98,6 +98,31 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'ASE-NET-004',
+    severity: 'error',
+    title: "Every NSG admits the load balancer's probes and denies the rest of the VNet",
+    rationale: "Azure's default AllowVnetInBound admits the whole VNet and its peers; without an explicit deny every subnet is open to all of them, and without the probe allow the deny takes the backends out of their LB.",
+    fix: 'an inbound Allow from AzureLoadBalancer, and an inbound Deny from VirtualNetwork at a higher priority number than every Allow',
+    resourceTypes: ['azurerm_network_security_group'],
+    check: (nsg, address, ctx) => {
+      const ref = `\${azurerm_network_security_group.${address}.name}`;
+      const separate = Object.values(ctx.resources.azurerm_network_security_rule ?? {}).filter((r) => r.network_security_group_name === ref);
+      const inbound = [...separate, ...((nsg.security_rule ?? []) as Json[])].filter((r) => r.direction === 'Inbound');
+      const from = (r: Json) => [r.source_address_prefix, ...(r.source_address_prefixes ?? [])].filter(Boolean).map(String);
+      const allows = inbound.filter((r) => r.access === 'Allow');
+      const deny = inbound.filter((r) => r.access === 'Deny' && from(r).some((x) => x === 'VirtualNetwork' || x === '*')).sort((a, b) => a.priority - b.priority)[0];
+      const probes = allows.find((r) => from(r).includes('AzureLoadBalancer'));
+      const problems: string[] = [];
+      if (!deny) problems.push('no inbound Deny from VirtualNetwork: Azure\'s AllowVnetInBound admits the whole VNet and its peers');
+      else {
+        const shadowed = allows.filter((r) => r.priority > deny.priority).map((r) => r.name);
+        if (shadowed.length > 0) problems.push(`the VNet deny (priority ${deny.priority}) comes before allow(s) ${shadowed.join(', ')}`);
+      }
+      if (!probes) problems.push('no inbound Allow from AzureLoadBalancer: health probes would be denied');
+      return problems.length > 0 ? problems.join('; ') : undefined;
+    },
+  },
+  {
     id: 'ASE-VM-001',
     severity: 'error',
     title: 'SSH keys only',
