@@ -251,6 +251,23 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'ASE-KV-003',
+    severity: 'error',
+    title: 'Certificates the vault issues renew themselves',
+    rationale: 'A vault-issued certificate without an AutoRenew lifetime action expires in production while everyone assumes Key Vault handles it.',
+    fix: 'certificate_policy.lifetime_action with action_type AutoRenew (the library sets it, 30 days before expiry)',
+    resourceTypes: ['azurerm_key_vault_certificate'],
+    check: (r) => {
+      const policy = Array.isArray(r.certificate_policy) ? r.certificate_policy[0] : r.certificate_policy;
+      if (r.certificate || !policy) return undefined; // imported: ASE-KV-002
+      const issuer = (Array.isArray(policy.issuer_parameters) ? policy.issuer_parameters[0] : policy.issuer_parameters)?.name;
+      if (issuer === 'Unknown') return undefined; // a CA outside the vault's reach: nothing to renew with
+      const actions = ([] as Json[]).concat(policy.lifetime_action ?? []);
+      const renews = actions.some((a) => ([] as Json[]).concat(a.action ?? []).some((x) => x.action_type === 'AutoRenew'));
+      return renews ? undefined : `issued by ${issuer ?? 'the vault'} but never renewed: no AutoRenew lifetime action`;
+    },
+  },
+  {
     id: 'ASE-TAG-001',
     severity: 'error',
     title: "The environment's required tags on every taggable resource",

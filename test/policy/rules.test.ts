@@ -50,6 +50,7 @@ test.each([
   ['ASE-STATE-001', 'the front store without its lock', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (_r, st) => delete st.resource.azurerm_management_lock['front_store-lock'])],
   ['ASE-STATE-001', 'a vault Terraform may destroy', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => delete r.lifecycle)],
   ['ASE-STATE-001', 'a lock that does not prevent deletion', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (_r, st) => (st.resource.azurerm_management_lock['key-vault_lock'].lock_level = 'ReadOnly'))],
+  ['ASE-KV-003', 'a vault-issued certificate that only e-mails', () => broken('retail-vault', 'azurerm_key_vault_certificate', 'certificate-front-tls_certificate', (r) => (r.certificate_policy.lifetime_action[0].action.action_type = 'EmailContacts'))],
   ['ASE-TAG-001', 'a resource without the required tags', () => broken('retail-network', 'azurerm_virtual_network', 'network_vnet', (r) => delete r.tags.owner)],
 ])('%s catches %s', (rule, _what, run) => {
   const found = run();
