@@ -65,7 +65,7 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
 
   const envs = [...new Set([...Object.keys(before.summaries), ...Object.keys(after.summaries)])].sort();
   const blocks: Block[] = [];
-  const all = stacks.flatMap((s) => s.resources.filter((r) => !r.address.startsWith('data.')));
+  const all = stacks.flatMap((s) => s.resources);
   const n = (a: ResourceChange['action']) => all.filter((r) => r.action === a).length;
   const counts = [count(n('create'), 'add'), count(n('update'), 'change'), count(n('replace'), 'replace'), count(n('delete'), 'destroy')].join(', ');
   const trafficRows = envs.flatMap((e) => trafficChanges(before.summaries[e], after.summaries[e]));

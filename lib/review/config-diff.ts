@@ -83,7 +83,7 @@ export interface AttributeChange {
 }
 
 export interface ResourceChange {
-  /** `<type>.<name>`, or `data.<type>.<name>`. */
+  /** `<type>.<name>`. */
   readonly address: string;
   readonly type: string;
   readonly action: 'create' | 'update' | 'replace' | 'delete';
@@ -167,13 +167,12 @@ function ignoredPaths(body: JsonObject | undefined): string[] {
 
 function resourceEntries(config: JsonObject | undefined): Map<string, { type: string; body: JsonObject }> {
   const out = new Map<string, { type: string; body: JsonObject }>();
-  for (const [kind, prefix] of [['resource', ''], ['data', 'data.']] as const) {
-    const block = config?.[kind];
-    if (!isObject(block)) continue;
-    for (const [type, byName] of Object.entries(block)) {
-      if (!isObject(byName)) continue;
-      for (const [name, body] of Object.entries(byName)) if (isObject(body)) out.set(`${prefix}${type}.${name}`, { type, body });
-    }
+  // data sources are reads: nothing is created, changed or destroyed, so the review leaves them out
+  const block = config?.resource;
+  if (!isObject(block)) return out;
+  for (const [type, byName] of Object.entries(block)) {
+    if (!isObject(byName)) continue;
+    for (const [name, body] of Object.entries(byName)) if (isObject(body)) out.set(`${type}.${name}`, { type, body });
   }
   return out;
 }
@@ -200,15 +199,14 @@ export function diffStack(before: JsonObject | undefined, after: JsonObject | un
       const ignored = ignoredPaths(y.body);
       const leaves = diffValues(x.body, y.body);
       if (leaves.length === 0) continue;
-      const isData = address.startsWith('data.');
       const changes = leaves.map((l): AttributeChange => {
         const keys = keysOf(l.path);
         const top = keys[0];
         const wholeBlock = isObject(l.before) || isObject(l.after) || Array.isArray(l.before) || Array.isArray(l.after);
-        const blocked = isData ? undefined : blockedInPlace(type, keys, l.before, l.after);
+        const blocked = blockedInPlace(type, keys, l.before, l.after);
         return {
           ...l,
-          forcesReplacement: !isData && top !== 'lifecycle' && top !== 'depends_on' && forcesNew(type, keys, wholeBlock),
+          forcesReplacement: top !== 'lifecycle' && top !== 'depends_on' && forcesNew(type, keys, wholeBlock),
           ignored: top !== undefined && ignored.includes(top),
           ...(blocked ? { cannotUpdate: blocked } : {}),
         };

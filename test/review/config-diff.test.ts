@@ -136,3 +136,9 @@ describe('the comment limit', () => {
     expect(md.length).toBeLessThanOrEqual(300);
   });
 });
+
+test('data sources are reads: a changed one is not listed as a change', () => {
+  const a = { resource: { azurerm_thing: { t: { name: 'x' } } }, data: { azurerm_user_assigned_identity: { id: { name: 'id-a' } } } };
+  const b = { resource: { azurerm_thing: { t: { name: 'x' } } }, data: { azurerm_user_assigned_identity: { id: { name: 'id-b' } } } };
+  expect(diffStack(a, b)).toEqual([]);
+});
