@@ -137,7 +137,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       stacks.push(...mine);
     }
     // suppressions declared on constructs (suppressPolicy), expanded to the resources they cover
-    const bySuppressedStack = constructSuppressions(app);
+    const declaredOnConstructs = constructSuppressions(app);
     app.synth();
     // the policy pack over what was written: an unsuppressed error fails the synth, nothing is swapped in
     const findings = plans.flatMap(({ env }) => {
@@ -146,7 +146,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
           .filter((s) => stacksOf.get(env.name)!.includes(s))
           .map((s) => [s, readFileSync(join(staging, 'stacks', s, 'cdk.tf.json'), 'utf8')]),
       );
-      const fromConstructs = bySuppressedStack.filter((x) => mine[x.resource.split(':')[0]] !== undefined);
+      const fromConstructs = declaredOnConstructs.filter((x) => mine[x.resource.split(':')[0]] !== undefined);
       const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: [...env.policy.suppressions, ...fromConstructs] });
       const unused = env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
       return [

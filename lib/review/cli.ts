@@ -13,7 +13,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { reviewOutputs, type ReviewResult } from './compare';
+import { reviewOutputs } from './compare';
+import type { ReviewResult } from './render';
 import { readSynthOutput, ReviewInputError } from './config-diff';
 import { synthesizeRefAndWorkingTree } from './git-ref';
 import { GITHUB_COMMENT_LIMIT } from './markdown';

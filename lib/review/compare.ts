@@ -6,26 +6,12 @@
  */
 import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, type StackDiff, type SynthOutput } from './config-diff';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
-import { isStateful, STATEFUL } from './stateful';
+import { attributeBody, blockersText, details, escapeCell, shortList, type AttributeRow, type Blocker, type ReviewResult } from './render';
+import { isStateful, stateLossReason } from './stateful';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
 import type { RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
-
-export interface Blocker {
-  /** `<stack>:<address>` (compare mode) or the Terraform address (plan mode). */
-  readonly resource: string;
-  readonly reason: string;
-  /** Named by `--allow`: reported, not blocking. */
-  readonly allowed: boolean;
-}
-
-export interface ReviewResult {
-  readonly markdown: string;
-  readonly blockers: readonly Blocker[];
-  /** 0: nothing blocking; 1: a blocker no `--allow` names. */
-  readonly exitCode: 0 | 1;
-}
 
 export interface CompareOptions {
   /** Shown in the heading, e.g. 'main → this branch'. @default 'before → after' */
@@ -50,7 +36,7 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
       .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
       .map((r) => {
         const resource = `${s.stack}:${r.address}`;
-        return { resource, reason: `${r.action === 'delete' ? 'destroys' : 'replaces'} ${r.type}: loses ${STATEFUL[r.type]}`, allowed: allow.has(resource) || allow.has(r.address) };
+        return { resource, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), allowed: allow.has(resource) || allow.has(r.address) };
       }),
   );
   for (const s of stacks) {
@@ -85,16 +71,7 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
         : `**${counts}** in ${changedStacks.length} of ${new Set([...Object.keys(before.stacks), ...Object.keys(after.stacks)]).size} stacks · slot or traffic changes for ${trafficRows.length} service${trafficRows.length === 1 ? '' : 's'} · ${newFindings} new policy finding${newFindings === 1 ? '' : 's'}\n`,
   });
   const open = blockers.filter((b) => !b.allowed);
-  if (blockers.length > 0) {
-    blocks.push({
-      text: [
-        open.length > 0 ? `> [!CAUTION]\n> **Blocking**: ${open.length} change${open.length === 1 ? '' : 's'} lose${open.length === 1 ? 's' : ''} state or cannot be applied. Re-run with \`--allow <resource>\` for each one you accept.` : '> [!WARNING]\n> Allowed with `--allow`: changes that lose state or cannot be applied.',
-        '',
-        ...blockers.map((b) => `- ${b.allowed ? 'allowed' : '**blocking**'}: ${code(b.resource)} ${b.reason}`),
-        '',
-      ].join('\n'),
-    });
-  }
+  if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state or cannot be applied', '<resource>') });
 
   // traffic: a table of what changed, then a flowchart of where requests go afterwards
   if (trafficRows.length > 0) {
@@ -156,9 +133,6 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   return { markdown, blockers, exitCode: open.length > 0 ? 1 : 0 };
 }
 
-const escapeCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
-export const details = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body.trim()}\n\n</details>\n`;
 
 function stackBlocks(s: StackDiff): Block[] {
   const resources = s.resources;
@@ -168,10 +142,10 @@ function stackBlocks(s: StackDiff): Block[] {
   const out: Block[] = [];
   const rows = resources.map((r) => `| ${ACTION[r.action]} | ${code(r.address)} | ${whatChanges(r)} |`);
   out.push({ text: [`#### ${s.stack}${status}: ${parts.join(', ') || 'settings only'}`, '', '| Action | Resource | What changes |', '|---|---|---|'].join('\n') + '\n', rows, rowsLabel: `resources of ${s.stack}` });
-  if (s.settings.length > 0) out.push({ text: details(`${s.stack}: provider and backend settings`, attributeTable(s.settings)), optional: `the settings diff of ${s.stack}` });
+  if (s.settings.length > 0) out.push({ text: details(`${s.stack}: provider and backend settings`, attributeBody(attributeRows(s.settings))), optional: `the settings diff of ${s.stack}` });
   for (const r of resources) {
     if (r.action !== 'update' && r.action !== 'replace') continue;
-    out.push({ text: details(`${r.address}: ${r.changes.length} attribute${r.changes.length === 1 ? '' : 's'}`, attributeDetails(r.changes)), optional: `the attribute diff of ${s.stack}:${r.address}` });
+    out.push({ text: details(`${r.address}: ${r.changes.length} attribute${r.changes.length === 1 ? '' : 's'}`, attributeBody(attributeRows(r.changes))), optional: `the attribute diff of ${s.stack}:${r.address}` });
   }
   return out;
 }
@@ -182,8 +156,7 @@ function whatChanges(r: ResourceChange): string {
     const p = code(formatPath(c.path));
     return c.ignored ? `${p} (ignored after creation)` : c.forcesReplacement ? `${p} **forces replacement**` : c.cannotUpdate ? `${p} **cannot be updated: the apply fails**` : p;
   });
-  const max = 6;
-  return shown.length > max ? `${shown.slice(0, max).join(', ')} and ${shown.length - max} more` : shown.join(', ');
+  return shortList(shown);
 }
 
 const attrName = (c: AttributeChange) => {
@@ -191,25 +164,18 @@ const attrName = (c: AttributeChange) => {
   return keys[keys.length - 1] ?? '';
 };
 
-function attributeTable(changes: readonly AttributeChange[]): string {
-  return ['| Attribute | Before | After |', '|---|---|---|', ...changes.map((c) => `| ${code(formatPath(c.path))} | ${inlineValue(attrName(c), c.before)} | ${inlineValue(attrName(c), c.after)} |`)].join('\n');
-}
+const noteOf = (c: AttributeChange) => (c.forcesReplacement ? '**forces replacement**' : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : '');
 
-function attributeDetails(changes: readonly AttributeChange[]): string {
-  const out: string[] = [];
-  const table: AttributeChange[] = [];
-  for (const c of changes) {
+/** The attribute changes as rows: documents (custom data, configs, long lists) as line diffs. */
+function attributeRows(changes: readonly AttributeChange[]): AttributeRow[] {
+  return changes.map((c) => {
     const name = attrName(c);
+    const path = formatPath(c.path);
     const a = documentText(name, c.before);
     const b = documentText(name, c.after);
-    if ((a !== undefined || c.before === undefined) && (b !== undefined || c.after === undefined) && (a ?? b) !== undefined) {
-      const flag = c.forcesReplacement ? ' (forces replacement)' : c.ignored ? ' (ignored after creation)' : '';
-      out.push(`${code(formatPath(c.path))}${flag}, line diff:`, '', '```diff', lineDiff(formatPath(c.path), a ?? '', b ?? ''), '```', '');
-    } else table.push(c);
-  }
-  const notes = table.map((c) => (c.forcesReplacement ? '**forces replacement**' : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : ''));
-  const rows = table.map((c, i) => `| ${code(formatPath(c.path))} | ${inlineValue(attrName(c), c.before)} | ${inlineValue(attrName(c), c.after)} | ${notes[i]} |`);
-  return [...(rows.length > 0 ? ['| Attribute | Before | After | |', '|---|---|---|---|', ...rows, ''] : []), ...out].join('\n');
+    const isDocument = (a !== undefined || c.before === undefined) && (b !== undefined || c.after === undefined) && (a ?? b) !== undefined;
+    return { path, before: inlineValue(name, c.before), after: inlineValue(name, c.after), note: noteOf(c), ...(isDocument ? { diff: lineDiff(path, a ?? '', b ?? '') } : {}) };
+  });
 }
 
 // ---- traffic ----

@@ -5,9 +5,9 @@
  * and stateful resources flagged when the plan deletes or replaces them. Format 1.x only.
  */
 import { diffValues, formatPath, ReviewInputError, type AttrPath } from './config-diff';
-import { details, type Blocker, type ReviewResult } from './compare';
+import { attributeBody, blockersText, details, shortList, type Blocker, type ReviewResult } from './render';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
-import { isStateful, STATEFUL } from './stateful';
+import { isStateful, stateLossReason } from './stateful';
 import { code, documentText, inlineValue, isSecretAttribute, lineDiff } from './values';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -205,7 +205,7 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
   const allow = new Set(options.allow ?? []);
   const blockers: Blocker[] = summary.resources
     .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
-    .map((r) => ({ resource: r.address, reason: `${r.action === 'delete' ? 'destroys' : 'replaces'} ${r.type}: loses ${STATEFUL[r.type]}`, allowed: allow.has(r.address) }));
+    .map((r) => ({ resource: r.address, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), allowed: allow.has(r.address) }));
   const open = blockers.filter((b) => !b.allowed);
   const c = summary.counts;
   const blocks: Block[] = [
@@ -215,31 +215,19 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
     },
   ];
   if (summary.notApplyable) blocks.push({ text: `> [!WARNING]\n> Not applied as is: ${summary.notApplyable}.\n` });
-  if (blockers.length > 0) {
-    blocks.push({
-      text: [
-        open.length > 0 ? `> [!CAUTION]\n> **Blocking**: ${open.length} change${open.length === 1 ? '' : 's'} lose${open.length === 1 ? 's' : ''} state. Re-run with \`--allow <address>\` for each one you accept.` : '> [!WARNING]\n> Allowed with `--allow`: changes that lose state.',
-        '',
-        ...blockers.map((b) => `- ${b.allowed ? 'allowed' : '**blocking**'}: ${code(b.resource)} ${b.reason}`),
-        '',
-      ].join('\n'),
-    });
-  }
+  if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state', '<address>') });
   if (summary.resources.length > 0) {
     blocks.push({
       text: ['### Changes', '', '| Action | Resource | Why | Attributes |', '|---|---|---|---|'].join('\n') + '\n',
       rows: summary.resources.map((r) => {
         const attrs = r.attributes.map((a) => `${code(formatPath(a.path))}${a.forcesReplacement ? ' **forces replacement**' : ''}`);
-        const shown = attrs.length > 6 ? `${attrs.slice(0, 6).join(', ')} and ${attrs.length - 6} more` : attrs.join(', ');
-        return `| ${SYMBOL[r.action]}${isStateful(r.type) && (r.action === 'delete' || r.action === 'replace') ? ' ⚠ stateful' : ''} | ${code(r.address)} | ${r.reason ?? ''} | ${shown} |`;
+        return `| ${SYMBOL[r.action]}${isStateful(r.type) && (r.action === 'delete' || r.action === 'replace') ? ' ⚠ stateful' : ''} | ${code(r.address)} | ${r.reason ?? ''} | ${shortList(attrs)} |`;
       }),
       rowsLabel: 'the changes table',
     });
     for (const r of summary.resources) {
       if (r.attributes.length === 0) continue;
-      const rows = r.attributes.filter((a) => a.document === undefined).map((a) => `| ${code(formatPath(a.path))} | ${a.before} | ${a.after} | ${a.forcesReplacement ? '**forces replacement**' : ''} |`);
-      const docs = r.attributes.filter((a) => a.document !== undefined).flatMap((a) => [`${code(formatPath(a.path))}${a.forcesReplacement ? ' (forces replacement)' : ''}, line diff:`, '', '```diff', a.document!, '```', '']);
-      const body = [...(rows.length > 0 ? ['| Attribute | Before | After | |', '|---|---|---|---|', ...rows, ''] : []), ...docs].join('\n');
+      const body = attributeBody(r.attributes.map((a) => ({ path: formatPath(a.path), before: a.before, after: a.after, note: a.forcesReplacement ? '**forces replacement**' : '', ...(a.document !== undefined ? { diff: a.document } : {}) })));
       blocks.push({ text: details(`${r.address}: ${r.attributes.length} attribute${r.attributes.length === 1 ? '' : 's'}`, body), optional: `the attribute diff of ${r.address}` });
     }
   }

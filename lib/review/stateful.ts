@@ -17,3 +17,6 @@ export const STATEFUL: Readonly<Record<string, string>> = {
 };
 
 export const isStateful = (type: string): boolean => Object.prototype.hasOwnProperty.call(STATEFUL, type);
+
+/** Why destroying or replacing a resource of `type` blocks a review. */
+export const stateLossReason = (action: 'delete' | 'replace', type: string): string => `${action === 'delete' ? 'destroys' : 'replaces'} ${type}: loses ${STATEFUL[type]}`;
