@@ -8,7 +8,9 @@
 #   nginx + Lua     the rendered front, run with real HTTP through it (libnginx-mod-http-lua, lua-cjson)
 #   openssl         certificates for the front's TLS tests
 #   wrk             the front's benchmark (bench/front.js) and the swap-under-load proof
+#   terraform       plan-mode review on real plans (install-terraform.sh: the machine's, or built from its Go module)
 set -euo pipefail
+bash "$(dirname "$0")/install-terraform.sh"
 missing=()
 for cmd in cloud-init systemd-analyze python3 curl nginx openssl wrk; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done
 [ -f /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)

@@ -61,7 +61,9 @@ test('a real plan: counts, actions, reasons and the path that forces the replace
   expect(replaced.reason).toBe('an attribute that cannot be updated in place changed');
   expect(s.resources.find((r) => r.address === 'terraform_data.removed')!.reason).toBe('no longer in the configuration');
   const md = reviewPlan(s).markdown;
-  expect(md).toContain('**Plan: 1 to add, 1 to change, 1 to replace, 1 to destroy.** 1 unchanged. Terraform 1.11');
+  // the version of the terraform that made the plan (the machine's own, or the one scripts/install-terraform.sh builds)
+  const version = (JSON.parse(tf(dir, 'version', '-json')) as { terraform_version: string }).terraform_version;
+  expect(md).toContain(`**Plan: 1 to add, 1 to change, 1 to replace, 1 to destroy.** 1 unchanged. Terraform ${version}, plan format 1.2.`);
   expect(md).toContain('| `triggers_replace` | `["v1"]` | `["v2"]` | **forces replacement** |');
   expect(md).toContain('| `-/+` replace | `terraform_data.replaced` |');
 });
