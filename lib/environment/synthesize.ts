@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fixed-settings';
 import { App } from 'cdktf';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
-import type { SpecIssue } from '../spec/issues';
+import { formatIssue, type SpecIssue } from '../spec/issues';
 import { lockFileOf, type LoadedSpec } from '../spec/load';
 import { planEnvironment } from '../spec/plan';
 import { withoutCreationStacks } from '../core/creation-stacks';
@@ -62,7 +62,7 @@ export { validateAll, formatProblems };
  * writes nothing and returns every problem.
  */
 export function synthesize(specs: readonly LoadedSpec[], outdir: string, options: SynthOptions = {}): SynthResult {
-  const { environments, problems } = validateAll(specs);
+  const { environments, problems, warnings: specWarnings } = validateAll(specs);
   if (problems.length > 0) return { ok: false, problems, stacks: [] };
 
   // imported certificates come from outside the repository, so their bytes can never be committed
@@ -173,7 +173,10 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     renameSync(staging, outdir);
     rmSync(previous, { recursive: true, force: true });
     for (const l of locksToWrite) writeFileSync(l.path, l.text);
-    const warnings = findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) }));
+    const warnings = [
+      ...specWarnings.flatMap((w) => w.issues.map((i) => ({ file: w.file, path: i.path, message: formatIssue(i).slice(i.path.length + 2) }))),
+      ...findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) })),
+    ];
     return { ok: true, problems: [], stacks, warnings };
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -1,0 +1,33 @@
+/**
+ * Decisions about Key Vault certificates (pure): an imported file's format, and the extended key
+ * usages of a certificate the vault issues.
+ */
+
+/** Key Vault's content types (azurerm `secret_properties.content_type`). */
+export const CERTIFICATE_CONTENT_TYPES = { pkcs12: 'application/x-pkcs12', pem: 'application/x-pem-file' } as const;
+export type CertificateFileFormat = keyof typeof CERTIFICATE_CONTENT_TYPES;
+
+/** The format of an imported file, by its extension: .pfx/.p12 → PKCS#12, .pem → PEM; else undefined. */
+export function certificateFileFormat(path: string): CertificateFileFormat | undefined {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(path)?.[1]?.toLowerCase();
+  if (ext === 'pfx' || ext === 'p12') return 'pkcs12';
+  if (ext === 'pem') return 'pem';
+  return undefined;
+}
+
+/** Extended key usage OIDs (RFC 5280 §4.2.1.12). */
+export const EKU_OIDS = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
+export type KeyUsageName = keyof typeof EKU_OIDS;
+
+/**
+ * The extended key usages of a certificate the vault issues: as declared, else server and client
+ * authentication for a name ending in '-mtls' (each side of mutual TLS presents it), else server
+ * authentication only.
+ */
+export function certificateKeyUsages(c: { readonly name: string; readonly extendedKeyUsage?: readonly KeyUsageName[] }): KeyUsageName[] {
+  if (c.extendedKeyUsage && c.extendedKeyUsage.length > 0) return [...new Set(c.extendedKeyUsage)];
+  return /-mtls$/i.test(c.name) ? ['serverAuth', 'clientAuth'] : ['serverAuth'];
+}
+
+/** The Terraform variable a `TF_VAR_<name>` environment variable sets. */
+export const terraformVariableOf = (passwordEnv: string): string => passwordEnv.replace(/^TF_VAR_/, '');
