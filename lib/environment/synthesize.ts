@@ -11,6 +11,7 @@ import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fix
 import { App } from 'cdktf';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
 import { formatIssue, type SpecIssue } from '../spec/issues';
+import { unsetPasswordWarnings } from '../spec/certificates';
 import { lockFileOf, type LoadedSpec } from '../spec/load';
 import { planEnvironment } from '../spec/plan';
 import { withoutCreationStacks } from '../core/creation-stacks';
@@ -175,6 +176,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     for (const l of locksToWrite) writeFileSync(l.path, l.text);
     const warnings = [
       ...specWarnings.flatMap((w) => w.issues.map((i) => ({ file: w.file, path: i.path, message: formatIssue(i).slice(i.path.length + 2) }))),
+      ...environments.flatMap((env) => unsetPasswordWarnings(env.keyVault?.certificates ?? [], process.env).map((w) => ({ file: env.file ?? env.name, ...w }))),
       ...findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) })),
     ];
     return { ok: true, problems: [], stacks, warnings };

@@ -31,3 +31,19 @@ export function certificateKeyUsages(c: { readonly name: string; readonly extend
 
 /** The Terraform variable a `TF_VAR_<name>` environment variable sets. */
 export const terraformVariableOf = (passwordEnv: string): string => passwordEnv.replace(/^TF_VAR_/, '');
+
+/**
+ * One warning per imported certificate whose password variable is not set in `environ` (the
+ * synth's environment): the synth still writes, and Terraform will stop at plan with "No value for
+ * required variable" unless the variable is set where it runs.
+ */
+export function unsetPasswordWarnings(
+  certificates: ReadonlyArray<{ readonly name: string; readonly importFrom?: { readonly passwordEnv?: string } }>,
+  environ: Readonly<Record<string, string | undefined>>,
+): Array<{ path: string; message: string }> {
+  return certificates.flatMap((c, i) => {
+    const env = c.importFrom?.passwordEnv;
+    if (env === undefined || environ[env] !== undefined) return [];
+    return [{ path: `keyVault.certificates[${i}].importFrom.passwordEnv`, message: `${env} is not set here: terraform plan of the vault stack stops with "No value for required variable" unless it is set where Terraform runs (the password of ${c.name}'s PKCS#12 file)` }];
+  });
+}
