@@ -12,6 +12,7 @@ import { App } from 'cdktf';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
 import { formatIssue, type SpecIssue } from '../spec/issues';
 import { unsetPasswordWarnings } from '../spec/certificates';
+import { checkBlocks, isBlockLock, type BlockLock } from '../spec/block-lock';
 import { lockFileOf, type LoadedSpec } from '../spec/load';
 import { planEnvironment } from '../spec/plan';
 import { withoutCreationStacks } from '../core/creation-stacks';
@@ -91,10 +92,11 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     const file = lockFileOf(env.file ?? env.name);
     const path = join(options.lockDir!, file);
     const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-    let lock: SettingsLock | undefined;
+    let lock: (SettingsLock & { readonly blocks?: BlockLock }) | undefined;
     try {
       lock = before === undefined ? undefined : (JSON.parse(before) as SettingsLock);
       if (lock && (lock.version !== 1 || typeof lock.scaleSets !== 'object')) throw new Error('not a version 1 lock');
+      if (lock && lock.blocks !== undefined && !isBlockLock(lock.blocks)) throw new Error("its blocks are not { services: { name: block }, pools: { name: block } }");
     } catch (e) {
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
       continue;
@@ -104,11 +106,17 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, allowReplacement: env.front.allowReplacement, single: true },
     ];
     const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
-    if (issues.length > 0) {
-      lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });
+    // each service's and pool's block, which fixes its addresses and ports: never changed (spec/block-lock.ts)
+    const owners = [
+      ...env.services.map((s, index) => ({ kind: 'services' as const, index, name: s.name, block: s.block })),
+      ...env.pools.map((p, index) => ({ kind: 'pools' as const, index, name: p.name, block: p.block })),
+    ];
+    const blocks = checkBlocks(owners, lock?.blocks, file);
+    if (issues.length > 0 || blocks.issues.length > 0) {
+      lockProblems.push({ file: env.file ?? env.name, issues: [...issues.map((i) => ({ ...i, code: 'invalid_value' as const })), ...blocks.issues] });
       continue;
     }
-    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next }, null, 2)}\n`;
+    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next, blocks: blocks.next }, null, 2)}\n`;
     if (text === before) continue;
     if (options.frozenLock) {
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_value', message: 'is out of date (--frozen-lock)', hint: 'run npm run synth and commit the lock file' }] });
