@@ -5,8 +5,10 @@
  * read from the provider's source, `validateAutoScaleSettingsTimeZone()` in
  * internal/services/monitor/monitor_autoscale_setting_resource.go.
  *
- *   node scripts/extract-autoscale-time-zones.js <provider checkout> [<tag>]
+ *   node scripts/extract-autoscale-time-zones.js <provider checkout> [<tag>] [--out <file>]
  *
+ * To read the pinned tag from a bare clone: `git -C <clone> archive v4.55.0 internal/services/monitor
+ * | tar -x -C /tmp/azurerm`, then pass /tmp/azurerm. `--out` writes elsewhere (the tests use it).
  * <provider checkout> is a terraform-provider-azurerm work tree (or any folder holding that file
  * at that path); <tag> is only recorded in the header (default v4.55.0, the pinned provider).
  * The list is matched case-sensitively by the provider (validation.StringInSlice(..., false)).
@@ -15,9 +17,12 @@ const { readFileSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 
 const SOURCE = 'internal/services/monitor/monitor_autoscale_setting_resource.go';
-const [checkout, tag = 'v4.55.0'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const outAt = args.indexOf('--out');
+const outFile = outAt >= 0 ? resolve(args.splice(outAt, 2)[1] ?? '') : resolve(__dirname, '..', 'lib', 'spec', 'autoscale-time-zones.ts');
+const [checkout, tag = 'v4.55.0'] = args;
 if (!checkout) {
-  process.stderr.write('usage: node scripts/extract-autoscale-time-zones.js <provider checkout> [<tag>]\n');
+  process.stderr.write('usage: node scripts/extract-autoscale-time-zones.js <provider checkout> [<tag>] [--out <file>]\n');
   process.exit(2);
 }
 const text = readFileSync(join(resolve(checkout), SOURCE), 'utf8');
@@ -40,5 +45,5 @@ export const AUTOSCALE_TIME_ZONES: readonly string[] = [
 ${zones.map((z) => `  ${JSON.stringify(z).replace(/^"|"$/g, "'")},`).join('\n')}
 ];
 `;
-writeFileSync(resolve(__dirname, '..', 'lib', 'spec', 'autoscale-time-zones.ts'), out);
-process.stdout.write(`wrote lib/spec/autoscale-time-zones.ts: ${zones.length} time zones from ${tag}\n`);
+writeFileSync(outFile, out);
+process.stdout.write(`wrote ${outFile}: ${zones.length} time zones from ${tag}\n`);

@@ -28,7 +28,7 @@ import { AUTOSCALE_LIMITS, overlappingSchedules } from '../autoscale/plan';
 import { certificateFileFormat } from './certificates';
 import { parseSshPublicKey } from './ssh-key';
 import { mapTimeZone, sameClockZones } from './time-zones';
-import { VM_SIZE_NAMES } from './vm-sizes';
+import { suggestVmSizes } from './vm-sizes';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
@@ -635,7 +635,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       code: 'invalid_value',
       message: `${show(size)} is not an Azure VM size this library knows`,
       value: size,
-      hint: suggest(size, VM_SIZE_NAMES) ?? 'use a size such as Standard_D4s_v5 (the known sizes are listed in lib/spec/vm-sizes.ts)',
+      hint: ((near) => (near.length === 0 ? 'use a size such as Standard_D4s_v5 (the known sizes are listed in lib/spec/vm-sizes.ts)' : `did you mean ${near.map((n) => `'${n}'`).join(' or ')}?`))(suggestVmSizes(size)),
     });
   };
   for (const { index, s } of services) checkSize(['services', index, 'vmSize'], s.vmSize);

@@ -11,6 +11,8 @@
  * To add a size, add it to its family below (one line per family).
  */
 
+import { distance } from 'fastest-levenshtein';
+
 /** One VM size: its vCPUs and its quota family. */
 export interface VmSize {
   readonly vcpus: number;
@@ -77,3 +79,21 @@ export const VM_SIZE_NAMES: readonly string[] = Object.keys(VM_SIZES).sort();
 
 /** Every quota family a known size counts in, sorted. */
 export const QUOTA_FAMILIES: readonly string[] = [...new Set(Object.values(VM_SIZES).map((s) => s.family))].sort();
+
+/**
+ * "did you mean" for an unknown size: a case-insensitive match, else the known sizes nearest by
+ * edit distance (at most 3 edits), the newest generation first, then the fewest vCPUs; up to three.
+ */
+export function suggestVmSizes(given: string): string[] {
+  const lower = given.toLowerCase();
+  const exact = VM_SIZE_NAMES.find((n) => n.toLowerCase() === lower);
+  if (exact) return [exact];
+  const version = (n: string) => Number(/_v(\d+)$/.exec(n)?.[1] ?? 1);
+  const scored = VM_SIZE_NAMES.map((n) => ({ n, d: distance(lower, n.toLowerCase()) })).filter((x) => x.d <= 3);
+  const best = Math.min(...scored.map((x) => x.d));
+  return scored
+    .filter((x) => x.d === best)
+    .map((x) => x.n)
+    .sort((a, b) => version(b) - version(a) || VM_SIZES[a].vcpus - VM_SIZES[b].vcpus || (a < b ? -1 : 1))
+    .slice(0, 3);
+}
