@@ -103,7 +103,7 @@ describe('PKCS#12 password', () => {
     const dir = tempDir('tf-password-');
     // the vault stack's own variable block, used by a built-in resource (no provider download)
     writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable, resource: { terraform_data: { uses: { input: '${var.partner_pfx_password}' } } } }));
-    const env = { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', NO_COLOR: '1' };
     delete env.TF_VAR_partner_pfx_password;
     execFileSync('terraform', ['init', '-input=false', '-no-color'], { cwd: dir, env, encoding: 'utf8' });
     const plan = (value?: string) => spawnSync('terraform', ['plan', '-input=false', '-no-color'], { cwd: dir, encoding: 'utf8', env: value === undefined ? env : { ...env, TF_VAR_partner_pfx_password: value } });
