@@ -11,7 +11,7 @@ import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fix
 import { App } from 'cdktf';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
 import { formatIssue, type SpecIssue } from '../spec/issues';
-import { unsetPasswordWarnings } from '../spec/certificates';
+import { certificateContentProblem, certificateFileFormat, unsetPasswordWarnings } from '../spec/certificates';
 import { checkBlocks, isBlockLock, type BlockLock } from '../spec/block-lock';
 import { lockFileOf, type LoadedSpec } from '../spec/load';
 import { planEnvironment } from '../spec/plan';
@@ -67,6 +67,12 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
   const { environments, problems, warnings: specWarnings } = validateAll(specs);
   if (problems.length > 0) return { ok: false, problems, stacks: [] };
 
+  // an imported file that is there (CI) must hold what its name says: Terraform reads it only at plan
+  if (!options.projectRoot) {
+    const bad = environments.map((env) => ({ file: env.file ?? env.name, issues: importedFileProblems(env.keyVault?.certificates ?? []) })).filter((p) => p.issues.length > 0);
+    if (bad.length > 0) return { ok: false, problems: bad, stacks: [] };
+  }
+
   // imported certificates come from outside the repository, so their bytes can never be committed
   if (options.projectRoot) {
     const root = `${options.projectRoot.replace(/\/+$/, '')}/`;
@@ -78,6 +84,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
           issues.push({ path: `keyVault.certificates[${i}].importFrom.path`, code: 'invalid_value', message: `${c.importFrom.path} is inside the repository`, value: c.importFrom.path, hint: 'keep certificate files outside the repository (e.g. a CI secret file)' });
         }
       });
+      issues.push(...importedFileProblems(env.keyVault?.certificates ?? []));
       if (issues.length > 0) outside.push({ file: env.file ?? env.name, issues });
     }
     if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
@@ -191,4 +198,22 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** Imported files that exist here and do not hold what their name says (read, never written). */
+function importedFileProblems(certificates: ReadonlyArray<{ readonly importFrom?: { readonly path: string } }>): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  certificates.forEach((c, i) => {
+    const path = c.importFrom?.path;
+    const format = path === undefined ? undefined : certificateFileFormat(path);
+    if (!path || !format || !existsSync(path)) return;
+    let problem: string | undefined;
+    try {
+      problem = certificateContentProblem(format, readFileSync(path));
+    } catch (e) {
+      problem = `cannot be read: ${(e as Error).message.split('\n')[0]}`;
+    }
+    if (problem) issues.push({ path: `keyVault.certificates[${i}].importFrom.path`, code: 'invalid_value', message: `${path} ${problem}`, value: path, hint: 'Terraform reads it at plan time, and Key Vault refuses it at apply' });
+  });
+  return issues;
 }

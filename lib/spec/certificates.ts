@@ -47,3 +47,26 @@ export function unsetPasswordWarnings(
     return [{ path: `keyVault.certificates[${i}].importFrom.passwordEnv`, message: `${env} is not set here: terraform plan of the vault stack stops with "No value for required variable" unless it is set where Terraform runs (the password of ${c.name}'s PKCS#12 file)` }];
   });
 }
+
+/**
+ * What is wrong with an imported file's content for its declared format, or undefined. Read at
+ * synth when the file is there (CI); never written anywhere. azurerm's key_vault_certificate docs:
+ * a PEM import holds the certificate and "a private_key in pkcs8 format", with "only linux style
+ * `\n` line endings". A PKCS#12 file is DER (it starts with a SEQUENCE, byte 0x30).
+ */
+export function certificateContentProblem(format: CertificateFileFormat, content: Buffer): string | undefined {
+  const text = content.toString('latin1');
+  const pemLike = /^\s*-----BEGIN /.test(text);
+  if (format === 'pkcs12') {
+    if (pemLike) return 'is named as PKCS#12 but holds PEM text: name it .pem';
+    if (content[0] !== 0x30) return 'is not a PKCS#12 (DER) file';
+    return undefined;
+  }
+  if (!pemLike) return content[0] === 0x30 ? 'is named .pem but holds binary DER (PKCS#12?): name it .pfx' : 'is not a PEM file';
+  if (text.includes('\r\n')) return "has Windows line endings; Key Vault takes PEM with '\\n' only (dos2unix)";
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return 'holds no certificate (-----BEGIN CERTIFICATE-----)';
+  if (text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) return 'holds an encrypted private key; Key Vault imports PEM with an unencrypted PKCS#8 key (or import the .pfx with passwordEnv)';
+  if (/-----BEGIN (RSA|EC) PRIVATE KEY-----/.test(text)) return 'holds a PKCS#1/SEC1 private key; Key Vault wants PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem)';
+  if (!text.includes('-----BEGIN PRIVATE KEY-----')) return 'holds no private key (-----BEGIN PRIVATE KEY-----)';
+  return undefined;
+}

@@ -5,7 +5,7 @@
  * rules for /31 and /32 deployer ranges.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
@@ -53,6 +53,49 @@ describe('imported certificate files', () => {
       "keyVault.certificates[3].importFrom.path: '/etc/ci/${var.x}.pfx' is not an absolute path outside the repository, without spaces, quotes, backslashes, $, % or braces",
       "keyVault.certificates[4].importFrom.passwordEnv: 'PFX_PASSWORD' is not an environment variable Terraform reads, 'TF_VAR_<name>' (letters, digits, _)",
     ]);
+  });
+});
+
+describe('imported file contents, when the file is there at synth (made by openssl)', () => {
+  const dir = tempDir('certs-');
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '30', '-subj', '/CN=legacy.retail.internal');
+  ssl('pkcs12', '-export', '-in', 'cert.pem', '-inkey', 'key.pem', '-out', 'good.pfx', '-passout', 'pass:x');
+  const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  const crt = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  writeFileSync(join(dir, 'good.pem'), crt + key);
+  writeFileSync(join(dir, 'crlf.pem'), (crt + key).replace(/\n/g, '\r\n'));
+  writeFileSync(join(dir, 'pkcs1.pem'), crt + ssl('pkey', '-in', 'key.pem', '-traditional').toString());
+  writeFileSync(join(dir, 'nokey.pem'), crt);
+  writeFileSync(join(dir, 'swapped.pfx'), crt + key);
+  writeFileSync(join(dir, 'swapped.pem'), readFileSync(join(dir, 'good.pfx')));
+  const synthWith = (files: string[]) => {
+    const spec = exampleSpec();
+    spec.keyVault!.certificates!.push(...files.map((f, i) => ({ name: `legacy-${i}`, issuer: 'imported', importFrom: { path: join(dir, f) }, subject: 'CN=legacy' })));
+    return synthesize([{ file: 'retail.ts', spec, issues: [] }], join(tempDir(), 'cdktf.out'));
+  };
+
+  test('accepts a PEM with certificate and PKCS#8 key, and a PKCS#12 file', () => {
+    const r = synthWith(['good.pem', 'good.pfx']);
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  test('refuses CRLF line endings, a PKCS#1 key, a PEM without key, and swapped formats, at each path, writing nothing', () => {
+    const out = join(tempDir(), 'cdktf.out');
+    const spec = exampleSpec();
+    const files = ['crlf.pem', 'pkcs1.pem', 'nokey.pem', 'swapped.pfx', 'swapped.pem'];
+    spec.keyVault!.certificates!.push(...files.map((f, i) => ({ name: `legacy-${i}`, issuer: 'imported', importFrom: { path: join(dir, f) }, subject: 'CN=legacy' })));
+    const r = synthesize([{ file: 'retail.ts', spec, issues: [] }], out);
+    expect(r.ok).toBe(false);
+    expect(r.problems.flatMap((p) => p.issues.map(formatIssue))).toEqual([
+      `keyVault.certificates[1].importFrom.path: ${dir}/crlf.pem has Windows line endings; Key Vault takes PEM with '\\n' only (dos2unix) (Terraform reads it at plan time, and Key Vault refuses it at apply)`,
+      expect.stringMatching(/^keyVault\.certificates\[2\]\.importFrom\.path: .*pkcs1\.pem holds a PKCS#1\/SEC1 private key; Key Vault wants PKCS#8 \(openssl pkcs8 -topk8 -nocrypt -in key\.pem\)/),
+      expect.stringMatching(/^keyVault\.certificates\[3\]\.importFrom\.path: .*nokey\.pem holds no private key/),
+      expect.stringMatching(/^keyVault\.certificates\[4\]\.importFrom\.path: .*swapped\.pfx is named as PKCS#12 but holds PEM text: name it \.pem/),
+      expect.stringMatching(/^keyVault\.certificates\[5\]\.importFrom\.path: .*swapped\.pem is named \.pem but holds binary DER \(PKCS#12\?\): name it \.pfx/),
+    ]);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
