@@ -8,7 +8,7 @@
  * Azure wants Windows time-zone names: IANA names are mapped with `windows-iana`.
  * `minimumAt()` evaluates the profiles as Azure does, to prove the intended floor at every hour.
  */
-import { findWindows } from 'windows-iana';
+import { azureTimeZone } from '../spec/time-zones';
 import { WEEKDAYS, type Capacity, type Weekday } from '../spec/schema';
 
 /** Azure's limits on one autoscale setting. */
@@ -63,10 +63,9 @@ const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
 
 export const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
-/** Azure's (Windows) name of an IANA time zone, or undefined when there is none. */
+/** Azure's (Windows) name of an IANA time zone that azurerm accepts, or undefined when there is none (lib/spec/time-zones.ts). */
 export function windowsTimeZone(iana: string): string | undefined {
-  if (iana === 'UTC') return 'UTC';
-  return findWindows(iana)[0];
+  return azureTimeZone(iana);
 }
 
 /** The week-minute intervals [from, to) a schedule covers, in its local time. */

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fixed-settings';
 import { App } from 'cdktf';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
-import type { SpecIssue } from '../spec/issues';
+import { formatIssue, type SpecIssue } from '../spec/issues';
+import { certificateContentProblem, certificateFileFormat, unsetPasswordWarnings } from '../spec/certificates';
+import { checkBlocks, isBlockLock, type BlockLock } from '../spec/block-lock';
 import { lockFileOf, type LoadedSpec } from '../spec/load';
 import { planEnvironment } from '../spec/plan';
 import { withoutCreationStacks } from '../core/creation-stacks';
@@ -62,8 +64,14 @@ export { validateAll, formatProblems };
  * writes nothing and returns every problem.
  */
 export function synthesize(specs: readonly LoadedSpec[], outdir: string, options: SynthOptions = {}): SynthResult {
-  const { environments, problems } = validateAll(specs);
+  const { environments, problems, warnings: specWarnings } = validateAll(specs);
   if (problems.length > 0) return { ok: false, problems, stacks: [] };
+
+  // an imported file that is there (CI) must hold what its name says: Terraform reads it only at plan
+  if (!options.projectRoot) {
+    const bad = environments.map((env) => ({ file: env.file ?? env.name, issues: importedFileProblems(env.keyVault?.certificates ?? []) })).filter((p) => p.issues.length > 0);
+    if (bad.length > 0) return { ok: false, problems: bad, stacks: [] };
+  }
 
   // imported certificates come from outside the repository, so their bytes can never be committed
   if (options.projectRoot) {
@@ -76,6 +84,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
           issues.push({ path: `keyVault.certificates[${i}].importFrom.path`, code: 'invalid_value', message: `${c.importFrom.path} is inside the repository`, value: c.importFrom.path, hint: 'keep certificate files outside the repository (e.g. a CI secret file)' });
         }
       });
+      issues.push(...importedFileProblems(env.keyVault?.certificates ?? []));
       if (issues.length > 0) outside.push({ file: env.file ?? env.name, issues });
     }
     if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
@@ -90,10 +99,11 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     const file = lockFileOf(env.file ?? env.name);
     const path = join(options.lockDir!, file);
     const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-    let lock: SettingsLock | undefined;
+    let lock: (SettingsLock & { readonly blocks?: BlockLock }) | undefined;
     try {
       lock = before === undefined ? undefined : (JSON.parse(before) as SettingsLock);
       if (lock && (lock.version !== 1 || typeof lock.scaleSets !== 'object')) throw new Error('not a version 1 lock');
+      if (lock && lock.blocks !== undefined && !isBlockLock(lock.blocks)) throw new Error("its blocks are not { services: { name: block }, pools: { name: block } }");
     } catch (e) {
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
       continue;
@@ -103,11 +113,17 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, allowReplacement: env.front.allowReplacement, single: true },
     ];
     const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
-    if (issues.length > 0) {
-      lockProblems.push({ file: env.file ?? env.name, issues: issues.map((i) => ({ ...i, code: 'invalid_value' as const })) });
+    // each service's and pool's block, which fixes its addresses and ports: never changed (spec/block-lock.ts)
+    const owners = [
+      ...env.services.map((s, index) => ({ kind: 'services' as const, index, name: s.name, block: s.block })),
+      ...env.pools.map((p, index) => ({ kind: 'pools' as const, index, name: p.name, block: p.block })),
+    ];
+    const blocks = checkBlocks(owners, lock?.blocks, file);
+    if (issues.length > 0 || blocks.issues.length > 0) {
+      lockProblems.push({ file: env.file ?? env.name, issues: [...issues.map((i) => ({ ...i, code: 'invalid_value' as const })), ...blocks.issues] });
       continue;
     }
-    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next }, null, 2)}\n`;
+    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next, blocks: blocks.next }, null, 2)}\n`;
     if (text === before) continue;
     if (options.frozenLock) {
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_value', message: 'is out of date (--frozen-lock)', hint: 'run npm run synth and commit the lock file' }] });
@@ -173,9 +189,31 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     renameSync(staging, outdir);
     rmSync(previous, { recursive: true, force: true });
     for (const l of locksToWrite) writeFileSync(l.path, l.text);
-    const warnings = findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) }));
+    const warnings = [
+      ...specWarnings.flatMap((w) => w.issues.map((i) => ({ file: w.file, path: i.path, message: formatIssue(i).slice(i.path.length + 2) }))),
+      ...environments.flatMap((env) => unsetPasswordWarnings(env.keyVault?.certificates ?? [], process.env).map((w) => ({ file: env.file ?? env.name, ...w }))),
+      ...findings.map(({ file, f }) => ({ file, path: f.resource, message: formatFinding(f) })),
+    ];
     return { ok: true, problems: [], stacks, warnings };
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** Imported files that exist here and do not hold what their name says (read, never written). */
+function importedFileProblems(certificates: ReadonlyArray<{ readonly importFrom?: { readonly path: string } }>): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  certificates.forEach((c, i) => {
+    const path = c.importFrom?.path;
+    const format = path === undefined ? undefined : certificateFileFormat(path);
+    if (!path || !format || !existsSync(path)) return;
+    let problem: string | undefined;
+    try {
+      problem = certificateContentProblem(format, readFileSync(path));
+    } catch (e) {
+      problem = `cannot be read: ${(e as Error).message.split('\n')[0]}`;
+    }
+    if (problem) issues.push({ path: `keyVault.certificates[${i}].importFrom.path`, code: 'invalid_value', message: `${path} ${problem}`, value: path, hint: 'Terraform reads it at plan time, and Key Vault refuses it at apply' });
+  });
+  return issues;
 }

@@ -6,6 +6,8 @@ import type { Construct } from 'constructs';
 import { azureIds } from '../core/azure-ids';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
+import { certificateKeyUsages, terraformVariableOf } from '../spec/certificates';
+import { firewallIpRules } from '../spec/cidr';
 import { KeyVaultCertificate } from '../vault/certificate';
 import { KeyVault } from '../vault/key-vault';
 import { EnvironmentStack } from './environment-stack';
@@ -31,7 +33,7 @@ export class VaultStack extends EnvironmentStack {
       tenantId: env.tenantId,
       softDeleteRetentionDays: kv.softDeleteRetentionDays,
       allowedSubnetIds: vmSubnets.map((s) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, s)),
-      allowedIpRanges: env.deployer.ipRanges,
+      allowedIpRanges: firewallIpRules(env.deployer.ipRanges),
       deployer: env.deployer,
       logAnalyticsWorkspaceId: kv.logAnalyticsWorkspaceId,
       contacts: kv.contacts,
@@ -44,6 +46,8 @@ export class VaultStack extends EnvironmentStack {
         name: c.name,
         issuer: c.issuer,
         importPath: c.importFrom?.path,
+        importPasswordVariable: c.importFrom?.passwordEnv === undefined ? undefined : terraformVariableOf(c.importFrom.passwordEnv),
+        extendedKeyUsage: certificateKeyUsages(c),
         subject: c.subject,
         dnsNames: c.dnsNames,
         keyType: c.keyType,

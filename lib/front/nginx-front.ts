@@ -10,6 +10,7 @@
  * image, the agent) upgrades by rolling with surge behind its load balancer, gated by the health
  * extension on the status endpoint, which fails only when a VM has no routing table.
  */
+import { firewallIpRules } from '../spec/cidr';
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
@@ -174,7 +175,7 @@ export class NginxFront extends Construct {
       defaultToOauthAuthentication: true,
       allowNestedItemsToBePublic: false,
       infrastructureEncryptionEnabled: true,
-      networkRules: { defaultAction: 'Deny', bypass: ['None'], virtualNetworkSubnetIds: [props.subnetId], ipRules: props.deployer.ipRanges.map((r) => r.replace(/\/32$/, '')) },
+      networkRules: { defaultAction: 'Deny', bypass: ['None'], virtualNetworkSubnetIds: [props.subnetId], ipRules: firewallIpRules(props.deployer.ipRanges) },
       // every table ever served is kept: an audit trail of swaps, and a way back by hand
       blobProperties: { versioningEnabled: true, deleteRetentionPolicy: { days: 30 }, containerDeleteRetentionPolicy: { days: 30 } },
       tags,

@@ -4,6 +4,7 @@
  */
 import { instancesWithSurge } from './ip-plan';
 import type { Capacity } from './schema';
+import { VM_SIZES } from './vm-sizes';
 
 /** Azure's scale-set limits (instances per scale set; per placement group when single). */
 export const VMSS_LIMITS = { instancesPerScaleSet: 1000, instancesPerPlacementGroup: 100 } as const;
@@ -38,14 +39,11 @@ export function minimumForHeadroom(peak: number, maxBatchPercent: number): numbe
 }
 
 /**
- * The quota family and vCPUs of a VM size, from Azure's naming convention:
- * Standard_D4s_v5 → standardDSv5Family, 4 vCPUs. Undefined when the name does not follow it.
+ * The quota family and vCPUs of a VM size, from the table of known sizes (`vm-sizes.ts`):
+ * Standard_D4s_v5 → standardDSv5Family, 4 vCPUs. Undefined for a size the table does not know.
  */
 export function vmSizeInfo(size: string): { family: string; vcpus: number } | undefined {
-  const m = /^Standard_([A-Z]+)(\d+)(?:-\d+)?([a-z]*)(?:_v(\d+))?$/.exec(size);
-  if (!m) return undefined;
-  const [, letters, vcpus, features, version] = m;
-  return { family: `standard${letters}${features.toUpperCase()}${version ? `v${version}` : ''}Family`, vcpus: Number(vcpus) };
+  return Object.prototype.hasOwnProperty.call(VM_SIZES, size) ? VM_SIZES[size] : undefined;
 }
 
 /** Instances one slot can run at once: max plus a surge batch. */

@@ -47,3 +47,20 @@ export function blockOf(space: Range, prefix: number, index: number): Range {
 }
 
 export const blockCount = (space: Range, prefix: number): number => 2 ** (prefix - space.prefix);
+
+/**
+ * IPv4 ranges as Key Vault and Storage firewall IP rules take them. Azure Storage refuses /31 and
+ * /32 prefixes ("use individual IP address rules without prefix", azurerm's storage_account docs:
+ * "/31 CIDRs, /32 CIDRs … are not allowed"), so a /32 becomes its address and a /31 its two
+ * addresses; Key Vault takes addresses too (azurerm: IPv4Address or CIDR). Other ranges, and
+ * strings that are not CIDRs, pass unchanged. Order kept, duplicates dropped.
+ */
+export function firewallIpRules(ranges: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const r of ranges) {
+    const range = parseCidr(r);
+    const rules = range && range.prefix >= 31 ? [addressAt(range.first), ...(range.prefix === 31 ? [addressAt(range.last)] : [])] : [r];
+    for (const rule of rules) if (!out.includes(rule)) out.push(rule);
+  }
+  return out;
+}

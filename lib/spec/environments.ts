@@ -31,9 +31,12 @@ export function validateAll(specs: readonly LoadedSpec[]): {
   environments: EnvironmentFromFile[];
   /** Every problem of every file. */
   problems: FileProblems;
+  /** What valid files should print though nothing is wrong (only files with warnings). */
+  warnings: FileProblems;
 } {
   const environments: EnvironmentFromFile[] = [];
   const problems: Array<{ file: string; issues: SpecIssue[] }> = [];
+  const warnings: Array<{ file: string; issues: readonly SpecIssue[] }> = [];
   const byName = new Map<string, string>();
   for (const loaded of specs) {
     const issues: SpecIssue[] = [...loaded.issues];
@@ -45,12 +48,13 @@ export function validateAll(specs: readonly LoadedSpec[]): {
         else {
           byName.set(r.environment.name, loaded.file);
           environments.push({ ...r.environment, file: loaded.file });
+          if (r.warnings.length > 0) warnings.push({ file: loaded.file, issues: r.warnings });
         }
       } else issues.push(...r.issues);
     }
     if (issues.length > 0) problems.push({ file: loaded.file, issues });
   }
-  return { environments, problems };
+  return { environments, problems, warnings };
 }
 
 /** The problems as printed: `<folder>/<file>: N problems`, then one indented line per issue. */

@@ -481,17 +481,34 @@ export const CertificateSchema = z
      * @default 'self'
      */
     issuer: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: "'self', 'imported' or an issuer name configured in the vault" }).default('self'),
-    /** For 'imported': a PKCS#12 (.pfx) or PEM file outside the repository, read by Terraform at plan time. */
+    /** For 'imported': a PKCS#12 (.pfx, .p12) or PEM (.pem) file outside the repository, read by Terraform at plan time. */
     importFrom: z
       .strictObject({
-        /** Absolute path of the file. */
-        path: z.string().regex(/^\//, { message: 'an absolute path outside the repository' }),
+        /**
+         * Absolute path of the file. Its extension gives the format: `.pfx` or `.p12` (PKCS#12,
+         * content type `application/x-pkcs12`) or `.pem` (certificate and PKCS#8 private key,
+         * `application/x-pem-file`).
+         */
+        path: z.string().regex(/^\/[^\s"'\\$%{}]*$/, { message: 'an absolute path outside the repository, without spaces, quotes, backslashes, $, % or braces' }),
+        /**
+         * For a password-protected PKCS#12 file: the environment variable Terraform reads the
+         * password from, `TF_VAR_<name>`. The synth declares the sensitive Terraform variable
+         * `<name>`; the password is never in the spec or the synthesized output, but the provider
+         * stores it in the vault stack's Terraform state. @default - no password
+         */
+        passwordEnv: z.string().regex(/^TF_VAR_[A-Za-z_][A-Za-z0-9_]{0,63}$/, { message: "an environment variable Terraform reads, 'TF_VAR_<name>' (letters, digits, _)" }).optional(),
       })
       .optional(),
     /** e.g. 'CN=pricing.retail.internal'. */
     subject: z.string().regex(/^CN=.+/, { message: "an X.500 subject starting with 'CN=', e.g. 'CN=pricing.retail.internal'" }),
     /** Subject alternative names. @default - none */
     dnsNames: z.array(z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a DNS name' })).default([]),
+    /**
+     * Extended key usages of the certificates the vault issues: 'serverAuth' (TLS servers),
+     * 'clientAuth' (TLS clients, mTLS). Ignored for 'imported' (the file decides).
+     * @default - ['serverAuth', 'clientAuth'] when the name ends in '-mtls', else ['serverAuth']
+     */
+    extendedKeyUsage: z.array(z.enum(['serverAuth', 'clientAuth'])).min(1).optional(),
     /** @default 'RSA' */
     keyType: z.enum(['RSA', 'EC']).default('RSA'),
     /** RSA key size; EC uses P-256. @default 2048 */
@@ -595,9 +612,12 @@ export const EnvironmentSchema = z
       .strictObject({
         /** @default 'azureadmin' */
         username: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'a Linux user name: lower-case letters, digits, _ -; at most 32' }).default('azureadmin'),
-        /** OpenSSH public keys (ssh-rsa, ssh-ed25519, ecdsa-sha2-*). */
+        /**
+         * OpenSSH public keys: ssh-ed25519, or ssh-rsa of 2048 bits or more (what azurerm's
+         * `admin_ssh_key` and Azure accept; ECDSA keys are refused). Each key's data is parsed at synth.
+         */
         sshPublicKeys: z
-          .array(z.string().regex(/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, { message: "an OpenSSH public key ('ssh-ed25519 AAAA… comment')" }))
+          .array(z.string().regex(/^(ssh-rsa|ssh-ed25519) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, { message: "an OpenSSH ssh-ed25519 or ssh-rsa public key ('ssh-ed25519 AAAA… comment'); azurerm refuses other key types" }))
           .min(1),
         /**
          * Entra ID SSH login (seed 002): the AADSSHLoginForLinux extension, a system-assigned
@@ -637,7 +657,12 @@ export const EnvironmentSchema = z
       principalId: z.guid(),
       /** @default 'ServicePrincipal' */
       principalType: z.enum(['ServicePrincipal', 'User', 'Group']).default('ServicePrincipal'),
-      /** Public IP ranges it connects from (CI runners, an admin VPN's egress), admitted by the firewalls. */
+      /**
+       * Public IP ranges it connects from (CI runners, an admin VPN's egress), admitted by the
+       * firewalls. Private, shared (100.64.0.0/10), loopback and link-local ranges are refused:
+       * Key Vault and Storage firewalls take public addresses only. A /31 or /32 becomes one rule
+       * per address (Storage refuses those prefixes).
+       */
       ipRanges: z.array(cidr).min(1),
     }),
     /**

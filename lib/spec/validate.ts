@@ -24,7 +24,11 @@ import {
 } from './ip-plan';
 import { computeNames, defaultDomain, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ComputeNames } from './names';
 import { poolPart } from './placement';
-import { AUTOSCALE_LIMITS, overlappingSchedules, windowsTimeZone } from '../autoscale/plan';
+import { AUTOSCALE_LIMITS, overlappingSchedules } from '../autoscale/plan';
+import { certificateFileFormat } from './certificates';
+import { parseSshPublicKey } from './ssh-key';
+import { mapTimeZone, sameClockZones } from './time-zones';
+import { suggestVmSizes } from './vm-sizes';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
@@ -50,6 +54,8 @@ export type ValidationResult =
       readonly ok: true;
       /** The spec with every default filled in. */
       readonly environment: Environment;
+      /** What the synth prints though nothing is wrong (e.g. a VM family the declared quotas do not list). */
+      readonly warnings: readonly SpecIssue[];
     }
   | {
       /** Not valid. */
@@ -65,6 +71,14 @@ export const CUSTOM_DATA_MAX_BYTES = 65535;
 const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + 8192;
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
+
+/** Ranges a firewall IP rule cannot admit (Key Vault and Storage take public addresses only). */
+const NON_PUBLIC: ReadonlyArray<{ range: Range; what: string }> = [
+  ...PRIVATE_RANGES.map((r) => ({ range: parseCidr(r)!, what: r === '100.64.0.0/10' ? 'the shared (CGNAT) range of RFC 6598' : 'a private range (RFC 1918)' })),
+  { range: parseCidr('127.0.0.0/8')!, what: 'the loopback range' },
+  { range: parseCidr('169.254.0.0/16')!, what: 'the link-local range' },
+  { range: parseCidr('0.0.0.0/8')!, what: "'this network' (RFC 1122)" },
+];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -86,12 +100,13 @@ function lenient<S extends z.ZodRawShape>(schema: z.ZodObject<S>, raw: unknown, 
 /** Validates an environment given as any value (typed object, parsed JSON or YAML). */
 export function validateEnvironment(input: unknown): ValidationResult {
   const issues: SpecIssue[] = [];
+  const warnings: SpecIssue[] = [];
   const whole = EnvironmentSchema.safeParse(input, { reportInput: true });
   if (!whole.success) issues.push(...fromZod(whole.error.issues, EnvironmentSchema));
   // a valid shape lets the rules read the parsed spec; otherwise they parse field by field
-  issues.push(...checkRules(input, whole.success ? whole.data : undefined));
+  issues.push(...checkRules(input, whole.success ? whole.data : undefined, warnings));
   if (issues.length > 0 || !whole.success) return { ok: false, issues: dedupe(issues).sort(byPath) };
-  return { ok: true, environment: whole.data };
+  return { ok: true, environment: whole.data, warnings: dedupe(warnings).sort(byPath) };
 }
 
 /** Issues in reading order: by path, numbers compared as numbers (services[2] before services[10]). */
@@ -112,9 +127,10 @@ interface ParsedService {
   readonly s: Partial<z.output<typeof ServiceSchema>>;
 }
 
-function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
+function checkRules(input: unknown, parsed: Environment | undefined, warnings: SpecIssue[]): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add: Add = (path, i) => issues.push({ path: formatPath(path), ...i });
+  const warn: Add = (path, i) => warnings.push({ path: formatPath(path), ...i });
   const raw = isRecord(input) ? input : {};
   const env: Partial<Environment> = parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas', 'artifactStore']);
   const net = parsed?.network ?? lenient(NetworkSchema, raw.network);
@@ -153,6 +169,25 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
       if (imported && contacts.length === 0) {
         add(at('issuer'), { code: 'missing', message: 'Key Vault cannot renew an imported certificate, and keyVault.contacts is empty', hint: 'declare keyVault.contacts to hear before it expires' });
       }
+      const from = isRecord(c.importFrom) ? c.importFrom : undefined;
+      if (from && typeof from.path === 'string' && from.path.startsWith('/')) {
+        const format = certificateFileFormat(from.path);
+        if (!format) {
+          add(at('importFrom', 'path'), {
+            code: 'invalid_value',
+            message: `${show(from.path)} does not say its format: Key Vault needs the content type, application/x-pkcs12 or application/x-pem-file`,
+            value: from.path,
+            hint: 'name the file .pfx or .p12 (PKCS#12), or .pem (certificate and PKCS#8 private key)',
+          });
+        } else if (format === 'pem' && from.passwordEnv !== undefined) {
+          add(at('importFrom', 'passwordEnv'), {
+            code: 'invalid_value',
+            message: 'a PEM file takes no password: Key Vault imports PEM with an unencrypted PKCS#8 private key',
+            value: from.passwordEnv,
+            hint: 'remove passwordEnv, or import the PKCS#12 (.pfx) file instead',
+          });
+        }
+      }
     });
   }
 
@@ -165,6 +200,60 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
       value: raw.region,
       hint: normalized in AZURE_REGIONS ? `did you mean '${normalized}'?` : suggest(normalized, REGION_NAMES) ?? 'use the region name as Azure CLI prints it, e.g. westeurope',
     });
+  }
+
+  // --- admin SSH keys: parsed as azurerm's validate.SSHKey does ---------------------------
+  const rawAdmin = isRecord(raw.admin) ? raw.admin : {};
+  const keySchema = EnvironmentSchema.shape.admin.shape.sshPublicKeys.element;
+  (Array.isArray(rawAdmin.sshPublicKeys) ? rawAdmin.sshPublicKeys : []).forEach((k, i) => {
+    // a key of the wrong shape is reported by the schema; this reads the key data of the rest
+    if (!keySchema.safeParse(k).success) return;
+    const r = parseSshPublicKey(k as string);
+    if (!r.ok) {
+      add(['admin', 'sshPublicKeys', i], {
+        code: 'invalid_value',
+        message: `${r.problem}`,
+        value: k,
+        hint: "paste the whole line of the .pub file (ssh-keygen -t ed25519, or -t rsa -b 4096); azurerm and Azure accept ssh-ed25519 and ssh-rsa of 2048 bits or more",
+      });
+    }
+  });
+
+  // --- deployer: public ranges only (Key Vault and Storage firewalls) -----------------------
+  const rawDeployer = isRecord(raw.deployer) ? raw.deployer : {};
+  (Array.isArray(rawDeployer.ipRanges) ? rawDeployer.ipRanges : []).forEach((r, i) => {
+    if (typeof r !== 'string') return;
+    const range = parseCidr(r);
+    if (!range) return; // the schema reports it
+    const fixed = canonicalIfHostBitsSet(r);
+    if (fixed) add(['deployer', 'ipRanges', i], { code: 'invalid_value', message: `${show(r)} has host bits set`, value: r, hint: `did you mean '${fixed}'?` });
+    const hit = NON_PUBLIC.find((p) => overlaps(p.range, range));
+    if (hit) {
+      add(['deployer', 'ipRanges', i], {
+        code: 'invalid_value',
+        message: `${show(r)} ${contains(hit.range, range) ? 'is' : 'overlaps'} ${hit.what} (${hit.range.cidr}); Key Vault and Storage firewalls admit public addresses only`,
+        value: r,
+        hint: "give the public egress address of the CI runners or the admin VPN (a private caller reaches the vault through a subnet's service endpoint, not an IP rule)",
+      });
+    }
+  });
+
+  // --- Entra ID login needs a system identity; Flexible scale sets take none -----------------
+  const entraLogin = rawAdmin.entraIdLogin !== undefined;
+  if (entraLogin) {
+    const flexible = (list: unknown, kind: 'services' | 'pools') =>
+      (Array.isArray(list) ? list : []).forEach((x, i) => {
+        if (isRecord(x) && x.orchestration === 'Flexible') {
+          add([kind, i, 'orchestration'], {
+            code: 'invalid_value',
+            message: "is 'Flexible', but admin.entraIdLogin needs a system-assigned identity on every VM: azurerm_orchestrated_virtual_machine_scale_set accepts only UserAssigned identities, and a login role at scale-set scope does not reach Flexible VMs",
+            value: 'Flexible',
+            hint: "use orchestration 'Uniform' for this " + (kind === 'services' ? 'service' : 'pool') + ', or remove admin.entraIdLogin (SSH keys stay the way in)',
+          });
+        }
+      });
+    flexible(raw.services, 'services');
+    flexible(raw.pools, 'pools');
   }
 
   // --- tags -----------------------------------------------------------------------------
@@ -521,7 +610,14 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   if (tlsName !== undefined) {
     const certs = parsed?.keyVault?.certificates ?? (rawKv && Array.isArray(rawKv.certificates) ? rawKv.certificates.filter(isRecord) : undefined);
     if (!certs) add(['front', 'tlsCertificate'], { code: 'missing', message: 'names a Key Vault certificate, but the environment has no keyVault', hint: 'declare keyVault with the certificate, or remove tlsCertificate' });
-    else if (!certs.some((c) => c.name === tlsName)) {
+    else if (certs.some((c) => c.name === tlsName && c.issuer !== 'imported' && Array.isArray(c.extendedKeyUsage) && !c.extendedKeyUsage.includes('serverAuth'))) {
+      add(['front', 'tlsCertificate'], {
+        code: 'invalid_value',
+        message: `names ${show(tlsName)}, whose extendedKeyUsage has no 'serverAuth': TLS clients refuse it as a server certificate`,
+        value: tlsName,
+        hint: "add 'serverAuth' to its extendedKeyUsage",
+      });
+    } else if (!certs.some((c) => c.name === tlsName)) {
       add(['front', 'tlsCertificate'], {
         code: 'invalid_value',
         message: `names no certificate in keyVault.certificates: ${show(tlsName)}`,
@@ -532,19 +628,30 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
   }
   if (front.capacity && front.upgrade) checkCapacityProofs((...rest) => ['front', ...rest], front.capacity, front.upgrade, add);
 
+  // VM sizes: only sizes Azure has (the table in vm-sizes.ts), so quotas and capacity are real
+  const checkSize = (path: Path, size: string | undefined) => {
+    if (size === undefined || vmSizeInfo(size)) return;
+    add(path, {
+      code: 'invalid_value',
+      message: `${show(size)} is not an Azure VM size this library knows`,
+      value: size,
+      hint: ((near) => (near.length === 0 ? 'use a size such as Standard_D4s_v5 (the known sizes are listed in lib/spec/vm-sizes.ts)' : `did you mean ${near.map((n) => `'${n}'`).join(' or ')}?`))(suggestVmSizes(size)),
+    });
+  };
+  for (const { index, s } of services) checkSize(['services', index, 'vmSize'], s.vmSize);
+  for (const { index, p } of pools) checkSize(['pools', index, 'vmSize'], p.vmSize);
+  checkSize(['front', 'vmSize'], front.vmSize);
+
   // vCPU quotas per family: the worst case is both slots of every service at max plus surge
   if (env.quotas && Object.keys(env.quotas).length > 0) {
-    const demand = new Map<string, { vcpus: number; parts: string[] }>();
+    const demand = new Map<string, { vcpus: number; parts: string[]; paths: Path[] }>();
     const count = (what: string, size: string | undefined, instances: number, path: Path) => {
-      if (size === undefined) return;
-      const info = vmSizeInfo(size);
-      if (!info) {
-        add(path, { code: 'invalid_value', message: `cannot check quotas: ${show(size)} does not follow Azure's size naming`, value: size, hint: 'remove quotas, or use a size such as Standard_D4s_v5' });
-        return;
-      }
-      const d = demand.get(info.family) ?? { vcpus: 0, parts: [] };
+      const info = size === undefined ? undefined : vmSizeInfo(size);
+      if (!info) return; // an unknown size is reported above
+      const d = demand.get(info.family) ?? { vcpus: 0, parts: [], paths: [] };
       d.vcpus += instances * info.vcpus;
       d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      d.paths.push(path);
       demand.set(info.family, d);
     };
     for (const { index, s } of services) {
@@ -557,7 +664,17 @@ function checkRules(input: unknown, parsed?: Environment): SpecIssue[] {
     }
     if (front.capacity && front.upgrade) count('front', front.vmSize, peakInstances(front.capacity, front.upgrade), ['front', 'vmSize']);
     for (const [family, d] of [...demand].sort()) {
-      const quota = env.quotas[family];
+      const quota = Object.prototype.hasOwnProperty.call(env.quotas, family) ? env.quotas[family] : undefined;
+      if (quota === undefined) {
+        // a warning, not an error: quota is the subscription's, and may be watched elsewhere
+        for (const path of d.paths) {
+          warn(path, {
+            code: 'missing',
+            message: `quotas lists no ${family}: ${d.vcpus} vCPUs at peak (${d.parts.join(' + ')}) are not checked against a quota`,
+            hint: `add quotas.${family} (az vm list-usage --location <region>)`,
+          });
+        }
+      }
       if (quota !== undefined && d.vcpus > quota) {
         add(['quotas', family], {
           code: 'does_not_fit',
@@ -720,8 +837,17 @@ function checkAutoscale(at: (...rest: PropertyKey[]) => Path, s: Pick<ServicePar
       const p = at('autoscale', 'schedules', i);
       if (names.has(sch.name)) add([...p, 'name'], { code: 'duplicate', message: `${show(sch.name)} names another schedule too`, value: sch.name });
       names.add(sch.name);
-      if (!windowsTimeZone(sch.timeZone)) {
+      const tz = mapTimeZone(sch.timeZone);
+      if (!tz.ok && tz.windows.length === 0) {
         add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} is not an IANA time zone Azure can map`, value: sch.timeZone, hint: "use a name like 'Europe/Amsterdam' or 'UTC'" });
+      } else if (!tz.ok) {
+        const same = sameClockZones(sch.timeZone);
+        add([...p, 'timeZone'], {
+          code: 'invalid_value',
+          message: `${show(sch.timeZone)} maps to the Windows time zone ${tz.windows.map((w) => `'${w}'`).join(', ')}, which azurerm's autoscale setting does not accept`,
+          value: sch.timeZone,
+          hint: same.length > 0 ? `a zone Azure accepts with the same clock in 2026: ${same.map((z) => `'${z}'`).join(', ')}` : "write the window in a zone Azure accepts, e.g. 'UTC', shifting start and end",
+        });
       }
       if (sch.timeZone !== as.schedules[0].timeZone) {
         add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} differs from schedules[0]'s ${show(as.schedules[0].timeZone)}`, value: sch.timeZone, hint: "one service's windows share one time zone" });

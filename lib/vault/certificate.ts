@@ -2,12 +2,17 @@
  * KeyVaultCertificate: a certificate in a vault with its policy. Self-signed and integrated-CA
  * certificates renew themselves before expiry (AutoRenew); an imported one cannot be renewed by
  * Key Vault, so its lifetime action e-mails the vault's contacts instead. An imported file is read
- * by Terraform at plan time (`filebase64`) from a path outside the repository: its bytes are never
- * in the synthesized output, never in a cdktf asset, never in the repository.
+ * by Terraform at plan time from a path outside the repository: its bytes are never in the
+ * synthesized output, never in a cdktf asset, never in the repository. A PKCS#12 file is sent
+ * base64-encoded (`filebase64`, content type `application/x-pkcs12`); a PEM file is already text
+ * and is sent as it is (`file`, `application/x-pem-file`), as azurerm's `certificate.contents`
+ * expects. A PKCS#12 password comes from a sensitive Terraform variable (`TF_VAR_<name>` at plan
+ * time), never from the spec or the synthesized output; azurerm keeps it in the state.
  */
 import { KeyVaultCertificate as AzureCertificate } from '@cdktf/provider-azurerm/lib/key-vault-certificate';
-import type { ITerraformDependable } from 'cdktf';
+import { TerraformStack, TerraformVariable, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { certificateFileFormat, CERTIFICATE_CONTENT_TYPES, EKU_OIDS, type KeyUsageName } from '../spec/certificates';
 
 /** Props of {@link KeyVaultCertificate}. */
 export interface KeyVaultCertificateProps {
@@ -17,8 +22,16 @@ export interface KeyVaultCertificateProps {
   readonly name: string;
   /** 'self', 'imported', or an integrated CA issuer's name configured in the vault. */
   readonly issuer: string;
-  /** For 'imported': absolute path of the file, read by Terraform at plan time. @default - none */
+  /** For 'imported': absolute path of the file (.pfx, .p12 or .pem), read by Terraform at plan time. @default - none */
   readonly importPath?: string;
+  /**
+   * For an imported PKCS#12 file with a password: the name of the sensitive Terraform variable
+   * that holds it (set as `TF_VAR_<name>` when Terraform runs). Declared once per stack; the
+   * provider stores the password in the state. @default - no password
+   */
+  readonly importPasswordVariable?: string;
+  /** Extended key usages of an issued certificate (ignored for 'imported'). @default ['serverAuth'] */
+  readonly extendedKeyUsage?: readonly KeyUsageName[];
   /** The subject, e.g. 'CN=front.retail.internal' (ignored for 'imported'). */
   readonly subject: string;
   /** @default - none */
@@ -52,10 +65,20 @@ export class KeyVaultCertificate extends Construct {
     super(scope, id);
     const imported = props.issuer === 'imported';
     const rsa = (props.keyType ?? 'RSA') === 'RSA';
+    const format = imported ? importFormat(props.importPath) : 'pkcs12';
+    if (imported && props.importPasswordVariable !== undefined && format === 'pem') {
+      throw new Error(`KeyVaultCertificate ${props.name}: a PEM file takes no password (importPasswordVariable)`);
+    }
+    const password = imported && props.importPasswordVariable !== undefined ? passwordVariable(this, props.importPasswordVariable, props.name) : undefined;
     const cert = new AzureCertificate(this, 'certificate', {
       name: props.name,
       keyVaultId: props.keyVaultId,
-      certificate: imported ? { contents: `\${filebase64(${JSON.stringify(props.importPath)})}` } : undefined,
+      certificate: imported
+        ? {
+            contents: `\${${format === 'pem' ? 'file' : 'filebase64'}(${JSON.stringify(props.importPath)})}`,
+            ...(password ? { password: password.stringValue } : {}),
+          }
+        : undefined,
       certificatePolicy: {
         issuerParameters: { name: imported ? 'Unknown' : props.issuer === 'self' ? 'Self' : props.issuer },
         keyProperties: {
@@ -65,7 +88,7 @@ export class KeyVaultCertificate extends Construct {
           exportable: true,
           reuseKey: false,
         },
-        secretProperties: { contentType: 'application/x-pkcs12' },
+        secretProperties: { contentType: CERTIFICATE_CONTENT_TYPES[format] },
         lifetimeAction: [
           { action: { actionType: keyVaultRenews(props.issuer) ? 'AutoRenew' : 'EmailContacts' }, trigger: { daysBeforeExpiry: props.renewBeforeDays ?? 30 } },
         ],
@@ -75,7 +98,7 @@ export class KeyVaultCertificate extends Construct {
               subject: props.subject,
               validityInMonths: props.validityMonths ?? 12,
               keyUsage: ['digitalSignature', 'keyEncipherment'],
-              extendedKeyUsage: ['1.3.6.1.5.5.7.3.1'], // server authentication
+              extendedKeyUsage: [...new Set<KeyUsageName>(props.extendedKeyUsage ?? ['serverAuth'])].map((u) => EKU_OIDS[u]),
               subjectAlternativeNames: props.dnsNames && props.dnsNames.length > 0 ? { dnsNames: [...props.dnsNames] } : undefined,
             },
       },
@@ -84,4 +107,27 @@ export class KeyVaultCertificate extends Construct {
     this.certificateId = cert.id;
     this.versionlessSecretId = cert.versionlessSecretId;
   }
+}
+
+/** An imported file's format from its extension; a construct given another name is a programming error. */
+function importFormat(path: string | undefined): 'pkcs12' | 'pem' {
+  const format = path === undefined ? undefined : certificateFileFormat(path);
+  if (!format) throw new Error(`KeyVaultCertificate: importPath ${JSON.stringify(path)} must end in .pfx, .p12 or .pem (the content type Key Vault needs)`);
+  return format;
+}
+
+/** The stack's sensitive variable `name` (one per stack, shared by certificates that name it). */
+function passwordVariable(scope: Construct, name: string, certificate: string): TerraformVariable {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`KeyVaultCertificate ${certificate}: ${JSON.stringify(name)} is not a Terraform variable name`);
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild(name);
+  if (existing instanceof TerraformVariable) return existing;
+  return new TerraformVariable(stack, name, {
+    type: 'string',
+    sensitive: true,
+    nullable: false,
+    description: `Password of the PKCS#12 file imported as Key Vault certificate ${certificate}: set TF_VAR_${name} where Terraform runs. Terraform keeps it in this stack's state.`,
+    // unset, Terraform stops with "No value for required variable"; empty, with this message
+    validation: [{ condition: `\${length(var.${name}) > 0}`, errorMessage: `TF_VAR_${name} is empty: set it to the password of the PKCS#12 file imported as Key Vault certificate ${certificate}.` }],
+  });
 }

@@ -149,7 +149,7 @@ describe('certificate validation', () => {
     spec.services[0].settings = { TLS_KEY: PEM };
     spec.keyVault.certificates[0].pem = PEM;
     expect(lines(spec)).toEqual([
-      'keyVault.certificates[0].pem: unknown field (allowed here: name, issuer, importFrom, subject, dnsNames, keyType, keySize, validityMonths, renewBeforeDays)',
+      'keyVault.certificates[0].pem: unknown field (allowed here: name, issuer, importFrom, subject, dnsNames, extendedKeyUsage, keyType, keySize, validityMonths, renewBeforeDays)',
       'keyVault.certificates[0].pem: holds an inline certificate or private key; secrets never go in the repository (import it from a file outside the repository (keyVault.certificates[].importFrom.path), or keep it in Key Vault)',
       'services[0].settings.TLS_KEY: holds an inline certificate or private key; secrets never go in the repository (import it from a file outside the repository (keyVault.certificates[].importFrom.path), or keep it in Key Vault)',
     ]);
