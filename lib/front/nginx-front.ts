@@ -24,7 +24,7 @@ import { ScaleSet, type ImageReference } from '../compute/scale-set';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { frontCloudInitDocument } from './agent';
 import { keyVaultCertificatePath, keyVaultExtension } from '../vault/vm-extension';
-import { FRONT_DEFAULTS } from './nginx-conf';
+import { FRONT_DEFAULTS, FRONT_HEALTH_PATHS } from './nginx-conf';
 
 /** The storage container holding the front's two blobs. */
 export const FRONT_CONTAINER = 'front';
@@ -218,7 +218,7 @@ export class NginxFront extends Construct {
       resourceGroupName,
       location,
       frontendSubnetId: props.frontendSubnetId,
-      frontends: [{ name: 'frontend', ip: props.frontendIp, ports: lbPorts, healthPath: '/healthz', probePort: FRONT_DEFAULTS.statusPort }],
+      frontends: [{ name: 'frontend', ip: props.frontendIp, ports: lbPorts, healthPath: FRONT_HEALTH_PATHS.loadBalancer, probePort: FRONT_DEFAULTS.statusPort }],
       zones,
       tags,
     });
@@ -249,7 +249,7 @@ export class NginxFront extends Construct {
       loadBalancerBackendPoolIds: [this.loadBalancer.backendPoolId],
       image: props.image,
       upgrade: props.upgrade,
-      healthPath: '/healthz',
+      healthPath: FRONT_HEALTH_PATHS.extension,
       extensions: props.tls
         ? [keyVaultExtension({ vaultName: props.tls.vaultName, certificates: [props.tls.certificate], identityClientId: identity.clientId, pollingIntervalSeconds: props.tls.pollingIntervalSeconds, storeName: 'front' })]
         : undefined,
