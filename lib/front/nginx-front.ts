@@ -1,8 +1,8 @@
 /**
  * NginxFront: the one address every caller keeps. Its own scale set of nginx VMs behind its own
  * internal load balancer with a static frontend IP, so no client ever needs a DNS or VIP change;
- * and a private storage account holding the two blobs the VMs' agent pulls: the nginx config
- * (structure) and the routing table (traffic).
+ * and a private storage account holding the blobs the VMs' agent pulls: the nginx config
+ * (structure) and the routing table (traffic), each content-addressed, and the pointer naming them.
  *
  * A swap or a ramp step changes only the routing table: no scale-set model change, so no reimage
  * and no rolling upgrade (in azurerm, a change to custom data or extensions updates every
@@ -89,7 +89,7 @@ export interface NginxFrontProps {
   readonly nginxConf: string;
   /** The routing table JSON (`routingTableJson`). */
   readonly routingTable: string;
-  /** Globally unique storage account name for the two blobs. */
+  /** Globally unique storage account name for the front's blobs. */
   readonly storeName: string;
   /** The identity that runs Terraform: it writes the blobs (Storage Blob Data Contributor). */
   readonly deployer: {
@@ -136,7 +136,7 @@ export interface NginxFrontProps {
 
 /**
  * The nginx front: its scale set behind its own internal load balancer with the static address
- * callers keep, and a private store with two blobs the VMs' agent applies, the nginx config
+ * callers keep, and a private store with the blobs the VMs' agent applies, the nginx config
  * (structure) and the routing table (traffic, applied at run time with no reload).
  */
 export class NginxFront extends Construct {
