@@ -275,13 +275,17 @@ describe('a traffic change never leaves a moment with no table: each state an ap
     blobs.delete(old);
   });
 
-  test('a blob whose content does not match its name is not used', async () => {
+  test('a blob whose content does not match its name is not used: the running VM keeps its table, a new VM waits', async () => {
     const name = frontBlobName('table', table('v8', { pricing: 'blue', search: 'blue' }));
     blobs.set(name, table('v8', { pricing: 'red', search: 'blue' }));
     const before = pointer!;
     pointer = { config: confName, table: name };
     await waitFor(() => agentLog.includes(`front: blob ${name} does not match its name`), 5000);
     expect((await ask('pricing.test.internal')).body).toContain('pricing green');
+    const fresh = await boot('corrupt', { ms: 2000 });
+    expect(fresh.exited).toBe(false);
+    expect(fresh.out).toContain(`front: blob ${name} does not match its name`);
+    expect(fresh.table).toBeUndefined();
     pointer = before;
     blobs.delete(name);
   });
