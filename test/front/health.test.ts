@@ -31,7 +31,7 @@ describe('the port of the extension\'s evaluation (main/health.go, main/probeRes
     ['{"healthy": true}', 'Unknown'],
     ['null', 'Unknown'],
     ['["Healthy"]', 'Unknown'],
-    ['ok 3f2a9c\n', 'Unknown'],
+    ['ok 3f2a9c (the old reply)', 'Unknown'],
   ])('%s is %s', (body, state) => {
     expect(judgeBody(body).state).toBe(state);
   });
