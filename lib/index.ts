@@ -12,7 +12,7 @@ export { InternalLoadBalancer, FRONTEND_NAME, type InternalLoadBalancerProps, ty
 export { Autoscale, type AutoscaleProps, type CpuRules, type MetricRules, type PredictiveAutoscale } from './autoscale/autoscale';
 export { planProfiles, type PlannedProfile, type ScheduleIntent } from './autoscale/plan';
 export { SlotPair, type SlotPairProps, type SlotProps, type SlotResources } from './slots/slot-pair';
-export { NginxFront, FRONT_BLOBS, FRONT_CONTAINER, type NginxFrontProps } from './front/nginx-front';
+export { NginxFront, FRONT_BLOBS, FRONT_CONTAINER, frontBlobName, type NginxFrontProps } from './front/nginx-front';
 export { KeyVault, type KeyVaultProps } from './vault/key-vault';
 export { KeyVaultCertificate, type KeyVaultCertificateProps } from './vault/certificate';
 export { keyVaultExtension, type KeyVaultExtensionInput } from './vault/vm-extension';

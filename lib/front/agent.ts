@@ -2,21 +2,56 @@
  * How the front's VMs get their config and routing table without a change to the scale set
  * (pure, no cdktf). In azurerm, a change to a scale set's custom data or extensions updates every
  * instance; a swap must not. So custom data holds only this agent, constant across swaps and
- * service additions, and the front stack writes two blobs the agent pulls with the VM's identity:
+ * service additions, and the front stack writes blobs the agent pulls with the VM's identity.
  *
- * - `nginx.conf` (structure: services, upstreams; changes when a service is added or moved): the
- *   agent tests it with `nginx -t`, installs it and reloads nginx. A config that fails the test is
- *   refused (named log line), and the running nginx keeps the last good one.
- * - `routing.json` (traffic: changes on every swap or ramp step): PUT to nginx's loopback admin
- *   endpoint, applied at once with no reload; written to disk only once nginx accepted it, so a
- *   restart or a new VM boots with the last good table. A refused table is a named log line.
+ * The blobs are content-addressed and never rewritten (in azurerm 4.55 `source_content` forces a
+ * new blob: a rewrite in place is a delete, then a create, with a moment of no blob between):
  *
- * At boot, `front-sync.service` (a oneshot before nginx) waits until both blobs are fetched, so a
- * new instance serves the current table from its first request. A failed fetch (blob being
- * rewritten, identity's role not yet propagated) is retried; nothing that serves changes.
+ * - `config/<sha256 prefix>.conf`, `routing/<sha256 prefix>.json`: one blob per version, created
+ *   before the previous version is deleted (`create_before_destroy`);
+ * - `current`, the pointer: a blob that is never replaced; its metadata names the current config
+ *   and table (`x-ms-meta-config`, `x-ms-meta-table`), and a new version is only named once it
+ *   exists (the metadata references the new blob, so Terraform updates it after the create and
+ *   before the old blob's delete). Metadata is updated in place (Set Blob Metadata).
+ *
+ * So at every moment of an apply, and after any step of it fails, the pointer names a blob that
+ * exists. The agent reads the pointer, fetches what it names (only when the name changed), and
+ * checks each blob's SHA-256 against its name before use.
+ *
+ * - the config: tested with `nginx -t`, installed and nginx reloaded. A config that fails the
+ *   test is refused (named log line, reported to nginx for the health endpoint's warning), and
+ *   the running nginx keeps the last good one.
+ * - the table: PUT to nginx's loopback admin endpoint, applied at once with no reload; written to
+ *   disk only once nginx accepted it, so a restart boots with the last good table. A refused
+ *   table is a named log line.
+ *
+ * At boot, `front-sync.service` (a oneshot before nginx) waits until the pointer and both blobs
+ * are fetched, so a new instance serves the current table from its first request. A VM that has
+ * served before (a reboot) starts from its last good config and table on disk when the store
+ * cannot be read after a few tries; the loop catches up once it can.
  */
+import { createHash } from 'node:crypto';
 import { FRONT_TLS_FILE } from './model';
 import { FRONT_DEFAULTS, VM_FRONT_PATHS } from './nginx-conf';
+
+/** The front's blobs, in its container. */
+export const FRONT_BLOBS = {
+  /** The pointer: never replaced; its metadata names the current config and table. */
+  pointer: 'current',
+  /** Folder of the content-addressed configs. */
+  configPrefix: 'config/',
+  /** Folder of the content-addressed routing tables. */
+  tablePrefix: 'routing/',
+} as const;
+
+/** Hex digits of the SHA-256 a blob's name carries. */
+export const BLOB_HASH_LENGTH = 16;
+
+/** A blob's content-addressed name: `config/<sha256 prefix>.conf`, `routing/<sha256 prefix>.json`. */
+export function frontBlobName(kind: 'config' | 'table', content: string): string {
+  const hash = createHash('sha256').update(content, 'utf8').digest('hex').slice(0, BLOB_HASH_LENGTH);
+  return kind === 'config' ? `${FRONT_BLOBS.configPrefix}${hash}.conf` : `${FRONT_BLOBS.tablePrefix}${hash}.json`;
+}
 
 export const FRONT_VM_PATHS = {
   agent: '/usr/local/bin/front-agent',
@@ -30,9 +65,8 @@ export const FRONT_UNITS = { sync: 'front-sync.service', agent: 'front-agent.ser
 
 /** The agent's settings: `/etc/front/agent.env`. */
 export interface FrontAgentSettings {
-  /** Blob URLs of the config and the table. */
-  readonly confUrl: string;
-  readonly tableUrl: string;
+  /** URL of the front's container (the blobs are under it). */
+  readonly containerUrl: string;
   /** Resource ID of the user-assigned identity that reads them. */
   readonly identityResourceId: string;
   readonly pollSeconds: number;
@@ -44,8 +78,8 @@ const envLine = (k: string, v: string | number) => `${k}='${String(v).replace(/'
 
 export function renderAgentEnv(s: FrontAgentSettings): string {
   return [
-    envLine('CONF_URL', s.confUrl),
-    envLine('TABLE_URL', s.tableUrl),
+    envLine('CONTAINER_URL', s.containerUrl),
+    envLine('POINTER', FRONT_BLOBS.pointer),
     envLine('IDENTITY_RESOURCE_ID', s.identityResourceId),
     envLine('POLL_SECONDS', s.pollSeconds),
     envLine('ADMIN_URL', `http://127.0.0.1:${FRONT_DEFAULTS.adminPort}/table`),
@@ -59,12 +93,13 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
 
 /**
  * The agent (POSIX sh, curl; run for real in the tests against stub IMDS and blob endpoints and
- * a real nginx). `front-agent once` fetches both blobs to disk (boot, nginx not running yet);
- * `front-agent loop` keeps nginx equal to the blobs. Settings come from the environment file;
+ * a real nginx). `front-agent once` fetches the config and table the pointer names to disk (boot,
+ * nginx not running yet); `front-agent loop` keeps nginx equal to them. Settings come from the environment file;
  * IMDS_URL, NGINX and RELOAD may be overridden (tests).
  */
 export const AGENT_SCRIPT = `#!/bin/sh
 # front-agent: keeps nginx's config and routing table equal to the blobs the front stack writes.
+# The pointer blob's metadata names the current config and table; both are content-addressed.
 set -u
 : "\${IMDS_URL:=http://169.254.169.254}"
 : "\${NGINX:=nginx}"
@@ -79,22 +114,52 @@ token() {
     sed -n 's/.*"access_token" *: *"\\([^"]*\\)".*/\\1/p'
 }
 
-# fetch URL FILE: the blob, with the VM's identity
+# the pointer's metadata (Get Blob Properties): sets conf_name and table_name
+read_pointer() {
+  t=$(token) && [ -n "$t" ] || { log "cannot get a token for the store; keeping the current config and table"; return 1; }
+  headers=$(curl -fsS --max-time 10 -I -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' "$CONTAINER_URL/$POINTER" | tr -d '\\r') ||
+    { log "cannot read the pointer $POINTER; keeping the current config and table"; return 1; }
+  conf_name=$(printf '%s\\n' "$headers" | sed -n 's/^[Xx]-[Mm][Ss]-[Mm][Ee][Tt][Aa]-[Cc][Oo][Nn][Ff][Ii][Gg]: *//p')
+  table_name=$(printf '%s\\n' "$headers" | sed -n 's/^[Xx]-[Mm][Ss]-[Mm][Ee][Tt][Aa]-[Tt][Aa][Bb][Ll][Ee]: *//p')
+  if ! printf '%s' "$conf_name" | grep -Eqx 'config/[0-9a-f]{${BLOB_HASH_LENGTH}}\\.conf' || ! printf '%s' "$table_name" | grep -Eqx 'routing/[0-9a-f]{${BLOB_HASH_LENGTH}}\\.json'; then
+    log "the pointer $POINTER names no config and table (config='$conf_name' table='$table_name'); keeping the current ones"
+    return 1
+  fi
+}
+
+# fetch NAME FILE: a content-addressed blob, fetched only when NAME is new, used only when its
+# SHA-256 matches its name
 fetch() {
+  [ -f "$2" ] && [ "$(cat "$2.name" 2>/dev/null)" = "$1" ] && return 0
   t=$(token) && [ -n "$t" ] || return 1
-  curl -fsS --max-time 10 -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' -o "$2.part" "$1" && mv "$2.part" "$2"
+  curl -fsS --max-time 10 -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' -o "$2.part" "$CONTAINER_URL/$1" || return 1
+  want=\${1#*/}; want=\${want%.*}
+  got=$(sha256sum "$2.part" | cut -c1-${BLOB_HASH_LENGTH})
+  if [ "$got" != "$want" ]; then log "blob $1 does not match its name (its SHA-256 starts $got): not used"; rm -f "$2.part"; return 1; fi
+  mv "$2.part" "$2" && echo "$1" > "$2.name"
+}
+
+# tell nginx (for the health endpoint's warning) whether the newest config was refused
+config_state() {
+  if [ -n "\${1:-}" ]; then curl -sS --max-time 5 -o /dev/null -X PUT --data-binary "$1" "\${ADMIN_URL%/table}/config-state" 2>/dev/null
+  else curl -sS --max-time 5 -o /dev/null -X DELETE "\${ADMIN_URL%/table}/config-state" 2>/dev/null; fi
+  return 0
 }
 
 # a config is installed only when nginx -t accepts it
 sync_conf() {
-  fetch "$CONF_URL" "$STATE_DIR/nginx.conf.new" || { log "cannot fetch the config; keeping the current one"; return 1; }
-  cmp -s "$STATE_DIR/nginx.conf.new" "$CONF_PATH" && return 0
+  fetch "$conf_name" "$STATE_DIR/nginx.conf.new" || { log "cannot fetch the config $conf_name; keeping the current one"; return 1; }
+  if cmp -s "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; then
+    [ "\${1:-}" = boot ] || [ ! -f "$STATE_DIR/nginx.conf.refused" ] || { rm -f "$STATE_DIR/nginx.conf.refused"; config_state; }
+    return 0
+  fi
   if [ "\${1:-}" = boot ]; then mkdir -p "$(dirname "$CONF_PATH")"; install_file "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; return 0; fi
   if out=$($NGINX -t -q -c "$STATE_DIR/nginx.conf.new" 2>&1); then
     cp "$CONF_PATH" "$STATE_DIR/nginx.conf.last-good" 2>/dev/null
     install_file "$STATE_DIR/nginx.conf.new" "$CONF_PATH"
     if $RELOAD; then
-      log "config applied and nginx reloaded"; reloaded=1
+      log "config $conf_name applied and nginx reloaded"; reloaded=1
+      rm -f "$STATE_DIR/nginx.conf.refused"; config_state
     else
       # put the running config back, so the next poll tries again
       install_file "$STATE_DIR/nginx.conf.last-good" "$CONF_PATH"
@@ -103,8 +168,10 @@ sync_conf() {
     fi
   else
     if ! cmp -s "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"; then
-      log "config refused (nginx -t): $(echo "$out" | tr '\\n' ' ')"
+      reason="config $conf_name refused (nginx -t): $(echo "$out" | tr '\\n' ' ')"
+      log "$reason"
       cp "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"
+      config_state "$reason"
     fi
     return 1
   fi
@@ -116,7 +183,7 @@ install_file() { cp "$1" "$2.tmp" && mv "$2.tmp" "$2"; }
 # a table counts as applied once nginx accepted it (table.applied); at boot it is only put on
 # disk for nginx to load, so the first loop offers it again and learns whether nginx took it
 sync_table() {
-  fetch "$TABLE_URL" "$STATE_DIR/table.new" || { log "cannot fetch the routing table; keeping the current one"; return 1; }
+  fetch "$table_name" "$STATE_DIR/table.new" || { log "cannot fetch the routing table $table_name; keeping the current one"; return 1; }
   if [ "\${1:-}" = boot ]; then install_file "$STATE_DIR/table.new" "$TABLE_PATH"; rm -f "$STATE_DIR/table.applied"; return 0; fi
   cmp -s "$STATE_DIR/table.new" "$STATE_DIR/table.applied" && return 0
   # right after a reload the old workers may still answer (and refuse a table naming a new
@@ -130,9 +197,9 @@ sync_table() {
     sleep 0.5
   done
   case "$reply" in
-    *' 200') install_file "$STATE_DIR/table.new" "$TABLE_PATH"; cp "$STATE_DIR/table.new" "$STATE_DIR/table.applied"; log "routing table $(echo "$reply" | sed 's/ 200$//')"; rm -f "$STATE_DIR/table.refused" ;;
+    *' 200') install_file "$STATE_DIR/table.new" "$TABLE_PATH"; cp "$STATE_DIR/table.new" "$STATE_DIR/table.applied"; log "routing table $(echo "$reply" | sed 's/ 200$//') ($table_name)"; rm -f "$STATE_DIR/table.refused" ;;
     *)
-      if ! cmp -s "$STATE_DIR/table.new" "$STATE_DIR/table.refused"; then log "routing table refused: $(echo "$reply" | tr '\\n' ' ')"; fi
+      if ! cmp -s "$STATE_DIR/table.new" "$STATE_DIR/table.refused"; then log "routing table $table_name refused: $(echo "$reply" | tr '\\n' ' ')"; fi
       cp "$STATE_DIR/table.new" "$STATE_DIR/table.refused"
       return 1 ;;
   esac
@@ -152,11 +219,25 @@ sync_tls() {
 
 case "\${1:-loop}" in
   once)
-    # boot: both blobs (and the certificate) before nginx starts; retried until the identity can read them
-    until sync_conf boot && sync_table boot && sync_tls; do sleep "\${RETRY_SECONDS:-5}"; done
+    # boot: the pointer and both blobs before nginx starts, retried until the identity can read
+    # them; a VM that has served before starts from its last good ones when the store stays unreadable
+    tries=0
+    until read_pointer && sync_conf boot && sync_table boot; do
+      tries=$((tries + 1))
+      if [ "$tries" -ge "\${BOOT_FALLBACK_TRIES:-6}" ] && [ -s "$CONF_PATH" ] && [ -s "$TABLE_PATH" ]; then
+        log "boot: cannot read the current config and table; starting with the last good ones on disk"
+        break
+      fi
+      sleep "\${RETRY_SECONDS:-5}"
+    done
+    until sync_tls; do sleep "\${RETRY_SECONDS:-5}"; done
     log "boot: config and routing table in place" ;;
   loop)
-    while :; do sync_conf; sync_table; sync_tls; sleep "$POLL_SECONDS"; done ;;
+    while :; do
+      if read_pointer; then sync_conf; sync_table; fi
+      sync_tls
+      sleep "$POLL_SECONDS"
+    done ;;
   *) echo "usage: front-agent once|loop" >&2; exit 2 ;;
 esac
 `;

@@ -218,8 +218,13 @@ export function initLua(input: RouterInput): string {
       else ngx.header["Set-Cookie"] = { existing, c } end
     end
 
+    -- what the agent reports about the newest config (nil: the newest one is running)
+    function R.set_config_error(msg)
+      if msg then dict:set("config_error", msg:sub(1, 2000)) else dict:delete("config_error") end
+    end
+
     function R.status()
-      return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at") }
+      return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error") }
     end
 
     -- the last good table, if the agent has written one; on a reload the shared dict still holds
@@ -246,7 +251,12 @@ export const STATUS_LUA = `
       ngx.say(require("cjson.safe").encode(s))
 `;
 
-export const HEALTH_LUA = `
+/**
+ * The load balancer's probe (`/healthz`): an Azure LB HTTP probe counts only a 200 as up, so this
+ * answers 200 while a routing table is applied and 503 while none is (the VM would answer every
+ * request with 503).
+ */
+export const LB_PROBE_LUA = `
       local s = front_router.status()
       if s.version then
         ngx.say("ok ", s.version, s.error and " (a newer table was refused: see /status)" or "")
@@ -256,6 +266,33 @@ export const HEALTH_LUA = `
       end
 `;
 
+/**
+ * The Application Health extension's endpoint (`/health`), type handler 2.0 (rich health states).
+ * The extension (Azure/applicationhealth-extension-linux, main/health.go HttpHealthProbe.evaluate
+ * and main/probeResponse.go) counts a reply as Healthy or Unhealthy only when it is a 2xx whose
+ * JSON body has "ApplicationHealthState" set to exactly "Healthy" or "Unhealthy"; anything else (a
+ * non-2xx, a body that is not a JSON object, another value) is Unknown. So this always answers 200
+ * with that JSON:
+ * - Healthy while nginx serves with a routing table, with `version`, and a `warning` when a newer
+ *   table or config was refused (the last good one keeps serving: a refused blob is the same on
+ *   every VM, and replacing VMs for it would only boot more VMs with the same blob);
+ * - Unhealthy, with a `reason`, while no table is applied (this VM answers every request 503).
+ */
+export const HEALTH_LUA = `
+      local s = front_router.status()
+      local body
+      if s.version then
+        local warnings = {}
+        if s.error then warnings[#warnings + 1] = "a newer routing table was refused: " .. s.error end
+        if s.config_error then warnings[#warnings + 1] = "a newer config was refused: " .. s.config_error end
+        body = { ApplicationHealthState = "Healthy", version = s.version, warning = #warnings > 0 and table.concat(warnings, "; ") or nil }
+      else
+        body = { ApplicationHealthState = "Unhealthy", reason = s.error and ("no routing table applied: the one delivered was refused: " .. s.error) or "no routing table applied yet" }
+      end
+      ngx.header["Content-Type"] = "application/json"
+      ngx.say(require("cjson.safe").encode(body))
+`;
+
 export const ADMIN_TABLE_LUA = `
       if ngx.req.get_method() ~= "PUT" then return ngx.exit(405) end
       ngx.req.read_body()
@@ -263,4 +300,14 @@ export const ADMIN_TABLE_LUA = `
       local ok, detail = front_router.apply(body, "admin")
       ngx.status = ok and 200 or 422
       ngx.say(ok and ("applied " .. detail) or ("refused: " .. detail))
+`;
+
+/** The agent reports a refused config here (PUT the reason; DELETE once a config is applied). */
+export const ADMIN_CONFIG_STATE_LUA = `
+      local method = ngx.req.get_method()
+      if method == "DELETE" then front_router.set_config_error(nil); return ngx.exit(204) end
+      if method ~= "PUT" then return ngx.exit(405) end
+      ngx.req.read_body()
+      front_router.set_config_error(ngx.req.get_body_data() or "refused")
+      return ngx.exit(204)
 `;

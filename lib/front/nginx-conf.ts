@@ -18,7 +18,7 @@
  * - TLS certificate path through a variable: nginx reads it per handshake, so a renewed file
  *   from Key Vault is served without a reload.
  */
-import { ADMIN_TABLE_LUA, HEALTH_LUA, INIT_WORKER_LUA, initLua, STATUS_LUA } from './lua';
+import { ADMIN_CONFIG_STATE_LUA, ADMIN_TABLE_LUA, HEALTH_LUA, INIT_WORKER_LUA, initLua, LB_PROBE_LUA, STATUS_LUA } from './lua';
 import { otherSlot } from '../slots/traffic';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import type { SlotName } from '../spec/schema';
@@ -42,6 +42,12 @@ export const FRONT_DEFAULTS = {
   /** A server is skipped for this long after a failed attempt. */
   failTimeoutSeconds: 5,
 } as const;
+
+/**
+ * The status port's two health paths: the front LB's HTTP probe reads the status code (200 is up),
+ * the Application Health extension (type handler 2.0) reads the JSON body.
+ */
+export const FRONT_HEALTH_PATHS = { loadBalancer: '/healthz', extension: '/health' } as const;
 
 /** Where one slot of a service answers. */
 export interface FrontSlotBackend {
@@ -266,11 +272,13 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '',
     ...services.flatMap(upstreams),
     '',
-    '  # status for the front LB probe and the VM health extension: 503 only when there is no table',
+    '  # status: /healthz for the front LB probe (200, or 503 with no table), /health for the',
+    '  # Application Health extension (type handler 2.0: always 200 with ApplicationHealthState)',
     '  server {',
     `    listen ${addr}:${statusPort};`,
     '    access_log off;',
-    `    location = /healthz { content_by_lua_block {${HEALTH_LUA.replace(/\n+$/, '')}\n    } }`,
+    `    location = ${FRONT_HEALTH_PATHS.loadBalancer} { content_by_lua_block {${LB_PROBE_LUA.replace(/\n+$/, '')}\n    } }`,
+    `    location = ${FRONT_HEALTH_PATHS.extension} { content_by_lua_block {${HEALTH_LUA.replace(/\n+$/, '')}\n    } }`,
     `    location = /status { content_by_lua_block {${STATUS_LUA.replace(/\n+$/, '')}\n    } }`,
     '    location / { return 404; }',
     '  }',
@@ -282,6 +290,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '    client_max_body_size 4m;',
     '    client_body_buffer_size 4m;',
     `    location = /table { content_by_lua_block {${ADMIN_TABLE_LUA.replace(/\n+$/, '')}\n    } }`,
+    `    location = /config-state { content_by_lua_block {${ADMIN_CONFIG_STATE_LUA.replace(/\n+$/, '')}\n    } }`,
     '    location / { return 404; }',
     '  }',
     '',

@@ -1,14 +1,17 @@
 /**
  * NginxFront: the one address every caller keeps. Its own scale set of nginx VMs behind its own
  * internal load balancer with a static frontend IP, so no client ever needs a DNS or VIP change;
- * and a private storage account holding the two blobs the VMs' agent pulls: the nginx config
- * (structure) and the routing table (traffic).
+ * and a private storage account holding the blobs the VMs' agent pulls: the nginx config
+ * (structure) and the routing table (traffic), each content-addressed, and the pointer naming them.
  *
- * A swap or a ramp step changes only the routing-table blob: no scale-set model change, so no
- * reimage and no rolling upgrade (in azurerm, a change to custom data or extensions updates every
- * instance). The VMs apply the table at run time without a reload. The front itself (nginx, its
- * image, the agent) upgrades by rolling with surge behind its load balancer, gated by the health
- * extension on the status endpoint, which fails only when a VM has no routing table.
+ * A swap or a ramp step changes only the routing table: no scale-set model change, so no reimage
+ * and no rolling upgrade (in azurerm, a change to custom data or extensions updates every
+ * instance). The VMs apply the table at run time without a reload. Each table (and config) is a
+ * new content-addressed blob created before the previous one is deleted, and a pointer blob whose
+ * metadata (updated in place) names the current pair: at no moment of an apply, nor after any
+ * failed step, is there no table to read (`agent.ts`). The front itself (nginx, its image, the
+ * agent) upgrades by rolling with surge behind its load balancer, gated by the health extension
+ * (type handler 2.0) on `/health`, which is Unhealthy only when a VM has no routing table.
  */
 import { firewallIpRules } from '../spec/cidr';
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
@@ -23,19 +26,16 @@ import { Autoscale, type CpuRules } from '../autoscale/autoscale';
 import { planProfiles } from '../autoscale/plan';
 import { ScaleSet, type ImageReference } from '../compute/scale-set';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
-import { frontCloudInitDocument } from './agent';
+import { FRONT_BLOBS, frontBlobName, frontCloudInitDocument } from './agent';
 import { keyVaultCertificatePath, keyVaultExtension } from '../vault/vm-extension';
-import { FRONT_DEFAULTS } from './nginx-conf';
+import { FRONT_DEFAULTS, FRONT_HEALTH_PATHS } from './nginx-conf';
 
-/** The storage container holding the front's two blobs. */
+/** The storage container holding the front's blobs. */
 export const FRONT_CONTAINER = 'front';
-/** The names of the front's two blobs: its nginx config and its routing table. */
-export const FRONT_BLOBS = {
-  /** The nginx config. */
-  conf: 'nginx.conf',
-  /** The routing table. */
-  table: 'routing.json',
-} as const;
+export { FRONT_BLOBS, frontBlobName };
+
+/** What the pointer blob holds (its metadata is what counts). */
+export const POINTER_CONTENT = 'The front agent reads the metadata of this blob: x-ms-meta-config and x-ms-meta-table name the current config and routing table.\n';
 
 /** Props of {@link NginxFront}. */
 export interface NginxFrontProps {
@@ -90,7 +90,7 @@ export interface NginxFrontProps {
   readonly nginxConf: string;
   /** The routing table JSON (`routingTableJson`). */
   readonly routingTable: string;
-  /** Globally unique storage account name for the two blobs. */
+  /** Globally unique storage account name for the front's blobs. */
   readonly storeName: string;
   /** The identity that runs Terraform: it writes the blobs (Storage Blob Data Contributor). */
   readonly deployer: {
@@ -137,7 +137,7 @@ export interface NginxFrontProps {
 
 /**
  * The nginx front: its scale set behind its own internal load balancer with the static address
- * callers keep, and a private store with two blobs the VMs' agent applies, the nginx config
+ * callers keep, and a private store with the blobs the VMs' agent applies, the nginx config
  * (structure) and the routing table (traffic, applied at run time with no reload).
  */
 export class NginxFront extends Construct {
@@ -147,10 +147,12 @@ export class NginxFront extends Construct {
   public readonly loadBalancer: InternalLoadBalancer;
   /** The identity created here; undefined when one was given. */
   public readonly identity?: UserAssignedIdentity;
-  /** The routing table blob: the only resource a swap changes. */
+  /** The routing table's blob (`routing/<sha256>.json`): a swap makes a new one. */
   public readonly tableBlob: StorageBlob;
-  /** The nginx config blob: changes when services are added or removed. */
+  /** The nginx config's blob (`config/<sha256>.conf`): a new one when services are added or removed. */
   public readonly confBlob: StorageBlob;
+  /** The pointer blob (`current`): its metadata, updated in place, names the current config and table. */
+  public readonly pointerBlob: StorageBlob;
 
   constructor(scope: Construct, id: string, props: NginxFrontProps) {
     super(scope, id);
@@ -200,6 +202,8 @@ export class NginxFront extends Construct {
       principalType: 'ServicePrincipal',
       description: 'front VMs read their config and routing table',
     });
+    // content-addressed, never rewritten: in azurerm `source_content` (like `name`) forces a new
+    // blob, so a new version gets a new name and is created before the old one is deleted
     const blob = (bid: string, name: string, content: string, contentType: string) =>
       new StorageBlob(this, bid, {
         name,
@@ -209,9 +213,23 @@ export class NginxFront extends Construct {
         sourceContent: content,
         contentType,
         dependsOn: [container, writer],
+        lifecycle: { createBeforeDestroy: true },
       });
-    this.confBlob = blob('config', FRONT_BLOBS.conf, props.nginxConf, 'text/plain');
-    this.tableBlob = blob('routing-table', FRONT_BLOBS.table, props.routingTable, 'application/json');
+    this.confBlob = blob('config', frontBlobName('config', props.nginxConf), props.nginxConf, 'text/plain');
+    this.tableBlob = blob('routing-table', frontBlobName('table', props.routingTable), props.routingTable, 'application/json');
+    // the pointer is never replaced: `metadata` is updated in place (Set Blob Metadata). It names
+    // the blobs by reference, so Terraform updates it after their create and before the old
+    // versions' delete (create_before_destroy deletes after the dependents are updated)
+    this.pointerBlob = new StorageBlob(this, 'pointer', {
+      name: FRONT_BLOBS.pointer,
+      storageAccountName: props.storeName,
+      storageContainerName: FRONT_CONTAINER,
+      type: 'Block',
+      sourceContent: POINTER_CONTENT,
+      contentType: 'text/plain',
+      metadata: { config: this.confBlob.name, table: this.tableBlob.name },
+      dependsOn: [container, writer],
+    });
 
     const lbPorts = [props.ports.http, ...(props.ports.https !== undefined ? [props.ports.https] : [])];
     this.loadBalancer = new InternalLoadBalancer(this, 'lb', {
@@ -219,15 +237,13 @@ export class NginxFront extends Construct {
       resourceGroupName,
       location,
       frontendSubnetId: props.frontendSubnetId,
-      frontends: [{ name: 'frontend', ip: props.frontendIp, ports: lbPorts, healthPath: '/healthz', probePort: FRONT_DEFAULTS.statusPort }],
+      frontends: [{ name: 'frontend', ip: props.frontendIp, ports: lbPorts, healthPath: FRONT_HEALTH_PATHS.loadBalancer, probePort: FRONT_DEFAULTS.statusPort }],
       zones,
       tags,
     });
-    const blobBase = `https://${props.storeName}.blob.core.windows.net/${FRONT_CONTAINER}`;
     const cloudInit = `#cloud-config\n${stringify(
       frontCloudInitDocument({
-        confUrl: `${blobBase}/${FRONT_BLOBS.conf}`,
-        tableUrl: `${blobBase}/${FRONT_BLOBS.table}`,
+        containerUrl: `https://${props.storeName}.blob.core.windows.net/${FRONT_CONTAINER}`,
         identityResourceId,
         pollSeconds: props.pollSeconds ?? 5,
         ...(props.tls ? { tlsSource: keyVaultCertificatePath(props.tls.vaultName, props.tls.certificate) } : {}),
@@ -250,7 +266,7 @@ export class NginxFront extends Construct {
       loadBalancerBackendPoolIds: [this.loadBalancer.backendPoolId],
       image: props.image,
       upgrade: props.upgrade,
-      healthPath: '/healthz',
+      healthPath: FRONT_HEALTH_PATHS.extension,
       extensions: props.tls
         ? [keyVaultExtension({ vaultName: props.tls.vaultName, certificates: [props.tls.certificate], identityClientId: identity.clientId, pollingIntervalSeconds: props.tls.pollingIntervalSeconds, storeName: 'front' })]
         : undefined,

@@ -10,6 +10,7 @@ import { attributeBody, blockersText, details, escapeCell, shortList, type Attri
 import { isStateful, stateLossReason } from './stateful';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
+import { blobVersionOf, SAME_NAME_BLOB, versionText, type BlobVersion } from './versions';
 import type { RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
 
@@ -24,12 +25,39 @@ export interface CompareOptions {
   readonly synthFailure?: { readonly side: 'before' | 'after'; readonly text: string };
 }
 
-const ACTION = { create: '`+` create', update: '`~` update', replace: '`-/+` replace', delete: '`-` delete' } as const;
+const ACTION = { create: '`+` create', update: '`~` update', replace: '`-/+` replace', delete: '`-` delete', version: '`+/-` version' } as const;
 const count = (n: number, what: string) => `${n} to ${what}`;
 const arrow = (a: string, b: string) => (a === b ? a : `${a} → **${b}**`);
 
+/**
+ * The replacements of one stack that are a blob's new version (created before the old one is
+ * removed, under a new name), by address, each with the blob whose metadata names it.
+ */
+function blobVersions(s: StackDiff, after: SynthOutput): Map<string, BlobVersion> {
+  const out = new Map<string, BlobVersion>();
+  const blobs = (after.stacks[s.stack]?.resource as { azurerm_storage_blob?: Record<string, { name?: unknown; metadata?: Record<string, unknown> }> } | undefined)?.azurerm_storage_blob ?? {};
+  for (const r of s.resources) {
+    if (r.action !== 'replace') continue;
+    const name = r.changes.find((c) => formatPath(c.path) === 'name');
+    const v = blobVersionOf({
+      type: r.type,
+      createBeforeDestroy: r.createBeforeDestroy === true,
+      forced: r.changes.filter((c) => c.forcesReplacement && !c.ignored).map((c) => formatPath(c.path)),
+      nameBefore: name?.before,
+      nameAfter: name?.after,
+    });
+    if (!v) continue;
+    const ref = `\${${r.address}.name}`;
+    const pointer = Object.values(blobs).find((b) => Object.values(b.metadata ?? {}).includes(ref));
+    out.set(r.address, { ...v, ...(typeof pointer?.name === 'string' ? { pointer: pointer.name } : {}) });
+  }
+  return out;
+}
+
 export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: CompareOptions = {}): ReviewResult {
   const stacks = diffOutputs(before, after);
+  const versions = new Map(stacks.map((s) => [s.stack, blobVersions(s, after)]));
+  const isVersion = (stack: string, r: ResourceChange) => versions.get(stack)?.has(r.address) === true;
   const allow = new Set(options.allow ?? []);
   const blockers: Blocker[] = stacks.flatMap((s) =>
     s.resources
@@ -41,6 +69,10 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   );
   for (const s of stacks) {
     for (const r of s.resources) {
+      if (r.type === 'azurerm_storage_blob' && r.action === 'replace' && r.createBeforeDestroy && !r.changes.some((c) => formatPath(c.path) === 'name')) {
+        const resource = `${s.stack}:${r.address}`;
+        blockers.push({ resource, reason: SAME_NAME_BLOB, allowed: allow.has(resource) || allow.has(r.address) });
+      }
       for (const c of r.changes.filter((x) => x.cannotUpdate !== undefined && !x.ignored)) {
         const resource = `${s.stack}:${r.address}`;
         blockers.push({ resource, reason: `changes ${formatPath(c.path)}, which the provider cannot update in place (the apply fails): ${c.cannotUpdate}`, allowed: allow.has(resource) || allow.has(r.address) });
@@ -51,9 +83,10 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
 
   const envs = [...new Set([...Object.keys(before.summaries), ...Object.keys(after.summaries)])].sort();
   const blocks: Block[] = [];
-  const all = stacks.flatMap((s) => s.resources);
-  const n = (a: ResourceChange['action']) => all.filter((r) => r.action === a).length;
-  const counts = [count(n('create'), 'add'), count(n('update'), 'change'), count(n('replace'), 'replace'), count(n('delete'), 'destroy')].join(', ');
+  const all = stacks.flatMap((s) => s.resources.map((r) => ({ r, version: isVersion(s.stack, r) })));
+  const n = (a: ResourceChange['action']) => all.filter(({ r, version }) => r.action === a && !version).length;
+  const nVersions = all.filter((x) => x.version).length;
+  const counts = [count(n('create'), 'add'), count(n('update'), 'change'), count(n('replace'), 'replace'), count(n('delete'), 'destroy')].join(', ') + (nVersions > 0 ? `; ${nVersions} new blob version${nVersions === 1 ? '' : 's'} (created before the previous one is removed)` : '');
   const trafficRows = envs.flatMap((e) => trafficChanges(before.summaries[e], after.summaries[e]));
   const policy = envs.map((e) => policyChanges(before.summaries[e], after.summaries[e]));
   const newFindings = policy.reduce((a, p) => a + p.added.length, 0);
@@ -127,25 +160,29 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
 
   // Terraform changes per stack
   if (stacks.length > 0) blocks.push({ text: '### Changes by stack\n' });
-  for (const s of stacks) blocks.push(...stackBlocks(s));
+  for (const s of stacks) blocks.push(...stackBlocks(s, versions.get(s.stack)!));
 
   const markdown = fitComment(blocks, options.limit ?? GITHUB_COMMENT_LIMIT);
   return { markdown, blockers, exitCode: open.length > 0 ? 1 : 0 };
 }
 
 
-function stackBlocks(s: StackDiff): Block[] {
+function stackBlocks(s: StackDiff, versions: ReadonlyMap<string, BlobVersion>): Block[] {
   const resources = s.resources;
-  const n = (a: ResourceChange['action']) => resources.filter((r) => r.action === a).length;
+  const n = (a: ResourceChange['action']) => resources.filter((r) => r.action === a && !versions.has(r.address)).length;
   const parts = (['create', 'update', 'replace', 'delete'] as const).filter((a) => n(a) > 0).map((a) => count(n(a), { create: 'add', update: 'change', replace: 'replace', delete: 'destroy' }[a]));
+  if (versions.size > 0) parts.push(`${versions.size} new version${versions.size === 1 ? '' : 's'}`);
   const status = s.status === 'added' ? ' (new stack)' : s.status === 'removed' ? ' (stack removed: `cdktf destroy` it before merging)' : '';
   const out: Block[] = [];
-  const rows = resources.map((r) => `| ${ACTION[r.action]} | ${code(r.address)} | ${whatChanges(r)} |`);
+  const rows = resources.map((r) => {
+    const v = versions.get(r.address);
+    return v ? `| ${ACTION.version} | ${code(r.address)} | ${versionText(v)} |` : `| ${ACTION[r.action]} | ${code(r.address)} | ${whatChanges(r)} |`;
+  });
   out.push({ text: [`#### ${s.stack}${status}: ${parts.join(', ') || 'settings only'}`, '', '| Action | Resource | What changes |', '|---|---|---|'].join('\n') + '\n', rows, rowsLabel: `resources of ${s.stack}` });
   if (s.settings.length > 0) out.push({ text: details(`${s.stack}: provider and backend settings`, attributeBody(attributeRows(s.settings))), optional: `the settings diff of ${s.stack}` });
   for (const r of resources) {
     if (r.action !== 'update' && r.action !== 'replace') continue;
-    out.push({ text: details(`${r.address}: ${r.changes.length} attribute${r.changes.length === 1 ? '' : 's'}`, attributeBody(attributeRows(r.changes))), optional: `the attribute diff of ${s.stack}:${r.address}` });
+    out.push({ text: details(`${r.address}: ${r.changes.length} attribute${r.changes.length === 1 ? '' : 's'}`, attributeBody(attributeRows(r.changes, versions.has(r.address)))), optional: `the attribute diff of ${s.stack}:${r.address}` });
   }
   return out;
 }
@@ -164,17 +201,18 @@ const attrName = (c: AttributeChange) => {
   return keys[keys.length - 1] ?? '';
 };
 
-const noteOf = (c: AttributeChange) => (c.forcesReplacement ? '**forces replacement**' : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : '');
+const noteOf = (c: AttributeChange, version: boolean) =>
+  c.forcesReplacement ? (version ? 'new version' : '**forces replacement**') : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : '';
 
 /** The attribute changes as rows: documents (custom data, configs, long lists) as line diffs. */
-function attributeRows(changes: readonly AttributeChange[]): AttributeRow[] {
+function attributeRows(changes: readonly AttributeChange[], version = false): AttributeRow[] {
   return changes.map((c) => {
     const name = attrName(c);
     const path = formatPath(c.path);
     const a = documentText(name, c.before);
     const b = documentText(name, c.after);
     const isDocument = (a !== undefined || c.before === undefined) && (b !== undefined || c.after === undefined) && (a ?? b) !== undefined;
-    return { path, before: inlineValue(name, c.before), after: inlineValue(name, c.after), note: noteOf(c), ...(isDocument ? { diff: lineDiff(path, a ?? '', b ?? '') } : {}) };
+    return { path, before: inlineValue(name, c.before), after: inlineValue(name, c.after), note: noteOf(c, version), ...(isDocument ? { diff: lineDiff(path, a ?? '', b ?? '') } : {}) };
   });
 }
 

@@ -93,6 +93,8 @@ export interface ResourceChange {
   readonly constructPath?: string;
   /** The configuration, for creates and deletes. */
   readonly body?: JsonObject;
+  /** `lifecycle.create_before_destroy` is set on the new configuration (updates and replacements). */
+  readonly createBeforeDestroy?: boolean;
 }
 
 export interface StackDiff {
@@ -213,7 +215,9 @@ export function diffStack(before: JsonObject | undefined, after: JsonObject | un
       });
       const effective = changes.filter((c) => !c.ignored);
       const replace = effective.some((c) => c.forcesReplacement);
-      out.push({ address, type, action: replace ? 'replace' : 'update', changes, constructPath: constructPathOf(y.body) });
+      const lc = y.body.lifecycle;
+      const cbd = isObject(lc) && lc.create_before_destroy === true;
+      out.push({ address, type, action: replace ? 'replace' : 'update', changes, constructPath: constructPathOf(y.body), ...(cbd ? { createBeforeDestroy: true } : {}) });
     }
   }
   return out;

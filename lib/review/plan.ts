@@ -9,6 +9,7 @@ import { attributeBody, blockersText, details, shortList, type Blocker, type Rev
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { isStateful, stateLossReason } from './stateful';
 import { code, documentText, inlineValue, isSecretAttribute, lineDiff } from './values';
+import { blobVersionOf, versionText, type BlobVersion } from './versions';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -45,6 +46,8 @@ export interface PlannedResource {
   readonly reason?: string;
   readonly replacePaths: readonly string[];
   readonly attributes: ReadonlyArray<{ path: AttrPath; before: string; after: string; forcesReplacement: boolean; document?: string }>;
+  /** A replacement that is a blob's new version (created first, under a new name): routine. */
+  readonly version?: BlobVersion;
 }
 
 export interface PlanSummary {
@@ -176,7 +179,13 @@ export function summarizePlan(doc: JsonObject): PlanSummary {
     counts[action]++;
     if (action === 'no-op') continue;
     const replacePaths = (rc.change.replace_paths ?? []).map((p) => formatPath(p));
+    const nameOf = (v: Json | undefined) => (isObject(v) ? v.name : undefined);
+    const version =
+      action === 'replace'
+        ? blobVersionOf({ type: rc.type, createBeforeDestroy: rc.change.actions[0] === 'create', forced: replacePaths, nameBefore: nameOf(rc.change.before), nameAfter: nameOf(rc.change.after) })
+        : undefined;
     resources.push({
+      ...(version ? { version } : {}),
       address: rc.address,
       type: rc.type,
       action,
@@ -214,6 +223,8 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
       text: `**Plan: ${c.create} to add, ${c.update} to change, ${c.replace} to replace, ${c.delete} to destroy.** ${c['no-op']} unchanged${c.read ? `, ${c.read} to read` : ''}${c.forget ? `, ${c.forget} to forget` : ''}${summary.driftCount ? `; ${summary.driftCount} changed outside Terraform since the last apply` : ''}. Terraform ${summary.terraformVersion ?? '(version not given)'}, plan format ${summary.formatVersion}.\n`,
     },
   ];
+  const versions = summary.resources.filter((r) => r.version).length;
+  if (versions > 0) blocks.push({ text: `Of the replacements, ${versions === 1 ? '1 is a new blob version' : `${versions} are new blob versions`} (created before the previous one is deleted): routine.\n` });
   if (summary.notApplyable) blocks.push({ text: `> [!WARNING]\n> Not applied as is: ${summary.notApplyable}.\n` });
   if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state', '<address>') });
   if (summary.resources.length > 0) {
@@ -221,13 +232,14 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
       text: ['### Changes', '', '| Action | Resource | Why | Attributes |', '|---|---|---|---|'].join('\n') + '\n',
       rows: summary.resources.map((r) => {
         const attrs = r.attributes.map((a) => `${code(formatPath(a.path))}${a.forcesReplacement ? ' **forces replacement**' : ''}`);
+        if (r.version) return `| \`+/-\` version | ${code(r.address)} | ${versionText(r.version)} | ${shortList(r.attributes.map((a) => code(formatPath(a.path))))} |`;
         return `| ${SYMBOL[r.action]}${isStateful(r.type) && (r.action === 'delete' || r.action === 'replace') ? ' ⚠ stateful' : ''} | ${code(r.address)} | ${r.reason ?? ''} | ${shortList(attrs)} |`;
       }),
       rowsLabel: 'the changes table',
     });
     for (const r of summary.resources) {
       if (r.attributes.length === 0) continue;
-      const body = attributeBody(r.attributes.map((a) => ({ path: formatPath(a.path), before: a.before, after: a.after, note: a.forcesReplacement ? '**forces replacement**' : '', ...(a.document !== undefined ? { diff: a.document } : {}) })));
+      const body = attributeBody(r.attributes.map((a) => ({ path: formatPath(a.path), before: a.before, after: a.after, note: a.forcesReplacement ? (r.version ? 'new version' : '**forces replacement**') : '', ...(a.document !== undefined ? { diff: a.document } : {}) })));
       blocks.push({ text: details(`${r.address}: ${r.attributes.length} attribute${r.attributes.length === 1 ? '' : 's'}`, body), optional: `the attribute diff of ${r.address}` });
     }
   }

@@ -1,14 +1,17 @@
 /**
  * The front agent run for real (sh + curl) against a stub IMDS and a stub blob endpoint on
- * loopback, with real nginx: boot fetch, a swap reaching nginx with no reload, a refused table and
- * a refused config (named log lines, the last good one keeps serving), and a structural change
- * (a new service) applied by a reload.
+ * loopback (Get Blob for the content-addressed blobs, Get Blob Properties with x-ms-meta-* for the
+ * pointer), with real nginx: boot fetch, a swap reaching nginx with no reload, a refused table and
+ * a refused config (named log lines, the last good one keeps serving), a structural change (a new
+ * service) applied by a reload, and every state an apply of a traffic change can leave the store
+ * in (Terraform's create-before-destroy order, a failed create, a failed delete), each with a
+ * running VM and a VM booting in it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
-import { AGENT_SCRIPT, renderAgentEnv } from '../../lib/front/agent';
+import { AGENT_SCRIPT, frontBlobName, renderAgentEnv } from '../../lib/front/agent';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
 import { freePorts, request, sendMany, startBackends, waitFor, type Backends } from './harness';
@@ -17,7 +20,12 @@ const ENV = 'test';
 const entry = (live: string) => ({ live, weight: 0, affinity: { by: 'none' }, rules: [], failover: true, mirror: 0 });
 
 let dir: string;
-let blobs: Record<string, string>;
+/** The container: blob name → content. */
+let blobs: Map<string, string>;
+/** The pointer blob's metadata; undefined: no pointer blob. */
+let pointer: { config: string; table: string } | undefined;
+/** Get Blob Properties calls on the pointer, to wait for the agent's next polls. */
+let pointerReads = 0;
 let stub: http.Server;
 let stubPort: number;
 let backends: Backends;
@@ -41,6 +49,23 @@ const runAgent = (mode: string) => {
   return { env, cmd: ['sh', '-c', `set -a; . ${envFile}; set +a; exec ${join(dir, 'front-agent')} ${mode}`] };
 };
 const ask = (host: string) => request({ port: ports.http, host, path: '/' });
+/** Terraform's create of a content-addressed blob: its name. */
+const create = (kind: 'config' | 'table', content: string) => {
+  const name = frontBlobName(kind, content);
+  blobs.set(name, content);
+  return name;
+};
+/** The whole apply of a new config and table, as Terraform orders it (create, pointer update, delete). */
+const publish = (confText: string, tableText: string) => {
+  const old = pointer;
+  pointer = { config: create('config', confText), table: create('table', tableText) };
+  for (const n of [old?.config, old?.table]) if (n && n !== pointer.config && n !== pointer.table) blobs.delete(n);
+};
+/** Resolves after the running agent has read the pointer `n` more times (so it acted on what it saw). */
+const polls = async (n = 2) => {
+  const until = pointerReads + n;
+  await waitFor(() => pointerReads >= until, 8000);
+};
 
 beforeAll(async () => {
   dir = tempDir('front-agent-');
@@ -50,7 +75,8 @@ beforeAll(async () => {
   services = [{ name: 'pricing', hosts: ['pricing.test.internal'], readTimeoutSeconds: 5, slots: { blue: { address: '127.78.1.5', ports: [d] }, green: { address: '127.78.1.6', ports: [d] } } }];
   search = { name: 'search', hosts: ['search.test.internal'], readTimeoutSeconds: 5, slots: { blue: { address: '127.78.1.7', ports: [e] }, green: { address: '127.78.1.8', ports: [e] } } };
   backends = await startBackends([...services, search]);
-  blobs = { '/front/nginx.conf': conf(services), '/front/routing.json': table('v1', { pricing: 'blue' }) };
+  blobs = new Map();
+  publish(conf(services), table('v1', { pricing: 'blue' }));
   stub = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/metadata/identity/oauth2/token') {
@@ -59,8 +85,15 @@ beforeAll(async () => {
       return;
     }
     if (req.headers.authorization !== 'Bearer tok-1' || !req.headers['x-ms-version']) return void res.writeHead(403).end();
-    const blob = blobs[url.pathname];
-    res.writeHead(blob === undefined ? 404 : 200).end(blob);
+    if (url.pathname === '/front/current') {
+      // the pointer: Get Blob Properties (HEAD), its metadata as x-ms-meta-* headers
+      if (req.method !== 'HEAD') return void res.writeHead(405).end();
+      pointerReads++;
+      if (!pointer) return void res.writeHead(404).end();
+      return void res.writeHead(200, { 'x-ms-meta-config': pointer.config, 'x-ms-meta-table': pointer.table, 'content-length': '0' }).end();
+    }
+    const blob = url.pathname.startsWith('/front/') ? blobs.get(url.pathname.slice('/front/'.length)) : undefined;
+    res.writeHead(blob === undefined ? 404 : 200).end(req.method === 'HEAD' ? undefined : blob);
   });
   stubPort = f;
   await new Promise<void>((r) => stub.listen(stubPort, '127.0.0.1', r));
@@ -69,7 +102,7 @@ beforeAll(async () => {
   envFile = join(dir, 'agent.env');
   writeFileSync(
     envFile,
-    renderAgentEnv({ confUrl: `http://127.0.0.1:${stubPort}/front/nginx.conf`, tableUrl: `http://127.0.0.1:${stubPort}/front/routing.json`, identityResourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-front', pollSeconds: 1 })
+    renderAgentEnv({ containerUrl: `http://127.0.0.1:${stubPort}/front`, identityResourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-front', pollSeconds: 1 })
       .replace(/^ADMIN_URL=.*$/m, `ADMIN_URL='http://127.0.0.1:${ports.admin}/table'`)
       .replace(/^CONF_PATH=.*$/m, `CONF_PATH='${join(dir, 'nginx.conf')}'`)
       .replace(/^TABLE_PATH=.*$/m, `TABLE_PATH='${join(dir, 'table.json')}'`)
@@ -88,7 +121,9 @@ afterAll(async () => {
   await new Promise((r) => stub?.close(r));
 });
 
-test('boot: the agent fetches the config and table with the identity before nginx starts, and nginx serves the table at once', async () => {
+const current = (kind: 'config' | 'table') => blobs.get(kind === 'config' ? pointer!.config : pointer!.table)!;
+
+test('boot: the agent reads the pointer, fetches the config and table it names with the identity before nginx starts, and nginx serves the table at once', async () => {
   const { env, cmd } = runAgent('once');
   // async: the stub endpoints live in this process
   const r = await new Promise<{ stdout: string }>((resolve) => {
@@ -100,53 +135,176 @@ test('boot: the agent fetches the config and table with the identity before ngin
     child.on('exit', () => { clearTimeout(timer); resolve({ stdout }); });
   });
   expect(r.stdout).toContain('front: boot: config and routing table in place');
-  expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toBe(blobs['/front/nginx.conf']);
+  expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toBe(current('config'));
   const started = spawnSync('nginx', nginxArgs(), { encoding: 'utf8' });
   expect(started.status).toBe(0);
   await waitFor(async () => (await request({ port: ports.status, path: '/healthz' }).catch(() => undefined))?.status === 200);
   expect((await ask('pricing.test.internal')).body).toContain('pricing blue');
 });
 
-test('loop: a swap in the blob reaches nginx within a poll, with no reload', async () => {
+test('loop: a swap, step by step as Terraform applies it (create, pointer update, delete), reaches nginx within a poll of the pointer update, with no reload', async () => {
   const { env, cmd } = runAgent('loop');
   agent = spawn(cmd[0], cmd.slice(1), { env });
   agent.stdout!.on('data', (d) => (agentLog += d));
   agent.stderr!.on('data', (d) => (agentLog += d));
   const pid = readFileSync(join(dir, 'nginx.pid'), 'utf8');
-  blobs['/front/routing.json'] = table('v2', { pricing: 'green' });
+  const old = pointer!;
+  // 1. the new table's blob is created; the pointer still names the old one: nothing moves
+  const v2 = create('table', table('v2', { pricing: 'green' }));
+  await polls();
+  expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ blue: 20 });
+  // 2. the pointer's metadata is updated in place
+  pointer = { config: old.config, table: v2 };
   await waitFor(async () => (await ask('pricing.test.internal')).body.includes('pricing green'), 5000);
-  await waitFor(() => agentLog.includes('front: routing table applied v2'), 3000);
-  expect(readFileSync(join(dir, 'table.json'), 'utf8')).toBe(blobs['/front/routing.json']);
+  await waitFor(() => agentLog.includes(`front: routing table applied v2 (${v2})`), 3000);
+  // 3. the old blob is deleted: nothing moves
+  blobs.delete(old.table);
+  await polls();
+  expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ green: 20 });
+  expect(readFileSync(join(dir, 'table.json'), 'utf8')).toBe(blobs.get(v2));
   expect(readFileSync(join(dir, 'error.log'), 'utf8')).not.toMatch(/signal 1 \(SIGHUP\) received/);
   expect(readFileSync(join(dir, 'nginx.pid'), 'utf8')).toBe(pid);
 });
 
 test('a table nginx refuses is logged by name; the last good one keeps serving and stays on disk', async () => {
   const good = readFileSync(join(dir, 'table.json'), 'utf8');
-  blobs['/front/routing.json'] = table('v3', { pricing: 'red' });
-  await waitFor(() => agentLog.includes('front: routing table refused: refused: services.pricing.live: unknown slot red'), 5000);
+  publish(current('config'), table('v3', { pricing: 'red' }));
+  await waitFor(() => agentLog.includes(`front: routing table ${pointer!.table} refused: refused: services.pricing.live: unknown slot red`), 5000);
   expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ green: 20 });
   expect(readFileSync(join(dir, 'table.json'), 'utf8')).toBe(good);
 });
 
-test('a config that fails nginx -t is refused by name; the running front keeps serving', async () => {
-  blobs['/front/routing.json'] = table('v4', { pricing: 'green' });
-  blobs['/front/nginx.conf'] = conf(services).replace('max_fails=1', 'max_fails=oops');
+test('a config that fails nginx -t is refused by name; the running front keeps serving, and its health endpoint warns', async () => {
   const running = readFileSync(join(dir, 'nginx.conf'), 'utf8');
-  await waitFor(() => /front: config refused \(nginx -t\): .*invalid parameter "max_fails=oops"/.test(agentLog), 6000);
+  publish(conf(services).replace('max_fails=1', 'max_fails=oops'), table('v4', { pricing: 'green' }));
+  await waitFor(() => new RegExp(`front: config ${pointer!.config.replace('.', '\\.')} refused \\(nginx -t\\): .*invalid parameter "max_fails=oops"`).test(agentLog), 6000);
   // never installed: the running config stays on disk too
   expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toBe(running);
   expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ green: 20 });
+  await waitFor(async () => /a newer config was refused: config config\/[0-9a-f]{16}\.conf refused \(nginx -t\)/.test(JSON.parse((await request({ port: ports.status, path: '/health' })).body).warning ?? ''), 3000);
+  expect(JSON.parse((await request({ port: ports.status, path: '/health' })).body).ApplicationHealthState).toBe('Healthy');
 });
 
-test('a new service: the config is tested, installed and reloaded, then its table entry applies', async () => {
-  blobs['/front/nginx.conf'] = conf([...services, search]);
-  blobs['/front/routing.json'] = table('v5', { pricing: 'green', search: 'blue' });
+test('a new service: config and table arrive in one pointer update; the config is tested, installed and reloaded, then its table entry applies', async () => {
+  publish(conf([...services, search]), table('v5', { pricing: 'green', search: 'blue' }));
   await waitFor(async () => (await ask('search.test.internal')).body.includes('search blue'), 8000).catch((e) => { throw new Error(`${e.message}; agent log:\n${agentLog.slice(-1500)}`); });
   await waitFor(() => agentLog.includes('front: routing table applied v5'), 3000);
-  expect(agentLog).toContain('front: config applied and nginx reloaded');
+  expect(agentLog).toContain(`front: config ${pointer!.config} applied and nginx reloaded`);
   // the table survived the reload: pricing still on green
   expect((await ask('pricing.test.internal')).body).toContain('pricing green');
+  // the refused config's warning is gone
+  await waitFor(async () => JSON.parse((await request({ port: ports.status, path: '/health' })).body).warning === undefined, 3000);
+});
+
+/** A front VM booting now: `front-agent once` with an empty disk (or `disk`), until it exits or `ms` pass. */
+async function boot(name: string, opts: { disk?: { conf: string; table: string }; ms?: number } = {}) {
+  const vm = join(dir, 'vms', name);
+  mkdirSync(join(vm, 'state'), { recursive: true });
+  if (opts.disk) {
+    writeFileSync(join(vm, 'nginx.conf'), opts.disk.conf);
+    writeFileSync(join(vm, 'table.json'), opts.disk.table);
+  }
+  const { env } = runAgent('once');
+  const overrides = `export CONF_PATH='${vm}/nginx.conf' TABLE_PATH='${vm}/table.json' STATE_DIR='${vm}/state' RETRY_SECONDS=0.2 BOOT_FALLBACK_TRIES=3`;
+  const child = spawn('sh', ['-c', `set -a; . ${envFile}; set +a; ${overrides}; exec ${join(dir, 'front-agent')} once`], { env });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => { child.kill(); resolve(false); }, opts.ms ?? 15_000);
+    child.on('exit', () => { clearTimeout(timer); resolve(true); });
+  });
+  const read = (f: string) => (existsSync(join(vm, f)) ? readFileSync(join(vm, f), 'utf8') : undefined);
+  return { exited, out, conf: read('nginx.conf'), table: read('table.json') };
+}
+
+describe('a traffic change never leaves a moment with no table: each state an apply can leave the store in, with the running VM and a VM booting in it', () => {
+  const tableNow = () => (readFileSync(join(dir, 'table.json'), 'utf8'));
+  const versionOf = (text: string | undefined) => (text === undefined ? undefined : (JSON.parse(text) as { version: string }).version);
+  let confName: string;
+
+  beforeAll(() => {
+    confName = pointer!.config;
+  });
+
+  test('only the old table', async () => {
+    expect([...blobs.keys()].filter((n) => n.startsWith('routing/'))).toEqual([pointer!.table]);
+    const vm = await boot('only-old');
+    expect(vm).toMatchObject({ exited: true, conf: blobs.get(confName) });
+    expect(versionOf(vm.table)).toBe('v5');
+  });
+
+  test('old and new, the pointer not moved yet (created, not yet named): both VMs take the old', async () => {
+    const v6 = create('table', table('v6', { pricing: 'blue', search: 'green' }));
+    await polls();
+    expect(versionOf(tableNow())).toBe('v5');
+    expect((await ask('pricing.test.internal')).body).toContain('pricing green');
+    expect(versionOf((await boot('old-and-new')).table)).toBe('v5');
+    // the pointer moves: old and new remain until the delete, both VMs take the new
+    const old = pointer!.table;
+    pointer = { config: confName, table: v6 };
+    await waitFor(async () => (await ask('pricing.test.internal')).body.includes('pricing blue'), 5000);
+    expect(versionOf((await boot('old-and-new-named')).table)).toBe('v6');
+    blobs.delete(old);
+  });
+
+  test('only the new table', async () => {
+    expect([...blobs.keys()].filter((n) => n.startsWith('routing/'))).toEqual([pointer!.table]);
+    await polls();
+    expect((await ask('pricing.test.internal')).body).toContain('pricing blue');
+    expect(versionOf((await boot('only-new')).table)).toBe('v6');
+  });
+
+  test('the create failed (the old remains; Terraform updates no dependent of a failed create): both VMs keep the old', async () => {
+    // the apply of v7 fails at the create: nothing changes in the store
+    await polls();
+    expect(versionOf(tableNow())).toBe('v6');
+    expect((await ask('pricing.test.internal')).body).toContain('pricing blue');
+    expect(versionOf((await boot('create-failed')).table)).toBe('v6');
+  });
+
+  test('the delete failed (both remain, the pointer names the new): both VMs take the new', async () => {
+    const old = pointer!.table;
+    const v7 = create('table', table('v7', { pricing: 'green', search: 'green' }));
+    pointer = { config: confName, table: v7 };
+    // the delete of the old one fails: it stays
+    expect(blobs.has(old)).toBe(true);
+    await waitFor(async () => (await ask('pricing.test.internal')).body.includes('pricing green'), 5000);
+    expect(versionOf((await boot('delete-failed')).table)).toBe('v7');
+    // the next apply deletes it
+    blobs.delete(old);
+  });
+
+  test('a blob whose content does not match its name is not used: the running VM keeps its table, a new VM waits', async () => {
+    const name = frontBlobName('table', table('v8', { pricing: 'blue', search: 'blue' }));
+    blobs.set(name, table('v8', { pricing: 'red', search: 'blue' }));
+    const before = pointer!;
+    pointer = { config: confName, table: name };
+    await waitFor(() => agentLog.includes(`front: blob ${name} does not match its name`), 5000);
+    expect((await ask('pricing.test.internal')).body).toContain('pricing green');
+    const fresh = await boot('corrupt', { ms: 2000 });
+    expect(fresh.exited).toBe(false);
+    expect(fresh.out).toContain(`front: blob ${name} does not match its name`);
+    expect(fresh.table).toBeUndefined();
+    pointer = before;
+    blobs.delete(name);
+  });
+
+  test('the pointer names a table that is gone (deleted by hand): the running VM keeps its table; a rebooted VM starts from its disk; a new VM waits', async () => {
+    const before = pointer!;
+    const gone = frontBlobName('table', table('v9', { pricing: 'blue', search: 'blue' }));
+    pointer = { config: confName, table: gone };
+    await waitFor(() => agentLog.includes(`front: cannot fetch the routing table ${gone}; keeping the current one`), 5000);
+    expect((await ask('pricing.test.internal')).body).toContain('pricing green');
+    const disk = { conf: blobs.get(confName)!, table: blobs.get(before.table)! };
+    const rebooted = await boot('rebooted', { disk });
+    expect(rebooted.out).toContain('front: boot: cannot read the current config and table; starting with the last good ones on disk');
+    expect(rebooted).toMatchObject({ exited: true, table: disk.table });
+    const fresh = await boot('new-vm', { ms: 3000 });
+    expect(fresh.exited).toBe(false);
+    expect(fresh.out).toContain(`front: cannot fetch the routing table ${gone}`);
+    pointer = before;
+  });
 });
 
 test('TLS: boot waits for the Key Vault extension\'s certificate, then publishes it readable by nginx\'s group only; a renewal is published again', async () => {

@@ -3,7 +3,10 @@
  * table, the VMs' identity from the identities stack, and TLS from Key Vault.
  */
 import { parse } from 'yaml';
-import { FRONT_VM_PATHS } from '../../lib/front/agent';
+import { FRONT_BLOBS, FRONT_VM_PATHS, frontBlobName } from '../../lib/front/agent';
+import { renderFrontConf } from '../../lib/front/model';
+import { FRONT_CONTAINER, POINTER_CONTENT } from '../../lib/front/nginx-front';
+import { routingTable, routingTableJson } from '../../lib/slots/traffic';
 import { FRONT_TLS_FILE } from '../../lib/front/model';
 import { azureIds } from '../../lib/core/azure-ids';
 import { formatIssue } from '../../lib/spec/issues';
@@ -56,6 +59,30 @@ describe('the front stack', () => {
   });
 });
 
+describe('its blobs: content-addressed, created before the old version is deleted, named by a pointer updated in place', () => {
+  const table = resourceAt(front, 'azurerm_storage_blob', 'front_routing-table');
+  const conf = resourceAt(front, 'azurerm_storage_blob', 'front_config');
+  const pointer = resourceAt(front, 'azurerm_storage_blob', 'front_pointer');
+
+  test('the config and the table are named by their SHA-256 and created before the old one is deleted', () => {
+    expect(table).toMatchObject({ name: frontBlobName('table', routingTableJson(routingTable(plan.env))), storage_container_name: FRONT_CONTAINER, type: 'Block', content_type: 'application/json', lifecycle: { create_before_destroy: true } });
+    expect(table.name).toMatch(/^routing\/[0-9a-f]{16}\.json$/);
+    expect(conf).toMatchObject({ name: frontBlobName('config', renderFrontConf(plan)), lifecycle: { create_before_destroy: true } });
+    expect(conf.name).toMatch(/^config\/[0-9a-f]{16}\.conf$/);
+  });
+
+  test('the pointer keeps its name and content; its metadata references both blobs (so Terraform updates it between their create and the old ones\' delete)', () => {
+    expect(pointer).toMatchObject({ name: FRONT_BLOBS.pointer, source_content: POINTER_CONTENT, metadata: { config: '${azurerm_storage_blob.front_config.name}', table: '${azurerm_storage_blob.front_routing-table.name}' } });
+    expect(pointer.lifecycle).toBeUndefined();
+  });
+
+  test('the health extension probes /health (type handler 2.0); the LB probes /healthz', () => {
+    const ext = (resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').extension as Json[]).find((e) => e.type === 'ApplicationHealthLinux')!;
+    expect(ext.type_handler_version).toBe('2.0');
+    expect(JSON.parse(ext.settings)).toMatchObject({ protocol: 'http', port: 9000, requestPath: '/health' });
+  });
+});
+
 describe('HTTPS with a Key Vault certificate', () => {
   // the example serves HTTPS with its vault's certificate
   const tls = synthStacks(exampleSpec());
@@ -90,6 +117,7 @@ describe('HTTPS with a Key Vault certificate', () => {
 
   test('nginx serves 443 from the copy the agent publishes; the LB forwards 443 too', () => {
     const conf = resourceAt(f, 'azurerm_storage_blob', 'front_config').source_content as string;
+    expect(resourceAt(f, 'azurerm_storage_blob', 'front_config').name).toBe(frontBlobName('config', conf));
     expect(conf).toContain('listen 0.0.0.0:443 ssl;');
     expect(conf).toContain(`map $host $front_tls_file { default "${FRONT_TLS_FILE}"; }`);
     expect(Object.keys(resourcesOf(f, 'azurerm_lb_rule'))).toEqual(['front_lb_rule-443', 'front_lb_rule-80']);

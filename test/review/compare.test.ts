@@ -65,13 +65,17 @@ test('no change: the comment says so and lists nothing', () => {
   expect(r.exitCode).toBe(0);
 });
 
-test('a swap: one routing-table blob, the traffic row and a chart of the new route; nothing else', () => {
+test('a swap: a new version of the routing table (routine: no replacement warning), the traffic row and a chart of the new route; nothing else', () => {
   const r = reviewOutputs(base, changed.swap);
-  expect(r.markdown).toContain('**0 to add, 0 to change, 1 to replace, 0 to destroy** in 1 of 7 stacks');
+  expect(r.markdown).toContain('**0 to add, 0 to change, 0 to replace, 0 to destroy; 1 new blob version (created before the previous one is removed)** in 1 of 7 stacks');
   expect(stackHeadings(r.markdown)).toEqual(['retail-front']);
-  // the storage blob's source_content forces a new blob: the docs say so, the review says so
-  expect(rows(r.markdown)).toEqual(['-/+ azurerm_storage_blob.front_routing-table']);
-  expect(r.markdown).toContain('`source_content` **forces replacement**');
+  expect(r.markdown).toContain('#### retail-front: 1 new version\n');
+  // source_content and name force a new blob (the docs say so); created before the old one is deleted, it is a new version
+  expect(rows(r.markdown)).toEqual(['+/- azurerm_storage_blob.front_routing-table']);
+  const hash = (s: SynthOutput) => /^routing\/([0-9a-f]{16})\.json$/.exec((s.stacks['retail-front'] as Json).resource.azurerm_storage_blob['front_routing-table'].name)![1];
+  expect(r.markdown).toContain(`| \`+/-\` version | \`azurerm_storage_blob.front_routing-table\` | routing table: new version \`${hash(changed.swap)}\`, named by the pointer \`current\` (updated in place); the previous \`${hash(base)}\` is removed after |`);
+  expect(r.markdown).not.toContain('forces replacement');
+  expect(r.markdown).toContain('`source_content` (new version), line diff:');
   expect(sections(r.markdown)).toEqual(['Traffic', 'Changes by stack']);
   const traffic = r.markdown.split('\n').filter((l) => l.startsWith('| retail/'));
   expect(traffic).toEqual(['| retail/pricing | blue → **green** | 0 | – | cookie slot_affinity | on | 0 | blue 2024.11.3; green 2024.11.4 |']);
@@ -88,7 +92,7 @@ test('a swap: one routing-table blob, the traffic row and a chart of the new rou
 
 test('a ramp step: the weight and a two-way chart', () => {
   const r = reviewOutputs(base, changed.ramp);
-  expect(rows(r.markdown)).toEqual(['-/+ azurerm_storage_blob.front_routing-table']);
+  expect(rows(r.markdown)).toEqual(['+/- azurerm_storage_blob.front_routing-table']);
   expect(r.markdown).toContain('| retail/pricing | blue | 0 → **10 % to green** |');
   expect(r.markdown).toContain('front -->|"90 %"| pricing_blue');
   expect(r.markdown).toContain('front -->|"10 % ramp"| pricing_green');
@@ -124,7 +128,8 @@ test('an added service: only its own resources, the front blobs and the vault fi
   const r = reviewOutputs(base, changed.added);
   const all = stackRows(r.markdown);
   const others = all.filter((x) => !/search/.test(x));
-  expect(others).toEqual(['retail-front: -/+ azurerm_storage_blob.front_config', 'retail-front: -/+ azurerm_storage_blob.front_routing-table', 'retail-vault: ~ azurerm_key_vault.key-vault_vault']);
+  expect(others).toEqual(['retail-front: +/- azurerm_storage_blob.front_config', 'retail-front: +/- azurerm_storage_blob.front_routing-table', 'retail-vault: ~ azurerm_key_vault.key-vault_vault']);
+  expect(r.markdown).toMatch(/\| nginx config: new version `[0-9a-f]{16}`, named by the pointer `current` \(updated in place\); the previous `[0-9a-f]{16}` is removed after \|/);
   const own = all.filter((x) => /search/.test(x));
   expect(own).toHaveLength(25);
   expect(own.every((x) => /^[a-z-]+: \+ /.test(x))).toBe(true);

@@ -89,6 +89,30 @@ describe('replacement, from the provider documentation', () => {
   });
 });
 
+describe('a blob replaced create-before-destroy', () => {
+  const blob = (name: string, content: string, cbd: boolean) => ({ name, source_content: content, type: 'Block', ...(cbd ? { lifecycle: { create_before_destroy: true } } : {}) });
+  const pair = (a: Json, b: Json) => reviewOutputs(output({ s: stack({ azurerm_storage_blob: { t: a } }) }), output({ s: stack({ azurerm_storage_blob: { t: b } }) }));
+
+  test('under a new name is a new version, not a replacement warning', () => {
+    const r = pair(blob('routing/0123456789abcdef.json', '{"a":1}', true), blob('routing/fedcba9876543210.json', '{"a":2}', true));
+    expect(r.markdown).toContain('| `+/-` version | `azurerm_storage_blob.t` | routing table: new version `fedcba9876543210`; the previous `0123456789abcdef` is removed after |');
+    expect(r.markdown).toContain('0 to replace');
+    expect(r.exitCode).toBe(0);
+  });
+
+  test('without create_before_destroy it is a replacement (delete, then create)', () => {
+    const r = pair(blob('routing/0123456789abcdef.json', '{"a":1}', false), blob('routing/fedcba9876543210.json', '{"a":2}', false));
+    expect(r.markdown).toContain('| `-/+` replace | `azurerm_storage_blob.t` |');
+    expect(r.markdown).toContain('1 to replace');
+  });
+
+  test('under the same name it blocks: the create finds the old blob and fails', () => {
+    const r = pair(blob('routing.json', '{"a":1}', true), blob('routing.json', '{"a":2}', true));
+    expect(r.exitCode).toBe(1);
+    expect(r.blockers).toEqual([expect.objectContaining({ resource: 's:azurerm_storage_blob.t', reason: expect.stringContaining("the provider's create finds the old blob of that name and fails") })]);
+  });
+});
+
 test('named blocks are matched by name, so an inserted extension is one change', () => {
   const before = [{ name: 'health', x: 1 }, { name: 'kv', x: 2 }];
   const after = [{ name: 'aad', x: 0 }, { name: 'health', x: 1 }, { name: 'kv', x: 2 }];

@@ -43,7 +43,7 @@ test('a swap in the working tree against HEAD', () => {
   const md = execFileSync('cat', [join(repo, 'review.md')], { encoding: 'utf8' });
   expect(md).toContain('## Plan review: HEAD → working tree');
   expect(md).toContain('| retail/pricing | blue → **green** |');
-  expect(md).toContain('| `-/+` replace | `azurerm_storage_blob.front_routing-table` |');
+  expect(md).toContain('| `+/-` version | `azurerm_storage_blob.front_routing-table` | routing table: new version `');
   // the worktree and the temporary outputs are gone
   expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
   expect(readdirSync(repo).sort()).toEqual(['.git', 'cdktf.json', 'envs', 'review.md']);

@@ -107,6 +107,19 @@ describe('stateful Azure resources', () => {
     expect(allowed.stdout).toContain(`- allowed: \`${address}\``);
   });
 
+  test('a blob replaced create-before-destroy under a new name is a routine new version', () => {
+    const blob = (actions: string[]) => ({ address: 'azurerm_storage_blob.front_routing-table', mode: 'managed', type: 'azurerm_storage_blob', name: 'front_routing-table', change: { actions, before: { name: 'routing/0123456789abcdef.json', source_content: '{"a":1}' }, after: { name: 'routing/fedcba9876543210.json', source_content: '{"a":2}' }, after_unknown: {}, before_sensitive: {}, after_sensitive: {}, replace_paths: [['name'], ['source_content']] } });
+    writeFileSync(join(dir, 'azure.json'), azurePlan([blob(['create', 'delete'])]));
+    const r = cli(['--plan', 'azure.json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('| `+/-` version | `azurerm_storage_blob.front_routing-table` | routing table: new version `fedcba9876543210`; the previous `0123456789abcdef` is removed after |');
+    expect(r.stdout).toContain('Of the replacements, 1 is a new blob version (created before the previous one is deleted): routine.');
+    expect(r.stdout).not.toContain('forces replacement');
+    // delete first is not: a moment with no blob
+    writeFileSync(join(dir, 'azure.json'), azurePlan([blob(['delete', 'create'])]));
+    expect(cli(['--plan', 'azure.json']).stdout).toContain('| `-/+` replace | `azurerm_storage_blob.front_routing-table` |');
+  });
+
   test('creating or updating a stateful resource does not block', () => {
     writeFileSync(join(dir, 'azure.json'), azurePlan([change('azurerm_key_vault.vault', ['update']), change('azurerm_storage_account.new', ['create'])]));
     expect(cli(['--plan', 'azure.json']).code).toBe(0);
