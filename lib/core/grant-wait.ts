@@ -36,14 +36,22 @@ export const GRANT_WAIT = {
   deployerWrites: '5m',
 } as const;
 
-/** The stack's `time` provider, created once at the stack's root (id 'time') when missing. */
+/**
+ * The stack's default `time` provider: the app's own if it declared one (without an alias) anywhere
+ * in the stack, else one created at the stack's root (id 'time').
+ */
 export function timeProviderOf(scope: IConstruct): TimeProvider {
   const stack = TerraformStack.of(scope);
-  const existing = stack.node.tryFindChild('time');
-  if (existing instanceof TimeProvider) return existing;
-  if (existing) throw new Error(`${stack.node.path}: the id 'time' is taken by something that is not the time provider`);
-  return new TimeProvider(stack, 'time');
+  const known = providers.get(stack);
+  if (known) return known; // one search per stack: an identities stack has a wait per grant
+  const declared = stack.node.findAll().find((c): c is TimeProvider => c instanceof TimeProvider && !c.alias);
+  if (!declared && stack.node.tryFindChild('time')) throw new Error(`${stack.node.path}: the id 'time' is taken by something that is not the time provider`);
+  const provider = declared ?? new TimeProvider(stack, 'time');
+  providers.set(stack, provider);
+  return provider;
 }
+
+const providers = new WeakMap<TerraformStack, TimeProvider>();
 
 /**
  * A `time_sleep` beside `grant` (id `<grant id>-propagated`), created after it and waiting
