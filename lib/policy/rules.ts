@@ -28,13 +28,21 @@ export interface RuleContext {
 const stacksOf = (ctx: RuleContext): Readonly<Record<string, Json>> => ctx.synth ?? { [ctx.stack ?? '']: { resource: ctx.resources } };
 const one = (x: unknown): Json | undefined => (Array.isArray(x) ? x[0] : (x as Json | undefined));
 
-/** Every CanNotDelete lock of the synth, with its scope as an Azure ID where it resolves. */
-function deleteLocks(ctx: RuleContext) {
-  return Object.entries(stacksOf(ctx)).flatMap(([stack, json]) =>
+type DeleteLock = { stack: string; address: string; scope: string; id: string | undefined };
+const locksBySynth = new WeakMap<object, DeleteLock[]>();
+
+/** Every CanNotDelete lock of the synth, with its scope as an Azure ID where it resolves (once per synth). */
+function deleteLocks(ctx: RuleContext): DeleteLock[] {
+  const synth = stacksOf(ctx);
+  const known = ctx.synth ? locksBySynth.get(ctx.synth) : undefined;
+  if (known) return known;
+  const found = Object.entries(synth).flatMap(([stack, json]) =>
     Object.entries((json.resource?.azurerm_management_lock ?? {}) as Record<string, Json>)
       .filter(([, l]) => l.lock_level === 'CanNotDelete' && typeof l.scope === 'string')
       .map(([address, l]) => ({ stack, address, scope: l.scope as string, id: resolveAzureId(l.scope, json) })),
   );
+  if (ctx.synth) locksBySynth.set(ctx.synth, found);
+  return found;
 }
 
 /** One rule of the policy pack. */
