@@ -18,9 +18,11 @@ function toConfig(value, key) {
   return value;
 }
 
-const moduleOf = (type) => type.replace(/^azurerm_/, '').replace(/_/g, '-');
+// azurerm_* from the azurerm provider, time_* (the waits after grants) from the time provider
+const packageOf = (type) => (type.startsWith('time_') ? '@cdktf/provider-time' : '@cdktf/provider-azurerm');
+const moduleOf = (type) => `${packageOf(type)}/lib/${type.replace(/^(azurerm|time)_/, '').replace(/_/g, '-')}`;
 const classOf = (type) => {
-  const mod = require(`@cdktf/provider-azurerm/lib/${moduleOf(type)}`);
+  const mod = require(moduleOf(type));
   const name = Object.keys(mod).find((k) => mod[k]?.tfResourceType === type);
   if (!name) throw new Error(`no class for ${type}`);
   return name;
@@ -36,6 +38,7 @@ function generate(outdir, file) {
     // captures a stack trace per token, and V8 makes that dearer inside one 8 MB function
     body.push(`(function stack${body.length}() { const s = new TerraformStack(app, ${JSON.stringify(stack)});`);
     body.push(`  new AzurermProvider(s, 'azurerm', ${JSON.stringify(toConfig(json.provider.azurerm[0]))});`);
+    if (json.provider.time) body.push("  new TimeProvider(s, 'time', {});");
     const backend = json.terraform.backend;
     if (backend.local) body.push(`  new LocalBackend(s, ${JSON.stringify(toConfig(backend.local))});`);
     else body.push(`  new AzurermBackend(s, ${JSON.stringify(toConfig(backend.azurerm))});`);
@@ -47,11 +50,12 @@ function generate(outdir, file) {
     }
     body.push('})();');
   }
-  const imports = [...types].map(([type, cls]) => `const { ${cls} } = require('@cdktf/provider-azurerm/lib/${moduleOf(type)}');`);
+  const imports = [...types].map(([type, cls]) => `const { ${cls} } = require('${moduleOf(type)}');`);
   const src = [
     "'use strict';",
     "const { App, TerraformStack, LocalBackend, AzurermBackend } = require('cdktf');",
     "const { AzurermProvider } = require('@cdktf/provider-azurerm/lib/provider');",
+    "const { TimeProvider } = require('@cdktf/provider-time/lib/provider');",
     ...imports,
     'const app = new App({ outdir: process.env.CDKTF_OUTDIR });',
     ...body,

@@ -19,6 +19,7 @@ export { keyVaultExtension, type KeyVaultExtensionInput } from './vault/vm-exten
 export { ServiceNetwork, type ServiceNetworkProps } from './network/service-network';
 export { planNetworkSecurity, type NsgRule, type SubnetSecurity } from './network/security-plan';
 export { StableAddressStack, addressOf } from './core/stable-address-stack';
+export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';
 
 // what constructs take, rendered by pure functions
 export { renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';

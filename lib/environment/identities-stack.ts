@@ -2,7 +2,10 @@
  * Every consumer's user-assigned identity and the data-plane roles it needs (`<env>-identities`),
  * in a stack applied before the scale sets that use them. A role assignment can take minutes to
  * reach Key Vault or Storage after Terraform sees it: granted in the same apply as the VMs that
- * need it, the first boot would fail. Here the grant is one apply earlier.
+ * need it, the first boot would fail. Here the grant is one stack earlier, and each grant is
+ * followed by a `time_sleep` (`GRANT_WAIT.vmReads`, triggered by the grant's ID), so this stack's
+ * apply ends only once its new grants are effective: the compute and front stacks deployed after
+ * it find them working. An unchanged grant costs nothing on later applies; a removed one no wait.
  *
  * - each slot of each service or pool: its identity, Storage Blob Data Reader on the artifact
  *   store when the slot downloads a release, and Key Vault Secrets User on each secret its
@@ -16,6 +19,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
 import { azureIds } from '../core/azure-ids';
+import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { SLOT_NAMES, type SlotName } from '../spec/schema';
@@ -53,22 +57,24 @@ export class IdentitiesStack extends EnvironmentStack {
           ...new Set(placement.services.flatMap((svc) => [...Object.values(svc.settings).flatMap((v) => (typeof v === 'string' ? [] : [v.secret])), ...svc.certificates])),
         ].sort();
         for (const secret of secrets) {
-          new RoleAssignment(scope, `secret-${secret}`, {
+          const grant = new RoleAssignment(scope, `secret-${secret}`, {
             scope: `${azureIds.keyVault(env.subscriptionId, names.resourceGroup(PLATFORM_PARTS.vault), names.keyVault)}/secrets/${secret}`,
             roleDefinitionName: 'Key Vault Secrets User',
             principalId: identity.principalId,
             principalType: 'ServicePrincipal',
             description: `${placement.label} ${slot}: read the secret ${secret}`,
           });
+          waitForGrant(grant, GRANT_WAIT.vmReads);
         }
         if (env.artifactStore && placement.services.some((svc) => svc.slots[slot].artifact)) {
-          new RoleAssignment(scope, 'artifact-reader', {
+          const grant = new RoleAssignment(scope, 'artifact-reader', {
             scope: env.artifactStore.storageAccountId,
             roleDefinitionName: 'Storage Blob Data Reader',
             principalId: identity.principalId,
             principalType: 'ServicePrincipal',
             description: `${placement.label} ${slot}: read release artifacts`,
           });
+          waitForGrant(grant, GRANT_WAIT.vmReads);
         }
       }
     }
@@ -77,13 +83,14 @@ export class IdentitiesStack extends EnvironmentStack {
     const tls = env.front.tlsCertificate;
     if (tls && env.keyVault) {
       const vaultId = azureIds.keyVault(env.subscriptionId, names.resourceGroup(PLATFORM_PARTS.vault), names.keyVault);
-      new RoleAssignment(front, 'tls-reader', {
+      const grant = new RoleAssignment(front, 'tls-reader', {
         scope: `${vaultId}/secrets/${tls}`,
         roleDefinitionName: 'Key Vault Secrets User',
         principalId: identity.principalId,
         principalType: 'ServicePrincipal',
         description: `front: read the TLS certificate ${tls}`,
       });
+      waitForGrant(grant, GRANT_WAIT.vmReads);
     }
   }
 }

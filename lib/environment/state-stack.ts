@@ -44,6 +44,9 @@ export class StateStack extends EnvironmentStack {
       lifecycle: { preventDestroy: true },
     });
     new StorageContainer(this, 'container', { name: backend.containerName, storageAccountId: account.id, containerAccessType: 'private' });
+    // the lock stays: nothing the synth makes is granted or diagnosed at or below this account
+    // (ASE-STATE-002 would flag it), so it never blocks an ordinary change. Grant the deployer's
+    // access to state at the resource group or above, never on the account.
     new ManagementLock(this, 'storage-lock', {
       name: 'do-not-delete-terraform-state',
       scope: account.id,

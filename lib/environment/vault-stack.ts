@@ -12,7 +12,10 @@ import { KeyVaultCertificate } from '../vault/certificate';
 import { KeyVault } from '../vault/key-vault';
 import { EnvironmentStack } from './environment-stack';
 
-/** `<env>-vault`: the environment's Key Vault and its certificates (protected from destroy). */
+/**
+ * `<env>-vault`: the environment's Key Vault and its certificates (protected from destroy). The
+ * certificates and contacts wait for the deployer's grants to reach the data plane.
+ */
 export class VaultStack extends EnvironmentStack {
   /** The vault. */
   public readonly vault: KeyVault;
@@ -54,7 +57,7 @@ export class VaultStack extends EnvironmentStack {
         keySize: c.keySize,
         validityMonths: c.validityMonths,
         renewBeforeDays: c.renewBeforeDays,
-        dependsOn: this.vault.dataPlaneGrants,
+        dependsOn: this.vault.dataPlaneReady,
       });
     }
     this.certificates = certificates;

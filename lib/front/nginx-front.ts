@@ -14,13 +14,13 @@
  * (type handler 2.0) on `/health`, which is Unhealthy only when a VM has no routing table.
  */
 import { firewallIpRules } from '../spec/cidr';
-import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
+import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { stringify } from 'yaml';
 import { Autoscale, type CpuRules } from '../autoscale/autoscale';
 import { planProfiles } from '../autoscale/plan';
@@ -131,6 +131,17 @@ export interface NginxFrontProps {
     /** Seconds between two checks for a renewal. @default 3600 */
     readonly pollingIntervalSeconds?: number;
   };
+  /**
+   * How long new or changed grants are waited for (Terraform durations): the deployer's before the
+   * blobs are written, the VMs' read grant before the scale set is created.
+   * @default - `GRANT_WAIT`: '5m' and '10m'
+   */
+  readonly grantWait?: {
+    /** Before the blobs. @default '5m' */
+    readonly deployerWrites?: string;
+    /** Before the scale set. @default '10m' */
+    readonly vmReads?: string;
+  };
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -185,23 +196,30 @@ export class NginxFront extends Construct {
       lifecycle: { preventDestroy: true },
     });
     const storeId = store.id;
-    new ManagementLock(this, 'store-lock', { name: 'do-not-delete-front-store', scope: storeId, lockLevel: 'CanNotDelete', notes: "Every routing table the front has served (blob versions): the swap history" });
-    const writer = new RoleAssignment(this, 'deployer-writes', {
+    // no management lock: a CanNotDelete lock here would block deleting the two grants below
+    // (ScopeLocked), so changing the deployer or the front's identity would fail. The history is
+    // kept by blob versioning and soft delete, the account by prevent_destroy.
+    const writerGrant = new RoleAssignment(this, 'deployer-writes', {
       scope: storeId,
       roleDefinitionName: 'Storage Blob Data Contributor',
       principalId: props.deployer.principalId,
       principalType: props.deployer.principalType,
       description: 'Terraform writes the front config and routing table',
     });
-    const container = new StorageContainer(this, 'container', { name: FRONT_CONTAINER, storageAccountId: storeId, containerAccessType: 'private', dependsOn: [writer] });
+    const container = new StorageContainer(this, 'container', { name: FRONT_CONTAINER, storageAccountId: storeId, containerAccessType: 'private', dependsOn: [writerGrant] });
+    // the blobs are written once the deployer's grant has reached the blob data plane
+    const writer = waitForGrant(writerGrant, props.grantWait?.deployerWrites ?? GRANT_WAIT.deployerWrites);
     const containerId = container.id;
-    new RoleAssignment(this, 'front-reads', {
+    // at the container, which this stack creates: it cannot be granted a stack earlier, so the
+    // scale set waits for it here (its scope does not exist before this apply on a first deploy)
+    const readerGrant = new RoleAssignment(this, 'front-reads', {
       scope: containerId,
       roleDefinitionName: 'Storage Blob Data Reader',
       principalId: identity.principalId,
       principalType: 'ServicePrincipal',
       description: 'front VMs read their config and routing table',
     });
+    const reader = waitForGrant(readerGrant, props.grantWait?.vmReads ?? GRANT_WAIT.vmReads);
     // content-addressed, never rewritten: in azurerm `source_content` (like `name`) forces a new
     // blob, so a new version gets a new name and is created before the old one is deleted
     const blob = (bid: string, name: string, content: string, contentType: string) =>
@@ -267,6 +285,8 @@ export class NginxFront extends Construct {
       image: props.image,
       upgrade: props.upgrade,
       healthPath: FRONT_HEALTH_PATHS.extension,
+      // created once the VMs' read grant on the blobs is effective (granted in this apply)
+      dependsOn: [reader],
       extensions: props.tls
         ? [keyVaultExtension({ vaultName: props.tls.vaultName, certificates: [props.tls.certificate], identityClientId: identity.clientId, pollingIntervalSeconds: props.tls.pollingIntervalSeconds, storeName: 'front' })]
         : undefined,

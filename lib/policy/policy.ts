@@ -32,14 +32,18 @@ export interface Finding {
 
 /**
  * Every rule of {@link RULES} over synthesized stacks (`cdk.tf.json` text or parsed, by stack
- * name): the findings, suppressed ones carrying their reason.
+ * name): the findings, suppressed ones carrying their reason. Give every stack of one synth in one
+ * call: rules that compare stacks (ASE-STATE-002: a grant in one stack under a lock in another)
+ * see only the stacks given.
  */
 export function checkStacks(stacks: Readonly<Record<string, string | Json>>, options: { requiredTags?: readonly string[]; suppressions?: readonly Suppression[] } = {}): Finding[] {
   const findings: Finding[] = [];
-  for (const [stack, text] of Object.entries(stacks).sort(([a], [b]) => a.localeCompare(b))) {
-    const json = (typeof text === 'string' ? JSON.parse(text) : text) as Json;
+  const synth: Record<string, Json> = {};
+  for (const [stack, text] of Object.entries(stacks)) synth[stack] = (typeof text === 'string' ? JSON.parse(text) : text) as Json;
+  for (const stack of Object.keys(synth).sort((a, b) => a.localeCompare(b))) {
+    const json = synth[stack];
     const resources = (json.resource ?? {}) as Record<string, Record<string, Json>>;
-    const ctx = { resources, requiredTags: options.requiredTags ?? [] };
+    const ctx = { resources, requiredTags: options.requiredTags ?? [], stack, synth };
     for (const rule of RULES) {
       for (const type of rule.resourceTypes) {
         for (const [address, body] of Object.entries(resources[type] ?? {})) {

@@ -4,6 +4,8 @@
  * one-line rationale and a fix; the checkov check a rule matches, where one does.
  */
 
+import { isAtOrUnder, resolveAzureId } from './azure-scope';
+
 /** A resource's synthesized Terraform JSON. */
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -13,6 +15,34 @@ export interface RuleContext {
   readonly resources: Readonly<Record<string, Readonly<Record<string, Json>>>>;
   /** Tag names every taggable resource must carry (the spec's `requiredTags`). */
   readonly requiredTags: readonly string[];
+  /** The stack being checked, by name. @default - unnamed: rules see only `resources` */
+  readonly stack?: string;
+  /**
+   * Every stack of the same synth (its whole Terraform JSON), by name, for rules that compare
+   * across stacks. @default - only this stack
+   */
+  readonly synth?: Readonly<Record<string, Json>>;
+}
+
+/** The synth's stacks as a rule sees them: `ctx.synth`, or only this stack. */
+const stacksOf = (ctx: RuleContext): Readonly<Record<string, Json>> => ctx.synth ?? { [ctx.stack ?? '']: { resource: ctx.resources } };
+const one = (x: unknown): Json | undefined => (Array.isArray(x) ? x[0] : (x as Json | undefined));
+
+type DeleteLock = { stack: string; address: string; scope: string; id: string | undefined };
+const locksBySynth = new WeakMap<object, DeleteLock[]>();
+
+/** Every CanNotDelete lock of the synth, with its scope as an Azure ID where it resolves (once per synth). */
+function deleteLocks(ctx: RuleContext): DeleteLock[] {
+  const synth = stacksOf(ctx);
+  const known = ctx.synth ? locksBySynth.get(ctx.synth) : undefined;
+  if (known) return known;
+  const found = Object.entries(synth).flatMap(([stack, json]) =>
+    Object.entries((json.resource?.azurerm_management_lock ?? {}) as Record<string, Json>)
+      .filter(([, l]) => l.lock_level === 'CanNotDelete' && typeof l.scope === 'string')
+      .map(([address, l]) => ({ stack, address, scope: l.scope as string, id: resolveAzureId(l.scope, json) })),
+  );
+  if (ctx.synth) locksBySynth.set(ctx.synth, found);
+  return found;
 }
 
 /** One rule of the policy pack. */
@@ -224,17 +254,42 @@ export const RULES: readonly PolicyRule[] = [
   {
     id: 'ASE-STATE-001',
     severity: 'error',
-    title: 'Stateful resources protected from destroy: prevent_destroy and a delete lock',
-    rationale: "A vault's keys and a storage account's blobs (Terraform state, the front's table history) cannot be re-created by an apply.",
-    fix: 'lifecycle prevent_destroy on the resource, and an azurerm_management_lock with lock_level CanNotDelete whose scope is its id, in the same stack',
+    title: 'Stateful resources survive a destroy: prevent_destroy, and data that outlives a delete',
+    rationale:
+      "A vault's keys and a storage account's blobs (Terraform state, the front's table history) cannot be re-created by an apply. A delete lock is not required: it also blocks removing the grants and diagnostic settings beneath it (ASE-STATE-002).",
+    fix: 'lifecycle prevent_destroy; for a Key Vault purge protection (ASE-KV-001; soft delete is always on); for a storage account blob versioning and soft delete of blobs and containers. A CanNotDelete lock may add to this where nothing deletable lives beneath it',
     resourceTypes: ['azurerm_key_vault', 'azurerm_storage_account'],
-    check: (r, address, ctx, type) => {
+    check: (r, _address, _ctx, type) => {
       const problems: string[] = [];
       if (r.lifecycle?.prevent_destroy !== true) problems.push('no lifecycle prevent_destroy (Terraform would destroy it)');
-      const id = `\${${type}.${address}.id}`;
-      const locked = Object.values(ctx.resources.azurerm_management_lock ?? {}).some((l) => l.scope === id && l.lock_level === 'CanNotDelete');
-      if (!locked) problems.push('no CanNotDelete management lock (anyone with Owner could delete it outside Terraform)');
+      if (type === 'azurerm_storage_account') {
+        const blob = one(r.blob_properties);
+        if (blob?.versioning_enabled !== true) problems.push('no blob versioning (an overwritten blob is gone)');
+        if (!one(blob?.delete_retention_policy)) problems.push('no blob soft delete (a deleted blob is gone)');
+        if (!one(blob?.container_delete_retention_policy)) problems.push('no container soft delete (a deleted container is gone)');
+      }
       return problems.length > 0 ? problems.join('; ') : undefined;
+    },
+  },
+  {
+    id: 'ASE-STATE-002',
+    severity: 'error',
+    title: 'No role assignment or diagnostic setting at or under a CanNotDelete lock',
+    rationale:
+      'A CanNotDelete lock blocks deleting every role assignment and diagnostic setting at or below its scope (ScopeLocked), so removing a service, a secret setting or a certificate, or changing the deployer, fails at apply.',
+    fix: 'drop the lock (protect with prevent_destroy, soft delete, purge protection or versioning: ASE-STATE-001), or grant at a scope the lock does not cover',
+    resourceTypes: ['azurerm_role_assignment', 'azurerm_monitor_diagnostic_setting'],
+    check: (r, _address, ctx, type) => {
+      const scope = type === 'azurerm_role_assignment' ? r.scope : r.target_resource_id;
+      if (typeof scope !== 'string') return undefined;
+      const own = stacksOf(ctx)[ctx.stack ?? ''] ?? { resource: ctx.resources };
+      const id = resolveAzureId(scope, own);
+      const lock = deleteLocks(ctx).find(
+        (l) => (id !== undefined && l.id !== undefined && isAtOrUnder(id, l.id)) || ((l.stack === (ctx.stack ?? '')) && (scope === l.scope || scope.startsWith(`${l.scope}/`))),
+      );
+      if (!lock) return undefined;
+      const what = type === 'azurerm_role_assignment' ? `a ${r.role_definition_name ?? 'role'} grant` : 'a diagnostic setting';
+      return `${what} at ${id ?? scope} is under the CanNotDelete lock ${lock.stack ? `${lock.stack}:` : ''}azurerm_management_lock.${lock.address} (${lock.id ?? lock.scope}): deleting it fails with ScopeLocked`;
     },
   },
   {

@@ -44,7 +44,7 @@ export interface KeyVaultCertificateProps {
   readonly validityMonths?: number;
   /** Days before expiry that Key Vault renews it, or e-mails the contacts for 'imported'. @default 30 */
   readonly renewBeforeDays?: number;
-  /** The data-plane role grants that must exist first. @default - none */
+  /** What must be in effect first: the waits for the deployer's grants (`KeyVault.dataPlaneReady`). @default - none */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
 

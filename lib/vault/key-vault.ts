@@ -2,8 +2,15 @@
  * KeyVault: a Key Vault that is safe by default. RBAC authorization (never access policies),
  * purge protection, soft delete with a fixed retention, a firewall that denies by default and
  * admits only the given subnets (service endpoints) and IP ranges, no trusted-services bypass,
- * destroy protection (`prevent_destroy` and a CanNotDelete lock), data-plane roles for the
- * deploying identity, and audit logs to Log Analytics when a workspace is given.
+ * destroy protection (`prevent_destroy`; soft delete with purge protection keeps a deleted vault and
+ * its objects recoverable), data-plane roles for the deploying identity, each followed by a wait
+ * for it to reach the data plane, and audit logs to Log Analytics when a workspace is given.
+ *
+ * No management lock: a CanNotDelete lock on the vault blocks deleting any role assignment or
+ * diagnostic setting at or below it (`ScopeLocked`), and grants live there (the deployer's, and each
+ * consumer's on its one secret): removing a secret setting or a certificate, or changing the
+ * deployer, would fail. Purge protection already means a deleted vault comes back
+ * (`az keyvault recover`) and nobody can destroy its contents early.
  *
  * Service endpoints rather than a private endpoint: the VMs reach the vault over their subnets'
  * `Microsoft.KeyVault` service endpoint with no private DNS zone to run, and Terraform reaches the
@@ -12,10 +19,11 @@
  */
 import { KeyVault as AzureKeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultCertificateContacts } from '@cdktf/provider-azurerm/lib/key-vault-certificate-contacts';
-import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import type { Sleep } from '@cdktf/provider-time/lib/sleep';
 import { Construct } from 'constructs';
+import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 
 /** Props of {@link KeyVault}. */
 export interface KeyVaultProps {
@@ -44,16 +52,22 @@ export interface KeyVaultProps {
   readonly logAnalyticsWorkspaceId?: string;
   /** Who hears of expiring certificates. @default - no one */
   readonly contacts?: readonly string[];
+  /**
+   * How long the deployer's new or changed grants are waited for before the vault's data-plane
+   * writes (a Terraform duration). @default '5m' (`GRANT_WAIT.deployerWrites`)
+   */
+  readonly grantWait?: string;
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
 
+/** The deployer's data-plane roles on the vault. */
 export const DEPLOYER_ROLES = ['Key Vault Certificates Officer', 'Key Vault Secrets Officer'] as const;
 
 /**
  * A Key Vault that is safe by default: RBAC, purge protection, soft delete, a firewall that denies
- * by default, destroy protection (`prevent_destroy` and a CanNotDelete lock), data-plane roles for
- * the deployer, audit logs when a workspace is given.
+ * by default, destroy protection (`prevent_destroy`, purge protection), data-plane roles for the
+ * deployer and a wait for them, audit logs when a workspace is given.
  */
 export class KeyVault extends Construct {
   /** The vault's resource ID (a Terraform reference). */
@@ -62,8 +76,13 @@ export class KeyVault extends Construct {
   public readonly keyVaultName: string;
   /** The vault's URI, `https://<name>.vault.azure.net/` (a Terraform reference). */
   public readonly vaultUri: string;
-  /** The deployer's role grants: data-plane objects (certificates, contacts) depend on them. */
+  /** The deployer's role grants. */
   public readonly dataPlaneGrants: readonly RoleAssignment[];
+  /**
+   * The waits for the deployer's grants (one `time_sleep` each): data-plane objects (certificates,
+   * contacts) depend on these, not on the grants, so they are written once the grants are effective.
+   */
+  public readonly dataPlaneReady: readonly Sleep[];
 
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
@@ -87,7 +106,6 @@ export class KeyVault extends Construct {
       lifecycle: { preventDestroy: true },
     });
     const vaultId = vault.id; // read once: one token
-    new ManagementLock(this, 'lock', { name: 'do-not-delete-key-vault', scope: vaultId, lockLevel: 'CanNotDelete', notes: 'Certificates and secrets of this environment; see the README teardown recipe' });
     const deployer = props.deployer;
     this.dataPlaneGrants = deployer
       ? DEPLOYER_ROLES.map(
@@ -100,11 +118,12 @@ export class KeyVault extends Construct {
             }),
         )
       : [];
+    this.dataPlaneReady = this.dataPlaneGrants.map((g) => waitForGrant(g, props.grantWait ?? GRANT_WAIT.deployerWrites));
     if (props.contacts && props.contacts.length > 0) {
       new KeyVaultCertificateContacts(this, 'contacts', {
         keyVaultId: vaultId,
         contact: props.contacts.map((email) => ({ email })),
-        dependsOn: [...this.dataPlaneGrants],
+        dependsOn: [...this.dataPlaneReady],
       });
     }
     if (props.logAnalyticsWorkspaceId) {

@@ -101,7 +101,7 @@ try {
   const app = path.join(tmp, 'app');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ name: 'install-check-app', version: '0.0.0', private: true }, null, 2)}\n`);
-  const peers = ['cdktf', 'constructs', '@cdktf/provider-azurerm'].map((p) => `${p}@${pkg.devDependencies[p]}`);
+  const peers = ['cdktf', 'constructs', '@cdktf/provider-azurerm', '@cdktf/provider-time'].map((p) => `${p}@${pkg.devDependencies[p]}`);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...peers], app);
   step('install');
 

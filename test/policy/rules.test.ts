@@ -10,7 +10,7 @@ import { RULES, type Json } from '../../lib/policy/rules';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../stacks/synthesize';
-import { exampleSpec, synthStacks, tempDir } from '../helpers';
+import { exampleSpec, resourceAt, synthStacks, tempDir } from '../helpers';
 
 const stacks = synthStacks(exampleSpec());
 const TAGS = ['owner', 'cost-center'];
@@ -21,6 +21,8 @@ function broken(stack: string, type: string, address: string, change: (r: Json, 
   change(all[stack].resource[type][address], all[stack]);
   return checkStacks(all, { requiredTags: TAGS }).map((f) => `${f.rule} ${f.resource}: ${f.message}`);
 }
+/** Adds a management lock to a stack (CanNotDelete unless told). */
+const lock = (st: Json, address: string, scope: string, level = 'CanNotDelete') => ((st.resource.azurerm_management_lock ??= {})[address] = { name: address, scope, lock_level: level });
 const VMSS = ['retail-svc-pricing', 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss'] as const;
 
 test('the example synth has no findings', () => {
@@ -47,15 +49,76 @@ test.each([
   ['ASE-LB-001', 'a Basic LB', () => broken('retail-svc-pricing', 'azurerm_lb', 'blue_lb_lb', (r) => (r.sku = 'Basic'))],
   ['ASE-LB-002', 'a rule with no probe', () => broken('retail-svc-pricing', 'azurerm_lb_rule', 'blue_lb_rule-10000', (r) => delete r.probe_id)],
   ['ASE-KV-001', 'a vault with access policies and no purge protection', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => ((r.enable_rbac_authorization = false), (r.purge_protection_enabled = false)))],
-  ['ASE-STATE-001', 'the front store without its lock', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (_r, st) => delete st.resource.azurerm_management_lock['front_store-lock'])],
+  ['ASE-STATE-001', 'the front store without blob versioning', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => (r.blob_properties.versioning_enabled = false))],
+  ['ASE-STATE-001', 'the front store without soft delete of blobs and containers', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => (delete r.blob_properties.delete_retention_policy, delete r.blob_properties.container_delete_retention_policy))],
   ['ASE-STATE-001', 'a vault Terraform may destroy', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r) => delete r.lifecycle)],
-  ['ASE-STATE-001', 'a lock that does not prevent deletion', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (_r, st) => (st.resource.azurerm_management_lock['key-vault_lock'].lock_level = 'ReadOnly'))],
+  ['ASE-STATE-002', 'a delete lock on the vault, above the grants of two stacks', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (_r, st) => lock(st, 'vault-lock', '${azurerm_key_vault.key-vault_vault.id}'))],
+  ['ASE-STATE-002', "a delete lock on the front's store, above its two grants", () => broken('retail-front', 'azurerm_storage_account', 'front_store', (_r, st) => lock(st, 'store-lock', '${azurerm_storage_account.front_store.id}'))],
+  ['ASE-STATE-002', "a delete lock on the vault's resource group", () => broken('retail-vault', 'azurerm_resource_group', 'resource-group', (_r, st) => lock(st, 'rg-lock', '${azurerm_resource_group.resource-group.id}'))],
   ['ASE-KV-003', 'a vault-issued certificate that only e-mails', () => broken('retail-vault', 'azurerm_key_vault_certificate', 'certificate-front-tls_certificate', (r) => (r.certificate_policy.lifetime_action[0].action.action_type = 'EmailContacts'))],
   ['ASE-TAG-001', 'a resource without the required tags', () => broken('retail-network', 'azurerm_virtual_network', 'network_vnet', (r) => delete r.tags.owner)],
 ])('%s catches %s', (rule, _what, run) => {
   const found = run();
   expect(found.length).toBeGreaterThan(0);
   expect(found.every((f) => f.startsWith(`${rule} `))).toBe(true);
+});
+
+describe('ASE-STATE-002: no grant or diagnostic setting under a delete lock', () => {
+  const found = (change: (all: Record<string, Json>) => void) => {
+    const all = parsed();
+    change(all);
+    return checkStacks(all, { requiredTags: TAGS }).map((f) => `${f.rule} ${f.resource}: ${f.message}`);
+  };
+
+  test('a lock on the vault names every grant under it, in its own stack and in others, by Azure ID', () => {
+    const f = found((all) => lock(all['retail-vault'], 'vault-lock', '${azurerm_key_vault.key-vault_vault.id}'));
+    const vault = resourceAt(stacks['retail-vault'], 'azurerm_key_vault', 'key-vault_vault').name as string;
+    const vaultId = `/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-vault/providers/Microsoft.KeyVault/vaults/${vault}`;
+    expect(f).toContain(
+      `ASE-STATE-002 retail-identities:azurerm_role_assignment.svc-pricing-blue_secret-pricing-db-password: a Key Vault Secrets User grant at ${vaultId}/secrets/pricing-db-password is under the CanNotDelete lock retail-vault:azurerm_management_lock.vault-lock (${vaultId}): deleting it fails with ScopeLocked`,
+    );
+    expect(f).toContain(
+      `ASE-STATE-002 retail-vault:azurerm_role_assignment.key-vault_deployer-certificates: a Key Vault Certificates Officer grant at ${vaultId} is under the CanNotDelete lock retail-vault:azurerm_management_lock.vault-lock (${vaultId}): deleting it fails with ScopeLocked`,
+    );
+    // every grant on the vault or a secret in it, and nothing else (the artifact store is elsewhere)
+    expect(f.map((x) => x.split(':')[0] + ':' + x.split(':')[1].split(' ')[0]).sort()).toEqual(
+      [
+        'retail-identities:azurerm_role_assignment.front_tls-reader',
+        'retail-identities:azurerm_role_assignment.svc-pricing-blue_secret-pricing-db-password',
+        'retail-identities:azurerm_role_assignment.svc-pricing-green_secret-pricing-db-password',
+        'retail-vault:azurerm_role_assignment.key-vault_deployer-certificates',
+        'retail-vault:azurerm_role_assignment.key-vault_deployer-secrets',
+      ].map((r) => `ASE-STATE-002 ${r}`),
+    );
+  });
+
+  test('a diagnostic setting under a lock is named too; a ReadOnly lock, or a lock elsewhere, is not this rule', () => {
+    const spec = exampleSpec();
+    spec.keyVault!.logAnalyticsWorkspaceId = '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/law-retail';
+    const all = Object.fromEntries(Object.entries(synthStacks(spec)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    lock(all['retail-vault'], 'vault-lock', '${azurerm_key_vault.key-vault_vault.id}');
+    const f = checkStacks(all, { requiredTags: TAGS }).map((x) => `${x.rule} ${x.resource}`);
+    expect(f).toContain('ASE-STATE-002 retail-vault:azurerm_monitor_diagnostic_setting.key-vault_diagnostics');
+    all['retail-vault'].resource.azurerm_management_lock['vault-lock'].lock_level = 'ReadOnly';
+    lock(all['retail-network'], 'vnet-lock', '${azurerm_virtual_network.network_vnet.id}');
+    expect(checkStacks(all, { requiredTags: TAGS })).toEqual([]);
+  });
+
+  test('the state account keeps its lock: nothing is granted under it', () => {
+    const spec = exampleSpec();
+    spec.stateBackend = { resourceGroupName: 'rg-retail-state', storageAccountName: 'stretailstate', containerName: 'tfstate' };
+    const all = synthStacks(spec);
+    expect(resourceAt(all['retail-state'], 'azurerm_management_lock', 'storage-lock')).toMatchObject({ lock_level: 'CanNotDelete' });
+    expect(checkStacks(all, { requiredTags: TAGS })).toEqual([]);
+    // a grant on the state account from another stack would be caught
+    const parsedAll = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    parsedAll['retail-front'].resource.azurerm_role_assignment['state-reader'] = {
+      scope: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-state/providers/Microsoft.Storage/storageAccounts/stretailstate/blobServices/default/containers/tfstate',
+      role_definition_name: 'Storage Blob Data Reader',
+      principal_id: 'x',
+    };
+    expect(checkStacks(parsedAll, { requiredTags: TAGS }).map((x) => `${x.rule} ${x.resource}`)).toEqual(['ASE-STATE-002 retail-front:azurerm_role_assignment.state-reader']);
+  });
 });
 
 describe('in the synth', () => {

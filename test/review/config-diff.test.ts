@@ -81,7 +81,7 @@ describe('replacement, from the provider documentation', () => {
     delete noVault['retail-vault'];
     const r = reviewOutputs(output(example), output(noVault));
     expect(r.markdown).toContain('#### retail-vault (stack removed');
-    expect(r.blockers.map((b) => b.resource)).toEqual(expect.arrayContaining(['retail-vault:azurerm_key_vault.key-vault_vault', 'retail-vault:azurerm_key_vault_certificate.certificate-front-tls_certificate', 'retail-vault:azurerm_management_lock.key-vault_lock']));
+    expect(r.blockers.map((b) => b.resource)).toEqual(expect.arrayContaining(['retail-vault:azurerm_key_vault.key-vault_vault', 'retail-vault:azurerm_key_vault_certificate.certificate-front-tls_certificate']));
     expect(r.exitCode).toBe(1);
     const noProbe = structuredClone(example);
     delete noProbe['retail-svc-pricing'].resource.azurerm_lb_probe['blue_lb_probe-10000'];

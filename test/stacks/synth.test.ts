@@ -114,6 +114,9 @@ describe('stable addresses', () => {
       'azurerm_role_assignment.svc-search-green_artifact-reader',
       'azurerm_user_assigned_identity.svc-search-blue_identity',
       'azurerm_user_assigned_identity.svc-search-green_identity',
+      // each new grant's wait: only the new grants wait, nothing existing is replaced
+      'time_sleep.svc-search-blue_artifact-reader-propagated',
+      'time_sleep.svc-search-green_artifact-reader-propagated',
     ]);
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);

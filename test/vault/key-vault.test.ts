@@ -47,9 +47,22 @@ describe('Key Vault', () => {
     }
   });
 
-  test('is protected from destroy by prevent_destroy and a CanNotDelete lock', () => {
+  test('is protected from destroy by prevent_destroy and purge protection, with no delete lock above its grants', () => {
     expect(vault.lifecycle).toEqual({ prevent_destroy: true });
-    expect(resourceAt(vaultStack, 'azurerm_management_lock', 'key-vault_lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: '${azurerm_key_vault.key-vault_vault.id}' });
+    expect(vault.purge_protection_enabled).toBe(true);
+    // a CanNotDelete lock would block deleting the grants on it and its secrets (ScopeLocked)
+    expect(resourcesOf(vaultStack, 'azurerm_management_lock')).toEqual({});
+  });
+
+  test("waits for each of the deployer's grants, 5 minutes and again only when the grant is new, before writing certificates and contacts", () => {
+    const sleeps = resourcesOf(vaultStack, 'time_sleep');
+    expect(Object.fromEntries(Object.entries(sleeps).map(([a, s]) => [a, [s.create_duration, s.triggers]]))).toEqual({
+      'key-vault_deployer-certificates-propagated': ['5m', { role_assignment_id: '${azurerm_role_assignment.key-vault_deployer-certificates.id}' }],
+      'key-vault_deployer-secrets-propagated': ['5m', { role_assignment_id: '${azurerm_role_assignment.key-vault_deployer-secrets.id}' }],
+    });
+    const waits = ['time_sleep.key-vault_deployer-certificates-propagated', 'time_sleep.key-vault_deployer-secrets-propagated'];
+    expect(resourceAt(vaultStack, 'azurerm_key_vault_certificate', 'certificate-front-tls_certificate').depends_on).toEqual(waits);
+    expect(resourceAt(vaultStack, 'azurerm_key_vault_certificate_contacts', 'key-vault_contacts').depends_on).toEqual(waits);
   });
 
   test('grants the deployer the certificate and secret officer roles at vault scope, and nothing else', () => {
@@ -96,7 +109,7 @@ describe('certificates', () => {
       x509_certificate_properties: { subject: 'CN=retail.internal', validity_in_months: 12, subject_alternative_names: { dns_names: ['retail.internal', '*.retail.internal'] } },
     });
     expect(c.certificate).toBeUndefined();
-    expect(c.depends_on).toEqual(['azurerm_role_assignment.key-vault_deployer-certificates', 'azurerm_role_assignment.key-vault_deployer-secrets']);
+    expect(c.depends_on).toEqual(['time_sleep.key-vault_deployer-certificates-propagated', 'time_sleep.key-vault_deployer-secrets-propagated']);
     expect(resourceAt(vaultStack, 'azurerm_key_vault_certificate_contacts', 'key-vault_contacts').contact).toEqual([{ email: 'platform-team@retail.invalid' }]);
   });
 
