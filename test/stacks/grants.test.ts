@@ -72,6 +72,7 @@ describe('every write and VM waits for the grant it needs', () => {
     ['retail-vault', 'azurerm_key_vault_certificate_contacts', 'key-vault_contacts', 'Key Vault Certificates Officer', DEPLOYER],
     ['retail-front', 'azurerm_storage_blob', 'front_config', 'Storage Blob Data Contributor', DEPLOYER],
     ['retail-front', 'azurerm_storage_blob', 'front_routing-table', 'Storage Blob Data Contributor', DEPLOYER],
+    ['retail-front', 'azurerm_storage_blob', 'front_pointer', 'Storage Blob Data Contributor', DEPLOYER],
     ['retail-front', 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss', 'Storage Blob Data Reader', '${data.azurerm_user_assigned_identity.identity.principal_id}'],
   ])('%s %s.%s waits for the %s grant', (stack, type, address, role, principal) => {
     expect(stacks[stack].resource[type][address]).toBeDefined();
@@ -85,6 +86,7 @@ describe('every write and VM waits for the grant it needs', () => {
     );
     expect(writes.sort()).toEqual([
       'retail-front:azurerm_storage_blob.front_config',
+      'retail-front:azurerm_storage_blob.front_pointer',
       'retail-front:azurerm_storage_blob.front_routing-table',
       'retail-vault:azurerm_key_vault_certificate.certificate-catalog-tls_certificate',
       'retail-vault:azurerm_key_vault_certificate.certificate-front-tls_certificate',
