@@ -55,6 +55,13 @@ describe('synth of the example', () => {
     for (const s of ['retail-svc-pricing', 'retail-svc-catalog', 'retail-front']) expect(deps(s)).toEqual(['retail-identities', 'retail-network']);
   });
 
+  test("every stack's provider registers no resource provider (a deployer scoped to resource groups cannot register)", () => {
+    for (const [stack, text] of Object.entries(baseline)) {
+      const provider = (JSON.parse(text) as Json).provider.azurerm[0];
+      expect({ stack, registrations: provider.resource_provider_registrations }).toEqual({ stack, registrations: 'none' });
+    }
+  });
+
   test('twice gives byte-identical output with no absolute path of this machine', () => {
     const again = synthStacks(exampleSpec());
     expect(again).toEqual(baseline);
@@ -67,7 +74,7 @@ describe('synth of the example', () => {
   test('keeps state in relative local files by default, one per stack', () => {
     const json = JSON.parse(baseline['retail-svc-pricing']) as Json;
     expect(json.terraform.backend).toEqual({ local: { path: '../../../terraform.retail-svc-pricing.tfstate' } });
-    expect(json.provider.azurerm).toEqual([{ features: [{}], subscription_id: '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10', tenant_id: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a' }]);
+    expect(json.provider.azurerm).toEqual([{ features: [{}], resource_provider_registrations: 'none', subscription_id: '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10', tenant_id: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a' }]);
   });
 
   test('each service stack owns its resource group, tagged with the environment tags and the service', () => {
