@@ -27,11 +27,12 @@ beforeAll(() => {
   Object.assign(env, { CI: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: join(dir, '..', 'terraform.rc'), HOME: join(dir, '..'), FORCE_COLOR: '0' });
 });
 
-function deploy(...args: string[]) {
+function cdktf(command: string, ...args: string[]) {
   // no --auto-approve: even a run that got that far would stop at the approval prompt
-  const r = spawnSync(join(root, 'node_modules', '.bin', 'cdktf'), ['deploy', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000, input: '' });
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'cdktf'), [command, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000, input: '' });
   return { status: r.status, out: `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '') };
 }
+const deploy = (...args: string[]) => cdktf('deploy', ...args);
 
 const REFUSED = /Usage Error: The following dependencies are not included in the stacks to run: (.*)\. Either add them or add the --ignore-missing-stack-dependencies flag\./;
 const missingOf = (out: string) => REFUSED.exec(out)?.[1].split(', ').sort();
@@ -59,5 +60,20 @@ describe('cdktf deploy, the real CLI', () => {
     expect(r.out).toMatch(/Initializing the backend/);
     expect(r.out).toMatch(/terraform init failed/);
     expect(r.status).not.toBe(0);
+  });
+
+  test('`cdktf destroy <stack>` is refused while the stacks that depend on it are not named; the teardown recipe gives the flag', () => {
+    const refused = cdktf('destroy', 'retail-vault');
+    expect(refused.out).toMatch(/Usage Error: The following dependant stacks are not included in the stacks to run: retail-identities\. Either add them or add the --ignore-missing-stack-dependencies flag\./);
+    expect(refused.out).not.toMatch(/Initializing the backend/);
+    const flagged = cdktf('destroy', 'retail-vault', '--ignore-missing-stack-dependencies');
+    expect(flagged.out).not.toMatch(/Usage Error/);
+    expect(flagged.out).toMatch(/Initializing the backend/);
+  });
+
+  test('`cdktf diff <stack>` takes one stack and checks no dependencies', () => {
+    const r = cdktf('diff', 'retail-front');
+    expect(r.out).not.toMatch(/Usage Error/);
+    expect(r.out).toMatch(/Initializing the backend/);
   });
 });
