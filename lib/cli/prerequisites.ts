@@ -117,7 +117,7 @@ function describeScope(stackName: string, stack: Json, scope: string): string {
  * Pure: reads the JSON only.
  */
 export function prerequisitesOf(
-  env: { readonly name: string; readonly subscriptionId: string; readonly deployer: { readonly principalId: string; readonly ipRanges?: readonly string[] }; readonly artifactStore?: { readonly storageAccountId: string } },
+  env: { readonly name: string; readonly subscriptionId: string; readonly deployer: { readonly principalId: string; readonly ipRanges?: readonly string[] }; readonly artifactStore?: { readonly storageAccountId: string }; readonly stateBackend?: { readonly resourceGroupName: string; readonly storageAccountName: string } },
   stacks: Readonly<Record<string, Json>>,
 ): Prerequisites {
   const byNamespace = new Map<string, Set<string>>();
@@ -177,6 +177,14 @@ export function prerequisitesOf(
   }
   if (storageAzureAd) {
     roles.push({ role: 'Storage Blob Data Contributor', scopes: ["the front's store (the front stack grants it to the deployer itself)"], why: 'the front stack writes its blobs with Entra ID (storage_use_azuread)' });
+  }
+  if (env.stateBackend) {
+    const { resourceGroupName: rg, storageAccountName: account } = env.stateBackend;
+    roles.push({
+      role: 'Storage Blob Data Contributor',
+      scopes: [`/subscriptions/${env.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/${account}`],
+      why: 'every stack keeps its state there with Entra ID auth; the state stack does not grant it: assign it after `cdktf deploy <env>-state`',
+    });
   }
   if (stacks[`${env.name}-vault`]) {
     roles.push({ role: 'Key Vault Certificates Officer and Key Vault Secrets Officer', scopes: ['the vault (the vault stack grants them to the deployer itself)'], why: 'certificates and contacts are data-plane writes, from an address in deployer.ipRanges' });
