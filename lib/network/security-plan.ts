@@ -59,8 +59,9 @@ export interface SubnetSecurity {
   /**
    * Whether NSG rules apply to private endpoints in this subnet (`private_endpoint_network_policies
    * = "Enabled"`; Azure's default, Disabled, lets the whole VNet and its peers past the NSG).
+   * @default false
    */
-  readonly privateEndpointPolicies: boolean;
+  readonly privateEndpointPolicies?: boolean;
   /** The NSG's inbound rules. */
   readonly rules: readonly NsgRule[];
 }
