@@ -21,8 +21,10 @@
  *     --author <login> --head-sha <sha> [--description-file body.txt]
  *
  * reviews.json: `gh api --paginate repos/OWNER/REPO/pulls/N/reviews` (an array, or arrays one
- * after another as --paginate writes them); permissions.json: `{ "<login>": "<role>" }` with the
- * `role_name` (else `permission`) of `gh api repos/OWNER/REPO/collaborators/<login>/permission`.
+ * after another as --paginate writes them); permissions.json: `{ "<login>": "<permission>" }` with
+ * the `permission` of `gh api repos/OWNER/REPO/collaborators/<login>/permission` (admin, write,
+ * read or none: GitHub reports maintain, and custom roles based on write, as write; triage as read).
+ * A `role_name` (maintain, triage, …) is accepted too.
  * Prints the allowances as JSON (`[{ "resource": "…", "by": "<login>" }]`) on stdout and each
  * ignored line on stderr. Exit 0, or 2 for bad input.
  */
