@@ -126,6 +126,21 @@ describe('stable addresses', () => {
     expect(after['retail-vault']).toBe(baseline['retail-vault']);
   });
 
+  test('adding a node pool with two services leaves the vault byte-identical too; the artifact store output gains the pool subnet', () => {
+    const spec = exampleSpec();
+    const art = (svc: string) => ({ url: `https://stretailreleases.blob.core.windows.net/releases/${svc}/1.0.0.tar.gz`, sha256: 'c'.repeat(64) });
+    spec.pools = [{ name: 'highcpu', block: 10, vmSize: 'Standard_F8s_v2', capacity: { min: 3, default: 3, max: 12 } }];
+    spec.services.push(
+      { name: 'search', block: 4, pool: 'highcpu', slots: { blue: { version: '1.0.0', artifact: art('search') }, green: { version: '1.0.0', artifact: art('search') } }, traffic: { live: 'blue' } },
+      { name: 'recommend', block: 5, pool: 'highcpu', slots: { blue: { version: '1.0.0', artifact: art('recommend') }, green: { version: '1.0.0', artifact: art('recommend') } }, traffic: { live: 'green' } },
+    );
+    const after = synthStacks(spec);
+    expect(Object.keys(after)).toContain('retail-pool-highcpu');
+    expect(after['retail-vault']).toBe(baseline['retail-vault']);
+    const output = (JSON.parse(after['retail-network']) as Json).output.artifact_store_subnet_ids.value as string[];
+    expect(output).toContain('${azurerm_subnet.network_pool-highcpu-subnet.id}');
+  });
+
   test('reordering services changes no byte of any stack', () => {
     const spec = exampleSpec();
     spec.services.reverse();
