@@ -17,6 +17,7 @@ export { KeyVault, type KeyVaultProps } from './vault/key-vault';
 export { KeyVaultCertificate, type KeyVaultCertificateProps } from './vault/certificate';
 export { keyVaultExtension, type KeyVaultExtensionInput } from './vault/vm-extension';
 export { ServiceNetwork, type ServiceNetworkProps } from './network/service-network';
+export { PrivateLink, type PrivateLinkProps } from './network/private-endpoint';
 export { planNetworkSecurity, type NsgRule, type SubnetSecurity } from './network/security-plan';
 export { StableAddressStack, addressOf } from './core/stable-address-stack';
 export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';

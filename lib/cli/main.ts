@@ -31,6 +31,7 @@ export interface CommandEntry {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   front: { summary: "render an environment's nginx front config, or preview it with real nginx on loopback", load: () => import('./front') },
   new: { summary: 'scaffold an environment file, or a service in one, with safe defaults; written only when it synthesizes with no policy errors', load: () => import('../scaffold/cli') },
+  prerequisites: { summary: "what the subscription and the deploying identity need before the first deploy (namespaces, features, roles, artifact-store VNet rules), from the environment's synth, with the az command that checks each", load: () => import('./prerequisites') },
   review: { summary: 'one pull-request comment from two synth outputs, a git ref, or a terraform plan (exit 1 when blocking)', load: () => import('../review/cli') },
 };
 

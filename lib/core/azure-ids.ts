@@ -5,6 +5,7 @@
 const rg = (subscriptionId: string, resourceGroup: string) => `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
 
 export const azureIds = {
+  virtualNetwork: (subscriptionId: string, resourceGroup: string, vnet: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Network/virtualNetworks/${vnet}`,
   subnet: (subscriptionId: string, resourceGroup: string, vnet: string, subnet: string) =>
     `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${subnet}`,
   userAssignedIdentity: (subscriptionId: string, resourceGroup: string, name: string) =>

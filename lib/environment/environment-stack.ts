@@ -38,6 +38,11 @@ export class EnvironmentStack extends StableAddressStack {
     const { env } = plan;
     new AzurermProvider(this, 'azurerm', {
       features: [{}],
+      // The provider's default ('legacy') registers some fifty resource providers on the whole
+      // subscription at every plan, which needs `*/register/action` there: a deployer scoped to
+      // resource groups cannot. 'none' registers nothing; the namespaces these stacks use are
+      // registered once, in advance (docs/prerequisites.md, `ase prerequisites <env>`).
+      resourceProviderRegistrations: 'none',
       subscriptionId: env.subscriptionId,
       tenantId: env.tenantId,
       storageUseAzuread: options.storageUseAzuread,

@@ -1,10 +1,14 @@
 /** The environment's network: VNet, subnets from the IP plan, NSGs from endpoint declarations, NAT egress. Changes rarely. */
+import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { planNetworkSecurity } from '../network/security-plan';
 import { ServiceNetwork } from '../network/service-network';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
+
+/** The name of the network stack's output that lists the VM subnets an external artifact store must admit. */
+export const ARTIFACT_STORE_SUBNETS_OUTPUT = 'artifact_store_subnet_ids';
 
 /** `<env>-network`: the resource group and the ServiceNetwork from the IP and security plans. */
 export class NetworkStack extends EnvironmentStack {
@@ -14,14 +18,25 @@ export class NetworkStack extends EnvironmentStack {
   constructor(scope: Construct, plan: EnvironmentPlan) {
     super(scope, plan, PLATFORM_PARTS.network);
     const rg = this.resourceGroup(PLATFORM_PARTS.network);
+    const subnets = planNetworkSecurity(plan);
     this.network = new ServiceNetwork(this, 'network', {
       resourceGroupName: rg.name,
       location: plan.env.region,
       name: plan.names.virtualNetwork,
       addressSpace: plan.ips.addressSpace,
-      subnets: planNetworkSecurity(plan),
+      subnets,
       natGateway: { name: plan.names.natGateway, publicIpName: plan.names.natPublicIp, zone: plan.zones[0] },
       tags: plan.tags,
     });
+    // The artifact store is the team's own account, outside these stacks: Azure Storage ignores
+    // IP rules for requests from its own region, so its owner admits these subnets by VNet rule
+    // (`az storage account network-rule add --subnet <id>`; see docs/prerequisites.md).
+    if (plan.env.artifactStore) {
+      const vmSubnets = subnets.filter((s) => s.hasVms && s.key !== 'front').map((s) => s.key);
+      new TerraformOutput(this, ARTIFACT_STORE_SUBNETS_OUTPUT, {
+        description: 'Subnets whose VMs fetch releases from the artifact store: add each as a VNet rule on that storage account',
+        value: vmSubnets.map((key) => this.network.subnetIds[key]),
+      });
+    }
   }
 }

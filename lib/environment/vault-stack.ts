@@ -1,9 +1,13 @@
 /**
  * The environment's Key Vault, in its own stack so that destroying or replacing anything else
- * never touches it. Its firewall admits every VM subnet (front, services, pools) by static ID.
+ * never touches it. The VMs reach it through a private endpoint in the endpoints subnet, with the
+ * `privatelink.vaultcore.azure.net` zone linked to the VNet; its firewall admits only the
+ * deployer's ranges. Nothing here names a service, so adding or removing one leaves this stack's
+ * synth byte-identical.
  */
 import type { Construct } from 'constructs';
 import { azureIds } from '../core/azure-ids';
+import { PrivateLink } from '../network/private-endpoint';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { certificateKeyUsages, terraformVariableOf } from '../spec/certificates';
@@ -28,18 +32,29 @@ export class VaultStack extends EnvironmentStack {
     const kv = env.keyVault;
     if (!kv) throw new Error('VaultStack needs env.keyVault');
     const networkRg = names.resourceGroup(PLATFORM_PARTS.network);
-    const vmSubnets = [ips.front.name, ...plan.placements.map((p) => (p.kind === 'pool' ? ips.pools[p.name].subnet.name : ips.services[p.name].subnet.name))];
+    const resourceGroupName = this.resourceGroup(PLATFORM_PARTS.vault).name;
     this.vault = new KeyVault(this, 'key-vault', {
       name: names.keyVault,
-      resourceGroupName: this.resourceGroup(PLATFORM_PARTS.vault).name,
+      resourceGroupName,
       location: env.region,
       tenantId: env.tenantId,
       softDeleteRetentionDays: kv.softDeleteRetentionDays,
-      allowedSubnetIds: vmSubnets.map((s) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, s)),
       allowedIpRanges: firewallIpRules(env.deployer.ipRanges),
       deployer: env.deployer,
       logAnalyticsWorkspaceId: kv.logAnalyticsWorkspaceId,
       contacts: kv.contacts,
+      tags: plan.tags,
+    });
+    // the VMs' way in: one endpoint for the whole VNet, whatever services it holds
+    new PrivateLink(this, 'private-link', {
+      resourceGroupName,
+      location: env.region,
+      name: `pe-${names.keyVault}`,
+      subnetId: azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, ips.endpoints.name),
+      virtualNetworkId: azureIds.virtualNetwork(env.subscriptionId, networkRg, names.virtualNetwork),
+      resourceId: this.vault.keyVaultId,
+      subresource: 'vault',
+      dnsZoneName: 'privatelink.vaultcore.azure.net',
       tags: plan.tags,
     });
     const certificates: Record<string, KeyVaultCertificate> = {};

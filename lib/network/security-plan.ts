@@ -49,8 +49,19 @@ export interface SubnetSecurity {
   readonly nsgName: string;
   /** Whether VMs live here (egress through the NAT gateway). */
   readonly hasVms: boolean;
-  /** Service endpoints on the subnet (Microsoft.KeyVault on VM subnets when the environment has a vault; Microsoft.Storage on the front's). */
+  /**
+   * Service endpoints on the subnet: `Microsoft.Storage` on every VM subnet (the front reads its
+   * store, services their artifact store, and Azure Storage ignores IP rules for requests from
+   * its own region, so those stores admit the subnets by VNet rule); none elsewhere. The vault is
+   * reached through its private endpoint, not a service endpoint.
+   */
   readonly serviceEndpoints: readonly string[];
+  /**
+   * Whether NSG rules apply to private endpoints in this subnet (`private_endpoint_network_policies
+   * = "Enabled"`; Azure's default, Disabled, lets the whole VNet and its peers past the NSG).
+   * @default false
+   */
+  readonly privateEndpointPolicies?: boolean;
   /** The NSG's inbound rules. */
   readonly rules: readonly NsgRule[];
 }
@@ -64,6 +75,7 @@ export const PRIORITY = {
   internalUdp: 210,
   managementTcp: 300,
   managementUdp: 310,
+  privateEndpointsFromVnet: 400,
   azureLoadBalancer: 4000,
   denyVirtualNetwork: 4096,
 } as const;
@@ -97,7 +109,9 @@ const byProtocol = (eps: readonly { port: number; protocol: 'Tcp' | 'Udp' }[], p
 /** Every subnet of the environment with its NSG rules, from the IP and port plans (pure). */
 export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   const { env, ips, ports, names } = plan;
-  const vmEndpoints = env.keyVault ? ['Microsoft.KeyVault'] : [];
+  // Storage: the front's store (always) and the artifact store; Azure Storage ignores IP rules
+  // for requests from its own region, so a VNet rule on this endpoint is the only way in there
+  const vmEndpoints = ['Microsoft.Storage'];
   const vnet = env.network.addressSpace;
   const peers = env.network.peerRanges;
   const admins = env.network.adminRanges;
@@ -113,11 +127,17 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
     frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });
   }
   // the front VMs pull their config and routing table from the front's storage account
-  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: [...vmEndpoints, 'Microsoft.Storage'].sort(), rules: [...frontRules, ...baseline(ips.front.cidr)] });
+  out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: vmEndpoints, privateEndpointPolicies: false, rules: [...frontRules, ...baseline(ips.front.cidr)] });
 
   // Load-balancer frontends and private endpoints: no VMs, nothing admitted beyond probes.
-  out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, serviceEndpoints: [], rules: baseline(ips.loadBalancers.cidr) });
-  out.push({ key: 'endpoints', subnetName: ips.endpoints.name, cidr: ips.endpoints.cidr, nsgName: names.nsg('endpoints'), hasVms: false, serviceEndpoints: [], rules: baseline(ips.endpoints.cidr) });
+  out.push({ key: 'lb-frontends', subnetName: ips.loadBalancers.name, cidr: ips.loadBalancers.cidr, nsgName: names.nsg('lb-frontends'), hasVms: false, serviceEndpoints: [], privateEndpointPolicies: false, rules: baseline(ips.loadBalancers.cidr) });
+  // The vault's private endpoint lives here: NSG rules apply to it (network policies on), and
+  // they admit this VNet on HTTPS, so peers and VPN ranges stay out by the deny at 4096. The rule
+  // names the VNet, not each VM subnet, so adding a service changes nothing here.
+  const endpointRules: NsgRule[] = env.keyVault
+    ? [{ name: 'allow-private-endpoints-from-vnet', priority: PRIORITY.privateEndpointsFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: ips.endpoints.cidr, ports: ['443'], description: "This VNet's VMs reach the vault's private endpoint" }]
+    : [];
+  out.push({ key: 'endpoints', subnetName: ips.endpoints.name, cidr: ips.endpoints.cidr, nsgName: names.nsg('endpoints'), hasVms: false, serviceEndpoints: [], privateEndpointPolicies: true, rules: [...endpointRules, ...baseline(ips.endpoints.cidr)] });
 
   // one NSG per placement: a service's own subnet, or a pool's, whose rules admit what every
   // service on it declares (a rule per kind, so priorities stay fixed however many share it)
@@ -155,7 +175,7 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
         rules.push({ name: `allow-management-${protocol.toLowerCase()}`, priority, access: 'Allow', protocol, sources: admins, destination: subnet.cidr, ports: p, description: 'Declared admin ranges' });
       }
     }
-    out.push({ key: placement.part, subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.placementNames[placement.part].nsg, hasVms: true, serviceEndpoints: vmEndpoints, rules: [...rules, ...baseline(subnet.cidr)] });
+    out.push({ key: placement.part, subnetName: subnet.name, cidr: subnet.cidr, nsgName: plan.placementNames[placement.part].nsg, hasVms: true, serviceEndpoints: vmEndpoints, privateEndpointPolicies: false, rules: [...rules, ...baseline(subnet.cidr)] });
   }
   return out;
 }

@@ -86,6 +86,8 @@ export class ServiceNetwork extends Construct {
         addressPrefixes: [s.cidr],
         defaultOutboundAccessEnabled: false,
         serviceEndpoints: s.serviceEndpoints.length > 0 ? [...s.serviceEndpoints] : undefined,
+        // azurerm's default is Disabled (NSGs do not apply to private endpoints); set either way
+        privateEndpointNetworkPolicies: s.privateEndpointPolicies ? 'Enabled' : undefined,
       });
       const nsg = new NetworkSecurityGroup(this, `${s.key}-nsg`, { ...common, name: s.nsgName });
       const nsgName = nsg.name;

@@ -5,7 +5,9 @@
  *   ase review --ref <git-ref>            synthesize <git-ref> and the working tree, compare
  *   ase review --plan <plan.json>         summarize `terraform show -json <planfile>`
  *
- * Options: --allow <resource> (repeatable; accepts a blocker), --out <file> (else stdout),
+ * Options: --allow <resource>[=@<login>] (repeatable; accepts a blocker, and says who did),
+ * --allowances <file.json> (`[{ "resource": "…", "by": "<login>" }]`, as scripts/allowances.js
+ * writes from a pull request's approving reviews), --out <file> (else stdout),
  * --limit <chars> (default 65536, GitHub's comment limit; 0: none), --title <text>.
  * Exit codes: 0 nothing blocking, 1 blocking (state lost, an apply that fails, a change that does
  * not synthesize) unless --allow names it, 2 bad input.
@@ -14,14 +16,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reviewOutputs } from './compare';
-import type { ReviewResult } from './render';
+import type { Allowance, ReviewResult } from './render';
 import { readSynthOutput, ReviewInputError } from './config-diff';
 import { synthesizeRefAndWorkingTree } from './git-ref';
 import { GITHUB_COMMENT_LIMIT } from './markdown';
 import { parsePlanJson, reviewPlan, summarizePlan } from './plan';
 
 export const USAGE = `usage: ase review <before-dir> <after-dir> | --ref <git-ref> | --plan <plan.json>
-  [--allow <resource>]... [--out <file>] [--limit <chars>] [--title <text>]
+  [--allow <resource>[=@<login>]]... [--allowances <file.json>] [--out <file>] [--limit <chars>] [--title <text>]
 exit codes: 0 nothing blocking, 1 blocking, 2 bad input`;
 
 export interface Io {
@@ -53,6 +55,7 @@ function run(argv: readonly string[], io: Io): number {
       ref: { type: 'string' },
       plan: { type: 'string' },
       allow: { type: 'string', multiple: true, default: [] },
+      allowances: { type: 'string' },
       out: { type: 'string' },
       limit: { type: 'string' },
       title: { type: 'string' },
@@ -67,7 +70,8 @@ function run(argv: readonly string[], io: Io): number {
   if (modes !== 1) throw new ReviewInputError(`give two synth output folders, --ref or --plan (exactly one)\n${USAGE}`);
   const limit = values.limit === undefined ? GITHUB_COMMENT_LIMIT : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new ReviewInputError(`--limit must be a whole number of characters (0: no limit), not '${values.limit}'`);
-  const options = { allow: values.allow, limit, ...(values.title !== undefined ? { title: values.title } : {}) };
+  const allow = parseAllowances(values.allow, values.allowances, io.cwd);
+  const options = { allow, limit, ...(values.title !== undefined ? { title: values.title } : {}) };
 
   let result: ReviewResult;
   if (values.plan !== undefined) {
@@ -93,4 +97,48 @@ function run(argv: readonly string[], io: Io): number {
   const open = result.blockers.filter((b) => !b.allowed);
   for (const b of open) io.stderr(`blocking: ${b.resource} ${b.reason}\n`);
   return result.exitCode;
+}
+
+/** A GitHub login: letters, digits and single hyphens, 1-39 characters, no hyphen first or last. */
+const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
+/**
+ * The allowances from `--allow <resource>[=@<login>]` and `--allowances <file>`, every problem at
+ * once (each naming the flag or the file's entry), or a ReviewInputError. The approver's part is
+ * split at the last `=@`, so a resource address may itself hold `=`.
+ */
+export function parseAllowances(flags: readonly string[], file: string | undefined, cwd: string): Allowance[] {
+  const out: Allowance[] = [];
+  const problems: string[] = [];
+  flags.forEach((raw, i) => {
+    const at = raw.lastIndexOf('=@');
+    const resource = at < 0 ? raw : raw.slice(0, at);
+    const by = at < 0 ? undefined : raw.slice(at + 2);
+    if (resource.trim() === '' || /\s/.test(resource)) problems.push(`--allow[${i}]: '${raw}' names no resource (expected <resource> or <resource>=@<login>)`);
+    else if (by !== undefined && !GITHUB_LOGIN.test(by)) problems.push(`--allow[${i}]: '${by}' after '=@' is not a GitHub login (letters, digits and single hyphens, at most 39)`);
+    else out.push(by === undefined ? { resource } : { resource, by });
+  });
+  if (file !== undefined) {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(resolve(cwd, file), 'utf8'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push(`--allowances: cannot read ${file} (${code ?? `not JSON: ${(e as Error).message}`})`);
+    }
+    if (data !== undefined && !Array.isArray(data)) problems.push(`--allowances: ${file} must hold a JSON array of { "resource": "…", "by": "<login>" }`);
+    else if (Array.isArray(data)) {
+      data.forEach((entry: unknown, i) => {
+        const e = entry as { resource?: unknown; by?: unknown } | null;
+        if (typeof e !== 'object' || e === null) return problems.push(`--allowances: ${file}[${i}]: expected an object { "resource": "…", "by": "<login>" }`);
+        const before = problems.length;
+        if (typeof e.resource !== 'string' || e.resource.trim() === '' || /\s/.test(e.resource)) problems.push(`--allowances: ${file}[${i}].resource: expected a resource address, got ${JSON.stringify(e.resource)}`);
+        if (typeof e.by !== 'string' || !GITHUB_LOGIN.test(e.by)) problems.push(`--allowances: ${file}[${i}].by: expected the GitHub login of who allowed it, got ${JSON.stringify(e.by)}`);
+        if (problems.length === before) out.push({ resource: e.resource as string, by: e.by as string });
+        return undefined;
+      });
+    }
+  }
+  if (problems.length > 0) throw new ReviewInputError(problems.length === 1 ? problems[0] : `${problems.length} problems with the allowances:\n  ${problems.join('\n  ')}`);
+  return out;
 }

@@ -6,7 +6,7 @@
  */
 import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, type StackDiff, type SynthOutput } from './config-diff';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
-import { attributeBody, blockersText, details, escapeCell, shortList, type AttributeRow, type Blocker, type ReviewResult } from './render';
+import { allowanceLookup, attributeBody, blockersText, details, escapeCell, shortList, type Allowance, type AttributeRow, type Blocker, type ReviewResult } from './render';
 import { isStateful, stateLossReason } from './stateful';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
@@ -17,8 +17,8 @@ import type { Finding } from '../policy/policy';
 export interface CompareOptions {
   /** Shown in the heading, e.g. 'main → this branch'. @default 'before → after' */
   readonly title?: string;
-  /** Blockers the reviewer accepts: `<stack>:<address>` or a bare address. @default [] */
-  readonly allow?: readonly string[];
+  /** Blockers accepted, each `<stack>:<address>` or a bare address, with who accepted it. @default [] */
+  readonly allow?: readonly (string | Allowance)[];
   /** @default GITHUB_COMMENT_LIMIT */
   readonly limit?: number;
   /** Problems that stopped one side from synthesizing (git-ref mode): blocking when on the after side. */
@@ -58,24 +58,24 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   const stacks = diffOutputs(before, after);
   const versions = new Map(stacks.map((s) => [s.stack, blobVersions(s, after)]));
   const isVersion = (stack: string, r: ResourceChange) => versions.get(stack)?.has(r.address) === true;
-  const allow = new Set(options.allow ?? []);
+  const allow = allowanceLookup(options.allow);
   const blockers: Blocker[] = stacks.flatMap((s) =>
     s.resources
       .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
       .map((r) => {
         const resource = `${s.stack}:${r.address}`;
-        return { resource, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), allowed: allow.has(resource) || allow.has(r.address) };
+        return { resource, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), ...allow(resource, r.address) };
       }),
   );
   for (const s of stacks) {
     for (const r of s.resources) {
       if (r.type === 'azurerm_storage_blob' && r.action === 'replace' && r.createBeforeDestroy && !r.changes.some((c) => formatPath(c.path) === 'name')) {
         const resource = `${s.stack}:${r.address}`;
-        blockers.push({ resource, reason: SAME_NAME_BLOB, allowed: allow.has(resource) || allow.has(r.address) });
+        blockers.push({ resource, reason: SAME_NAME_BLOB, ...allow(resource, r.address) });
       }
       for (const c of r.changes.filter((x) => x.cannotUpdate !== undefined && !x.ignored)) {
         const resource = `${s.stack}:${r.address}`;
-        blockers.push({ resource, reason: `changes ${formatPath(c.path)}, which the provider cannot update in place (the apply fails): ${c.cannotUpdate}`, allowed: allow.has(resource) || allow.has(r.address) });
+        blockers.push({ resource, reason: `changes ${formatPath(c.path)}, which the provider cannot update in place (the apply fails): ${c.cannotUpdate}`, ...allow(resource, r.address) });
       }
     }
   }

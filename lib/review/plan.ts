@@ -5,7 +5,7 @@
  * and stateful resources flagged when the plan deletes or replaces them. Format 1.x only.
  */
 import { diffValues, formatPath, ReviewInputError, type AttrPath } from './config-diff';
-import { attributeBody, blockersText, details, shortList, type Blocker, type ReviewResult } from './render';
+import { allowanceLookup, attributeBody, blockersText, details, shortList, type Allowance, type Blocker, type ReviewResult } from './render';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { isStateful, stateLossReason } from './stateful';
 import { code, documentText, inlineValue, isSecretAttribute, lineDiff } from './values';
@@ -210,11 +210,11 @@ export function summarizePlan(doc: JsonObject): PlanSummary {
 const SYMBOL: Readonly<Record<PlanAction, string>> = { create: '`+` create', update: '`~` update', replace: '`-/+` replace', delete: '`-` delete', read: '`<=` read', 'no-op': 'no-op', forget: '`.` forget' };
 
 /** The plan review as one comment, with the blockers and the exit code. */
-export function reviewPlan(summary: PlanSummary, options: { allow?: readonly string[]; limit?: number; title?: string } = {}): ReviewResult {
-  const allow = new Set(options.allow ?? []);
+export function reviewPlan(summary: PlanSummary, options: { allow?: readonly (string | Allowance)[]; limit?: number; title?: string } = {}): ReviewResult {
+  const allow = allowanceLookup(options.allow);
   const blockers: Blocker[] = summary.resources
     .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
-    .map((r) => ({ resource: r.address, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), allowed: allow.has(r.address) }));
+    .map((r) => ({ resource: r.address, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), ...allow(r.address) }));
   const open = blockers.filter((b) => !b.allowed);
   const c = summary.counts;
   const blocks: Block[] = [

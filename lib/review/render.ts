@@ -11,6 +11,35 @@ export interface Blocker {
   readonly reason: string;
   /** Named by `--allow`: reported, not blocking. */
   readonly allowed: boolean;
+  /** The GitHub logins that allowed it, sorted (empty when allowed without a name, or not allowed). */
+  readonly allowedBy?: readonly string[];
+}
+
+/**
+ * One accepted blocker: the resource (`<stack>:<address>` or a bare address) and who accepted it
+ * (a GitHub login, without '@'; absent for a local run that names no one).
+ */
+export interface Allowance {
+  readonly resource: string;
+  readonly by?: string;
+}
+
+/**
+ * Looks blockers up in the allowances: `allowed` when any allowance names one of `names` (the
+ * `<stack>:<address>` form or the bare address), `allowedBy` every login that did, sorted.
+ */
+export function allowanceLookup(allow: readonly (string | Allowance)[] = []): (...names: string[]) => { allowed: boolean; allowedBy: string[] } {
+  const byResource = new Map<string, Set<string>>();
+  for (const a of allow) {
+    const { resource, by } = typeof a === 'string' ? { resource: a, by: undefined } : a;
+    const set = byResource.get(resource) ?? new Set<string>();
+    if (by !== undefined) set.add(by);
+    byResource.set(resource, set);
+  }
+  return (...names) => {
+    const hits = names.filter((n) => byResource.has(n));
+    return { allowed: hits.length > 0, allowedBy: [...new Set(hits.flatMap((n) => [...byResource.get(n)!]))].sort() };
+  };
 }
 
 /** A review: the comment, the blockers, and the exit code CI gates on. */
@@ -33,9 +62,13 @@ export function blockersText(blockers: readonly Blocker[], what: string, allowAr
   const open = blockers.filter((b) => !b.allowed).length;
   const head =
     open > 0
-      ? `> [!CAUTION]\n> **Blocking**: ${open === 1 ? `1 change ${what.replace(/^lose /, 'loses ')}` : `${open} changes ${what}`}. Re-run with \`--allow ${allowArg}\` for each one you accept.`
+      ? [
+          `> [!CAUTION]\n> **Blocking**: ${open === 1 ? `1 change ${what.replace(/^lose /, 'loses ')}` : `${open} changes ${what}`}. Re-run with \`--allow ${allowArg}\` for each one you accept.`,
+          `> In a pull request, a reviewer with write access who is not its author accepts one by approving it with a line \`/allow ${allowArg}\` in the review.`,
+        ].join('\n>\n')
       : `> [!WARNING]\n> Allowed with \`--allow\`: changes that ${what}.`;
-  return [head, '', ...blockers.map((b) => `- ${b.allowed ? 'allowed' : '**blocking**'}: ${code(b.resource)} ${b.reason}`), ''].join('\n');
+  const status = (b: Blocker) => (!b.allowed ? '**blocking**' : b.allowedBy && b.allowedBy.length > 0 ? `allowed by ${b.allowedBy.map((u) => `@${u}`).join(', ')}` : 'allowed');
+  return [head, '', ...blockers.map((b) => `- ${status(b)}: ${code(b.resource)} ${b.reason}`), ''].join('\n');
 }
 
 /** At most `max` items, then how many more. */

@@ -1,7 +1,7 @@
 /**
  * KeyVault: a Key Vault that is safe by default. RBAC authorization (never access policies),
  * purge protection, soft delete with a fixed retention, a firewall that denies by default and
- * admits only the given subnets (service endpoints) and IP ranges, no trusted-services bypass,
+ * admits only the given IP ranges (and subnets, if given), no trusted-services bypass,
  * destroy protection (`prevent_destroy`; soft delete with purge protection keeps a deleted vault and
  * its objects recoverable), data-plane roles for the deploying identity, each followed by a wait
  * for it to reach the data plane, and audit logs to Log Analytics when a workspace is given.
@@ -12,10 +12,12 @@
  * deployer, would fail. Purge protection already means a deleted vault comes back
  * (`az keyvault recover`) and nobody can destroy its contents early.
  *
- * Service endpoints rather than a private endpoint: the VMs reach the vault over their subnets'
- * `Microsoft.KeyVault` service endpoint with no private DNS zone to run, and Terraform reaches the
- * data plane through an IP rule. A private endpoint would also close the public endpoint, at the
- * cost of a DNS zone linked to every VNet that resolves the vault, and a runner inside the network.
+ * The environment's VMs reach the vault through a private endpoint (`PrivateLink`, in the vault
+ * stack), which the firewall does not filter, so the firewall names no VM subnet: a subnet rule per
+ * service would change the vault whenever a service is added. Terraform reaches the data plane
+ * through an IP rule on the public endpoint, which stays on for it. azurerm 4.55 sends a subnet
+ * rule with `ignoreMissingVnetServiceEndpoint` unset, so Azure refuses a subnet without the
+ * `Microsoft.KeyVault` service endpoint.
  */
 import { KeyVault as AzureKeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultCertificateContacts } from '@cdktf/provider-azurerm/lib/key-vault-certificate-contacts';
@@ -37,8 +39,11 @@ export interface KeyVaultProps {
   readonly tenantId: string;
   /** Days deleted items stay recoverable; fixed at creation. @default 90 */
   readonly softDeleteRetentionDays?: number;
-  /** Subnets admitted by the firewall (each needs the Microsoft.KeyVault service endpoint). */
-  readonly allowedSubnetIds: readonly string[];
+  /**
+   * Subnets admitted by the firewall (each needs the Microsoft.KeyVault service endpoint).
+   * @default - none (VMs come in through a private endpoint, which the firewall does not filter)
+   */
+  readonly allowedSubnetIds?: readonly string[];
   /** Public ranges admitted by the firewall (the deployer's). @default - none */
   readonly allowedIpRanges?: readonly string[];
   /** The identity that runs Terraform: granted the certificate and secret officer roles. */
@@ -95,11 +100,11 @@ export class KeyVault extends Construct {
       rbacAuthorizationEnabled: true,
       purgeProtectionEnabled: true,
       softDeleteRetentionDays: props.softDeleteRetentionDays ?? 90,
-      publicNetworkAccessEnabled: true, // needed for the firewall's IP and subnet rules; default action is Deny
+      publicNetworkAccessEnabled: true, // for the deployer's IP rules; default action is Deny
       networkAcls: {
         defaultAction: 'Deny',
         bypass: 'None',
-        virtualNetworkSubnetIds: [...props.allowedSubnetIds],
+        virtualNetworkSubnetIds: [...(props.allowedSubnetIds ?? [])],
         ipRules: [...(props.allowedIpRanges ?? [])],
       },
       tags: props.tags,

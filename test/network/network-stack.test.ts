@@ -7,6 +7,7 @@ import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
 import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { planNetworkSecurity, PRIORITY } from '../../lib/network/security-plan';
+import { forcesReplacement } from '../../lib/review/force-new';
 import { ServiceNetwork } from '../../lib/network/service-network';
 import { StableAddressStack } from '../../lib/core/stable-address-stack';
 import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
@@ -93,6 +94,29 @@ describe('network stack of the example', () => {
   test('the VNet spans the address space and its subnets come from the IP plan', () => {
     expect(resourceAt(network, 'azurerm_virtual_network', 'network_vnet')).toMatchObject({ name: 'vnet-retail', address_space: ['10.20.0.0/16'], location: 'westeurope' });
     expect(resourceAt(network, 'azurerm_subnet', 'network_svc-catalog-subnet')).toMatchObject({ name: 'snet-svc-catalog', address_prefixes: ['10.20.5.0/24'] });
+  });
+
+  test('every VM subnet has the Microsoft.Storage service endpoint (Azure Storage ignores IP rules from its own region); the others have none', () => {
+    for (const key of SUBNETS) {
+      const s = resourceAt(network, 'azurerm_subnet', `network_${key}-subnet`);
+      const vm = key === 'front' || key.startsWith('svc-');
+      expect({ key, endpoints: s.service_endpoints }).toEqual({ key, endpoints: vm ? ['Microsoft.Storage'] : undefined });
+    }
+  });
+
+  test('adding a service endpoint to an existing subnet is an in-place update, not a replacement (azurerm v4.55.0)', () => {
+    expect(forcesReplacement('azurerm_subnet', ['service_endpoints'])).toBe(false);
+    expect(forcesReplacement('azurerm_subnet', ['private_endpoint_network_policies'])).toBe(false);
+    expect(forcesReplacement('azurerm_subnet', ['name'])).toBe(true);
+  });
+
+  test('an output lists the service subnets the external artifact store must admit by VNet rule, sorted by name, not the front', () => {
+    expect(network.output.artifact_store_subnet_ids.value).toEqual([
+      '${azurerm_subnet.network_svc-catalog-subnet.id}',
+      '${azurerm_subnet.network_svc-order-processing-subnet.id}',
+      '${azurerm_subnet.network_svc-pricing-subnet.id}',
+    ]);
+    expect(network.output.artifact_store_subnet_ids.description).toMatch(/VNet rule/);
   });
 
   test('matches the snapshot', () => {

@@ -28,23 +28,6 @@ function changed(before: string, after: string): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
 }
 
-/**
- * The vault stack may change only in its firewall's subnet list (it admits every VM subnet):
- * returns the subnets added and removed, failing if anything else in the stack changed.
- */
-function vaultSubnetChange(before: string, after: string) {
-  expect(changed(before, after)).toEqual(['azurerm_key_vault.key-vault_vault']);
-  const ids = (text: string) => (JSON.parse(text) as Json).resource.azurerm_key_vault['key-vault_vault'].network_acls.virtual_network_subnet_ids as string[];
-  const strip = (text: string) => {
-    const v = structuredClone((JSON.parse(text) as Json).resource.azurerm_key_vault['key-vault_vault']);
-    delete v.network_acls.virtual_network_subnet_ids;
-    return v;
-  };
-  expect(strip(after)).toEqual(strip(before));
-  const name = (id: string) => id.split('/').pop();
-  return { added: ids(after).filter((i) => !ids(before).includes(i)).map(name), removed: ids(before).filter((i) => !ids(after).includes(i)).map(name) };
-}
-
 const search: ServiceSpec = {
   name: 'search',
   block: 4,
@@ -72,6 +55,13 @@ describe('synth of the example', () => {
     for (const s of ['retail-svc-pricing', 'retail-svc-catalog', 'retail-front']) expect(deps(s)).toEqual(['retail-identities', 'retail-network']);
   });
 
+  test("every stack's provider registers no resource provider (a deployer scoped to resource groups cannot register)", () => {
+    for (const [stack, text] of Object.entries(baseline)) {
+      const provider = (JSON.parse(text) as Json).provider.azurerm[0];
+      expect({ stack, registrations: provider.resource_provider_registrations }).toEqual({ stack, registrations: 'none' });
+    }
+  });
+
   test('twice gives byte-identical output with no absolute path of this machine', () => {
     const again = synthStacks(exampleSpec());
     expect(again).toEqual(baseline);
@@ -84,7 +74,7 @@ describe('synth of the example', () => {
   test('keeps state in relative local files by default, one per stack', () => {
     const json = JSON.parse(baseline['retail-svc-pricing']) as Json;
     expect(json.terraform.backend).toEqual({ local: { path: '../../../terraform.retail-svc-pricing.tfstate' } });
-    expect(json.provider.azurerm).toEqual([{ features: [{}], subscription_id: '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10', tenant_id: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a' }]);
+    expect(json.provider.azurerm).toEqual([{ features: [{}], resource_provider_registrations: 'none', subscription_id: '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10', tenant_id: '0b5d4a3e-2c1f-4e8d-9b7a-6f5e4d3c2b1a' }]);
   });
 
   test('each service stack owns its resource group, tagged with the environment tags and the service', () => {
@@ -102,12 +92,12 @@ describe('synth of the example', () => {
 });
 
 describe('stable addresses', () => {
-  test("adding a service changes no other service stack, nothing of the front but its config and table, and no existing network resource", () => {
+  test("adding a service changes no other service stack, not a byte of the vault, nothing of the front but its config and table, and no existing network resource", () => {
     const spec = exampleSpec();
     spec.services.splice(1, 0, search); // in the middle of the list
     const after = synthStacks(spec);
     expect(Object.keys(after)).toContain('retail-svc-search');
-    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-vault', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
     expect(changedResources(baseline['retail-identities'], after['retail-identities'])).toEqual([
       'azurerm_role_assignment.svc-search-blue_artifact-reader',
@@ -121,21 +111,37 @@ describe('stable addresses', () => {
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-search-/);
-    expect(vaultSubnetChange(baseline['retail-vault'], after['retail-vault'])).toEqual({ added: ['snet-svc-search'], removed: [] });
+    // the vault admits the VNet through its private endpoint, not each subnet: not one byte changes
+    expect(after['retail-vault']).toBe(baseline['retail-vault']);
   });
 
-  test('removing a service changes nothing but its own stack and its own network resources', () => {
+  test('removing a service changes nothing but its own stack and its own network resources (the vault not a byte)', () => {
     const spec = exampleSpec();
     spec.services = spec.services.filter((s) => s.name !== 'order-processing');
     const after = synthStacks(spec);
     expect(Object.keys(after)).not.toContain('retail-svc-order-processing');
-    for (const stack of Object.keys(after).filter((s) => !['retail-network', 'retail-vault', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(after).filter((s) => !['retail-network', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
     for (const key of changedResources(baseline['retail-identities'], after['retail-identities'])) expect(key).toMatch(/\.svc-order-processing-(blue|green)_/);
     const diff = changed(baseline['retail-network'], after['retail-network']);
     expect(diff.length).toBeGreaterThan(0);
     for (const key of diff) expect(key).toMatch(/\.network_svc-order-processing-/);
-    expect(vaultSubnetChange(baseline['retail-vault'], after['retail-vault'])).toEqual({ added: [], removed: ['snet-svc-order-processing'] });
+    expect(after['retail-vault']).toBe(baseline['retail-vault']);
+  });
+
+  test('adding a node pool with two services leaves the vault byte-identical too; the artifact store output gains the pool subnet', () => {
+    const spec = exampleSpec();
+    const art = (svc: string) => ({ url: `https://stretailreleases.blob.core.windows.net/releases/${svc}/1.0.0.tar.gz`, sha256: 'c'.repeat(64) });
+    spec.pools = [{ name: 'highcpu', block: 10, vmSize: 'Standard_F8s_v2', capacity: { min: 3, default: 3, max: 12 } }];
+    spec.services.push(
+      { name: 'search', block: 4, pool: 'highcpu', slots: { blue: { version: '1.0.0', artifact: art('search') }, green: { version: '1.0.0', artifact: art('search') } }, traffic: { live: 'blue' } },
+      { name: 'recommend', block: 5, pool: 'highcpu', slots: { blue: { version: '1.0.0', artifact: art('recommend') }, green: { version: '1.0.0', artifact: art('recommend') } }, traffic: { live: 'green' } },
+    );
+    const after = synthStacks(spec);
+    expect(Object.keys(after)).toContain('retail-pool-highcpu');
+    expect(after['retail-vault']).toBe(baseline['retail-vault']);
+    const output = (JSON.parse(after['retail-network']) as Json).output.artifact_store_subnet_ids.value as string[];
+    expect(output).toContain('${azurerm_subnet.network_pool-highcpu-subnet.id}');
   });
 
   test('reordering services changes no byte of any stack', () => {

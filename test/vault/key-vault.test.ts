@@ -1,6 +1,6 @@
 /**
  * The example's Key Vault: RBAC, purge protection, soft delete, a firewall that denies by default
- * and admits only the VM subnets (service endpoints) and the deployer, destroy protection, and
+ * and admits only the deployer, a private endpoint for the VMs, destroy protection, and
  * data-plane roles for the deployer only.
  */
 import { existsSync } from 'node:fs';
@@ -29,22 +29,35 @@ describe('Key Vault', () => {
     expect(vault.name).toMatch(/^kv-retail-[0-9a-f]{6}$/);
   });
 
-  test('denies by default, with no trusted-services bypass, and admits only the VM subnets and the deployer', () => {
-    expect(vault.network_acls).toEqual({
-      default_action: 'Deny',
-      bypass: 'None',
-      ip_rules: ['203.0.113.0/28'],
-      virtual_network_subnet_ids: ['snet-front', 'snet-svc-catalog', 'snet-svc-order-processing', 'snet-svc-pricing'].map(subnet),
+  test('denies by default, with no trusted-services bypass, and admits only the deployer (no subnet: the VMs come through the private endpoint)', () => {
+    expect(vault.network_acls).toEqual({ default_action: 'Deny', bypass: 'None', ip_rules: ['203.0.113.0/28'], virtual_network_subnet_ids: [] });
+  });
+
+  test('the VMs reach it through a private endpoint in the endpoints subnet, resolved by the privatelink zone linked to the VNet', () => {
+    expect(resourceAt(vaultStack, 'azurerm_private_endpoint', 'private-link_endpoint')).toMatchObject({
+      subnet_id: subnet('snet-endpoints'),
+      location: 'westeurope',
+      private_service_connection: { is_manual_connection: false, private_connection_resource_id: '${azurerm_key_vault.key-vault_vault.id}', subresource_names: ['vault'] },
+      private_dns_zone_group: { private_dns_zone_ids: ['${azurerm_private_dns_zone.private-link_dns-zone.id}'] },
+    });
+    expect(resourceAt(vaultStack, 'azurerm_private_dns_zone', 'private-link_dns-zone').name).toBe('privatelink.vaultcore.azure.net');
+    expect(resourceAt(vaultStack, 'azurerm_private_dns_zone_virtual_network_link', 'private-link_dns-link')).toMatchObject({
+      private_dns_zone_name: '${azurerm_private_dns_zone.private-link_dns-zone.name}',
+      virtual_network_id: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-network/providers/Microsoft.Network/virtualNetworks/vnet-retail',
+      registration_enabled: false,
     });
   });
 
-  test('every admitted subnet has the Microsoft.KeyVault service endpoint; the others have none (the front also reaches its store)', () => {
+  test('NSG rules apply to the private endpoint, and admit this VNet on 443 only; VM subnets have the Storage endpoint and no Key Vault one', () => {
     const network = JSON.parse(stacks['retail-network']) as Json;
     for (const [address, s] of Object.entries(resourcesOf(network, 'azurerm_subnet'))) {
       const vm = !/lb-frontends|endpoints/.test(address);
-      const front = s.name === 'snet-front';
-      expect({ address, endpoints: s.service_endpoints }).toEqual({ address, endpoints: vm ? (front ? ['Microsoft.KeyVault', 'Microsoft.Storage'] : ['Microsoft.KeyVault']) : undefined });
+      expect({ address, endpoints: s.service_endpoints }).toEqual({ address, endpoints: vm ? ['Microsoft.Storage'] : undefined });
     }
+    expect(resourceAt(network, 'azurerm_subnet', 'network_endpoints-subnet').private_endpoint_network_policies).toBe('Enabled');
+    expect(resourceAt(network, 'azurerm_network_security_rule', 'network_endpoints-allow-private-endpoints-from-vnet')).toMatchObject({
+      access: 'Allow', protocol: 'Tcp', source_address_prefix: '10.20.0.0/16', destination_address_prefix: '10.20.2.0/24', destination_port_range: '443',
+    });
   });
 
   test('is protected from destroy by prevent_destroy and purge protection, with no delete lock above its grants', () => {
@@ -86,14 +99,15 @@ describe('Key Vault', () => {
     });
   });
 
-  test('an environment without keyVault has no vault stack and no Key Vault service endpoints (the front keeps its storage one)', () => {
+  test('an environment without keyVault has no vault stack and no rule for private endpoints (VM subnets keep their storage endpoint)', () => {
     const spec = exampleSpec();
     delete spec.keyVault;
     delete spec.front; // its TLS certificate came from the vault
     spec.services[0].settings = {}; // and pricing's database password
     const without = synthStacks(spec);
     expect(without['retail-vault']).toBeUndefined();
-    for (const s of Object.values(resourcesOf(without['retail-network'], 'azurerm_subnet'))) expect(s.service_endpoints).toEqual(s.name === 'snet-front' ? ['Microsoft.Storage'] : undefined);
+    for (const s of Object.values(resourcesOf(without['retail-network'], 'azurerm_subnet'))) expect(s.service_endpoints).toEqual(/^snet-(front|svc-)/.test(s.name) ? ['Microsoft.Storage'] : undefined);
+    expect(Object.keys(resourcesOf(without['retail-network'], 'azurerm_network_security_rule')).filter((a) => a.includes('private-endpoints'))).toEqual([]);
   });
 });
 

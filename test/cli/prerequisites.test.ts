@@ -1,0 +1,81 @@
+/**
+ * `ase prerequisites <env>`: derived from the synthesized stacks, so a new resource type, a scale
+ * set setting or a role assignment shows up without a list kept by hand.
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { prerequisitesOf, NAMESPACE_OF, renderPrerequisites } from '../../lib/cli/prerequisites';
+import { RESOURCE_TYPES } from '../../scripts/force-new-from-docs';
+import { exampleSpec, planOf, synthStacks, type Json } from '../helpers';
+
+const parse = (stacks: Record<string, string>) => Object.fromEntries(Object.entries(stacks).map(([k, v]) => [k, JSON.parse(v) as Json]));
+const example = exampleSpec();
+const p = prerequisitesOf(planOf(example).env, parse(synthStacks(example)));
+
+describe('prerequisites of the example', () => {
+  test('every namespace the stacks use, each with the types that need it', () => {
+    expect(p.namespaces.map((n) => n.namespace)).toEqual([
+      'Microsoft.Authorization',
+      'Microsoft.Compute',
+      'Microsoft.Insights',
+      'Microsoft.KeyVault',
+      'Microsoft.ManagedIdentity',
+      'Microsoft.Network',
+      'Microsoft.Resources',
+      'Microsoft.Storage',
+    ]);
+    expect(p.namespaces.find((n) => n.namespace === 'Microsoft.Network')!.types).toContain('azurerm_private_endpoint');
+    expect(p.unknownTypes).toEqual([]);
+  });
+
+  test('every resource type the library emits has a namespace', () => {
+    expect(RESOURCE_TYPES.filter((t) => !NAMESPACE_OF[t])).toEqual([]);
+  });
+
+  test('features: encryption at host and maximum surge (Uniform scale sets); no Flexible flag', () => {
+    expect(p.features.map((f) => `${f.namespace}/${f.name}`)).toEqual(['Microsoft.Compute/EncryptionAtHost', 'Microsoft.Compute/MaxSurgeRollingUpgrade']);
+  });
+
+  test('a Flexible service adds the Flexible rolling-upgrade flags', () => {
+    const spec = exampleSpec();
+    spec.services[2].orchestration = 'Flexible';
+    const flex = prerequisitesOf(planOf(spec).env, parse(synthStacks(spec)));
+    expect(flex.features.map((f) => f.name)).toEqual(['EncryptionAtHost', 'ImageReferenceUpgradeForVmoVMs', 'MaxSurgeRollingUpgrade', 'VMSSFlexRollingUpgrade']);
+    expect(flex.namespaces.find((n) => n.namespace === 'Microsoft.Compute')!.types).toEqual(['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set']);
+  });
+
+  test('the deployer: Contributor on the subscription, role-assignment rights where grants are made (the artifact store too), lock rights where locks are', () => {
+    expect(p.roles[0]).toMatchObject({ role: 'Contributor', scopes: ['/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10'] });
+    const assign = p.roles.find((r) => r.role.startsWith('Role Based Access Control Administrator'))!;
+    expect(assign.scopes).toContain(example.artifactStore!.storageAccountId);
+    expect(assign.scopes).toContain('key_vault kv-retail-bc00af in rg-retail-vault (retail-vault)');
+    // the example has no state backend, the only stack that locks (nothing is granted under it)
+    expect(p.roles.find((r) => r.role.includes('locks'))).toBeUndefined();
+    expect(p.rolesAssigned).toEqual(['Key Vault Certificates Officer', 'Key Vault Secrets Officer', 'Key Vault Secrets User', 'Storage Blob Data Contributor', 'Storage Blob Data Reader']);
+  });
+
+  test("the artifact store's VNet rules: every service subnet by its static ID, not the front's", () => {
+    const vnet = '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-network/providers/Microsoft.Network/virtualNetworks/vnet-retail/subnets/';
+    expect(p.artifactStore).toEqual({ storageAccountId: example.artifactStore!.storageAccountId, subnetIds: ['snet-svc-catalog', 'snet-svc-order-processing', 'snet-svc-pricing'].map((s) => vnet + s) });
+    expect(renderPrerequisites(p)).toContain(`  az storage account network-rule add --resource-group rg-releases --account-name stretailreleases --subnet ${vnet}snet-svc-pricing\n`);
+  });
+});
+
+describe('ase prerequisites, the command', () => {
+  const root = resolve(__dirname, '..', '..');
+  const ase = (...args: string[]) => spawnSync(process.execPath, ['scripts/app.js', 'lib/cli/main.ts', 'prerequisites', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+
+  test('prints every need with the az command that checks it, exit 0', () => {
+    const r = ase('retail');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Prerequisites of retail \(subscription 6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10\)/);
+    for (const cmd of ['az provider show --namespace', 'az feature show --namespace Microsoft.Compute', 'az role assignment list --assignee 3c9e1f0a-7b2d-4e6f-8a1c-5d4b3a2f1e0d', 'az storage account network-rule list']) expect(r.stdout).toContain(cmd);
+  });
+
+  test('--json gives the same data; an unknown environment is one line, exit 1; no environment is usage, exit 2', () => {
+    expect(JSON.parse(ase('retail', '--json').stdout)).toEqual(JSON.parse(JSON.stringify(p)));
+    expect(ase('shop')).toMatchObject({ status: 1, stderr: "no environment named 'shop' in stacks/environments (there: retail)\n" });
+    expect(ase().status).toBe(2);
+  });
+});
