@@ -194,7 +194,7 @@ function trafficCells(s: ServiceSummary): string[] {
   const t = s.traffic;
   const version = (slot: 'blue' | 'green') => `${slot} ${s.slots[slot].version}${s.slots[slot].parked !== undefined ? ` (parked at ${s.slots[slot].parked})` : ''}`;
   return [
-    s.viaFront ? t.live : `${t.live} (not via the front)`,
+    s.retired ? 'retired: not routed' : s.viaFront ? t.live : `${t.live} (not via the front)`,
     t.weight > 0 ? `${t.weight} % to ${otherOf(t.live)}` : '0',
     t.rules.length > 0 ? t.rules.map(ruleText).join('; ') : '–',
     affinityText(t.affinity),
@@ -211,7 +211,7 @@ function trafficChanges(before: EnvironmentSummary | undefined, after: Environme
     const a = before?.services[name];
     const b = after?.services[name];
     const shown = after?.environment ?? before!.environment;
-    if (a && b && JSON.stringify([a.traffic, a.slots, a.viaFront]) === JSON.stringify([b.traffic, b.slots, b.viaFront])) continue;
+    if (a && b && JSON.stringify([a.traffic, a.slots, a.viaFront, a.retired]) === JSON.stringify([b.traffic, b.slots, b.viaFront, b.retired])) continue;
     const ca = a ? trafficCells(a) : undefined;
     const cb = b ? trafficCells(b) : undefined;
     const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
@@ -275,7 +275,7 @@ function capacityRows(env: string, before: EnvironmentSummary | undefined, after
     const ca = a ? placementCells(a) : undefined;
     const cb = b ? placementCells(b) : undefined;
     const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
-    const why = [changed ? (a && b ? 'capacity changed' : a ? 'removed' : 'new') : '', rolls ? 'its scale sets roll' : ''].filter(Boolean).join('; ');
+    const why = [changed ? (b?.retired && !a?.retired ? 'retired: its VMs go' : a && b ? 'capacity changed' : a ? 'removed' : 'new') : '', rolls ? 'its scale sets roll' : ''].filter(Boolean).join('; ');
     rows.push(`| ${env}/${part} | ${cells.join(' | ')} | ${why} |`);
   }
   return rows;
