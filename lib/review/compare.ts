@@ -7,7 +7,7 @@
 import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, type StackDiff, type SynthOutput } from './config-diff';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { attributeBody, blockersText, details, escapeCell, shortList, type AttributeRow, type Blocker, type ReviewResult } from './render';
-import { isStateful, stateLossReason } from './stateful';
+import { azureChecksText, azureRuleReport } from './azure-rules';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
 import type { RouteEntry } from '../slots/traffic';
@@ -31,14 +31,16 @@ const arrow = (a: string, b: string) => (a === b ? a : `${a} → **${b}**`);
 export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: CompareOptions = {}): ReviewResult {
   const stacks = diffOutputs(before, after);
   const allow = new Set(options.allow ?? []);
-  const blockers: Blocker[] = stacks.flatMap((s) =>
-    s.resources
-      .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
-      .map((r) => {
-        const resource = `${s.stack}:${r.address}`;
-        return { resource, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), allowed: allow.has(resource) || allow.has(r.address) };
-      }),
-  );
+  // Azure's apply-time rules: locks, subnets in use, stacks that leave the synth, state loss, grants
+  const azure = azureRuleReport(before, after);
+  const allowed = (resource: string) => allow.has(resource) || allow.has(resource.slice(resource.indexOf(':') + 1));
+  // one blocker per resource: a replaced vault both loses state and sits under its own lock
+  const blockers: Blocker[] = [];
+  for (const f of azure.findings.filter((x) => x.severity === 'block')) {
+    const i = blockers.findIndex((b) => b.resource === f.resource);
+    if (i < 0) blockers.push({ resource: f.resource, reason: f.reason, source: f.source, allowed: allowed(f.resource) });
+    else blockers[i] = { ...blockers[i], reason: `${blockers[i].reason}; and it ${f.reason}`, source: `${blockers[i].source}; ${f.source}` };
+  }
   for (const s of stacks) {
     for (const r of s.resources) {
       for (const c of r.changes.filter((x) => x.cannotUpdate !== undefined && !x.ignored)) {
@@ -72,6 +74,9 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   });
   const open = blockers.filter((b) => !b.allowed);
   if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state or cannot be applied', '<resource>') });
+
+  const azureText = azureChecksText(azure.findings, azure.checks);
+  if (azureText) blocks.push({ text: azureText });
 
   // traffic: a table of what changed, then a flowchart of where requests go afterwards
   if (trafficRows.length > 0) {
@@ -138,7 +143,7 @@ function stackBlocks(s: StackDiff): Block[] {
   const resources = s.resources;
   const n = (a: ResourceChange['action']) => resources.filter((r) => r.action === a).length;
   const parts = (['create', 'update', 'replace', 'delete'] as const).filter((a) => n(a) > 0).map((a) => count(n(a), { create: 'add', update: 'change', replace: 'replace', delete: 'destroy' }[a]));
-  const status = s.status === 'added' ? ' (new stack)' : s.status === 'removed' ? ' (stack removed: `cdktf destroy` it before merging)' : '';
+  const status = s.status === 'added' ? ' (new stack)' : s.status === 'removed' ? ' (stack removed from the synth: its resources stay in Azure unless it was retired and deployed first)' : '';
   const out: Block[] = [];
   const rows = resources.map((r) => `| ${ACTION[r.action]} | ${code(r.address)} | ${whatChanges(r)} |`);
   out.push({ text: [`#### ${s.stack}${status}: ${parts.join(', ') || 'settings only'}`, '', '| Action | Resource | What changes |', '|---|---|---|'].join('\n') + '\n', rows, rowsLabel: `resources of ${s.stack}` });
