@@ -464,3 +464,126 @@ export function azureChecksText(findings: readonly AzureFinding[], checks: reado
   ];
   return lines.join('\n');
 }
+
+// ---- plan mode: the same rules on `terraform show -json` of one stack's plan ----
+
+interface PlanRc {
+  readonly address: string;
+  readonly type: string;
+  readonly mode?: string;
+  readonly change: { readonly actions: readonly string[]; readonly before?: Json; readonly after?: Json };
+}
+
+/** Addresses a configuration resource depends on: depends_on and every expression reference. */
+function planEdges(doc: JsonObject): Map<string, { deps: string[]; refs: Record<string, string[]>; config: JsonObject }> {
+  const out = new Map<string, { deps: string[]; refs: Record<string, string[]>; config: JsonObject }>();
+  const addressOf = (ref: string) => {
+    const parts = ref.split('.');
+    return parts[0] === 'data' ? parts.slice(0, 3).join('.') : parts.slice(0, 2).join('.');
+  };
+  const visit = (module: Json | undefined) => {
+    if (!isObject(module)) return;
+    for (const r of Array.isArray(module.resources) ? module.resources : []) {
+      if (!isObject(r) || typeof r.address !== 'string') continue;
+      const refs: Record<string, string[]> = {};
+      const collect = (v: Json | undefined, key: string) => {
+        if (Array.isArray(v)) v.forEach((x) => collect(x, key));
+        else if (isObject(v)) {
+          if (Array.isArray(v.references)) refs[key] = [...(refs[key] ?? []), ...v.references.filter((x): x is string => typeof x === 'string').map(addressOf)];
+          for (const [k, x] of Object.entries(v)) if (k !== 'references') collect(x, key === '' ? k : key);
+        }
+      };
+      collect(r.expressions, '');
+      const deps = (Array.isArray(r.depends_on) ? r.depends_on : []).filter((x): x is string => typeof x === 'string').map(addressOf);
+      out.set(r.address, { deps: [...new Set([...deps, ...Object.values(refs).flat()])], refs, config: r });
+    }
+    for (const c of isObject(module.module_calls) ? Object.values(module.module_calls) : []) if (isObject(c)) visit(c.module);
+  };
+  visit(isObject(doc.configuration) ? (doc.configuration as JsonObject).root_module : undefined);
+  return out;
+}
+
+const valueOf = (rc: PlanRc, key: string, side: 'before' | 'after' = 'before'): string | undefined => {
+  const v = rc.change[side];
+  return isObject(v) && typeof v[key] === 'string' ? (v[key] as string) : undefined;
+};
+
+/**
+ * Azure's apply-time rules on a plan of one stack: deletes under a lock (scopes as the state
+ * knows them), a subnet deleted while a resource the plan keeps still uses it, and data-plane
+ * writes created with their grant and no `time_sleep` between them (from the plan's
+ * configuration). Other stacks are not in a plan: compare or git-ref mode sees across them.
+ */
+export function azurePlanReport(doc: JsonObject): { findings: AzureFinding[]; checks: AzureCheck[] } {
+  const rcs = (Array.isArray(doc.resource_changes) ? doc.resource_changes : []).filter((x): x is JsonObject => isObject(x)) as unknown as PlanRc[];
+  const managed = rcs.filter((r) => r.mode !== 'data' && isObject(r.change as unknown as Json));
+  const findings: AzureFinding[] = [];
+  const deletes = (r: PlanRc) => r.change.actions.includes('delete');
+  const creates = (r: PlanRc) => r.change.actions.includes('create');
+  const locks = managed
+    .filter((r) => r.type === 'azurerm_management_lock')
+    .map((r) => ({ address: r.address, level: valueOf(r, 'lock_level') ?? valueOf(r, 'lock_level', 'after') ?? '', scope: valueOf(r, 'scope') ?? valueOf(r, 'scope', 'after') }))
+    .filter((l): l is { address: string; level: string; scope: string } => l.scope !== undefined && (l.level === 'CanNotDelete' || l.level === 'ReadOnly'));
+  for (const r of managed) {
+    if (r.type === 'azurerm_management_lock' || DATA_PLANE.has(r.type)) continue;
+    const updates = r.change.actions.includes('update');
+    if (!deletes(r) && !updates) continue;
+    const pos = r.type === 'azurerm_role_assignment' ? valueOf(r, 'scope') : r.type === 'azurerm_monitor_diagnostic_setting' ? valueOf(r, 'target_resource_id') : valueOf(r, 'id');
+    const lock = pos ? locks.find((l) => under(pos, l.scope) && (deletes(r) || l.level === 'ReadOnly')) : undefined;
+    if (!lock) continue;
+    findings.push({
+      rule: 'lock',
+      severity: 'block',
+      resource: r.address,
+      reason: `${deletes(r) ? (creates(r) ? 'replaces (deletes, then creates)' : 'deletes') : 'updates'} a resource at or under the scope of the ${lock.level} lock ${lock.address}: Azure refuses it with ScopeLocked, so the apply fails. Keep it, or lift the lock for that one apply`,
+      source: SOURCES.lock,
+    });
+  }
+  for (const s of managed.filter((r) => r.type === 'azurerm_subnet' && deletes(r))) {
+    const id = valueOf(s, 'id');
+    if (!id) continue;
+    const users = managed.filter((r) => SUBNET_CONSUMERS.has(r.type) && !deletes(r) && JSON.stringify(r.change.after ?? null).toLowerCase().includes(`"${lower(id)}"`)).map((r) => r.address);
+    if (users.length === 0) continue;
+    findings.push({ rule: 'subnet', severity: 'block', resource: s.address, reason: `deletes a subnet that ${users.join(', ')} still use${users.length === 1 ? 's' : ''}: Azure refuses with InUseSubnetCannotBeDeleted`, source: SOURCES.subnet });
+  }
+  const graph = planEdges(doc);
+  const byAddress = new Map(managed.map((r) => [r.address, r]));
+  const reaches = (from: string, to: string) => {
+    const seen = new Set([from]);
+    const queue = [from];
+    while (queue.length > 0) {
+      const cur = queue.shift()!;
+      if (cur === to) return true;
+      for (const e of graph.get(cur)?.deps ?? []) if (!seen.has(e)) (seen.add(e), queue.push(e));
+    }
+    return false;
+  };
+  const grants = managed.filter((r) => r.type === 'azurerm_role_assignment' && creates(r));
+  const sleeps = managed.filter((r) => r.type === 'time_sleep' && creates(r));
+  for (const w of managed.filter((r) => WRITES.has(r.type) && creates(r))) {
+    const wRefs = graph.get(w.address)?.refs ?? {};
+    const target = w.type.startsWith('azurerm_key_vault_') ? { key: 'key_vault_id', value: valueOf(w, 'key_vault_id', 'after') } : { key: 'storage_account_name', value: valueOf(w, 'storage_account_name', 'after') };
+    for (const g of grants) {
+      const role = valueOf(g, 'role_definition_name', 'after') ?? '';
+      const roleFits = w.type.startsWith('azurerm_key_vault_') ? /^Key Vault (Administrator|Certificates Officer|Secrets Officer)$/.test(role) : /^Storage Blob Data (Contributor|Owner)$/.test(role);
+      if (!roleFits) continue;
+      const scope = valueOf(g, 'scope', 'after');
+      const gRefs = graph.get(g.address)?.refs.scope ?? [];
+      const byValue = scope !== undefined && target.value !== undefined && (target.key === 'key_vault_id' ? under(target.value, scope) || under(scope, target.value) : lower(scope).includes(`/storageaccounts/${lower(target.value)}`));
+      // unknown scopes (a vault or account created in this apply): matched through the configuration
+      const accountNamed = (y: string) => byAddress.get(y)?.type === 'azurerm_storage_account' && target.value !== undefined && lower(valueOf(byAddress.get(y)!, 'name', 'after') ?? '') === lower(target.value);
+      const byRef = (wRefs[target.key] ?? []).some((x) => gRefs.includes(x)) || (target.key === 'storage_account_name' && gRefs.some(accountNamed));
+      if (!byValue && !byRef) continue;
+      if (sleeps.some((s) => reaches(w.address, s.address) && reaches(s.address, g.address))) continue;
+      findings.push({
+        rule: 'grant',
+        severity: 'warn',
+        resource: w.address,
+        reason: `is written in the same apply that creates ${g.address} (${role}), which allows the write, with no time_sleep between them: Azure can take minutes to honour a new role assignment and the provider does not retry the 403, so the apply may fail part-way`,
+        source: SOURCES.grant,
+      });
+      break;
+    }
+  }
+  return { findings, checks: [] };
+}

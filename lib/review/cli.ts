@@ -13,6 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { azurePlanReport } from './azure-rules';
 import { reviewOutputs } from './compare';
 import type { ReviewResult } from './render';
 import { readSynthOutput, ReviewInputError } from './config-diff';
@@ -77,7 +78,8 @@ function run(argv: readonly string[], io: Io): number {
     } catch (e) {
       throw new ReviewInputError(`cannot read ${values.plan} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    result = reviewPlan(summarizePlan(parsePlanJson(text, values.plan)), { ...options, title: values.title ?? values.plan });
+    const doc = parsePlanJson(text, values.plan);
+    result = reviewPlan(summarizePlan(doc), { ...options, title: values.title ?? values.plan, azure: azurePlanReport(doc) });
   } else if (values.ref !== undefined) {
     const { before, after } = synthesizeRefAndWorkingTree(io.cwd, values.ref);
     const failure = after.failure !== undefined ? { side: 'after' as const, text: after.failure } : before.failure !== undefined ? { side: 'before' as const, text: before.failure } : undefined;

@@ -7,6 +7,7 @@
 import { diffValues, formatPath, ReviewInputError, type AttrPath } from './config-diff';
 import { attributeBody, blockersText, details, shortList, type Blocker, type ReviewResult } from './render';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
+import { azureChecksText, type AzureCheck, type AzureFinding } from './azure-rules';
 import { isStateful, stateLossReason } from './stateful';
 import { code, documentText, inlineValue, isSecretAttribute, lineDiff } from './values';
 
@@ -201,11 +202,20 @@ export function summarizePlan(doc: JsonObject): PlanSummary {
 const SYMBOL: Readonly<Record<PlanAction, string>> = { create: '`+` create', update: '`~` update', replace: '`-/+` replace', delete: '`-` delete', read: '`<=` read', 'no-op': 'no-op', forget: '`.` forget' };
 
 /** The plan review as one comment, with the blockers and the exit code. */
-export function reviewPlan(summary: PlanSummary, options: { allow?: readonly string[]; limit?: number; title?: string } = {}): ReviewResult {
+export function reviewPlan(
+  summary: PlanSummary,
+  options: { allow?: readonly string[]; limit?: number; title?: string; azure?: { findings: readonly AzureFinding[]; checks: readonly AzureCheck[] } } = {},
+): ReviewResult {
   const allow = new Set(options.allow ?? []);
   const blockers: Blocker[] = summary.resources
     .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
     .map((r) => ({ resource: r.address, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), allowed: allow.has(r.address) }));
+  // Azure's apply-time rules on this plan (azurePlanReport): one blocker per resource
+  for (const f of (options.azure?.findings ?? []).filter((x) => x.severity === 'block')) {
+    const i = blockers.findIndex((b) => b.resource === f.resource);
+    if (i < 0) blockers.push({ resource: f.resource, reason: f.reason, source: f.source, allowed: allow.has(f.resource) });
+    else blockers[i] = { ...blockers[i], reason: `${blockers[i].reason}; and it ${f.reason}` };
+  }
   const open = blockers.filter((b) => !b.allowed);
   const c = summary.counts;
   const blocks: Block[] = [
@@ -215,7 +225,9 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly str
     },
   ];
   if (summary.notApplyable) blocks.push({ text: `> [!WARNING]\n> Not applied as is: ${summary.notApplyable}.\n` });
-  if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state', '<address>') });
+  if (blockers.length > 0) blocks.push({ text: blockersText(blockers, options.azure?.findings.some((f) => f.severity === 'block') ? 'lose state or cannot be applied' : 'lose state', '<address>') });
+  const azureText = options.azure ? azureChecksText(options.azure.findings, options.azure.checks) : undefined;
+  if (azureText) blocks.push({ text: azureText });
   if (summary.resources.length > 0) {
     blocks.push({
       text: ['### Changes', '', '| Action | Resource | Why | Attributes |', '|---|---|---|---|'].join('\n') + '\n',
