@@ -12,7 +12,9 @@
  *   reference is ordered by Terraform and is fine).
  * - vanished: a stack that left the synth with resources in it.
  * - stateful: a stateful resource (vault, certificate, secret, storage account, container,
- *   resource group, egress IP, lock) destroyed or replaced.
+ *   resource group, egress IP, lock) destroyed or replaced; a retired stack's own resource group,
+ *   deleted when the stack is emptied, is not (the provider refuses to delete a group that holds
+ *   resources it does not manage).
  * - grant: a data-plane write created in the same apply as the role assignment that allows it,
  *   with no `time_sleep` between them that waits in this apply.
  *
@@ -337,11 +339,9 @@ export function azureRuleReport(before: StacksLike, after: StacksLike): { findin
     for (const c of [...removed(stack), ...vanishedStateful(stack)]) {
       if (!isStateful(c.type)) continue;
       if (c.type === 'azurerm_resource_group' && emptied && c.action === 'delete') {
-        findings.push({
+        checks.push({
           rule: 'stateful',
-          severity: 'warn',
-          resource: `${stack}:${c.address}`,
-          reason: 'deletes the resource group of a stack emptied by a retirement: the provider refuses to delete a group that still holds resources it does not manage, so nothing outside this stack is lost',
+          text: `${stack}:${c.address}, the resource group of a stack a retirement empties, is deleted: the provider refuses to delete a group that still holds resources it does not manage, so nothing outside the stack is lost`,
           source: SOURCES.resourceGroup,
         });
         continue;

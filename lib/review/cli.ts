@@ -23,6 +23,10 @@ import { parsePlanJson, reviewPlan, summarizePlan } from './plan';
 
 export const USAGE = `usage: ase review <before-dir> <after-dir> | --ref <git-ref> | --plan <plan.json>
   [--allow <resource>]... [--out <file>] [--limit <chars>] [--title <text>]
+blocks on: state lost, a change the provider cannot apply, a change that does not synthesize, and
+  Azure's apply-time traps: a delete under a lock, a subnet deleted while NICs use it, a stack that
+  leaves the synth with resources in it (retire it first: retired: true, deploy, then remove it);
+  warns of a data-plane write in the same apply as its grant with no time_sleep between them
 exit codes: 0 nothing blocking, 1 blocking, 2 bad input`;
 
 export interface Io {
