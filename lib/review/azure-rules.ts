@@ -226,7 +226,7 @@ export function azureRuleReport(before: StacksLike, after: StacksLike): { findin
       const name = (id: string) => id.split('/').pop();
       checks.push({
         rule: 'vanished',
-        text: `${stack} stays in the synth with no resources, so cdktf deploy destroys its ${was.resources.size} resources (retired)${kept.length > 0 ? `; the subnet${kept.length > 1 ? 's' : ''} its NICs use (${kept.map(name).join(', ')}) stay${kept.length > 1 ? '' : 's'} until a later change removes the entry` : ''}`,
+        text: `${stack} stays in the synth with no resources, so cdktf deploy destroys its ${was.resources.size} resources (retired)${kept.length > 0 ? `; the subnet${kept.length > 1 ? 's' : ''} its scale sets and load balancers used (${kept.map(name).join(', ')}) stay${kept.length > 1 ? '' : 's'} until a later change removes the entry` : ''}`,
         source: SOURCES.vanished,
       });
     }
@@ -285,12 +285,25 @@ export function azureRuleReport(before: StacksLike, after: StacksLike): { findin
   // control-plane deletions checked against the locks (data-plane objects are outside their reach)
   const deletedCount = stacks.reduce((n, st) => n + removed(st).filter((c) => c.type !== 'azurerm_management_lock' && !DATA_PLANE.has(c.type)).length, 0);
   if (locks.length > 0 && deletedCount > 0 && !findings.some((f) => f.rule === 'lock')) {
-    const data = stacks.flatMap((st) => removed(st).filter((c) => DATA_PLANE.has(c.type) && c.action === 'delete').map((c) => `${st}:${c.address}`));
     checks.push({
       rule: 'lock',
-      text: `${deletedCount} resource${deletedCount === 1 ? '' : 's'} deleted or replaced, none at or under the ${locks.map((l) => `${l.level} lock ${l.stack}:${l.address}`).join(', ')}${data.length > 0 ? ` (${data.join(', ')} ${data.length === 1 ? 'is a data-plane object' : 'are data-plane objects'}, which locks do not cover)` : ''}`,
-      source: data.length > 0 ? `${SOURCES.lock}; ${SOURCES.lockData}` : SOURCES.lock,
+      text: `${deletedCount} resource${deletedCount === 1 ? '' : 's'} deleted or replaced, none at or under the lock${locks.length === 1 ? '' : 's'} ${locks.map((l) => `${l.stack}:${l.address} (${l.level})`).join(', ')}`,
+      source: SOURCES.lock,
     });
+  }
+  // data-plane objects deleted under a lock's scope: the lock does not stop it (their soft delete may keep them)
+  for (const stack of stacks) {
+    const idx = a.index.get(stack)!;
+    for (const c of removed(stack).filter((x) => x.action === 'delete' && DATA_PLANE.has(x.type))) {
+      const r = idx.resources.get(c.address)!;
+      const parent = idx.resolve(r.body.key_vault_id) ?? (() => {
+        const acct = idx.resolve(r.body.storage_account_name);
+        const res = [...idx.resources.values()].find((x) => x.type === 'azurerm_storage_account' && acct !== undefined && lower(idx.resolve(x.body.name) ?? '') === lower(acct));
+        return res ? idx.idOf(res) : undefined;
+      })();
+      const lock = parent ? locks.find((l) => under(parent, l.scope)) : undefined;
+      if (lock) checks.push({ rule: 'lock', text: `${stack}:${c.address} is deleted through the data plane, which the ${lock.level} lock ${lock.stack}:${lock.address} does not stop (it protects only the resource it is on and control-plane children)`, source: SOURCES.lockData });
+    }
   }
 
   // subnets deleted while something still uses their addresses
@@ -458,7 +471,8 @@ export function azureChecksText(findings: readonly AzureFinding[], checks: reado
   const lines = [
     '### Azure apply-time checks',
     '',
-    ...findings.map((f) => `- ${f.severity === 'block' ? '**blocks**' : '**warning**'} (${RULE_TITLE[f.rule]}): ${tick(f.resource)} ${f.reason}. Source: ${f.source}.`),
+    // a blocker's reason is in the callout above; here its rule and source
+    ...findings.map((f) => (f.severity === 'block' ? `- **blocks** (${RULE_TITLE[f.rule]}): ${tick(f.resource)}, as above. Source: ${f.source}.` : `- **warning** (${RULE_TITLE[f.rule]}): ${tick(f.resource)} ${f.reason}. Source: ${f.source}.`)),
     ...checks.map((c) => `- avoided (${RULE_TITLE[c.rule]}): ${c.text}. Source: ${c.source}.`),
     '',
   ];
