@@ -528,7 +528,8 @@ const valueOf = (rc: PlanRc, key: string, side: 'before' | 'after' = 'before'): 
  * writes created with their grant and no `time_sleep` between them (from the plan's
  * configuration). Other stacks are not in a plan: compare or git-ref mode sees across them.
  */
-export function azurePlanReport(doc: JsonObject): { findings: AzureFinding[]; checks: AzureCheck[] } {
+export function azurePlanReport(plan: Readonly<Record<string, unknown>>): { findings: AzureFinding[]; checks: AzureCheck[] } {
+  const doc = plan as JsonObject;
   const rcs = (Array.isArray(doc.resource_changes) ? doc.resource_changes : []).filter((x): x is JsonObject => isObject(x)) as unknown as PlanRc[];
   const managed = rcs.filter((r) => r.mode !== 'data' && isObject(r.change as unknown as Json));
   const findings: AzureFinding[] = [];
