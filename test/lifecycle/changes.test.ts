@@ -106,6 +106,9 @@ describe('retiring a service: two changes', () => {
     expect(Object.keys(routing.services)).toEqual(['order-processing', 'pricing']);
     expect((retired.stacks['retail-front'] as Json).resource.azurerm_storage_blob.front_config.source_content).not.toContain('catalog');
     expect(checksOf(base, retired).map((c) => c.rule)).toEqual(['vanished', 'lock', 'stateful']);
+    // cdktf deploy applies the front (which stops routing to it) before emptying the stack
+    expect(history.dependencies()['retail-svc-catalog']).toEqual(['retail-front', 'retail-identities', 'retail-network']);
+    expect(history.dependencies()['retail-svc-pricing']).toEqual(['retail-identities', 'retail-network']);
   });
 
   test('2. then removing the entry: no finding (its subnet has no NIC left, its stack nothing in it)', () => {

@@ -3,7 +3,7 @@
  * spec with the environment's lock file from the step before (seeded with the committed
  * `stacks/environments/retail.lock.json`), so a step sees what earlier ones recorded.
  */
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { azureRuleReport, type AzureCheck, type AzureFinding } from '../../lib/review/azure-rules';
 import { readSynthOutput, type SynthOutput } from '../../lib/review/config-diff';
@@ -38,6 +38,12 @@ export class History {
     const r = this.step(spec);
     if (!r.ok) throw new Error(`the step does not synthesize:\n${JSON.stringify(r.problems, null, 2)}`);
     return r.output;
+  }
+
+  /** The stack dependencies cdktf recorded in the last step's manifest (they order `cdktf deploy`). */
+  dependencies(): Record<string, string[]> {
+    const manifest = JSON.parse(readFileSync(join(this.dir, `out-${this.n - 1}`, 'manifest.json'), 'utf8')) as { stacks: Record<string, { dependencies: string[] }> };
+    return Object.fromEntries(Object.entries(manifest.stacks).map(([k, v]) => [k, [...v.dependencies].sort()]));
   }
 
   cleanUp(): void {
