@@ -58,6 +58,12 @@ export function helpText(): string {
     'commands:',
     ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n].summary}`),
     '',
+    'retiring a service or a pool takes two changes (docs/lifecycle.md):',
+    '  1. set retired: true on its entry, synthesize and deploy: its stack stays, emptied, and the',
+    '     front stops routing to it; its subnet, NSG and identities stay',
+    '  2. in a later change, remove the entry; removing one that was never retired is refused',
+    '  ase review blocks a stack that leaves the synth with resources in it.',
+    '',
     "ase <command> --help shows a command's arguments; ase --version the package's version.",
   ].join('\n');
 }

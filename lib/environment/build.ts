@@ -54,5 +54,8 @@ export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): Envir
   const front = new FrontStack(scope, plan);
   front.addDependency(network);
   front.addDependency(identities);
+  // a retired placement is emptied after the front stops routing to it: `cdktf deploy` applies
+  // the front (its config and routing table without the retired services) first
+  for (const placement of plan.placements) if (placement.retired || placement.services.some((s) => s.retired)) compute[placement.part].addDependency(front);
   return { state, network, vault, identities, compute, front };
 }

@@ -14,7 +14,7 @@ import { FRONTEND_NAME } from '../lb/internal-load-balancer';
 import { SlotPair, type SlotProps, type SlotResources } from '../slots/slot-pair';
 import { peakInstances } from '../spec/capacity';
 import { PLATFORM_PARTS } from '../spec/names';
-import type { Placement } from '../spec/placement';
+import { runningServices, type Placement } from '../spec/placement';
 import type { EnvironmentPlan } from '../spec/plan';
 import type { SlotName } from '../spec/schema';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
@@ -29,12 +29,17 @@ import { slotIdentity } from './identities-stack';
 export class ComputeStack extends EnvironmentStack {
   /** The set of VMs this stack holds. */
   public readonly placement: Placement;
-  /** Each slot's resources. */
-  public readonly slots: Readonly<Record<SlotName, SlotResources>>;
+  /** Each slot's resources; absent when the placement is retired (the stack then holds none). */
+  public readonly slots?: Readonly<Record<SlotName, SlotResources>>;
 
   constructor(scope: Construct, plan: EnvironmentPlan, placement: Placement) {
     super(scope, plan, placement.part);
     this.placement = placement;
+    // retired: the stack stays in the synth with no resources, so `cdktf deploy` destroys them
+    // (a stack that left the synth could no longer be destroyed); see docs/lifecycle.md
+    if (placement.retired) return;
+    // a retired service on a pool leaves the pool's VMs, load balancers and cloud-init
+    const services = runningServices(placement);
     const { env, names } = plan;
     const n = plan.placementNames[placement.part];
     const tags = { ...plan.tags, ...placement.tags };
@@ -45,13 +50,13 @@ export class ComputeStack extends EnvironmentStack {
     const instances = peakInstances(placement.capacity, placement.upgrade);
 
     // Key Vault certificates the services on these VMs read: the extension needs the identity's client ID
-    const certificates = [...new Set(placement.services.flatMap((svc) => svc.certificates))].sort();
+    const certificates = [...new Set(services.flatMap((svc) => svc.certificates))].sort();
     const clientId = (s: SlotName) =>
       new DataAzurermUserAssignedIdentity(this, `${s}-identity`, { name: slotIdentity(plan, placement.part, s).name, resourceGroupName: names.resourceGroup(PLATFORM_PARTS.identities) }).clientId;
 
     const slot = (s: SlotName): SlotProps => ({
       names: { identity: n.identity[s], loadBalancer: n.loadBalancer[s], scaleSet: n.scaleSet[s], computerNamePrefix: n.computerNamePrefix[s], autoscale: n.autoscale[s] },
-      frontends: placement.services.map((svc) => ({
+      frontends: services.map((svc) => ({
         name: placement.kind === 'pool' ? svc.name : FRONTEND_NAME,
         ip: plan.ips.services[svc.name].frontendIps[s],
         ports: plan.ports.services[svc.name].ports,
@@ -63,7 +68,7 @@ export class ComputeStack extends EnvironmentStack {
       cloudInit: renderCloudInit({
         slot: s,
         identityResourceId: slotIdentity(plan, placement.part, s).id,
-        services: placement.services.map((svc) => serviceBoot(plan, svc, s)),
+        services: services.map((svc) => serviceBoot(plan, svc, s)),
       }),
       // a service's slot may bring its own image, and be parked; a pool's VMs share the pool's
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,

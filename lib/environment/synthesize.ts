@@ -13,7 +13,9 @@ import { formatProblems, validateAll, type FileProblems } from '../spec/environm
 import { formatIssue, type SpecIssue } from '../spec/issues';
 import { certificateContentProblem, certificateFileFormat, unsetPasswordWarnings } from '../spec/certificates';
 import { checkBlocks, isBlockLock, type BlockLock } from '../spec/block-lock';
-import { lockFileOf, type LoadedSpec } from '../spec/load';
+import { checkRemovals, orphanLockIssue, type LifecycleEntry, type LifecycleLock } from '../spec/lifecycle';
+import { LOCK_SUFFIX, lockFileOf, type LoadedSpec } from '../spec/load';
+import type { Environment } from '../spec/schema';
 import { planEnvironment } from '../spec/plan';
 import { withoutCreationStacks } from '../core/creation-stacks';
 import { constructSuppressions } from '../policy/construct';
@@ -53,6 +55,15 @@ export interface SynthOptions {
   readonly frozenLock?: boolean;
   /** The repository: imported certificate files must lie outside it. @default - not checked */
   readonly projectRoot?: string;
+}
+
+/** Every service and pool of an environment, for the lock's lifecycle records. */
+function lifecycleEntries(env: Environment): LifecycleEntry[] {
+  const retiredPools = new Set(env.pools.filter((p) => p.retired).map((p) => p.name));
+  return [
+    ...env.services.map((s, i): LifecycleEntry => ({ kind: s.pool !== undefined ? 'pooled' : 'service', name: s.name, retired: s.retired || (s.pool !== undefined && retiredPools.has(s.pool)), specPath: `services[${i}]` })),
+    ...env.pools.map((p, i): LifecycleEntry => ({ kind: 'pool', name: p.name, retired: p.retired, specPath: `pools[${i}]` })),
+  ];
 }
 
 // validateAll and formatProblems are shared with the commands (lib/spec/environments.ts)
@@ -108,8 +119,9 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${(e as Error).message}`, hint: 'restore it from git' }] });
       continue;
     }
+    // retired placements have no scale sets: dropped from the lock, and recorded as retired
     const items = [
-      ...plan.placements.map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement })),
+      ...plan.placements.filter((p) => !p.retired).map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement })),
       { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, allowReplacement: env.front.allowReplacement, single: true },
     ];
     const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
@@ -119,15 +131,25 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       ...env.pools.map((p, index) => ({ kind: 'pools' as const, index, name: p.name, block: p.block })),
     ];
     const blocks = checkBlocks(owners, lock?.blocks, file);
-    if (issues.length > 0 || blocks.issues.length > 0) {
-      lockProblems.push({ file: env.file ?? env.name, issues: [...issues.map((i) => ({ ...i, code: 'invalid_value' as const })), ...blocks.issues] });
+    // an entry the lock records as running may leave the spec only after its retirement
+    const lifecycle = checkRemovals(lifecycleEntries(env), lock as LifecycleLock | undefined);
+    if (issues.length > 0 || blocks.issues.length > 0 || lifecycle.issues.length > 0) {
+      lockProblems.push({ file: env.file ?? env.name, issues: [...issues.map((i) => ({ ...i, code: 'invalid_value' as const })), ...blocks.issues, ...lifecycle.issues] });
       continue;
     }
-    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next, blocks: blocks.next }, null, 2)}\n`;
+    const recorded = { ...(lifecycle.pooled ? { pooled: lifecycle.pooled } : {}), ...(lifecycle.retired ? { retired: lifecycle.retired } : {}) };
+    const text = `${JSON.stringify({ note: LOCK_NOTE, ...next, blocks: blocks.next, ...recorded }, null, 2)}\n`;
     if (text === before) continue;
     if (options.frozenLock) {
       lockProblems.push({ file, issues: [{ path: '(file)', code: 'invalid_value', message: 'is out of date (--frozen-lock)', hint: 'run npm run synth and commit the lock file' }] });
     } else locksToWrite.push({ path, text });
+  }
+  // a lock file without its environment file: the environment's stacks would leave the synth
+  if (options.lockDir && existsSync(options.lockDir)) {
+    const mine = new Set(plans.map(({ env }) => lockFileOf(env.file ?? env.name)));
+    for (const f of readdirSync(options.lockDir).filter((x) => x.endsWith(LOCK_SUFFIX)).sort()) {
+      if (!mine.has(f)) lockProblems.push({ file: f, issues: [orphanLockIssue()] });
+    }
   }
   if (lockProblems.length > 0) return { ok: false, problems: lockProblems, stacks: [] };
 

@@ -14,7 +14,8 @@ export const frontDomain = (plan: EnvironmentPlan): string => defaultDomain(plan
 export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
   const domain = frontDomain(plan);
   return plan.env.services
-    .filter((svc) => svc.endpoints.input.from.includes('front'))
+    // a retired service leaves the front at once (docs/lifecycle.md)
+    .filter((svc) => svc.endpoints.input.from.includes('front') && !svc.retired)
     .map((svc) => ({
       name: svc.name,
       hosts: svc.route.pathPrefix ? [] : (svc.route.hosts ?? [`${svc.name}.${domain}`]),

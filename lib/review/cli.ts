@@ -15,6 +15,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { azurePlanReport } from './azure-rules';
 import { reviewOutputs } from './compare';
 import type { Allowance, ReviewResult } from './render';
 import { readSynthOutput, ReviewInputError } from './config-diff';
@@ -24,6 +25,10 @@ import { parsePlanJson, reviewPlan, summarizePlan } from './plan';
 
 export const USAGE = `usage: ase review <before-dir> <after-dir> | --ref <git-ref> | --plan <plan.json>
   [--allow <resource>[=@<login>]]... [--allowances <file.json>] [--out <file>] [--limit <chars>] [--title <text>]
+blocks on: state lost, a change the provider cannot apply, a change that does not synthesize, and
+  Azure's apply-time traps: a delete under a lock, a subnet deleted while NICs use it, a stack that
+  leaves the synth with resources in it (retire it first: retired: true, deploy, then remove it);
+  warns of a data-plane write in the same apply as its grant with no time_sleep between them
 exit codes: 0 nothing blocking, 1 blocking, 2 bad input`;
 
 export interface Io {
@@ -81,7 +86,8 @@ function run(argv: readonly string[], io: Io): number {
     } catch (e) {
       throw new ReviewInputError(`cannot read ${values.plan} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    result = reviewPlan(summarizePlan(parsePlanJson(text, values.plan)), { ...options, title: values.title ?? values.plan });
+    const doc = parsePlanJson(text, values.plan);
+    result = reviewPlan(summarizePlan(doc), { ...options, title: values.title ?? values.plan, azure: azurePlanReport(doc) });
   } else if (values.ref !== undefined) {
     const { before, after } = synthesizeRefAndWorkingTree(io.cwd, values.ref);
     const failure = after.failure !== undefined ? { side: 'after' as const, text: after.failure } : before.failure !== undefined ? { side: 'before' as const, text: before.failure } : undefined;

@@ -7,7 +7,7 @@
 import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, type StackDiff, type SynthOutput } from './config-diff';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { allowanceLookup, attributeBody, blockersText, details, escapeCell, shortList, type Allowance, type AttributeRow, type Blocker, type ReviewResult } from './render';
-import { isStateful, stateLossReason } from './stateful';
+import { azureChecksText, azureRuleReport } from './azure-rules';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
 import { blobVersionOf, SAME_NAME_BLOB, versionText, type BlobVersion } from './versions';
@@ -59,14 +59,15 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   const versions = new Map(stacks.map((s) => [s.stack, blobVersions(s, after)]));
   const isVersion = (stack: string, r: ResourceChange) => versions.get(stack)?.has(r.address) === true;
   const allow = allowanceLookup(options.allow);
-  const blockers: Blocker[] = stacks.flatMap((s) =>
-    s.resources
-      .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
-      .map((r) => {
-        const resource = `${s.stack}:${r.address}`;
-        return { resource, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), ...allow(resource, r.address) };
-      }),
-  );
+  // Azure's apply-time rules: locks, subnets in use, stacks that leave the synth, state loss, grants
+  const azure = azureRuleReport(before, after);
+  // one blocker per resource: a replaced vault both loses state and sits under its own lock
+  const blockers: Blocker[] = [];
+  for (const f of azure.findings.filter((x) => x.severity === 'block')) {
+    const i = blockers.findIndex((b) => b.resource === f.resource);
+    if (i < 0) blockers.push({ resource: f.resource, reason: f.reason, source: f.source, ...allow(f.resource, f.resource.slice(f.resource.indexOf(':') + 1)) });
+    else blockers[i] = { ...blockers[i], reason: `${blockers[i].reason}; and it ${f.reason}`, source: `${blockers[i].source}; ${f.source}` };
+  }
   for (const s of stacks) {
     for (const r of s.resources) {
       if (r.type === 'azurerm_storage_blob' && r.action === 'replace' && r.createBeforeDestroy && !r.changes.some((c) => formatPath(c.path) === 'name')) {
@@ -105,6 +106,9 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   });
   const open = blockers.filter((b) => !b.allowed);
   if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state or cannot be applied', '<resource>') });
+
+  const azureText = azureChecksText(azure.findings, azure.checks);
+  if (azureText) blocks.push({ text: azureText });
 
   // traffic: a table of what changed, then a flowchart of where requests go afterwards
   if (trafficRows.length > 0) {
@@ -172,7 +176,7 @@ function stackBlocks(s: StackDiff, versions: ReadonlyMap<string, BlobVersion>): 
   const n = (a: ResourceChange['action']) => resources.filter((r) => r.action === a && !versions.has(r.address)).length;
   const parts = (['create', 'update', 'replace', 'delete'] as const).filter((a) => n(a) > 0).map((a) => count(n(a), { create: 'add', update: 'change', replace: 'replace', delete: 'destroy' }[a]));
   if (versions.size > 0) parts.push(`${versions.size} new version${versions.size === 1 ? '' : 's'}`);
-  const status = s.status === 'added' ? ' (new stack)' : s.status === 'removed' ? ' (stack removed: `cdktf destroy` it before merging)' : '';
+  const status = s.status === 'added' ? ' (new stack)' : s.status === 'removed' ? ' (stack removed from the synth: its resources stay in Azure unless it was retired and deployed first)' : '';
   const out: Block[] = [];
   const rows = resources.map((r) => {
     const v = versions.get(r.address);
@@ -232,7 +236,7 @@ function trafficCells(s: ServiceSummary): string[] {
   const t = s.traffic;
   const version = (slot: 'blue' | 'green') => `${slot} ${s.slots[slot].version}${s.slots[slot].parked !== undefined ? ` (parked at ${s.slots[slot].parked})` : ''}`;
   return [
-    s.viaFront ? t.live : `${t.live} (not via the front)`,
+    s.retired ? 'retired: not routed' : s.viaFront ? t.live : `${t.live} (not via the front)`,
     t.weight > 0 ? `${t.weight} % to ${otherOf(t.live)}` : '0',
     t.rules.length > 0 ? t.rules.map(ruleText).join('; ') : '–',
     affinityText(t.affinity),
@@ -249,7 +253,7 @@ function trafficChanges(before: EnvironmentSummary | undefined, after: Environme
     const a = before?.services[name];
     const b = after?.services[name];
     const shown = after?.environment ?? before!.environment;
-    if (a && b && JSON.stringify([a.traffic, a.slots, a.viaFront]) === JSON.stringify([b.traffic, b.slots, b.viaFront])) continue;
+    if (a && b && JSON.stringify([a.traffic, a.slots, a.viaFront, a.retired]) === JSON.stringify([b.traffic, b.slots, b.viaFront, b.retired])) continue;
     const ca = a ? trafficCells(a) : undefined;
     const cb = b ? trafficCells(b) : undefined;
     const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
@@ -313,7 +317,7 @@ function capacityRows(env: string, before: EnvironmentSummary | undefined, after
     const ca = a ? placementCells(a) : undefined;
     const cb = b ? placementCells(b) : undefined;
     const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
-    const why = [changed ? (a && b ? 'capacity changed' : a ? 'removed' : 'new') : '', rolls ? 'its scale sets roll' : ''].filter(Boolean).join('; ');
+    const why = [changed ? (b?.retired && !a?.retired ? 'retired: its VMs go' : a && b ? 'capacity changed' : a ? 'removed' : 'new') : '', rolls ? 'its scale sets roll' : ''].filter(Boolean).join('; ');
     rows.push(`| ${env}/${part} | ${cells.join(' | ')} | ${why} |`);
   }
   return rows;

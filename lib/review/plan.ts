@@ -7,6 +7,7 @@
 import { diffValues, formatPath, ReviewInputError, type AttrPath } from './config-diff';
 import { allowanceLookup, attributeBody, blockersText, details, shortList, type Allowance, type Blocker, type ReviewResult } from './render';
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
+import { azureChecksText, type AzureCheck, type AzureFinding } from './azure-rules';
 import { isStateful, stateLossReason } from './stateful';
 import { code, documentText, inlineValue, isSecretAttribute, lineDiff } from './values';
 import { blobVersionOf, versionText, type BlobVersion } from './versions';
@@ -210,11 +211,20 @@ export function summarizePlan(doc: JsonObject): PlanSummary {
 const SYMBOL: Readonly<Record<PlanAction, string>> = { create: '`+` create', update: '`~` update', replace: '`-/+` replace', delete: '`-` delete', read: '`<=` read', 'no-op': 'no-op', forget: '`.` forget' };
 
 /** The plan review as one comment, with the blockers and the exit code. */
-export function reviewPlan(summary: PlanSummary, options: { allow?: readonly (string | Allowance)[]; limit?: number; title?: string } = {}): ReviewResult {
+export function reviewPlan(
+  summary: PlanSummary,
+  options: { allow?: readonly (string | Allowance)[]; limit?: number; title?: string; azure?: { findings: readonly AzureFinding[]; checks: readonly AzureCheck[] } } = {},
+): ReviewResult {
   const allow = allowanceLookup(options.allow);
   const blockers: Blocker[] = summary.resources
     .filter((r) => (r.action === 'delete' || r.action === 'replace') && isStateful(r.type))
     .map((r) => ({ resource: r.address, reason: stateLossReason(r.action as 'delete' | 'replace', r.type), ...allow(r.address) }));
+  // Azure's apply-time rules on this plan (azurePlanReport): one blocker per resource
+  for (const f of (options.azure?.findings ?? []).filter((x) => x.severity === 'block')) {
+    const i = blockers.findIndex((b) => b.resource === f.resource);
+    if (i < 0) blockers.push({ resource: f.resource, reason: f.reason, source: f.source, ...allow(f.resource) });
+    else blockers[i] = { ...blockers[i], reason: `${blockers[i].reason}; and it ${f.reason}` };
+  }
   const open = blockers.filter((b) => !b.allowed);
   const c = summary.counts;
   const blocks: Block[] = [
@@ -226,7 +236,9 @@ export function reviewPlan(summary: PlanSummary, options: { allow?: readonly (st
   const versions = summary.resources.filter((r) => r.version).length;
   if (versions > 0) blocks.push({ text: `Of the replacements, ${versions === 1 ? '1 is a new blob version' : `${versions} are new blob versions`} (created before the previous one is deleted): routine.\n` });
   if (summary.notApplyable) blocks.push({ text: `> [!WARNING]\n> Not applied as is: ${summary.notApplyable}.\n` });
-  if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state', '<address>') });
+  if (blockers.length > 0) blocks.push({ text: blockersText(blockers, options.azure?.findings.some((f) => f.severity === 'block') ? 'lose state or cannot be applied' : 'lose state', '<address>') });
+  const azureText = options.azure ? azureChecksText(options.azure.findings, options.azure.checks) : undefined;
+  if (azureText) blocks.push({ text: azureText });
   if (summary.resources.length > 0) {
     blocks.push({
       text: ['### Changes', '', '| Action | Resource | Why | Attributes |', '|---|---|---|---|'].join('\n') + '\n',

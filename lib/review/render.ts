@@ -9,6 +9,8 @@ export interface Blocker {
   /** `<stack>:<address>` (compare mode) or the Terraform address (plan mode). */
   readonly resource: string;
   readonly reason: string;
+  /** Where Azure or the provider says so, for Azure's apply-time rules. */
+  readonly source?: string;
   /** Named by `--allow`: reported, not blocking. */
   readonly allowed: boolean;
   /** The GitHub logins that allowed it, sorted (empty when allowed without a name, or not allowed). */

@@ -31,6 +31,8 @@ export interface ServiceSummary {
   readonly viaFront: boolean;
   readonly traffic: RouteEntry;
   readonly slots: Readonly<Record<SlotName, SlotSummary>>;
+  /** Retired: the front no longer routes to it and its VMs are gone (docs/lifecycle.md). */
+  readonly retired?: true;
 }
 
 export interface PlacementSummary {
@@ -51,6 +53,8 @@ export interface PlacementSummary {
   /** Instances per slot at peak: max plus a surge batch, or the parked count. */
   readonly peakPerSlot: Readonly<Record<SlotName, number>>;
   readonly services: readonly string[];
+  /** Retired: its stack holds no resources until the entry is removed. */
+  readonly retired?: true;
 }
 
 export interface EnvironmentSummary {
@@ -75,9 +79,10 @@ export function environmentSummary(plan: EnvironmentPlan, stacks: readonly strin
       s.name,
       {
         placement: placementOfService.get(s.name)!.part,
-        viaFront: s.endpoints.input.from.includes('front'),
+        viaFront: s.endpoints.input.from.includes('front') && !s.retired,
         traffic: routeEntry(s.traffic),
         slots: Object.fromEntries(SLOT_NAMES.map((slot) => [slot, { version: s.slots[slot].version, ...(s.slots[slot].parked ? { parked: s.slots[slot].parked!.instances } : {}) }])) as Record<SlotName, SlotSummary>,
+        ...(s.retired ? { retired: true as const } : {}),
       },
     ]),
   );
@@ -94,7 +99,8 @@ export function environmentSummary(plan: EnvironmentPlan, stacks: readonly strin
       const batch = batchSize(min, p.upgrade.maxBatchPercent);
       // a pool keeps both slots warm; a service's parked slot holds its count
       const parkedOf = (slot: SlotName) => (p.kind === 'service' ? p.services[0].slots[slot].parked : undefined);
-      const peakPerSlot = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, slotPeak(p.capacity, p.upgrade, parkedOf(slot))])) as Record<SlotName, number>;
+      // a retired placement runs no VMs
+      const peakPerSlot = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, p.retired ? 0 : slotPeak(p.capacity, p.upgrade, parkedOf(slot))])) as Record<SlotName, number>;
       for (const slot of SLOT_NAMES) count(p.vmSize, peakPerSlot[slot]);
       return [
         p.part,
@@ -108,6 +114,7 @@ export function environmentSummary(plan: EnvironmentPlan, stacks: readonly strin
           rollout: { batch, servingDuringBatch: p.upgrade.maxSurge ? min : min - batch, peakLoad: p.upgrade.peakLoadInstances ?? min - 1 },
           peakPerSlot,
           services: p.services.map((s) => s.name),
+          ...(p.retired ? { retired: true as const } : {}),
         },
       ];
     }),

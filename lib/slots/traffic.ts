@@ -131,7 +131,8 @@ export function routeEntry(traffic: Traffic): RouteEntry {
  */
 export function routingTable(env: Pick<Environment, 'name' | 'services'>): RoutingTable {
   const services: Record<string, RouteEntry> = {};
-  const served = env.services.filter((svc) => svc.endpoints.input.from.includes('front'));
+  // a retired service leaves the front at once (docs/lifecycle.md)
+  const served = env.services.filter((svc) => svc.endpoints.input.from.includes('front') && !svc.retired);
   for (const svc of served.sort((a, b) => a.name.localeCompare(b.name, 'en'))) services[svc.name] = routeEntry(svc.traffic);
   const version = createHash('sha256').update(JSON.stringify(services)).digest('hex').slice(0, 16);
   return { format: ROUTING_TABLE_FORMAT, environment: env.name, version, services };

@@ -41,6 +41,11 @@ export interface Placement {
   readonly services: readonly Service[];
   /** Where it is in the spec: 'services[2]' or 'pools[0]'. */
   readonly specPath: string;
+  /**
+   * Retired (`retired: true`): its stack stays, with no resources, until the entry is removed;
+   * the network and the identities keep its subnet, NSG and identities until then.
+   */
+  readonly retired: boolean;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
@@ -62,6 +67,7 @@ export function placementOf(svc: Service, index: number): Placement {
     tags: { ...svc.tags, service: svc.name },
     services: [svc],
     specPath: `services[${index}]`,
+    retired: svc.retired,
   };
 }
 
@@ -82,8 +88,12 @@ export function poolPlacement(pool: Pool, index: number, services: readonly Serv
     tags: { ...pool.tags, pool: pool.name },
     services: services.filter((s) => s.pool === pool.name).sort(byName),
     specPath: `pools[${index}]`,
+    retired: pool.retired,
   };
 }
+
+/** The services a placement's VMs run: those not retired (none when the placement is retired). */
+export const runningServices = (p: Placement): readonly Service[] => (p.retired ? [] : p.services.filter((s) => !s.retired));
 
 /** Every placement: services without a pool, then pools, each in name order. */
 export function placementsOf(env: Environment): Placement[] {

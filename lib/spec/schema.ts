@@ -439,6 +439,14 @@ export const ServiceSchema = z
       .default({}),
     /** Tags added to this service's resources. @default - none */
     tags: z.record(z.string(), z.string()).default({}),
+    /**
+     * Retire the service, the first of two steps (docs/lifecycle.md). The front stops routing to it
+     * and its stack stays in the synth with no resources, so `cdktf deploy` destroys its scale sets,
+     * load balancers and autoscale (a service on a pool leaves the pool's VMs). Its subnet, NSG and
+     * identities stay until the entry is removed, in a later change, once this one is deployed.
+     * Removing an entry that is not retired is refused. @default false
+     */
+    retired: z.boolean().default(false),
   })
   .describe('A service: two slots of scale sets behind the front.');
 
@@ -467,6 +475,13 @@ export const PoolSchema = z
     image: ImageSchema.optional(),
     /** @default - none */
     tags: z.record(z.string(), z.string()).default({}),
+    /**
+     * Retire the pool, the first of two steps (docs/lifecycle.md): its stack stays in the synth with
+     * no resources, so `cdktf deploy` destroys its scale sets; its subnet, NSG and identities stay
+     * until the entry is removed in a later change. Every service on it must be retired too (or
+     * moved off it). @default false
+     */
+    retired: z.boolean().default(false),
   })
   .describe('A node pool (seed 002): VMs of one size that several services share, each slot a scale set.');
 

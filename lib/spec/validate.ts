@@ -23,6 +23,7 @@ import {
   usableInBlock,
 } from './ip-plan';
 import { computeNames, defaultDomain, environmentNames, nameProblem, PLATFORM_PARTS, RESOURCE_GROUP_TOKENS, serviceNames, type NameKind, type ComputeNames } from './names';
+import { checkRetirement } from './lifecycle';
 import { poolPart } from './placement';
 import { AUTOSCALE_LIMITS, overlappingSchedules } from '../autoscale/plan';
 import { certificateFileFormat } from './certificates';
@@ -398,7 +399,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       const prev = poolNames.get(p.name);
       if (prev !== undefined) add(at('name'), { code: 'duplicate', message: `${show(p.name)} is already the name of pools[${prev}]`, value: p.name });
       else poolNames.set(p.name, index);
-      if (!services.some(({ s }) => s.pool === p.name)) add(at('name'), { code: 'missing', message: `no service runs on pool ${show(p.name)}`, hint: "remove the pool, or give a service pool: '" + p.name + "'" });
+      if (!p.retired && !services.some(({ s }) => s.pool === p.name)) add(at('name'), { code: 'missing', message: `no service runs on pool ${show(p.name)}`, hint: "remove the pool, or give a service pool: '" + p.name + "'" });
       if (env.name !== undefined && rgTemplate !== undefined) {
         checkComputeNames(at('name'), computeNames({ name: env.name, resourceGroupName: rgTemplate }, poolPart(p.name), poolPart(p.name)));
       }
@@ -606,6 +607,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
     checkTags(at('tags'), s.tags);
   }
   checkRoutes(env.name, front, services, add);
+  for (const r of checkRetirement(pools, services)) add(r.path, r.issue);
   const tlsName = front.tlsCertificate;
   if (tlsName !== undefined) {
     const certs = parsed?.keyVault?.certificates ?? (rawKv && Array.isArray(rawKv.certificates) ? rawKv.certificates.filter(isRecord) : undefined);

@@ -49,9 +49,13 @@ describe('blocks in the lock file', () => {
   test('a removed service stays recorded: added back with another block it is refused; with its old block it is accepted', () => {
     const p = project();
     p.run(exampleSpec());
+    // removal takes two changes (docs/lifecycle.md): retired, then gone
+    const retired = exampleSpec();
+    retired.services[2].retired = true;
+    expect(p.problems(p.run(retired))).toEqual([]);
     const without = exampleSpec();
     without.services = without.services.filter((s) => s.name !== 'catalog');
-    expect(p.run(without).ok).toBe(true);
+    expect(p.problems(p.run(without))).toEqual([]);
     expect(p.lockJson().blocks.services).toEqual({ catalog: 3, 'order-processing': 2, pricing: 1 });
     const back = exampleSpec();
     back.services[2].block = 6;
@@ -62,6 +66,9 @@ describe('blocks in the lock file', () => {
   test("refuses a new name on a removed service's block while the lock records it; deleting the line lets it through", () => {
     const p = project();
     p.run(exampleSpec());
+    const retired = exampleSpec();
+    retired.services[2].retired = true;
+    expect(p.problems(p.run(retired))).toEqual([]);
     const renamed = exampleSpec();
     renamed.services[2].name = 'products';
     expect(p.problems(p.run(renamed))).toEqual([
@@ -72,6 +79,17 @@ describe('blocks in the lock file', () => {
     writeFileSync(p.lock, JSON.stringify(lock, null, 2));
     expect(p.problems(p.run(renamed))).toEqual([]);
     expect(p.lockJson().blocks.services).toEqual({ 'order-processing': 2, pricing: 1, products: 3 });
+  });
+
+  test('a renamed service that was never retired is refused twice: its block is taken, and its old name leaves running', () => {
+    const p = project();
+    p.run(exampleSpec());
+    const renamed = exampleSpec();
+    renamed.services[2].name = 'products';
+    expect(p.problems(p.run(renamed))).toEqual([
+      expect.stringMatching(/^retail\.ts: services\[2\]\.block: block 3 is recorded for service catalog/),
+      expect.stringMatching(/^retail\.ts: services: service 'catalog' is gone, but the lock file records it as running and never as retired/),
+    ]);
   });
 
   test('a lock file written before blocks were recorded is read, and gets them', () => {

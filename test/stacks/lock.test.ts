@@ -86,16 +86,37 @@ describe('scale-set lock', () => {
     expect(lines.filter((l) => l.includes('zoneBalance'))).toHaveLength(4); // one per service, and the front
   });
 
-  test('a new service is appended and a removed one dropped, leaving the others as they were', () => {
+  test('a new service is appended and a retired one dropped (then forgotten once removed), leaving the others as they were', () => {
     const p = project();
     p.run(exampleSpec());
     const before = p.lockJson().scaleSets;
-    const fewer = exampleSpec();
-    fewer.services = fewer.services.filter((s) => s.name !== 'catalog');
-    expect(p.run(fewer).ok).toBe(true);
+    // removing a service is two steps (docs/lifecycle.md): retired first, recorded as such
+    const retired = exampleSpec();
+    retired.services.find((s) => s.name === 'catalog')!.retired = true;
+    expect(p.run(retired).ok).toBe(true);
     const after = p.lockJson().scaleSets;
     expect(Object.keys(after)).toEqual(['front', 'order-processing/blue', 'order-processing/green', 'pricing/blue', 'pricing/green']);
     for (const k of Object.keys(after)) expect(after[k]).toEqual(before[k]);
+    expect(p.lockJson().retired).toEqual(['catalog']);
+    const fewer = exampleSpec();
+    fewer.services = fewer.services.filter((s) => s.name !== 'catalog');
+    expect(p.run(fewer).ok).toBe(true);
+    expect(Object.keys(p.lockJson().scaleSets)).toEqual(Object.keys(after));
+    expect(p.lockJson().retired).toBeUndefined();
+  });
+
+  test('removing a service the lock records as running, without retiring it first, is refused and writes nothing', () => {
+    const p = project();
+    p.run(exampleSpec());
+    const lock = readFileSync(p.lock, 'utf8');
+    const fewer = exampleSpec();
+    fewer.services = fewer.services.filter((s) => s.name !== 'catalog');
+    const r = p.run(fewer);
+    expect(p.problems(r)).toEqual([
+      "retail.ts: services: service 'catalog' is gone, but the lock file records it as running and never as retired: its stack would leave the synth with its scale sets in it (cdktf could no longer destroy them), and the network would try to delete a subnet their NICs still use (retire it in two steps: 1. put the entry back with retired: true and deploy it (its stack is emptied, the front stops routing to it); 2. remove the entry in a later change)",
+    ]);
+    expect(readFileSync(p.lock, 'utf8')).toBe(lock);
+    expect(existsSync(p.out)).toBe(true);
   });
 
   test('--frozen-lock refuses a missing or stale lock and accepts a current one', () => {
