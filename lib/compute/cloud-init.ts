@@ -367,7 +367,7 @@ def evaluate():
             elif now - since < startup:
                 starting.append("%s: %s" % (instance, error))
             else:
-                unhealthy.append("%s: %s, %ds after its start steps were ready" % (instance, error, now - since))
+                unhealthy.append("%s: %s; none in the %ds allowed after its start steps were ready" % (instance, error, startup))
     if unhealthy:
         return 200, {"ApplicationHealthState": "Unhealthy", "reason": "; ".join(unhealthy + starting)}
     if starting:

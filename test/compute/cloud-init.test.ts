@@ -53,7 +53,7 @@ describe('cloud-init documents', () => {
     expect(doc.users).toEqual(['default', { name: 'pricing', system: true, shell: '/usr/sbin/nologin', no_create_home: true }]);
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
+      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
     ]);
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
     expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nVERSION="2024.11.3"\nPRICE_CACHE_SECONDS="30"\n');
@@ -89,7 +89,7 @@ describe('cloud-init documents', () => {
   test('two services on one VM: each its env file and units, one health endpoint checking every port on its own path', () => {
     const doc = parse(renderCloudInit(pooled));
     expect(doc.users.slice(1).map((u: { name: string }) => u.name)).toEqual(['order-processing', 'search']);
-    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', 'vm-health.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
+    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
     const health = JSON.parse(doc.write_files.find((f: { path: string }) => f.path === '/etc/slotenv/vm-health.json').content);
     expect(health.checks).toEqual([
       { port: 10016, path: '/health' },
