@@ -481,7 +481,8 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '',
       '[Service]',
       'Type=oneshot',
-      'Environment=WAIT_SECONDS=30',
+      // the extension's file is local: look again at least every minute, however long it takes
+      'Environment=WAIT_SECONDS=30 RETRY_MAX_SECONDS=30',
       `ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.certs)} ${VM_PATHS.certs} ${input.service} ${VM_PATHS.certsDir(input.service)} ${certs.map((c, i) => `${sources[i]} ${c}`).join(' ')}`,
       'TimeoutStartSec=infinity',
       '',
