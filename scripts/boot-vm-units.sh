@@ -6,6 +6,8 @@
 #             every instance runs, the health endpoint answers 200 Healthy
 #   refused   the release's SHA-256 differs: the release unit fails for good, the instances do not
 #             start, the health endpoint answers 200 Unhealthy naming the reason
+#   reboot    as retry, but the units were enabled on an earlier boot: they start with the boot
+#             itself (cloud-init's runcmd does not run again), multi-user.target waits for them
 #   control   the previous design (Restart=on-failure on the release oneshot), same stubs as retry:
 #             the release succeeds on a restart but the instances stay dead (the pre-254 trap)
 # Opt-in, not part of jest: needs root, systemd-nspawn (systemd-container) and a Debian root file
@@ -18,7 +20,7 @@ rootfs="${ROOTFS:-/var/cache/slotenv-nspawn/bookworm}"
 [ "$(id -u)" = 0 ] || { echo "boot-vm-units: run as root (systemd-nspawn)" >&2; exit 2; }
 command -v systemd-nspawn > /dev/null || { echo "boot-vm-units: systemd-nspawn missing (apt-get install systemd-container)" >&2; exit 2; }
 [ -x "$rootfs/lib/systemd/systemd" ] || { echo "boot-vm-units: no Debian root at $rootfs (see the header for debootstrap)" >&2; exit 2; }
-scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=(retry refused control)
+scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=(retry refused reboot control)
 
 work=$(mktemp -d /tmp/boot-vm-units.XXXXXX)
 stub_pid=
@@ -76,7 +78,7 @@ EOF
 # inside the container: cloud-init's runcmd, then wait for the units to settle, then report
 cat > "$work/proof.sh" << 'EOF'
 #!/bin/sh
-/scenario/runcmd.sh
+[ -e /scenario/enabled-before-boot ] || /scenario/runcmd.sh
 units=$(cat /scenario/units)
 for _ in $(seq 1 90); do
   sleep 1
@@ -113,6 +115,14 @@ for scenario in "${scenarios[@]}"; do
   cp "$work/proof.sh" "$dir/runcmd.sh" "$dir/units" "$machine/scenario/"
   printf '[Unit]\nDefaultDependencies=no\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/scenario/proof.sh\n[Install]\nWantedBy=multi-user.target\n' > "$machine/etc/systemd/system/proof.service"
   ln -sf /etc/systemd/system/proof.service "$machine/etc/systemd/system/multi-user.target.wants/proof.service"
+  if [ "$scenario" = reboot ]; then
+    # the first boot, offline: the users made and the units enabled as runcmd does, nothing started
+    read -ra users < "$dir/users"
+    for user in "${users[@]}"; do chroot "$machine" useradd --system --no-create-home --shell /usr/sbin/nologin "$user"; done
+    # shellcheck disable=SC2046 # unit names, one word each
+    systemctl --root="$machine" enable $(cat "$dir/enable") > "$dir/first-boot.log" 2>&1 || { echo "first boot failed:"; cat "$dir/first-boot.log"; exit 1; }
+    touch "$machine/scenario/enabled-before-boot"
+  fi
   start=$(date +%s)
   timeout 180 systemd-nspawn -q -D "$machine" -b --register=no --keep-unit --console=read-only > "$dir/console.log" 2>&1 || true
   echo "== $scenario ($(( $(date +%s) - start )) s) =="
@@ -120,7 +130,7 @@ for scenario in "${scenarios[@]}"; do
   echo "stub: $(grep -c ' 403$' "$dir/stub.log" || true) requests refused, $(grep -c ' 200$' "$dir/stub.log" || true) answered"
   result=$(cat "$machine/scenario/result" 2> /dev/null || true)
   case $scenario in
-    retry) expected=('^demo@10000.service .*ActiveState=active SubState=running' '^demo@10001.service .*ActiveState=active SubState=running' '^health: \{"ApplicationHealthState": "Healthy"\} HTTP 200$') ;;
+    retry | reboot) expected=('^demo@10000.service .*ActiveState=active SubState=running' '^demo@10001.service .*ActiveState=active SubState=running' '^health: \{"ApplicationHealthState": "Healthy"\} HTTP 200$') ;;
     refused) expected=('^demo-release.service .*Result=exit-code.*ActiveState=failed' '^demo@10000.service .*ActiveState=inactive' '^health: \{"ApplicationHealthState": "Unhealthy", "reason": "demo-release failed: fetch-release: .* has sha256 [0-9a-f]+, expected [0-9a-f]+; refusing it"\} HTTP 200$') ;;
     control) expected=('^demo-release.service .*NRestarts=[1-9].*ActiveState=active' '^demo@10000.service .*ActiveState=inactive SubState=dead' '^demo@10001.service .*ActiveState=inactive SubState=dead') ;;
   esac

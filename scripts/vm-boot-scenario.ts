@@ -61,5 +61,8 @@ const users = (doc.users.filter((x) => typeof x === 'object') as Array<{ name: s
 const runcmd = doc.runcmd.map((argv) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')).join('\n');
 writeFileSync(join(dir, 'runcmd.sh'), `#!/bin/sh\nset -e\n${users.map((n) => `useradd --system --no-create-home --shell /usr/sbin/nologin ${n}`).join('\n')}\n${runcmd}\n`);
 chmodSync(join(dir, 'runcmd.sh'), 0o755);
+// what runcmd enables, for a scenario whose first boot happened offline
+writeFileSync(join(dir, 'enable'), doc.runcmd.flatMap((argv) => (argv[1] === 'enable' ? argv.filter((a) => !a.startsWith('-')).slice(2) : [])).join(' ') + '\n');
+writeFileSync(join(dir, 'users'), users.join(' ') + '\n');
 writeFileSync(join(dir, 'units'), [u.release, u.secrets, ...[10000, 10001].map((p) => u.instanceOf(p)), 'vm-health.service'].join(' ') + '\n');
 console.log(`scenario in ${dir}${variant === 'control' ? ' (control: Restart=on-failure release unit)' : ''}`);
