@@ -25,7 +25,7 @@ describe('the port of the extension (checked against the extension\u2019s own te
     ['2', { status: 200, body: '{}' }, 'Unknown'],
     ['5h', { status: 500, body: '{"ApplicationHealthState":"Healthy"}' }, 'Unknown'],
     ['timeout', { error: 'context deadline exceeded' }, 'Unknown'],
-  ] as const)('%s → %s', (_flag, reply, state) => {
+  ] as const)('webserver flag %s: %j → %s', (_flag, reply, state) => {
     expect(evaluateReply(reply).state).toBe(state);
   });
 
