@@ -1,11 +1,16 @@
 /**
  * The cloud-init document of a slot's VMs (pure; no cdktf). For each service on the VM (one, or
  * several on a node pool) it installs one systemd unit instance per planned port
- * (`<service>@<port>`), each given PORT, the slot's version and the service's settings, and a
- * oneshot unit that downloads the release with the VM's managed identity and refuses it when its
- * SHA-256 differs; and once per VM the health endpoint on VM_HEALTH_PORT, which answers 200 only
- * when every planned port of every service answers on its service's health path. The same port list feeds the load
- * balancer, the NSG rules and the front: one source of truth.
+ * (`<service>@<port>`), each given PORT, the slot's version and the service's settings, and the
+ * start steps the instances require: a oneshot that downloads the release with the VM's managed
+ * identity and refuses it when its SHA-256 differs, one that fetches the service's Key Vault
+ * secrets, one that publishes its certificates. Each step retries inside its own activation
+ * (RETRY_SCRIPT) and records its state, so under systemd 249/252 a failed first attempt still
+ * ends with every instance running, and a failure for good is named by the health endpoint.
+ * Once per VM the health endpoint on VM_HEALTH_PORT speaks the ApplicationHealthLinux 2.0 (rich
+ * health states) contract over every planned port of every service. The same port list feeds
+ * the load balancer, the NSG rules and the front: one source of truth. docs/vm-side.md has the
+ * unit graph and its failure paths.
  *
  * Secrets never appear here: custom data is readable by anyone who can read the scale set.
  */
@@ -58,6 +63,11 @@ export interface CloudInitInput {
 /** Where things live on a VM. */
 export const VM_PATHS = {
   lib: '/usr/local/lib/slotenv',
+  /** Runs a start step until it succeeds or fails for good, recording its state for the health endpoint. */
+  retry: '/usr/local/lib/slotenv/retry',
+  /** Where each start step's state is (per boot): `<unit>.state`, read by the health endpoint. */
+  stateDir: '/run/slotenv',
+  state: (unit: string) => `/run/slotenv/${unit.replace(/\.service$/, '')}.state`,
   fetch: '/usr/local/lib/slotenv/fetch-release',
   health: '/usr/local/lib/slotenv/vm-health.py',
   healthConfig: '/etc/slotenv/vm-health.json',
@@ -84,11 +94,64 @@ export const unitNames = (service: string) => ({
   certsPath: `${service}-certs.path`,
 });
 
+/** The exit status a start step uses for a failure no retry can mend (a wrong checksum, a bad value). */
+export const PERMANENT_FAILURE_EXIT = 65;
+
+/**
+ * Runs one start step (release download, secrets fetch, certificate publish) until it succeeds or
+ * fails for good, and records where it is in a state file the VM health endpoint reads:
+ * `running attempt N`, `retrying …`, `ready`, or `failed <reason>`.
+ *
+ * The retries happen here, inside one activation of the oneshot, not through systemd's
+ * `Restart=`: before systemd 254 (Ubuntu 22.04 has 249, Debian 12 252) units that `Requires=` a
+ * oneshot fail with "dependency failed" on its first failure and are not started again when a
+ * restart of it succeeds. Here the oneshot stays "activating" while it retries, the instances'
+ * start jobs wait for it (`After=`), and start when it succeeds.
+ *
+ * Exit 0: `ready`. Exit PERMANENT_FAILURE_EXIT (65): `failed <its last message>`, no retry.
+ * Anything else is transient: `retrying`, a wait that doubles from RETRY_FIRST_SECONDS (5) up to
+ * RETRY_MAX_SECONDS (300), and again, forever unless RETRY_ATTEMPTS is set (tests). SLOTENV_PREFIX
+ * exists for tests.
+ */
+export const RETRY_SCRIPT = `#!/bin/sh
+# Usage: retry STATE_FILE COMMAND [ARGUMENT ...]
+set -u
+state="\${SLOTENV_PREFIX:-}$1"; shift
+delay="\${RETRY_FIRST_SECONDS:-5}"
+max="\${RETRY_MAX_SECONDS:-300}"
+attempts="\${RETRY_ATTEMPTS:-0}"
+mkdir -p "$(dirname "$state")"
+err=$(mktemp)
+trap 'rm -f "$err" "$state.new"' EXIT
+record() { printf '%s\\n' "$1" > "$state.new" && mv -f "$state.new" "$state"; }
+attempt=1
+while :; do
+  record "running attempt $attempt"
+  "$@" 2> "$err"
+  status=$?
+  cat "$err" >&2
+  reason=$(grep -v '^[[:space:]]*$' "$err" | tail -n 1 | tr -d '\\r')
+  case $status in
+    0) record "ready"; exit 0 ;;
+    ${PERMANENT_FAILURE_EXIT}) record "failed \${reason:-exit ${PERMANENT_FAILURE_EXIT}}"; echo "retry: $1 failed for good" >&2; exit ${PERMANENT_FAILURE_EXIT} ;;
+  esac
+  if [ "$attempts" -gt 0 ] && [ "$attempt" -ge "$attempts" ]; then
+    record "failed after $attempt attempts: \${reason:-exit $status}"; exit 1
+  fi
+  record "retrying after attempt $attempt (exit $status: \${reason:-no message}), next in \${delay}s"
+  echo "retry: $1 attempt $attempt failed (exit $status); next in \${delay}s" >&2
+  sleep "$delay"
+  attempt=$((attempt + 1))
+  delay=$((delay * 2)); [ "$delay" -gt "$max" ] && delay="$max"
+done
+`;
+
 /**
  * Publishes the Key Vault extension's certificate files (root's) to `/etc/<service>/certs/<name>.pem`,
- * readable by the service's group, each replaced whole. Run when an instance starts (it waits, up
- * to ten minutes, for the extension's first sync) and by a path unit whenever the extension
- * writes a renewal. SLOTENV_PREFIX and WAIT_SECONDS exist for tests.
+ * readable by the service's group, each replaced whole. Run (under RETRY_SCRIPT) when an instance
+ * starts, and by a path unit whenever the extension writes a renewal. It waits WAIT_SECONDS for
+ * the extension's first sync, then fails (transient: RETRY_SCRIPT tries again, for as long as it
+ * takes). SLOTENV_PREFIX and WAIT_SECONDS exist for tests.
  */
 export const CERTS_SCRIPT = `#!/bin/sh
 # Usage: publish-certs SERVICE DIR SOURCE NAME [SOURCE NAME ...]
@@ -116,9 +179,12 @@ done
 /**
  * Fetches a service's Key Vault secrets with the VM's managed identity into an environment file
  * only root can read (systemd reads it for the unit; the service's own user cannot). Run by the
- * `<service>-secrets` oneshot each time an instance starts, so a rotated secret arrives with the
- * next restart. Values must be one line. IMDS_ENDPOINT, VAULT_URL and SLOTENV_PREFIX exist so
- * tests can run it against loopback and a temp folder.
+ * `<service>-secrets` oneshot (under RETRY_SCRIPT) each time an instance starts, so a rotated
+ * secret arrives with the next restart. A missing token, an unreachable vault, a refused grant (it
+ * can take minutes to reach Key Vault) or a missing secret are transient: exit 1, retried. A value
+ * of more than one line cannot be an environment variable: exit 65, a failure for good, named in
+ * the health endpoint. IMDS_ENDPOINT, VAULT_URL and SLOTENV_PREFIX exist so tests can run it
+ * against loopback and a temp folder.
  */
 export const SECRETS_SCRIPT = `#!/usr/bin/env python3
 # Usage: fetch-secrets SERVICE VAULT_NAME IDENTITY_RESOURCE_ID SECRETS_LIST ENV_FILE
@@ -130,9 +196,9 @@ imds = os.environ.get("IMDS_ENDPOINT", "http://169.254.169.254")
 base = os.environ.get("VAULT_URL", "https://%s.vault.azure.net" % vault)
 
 
-def fail(message):
+def fail(message, status=1):
     print("fetch-secrets: %s: %s" % (service, message), file=sys.stderr)
-    sys.exit(1)
+    sys.exit(status)
 
 
 def get(url, headers):
@@ -159,7 +225,7 @@ with open(prefix + secrets_list) as f:
         except (urllib.error.URLError, KeyError, ValueError) as e:
             fail("secret %s (for %s): %s" % (name, variable, e))
         if "\\n" in value or "\\r" in value:
-            fail("secret %s (for %s) has more than one line; an environment variable holds one" % (name, variable))
+            fail("secret %s (for %s) has more than one line; an environment variable holds one" % (name, variable), ${PERMANENT_FAILURE_EXIT})
         lines.append('%s="%s"' % (variable, value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"')))
 
 target = prefix + env_file
@@ -178,6 +244,10 @@ export const HEALTH_UNIT = 'vm-health.service';
 
 /**
  * Downloads a release with the VM's managed identity, verifies it and points `current` at it.
+ * Run by the `<service>-release` oneshot under RETRY_SCRIPT. No token, no answer, or a refusal
+ * from storage (a grant can take minutes to arrive, a release can be uploaded late) are
+ * transient: exit 1, retried. A file whose SHA-256 differs from the spec's, that is not a gzip tar
+ * or has no executable `bin/start` is refused for good: exit 65, named in the health endpoint.
  * IMDS_ENDPOINT and SLOTENV_PREFIX exist so tests can run it against loopback and a temp folder.
  */
 export const FETCH_SCRIPT = `#!/bin/sh
@@ -188,67 +258,163 @@ prefix="\${SLOTENV_PREFIX:-}"
 imds="\${IMDS_ENDPOINT:-http://169.254.169.254}"
 releases="$prefix/opt/$service/releases"
 target="$releases/$version"
+refuse() { echo "fetch-release: $1" >&2; rm -rf "$target.new"; exit ${PERMANENT_FAILURE_EXIT}; }
 if [ -x "$target/bin/start" ] && [ "$(cat "$target/.sha256" 2>/dev/null)" = "$sha256" ]; then
   ln -sfn "$target" "$prefix/opt/$service/current"; exit 0
 fi
-token=$(curl -sf --connect-timeout 5 --max-time 30 --retry 5 --retry-delay 2 -H Metadata:true \\
+token=$(curl -sSf --connect-timeout 5 --max-time 30 --retry 3 --retry-delay 2 -H Metadata:true \\
   "$imds/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&msi_res_id=$identity" \\
-  | sed -n 's/.*"access_token": *"\\([^"]*\\)".*/\\1/p')
+  | sed -n 's/.*"access_token": *"\\([^"]*\\)".*/\\1/p') || true
 [ -n "$token" ] || { echo "fetch-release: no token from the managed identity" >&2; exit 1; }
 mkdir -p "$releases"
 tmp=$(mktemp "$releases/.download.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
-curl -sf --connect-timeout 5 --max-time 600 --retry 5 --retry-delay 2 -H "Authorization: Bearer $token" -H "x-ms-version: 2020-04-08" -o "$tmp" "$url"
+code=$(curl -sSf --connect-timeout 5 --max-time 600 --retry 3 --retry-delay 2 -w '%{http_code}' -H "Authorization: Bearer $token" -H "x-ms-version: 2020-04-08" -o "$tmp" "$url") \\
+  || { status=$?; echo "fetch-release: download of $url failed: HTTP \${code:-000} (curl exit $status)" >&2; exit 1; }
 actual=$(sha256sum "$tmp" | cut -d' ' -f1)
-if [ "$actual" != "$sha256" ]; then
-  echo "fetch-release: $url has sha256 $actual, expected $sha256; refusing it" >&2; exit 1
-fi
+[ "$actual" = "$sha256" ] || refuse "$url has sha256 $actual, expected $sha256; refusing it"
 rm -rf "$target.new"; mkdir -p "$target.new"
-tar -xzf "$tmp" -C "$target.new"
-[ -x "$target.new/bin/start" ] || { echo "fetch-release: $url has no executable bin/start" >&2; rm -rf "$target.new"; exit 1; }
+tar -xzf "$tmp" -C "$target.new" || refuse "$url is not a gzip tar archive"
+[ -x "$target.new/bin/start" ] || refuse "$url has no executable bin/start"
 echo "$sha256" > "$target.new/.sha256"
 rm -rf "$target"; mv "$target.new" "$target"
 ln -sfn "$target" "$prefix/opt/$service/current"
 echo "fetch-release: $service $version installed"
 `;
 
-/** The VM health endpoint: 200 when every check (a port and its path) answers 2xx, else 503. */
+/**
+ * The VM health endpoint, speaking the ApplicationHealthLinux extension's type handler 2.0
+ * contract (rich health states; docs/vm-side.md has the source it is read from). GET /health:
+ *
+ * - `200 {"ApplicationHealthState": "Healthy"}`: every planned instance of every service answers
+ *   2xx on its health path.
+ * - `200 {"ApplicationHealthState": "Unhealthy", "reason": …}`: a start step failed for good (its
+ *   state file says `failed`), or an instance does not answer although it did before, or has not
+ *   within `startupSeconds` of its start steps being ready. The extension needs a 2xx to read the
+ *   body at all: an Unhealthy sent with 503 would be Unknown.
+ * - `503 {"reason": "starting: …"}`: start steps still running or retrying, or instances inside
+ *   their start-up allowance. The extension reads any non-2xx as Unknown, which it reports as
+ *   Initializing until its grace period ends; it never ends the grace period early (Unhealthy
+ *   would).
+ */
 export const HEALTH_SCRIPT = `#!/usr/bin/env python3
-"""VM health: GET /health answers 200 only when every planned instance answers its health path."""
-import json, sys, urllib.request
+"""VM health for the ApplicationHealthLinux extension 2.0 (rich health states): see docs/vm-side.md."""
+import json, os, sys, time, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 config = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "${VM_PATHS.healthConfig}"))
+state_dir = config.get("stateDir", "${VM_PATHS.stateDir}")
+timeout = config.get("timeoutSeconds", 2)
+startup = config.get("startupSeconds", 300)
+started = time.time()
+answered = set()
+
 
 def probe(check):
+    """None when the instance answers 2xx on its path, else why not."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{check['port']}{check['path']}", timeout=config.get("timeoutSeconds", 2)) as r:
-            return check["port"], 200 <= r.status < 300
-    except Exception:
-        return check["port"], False
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (check["port"], check["path"]), timeout=timeout) as r:
+            return None if 200 <= r.status < 300 else "answered HTTP %d on %s" % (r.status, check["path"])
+    except urllib.error.HTTPError as e:
+        return "answered HTTP %d on %s" % (e.code, check["path"])
+    except urllib.error.URLError as e:
+        return "no answer on %s (%s)" % (check["path"], e.reason)
+    except OSError as e:
+        return "no answer on %s within %ss (%s)" % (check["path"], timeout, e)
+
+
+def step(name):
+    """A start step's state from the file RETRY_SCRIPT keeps: (state, detail, when written)."""
+    path = os.path.join(state_dir, name + ".state")
+    try:
+        with open(path) as f:
+            line = f.readline().strip()
+        written = os.stat(path).st_mtime
+    except OSError:
+        return "pending", "not started yet", None
+    state, _, detail = line.partition(" ")
+    return state, detail, written
+
+
+def evaluate():
+    checks = [(svc, check) for svc in config["services"] for check in svc["checks"]]
+    with ThreadPoolExecutor(max_workers=max(1, len(checks))) as pool:
+        errors = list(pool.map(lambda sc: probe(sc[1]), checks))
+    now = time.time()
+    unhealthy, starting = [], []
+    for svc in config["services"]:
+        failing = [(check, error) for (s, check), error in zip(checks, errors) if s is svc and error]
+        for (s, check), error in zip(checks, errors):
+            if s is svc and not error:
+                answered.add(check["port"])
+        if not failing:
+            continue
+        steps = [(name,) + step(name) for name in svc.get("steps", [])]
+        failed = ["%s failed: %s" % (name, detail) for name, state, detail, _ in steps if state == "failed"]
+        waiting = ["%s %s %s" % (name, state, detail) for name, state, detail, _ in steps if state not in ("ready", "failed")]
+        if failed:
+            unhealthy += failed
+            continue
+        if waiting:
+            starting += waiting
+            continue
+        since = max([started] + [written for _, _, _, written in steps])
+        for check, error in failing:
+            instance = "%s@%d" % (svc["service"], check["port"])
+            if check["port"] in answered:
+                unhealthy.append("%s: %s" % (instance, error))
+            elif now - since < startup:
+                starting.append("%s: %s" % (instance, error))
+            else:
+                unhealthy.append("%s: %s; none in the %ds allowed after its start steps were ready" % (instance, error, startup))
+    if unhealthy:
+        return 200, {"ApplicationHealthState": "Unhealthy", "reason": "; ".join(unhealthy + starting)}
+    if starting:
+        return 503, {"reason": "starting: " + "; ".join(starting)}
+    return 200, {"ApplicationHealthState": "Healthy"}
+
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path != "/health":
-            self.send_response(404); self.end_headers(); return
-        with ThreadPoolExecutor(max_workers=len(config["checks"])) as pool:
-            results = dict(pool.map(probe, config["checks"]))
-        failing = sorted(p for p, ok in results.items() if not ok)
-        body = json.dumps({"healthy": not failing, "failing": failing}).encode()
-        self.send_response(503 if failing else 200)
+            self.send_response(404)
+            self.end_headers()
+            return
+        status, reply = evaluate()
+        body = json.dumps(reply).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
     def log_message(self, *args):
         pass
+
 
 ThreadingHTTPServer((config.get("bind", "0.0.0.0"), config["port"]), Handler).serve_forever()
 `;
 
 /** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
 const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+
+/**
+ * How long an instance may take to answer its health path for the first time, counted from when
+ * its start steps were ready: until then the health endpoint says "starting" (Unknown), after it
+ * Unhealthy.
+ */
+export const STARTUP_SECONDS = 300;
+
+/** A service's start steps, by unit name without `.service`: each keeps a state file. */
+export function startSteps(b: Pick<ServiceBoot, 'service' | 'artifact' | 'secrets' | 'certificates'>): string[] {
+  const u = unitNames(b.service);
+  return [
+    ...(b.artifact ? [u.release] : []),
+    ...(Object.keys(b.secrets ?? {}).length > 0 ? [u.secrets] : []),
+    ...((b.certificates ?? []).length > 0 ? [u.certs] : []),
+  ].map((unit) => unit.replace(/\.service$/, ''));
+}
 
 /** The units of one service (its instance template and release unit). */
 export function renderServiceUnits(input: ServiceBoot & { readonly slot: string; readonly identityResourceId: string }): Record<string, string> {
@@ -264,6 +430,8 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
     `After=${['network-online.target', ...before].join(' ')}`,
     'Wants=network-online.target',
     ...(before.length > 0 ? [`Requires=${before.join(' ')}`] : []),
+    // a crashing instance keeps being restarted (the health endpoint names it), never given up on
+    'StartLimitIntervalSec=0',
     '',
     '[Service]',
     'Type=simple',
@@ -295,9 +463,9 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '[Service]',
       'Type=oneshot',
       'RemainAfterExit=yes',
-      `ExecStart=${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityResourceId}`,
-      'Restart=on-failure',
-      'RestartSec=10',
+      // retries inside this activation (RETRY_SCRIPT): the instances' start jobs wait, then start
+      `ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.release)} ${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityResourceId}`,
+      'TimeoutStartSec=infinity',
       '',
       '[Install]',
       'WantedBy=multi-user.target',
@@ -313,8 +481,10 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '',
       '[Service]',
       'Type=oneshot',
-      `ExecStart=${VM_PATHS.certs} ${input.service} ${VM_PATHS.certsDir(input.service)} ${certs.map((c, i) => `${sources[i]} ${c}`).join(' ')}`,
-      'TimeoutStartSec=660',
+      // the extension's file is local: look again at least every minute, however long it takes
+      'Environment=WAIT_SECONDS=30 RETRY_MAX_SECONDS=30',
+      `ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.certs)} ${VM_PATHS.certs} ${input.service} ${VM_PATHS.certsDir(input.service)} ${certs.map((c, i) => `${sources[i]} ${c}`).join(' ')}`,
+      'TimeoutStartSec=infinity',
       '',
     ].join('\n');
     units[u.certsPath] = [
@@ -341,7 +511,8 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
       '[Service]',
       // not RemainAfterExit: every instance start pulls it in again, so a rotated secret arrives on restart
       'Type=oneshot',
-      `ExecStart=/usr/bin/python3 ${VM_PATHS.secrets} ${input.service} ${input.vaultName} ${input.identityResourceId} ${VM_PATHS.secretsList(input.service)} ${VM_PATHS.secretsEnv(input.service)}`,
+      `ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.secrets)} /usr/bin/python3 ${VM_PATHS.secrets} ${input.service} ${input.vaultName} ${input.identityResourceId} ${VM_PATHS.secretsList(input.service)} ${VM_PATHS.secretsEnv(input.service)}`,
+      'TimeoutStartSec=infinity',
       '',
     ].join('\n');
   }
@@ -354,6 +525,7 @@ export function renderHealthUnit(): string {
     '[Unit]',
     `Description=VM health endpoint on port ${VM_HEALTH_PORT}`,
     'After=network-online.target',
+    'StartLimitIntervalSec=0',
     '',
     '[Service]',
     'Type=simple',
@@ -378,8 +550,13 @@ interface WriteFile {
 /** The document as data: what `renderCloudInit` writes. */
 export function cloudInitDocument(input: CloudInitInput) {
   const services = [...input.services].sort((a, b) => a.service.localeCompare(b.service));
-  const checks = services.flatMap((b) => b.ports.map((port) => ({ port, path: b.healthPath })));
-  const healthConfig = { port: VM_HEALTH_PORT, checks, timeoutSeconds: 2 };
+  const healthConfig = {
+    port: VM_HEALTH_PORT,
+    timeoutSeconds: 2,
+    startupSeconds: STARTUP_SECONDS,
+    stateDir: VM_PATHS.stateDir,
+    services: services.map((b) => ({ service: b.service, steps: startSteps(b), checks: b.ports.map((port) => ({ port, path: b.healthPath })) })),
+  };
   const perService = services.map((b) => {
     const env = [
       envLine('SERVICE', b.service),
@@ -401,6 +578,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     ...perService.flatMap((p) => [p.envFile, ...p.secretsList]),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
     HEALTH_FILE,
+    ...(services.some((b) => startSteps(b).length > 0) ? [RETRY_FILE] : []),
     ...(services.some((b) => b.artifact) ? [FETCH_FILE] : []),
     ...(services.some((b) => Object.keys(b.secrets ?? {}).length > 0) ? [SECRETS_FILE] : []),
     ...(services.some((b) => (b.certificates ?? []).length > 0) ? [CERTS_FILE] : []),
@@ -413,12 +591,14 @@ export function cloudInitDocument(input: CloudInitInput) {
     write_files: writeFiles,
     runcmd: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', HEALTH_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
+      // --no-block: start steps may retry for a long time; cloud-init's final stage does not wait for them
+      ['systemctl', 'enable', '--now', '--no-block', HEALTH_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
     ],
   };
 }
 
 const HEALTH_FILE: WriteFile = { path: VM_PATHS.health, owner: 'root:root', permissions: '0755', content: HEALTH_SCRIPT };
+const RETRY_FILE: WriteFile = { path: VM_PATHS.retry, owner: 'root:root', permissions: '0755', content: RETRY_SCRIPT };
 const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT };
 const SECRETS_FILE: WriteFile = { path: VM_PATHS.secrets, owner: 'root:root', permissions: '0755', content: SECRETS_SCRIPT };
 const CERTS_FILE: WriteFile = { path: VM_PATHS.certs, owner: 'root:root', permissions: '0755', content: CERTS_SCRIPT };
@@ -432,7 +612,7 @@ export function renderCloudInitReference(input: CloudInitInput): string {
 /** One write_files entry as it appears under `write_files:` (two-space indented sequence item). */
 const fragment = (f: WriteFile) => stringify([f], YAML_OPTIONS).replace(/^(?=.)/gm, '  ');
 /** The library's own scripts are the same in every document: rendered once. */
-const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE].map((f) => [f, fragment(f)]));
+const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, RETRY_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE].map((f) => [f, fragment(f)]));
 
 /**
  * The whole #cloud-config document, deterministic for the same input. Byte-identical to

@@ -102,7 +102,8 @@ export interface ScaleSetProps {
   /** Path of the VM health endpoint the health extension probes. @default '/health' */
   readonly healthPath?: string;
   /**
-   * The most instances autoscale may run: more than 100 need several placement groups (Uniform).
+   * The most instances autoscale may run. With maximum surge a rolling upgrade adds a batch on top
+   * (see `peakInstances`); more than 100 at that peak need several placement groups (Uniform).
    * @default - initialInstances
    */
   readonly maxInstances?: number;
@@ -121,6 +122,38 @@ export interface ScaleSetProps {
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
+
+/**
+ * The ApplicationHealthLinux extension every scale set runs: type handler 2.0, rich health states.
+ * It reads the body of a 2xx reply: only `{"ApplicationHealthState": "Healthy"}` is healthy,
+ * `"Unhealthy"` unhealthy, anything else (a non-2xx, a timeout, another body) Unknown, and
+ * automatic repair replaces Unhealthy and Unknown instances alike. 2.0 over 1.0 (status code
+ * only) because it tells a broken instance (Unhealthy) from one still starting (Unknown, shown as
+ * Initializing during the grace period), and a boot that retries a download does not end the
+ * grace period early. Settings as main/handlersettings.go reads them; see docs/vm-side.md.
+ */
+export const HEALTH_EXTENSION = { publisher: 'Microsoft.ManagedServices', type: 'ApplicationHealthLinux', typeHandlerVersion: '2.0' } as const;
+
+/**
+ * The extension's public settings: probe `http://localhost:<port><path>` every 5 s; a state
+ * counts once seen twice in a row (10 s: one slow probe or an instance's restart does not flip the
+ * VM); a new VM shows Initializing for up to 10 minutes while it has not been Healthy or Unhealthy
+ * twice in a row (the schema allows 5–14400 s; interval × probes at most 240 s).
+ */
+export const healthExtensionSettings = (port: number, requestPath: string) => ({ protocol: 'http', port, requestPath, intervalInSeconds: 5, numberOfProbes: 2, gracePeriod: 600 });
+
+/**
+ * The most instances a scale set can hold at once: autoscale's maximum, plus, during a rolling
+ * upgrade with maximum surge, a whole batch of new instances started before the old ones go
+ * (a batch is maxBatchPercent of the instances, at least one; rounded up to stay on the safe side).
+ */
+export function peakInstances(maxInstances: number, upgrade?: { readonly maxBatchPercent?: number; readonly maxSurge?: boolean }): number {
+  if (upgrade?.maxSurge === false) return maxInstances;
+  return maxInstances + Math.max(1, Math.ceil((maxInstances * (upgrade?.maxBatchPercent ?? 20)) / 100));
+}
+
+/** Azure's limit for a scale set in a single placement group (Uniform). */
+export const SINGLE_PLACEMENT_GROUP_MAX = 100;
 
 /** Premium SSD where the size supports it (an 's' in its features), else Standard SSD. */
 export const osDiskType = (vmSize: string) => (/^Standard_[A-Z]+\d+[a-z]*s[a-z]*(_|$)/.test(vmSize) ? 'Premium_LRS' : 'StandardSSD_LRS');
@@ -141,7 +174,7 @@ export class ScaleSet extends Construct {
     super(scope, id);
     const zones = props.zones ?? [];
     const image = props.image ?? DEFAULT_IMAGE;
-    const healthSettings = { protocol: 'http', port: VM_HEALTH_PORT, requestPath: props.healthPath ?? '/health', intervalInSeconds: 5, numberOfProbes: 1, gracePeriod: 600 };
+    const healthSettings = healthExtensionSettings(VM_HEALTH_PORT, props.healthPath ?? '/health');
     const zonal = zones.length > 0;
     const fixed = fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade?.maxBatchPercent, maxSurge: props.upgrade?.maxSurge });
     const nullable = <T>(v: T | null) => (v === null ? undefined : v);
@@ -170,7 +203,7 @@ export class ScaleSet extends Construct {
       lifecycle: { ignoreChanges: ['instances'] },
       dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
     };
-    const health = { name: 'health', publisher: 'Microsoft.ManagedServices', type: 'ApplicationHealthLinux', typeHandlerVersion: '2.0', settings: JSON.stringify(healthSettings) };
+    const health = { name: 'health', ...HEALTH_EXTENSION, settings: JSON.stringify(healthSettings) };
     const entra = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
     const more = (props.extensions ?? []).map((e) => ({ ...e }));
     const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
@@ -199,7 +232,8 @@ export class ScaleSet extends Construct {
             vtpmEnabled: true,
             customData,
             platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
-            singlePlacementGroup: (props.maxInstances ?? props.initialInstances) <= 100,
+            // surge instances count: a single placement group refuses the 101st, mid-upgrade
+            singlePlacementGroup: peakInstances(props.maxInstances ?? props.initialInstances, props.upgrade) <= SINGLE_PLACEMENT_GROUP_MAX,
             overprovision: false,
             extension: [health, ...entra, ...more].map((e) => ({ ...e, autoUpgradeMinorVersion: true })),
             scaleIn: { rule: 'Default', forceDeletionEnabled: false },

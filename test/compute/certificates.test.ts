@@ -56,7 +56,7 @@ test('instances start only after the certificate is published; a path unit repub
   const source = VM_PATHS.keyVaultCert(plan.names.keyVault, 'catalog-mtls');
   expect(unit(unitNames('catalog').instance)).toContain('Requires=catalog-release.service catalog-certs.service');
   expect(unit(unitNames('catalog').instance)).toContain(`Environment=CERTS_DIR=${VM_PATHS.certsDir('catalog')}`);
-  expect(unit(unitNames('catalog').certs)).toContain(`ExecStart=${VM_PATHS.certs} catalog /etc/catalog/certs ${source} catalog-mtls`);
+  expect(unit(unitNames('catalog').certs)).toContain(`ExecStart=${VM_PATHS.retry} /run/slotenv/catalog-certs.state ${VM_PATHS.certs} catalog /etc/catalog/certs ${source} catalog-mtls`);
   expect(unit(unitNames('catalog').certsPath)).toContain(`PathChanged=${source}`);
   expect(doc.runcmd[1]).toContain('catalog-certs.path');
 });

@@ -1,16 +1,16 @@
 /**
  * Rendered cloud-init through the real tools: `cloud-init schema` on every document, every unit
- * through `systemd-analyze verify` laid out as on the VM, and the health endpoint and the release
- * fetcher run for real against loopback stubs.
+ * through `systemd-analyze verify` laid out as on the VM, and the release fetcher run for real
+ * against loopback stubs (the health endpoint: vm-health.test.ts; retries: start-steps.test.ts).
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { cloudInitFor, FETCH_SCRIPT, HEALTH_SCRIPT, HEALTH_UNIT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, FETCH_SCRIPT, HEALTH_UNIT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, layOutVm, planOf, systemdVerify, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
@@ -53,17 +53,19 @@ describe('cloud-init documents', () => {
     expect(doc.users).toEqual(['default', { name: 'pricing', system: true, shell: '/usr/sbin/nologin', no_create_home: true }]);
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
+      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
     ]);
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
     expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nVERSION="2024.11.3"\nPRICE_CACHE_SECONDS="30"\n');
     expect(JSON.parse(files['/etc/slotenv/vm-health.json'].content)).toEqual({
       port: 9000,
-      checks: [10000, 10001, 10002, 10003].map((port) => ({ port, path: '/health' })),
       timeoutSeconds: 2,
+      startupSeconds: 300,
+      stateDir: '/run/slotenv',
+      services: [{ service: 'pricing', steps: ['pricing-release', 'pricing-secrets'], checks: [10000, 10001, 10002, 10003].map((port) => ({ port, path: '/health' })) }],
     });
     expect(files['/etc/systemd/system/pricing-release.service'].content).toContain(
-      `ExecStart=/usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c ${IDENTITY}`,
+      `ExecStart=/usr/local/lib/slotenv/retry /run/slotenv/pricing-release.state /usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c ${IDENTITY}`,
     );
     expect(files['/etc/pricing/release.env'].permissions).toBe('0644');
   });
@@ -89,17 +91,16 @@ describe('cloud-init documents', () => {
   test('two services on one VM: each its env file and units, one health endpoint checking every port on its own path', () => {
     const doc = parse(renderCloudInit(pooled));
     expect(doc.users.slice(1).map((u: { name: string }) => u.name)).toEqual(['order-processing', 'search']);
-    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', 'vm-health.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
+    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
     const health = JSON.parse(doc.write_files.find((f: { path: string }) => f.path === '/etc/slotenv/vm-health.json').content);
-    expect(health.checks).toEqual([
-      { port: 10016, path: '/health' },
-      { port: 10017, path: '/health' },
-      { port: 10048, path: '/ready' },
-      { port: 10049, path: '/ready' },
+    expect(health.services).toEqual([
+      { service: 'order-processing', steps: ['order-processing-release'], checks: [{ port: 10016, path: '/health' }, { port: 10017, path: '/health' }] },
+      { service: 'search', steps: ['search-release', 'search-secrets'], checks: [{ port: 10048, path: '/ready' }, { port: 10049, path: '/ready' }] },
     ]);
     const paths = doc.write_files.map((f: { path: string }) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['/etc/search/release.env', '/etc/order-processing/release.env', '/etc/systemd/system/search@.service', '/etc/systemd/system/order-processing@.service']));
     expect(paths.filter((p: string) => p === '/usr/local/lib/slotenv/fetch-release')).toHaveLength(1);
+    expect(paths.filter((p: string) => p === '/usr/local/lib/slotenv/retry')).toHaveLength(1);
   });
 
   test('rendering is deterministic', () => {
@@ -137,51 +138,6 @@ function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: S
     server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port }));
   });
 }
-
-async function freePort(): Promise<number> {
-  const { server, port } = await serve(() => undefined);
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function get(url: string, attempts = 50): Promise<{ status: number; body: string }> {
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const res = await fetch(url);
-      return { status: res.status, body: await res.text() };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${url} did not answer`);
-}
-
-describe('VM health endpoint (the rendered script, run by python3)', () => {
-  let health: ChildProcess | undefined;
-  const servers: Server[] = [];
-  afterAll(() => {
-    health?.kill();
-    for (const s of servers) s.close();
-  });
-
-  test('answers 200 while every planned port is healthy and 503 naming the port that is not', async () => {
-    let secondHealthy = true;
-    const a = await serve((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end());
-    const b = await serve((req, res) => res.writeHead(req.url === '/health' && secondHealthy ? 200 : 500).end());
-    servers.push(a.server, b.server);
-    const dir = tempDir();
-    const port = await freePort();
-    writeFileSync(join(dir, 'health.py'), HEALTH_SCRIPT);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ bind: '127.0.0.1', port, checks: [{ port: a.port, path: '/health' }, { port: b.port, path: '/health' }], timeoutSeconds: 1 }));
-    health = spawn('python3', [join(dir, 'health.py'), join(dir, 'config.json')], { stdio: 'ignore' });
-    expect(await get(`http://127.0.0.1:${port}/health`)).toEqual({ status: 200, body: '{"healthy": true, "failing": []}' });
-    secondHealthy = false;
-    expect(await get(`http://127.0.0.1:${port}/health`)).toEqual({ status: 503, body: `{"healthy": false, "failing": [${b.port}]}` });
-    b.server.close();
-    secondHealthy = true;
-    expect((await get(`http://127.0.0.1:${port}/health`)).status).toBe(503);
-  });
-});
 
 describe('release fetcher (the rendered script, run by sh)', () => {
   const tarball = (() => {
@@ -234,7 +190,7 @@ describe('release fetcher (the rendered script, run by sh)', () => {
   test('refuses a file whose checksum differs and installs nothing', async () => {
     const prefix = tempDir();
     const r = await run(prefix, 'f'.repeat(64));
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(65); // a failure for good: not retried
     expect(r.stderr).toContain(`has sha256 ${sha}, expected ${'f'.repeat(64)}; refusing it`);
     expect(existsSync(join(prefix, 'opt/app/current'))).toBe(false);
     expect(existsSync(join(prefix, 'opt/app/releases/1.0.0'))).toBe(false);
