@@ -225,8 +225,9 @@ export function checkFixedSettings(
         changed.set(field, c);
       }
     }
-    // replaced anyway (allowed): the new scale sets take today's defaults; else the recorded values stay
-    for (const [key, merged] of Object.entries(kept)) next[key] = svc.allowReplacement && changed.size > 0 ? planned[key] : merged;
+    // replacement allowed: the new scale sets take today's defaults (zone balance, unhealthy limit
+    // too); else the recorded values stay
+    for (const [key, merged] of Object.entries(kept)) next[key] = svc.allowReplacement ? planned[key] : merged;
     if (svc.allowReplacement) return;
     // a new orchestration mode changes fault domains too: one issue, at the field the user changed
     if (changed.has('orchestration')) for (const f of [...changed.keys()]) if (f !== 'orchestration') changed.delete(f);

@@ -199,11 +199,20 @@ describe('settings the library derives (zone balance, disk type, unhealthy limit
     lock.scaleSets['search/blue'].rollingUpgradePolicy.maxUnhealthyInstancePercent = 20;
     lock.scaleSets['search/green'].rollingUpgradePolicy.maxUnhealthyInstancePercent = 20;
     writeFileSync(p.lock, JSON.stringify(lock));
+    const recordedLock = readFileSync(p.lock, 'utf8');
+    // kept as recorded (not silently replaced), and the policy pack names the inconsistency
+    expect(p.problems(p.run(spec))).toEqual(
+      ['blue', 'green'].map((slot) => expect.stringMatching(new RegExp(`^retail\\.ts: retail-svc-search:azurerm_linux_virtual_machine_scale_set\\.${slot}_scale-set_vmss: ASE-VM-004 batches of 50% above the unhealthy limit of 20%`))),
+    );
+    expect(readFileSync(p.lock, 'utf8')).toBe(recordedLock);
+    // replacing them (allowReplacement) gives the consistent limit
+    spec.services[3].allowReplacement = true;
     expect(p.problems(p.run(spec))).toEqual([]);
-    expect(resourceAt(readStacks(p.out)['retail-svc-search'], VMSS, 'blue_scale-set_vmss').rolling_upgrade_policy).toMatchObject({ max_batch_instance_percent: 50, max_unhealthy_instance_percent: 20 });
+    expect(resourceAt(readStacks(p.out)['retail-svc-search'], VMSS, 'blue_scale-set_vmss').rolling_upgrade_policy).toMatchObject({ max_batch_instance_percent: 50, max_unhealthy_instance_percent: 50 });
+    expect(p.lockJson().scaleSets['search/blue'].rollingUpgradePolicy.maxUnhealthyInstancePercent).toBe(50);
   });
 
-  test('a recorded scale set replaced anyway (allowReplacement and a changed batch) takes the new defaults', () => {
+  test('a recorded scale set being replaced (allowReplacement and a changed batch) takes the new defaults', () => {
     const p = committed();
     const spec = exampleSpec();
     spec.services[0].upgrade = { maxBatchPercent: 25 };
