@@ -9,19 +9,31 @@
  * derives without a spec field (zone balance, the unhealthy-instance limit), so a library default
  * that changes reaches new scale sets only. Pure: no cdktf.
  */
+/** One scale set's settings Azure or azurerm fix at creation (what the lock file records per scale set). */
 export interface FixedSettings {
+  /** The orchestration mode (a different azurerm resource each). */
   readonly orchestration: 'Uniform' | 'Flexible';
+  /** `upgrade_mode`. */
   readonly upgradeMode: 'Rolling';
+  /** `zone_balance`: true is strict balance, false best effort (today's default). */
   readonly zoneBalance: boolean;
   /** null: Azure's default (Uniform, zonal). */
   readonly platformFaultDomainCount: number | null;
+  /** `rolling_upgrade_policy` (ForceNew as a block). */
   readonly rollingUpgradePolicy: {
+    /** `max_batch_instance_percent`. */
     readonly maxBatchInstancePercent: number;
+    /** `max_unhealthy_instance_percent`: at least the batch. */
     readonly maxUnhealthyInstancePercent: number;
+    /** `max_unhealthy_upgraded_instance_percent`. */
     readonly maxUnhealthyUpgradedInstancePercent: number;
+    /** `pause_time_between_batches` (ISO 8601). */
     readonly pauseTimeBetweenBatches: string;
+    /** `maximum_surge_instances_enabled`. */
     readonly maximumSurgeInstancesEnabled: boolean;
+    /** `prioritize_unhealthy_instances_enabled`. */
     readonly prioritizeUnhealthyInstancesEnabled: boolean;
+    /** `cross_zone_upgrades_enabled`; null where there are no zones. */
     readonly crossZoneUpgradesEnabled: boolean | null;
   };
   /**
@@ -41,10 +53,15 @@ export const osDiskType = (vmSize: string): 'Premium_LRS' | 'StandardSSD_LRS' =>
  */
 export const maxUnhealthyPercentFor = (maxBatchPercent: number): number => Math.max(20, maxBatchPercent);
 
+/** Today's creation-time settings of a scale set (a recorded one keeps the lock's: `checkFixedSettings`). */
 export function fixedSettings(input: {
+  /** @default 'Uniform' */
   orchestration?: 'Uniform' | 'Flexible';
+  /** The region's zones ([] where it has none). */
   zones: readonly string[];
+  /** @default 20 */
   maxBatchPercent?: number;
+  /** @default true */
   maxSurge?: boolean;
   /** The VM size, which decides the OS disk type. */
   vmSize: string;
