@@ -8,6 +8,7 @@
 
 // constructs
 export { ScaleSet, DEFAULT_IMAGE, type ScaleSetProps, type ImageReference, type ScaleSetExtension } from './compute/scale-set';
+export { fixedSettings, type FixedSettings } from './compute/fixed-settings';
 export { InternalLoadBalancer, FRONTEND_NAME, type InternalLoadBalancerProps, type LoadBalancerFrontend, type InstanceInputEndpoint } from './lb/internal-load-balancer';
 export { Autoscale, type AutoscaleProps, type CpuRules, type MetricRules, type PredictiveAutoscale } from './autoscale/autoscale';
 export { planProfiles, type PlannedProfile, type ScheduleIntent } from './autoscale/plan';

@@ -1,50 +1,91 @@
 /**
  * Scale-set settings that azurerm 4.x can only set at creation: `upgrade_mode`,
- * `rolling_upgrade_policy`, `zone_balance`, `platform_fault_domain_count` (and the orchestration
- * mode, a different resource). Changing one replaces the scale set: every VM of the slot at once.
- * The ScaleSet construct takes these values from here, and the synth records them per scale set
- * in a lock file beside the environment (see `checkFixedSettings`), refusing a change the spec
- * does not allow. Pure: no cdktf.
+ * `rolling_upgrade_policy`, `zone_balance`, `platform_fault_domain_count`,
+ * `os_disk.storage_account_type` (and the orchestration mode, a different resource). Changing one
+ * replaces the scale set: every VM of the slot at once. The ScaleSet construct takes these values
+ * from here (or from the lock, `ScaleSetProps.fixedSettings`), and the synth records them per
+ * scale set in a lock file beside the environment (see `checkFixedSettings`), refusing a change
+ * the spec does not allow. A recorded scale set keeps the recorded value of what the library
+ * derives without a spec field (zone balance, the unhealthy-instance limit), so a library default
+ * that changes reaches new scale sets only. Pure: no cdktf.
  */
+/** One scale set's settings Azure or azurerm fix at creation (what the lock file records per scale set). */
 export interface FixedSettings {
+  /** The orchestration mode (a different azurerm resource each). */
   readonly orchestration: 'Uniform' | 'Flexible';
+  /** `upgrade_mode`. */
   readonly upgradeMode: 'Rolling';
+  /** `zone_balance`: true is strict balance, false best effort (today's default). */
   readonly zoneBalance: boolean;
   /** null: Azure's default (Uniform, zonal). */
   readonly platformFaultDomainCount: number | null;
+  /** `rolling_upgrade_policy` (ForceNew as a block). */
   readonly rollingUpgradePolicy: {
+    /** `max_batch_instance_percent`. */
     readonly maxBatchInstancePercent: number;
+    /** `max_unhealthy_instance_percent`: at least the batch. */
     readonly maxUnhealthyInstancePercent: number;
+    /** `max_unhealthy_upgraded_instance_percent`. */
     readonly maxUnhealthyUpgradedInstancePercent: number;
+    /** `pause_time_between_batches` (ISO 8601). */
     readonly pauseTimeBetweenBatches: string;
+    /** `maximum_surge_instances_enabled`. */
     readonly maximumSurgeInstancesEnabled: boolean;
+    /** `prioritize_unhealthy_instances_enabled`. */
     readonly prioritizeUnhealthyInstancesEnabled: boolean;
+    /** `cross_zone_upgrades_enabled`; null where there are no zones. */
     readonly crossZoneUpgradesEnabled: boolean | null;
   };
+  /**
+   * The OS disk's storage type, from the VM size (Premium SSD for sizes with an 's'). Absent in
+   * lock files written before it was recorded: the synth records it then.
+   */
+  readonly osDiskStorageAccountType?: string;
 }
 
+/** Premium SSD where the size supports it (an 's' in its features), else Standard SSD. */
+export const osDiskType = (vmSize: string): 'Premium_LRS' | 'StandardSSD_LRS' => (/^Standard_[A-Z]+\d+[a-z]*s[a-z]*(_|$)/.test(vmSize) ? 'Premium_LRS' : 'StandardSSD_LRS');
+
+/**
+ * Azure counts instances being upgraded as unhealthy and checks the limit before every batch
+ * (RollingUpgradePolicy: "the value of maxBatchInstancePercent should not be more than
+ * maxUnhealthyInstancePercent"): at least 20, and never below the batch.
+ */
+export const maxUnhealthyPercentFor = (maxBatchPercent: number): number => Math.max(20, maxBatchPercent);
+
+/** Today's creation-time settings of a scale set (a recorded one keeps the lock's: `checkFixedSettings`). */
 export function fixedSettings(input: {
+  /** @default 'Uniform' */
   orchestration?: 'Uniform' | 'Flexible';
+  /** The region's zones ([] where it has none). */
   zones: readonly string[];
+  /** @default 20 */
   maxBatchPercent?: number;
+  /** @default true */
   maxSurge?: boolean;
+  /** The VM size, which decides the OS disk type. */
+  vmSize: string;
 }): FixedSettings {
   const zonal = input.zones.length > 0;
   const orchestration = input.orchestration ?? 'Uniform';
+  const batch = input.maxBatchPercent ?? 20;
   return {
     orchestration,
     upgradeMode: 'Rolling',
-    zoneBalance: zonal,
+    // best-effort balance: strict balance (true) refuses any scale-out that unbalances the zones,
+    // so while one zone is down autoscale and surge cannot add VMs in the healthy ones
+    zoneBalance: false,
     platformFaultDomainCount: orchestration === 'Flexible' ? (zonal ? 1 : 2) : zonal ? null : 2,
     rollingUpgradePolicy: {
-      maxBatchInstancePercent: input.maxBatchPercent ?? 20,
-      maxUnhealthyInstancePercent: 20,
+      maxBatchInstancePercent: batch,
+      maxUnhealthyInstancePercent: maxUnhealthyPercentFor(batch),
       maxUnhealthyUpgradedInstancePercent: 5,
       pauseTimeBetweenBatches: 'PT30S',
       maximumSurgeInstancesEnabled: input.maxSurge ?? true,
       prioritizeUnhealthyInstancesEnabled: true,
       crossZoneUpgradesEnabled: zonal ? true : null,
     },
+    osDiskStorageAccountType: osDiskType(input.vmSize),
   };
 }
 
@@ -54,6 +95,8 @@ export interface SettingsLock {
   readonly scaleSets: Readonly<Record<string, FixedSettings>>;
   /** The Key Vault's settings Azure fixes at creation. */
   readonly keyVault?: { readonly softDeleteRetentionDays: number };
+  /** The VMs' admin user: `admin_username` forces a new scale set (every one of the environment). */
+  readonly admin?: { readonly username: string };
 }
 
 export const LOCK_NOTE = 'Written by the synth: creation-time settings of each scale set. Commit it; a change here replaces scale sets.';
@@ -65,6 +108,8 @@ interface ServiceLike {
   readonly specPath: string;
   readonly orchestration: 'Uniform' | 'Flexible';
   readonly upgrade: { readonly maxBatchPercent: number; readonly maxSurge: boolean };
+  /** The VM size (decides the OS disk type). */
+  readonly vmSize: string;
   readonly allowReplacement: boolean;
   /** One scale set, keyed by the name alone (the front); else one per slot. @default false */
   readonly single?: boolean;
@@ -78,7 +123,7 @@ export function plannedFixedSettings(services: readonly ServiceLike[], zones: re
   const out: Record<string, FixedSettings> = {};
   for (const svc of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
     for (const slot of slotsOf(svc)) {
-      out[keyOf(svc, slot)] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge });
+      out[keyOf(svc, slot)] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge, vmSize: svc.vmSize });
     }
   }
   return out;
@@ -96,6 +141,35 @@ function describeChange(field: string, before: unknown, after: unknown): string 
   }
   return `${field} ${JSON.stringify(before)} → ${JSON.stringify(after)}`;
 }
+/**
+ * A recorded scale set's settings as the library would plan them now, keeping the recorded value
+ * of what no spec field decides: zone balance (while the scale set stays zonal) and the
+ * unhealthy-instance limit (while the batch is unchanged). What a spec field decides (the disk
+ * type, from the VM size) is as planned: a change of it is a change.
+ */
+export function keepRecorded(before: FixedSettings, planned: FixedSettings, zonal: boolean): FixedSettings {
+  const bp = before.rollingUpgradePolicy;
+  const pp = planned.rollingUpgradePolicy;
+  return {
+    ...planned,
+    zoneBalance: zonal && typeof before.zoneBalance === 'boolean' ? before.zoneBalance : planned.zoneBalance,
+    rollingUpgradePolicy:
+      bp && bp.maxBatchInstancePercent === pp.maxBatchInstancePercent && typeof bp.maxUnhealthyInstancePercent === 'number'
+        ? { ...pp, maxUnhealthyInstancePercent: bp.maxUnhealthyInstancePercent }
+        : pp,
+  };
+}
+
+/** Sizes Azure has with the same vCPUs and the recorded OS disk type, nearest first (for a hint). */
+function sameDiskSizes(size: string, diskType: string, known: readonly string[]): string[] {
+  const vcpus = /^Standard_[A-Z]+(\d+)/.exec(size)?.[1];
+  const series = /_(v\d+)$/.exec(size)?.[1];
+  const letter = /^Standard_([A-Z]+)/.exec(size)?.[1];
+  return known
+    .filter((k) => osDiskType(k) === diskType && /^Standard_([A-Z]+)(\d+)/.exec(k)?.[2] === vcpus && /^Standard_([A-Z]+)/.exec(k)?.[1] === letter && (series === undefined || k.endsWith(`_${series}`)))
+    .sort((a, b) => a.length - b.length || a.localeCompare(b))
+    .slice(0, 2);
+}
 
 export interface LockIssue {
   readonly path: string;
@@ -103,17 +177,28 @@ export interface LockIssue {
   readonly hint: string;
 }
 
+/** What the environment fixes beside its scale sets. */
+export interface EnvironmentFixed {
+  /** The Key Vault's retention, when the spec has a vault. */
+  readonly keyVault?: { readonly softDeleteRetentionDays: number };
+  /** The VMs' admin user. */
+  readonly adminUsername?: string;
+  /** Known VM sizes, for hints. @default - none suggested */
+  readonly knownSizes?: readonly string[];
+}
+
 /**
  * Compares planned settings with the lock: a recorded scale set whose settings would change is an
  * issue unless its service allows replacement. Returns the lock to write: every current scale set
- * (new ones appended, removed ones dropped).
+ * (new ones appended, removed ones dropped), recorded ones with what the lock holds.
  */
 export function checkFixedSettings(
   services: readonly ServiceLike[],
   zones: readonly string[],
   lock: SettingsLock | undefined,
-  keyVault?: { readonly softDeleteRetentionDays: number },
+  envFixed: EnvironmentFixed = {},
 ): { issues: LockIssue[]; next: SettingsLock } {
+  const keyVault = envFixed.keyVault;
   const planned = plannedFixedSettings(services, zones);
   const issues: LockIssue[] = [];
   const recorded = lock?.keyVault?.softDeleteRetentionDays;
@@ -124,28 +209,62 @@ export function checkFixedSettings(
       hint: `keep ${recorded}; a new retention needs a new vault (see the README teardown recipe)`,
     });
   }
+  // the admin user is in every scale set (admin_username forces a new one): one field, all of them
+  const recordedAdmin = lock?.admin?.username;
+  const adminUsername = envFixed.adminUsername;
+  const everyReplaceable = services.every((s) => s.allowReplacement);
+  if (adminUsername !== undefined && recordedAdmin !== undefined && recordedAdmin !== adminUsername && !everyReplaceable) {
+    issues.push({
+      path: 'admin.username',
+      message: `changes the VMs' admin user from ${JSON.stringify(recordedAdmin)} to ${JSON.stringify(adminUsername)}; Azure cannot change it after creation and azurerm forces a new scale set for it, so every scale set of the environment (both slots of every service and pool, and the front) would be replaced in one apply`,
+      hint: `keep ${JSON.stringify(recordedAdmin)} (the lock file records it); if intended, set allowReplacement: true on every service, pool and the front for this change, in a maintenance window`,
+    });
+  }
+  const next: Record<string, FixedSettings> = {};
   services.forEach((svc) => {
-    if (svc.allowReplacement) return;
     const changed = new Map<string, { what: string; slots: string[] }>();
+    const kept: Record<string, FixedSettings> = {};
     for (const slot of slotsOf(svc)) {
       const key = keyOf(svc, slot);
       const before = lock?.scaleSets[key];
-      if (!before) continue;
       const after = planned[key];
-      for (const field of Object.keys(after) as (keyof FixedSettings)[]) {
-        if (JSON.stringify(before[field]) === JSON.stringify(after[field])) continue;
-        const c = changed.get(field) ?? { what: describeChange(field, before[field], after[field]), slots: [] };
+      if (!before) {
+        next[key] = after;
+        continue;
+      }
+      const merged = keepRecorded(before, after, zones.length > 0);
+      kept[key] = merged;
+      for (const field of Object.keys(merged) as (keyof FixedSettings)[]) {
+        // a field older lock files lack is recorded now, not compared
+        if (before[field] === undefined || JSON.stringify(before[field]) === JSON.stringify(merged[field])) continue;
+        const c = changed.get(field) ?? { what: describeChange(field, before[field], merged[field]), slots: [] };
         c.slots.push(slot ?? svc.name);
         changed.set(field, c);
       }
     }
+    // replacement allowed: the new scale sets take today's defaults (zone balance, unhealthy limit
+    // too); else the recorded values stay
+    for (const [key, merged] of Object.entries(kept)) next[key] = svc.allowReplacement ? planned[key] : merged;
+    if (svc.allowReplacement) return;
     // a new orchestration mode changes fault domains too: one issue, at the field the user changed
     if (changed.has('orchestration')) for (const f of [...changed.keys()]) if (f !== 'orchestration') changed.delete(f);
     for (const [field, c] of changed) {
+      const them = c.slots.length > 1 ? 'them' : 'it';
+      const sets = `the ${c.slots.join(' and ')} scale set${c.slots.length > 1 ? 's' : ''}`;
+      if (field === 'osDiskStorageAccountType') {
+        const diskType = lock!.scaleSets[keyOf(svc, slotsOf(svc)[0])].osDiskStorageAccountType!;
+        const near = sameDiskSizes(svc.vmSize, diskType, envFixed.knownSizes ?? []);
+        issues.push({
+          path: `${svc.specPath}.vmSize`,
+          message: `${svc.vmSize} changes the OS disk type ${diskType} → ${osDiskType(svc.vmSize)} of ${sets} (${diskType === 'Premium_LRS' ? 'a size without an s cannot use Premium SSD' : 'an s size takes Premium SSD'}); Azure cannot change a scale set's OS disk type, so this replaces ${them}: ${svc.single ? 'every VM at once' : 'both slots, every VM of the service, in one apply'}`,
+          hint: `keep a size with ${diskType === 'Premium_LRS' ? 'premium storage (an s size' : 'standard storage (a size without s'}${near.length > 0 ? `, e.g. ${near.map((n) => `'${n}'`).join(' or ')}` : ''})${svc.single ? `; if intended, deploy with ${svc.specPath}.allowReplacement: true in a maintenance window (its VMs are replaced together), then remove it` : `; or add a new service with the new size beside this one and move traffic to it; ${svc.specPath}.allowReplacement: true replaces both slots together`}`,
+        });
+        continue;
+      }
       const where = field === 'orchestration' ? `${svc.specPath}.orchestration` : field === 'rollingUpgradePolicy' ? `${svc.specPath}.upgrade` : 'region';
       issues.push({
         path: where,
-        message: `changes ${c.what} of the ${c.slots.join(' and ')} scale set${c.slots.length > 1 ? 's' : ''}, which replaces ${c.slots.length > 1 ? 'them' : 'it'}: every VM at once`,
+        message: `changes ${c.what} of ${sets}, which replaces ${them}: every VM at once`,
         hint: svc.single
           ? `if intended, deploy with ${svc.specPath}.allowReplacement: true in a maintenance window (its VMs are replaced together), then remove it; else undo the change`
           : `if intended, deploy with ${svc.specPath}.allowReplacement: true (replace the idle slot first), then remove it; else undo the change`,
@@ -154,5 +273,8 @@ export function checkFixedSettings(
   });
   // the vault's retention stays recorded while the spec names a vault
   const vault = keyVault ? { softDeleteRetentionDays: recorded ?? keyVault.softDeleteRetentionDays } : undefined;
-  return { issues, next: { version: 1, scaleSets: planned, ...(vault ? { keyVault: vault } : {}) } };
+  // the admin user stays recorded; a change is written only when every scale set is being replaced
+  const admin = adminUsername === undefined ? undefined : { username: recordedAdmin !== undefined && !everyReplaceable ? recordedAdmin : adminUsername };
+  const scaleSets = Object.fromEntries(Object.keys(planned).map((k) => [k, next[k]]));
+  return { issues, next: { version: 1, scaleSets, ...(vault ? { keyVault: vault } : {}), ...(admin ? { admin } : {}) } };
 }

@@ -1,7 +1,7 @@
 /**
  * ScaleSet: a Linux VM scale set, Uniform or Flexible orchestration, with every default chosen for
  * safety:
- * zones with zone balance where the region has them (else two platform fault domains), rolling
+ * zones with best-effort zone balance where the region has them (else two platform fault domains), rolling
  * upgrades gated by the ApplicationHealthLinux extension written inside the scale set (it probes
  * the VM health endpoint, which covers every planned port), maximum surge with overprovisioning
  * off, automatic instance repair, encryption at host, trusted launch, SSH keys only, a
@@ -22,7 +22,7 @@ import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
-import { fixedSettings } from './fixed-settings';
+import { fixedSettings, osDiskType, type FixedSettings } from './fixed-settings';
 
 /** The VMs' image: a marketplace image or a gallery image version (give one). */
 export interface ImageReference {
@@ -76,7 +76,7 @@ export interface ScaleSetProps {
   readonly vmSize: string;
   /** Instances at creation; autoscale owns the count afterwards (`ignore_changes = [instances]`). */
   readonly initialInstances: number;
-  /** Zones to spread over, with zone balance. @default - none: two platform fault domains */
+  /** Zones to spread over (best-effort balance: strict balance would refuse scale-out while a zone is down). @default - none: two platform fault domains */
   readonly zones?: readonly string[];
   /** The VMs' admin user (SSH keys only: password login is disabled). */
   readonly adminUsername: string;
@@ -119,6 +119,12 @@ export interface ScaleSetProps {
   readonly extensions?: readonly ScaleSetExtension[];
   /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
+  /**
+   * The creation-time settings recorded for this scale set (the synth's lock file): they win over
+   * today's defaults, so a library default that changes (zone balance, the unhealthy limit) never
+   * replaces a running scale set. @default - `fixedSettings()` of these props
+   */
+  readonly fixedSettings?: FixedSettings;
   /** @default - none */
   readonly tags?: Record<string, string>;
 }
@@ -154,12 +160,10 @@ export function peakInstances(maxInstances: number, upgrade?: { readonly maxBatc
 
 /** Azure's limit for a scale set in a single placement group (Uniform). */
 export const SINGLE_PLACEMENT_GROUP_MAX = 100;
-
-/** Premium SSD where the size supports it (an 's' in its features), else Standard SSD. */
-export const osDiskType = (vmSize: string) => (/^Standard_[A-Z]+\d+[a-z]*s[a-z]*(_|$)/.test(vmSize) ? 'Premium_LRS' : 'StandardSSD_LRS');
+export { osDiskType };
 
 /**
- * A Linux VM scale set with safe defaults: zones with zone balance (else two fault domains),
+ * A Linux VM scale set with safe defaults: zones with best-effort balance (else two fault domains),
  * rolling upgrades gated by the ApplicationHealthLinux extension (it probes port 9000, the VM
  * health endpoint), automatic repair, encryption at host, trusted launch (Uniform), SSH keys only,
  * a user-assigned identity, no public IP, and the instance count left to autoscale after creation.
@@ -176,7 +180,7 @@ export class ScaleSet extends Construct {
     const image = props.image ?? DEFAULT_IMAGE;
     const healthSettings = healthExtensionSettings(VM_HEALTH_PORT, props.healthPath ?? '/health');
     const zonal = zones.length > 0;
-    const fixed = fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade?.maxBatchPercent, maxSurge: props.upgrade?.maxSurge });
+    const fixed = props.fixedSettings ?? fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade?.maxBatchPercent, maxSurge: props.upgrade?.maxSurge, vmSize: props.vmSize });
     const nullable = <T>(v: T | null) => (v === null ? undefined : v);
     const ipConfiguration = [
       { name: 'ipconfig', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: props.loadBalancerBackendPoolIds ? [...props.loadBalancerBackendPoolIds] : undefined },
@@ -191,10 +195,10 @@ export class ScaleSet extends Construct {
       bootDiagnostics: {},
       sourceImageReference: image.marketplace,
       sourceImageId: image.galleryImageVersionId,
-      osDisk: { caching: 'ReadWrite', storageAccountType: osDiskType(props.vmSize) },
+      osDisk: { caching: 'ReadWrite', storageAccountType: fixed.osDiskStorageAccountType ?? osDiskType(props.vmSize) },
       networkInterface: [{ name: 'nic', primary: true, ipConfiguration }],
       zones: zonal ? [...zones] : undefined,
-      zoneBalance: fixed.zoneBalance || undefined,
+      zoneBalance: zonal ? fixed.zoneBalance : undefined,
       upgradeMode: fixed.upgradeMode,
       rollingUpgradePolicy: { ...fixed.rollingUpgradePolicy, crossZoneUpgradesEnabled: nullable(fixed.rollingUpgradePolicy.crossZoneUpgradesEnabled) },
       automaticInstanceRepair: { enabled: true, gracePeriod: 'PT10M', action: 'Replace' },

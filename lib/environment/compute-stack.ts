@@ -74,6 +74,8 @@ export class ComputeStack extends EnvironmentStack {
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,
       parked: placement.kind === 'service' ? placement.services[0].slots[s].parked : undefined,
       extensions: certificates.length > 0 ? [keyVaultExtension({ vaultName: names.keyVault, certificates, identityClientId: clientId(s) })] : undefined,
+      // what the lock file records for this scale set (the same key the synth's lock check uses)
+      fixedSettings: plan.fixedSettings?.[`${placement.label}/${s}`],
     });
 
     const pair = new SlotPair(this, 'Default', {

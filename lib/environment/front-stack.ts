@@ -55,6 +55,7 @@ export class FrontStack extends EnvironmentStack {
       pollSeconds: f.tablePollSeconds,
       identity: { id: id.id, principalId: identity.principalId, clientId: identity.clientId },
       tls: f.tlsCertificate ? { vaultName: names.keyVault, certificate: f.tlsCertificate } : undefined,
+      fixedSettings: plan.fixedSettings?.front,
       tags: plan.tags,
     });
   }

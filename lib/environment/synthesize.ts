@@ -17,6 +17,7 @@ import { checkRemovals, orphanLockIssue, type LifecycleEntry, type LifecycleLock
 import { LOCK_SUFFIX, lockFileOf, type LoadedSpec } from '../spec/load';
 import type { Environment } from '../spec/schema';
 import { planEnvironment } from '../spec/plan';
+import { VM_SIZE_NAMES } from '../spec/vm-sizes';
 import { withoutCreationStacks } from '../core/creation-stacks';
 import { constructSuppressions } from '../policy/construct';
 import { checkStacks, formatFinding } from '../policy/policy';
@@ -101,10 +102,12 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
   }
 
-  const plans = environments.map((env) => ({ env, plan: planEnvironment(env) }));
+  let plans = environments.map((env) => ({ env, plan: planEnvironment(env) }));
 
   // creation-time settings against each environment's lock file
   const locksToWrite: Array<{ path: string; text: string }> = [];
+  // each scale set builds with what its lock records (zone balance, disk type, …), by environment
+  const recordedOf = new Map<string, SettingsLock['scaleSets']>();
   const lockProblems: Array<{ file: string; issues: SpecIssue[] }> = [];
   for (const { env, plan } of options.lockDir ? plans : []) {
     const file = lockFileOf(env.file ?? env.name);
@@ -121,10 +124,11 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     }
     // retired placements have no scale sets: dropped from the lock, and recorded as retired
     const items = [
-      ...plan.placements.filter((p) => !p.retired).map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, allowReplacement: p.allowReplacement })),
-      { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, allowReplacement: env.front.allowReplacement, single: true },
+      ...plan.placements.filter((p) => !p.retired).map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, vmSize: p.vmSize, allowReplacement: p.allowReplacement })),
+      { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, vmSize: env.front.vmSize, allowReplacement: env.front.allowReplacement, single: true },
     ];
-    const { issues, next } = checkFixedSettings(items, plan.zones, lock, env.keyVault);
+    const { issues, next } = checkFixedSettings(items, plan.zones, lock, { keyVault: env.keyVault, adminUsername: env.admin.username, knownSizes: VM_SIZE_NAMES });
+    recordedOf.set(env.name, next.scaleSets);
     // each service's and pool's block, which fixes its addresses and ports: never changed (spec/block-lock.ts)
     const owners = [
       ...env.services.map((s, index) => ({ kind: 'services' as const, index, name: s.name, block: s.block })),
@@ -152,6 +156,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     }
   }
   if (lockProblems.length > 0) return { ok: false, problems: lockProblems, stacks: [] };
+  plans = plans.map(({ env, plan }) => ({ env, plan: recordedOf.has(env.name) ? { ...plan, fixedSettings: recordedOf.get(env.name) } : plan }));
 
   const staging = `${outdir}.staging-${process.pid}`;
   const previous = `${outdir}.previous-${process.pid}`;

@@ -25,6 +25,7 @@ import { stringify } from 'yaml';
 import { Autoscale, type CpuRules } from '../autoscale/autoscale';
 import { planProfiles } from '../autoscale/plan';
 import { ScaleSet, type ImageReference } from '../compute/scale-set';
+import type { FixedSettings } from '../compute/fixed-settings';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { FRONT_BLOBS, frontBlobName, frontCloudInitDocument } from './agent';
 import { keyVaultCertificatePath, keyVaultExtension } from '../vault/vm-extension';
@@ -82,6 +83,8 @@ export interface NginxFrontProps {
   readonly zones?: readonly string[];
   /** @default - Ubuntu 22.04 LTS (nginx and its Lua module from the distribution) */
   readonly image?: ImageReference;
+  /** The front scale set's recorded creation-time settings (the lock file). @default - today's defaults */
+  readonly fixedSettings?: FixedSettings;
   /** The VMs' admin user (SSH keys only). */
   readonly adminUsername: string;
   /** OpenSSH public keys of the admin user. */
@@ -287,6 +290,7 @@ export class NginxFront extends Construct {
       healthPath: FRONT_HEALTH_PATHS.extension,
       // created once the VMs' read grant on the blobs is effective (granted in this apply)
       dependsOn: [reader],
+      fixedSettings: props.fixedSettings,
       extensions: props.tls
         ? [keyVaultExtension({ vaultName: props.tls.vaultName, certificates: [props.tls.certificate], identityClientId: identity.clientId, pollingIntervalSeconds: props.tls.pollingIntervalSeconds, storeName: 'front' })]
         : undefined,

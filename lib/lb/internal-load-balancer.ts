@@ -30,7 +30,11 @@ export interface InternalLoadBalancerProps {
   readonly probeIntervalSeconds?: number;
   /** Consecutive failures before a backend leaves rotation. @default 2 */
   readonly probeThreshold?: number;
-  /** Idle TCP connections are reset after this many minutes (rules and NAT rules). @default 4 */
+  /**
+   * Idle TCP connections are reset after this many minutes, on rules (azurerm: 4-100) and on the
+   * NAT rules of instance input endpoints (azurerm: 4-30); a value outside the range of a resource
+   * it applies to is refused here. @default 4
+   */
   readonly idleTimeoutMinutes?: number;
   /** @default - none */
   readonly tags?: Record<string, string>;
@@ -92,6 +96,8 @@ export class InternalLoadBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: InternalLoadBalancerProps) {
     super(scope, id);
+    const problems = idleTimeoutProblems(props);
+    if (problems.length > 0) throw new Error(`InternalLoadBalancer ${props.name}: ${problems.join('; ')}`);
     const lb = new Lb(this, 'lb', {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
@@ -162,4 +168,21 @@ export class InternalLoadBalancer extends Construct {
     this.loadBalancerId = loadbalancerId;
     this.backendPoolId = poolId;
   }
+}
+
+/** Idle timeouts azurerm 4.55 accepts: `lb_rule_resource.go` 4-100, `lb_nat_rule_resource.go` 4-30. */
+export const IDLE_TIMEOUT_LIMITS = { rule: { min: 4, max: 100 }, natRule: { min: 4, max: 30 } } as const;
+
+/** What is wrong with `idleTimeoutMinutes` for the rules and NAT rules it would be applied to. */
+export function idleTimeoutProblems(props: Pick<InternalLoadBalancerProps, 'idleTimeoutMinutes' | 'frontends'>): string[] {
+  const t = props.idleTimeoutMinutes;
+  if (t === undefined) return [];
+  const problems: string[] = [];
+  const { rule, natRule } = IDLE_TIMEOUT_LIMITS;
+  if (!Number.isInteger(t) || t < rule.min || t > rule.max) problems.push(`idleTimeoutMinutes ${t} is outside ${rule.min}-${rule.max}, what a load-balancing rule accepts`);
+  const nat = props.frontends.flatMap((f) => (f.instanceInput ?? []).map((e) => `frontends[${f.name}].instanceInput[${e.name}]`));
+  if (nat.length > 0 && Number.isInteger(t) && t >= rule.min && t > natRule.max) {
+    problems.push(`idleTimeoutMinutes ${t} is above ${natRule.max}, the most a NAT rule accepts, and applies to the NAT rules of ${nat.join(', ')} too (give at most ${natRule.max} with instance input endpoints)`);
+  }
+  return problems;
 }

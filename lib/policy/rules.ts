@@ -189,13 +189,17 @@ export const RULES: readonly PolicyRule[] = [
     severity: 'error',
     title: 'Rolling upgrades gated by health, in bounded batches, with automatic repair',
     rationale: 'A bad image must stop after one batch, and the rest must carry the load (seed 001).',
-    fix: `upgrade_mode Rolling with the health extension, max_batch_instance_percent <= ${MAX_BATCH_PERCENT} (or surge), automatic_instance_repair on`,
-    resourceTypes: ['azurerm_linux_virtual_machine_scale_set'],
+    fix: `upgrade_mode Rolling with the health extension, max_batch_instance_percent <= ${MAX_BATCH_PERCENT} (or surge) and <= max_unhealthy_instance_percent, automatic_instance_repair on`,
+    resourceTypes: SCALE_SETS,
     check: (r) => {
       const problems: string[] = [];
       if (r.upgrade_mode !== 'Rolling') problems.push(`upgrade mode ${r.upgrade_mode ?? 'Manual'}`);
       const p = r.rolling_upgrade_policy ?? {};
       if (!p.maximum_surge_instances_enabled && (p.max_batch_instance_percent ?? 100) > MAX_BATCH_PERCENT) problems.push(`batches of ${p.max_batch_instance_percent ?? 100}% without surge`);
+      // Azure counts instances being upgraded as unhealthy, before every batch (RollingUpgradePolicy)
+      if (p.max_batch_instance_percent !== undefined && p.max_unhealthy_instance_percent !== undefined && p.max_batch_instance_percent > p.max_unhealthy_instance_percent) {
+        problems.push(`batches of ${p.max_batch_instance_percent}% above the unhealthy limit of ${p.max_unhealthy_instance_percent}% (upgrading instances count as unhealthy)`);
+      }
       if (!(r.extension ?? []).some((e: Json) => e.type === 'ApplicationHealthLinux') && !r.health_probe_id) problems.push('no health gate');
       if (r.automatic_instance_repair?.enabled !== true) problems.push('no automatic repair');
       return problems.length > 0 ? problems.join(', ') : undefined;

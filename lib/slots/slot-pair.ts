@@ -53,6 +53,8 @@ export interface SlotProps {
   readonly identityId?: string;
   /** More VM extensions for the slot's scale set (e.g. the Key Vault extension). @default - none */
   readonly extensions?: ScaleSetProps['extensions'];
+  /** The scale set's recorded creation-time settings (the lock file). @default - today's defaults */
+  readonly fixedSettings?: ScaleSetProps['fixedSettings'];
 }
 
 /** Props of {@link SlotPair}. */
@@ -174,7 +176,8 @@ export class SlotPair extends Construct {
         location,
         subnetId: props.subnetId,
         vmSize: props.vmSize,
-        initialInstances: props.capacity.default,
+        // a parked slot starts at its parked count (autoscale owns the count afterwards)
+        initialInstances: s.parked ? s.parked.instances : props.capacity.default,
         maxInstances: props.capacity.max,
         zones: props.zones,
         adminUsername: props.adminUsername,
@@ -187,6 +190,7 @@ export class SlotPair extends Construct {
         orchestration: props.orchestration,
         entraIdLogin: props.entraIdLogin !== undefined,
         extensions: s.extensions,
+        fixedSettings: s.fixedSettings,
         tags,
       });
       const entra = props.entraIdLogin;

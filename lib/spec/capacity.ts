@@ -50,6 +50,9 @@ export function vmSizeInfo(size: string): { family: string; vcpus: number } | un
 export const peakInstances = (capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean }): number =>
   upgrade.maxSurge ? instancesWithSurge(capacity, upgrade.maxBatchPercent) : capacity.max;
 
-/** Instances one slot can run at peak: its parked count, or max plus a surge batch when warm. */
+/**
+ * Instances one slot can run at peak: when warm, max plus a surge batch; when parked, its parked
+ * count plus the surge batch a rolling upgrade of it adds (a release to the parked idle slot).
+ */
 export const slotPeak = (capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean }, parked?: { readonly instances: number }): number =>
-  parked?.instances ?? peakInstances(capacity, upgrade);
+  parked ? parked.instances + (upgrade.maxSurge ? Math.ceil((parked.instances * upgrade.maxBatchPercent) / 100) : 0) : peakInstances(capacity, upgrade);

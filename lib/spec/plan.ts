@@ -8,6 +8,7 @@ import { placementsOf, type Placement } from './placement';
 import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
 import type { Environment } from './schema';
+import type { FixedSettings } from '../compute/fixed-settings';
 
 /** Everything the constructs need, computed once from a validated environment. */
 export interface EnvironmentPlan {
@@ -29,6 +30,12 @@ export interface EnvironmentPlan {
   readonly zones: readonly string[];
   /** Tags for every resource of the environment. */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * Each scale set's creation-time settings as the lock file records them, keyed 'service/slot',
+   * 'pool-<pool>/slot' or 'front' (set by the synth after its lock check).
+   * @default - none: every scale set takes today's defaults
+   */
+  readonly fixedSettings?: Readonly<Record<string, FixedSettings>>;
 }
 
 /** Plans a validated environment (see {@link validateEnvironment}): names, placements, IPs, ports. */

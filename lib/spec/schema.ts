@@ -49,7 +49,10 @@ export const MarketplaceImageSchema = z.strictObject({
   publisher: z.string().min(1),
   /** e.g. '0001-com-ubuntu-server-jammy'. */
   offer: z.string().min(1),
-  /** e.g. '22_04-lts-gen2'. */
+  /**
+   * e.g. '22_04-lts-gen2'. Uniform scale sets run with trusted launch, which needs a generation-2
+   * image: Canonical's '-gen2' SKUs (for 24.04, 'server'); the synth refuses known Gen1 SKUs.
+   */
   sku: z.string().min(1),
   /** @default 'latest' */
   version: z.string().min(1).default('latest'),
@@ -59,7 +62,11 @@ export const ImageSchema = z
   .strictObject({
     /** A marketplace image. */
     marketplace: MarketplaceImageSchema.optional(),
-    /** A shared image gallery version, by resource ID. */
+    /**
+     * A shared image gallery version, by resource ID. On a Uniform scale set (trusted launch) its
+     * image definition must be generation 2 (`hyper_v_generation` V2) with a security type that
+     * allows trusted launch: the synth cannot read the gallery, Azure refuses it at apply.
+     */
     galleryImageVersionId: z
       .string()
       .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/i, {
@@ -530,7 +537,10 @@ export const CertificateSchema = z
     keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
     /** @default 12 */
     validityMonths: z.number().int().min(1).max(120).default(12),
-    /** Renew (or warn, for imported ones) this many days before expiry. @default 30 */
+    /**
+     * Renew (or warn, for imported ones) this many days before expiry; Key Vault allows at most
+     * validityMonths × 27 for the certificates it issues. @default 30
+     */
     renewBeforeDays: z.number().int().min(1).max(365).default(30),
   })
   .describe('A Key Vault certificate: issuer, key, subject and SANs, validity, renewal.');

@@ -81,6 +81,35 @@ const NON_PUBLIC: ReadonlyArray<{ range: Range; what: string }> = [
   { range: parseCidr('0.0.0.0/8')!, what: "'this network' (RFC 1122)" },
 ];
 
+/**
+ * Admin user names Azure's Compute API refuses (`OSProfile.adminUsername`, "Disallowed values";
+ * azurerm 4.55 `validate.LinuxAdminUsername` holds the same list, but the scale sets' schema only
+ * checks StringIsNotEmpty, so Azure refuses them at apply).
+ */
+export const AZURE_DISALLOWED_ADMIN_USERNAMES: readonly string[] = ['administrator', 'admin', 'user', 'user1', 'test', 'user2', 'test1', 'user3', 'admin1', '1', '123', 'a', 'actuser', 'adm', 'admin2', 'aspnet', 'backup', 'console', 'david', 'guest', 'john', 'owner', 'root', 'server', 'sql', 'support', 'support_388945a0', 'sys', 'test2', 'test3', 'user4', 'user5'];
+
+/**
+ * Built-in system accounts of Linux images that azurerm 4.55 refuses as a Flexible scale set's
+ * admin user (`validateAdminUsernameLinux` in `orchestrated_virtual_machine_scale_set.go`); on a
+ * Uniform one the account already exists, so provisioning cannot create the admin user.
+ */
+export const LINUX_SYSTEM_USERNAMES: readonly string[] = ['abrt', 'adm', 'admin', 'audio', 'backup', 'bin', 'cdrom', 'cgred', 'console', 'crontab', 'daemon', 'dbus', 'dialout', 'dip', 'disk', 'fax', 'floppy', 'ftp', 'fuse', 'games', 'gnats', 'gopher', 'haldaemon', 'halt', 'irc', 'kmem', 'landscape', 'libuuid', 'list', 'lock', 'lp', 'mail', 'maildrop', 'man', 'mem', 'messagebus', 'mlocate', 'modem', 'netdev', 'news', 'nfsnobody', 'nobody', 'nogroup', 'ntp', 'operator', 'oprofile', 'plugdev', 'polkituser', 'postdrop', 'postfix', 'proxy', 'public', 'qpidd', 'root', 'rpc', 'rpcuser', 'sasl', 'saslauth', 'shadow', 'shutdown', 'slocate', 'src', 'ssh', 'sshd', 'staff', 'stapdev', 'stapusr', 'sudo', 'sync', 'sys', 'syslog', 'tape', 'tcpdump', 'test', 'trusted', 'tty', 'users', 'utempter', 'utmp', 'uucp', 'uuidd', 'vcsa', 'video', 'voice', 'wheel', 'whoopsie', 'www', 'www-data', 'wwwrun', 'xok'];
+
+/**
+ * Whether a marketplace image is known to be generation 1, which trusted launch (secure boot and
+ * vTPM, set on Uniform scale sets) cannot boot: a SKU ending in 'gen1' (Canonical's 24.04
+ * 'server-gen1'), and the Canonical Ubuntu and Debian offers whose generation-2 SKUs carry a
+ * '-gen2' suffix (arm64 SKUs are generation 2 only). Other images cannot be told by name.
+ */
+export function isGen1Image(img: { publisher: string; offer: string; sku: string }): boolean {
+  const sku = img.sku.toLowerCase();
+  if (/(^|[-_])gen1$/.test(sku)) return true;
+  const suffixed =
+    (img.publisher.toLowerCase() === 'canonical' && /^(ubuntuserver|0001-com-ubuntu-(server|minimal|pro)-[a-z]+)$/i.test(img.offer)) ||
+    (img.publisher.toLowerCase() === 'debian' && /^debian-\d+$/i.test(img.offer));
+  return suffixed && !/-(gen2|arm64)$/.test(sku);
+}
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -170,6 +199,20 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       if (imported && contacts.length === 0) {
         add(at('issuer'), { code: 'missing', message: 'Key Vault cannot renew an imported certificate, and keyVault.contacts is empty', hint: 'declare keyVault.contacts to hear before it expires' });
       }
+      // Key Vault: a lifetime action's days_before_expiry must be 1 to validity_in_months × 27
+      if (!imported) {
+        const num = (v: unknown, d: number) => (v === undefined ? d : typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+        const months = num(c.validityMonths, 12);
+        const days = num(c.renewBeforeDays, 30);
+        if (months !== undefined && days !== undefined && months >= 1 && days > months * 27) {
+          add(at('renewBeforeDays'), {
+            code: 'does_not_fit',
+            message: `${days} days before expiry is more than keyVault.certificates[${i}].validityMonths (${months}) × 27 = ${months * 27} days; Key Vault refuses the certificate policy at apply (its renewal would start before the certificate is issued)`,
+            value: days,
+            hint: `renew at most ${months * 27} days before expiry (e.g. ${Math.min(30, Math.max(1, Math.floor((months * 27) / 3)))}), or raise validityMonths to ${Math.ceil(days / 27)} or more`,
+          });
+        }
+      }
       const from = isRecord(c.importFrom) ? c.importFrom : undefined;
       if (from && typeof from.path === 'string' && from.path.startsWith('/')) {
         const format = certificateFileFormat(from.path);
@@ -219,6 +262,22 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       });
     }
   });
+
+  // --- admin user: names Azure or the images refuse ----------------------------------------
+  if (typeof rawAdmin.username === 'string') {
+    const u = rawAdmin.username;
+    const azure = AZURE_DISALLOWED_ADMIN_USERNAMES.includes(u.toLowerCase());
+    if (azure || LINUX_SYSTEM_USERNAMES.includes(u.toLowerCase())) {
+      add(['admin', 'username'], {
+        code: 'invalid_value',
+        message: azure
+          ? `${show(u)} is a name Azure refuses for a VM's admin user (the Compute API's disallowed adminUsername values); the synth would pass and the apply fail`
+          : `${show(u)} is a built-in system account on Linux images: azurerm refuses it for Flexible scale sets, and on Uniform ones provisioning cannot create the admin user`,
+        value: u,
+        hint: "choose another name, e.g. 'azureadmin' (the default); it is fixed once the VMs exist",
+      });
+    }
+  }
 
   // --- deployer: public ranges only (Key Vault and Storage firewalls) -----------------------
   const rawDeployer = isRecord(raw.deployer) ? raw.deployer : {};
@@ -423,6 +482,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
     }
     checkAutoscale(at, p, add);
     if (p.image) checkImage(at('image'), p.image, add);
+    if (p.image) checkTrustedLaunchImage(at('image'), p.image, p.orchestration, add);
   }
 
   const blockOwner = new Map<number, string>();
@@ -499,11 +559,13 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
     // slots and images
     const rawSlots = isRecord(rawSvc) && isRecord(rawSvc.slots) ? rawSvc.slots : undefined;
     if (s.image) checkImage(at('image'), s.image, add);
+    if (s.image) checkTrustedLaunchImage(at('image'), s.image, s.orchestration, add);
     for (const slot of SLOT_NAMES) {
       const slotSpec = rawSlots?.[slot];
       if (!isRecord(slotSpec)) continue;
       const parsed = lenient(ServiceSchema.shape.slots.shape[slot], slotSpec);
       if (parsed.image) checkImage(at('slots', slot, 'image'), parsed.image, add);
+      if (parsed.image) checkTrustedLaunchImage(at('slots', slot, 'image'), parsed.image, s.orchestration, add);
       const rawImage = isRecord(rawSvc) ? rawSvc.image : undefined;
       if (slotSpec.artifact === undefined && slotSpec.image === undefined && rawImage === undefined) {
         add(at('slots', slot), {
@@ -975,6 +1037,22 @@ function checkCapacityProofs(
       value: capacity.max,
     });
   }
+}
+
+/**
+ * Uniform scale sets run with trusted launch (secure boot, vTPM: `securityType TrustedLaunch`),
+ * which needs a generation-2 image; Azure refuses a Gen1 one at apply. Flexible ones are created
+ * without it here, so any generation boots.
+ */
+function checkTrustedLaunchImage(path: Path, img: { marketplace?: { publisher: string; offer: string; sku: string } }, orchestration: 'Uniform' | 'Flexible' | undefined, add: Add) {
+  const m = img.marketplace;
+  if (!m || (orchestration ?? 'Uniform') !== 'Uniform' || !isGen1Image(m)) return;
+  add([...path, 'marketplace', 'sku'], {
+    code: 'invalid_value',
+    message: `${show(m.sku)} is a generation-1 image, and Uniform scale sets run with trusted launch (secure boot and vTPM), which Azure allows only on generation-2 images: the apply would fail`,
+    value: m.sku,
+    hint: /gen1$/i.test(m.sku) ? `use the offer's generation-2 SKU ${show(m.sku.replace(/[-_]?gen1$/i, ''))}` : `use the generation-2 SKU ${show(`${m.sku}-gen2`)}`,
+  });
 }
 
 function checkImage(path: Path, img: { marketplace?: unknown; galleryImageVersionId?: string }, add: Add) {

@@ -97,7 +97,8 @@ export class KeyVaultCertificate extends Construct {
           : {
               subject: props.subject,
               validityInMonths: props.validityMonths ?? 12,
-              keyUsage: ['digitalSignature', 'keyEncipherment'],
+              // RFC 8813 s3: an EC key's keyUsage MUST NOT contain keyEncipherment (ECDHE TLS needs digitalSignature only)
+              keyUsage: rsa ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'],
               extendedKeyUsage: [...new Set<KeyUsageName>(props.extendedKeyUsage ?? ['serverAuth'])].map((u) => EKU_OIDS[u]),
               subjectAlternativeNames: props.dnsNames && props.dnsNames.length > 0 ? { dnsNames: [...props.dnsNames] } : undefined,
             },

@@ -24,8 +24,8 @@ describe.each(cases)('$service $slot', ({ service, slot }) => {
   const svc = plan.env.services.find((s) => s.name === service)!;
   const ports = plan.ports.services[service].ports;
 
-  test('spreads over the region zones with zone balance', () => {
-    expect(vmss).toMatchObject({ zones: ['1', '2', '3'], zone_balance: true });
+  test('spreads over the region zones with best-effort zone balance (strict balance would refuse scale-out while a zone is down)', () => {
+    expect(vmss).toMatchObject({ zones: ['1', '2', '3'], zone_balance: false });
     expect(vmss.platform_fault_domain_count).toBeUndefined();
   });
 
@@ -143,6 +143,20 @@ describe('a region without zones', () => {
   });
 });
 
+describe('a parked slot', () => {
+  test('is created at its parked count, not capacity.default (instances is left to autoscale afterwards)', () => {
+    const spec = exampleSpec();
+    spec.services[2].slots.green.parked = { instances: 1 };
+    spec.services[2].traffic = { live: 'blue', failover: false };
+    const json = JSON.parse(synthStacks(spec)['retail-svc-catalog']) as Json;
+    const green = resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'green_scale-set_vmss');
+    expect(green.instances).toBe(1);
+    expect(green.lifecycle).toEqual({ ignore_changes: ['instances'] });
+    expect(resourceAt(json, 'azurerm_monitor_autoscale_setting', 'green_autoscale_autoscale').profile).toEqual([expect.objectContaining({ name: 'parked', capacity: { minimum: 1, default: 1, maximum: 1 } })]);
+    expect(resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss').instances).toBe(spec.services[2].capacity!.default);
+  });
+});
+
 describe('images', () => {
   test('a slot image overrides the service image, and a gallery image is referenced by ID', () => {
     const spec = exampleSpec();
@@ -167,7 +181,7 @@ describe('Flexible orchestration', () => {
   });
 
   test('is zonal with one platform fault domain, rolling with surge, gated by the health extension, self-repairing', () => {
-    expect(vmss).toMatchObject({ sku_name: 'Standard_E4s_v5', zones: ['1', '2', '3'], zone_balance: true, platform_fault_domain_count: 1, upgrade_mode: 'Rolling' });
+    expect(vmss).toMatchObject({ sku_name: 'Standard_E4s_v5', zones: ['1', '2', '3'], zone_balance: false, platform_fault_domain_count: 1, upgrade_mode: 'Rolling' });
     expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, max_batch_instance_percent: 20 });
     expect(vmss.extension).toEqual([expect.objectContaining({ type: 'ApplicationHealthLinux', auto_upgrade_minor_version_enabled: true })]);
     expect(vmss.automatic_instance_repair).toEqual({ enabled: true, action: 'Replace', grace_period: 'PT10M' });

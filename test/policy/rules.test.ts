@@ -161,3 +161,33 @@ describe('in the synth', () => {
 test('findings print one line each', () => {
   expect(formatFinding({ rule: 'ASE-VM-002', severity: 'error', resource: 'a:b.c', message: 'no encryption at host' })).toBe('error ASE-VM-002 a:b.c: no encryption at host');
 });
+
+describe('ASE-VM-004 and the unhealthy limit', () => {
+  test('a batch above max_unhealthy_instance_percent is an error, with surge too (upgrading instances count as unhealthy)', () => {
+    expect(broken(...VMSS, (r) => ((r.rolling_upgrade_policy.max_batch_instance_percent = 50), (r.rolling_upgrade_policy.max_unhealthy_instance_percent = 20)))).toEqual([
+      'ASE-VM-004 retail-svc-pricing:azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss: batches of 50% above the unhealthy limit of 20% (upgrading instances count as unhealthy)',
+    ]);
+    expect(broken(...VMSS, (r) => ((r.rolling_upgrade_policy.max_batch_instance_percent = 50), (r.rolling_upgrade_policy.max_unhealthy_instance_percent = 50)))).toEqual([]);
+  });
+
+  test('a service spec with a 50 % batch synthesizes a consistent policy (the unhealthy limit follows the batch)', () => {
+    const spec = exampleSpec();
+    spec.services[0].upgrade = { maxBatchPercent: 50 };
+    spec.quotas = { ...spec.quotas, standardDSv5Family: 400 };
+    const out = synthStacks(spec);
+    expect(checkStacks(out, { requiredTags: TAGS })).toEqual([]);
+    expect(JSON.parse(out['retail-svc-pricing']).resource.azurerm_linux_virtual_machine_scale_set['blue_scale-set_vmss'].rolling_upgrade_policy).toMatchObject({ max_batch_instance_percent: 50, max_unhealthy_instance_percent: 50 });
+  });
+
+  test('Flexible scale sets are checked too', () => {
+    const spec = exampleSpec();
+    spec.services[2].orchestration = 'Flexible';
+    const all = Object.fromEntries(Object.entries(synthStacks(spec)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    const flex = all['retail-svc-catalog'].resource.azurerm_orchestrated_virtual_machine_scale_set['blue_scale-set_vmss'];
+    expect(checkStacks(all, { requiredTags: TAGS })).toEqual([]);
+    flex.automatic_instance_repair = { enabled: false };
+    expect(checkStacks(all, { requiredTags: TAGS }).map((f) => `${f.rule} ${f.resource}: ${f.message}`)).toEqual([
+      'ASE-VM-004 retail-svc-catalog:azurerm_orchestrated_virtual_machine_scale_set.blue_scale-set_vmss: no automatic repair',
+    ]);
+  });
+});

@@ -195,3 +195,14 @@ describe('firewall IP rules for the deployer', () => {
     expect(stores[0].network_rules.ip_rules).toEqual(rules);
   });
 });
+
+describe('key usage by key type', () => {
+  test('an EC certificate gets digitalSignature only (RFC 8813: never keyEncipherment); RSA keeps keyEncipherment', () => {
+    const spec = exampleSpec();
+    spec.keyVault!.certificates!.push({ name: 'api-ec', subject: 'CN=api.retail.internal', keyType: 'EC' });
+    const vault = vaultOf(spec);
+    expect(cert(vault, 'api-ec').certificate_policy.key_properties).toMatchObject({ key_type: 'EC', curve: 'P-256' });
+    expect(cert(vault, 'api-ec').certificate_policy.x509_certificate_properties.key_usage).toEqual(['digitalSignature']);
+    expect(cert(vault, 'front-tls').certificate_policy.x509_certificate_properties.key_usage).toEqual(['digitalSignature', 'keyEncipherment']);
+  });
+});
