@@ -8,6 +8,7 @@ import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, typ
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { allowanceLookup, attributeBody, blockersText, details, escapeCell, shortList, type Allowance, type AttributeRow, type Blocker, type ReviewResult } from './render';
 import { azureChecksText, azureRuleReport } from './azure-rules';
+import { rolloutBlockers } from './rollout';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
 import { blobVersionOf, SAME_NAME_BLOB, versionText, type BlobVersion } from './versions';
@@ -80,6 +81,8 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
       }
     }
   }
+  // a release (or any scale-set change) and more traffic for the same slot: two changes, in order
+  for (const r of rolloutBlockers(stacks, before, after)) blockers.push({ ...r, ...allow(r.resource, r.resource.slice(r.resource.indexOf(':') + 1)) });
   if (options.synthFailure?.side === 'after') blockers.push({ resource: '(synth)', reason: 'the change does not synthesize', allowed: false });
 
   const envs = [...new Set([...Object.keys(before.summaries), ...Object.keys(after.summaries)])].sort();

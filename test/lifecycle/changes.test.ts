@@ -21,18 +21,9 @@ beforeEach(() => {
 afterEach(() => history.cleanUp());
 
 describe('first deploy', () => {
-  test('the only trap is the deployer writing to data planes in the apply that grants it (until time_sleep waits land)', () => {
-    // without waits, the vault's certificate and contacts and the front's two blobs race their
-    // grants (provider issue #23927); with a time_sleep on each path the same check finds nothing
-    const expected = hasWaits(base)
-      ? []
-      : [
-          'warn grant retail-front:azurerm_storage_blob.front_config',
-          'warn grant retail-front:azurerm_storage_blob.front_routing-table',
-          'warn grant retail-vault:azurerm_key_vault_certificate_contacts.key-vault_contacts',
-          'warn grant retail-vault:azurerm_key_vault_certificate.certificate-front-tls_certificate',
-        ];
-    expect(findingsOf(EMPTY, base)).toEqual(expected);
+  test('no finding: every data-plane write waits for its grant through a time_sleep (provider issue #23927)', () => {
+    expect(hasWaits(base)).toBe(true);
+    expect(findingsOf(EMPTY, base)).toEqual([]);
   });
 });
 
