@@ -55,6 +55,10 @@ function blobVersions(s: StackDiff, after: SynthOutput): Map<string, BlobVersion
   return out;
 }
 
+/** A grant replaced only because its description changed. */
+export const GRANT_REWORDED =
+  'replaces a role assignment only because its description changed (ForceNew): the principal loses the access between the delete and the create, and where Terraform creates the new one first (create_before_destroy, inherited from a dependant) Azure refuses it as a duplicate (RoleAssignmentExists). Keep the old wording';
+
 export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: CompareOptions = {}): ReviewResult {
   const stacks = diffOutputs(before, after);
   const versions = new Map(stacks.map((s) => [s.stack, blobVersions(s, after)]));
@@ -74,6 +78,10 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
       if (r.type === 'azurerm_storage_blob' && r.action === 'replace' && r.createBeforeDestroy && !r.changes.some((c) => formatPath(c.path) === 'name')) {
         const resource = `${s.stack}:${r.address}`;
         blockers.push({ resource, reason: SAME_NAME_BLOB, ...allow(resource, r.address) });
+      }
+      if (r.type === 'azurerm_role_assignment' && r.action === 'replace' && r.changes.length > 0 && r.changes.every((c) => formatPath(c.path) === 'description')) {
+        const resource = `${s.stack}:${r.address}`;
+        blockers.push({ resource, reason: GRANT_REWORDED, source: 'azurerm v4.55.0 role_assignment_resource.go: every argument, description included, is ForceNew', ...allow(resource, r.address) });
       }
       for (const c of r.changes.filter((x) => x.cannotUpdate !== undefined && !x.ignored)) {
         const resource = `${s.stack}:${r.address}`;
