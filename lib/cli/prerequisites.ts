@@ -183,8 +183,8 @@ export function prerequisitesOf(
     const { resourceGroupName: rg, storageAccountName: account } = env.stateBackend;
     roles.push({
       role: 'Storage Blob Data Contributor',
-      scopes: [`/subscriptions/${env.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/${account}`],
-      why: 'every stack keeps its state there with Entra ID auth; the state stack does not grant it: assign it after `cdktf deploy <env>-state`',
+      scopes: [`the state account ${account} (the state stack grants it to the deployer itself, on ${rg}, above the account's lock, and waits for it)`],
+      why: 'every stack keeps its state there with Entra ID auth',
     });
   }
   if (stacks[`${env.name}-vault`]) {

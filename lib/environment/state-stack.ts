@@ -1,14 +1,19 @@
 /**
  * Bootstrap of the Azure Storage state backend, when the spec names one: the storage account
  * (blob versioning, soft delete of blobs and containers, TLS 1.2, Entra ID only, no public blobs),
- * its container and a CanNotDelete lock. It keeps its own state locally (it creates the backend
+ * its container, a CanNotDelete lock, and the deployer's Storage Blob Data Contributor on the
+ * state's resource group (above the lock, so the lock never blocks removing it), waited for before
+ * the stack's apply ends: every other stack's `terraform init` reads its state with Entra ID
+ * (`use_azuread_auth`), which Contributor alone does not allow. It keeps its own state locally (it creates the backend
  * the others use): deploy it once, first, with `cdktf deploy <env>-state`.
  */
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import type { Construct } from 'constructs';
+import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
@@ -44,6 +49,15 @@ export class StateStack extends EnvironmentStack {
       lifecycle: { preventDestroy: true },
     });
     new StorageContainer(this, 'container', { name: backend.containerName, storageAccountId: account.id, containerAccessType: 'private' });
+    // the other stacks' backend reads and writes state blobs with the deployer's Entra ID token
+    const deployerState = new RoleAssignment(this, 'deployer-state', {
+      scope: rg.id,
+      roleDefinitionName: 'Storage Blob Data Contributor',
+      principalId: plan.env.deployer.principalId,
+      principalType: 'ServicePrincipal',
+      description: 'Terraform reads and writes the state of every stack',
+    });
+    waitForGrant(deployerState, GRANT_WAIT.deployerWrites);
     // the lock stays: nothing the synth makes is granted or diagnosed at or below this account
     // (ASE-STATE-002 would flag it), so it never blocks an ordinary change. Grant the deployer's
     // access to state at the resource group or above, never on the account.

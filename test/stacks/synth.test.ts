@@ -264,6 +264,9 @@ describe('Azure Storage state backend', () => {
     });
     expect(resourceAt(state, 'azurerm_management_lock', 'storage-lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: '${azurerm_storage_account.storage.id}' });
     expect(resourceAt(state, 'azurerm_storage_container', 'container')).toMatchObject({ name: 'tfstate', container_access_type: 'private' });
+    // every other stack's backend uses Entra ID: the deployer gets the data role above the lock, and the stack waits for it
+    expect(resourceAt(state, 'azurerm_role_assignment', 'deployer-state')).toMatchObject({ scope: '${azurerm_resource_group.resource-group.id}', role_definition_name: 'Storage Blob Data Contributor', principal_id: spec.deployer!.principalId });
+    expect(resourceAt(state, 'time_sleep', 'deployer-state-propagated')).toMatchObject({ triggers: { role_assignment_id: '${azurerm_role_assignment.deployer-state.id}' } });
     expect(state).toMatchSnapshot();
   });
 });
