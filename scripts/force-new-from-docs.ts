@@ -341,6 +341,22 @@ function renderSentences(key: string, entries: Readonly<Record<string, string>>)
 }
 
 /** The text of lib/review/force-new.ts. */
+/**
+ * Replacements the provider forces in code (a `CustomizeDiff` with `ForceNewIf`) that its docs do
+ * not state, read in the source at the same ref. Merged into the docs' table.
+ */
+export const FROM_CODE: Readonly<Record<string, readonly string[]>> = {
+  // internal/services/loadbalancer/lb_resource.go: CustomizeDiff ForceNewIf("frontend_ip_configuration")
+  // forces `frontend_ip_configuration.N.zones` new when a named frontend's zones change
+  azurerm_lb: ['frontend_ip_configuration.zones'],
+};
+
+/** The docs' table with FROM_CODE merged in. */
+export function withCodeRules(type: string, table: ResourceTable): ResourceTable {
+  const extra = FROM_CODE[type];
+  return extra ? { ...table, forceNew: [...new Set([...table.forceNew, ...extra])].sort() } : table;
+}
+
 export function renderTable(tables: ReadonlyMap<string, ResourceTable>, ref: string): string {
   const types = [...tables.keys()].sort();
   const force = types.map((t) => renderList(t, tables.get(t)!.forceNew)).join('\n');
@@ -354,7 +370,8 @@ export function renderTable(tables: ReadonlyMap<string, ResourceTable>, ref: str
  *   ${ref}
  *
  * (the provider version @cdktf/provider-azurerm 14.23.1 wraps): an argument is listed when its
- * description, or a note under it, says changing it forces a new resource. Do not edit; regenerate:
+ * description, or a note under it, says changing it forces a new resource, plus the replacements
+ * its code forces that the docs omit (FROM_CODE in the script). Do not edit; regenerate:
  *
  *   node scripts/app.js scripts/force-new-from-docs.ts <provider>/website/docs/r --ref '<tag (commit)>'
  *
@@ -443,7 +460,7 @@ function main(argv: readonly string[]): number {
   for (const type of RESOURCE_TYPES) {
     const doc = parseResourceDoc(readFileSync(join(dir, `${type.replace(/^azurerm_/, '')}.html.markdown`), 'utf8'));
     for (const w of doc.warnings) process.stderr.write(`${type}: ${w}\n`);
-    const table = tableOf(doc);
+    const table = withCodeRules(type, tableOf(doc));
     tables.set(type, table);
     const extra = [
       Object.keys(table.conditions).length > 0 ? `${Object.keys(table.conditions).length} conditional` : '',

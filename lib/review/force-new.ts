@@ -6,7 +6,8 @@
  *   tag v4.55.0 (commit 37bf7f03b661b804a59fd62fd6f6e6b8ee4a69df)
  *
  * (the provider version @cdktf/provider-azurerm 14.23.1 wraps): an argument is listed when its
- * description, or a note under it, says changing it forces a new resource. Do not edit; regenerate:
+ * description, or a note under it, says changing it forces a new resource, plus the replacements
+ * its code forces that the docs omit (FROM_CODE in the script). Do not edit; regenerate:
  *
  *   node scripts/app.js scripts/force-new-from-docs.ts <provider>/website/docs/r --ref '<tag (commit)>'
  *
@@ -20,7 +21,15 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   azurerm_key_vault: ['location', 'name', 'resource_group_name'],
   azurerm_key_vault_certificate: ['key_vault_id', 'name'],
   azurerm_key_vault_certificate_contacts: ['key_vault_id'],
-  azurerm_lb: ['edge_zone', 'location', 'name', 'resource_group_name', 'sku', 'sku_tier'],
+  azurerm_lb: [
+    'edge_zone',
+    'frontend_ip_configuration.zones',
+    'location',
+    'name',
+    'resource_group_name',
+    'sku',
+    'sku_tier',
+  ],
   azurerm_lb_backend_address_pool: ['loadbalancer_id', 'name', 'synchronous_mode'],
   azurerm_lb_nat_rule: ['loadbalancer_id', 'name', 'resource_group_name'],
   azurerm_lb_probe: ['loadbalancer_id', 'name'],

@@ -258,3 +258,10 @@ describe('parseResourceDoc', () => {
     expect(none.warnings).toEqual(['no "## Arguments Reference" section']);
   });
 });
+
+describe('replacements the provider forces in code, not in its docs', () => {
+  test("a load balancer frontend's zones (lb_resource.go CustomizeDiff ForceNewIf): a zone change replaces the address callers keep", () => {
+    expect(forcesReplacement('azurerm_lb', ['frontend_ip_configuration', 0, 'zones'])).toBe(true);
+    expect(forcesReplacement('azurerm_lb', ['frontend_ip_configuration', 0, 'private_ip_address'])).toBe(false);
+  });
+});
