@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cloudInitFor, CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, HEALTH_UNIT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
-import { evaluateReply } from './app-health-extension';
+import { evaluateReply } from '../support/app-health-extension';
 import { exampleSpec, layOutVm, planOf, systemdVerify, tempDir } from '../helpers';
 
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';

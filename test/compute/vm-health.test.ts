@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { HEALTH_SCRIPT, STARTUP_SECONDS } from '../../lib/compute/cloud-init';
 import { HEALTH_EXTENSION, healthExtensionSettings } from '../../lib/compute/scale-set';
-import { commitStates, evaluateReply, type HealthState } from './app-health-extension';
+import { commitStates, evaluateReply, type HealthState } from '../support/app-health-extension';
 import { tempDir } from '../helpers';
 
 describe('the port of the extension (checked against the extension\u2019s own test vectors)', () => {

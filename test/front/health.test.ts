@@ -1,6 +1,6 @@
 /**
  * The front's health contract with the Application Health extension, type handler 2.0 (rich
- * health states), judged by a port of the extension's own evaluation (app-health-probe.ts) against
+ * health states), judged by a port of the extension's own evaluation (test/support/app-health-extension.ts) against
  * real nginx running the rendered config: the path the synthesized scale set's extension probes
  * answers Healthy while a routing table serves and Unhealthy (with a reason) while none does; the
  * load balancer's probe keeps reading the status code.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FRONT_DEFAULTS } from '../../lib/front/nginx-conf';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { exampleSpec, resourceAt, synthStacks, tempDir } from '../helpers';
-import { evaluateHttpProbe, judgeBody } from './app-health-probe';
+import { evaluateReply, probeUrl } from '../support/app-health-extension';
 import { freePorts, request, startBackends, startFront, type Backends, type RunningFront } from './harness';
 
 const ENV = 'test';
@@ -33,7 +33,7 @@ describe('the port of the extension\'s evaluation (main/health.go, main/probeRes
     ['["Healthy"]', 'Unknown'],
     ['ok 3f2a9c (the old reply)', 'Unknown'],
   ])('%s is %s', (body, state) => {
-    expect(judgeBody(body).state).toBe(state);
+    expect(evaluateReply({ status: 200, body }).state).toBe(state);
   });
 });
 
@@ -46,7 +46,7 @@ describe('the front\'s health endpoints, run by nginx', () => {
     (resourceAt(synthStacks(exampleSpec())['retail-front'], 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').extension as Array<{ type: string; type_handler_version: string; settings: string }>).find((e) => e.type === 'ApplicationHealthLinux')!
       .settings,
   ) as { protocol: string; port: number; requestPath: string };
-  const extension = (f: RunningFront) => evaluateHttpProbe(`http://127.0.0.1:${f.statusPort}${settings.requestPath}`, 5000);
+  const extension = (f: RunningFront) => probeUrl(`http://127.0.0.1:${f.statusPort}${settings.requestPath}`, 5000);
   const lbProbe = (f: RunningFront) => request({ port: f.statusPort, path: '/healthz' });
 
   beforeAll(async () => {
@@ -107,6 +107,6 @@ describe('the front\'s health endpoints, run by nginx', () => {
   });
 
   test('the LB probe\'s plain-text reply is not the extension\'s contract: the port judges it Unknown', async () => {
-    expect(await evaluateHttpProbe(`http://127.0.0.1:${front.statusPort}/healthz`, 5000)).toEqual({ state: 'Unknown', error: expect.stringContaining('json') });
+    expect(await probeUrl(`http://127.0.0.1:${front.statusPort}/healthz`, 5000)).toEqual({ state: 'Unknown', error: expect.stringMatching(/json/i) });
   });
 });

@@ -9,6 +9,7 @@
  * `encoding/json.Unmarshal` they rely on. `commitStates` ports the probe loop of `enable`
  * (main/cmds.go): consecutive probes, the grace period and the committed state Azure sees.
  */
+import http from 'node:http';
 
 /** `HealthStatus` (main/health.go). */
 export type HealthState = 'Initializing' | 'Healthy' | 'Unhealthy' | 'Unknown';
@@ -133,4 +134,23 @@ export function commitStates(probes: readonly HealthState[], settings: ProbeSett
     out.push(committed as HealthState);
   });
   return out;
+}
+
+/**
+ * One probe of `url` as `HttpHealthProbe.evaluate` makes it (main/health.go): GET with User-Agent
+ * `ApplicationHealthExtension/1.0`, redirects not followed, a transport error or timeout as Unknown;
+ * then {@link evaluateReply}.
+ */
+export function probeUrl(url: string, timeoutMs = 30_000): Promise<Evaluation> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers: { 'User-Agent': 'ApplicationHealthExtension/1.0' }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve(evaluateReply({ status: res.statusCode ?? 0, body })));
+      res.on('error', (e) => resolve(evaluateReply({ error: e.message })));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve(evaluateReply({ error: e.message })));
+  });
 }
