@@ -23,6 +23,7 @@ import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import { fixedSettings, osDiskType, type FixedSettings } from './fixed-settings';
+import { instancesWithSurge } from '../spec/ip-plan';
 
 /** The VMs' image: a marketplace image or a gallery image version (give one). */
 export interface ImageReference {
@@ -155,7 +156,8 @@ export const healthExtensionSettings = (port: number, requestPath: string) => ({
  */
 export function peakInstances(maxInstances: number, upgrade?: { readonly maxBatchPercent?: number; readonly maxSurge?: boolean }): number {
   if (upgrade?.maxSurge === false) return maxInstances;
-  return maxInstances + Math.max(1, Math.ceil((maxInstances * (upgrade?.maxBatchPercent ?? 20)) / 100));
+  // the same count the address plan reserves for a slot (lib/spec/ip-plan.ts)
+  return instancesWithSurge({ min: maxInstances, default: maxInstances, max: maxInstances }, upgrade?.maxBatchPercent ?? 20);
 }
 
 /** Azure's limit for a scale set in a single placement group (Uniform). */
