@@ -206,7 +206,7 @@ export function checkFixedSettings(
     issues.push({
       path: 'keyVault.softDeleteRetentionDays',
       message: `changes from ${recorded} to ${keyVault.softDeleteRetentionDays} days; Azure cannot change a vault's soft-delete retention after creation`,
-      hint: `keep ${recorded}; a new retention needs a new vault (see the README teardown recipe)`,
+      hint: `keep ${recorded}; a new retention needs a new vault (docs/operating.md: tear down an environment)`,
     });
   }
   // the admin user is in every scale set (admin_username forces a new one): one field, all of them

@@ -52,7 +52,7 @@ export const SOURCES = {
   lockData: 'Azure Storage docs (lock-account-resource): a lock on an account does not protect its containers or blobs; locks are control-plane only',
   subnet: 'Azure: InUseSubnetCannotBeDeleted (aka.ms/deletesubnet); provider issues #4784, #400',
   vanished: 'Terraform deletes only what a configuration it runs names; a stack left out of the synth is never applied again (docs/lifecycle.md)',
-  stateful: 'docs/lifecycle.md; README "Teardown"',
+  stateful: 'docs/lifecycle.md; docs/operating.md (tear down an environment)',
   resourceGroup: 'azurerm 4.55 internal/services/resource/resource_group_resource.go: features.resource_group.prevent_deletion_if_contains_resources, true by default (internal/features/defaults.go)',
   grant: 'Azure RBAC: a role assignment can take minutes to take effect; the provider does not retry the 403 (provider issue #23927)',
 } as const;

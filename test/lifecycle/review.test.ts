@@ -91,7 +91,7 @@ test('a certificate removal: the review blocks losing the certificate, and says 
     '- **blocking**: `retail-vault:azurerm_key_vault_certificate.certificate-catalog-mtls_certificate` destroys azurerm_key_vault_certificate: loses the certificate and its private key; a new one is issued with a new thumbprint',
   ]);
   expect(azureSection(r.markdown)).toEqual([
-    '- **blocks** (state loss): `retail-vault:azurerm_key_vault_certificate.certificate-catalog-mtls_certificate`, as above. Source: docs/lifecycle.md; README "Teardown".',
+    '- **blocks** (state loss): `retail-vault:azurerm_key_vault_certificate.certificate-catalog-mtls_certificate`, as above. Source: docs/lifecycle.md; docs/operating.md (tear down an environment).',
     "- avoided (lock): 2 resources deleted or replaced, and no CanNotDelete or ReadOnly lock in the synth stands above them (the vault and the front's store carry none by design: prevent_destroy, soft delete and purge protection protect them, docs/apply-order.md). Source: Azure: a CanNotDelete lock blocks deleting role assignments at or below its scope (ScopeLocked; MicrosoftDocs/azure-docs#110791); provider issues #11770, #7668.",
   ]);
 });

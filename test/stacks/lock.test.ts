@@ -269,7 +269,7 @@ describe('Key Vault lock', () => {
     const spec = exampleSpec();
     spec.keyVault!.softDeleteRetentionDays = 30;
     expect(p.problems(p.run(spec))).toEqual([
-      "retail.ts: keyVault.softDeleteRetentionDays: changes from 90 to 30 days; Azure cannot change a vault's soft-delete retention after creation (keep 90; a new retention needs a new vault (see the README teardown recipe))",
+      "retail.ts: keyVault.softDeleteRetentionDays: changes from 90 to 30 days; Azure cannot change a vault's soft-delete retention after creation (keep 90; a new retention needs a new vault (docs/operating.md: tear down an environment))",
     ]);
     expect(p.lockJson().keyVault).toEqual({ softDeleteRetentionDays: 90 });
   });
