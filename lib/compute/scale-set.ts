@@ -144,6 +144,13 @@ export interface ScaleSetProps {
   /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
   /**
+   * Automatic OS image upgrade (Uniform, marketplace image at 'latest'): Azure rolls each new
+   * image through the scale set under its rolling upgrade policy, gated by the health extension,
+   * and rolls back a failed one. How patches reach software the VMs must not restart all at once
+   * (the front's nginx, `front/updates.ts`). azurerm updates it in place. @default false
+   */
+  readonly automaticOsUpgrade?: boolean;
+  /**
    * The creation-time settings recorded for this scale set (the synth's lock file): they win over
    * today's defaults, so a library default that changes (zone balance, the unhealthy limit) never
    * replaces a running scale set. @default - `fixedSettings()` of these props
@@ -259,6 +266,7 @@ export class ScaleSet extends Construct {
             adminSshKey,
             secureBootEnabled: true,
             vtpmEnabled: true,
+            automaticOsUpgradePolicy: props.automaticOsUpgrade ? { enableAutomaticOsUpgrade: true, disableAutomaticRollback: false } : undefined,
             customData,
             platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
             // surge instances count: a single placement group refuses the 101st, mid-upgrade

@@ -289,6 +289,9 @@ export class NginxFront extends Construct {
       image: props.image ?? (props.fixedSettings?.image ? undefined : FRONT_IMAGE),
       upgrade: props.upgrade,
       healthPath: FRONT_HEALTH_PATHS.extension,
+      // nginx is held back from unattended upgrades (front/updates.ts): its patches come with new
+      // images, rolled through the front in health-gated batches
+      automaticOsUpgrade: true,
       // created once the VMs' read grant on the blobs is effective (granted in this apply)
       dependsOn: [reader],
       fixedSettings: props.fixedSettings,
