@@ -34,6 +34,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
@@ -333,16 +334,19 @@ export function renderNginxDropIn(): string {
 /** The front VMs' #cloud-config: packages, the agent, its units. Constant across swaps. */
 export function frontCloudInitDocument(input: FrontAgentSettings) {
   const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
+  // gzip is deterministic here (no name, no time in the header): the same bytes every synth
+  const packed = (path: string, content: string, permissions = '0644') => ({ ...file(path, gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64'), permissions), encoding: 'gz+b64' });
   return {
     package_update: true,
     // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON
     packages: ['nginx', 'libnginx-mod-http-lua', 'lua-cjson', 'curl'],
     write_files: [
       file(FRONT_VM_PATHS.env, renderAgentEnv(input), '0600'),
-      file(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
-      file(FRONT_VM_PATHS.guard, GUARD_SCRIPT, '0755'),
+      packed(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
+      // compressed: custom data is limited to 64 KB (base64), and these are most of it
+      packed(FRONT_VM_PATHS.guard, GUARD_SCRIPT, '0755'),
       // the router ships with the VM: the config blob only names these files
-      ...ROUTER_FILES.map((f) => file(`${FRONT_VM_PATHS.lua}/${f.name}`, f.content)),
+      ...ROUTER_FILES.map((f) => packed(`${FRONT_VM_PATHS.lua}/${f.name}`, f.content)),
       // security updates that never restart nginx on every front VM at once (updates.ts)
       ...renderFrontUpdatesFiles().map((f) => file(f.path, f.content)),
       file(`/etc/systemd/system/${FRONT_UNITS.sync}`, renderSyncUnit()),
