@@ -107,6 +107,7 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
     envLine('GUARD_ACCESS_LOG', VM_FRONT_PATHS.accessLog),
     envLine('GUARD_TEMP', VM_FRONT_PATHS.temp),
     envLine('GUARD_TLS_FILE', FRONT_TLS_FILE),
+    envLine('GUARD_TABLE', FRONT_VM_PATHS.table),
     ...(s.tlsSource ? [envLine('TLS_SOURCE', s.tlsSource), envLine('TLS_PATH', FRONT_TLS_FILE), envLine('TLS_GROUP', 'www-data')] : []),
     '',
   ].join('\n');

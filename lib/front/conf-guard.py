@@ -10,6 +10,8 @@ context it renders it, and the directives that name code or files name only thes
 - `load_module`: the two modules of the Lua router (ndk, then lua), from the modules folder;
 - `*_by_lua_file`: the router's own files, in the router's folder (no inline `*_by_lua_block`,
   no `*_by_lua`, no `lua_package_path`, no `include`, no `env` but the router's data);
+- `env FRONT_ROUTER=`: JSON with the environment, the services, the table's path (only the
+  agent's table file) and the shared dict's name;
 - `pid`, `error_log`, `access_log`, the temp paths: nginx's own files (a log at another path
   written by the root master, e.g. in /etc/cron.d, is a way to run code);
 - `user`: nobody or www-data; `ssl_certificate*`: the certificate variable only.
@@ -18,6 +20,7 @@ Usage: front-conf-guard CONFIG. Exit 0 when accepted; else exit 1 and one line p
 stdout ("line N: ..."). The paths come from the environment (the agent's settings file), with
 the VM's paths as defaults.
 """
+import json
 import os
 import re
 import sys
@@ -30,6 +33,7 @@ ERROR_LOG = ENV("GUARD_ERROR_LOG", "/var/log/nginx/error.log")
 ACCESS_LOG = ENV("GUARD_ACCESS_LOG", "/var/log/nginx/access.log")
 TEMP = ENV("GUARD_TEMP", "/var/lib/nginx")
 TLS_FILE = ENV("GUARD_TLS_FILE", "/etc/front/tls/front.pem")
+TABLE = ENV("GUARD_TABLE", "/var/lib/front/table.json")
 ROUTER_FILES = {
     "router.lua", "init-worker.lua", "route.lua", "add-cookie.lua", "mirror.lua", "status.lua",
     "lb-probe.lua", "health.lua", "admin-table.lua", "admin-config-state.lua",
@@ -168,8 +172,17 @@ def directive(name, args, ctx, line, opens, modules):
         ok = len(args) == 1 and os.path.dirname(args[0]) == LUA_DIR and os.path.basename(args[0]) in ROUTER_FILES
         return [] if ok else [f"{at}: only the router's own files in {LUA_DIR}"]
     if name == "env":
-        ok = len(args) == 1 and args[0].startswith(ROUTER_ENV)
-        return [] if ok else [f"{at}: only the router's data ({ROUTER_ENV}...)"]
+        if not (len(args) == 1 and args[0].startswith(ROUTER_ENV)):
+            return [f"{at}: only the router's data ({ROUTER_ENV}...)"]
+        try:
+            data = json.loads(args[0][len(ROUTER_ENV):])
+        except ValueError:
+            return [f"{at}: the router's data is not JSON"]
+        ok = (isinstance(data, dict) and set(data) == {"environment", "services", "tablePath", "dict"}
+              and data["tablePath"] == TABLE and isinstance(data["environment"], str)
+              and isinstance(data["dict"], str) and isinstance(data["services"], list)
+              and all(isinstance(x, str) for x in data["services"]))
+        return [] if ok else [f"{at}: the router's data must be {{environment, services, tablePath: {TABLE}, dict}}"]
     if name == "user":
         return [] if len(args) in (1, 2) and args[0] in ("nobody", "www-data") else [f"{at}: only nobody or www-data"]
     if name == "pid":

@@ -56,7 +56,7 @@ test('a rendered config run from a folder (host names, path prefixes, TLS, a wor
     user: 'www-data',
     workerProcesses: 1,
   });
-  const env = { GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp, GUARD_TLS_FILE: pem };
+  const env = { GUARD_TABLE: paths.table, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp, GUARD_TLS_FILE: pem };
   expect(guard(text, env)).toEqual({ status: 0, problems: [], stderr: '' });
   const file = join(dir, 'nginx.conf');
   writeFileSync(file, text);
@@ -82,6 +82,7 @@ describe('refused, each with its line', () => {
     ['an environment variable other than the router\'s data', base.replace("env 'FRONT_ROUTER=", "env LD_PRELOAD=/tmp/evil.so;\nenv 'FRONT_ROUTER="), /env: only the router's data/],
     ['an error log the root master writes into cron', base.replace(`error_log ${VM_FRONT_PATHS.errorLog} info;`, 'error_log /etc/cron.d/evil info;'), /error_log: only \/var\/log\/nginx\/error\.log/],
     ['an access log elsewhere', base.replace(`access_log ${VM_FRONT_PATHS.accessLog} front`, 'access_log /etc/profile.d/evil.sh front'), /access_log: only/],
+    ['the router pointed at another file as its table', base.replace('"tablePath":"/var/lib/front/table.json"', '"tablePath":"/etc/shadow"'), /env: the router's data must be/],
     ['workers as root', base.replace('worker_processes', 'user root;\nworker_processes'), /user: only nobody or www-data/],
     ['an OpenSSL engine', base.replace('worker_processes', 'ssl_engine evil;\nworker_processes'), /ssl_engine: not a directive/],
     ['perl', inHttp('perl_modules /tmp;'), /perl_modules: not a directive/],
