@@ -199,6 +199,9 @@ def directive(name, args, ctx, line, opens, modules):
         return [] if args == ["$host", "$front_tls_file"] else [f"{at}: only the certificate's map"]
     if name == "default" and ctx == "map":
         return [] if args == [TLS_FILE] else [f"{at}: only {TLS_FILE}"]
+    if name == "listen":
+        ok = bool(args) and re.fullmatch(r"(\d{1,3}(\.\d{1,3}){3}:)?\d{1,5}", args[0]) is not None and all(a in ("ssl", "default_server") for a in args[1:])
+        return [] if ok else [f"{at}: only an IPv4 address and port (ssl, default_server)"]
     if name == "proxy_pass":
         ok = len(args) == 1 and re.fullmatch(r"http://\$front_(mirror_)?upstream(\$request_uri)?", args[0]) is not None
         return [] if ok else [f"{at}: only the router's upstream variables"]

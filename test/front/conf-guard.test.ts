@@ -83,6 +83,7 @@ describe('refused, each with its line', () => {
     ['an error log the root master writes into cron', base.replace(`error_log ${VM_FRONT_PATHS.errorLog} info;`, 'error_log /etc/cron.d/evil info;'), /error_log: only \/var\/log\/nginx\/error\.log/],
     ['an access log elsewhere', base.replace(`access_log ${VM_FRONT_PATHS.accessLog} front`, 'access_log /etc/profile.d/evil.sh front'), /access_log: only/],
     ['the router pointed at another file as its table', base.replace('"tablePath":"/var/lib/front/table.json"', '"tablePath":"/etc/shadow"'), /env: the router's data must be/],
+    ['a unix socket the root master creates anywhere', base.replace(/listen 0\.0\.0\.0:(\d+);/, 'listen unix:/etc/cron.d/evil;'), /listen: only an IPv4 address and port/],
     ['workers as root', base.replace('worker_processes', 'user root;\nworker_processes'), /user: only nobody or www-data/],
     ['an OpenSSL engine', base.replace('worker_processes', 'ssl_engine evil;\nworker_processes'), /ssl_engine: not a directive/],
     ['perl', inHttp('perl_modules /tmp;'), /perl_modules: not a directive/],
