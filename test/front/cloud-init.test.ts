@@ -110,9 +110,12 @@ describe('security updates that never restart nginx on every front VM at once', 
     expect(r.status).toBe(0);
     expect(fileAt(FRONT_UPDATES_PATHS.timer).content).toMatch(/^RandomizedDelaySec=6h$/m);
     expect(fileAt(FRONT_UPDATES_PATHS.timer).content).toMatch(/^FixedRandomDelay=true$/m);
-    // the drop-in is read: systemd shows the merged timer
-    const cat = spawnSync('systemctl', ['--root', root, 'cat', 'apt-daily-upgrade.timer'], { encoding: 'utf8' });
-    if (cat.status === 0) expect(cat.stdout).toContain('FixedRandomDelay=true');
+    // the drop-in is read: a bad value in it fails the same check
+    const path = join(root, FRONT_UPDATES_PATHS.timer);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}FixedRandomDelay=maybe\n`);
+    const bad = systemdVerify(root, ['apt-daily-upgrade.timer']);
+    expect(bad.stderr).toMatch(/front\.conf:\d+: Failed to parse boolean value/);
+    expect(bad.status).not.toBe(0);
   });
 
   test('nginx patches arrive with new images: the front scale set upgrades its OS image automatically, rolled back on failure', () => {
