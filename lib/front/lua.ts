@@ -19,7 +19,7 @@
  * `/usr/local/lib/front/`); the nginx config blob the front stack delivers only names the files
  * (`*_by_lua_file`) and passes the router its data in `env FRONT_ROUTER='<json>'`. So whoever can
  * write the blob cannot make the root master run code: the agent refuses a blob with any other
- * Lua or module directive (`conf-guard.ts`). The files live in `lib/front/lua/`, real Lua, read
+ * Lua or module directive (`conf-guard.py`). The files live in `lib/front/lua/`, real Lua, read
  * once here.
  */
 import { readFileSync } from 'node:fs';
