@@ -41,7 +41,21 @@ export interface FixedSettings {
    * lock files written before it was recorded: the synth records it then.
    */
   readonly osDiskStorageAccountType?: string;
+  /**
+   * The image, as `publisher:offer:sku` ('gallery' for a gallery image version). azurerm 4.55
+   * replaces a scale set whose image publisher or offer changes (`source_image_reference`'s
+   * `publisher` and `offer` are ForceNew; `sku` and `version` update the model in place). Absent
+   * in lock files written before it was recorded: such a scale set was created with the then
+   * default, `LEGACY_DEFAULT_IMAGE` (Ubuntu 22.04 Gen2), unless the spec named an image.
+   */
+  readonly image?: string;
 }
+
+/** The library's default image for every scale set before the image was recorded (Ubuntu 22.04 LTS, Gen2). */
+export const LEGACY_DEFAULT_IMAGE = 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2';
+
+/** The part of an image key azurerm cannot change in place (publisher and offer). */
+const replacedBy = (key: string) => key.split(':').slice(0, 2).join(':').toLowerCase();
 
 /** Premium SSD where the size supports it (an 's' in its features), else Standard SSD. */
 export const osDiskType = (vmSize: string): 'Premium_LRS' | 'StandardSSD_LRS' => (/^Standard_[A-Z]+\d+[a-z]*s[a-z]*(_|$)/.test(vmSize) ? 'Premium_LRS' : 'StandardSSD_LRS');
@@ -65,6 +79,8 @@ export function fixedSettings(input: {
   maxSurge?: boolean;
   /** The VM size, which decides the OS disk type. */
   vmSize: string;
+  /** The image's lock key (`publisher:offer:sku`, or 'gallery'). @default - not recorded */
+  image?: string;
 }): FixedSettings {
   const zonal = input.zones.length > 0;
   const orchestration = input.orchestration ?? 'Uniform';
@@ -86,6 +102,7 @@ export function fixedSettings(input: {
       crossZoneUpgradesEnabled: zonal ? true : null,
     },
     osDiskStorageAccountType: osDiskType(input.vmSize),
+    ...(input.image !== undefined ? { image: input.image } : {}),
   };
 }
 
@@ -113,6 +130,12 @@ interface ServiceLike {
   readonly allowReplacement: boolean;
   /** One scale set, keyed by the name alone (the front); else one per slot. @default false */
   readonly single?: boolean;
+  /**
+   * The image each scale set boots (`slot` undefined for the front): its lock key, whether the spec
+   * named it, and the packages its custom data installs that this image's archive lacks (an
+   * image that lacks some cannot run the VMs: it is never kept for them). @default - not recorded
+   */
+  readonly imageOf?: (slot: 'blue' | 'green' | undefined) => { readonly key: string; readonly fromSpec: boolean; readonly missingOn: (key: string) => readonly string[] };
 }
 
 const slotsOf = (svc: ServiceLike) => (svc.single ? [undefined] : ['blue', 'green']);
@@ -123,7 +146,7 @@ export function plannedFixedSettings(services: readonly ServiceLike[], zones: re
   const out: Record<string, FixedSettings> = {};
   for (const svc of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
     for (const slot of slotsOf(svc)) {
-      out[keyOf(svc, slot)] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge, vmSize: svc.vmSize });
+      out[keyOf(svc, slot)] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge, vmSize: svc.vmSize, image: svc.imageOf?.(slot as 'blue' | 'green' | undefined).key });
     }
   }
   return out;
@@ -224,17 +247,34 @@ export function checkFixedSettings(
   services.forEach((svc) => {
     const changed = new Map<string, { what: string; slots: string[] }>();
     const kept: Record<string, FixedSettings> = {};
+    const imageIssues: { slot: string; from: string; to: string; missing: readonly string[]; fromSpec: boolean }[] = [];
     for (const slot of slotsOf(svc)) {
       const key = keyOf(svc, slot);
-      const before = lock?.scaleSets[key];
+      let before = lock?.scaleSets[key];
       const after = planned[key];
       if (!before) {
         next[key] = after;
         continue;
       }
-      const merged = keepRecorded(before, after, zones.length > 0);
+      let merged = keepRecorded(before, after, zones.length > 0);
+      const img = svc.imageOf?.(slot as 'blue' | 'green' | undefined);
+      if (img && after.image !== undefined) {
+        // a scale set recorded before images were: it runs the then default, unless the spec named one
+        const recordedImage = before.image ?? (img.fromSpec ? after.image : LEGACY_DEFAULT_IMAGE);
+        const sameScaleSet = replacedBy(recordedImage) === replacedBy(after.image);
+        // a library default that changed reaches new scale sets only, unless the recorded image cannot run these VMs
+        const missing = img.fromSpec || sameScaleSet ? [] : img.missingOn(recordedImage);
+        const image = sameScaleSet ? after.image : img.fromSpec || missing.length > 0 ? after.image : recordedImage;
+        merged = { ...merged, image };
+        if (!sameScaleSet && (img.fromSpec || missing.length > 0)) {
+          imageIssues.push({ slot: slot ?? svc.name, from: recordedImage, to: after.image, missing, fromSpec: img.fromSpec });
+        }
+        // compared below as a recorded field
+        before = { ...before, image: sameScaleSet ? after.image : recordedImage };
+      }
       kept[key] = merged;
       for (const field of Object.keys(merged) as (keyof FixedSettings)[]) {
+        if (field === 'image') continue;
         // a field older lock files lack is recorded now, not compared
         if (before[field] === undefined || JSON.stringify(before[field]) === JSON.stringify(merged[field])) continue;
         const c = changed.get(field) ?? { what: describeChange(field, before[field], merged[field]), slots: [] };
@@ -246,6 +286,19 @@ export function checkFixedSettings(
     // too); else the recorded values stay
     for (const [key, merged] of Object.entries(kept)) next[key] = svc.allowReplacement ? planned[key] : merged;
     if (svc.allowReplacement) return;
+    if (imageIssues.length > 0) {
+      const slots = imageIssues.map((i) => i.slot);
+      const sets = `the ${slots.join(' and ')} scale set${slots.length > 1 ? 's' : ''}`;
+      const i = imageIssues[0];
+      const why = i.missing.length > 0 ? `; the recorded image's archive has no ${i.missing.join(', ')}, which these VMs install, so apt installs nothing and they never start (docs/vm-image.md)` : '';
+      issues.push({
+        path: i.fromSpec ? `${svc.specPath}.image` : `${svc.specPath}`,
+        message: `changes the image of ${sets} from ${i.from} to ${i.to}; azurerm replaces a scale set whose image publisher or offer changes (source_image_reference.offer is ForceNew), so this replaces ${slots.length > 1 ? 'them' : 'it'}: every VM at once${why}`,
+        hint: svc.single
+          ? `deploy with ${svc.specPath}.allowReplacement: true in a maintenance window (its VMs are replaced together), then remove it`
+          : `if intended, deploy with ${svc.specPath}.allowReplacement: true (replace the idle slot first), then remove it; else keep the image's offer`,
+      });
+    }
     // a new orchestration mode changes fault domains too: one issue, at the field the user changed
     if (changed.has('orchestration')) for (const f of [...changed.keys()]) if (f !== 'orchestration') changed.delete(f);
     for (const [field, c] of changed) {

@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import { fixedSettings, osDiskType, type FixedSettings } from './fixed-settings';
 import { instancesWithSurge } from '../spec/ip-plan';
+import { imageKeyOf, UBUNTU_2204, UBUNTU_2404 } from './image-packages';
 
 /** The VMs' image: a marketplace image or a gallery image version (give one). */
 export interface ImageReference {
@@ -56,10 +57,33 @@ export interface ScaleSetExtension {
   readonly settings?: string;
 }
 
-/** Ubuntu 22.04 LTS, generation 2: trusted launch, and the Key Vault VM extension supports it. */
+/**
+ * The service VMs' image: Ubuntu 22.04 LTS, generation 2 (trusted launch). Their custom data
+ * installs no packages, and the Key Vault VM extension (service certificates) lists 22.04 among
+ * its supported distributions but not 24.04 (docs/vm-image.md).
+ */
 export const DEFAULT_IMAGE: ImageReference = {
-  marketplace: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' },
+  marketplace: { ...UBUNTU_2204.image, version: 'latest' },
 };
+
+/**
+ * The front VMs' image: Ubuntu 24.04 LTS, generation 2 ('server' is the Gen2 SKU; 'server-gen1'
+ * the Gen1 one). 22.04's archive has no `libnginx-mod-http-lua` (Launchpad bug 2035387), and an
+ * apt line naming a missing package installs nothing, nginx included; 24.04's has every package
+ * the front's custom data installs (`image-packages.ts`, docs/vm-image.md).
+ */
+export const FRONT_IMAGE: ImageReference = {
+  marketplace: { ...UBUNTU_2404.image, version: 'latest' },
+};
+
+/** How the lock names an image: what azurerm cannot change in place (publisher and offer), and the SKU. */
+export const imageLockKey = (image: ImageReference): string => (image.marketplace ? imageKeyOf(image.marketplace) : 'gallery');
+
+/** The image a lock key names (a marketplace key; a gallery key names no image by itself). */
+export function imageFromLockKey(key: string): ImageReference | undefined {
+  const [publisher, offer, sku, ...rest] = key.split(':');
+  return publisher && offer && sku && rest.length === 0 ? { marketplace: { publisher, offer, sku, version: 'latest' } } : undefined;
+}
 
 /** Props of {@link ScaleSet}. */
 export interface ScaleSetProps {
@@ -91,7 +115,7 @@ export interface ScaleSetProps {
   readonly loadBalancerBackendPoolIds?: readonly string[];
   /** Resources that must exist before the scale set. @default - nothing */
   readonly dependsOn?: readonly ITerraformDependable[];
-  /** @default DEFAULT_IMAGE (Ubuntu 22.04 LTS, generation 2) */
+  /** @default - the image the lock records for this scale set (`fixedSettings.image`), else DEFAULT_IMAGE (Ubuntu 22.04 LTS, generation 2) */
   readonly image?: ImageReference;
   /** Rolling upgrades: how many instances change at once. @default - batches of 20 %, with surge */
   readonly upgrade?: {
@@ -120,6 +144,13 @@ export interface ScaleSetProps {
   readonly extensions?: readonly ScaleSetExtension[];
   /** Fixed at creation: changing it replaces the scale set. @default 'Uniform' */
   readonly orchestration?: 'Uniform' | 'Flexible';
+  /**
+   * Automatic OS image upgrade (Uniform, marketplace image at 'latest'): Azure rolls each new
+   * image through the scale set under its rolling upgrade policy, gated by the health extension,
+   * and rolls back a failed one. How patches reach software the VMs must not restart all at once
+   * (the front's nginx, `front/updates.ts`). azurerm updates it in place. @default false
+   */
+  readonly automaticOsUpgrade?: boolean;
   /**
    * The creation-time settings recorded for this scale set (the synth's lock file): they win over
    * today's defaults, so a library default that changes (zone balance, the unhealthy limit) never
@@ -179,7 +210,8 @@ export class ScaleSet extends Construct {
   constructor(scope: Construct, id: string, props: ScaleSetProps) {
     super(scope, id);
     const zones = props.zones ?? [];
-    const image = props.image ?? DEFAULT_IMAGE;
+    const fixedImage = props.fixedSettings?.image ? imageFromLockKey(props.fixedSettings.image) : undefined;
+    const image = props.image ?? fixedImage ?? DEFAULT_IMAGE;
     const healthSettings = healthExtensionSettings(VM_HEALTH_PORT, props.healthPath ?? '/health');
     const zonal = zones.length > 0;
     const fixed = props.fixedSettings ?? fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade?.maxBatchPercent, maxSurge: props.upgrade?.maxSurge, vmSize: props.vmSize });
@@ -236,6 +268,7 @@ export class ScaleSet extends Construct {
             adminSshKey,
             secureBootEnabled: true,
             vtpmEnabled: true,
+            automaticOsUpgradePolicy: props.automaticOsUpgrade ? { enableAutomaticOsUpgrade: true, disableAutomaticRollback: false } : undefined,
             customData,
             platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
             // surge instances count: a single placement group refuses the 101st, mid-upgrade

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fixed-settings';
+import { imageOfScaleSet } from '../compute/images-planned';
 import { App } from 'cdktf';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
 import { formatIssue, type SpecIssue } from '../spec/issues';
@@ -124,8 +125,10 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     }
     // retired placements have no scale sets: dropped from the lock, and recorded as retired
     const items = [
-      ...plan.placements.filter((p) => !p.retired).map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, vmSize: p.vmSize, allowReplacement: p.allowReplacement })),
-      { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, vmSize: env.front.vmSize, allowReplacement: env.front.allowReplacement, single: true },
+      ...plan.placements
+        .filter((p) => !p.retired)
+        .map((p) => ({ name: p.label, specPath: p.specPath, orchestration: p.orchestration, upgrade: p.upgrade, vmSize: p.vmSize, allowReplacement: p.allowReplacement, imageOf: imageOfScaleSet({ role: 'service', placement: p }) })),
+      { name: 'front', specPath: 'front', orchestration: 'Uniform' as const, upgrade: env.front.upgrade, vmSize: env.front.vmSize, allowReplacement: env.front.allowReplacement, single: true, imageOf: imageOfScaleSet({ role: 'front' }) },
     ];
     const { issues, next } = checkFixedSettings(items, plan.zones, lock, { keyVault: env.keyVault, adminUsername: env.admin.username, knownSizes: VM_SIZE_NAMES });
     recordedOf.set(env.name, next.scaleSets);

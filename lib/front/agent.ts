@@ -18,9 +18,11 @@
  * exists. The agent reads the pointer, fetches what it names (only when the name changed), and
  * checks each blob's SHA-256 against its name before use.
  *
- * - the config: tested with `nginx -t`, installed and nginx reloaded. A config that fails the
- *   test is refused (named log line, reported to nginx for the health endpoint's warning), and
- *   the running nginx keeps the last good one.
+ * - the config: checked by the guard (`conf-guard.py`: only the directives the library renders,
+ *   no inline Lua, no module or Lua file but the router's, nginx's own log paths: the blob is data,
+ *   the router's code ships with the VM), tested with `nginx -t`, installed and nginx reloaded. A
+ *   config that fails either is refused (named log line, reported to nginx for the health
+ *   endpoint's warning), and the running nginx keeps the last good one.
  * - the table: PUT to nginx's loopback admin endpoint, applied at once with no reload; written to
  *   disk only once nginx accepted it, so a restart boots with the last good table. A refused
  *   table is a named log line.
@@ -31,8 +33,16 @@
  * cannot be read after a few tries; the loop catches up once it can.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
 import { FRONT_DEFAULTS, VM_FRONT_PATHS } from './nginx-conf';
+import { renderFrontUpdatesFiles } from './updates';
+
+/** The config guard (Python 3, which cloud-init itself runs on): refuses a config blob that could run code. */
+export const GUARD_SCRIPT = readFileSync(join(__dirname, 'conf-guard.py'), 'utf8');
 
 /** The front's blobs, in its container. */
 export const FRONT_BLOBS = {
@@ -55,6 +65,9 @@ export function frontBlobName(kind: 'config' | 'table', content: string): string
 
 export const FRONT_VM_PATHS = {
   agent: '/usr/local/bin/front-agent',
+  guard: '/usr/local/bin/front-conf-guard',
+  /** The router's Lua files (the config names them; they are never in the config). */
+  lua: VM_FRONT_PATHS.lua,
   env: '/etc/front/agent.env',
   conf: '/etc/front/nginx.conf',
   table: VM_FRONT_PATHS.table,
@@ -86,6 +99,15 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
     envLine('CONF_PATH', FRONT_VM_PATHS.conf),
     envLine('TABLE_PATH', FRONT_VM_PATHS.table),
     envLine('STATE_DIR', FRONT_VM_PATHS.state),
+    // what the guard lets a config name: the router's files, the modules, nginx's own paths
+    envLine('GUARD_LUA_DIR', VM_FRONT_PATHS.lua),
+    envLine('GUARD_MODULES_DIR', VM_FRONT_PATHS.modules),
+    envLine('GUARD_PID', VM_FRONT_PATHS.pid),
+    envLine('GUARD_ERROR_LOG', VM_FRONT_PATHS.errorLog),
+    envLine('GUARD_ACCESS_LOG', VM_FRONT_PATHS.accessLog),
+    envLine('GUARD_TEMP', VM_FRONT_PATHS.temp),
+    envLine('GUARD_TLS_FILE', FRONT_TLS_FILE),
+    envLine('GUARD_TABLE', FRONT_VM_PATHS.table),
     ...(s.tlsSource ? [envLine('TLS_SOURCE', s.tlsSource), envLine('TLS_PATH', FRONT_TLS_FILE), envLine('TLS_GROUP', 'www-data')] : []),
     '',
   ].join('\n');
@@ -95,7 +117,7 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
  * The agent (POSIX sh, curl; run for real in the tests against stub IMDS and blob endpoints and
  * a real nginx). `front-agent once` fetches the config and table the pointer names to disk (boot,
  * nginx not running yet); `front-agent loop` keeps nginx equal to them. Settings come from the environment file;
- * IMDS_URL, NGINX and RELOAD may be overridden (tests).
+ * IMDS_URL, NGINX, GUARD and RELOAD may be overridden (tests).
  */
 export const AGENT_SCRIPT = `#!/bin/sh
 # front-agent: keeps nginx's config and routing table equal to the blobs the front stack writes.
@@ -104,6 +126,7 @@ set -u
 : "\${IMDS_URL:=http://169.254.169.254}"
 : "\${NGINX:=nginx}"
 : "\${RELOAD:=systemctl reload nginx}"
+: "\${GUARD:=/usr/local/bin/front-conf-guard}"
 mkdir -p "$STATE_DIR"
 log() { echo "front: $*"; }
 reloaded=0
@@ -146,13 +169,25 @@ config_state() {
   return 0
 }
 
-# a config is installed only when nginx -t accepts it
+# a refused config: logged once by name, reported to nginx (the health endpoint's warning)
+refuse_conf() {
+  if ! cmp -s "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"; then
+    reason="config $conf_name refused ($1): $(echo "$2" | tr '\\n' ' ')"
+    log "$reason"
+    cp "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"
+    [ "\${3:-}" = boot ] || config_state "$reason"
+  fi
+}
+
+# a config is installed only when the guard accepts it (no code: the blob is data) and nginx -t does
 sync_conf() {
   fetch "$conf_name" "$STATE_DIR/nginx.conf.new" || { log "cannot fetch the config $conf_name; keeping the current one"; return 1; }
   if cmp -s "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; then
     [ "\${1:-}" = boot ] || [ ! -f "$STATE_DIR/nginx.conf.refused" ] || { rm -f "$STATE_DIR/nginx.conf.refused"; config_state; }
     return 0
   fi
+  # the master runs as root and runs the Lua a config names at start and reload: the guard first
+  if ! out=$($GUARD "$STATE_DIR/nginx.conf.new" 2>&1); then refuse_conf guard "$out" "\${1:-}"; return 1; fi
   if [ "\${1:-}" = boot ]; then mkdir -p "$(dirname "$CONF_PATH")"; install_file "$STATE_DIR/nginx.conf.new" "$CONF_PATH"; return 0; fi
   if out=$($NGINX -t -q -c "$STATE_DIR/nginx.conf.new" 2>&1); then
     cp "$CONF_PATH" "$STATE_DIR/nginx.conf.last-good" 2>/dev/null
@@ -167,12 +202,7 @@ sync_conf() {
       return 1
     fi
   else
-    if ! cmp -s "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"; then
-      reason="config $conf_name refused (nginx -t): $(echo "$out" | tr '\\n' ' ')"
-      log "$reason"
-      cp "$STATE_DIR/nginx.conf.new" "$STATE_DIR/nginx.conf.refused"
-      config_state "$reason"
-    fi
+    refuse_conf 'nginx -t' "$out"
     return 1
   fi
 }
@@ -305,13 +335,21 @@ export function renderNginxDropIn(): string {
 /** The front VMs' #cloud-config: packages, the agent, its units. Constant across swaps. */
 export function frontCloudInitDocument(input: FrontAgentSettings) {
   const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
+  // gzip is deterministic here (no name, no time in the header): the same bytes every synth
+  const packed = (path: string, content: string, permissions = '0644') => ({ ...file(path, gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64'), permissions), encoding: 'gz+b64' });
   return {
     package_update: true,
     // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON
     packages: ['nginx', 'libnginx-mod-http-lua', 'lua-cjson', 'curl'],
     write_files: [
       file(FRONT_VM_PATHS.env, renderAgentEnv(input), '0600'),
-      file(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
+      packed(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
+      // compressed: custom data is limited to 64 KB (base64), and these are most of it
+      packed(FRONT_VM_PATHS.guard, GUARD_SCRIPT, '0755'),
+      // the router ships with the VM: the config blob only names these files
+      ...ROUTER_FILES.map((f) => packed(`${FRONT_VM_PATHS.lua}/${f.name}`, f.content)),
+      // security updates that never restart nginx on every front VM at once (updates.ts)
+      ...renderFrontUpdatesFiles().map((f) => file(f.path, f.content)),
       file(`/etc/systemd/system/${FRONT_UNITS.sync}`, renderSyncUnit()),
       file(`/etc/systemd/system/${FRONT_UNITS.agent}`, renderAgentUnit()),
       // after the packages: with it in place, the nginx package's own start would wait for the first sync

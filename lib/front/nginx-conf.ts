@@ -6,6 +6,8 @@
  * (the slot's internal LB frontend on every planned port) and one with the other slot as backup
  * (failover); a server per host name or a location per path prefix. Which upstream a request
  * takes is read at run time from the routing table (`lua.ts`), so a swap never reloads nginx.
+ * The config holds no code: the router's Lua ships with the VM, and the config names its files
+ * (`*_by_lua_file`) and passes it data (`env FRONT_ROUTER=`); the agent refuses a config that does more.
  *
  * Choices, each for the seeds' failures:
  * - proxy_connect_timeout 1s (the default is 60 s): a dead slot's LB drops SYNs, so failover to the
@@ -18,7 +20,7 @@
  * - TLS certificate path through a variable: nginx reads it per handshake, so a renewed file
  *   from Key Vault is served without a reload.
  */
-import { ADMIN_CONFIG_STATE_LUA, ADMIN_TABLE_LUA, HEALTH_LUA, INIT_WORKER_LUA, initLua, LB_PROBE_LUA, STATUS_LUA } from './lua';
+import { ROUTER_DIR, ROUTER_FILE, routerEnvDirective } from './lua';
 import { otherSlot } from '../slots/traffic';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import type { SlotName } from '../spec/schema';
@@ -85,6 +87,8 @@ export interface FrontPaths {
   readonly table: string;
   /** Where the Debian/Ubuntu packages put the dynamic modules. */
   readonly modules: string;
+  /** The folder of the router's Lua files (shipped with the VM, never in the config). */
+  readonly lua: string;
 }
 
 /** Input of {@link renderNginxConf}. */
@@ -126,6 +130,7 @@ export const VM_FRONT_PATHS: FrontPaths = {
   temp: '/var/lib/nginx',
   table: '/var/lib/front/table.json',
   modules: '/usr/lib/nginx/modules',
+  lua: '/usr/local/lib/front',
 };
 
 /** Paths for running the config from one folder (tests, `front preview`). */
@@ -136,6 +141,8 @@ export const localFrontPaths = (dir: string): FrontPaths => ({
   temp: `${dir}/temp`,
   table: `${dir}/table.json`,
   modules: '/usr/lib/nginx/modules',
+  // the router's files as this package has them
+  lua: ROUTER_DIR,
 });
 
 export const upstreamName = (service: string, slot: SlotName, failover = false) => `${service}__${slot}${failover ? '__failover' : ''}`;
@@ -163,7 +170,7 @@ function upstreams(svc: FrontServiceConfig): string[] {
 }
 
 /** The location that routes one service (inside its server, or under its path prefix). */
-function serviceLocation(svc: FrontServiceConfig, path: string): string[] {
+function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): string[] {
   return [
     `    location ${path} {`,
     `      set $front_service ${svc.name};`,
@@ -172,8 +179,8 @@ function serviceLocation(svc: FrontServiceConfig, path: string): string[] {
     '      set $front_reason "";',
     '      set $front_upstream "";',
     '      set $front_mirror_upstream "";',
-    `      rewrite_by_lua_block { front_router.route() }`,
-    `      header_filter_by_lua_block { front_router.add_cookie() }`,
+    `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
+    `      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`,
     `      mirror /_mirror/${svc.name};`,
     `      mirror_request_body on;`,
     `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
@@ -182,11 +189,11 @@ function serviceLocation(svc: FrontServiceConfig, path: string): string[] {
   ];
 }
 
-function mirrorLocation(svc: FrontServiceConfig): string[] {
+function mirrorLocation(svc: FrontServiceConfig, lua: string): string[] {
   return [
     `    location = /_mirror/${svc.name} {`,
     '      internal;',
-    `      rewrite_by_lua_block { front_router.mirror() }`,
+    `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.mirror};`,
     '      proxy_next_upstream off;',
     '      proxy_read_timeout 10s;',
     '      proxy_pass http://$front_mirror_upstream$request_uri;',
@@ -216,6 +223,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '# Routing (live slot, weights, pin rules) is read at run time from the routing table.',
     `load_module ${paths.modules}/ndk_http_module.so;`,
     `load_module ${paths.modules}/ngx_http_lua_module.so;`,
+    '# the router (shipped with the VM) reads its data from here: this config holds no code',
+    routerEnvDirective({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT }),
     ...(input.user ? [`user ${input.user};`] : []),
     `worker_processes ${input.workerProcesses ?? 'auto'};`,
     `pid ${paths.pid};`,
@@ -263,12 +272,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '',
     // larger than the admin endpoint's body limit (4m), so any accepted table fits beside the last one
     `  lua_shared_dict ${SHARED_DICT} 16m;`,
-    '  init_by_lua_block {',
-    initLua({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT }).replace(/\n+$/, ''),
-    '  }',
-    '  init_worker_by_lua_block {',
-    INIT_WORKER_LUA.replace(/\n+$/, ''),
-    '  }',
+    `  init_by_lua_file ${paths.lua}/${ROUTER_FILE.init};`,
+    `  init_worker_by_lua_file ${paths.lua}/${ROUTER_FILE.initWorker};`,
     '',
     ...services.flatMap(upstreams),
     '',
@@ -277,9 +282,9 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '  server {',
     `    listen ${addr}:${statusPort};`,
     '    access_log off;',
-    `    location = ${FRONT_HEALTH_PATHS.loadBalancer} { content_by_lua_block {${LB_PROBE_LUA.replace(/\n+$/, '')}\n    } }`,
-    `    location = ${FRONT_HEALTH_PATHS.extension} { content_by_lua_block {${HEALTH_LUA.replace(/\n+$/, '')}\n    } }`,
-    `    location = /status { content_by_lua_block {${STATUS_LUA.replace(/\n+$/, '')}\n    } }`,
+    `    location = ${FRONT_HEALTH_PATHS.loadBalancer} { content_by_lua_file ${paths.lua}/${ROUTER_FILE.lbProbe}; }`,
+    `    location = ${FRONT_HEALTH_PATHS.extension} { content_by_lua_file ${paths.lua}/${ROUTER_FILE.health}; }`,
+    `    location = /status { content_by_lua_file ${paths.lua}/${ROUTER_FILE.status}; }`,
     '    location / { return 404; }',
     '  }',
     '',
@@ -289,8 +294,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '    access_log off;',
     '    client_max_body_size 4m;',
     '    client_body_buffer_size 4m;',
-    `    location = /table { content_by_lua_block {${ADMIN_TABLE_LUA.replace(/\n+$/, '')}\n    } }`,
-    `    location = /config-state { content_by_lua_block {${ADMIN_CONFIG_STATE_LUA.replace(/\n+$/, '')}\n    } }`,
+    `    location = /table { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminTable}; }`,
+    `    location = /config-state { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminConfigState}; }`,
     '    location / { return 404; }',
     '  }',
     '',
@@ -298,7 +303,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '  server {',
     ...listen(' default_server'),
     ...(input.tlsFile ? ['    ssl_certificate $front_tls_file;', '    ssl_certificate_key $front_tls_file;'] : []),
-    ...prefixed.flatMap((s) => [...serviceLocation(s, s.pathPrefix!), ...mirrorLocation(s)]),
+    ...prefixed.flatMap((s) => [...serviceLocation(s, s.pathPrefix!, paths.lua), ...mirrorLocation(s, paths.lua)]),
     '    location / {',
     '      set $front_service "";',
     '      set $front_slot "";',
@@ -312,8 +317,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
       ...listen(),
       `    server_name ${s.hosts.join(' ')};`,
       ...(input.tlsFile ? ['    ssl_certificate $front_tls_file;', '    ssl_certificate_key $front_tls_file;'] : []),
-      ...serviceLocation(s, '/'),
-      ...mirrorLocation(s),
+      ...serviceLocation(s, '/', paths.lua),
+      ...mirrorLocation(s, paths.lua),
       '  }',
     ]),
     '}',

@@ -24,7 +24,7 @@ import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { stringify } from 'yaml';
 import { Autoscale, type CpuRules } from '../autoscale/autoscale';
 import { planProfiles } from '../autoscale/plan';
-import { ScaleSet, type ImageReference } from '../compute/scale-set';
+import { FRONT_IMAGE, ScaleSet, type ImageReference } from '../compute/scale-set';
 import type { FixedSettings } from '../compute/fixed-settings';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { FRONT_BLOBS, frontBlobName, frontCloudInitDocument } from './agent';
@@ -81,7 +81,7 @@ export interface NginxFrontProps {
   readonly cpu: CpuRules;
   /** @default - none (two fault domains) */
   readonly zones?: readonly string[];
-  /** @default - Ubuntu 22.04 LTS (nginx and its Lua module from the distribution) */
+  /** @default FRONT_IMAGE: Ubuntu 24.04 LTS, Gen2 (nginx and its Lua module from the distribution; 22.04's archive has no Lua module) */
   readonly image?: ImageReference;
   /** The front scale set's recorded creation-time settings (the lock file). @default - today's defaults */
   readonly fixedSettings?: FixedSettings;
@@ -285,9 +285,13 @@ export class NginxFront extends Construct {
       identityId: identity.id,
       cloudInit,
       loadBalancerBackendPoolIds: [this.loadBalancer.backendPoolId],
-      image: props.image,
+      // Ubuntu 24.04 (its archive has the Lua module), or what the lock records for this scale set
+      image: props.image ?? (props.fixedSettings?.image ? undefined : FRONT_IMAGE),
       upgrade: props.upgrade,
       healthPath: FRONT_HEALTH_PATHS.extension,
+      // nginx is held back from unattended upgrades (front/updates.ts): its patches come with new
+      // images, rolled through the front in health-gated batches
+      automaticOsUpgrade: true,
       // created once the VMs' read grant on the blobs is effective (granted in this apply)
       dependsOn: [reader],
       fixedSettings: props.fixedSettings,

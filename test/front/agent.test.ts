@@ -14,6 +14,9 @@ import { dirname, join } from 'node:path';
 import { AGENT_SCRIPT, frontBlobName, renderAgentEnv } from '../../lib/front/agent';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
+
+/** The guard as the VM runs it (python3 is on every image cloud-init runs on). */
+const GUARD_FILE = join(__dirname, '../../lib/front/conf-guard.py');
 import { freePorts, request, sendMany, startBackends, waitFor, type Backends } from './harness';
 
 const ENV = 'test';
@@ -45,6 +48,7 @@ const runAgent = (mode: string) => {
     ...process.env,
     IMDS_URL: `http://127.0.0.1:${stubPort}`,
     RELOAD: `nginx ${nginxArgs().join(' ')} -s reload`,
+    GUARD: `python3 ${GUARD_FILE}`,
   };
   return { env, cmd: ['sh', '-c', `set -a; . ${envFile}; set +a; exec ${join(dir, 'front-agent')} ${mode}`] };
 };
@@ -106,7 +110,14 @@ beforeAll(async () => {
       .replace(/^ADMIN_URL=.*$/m, `ADMIN_URL='http://127.0.0.1:${ports.admin}/table'`)
       .replace(/^CONF_PATH=.*$/m, `CONF_PATH='${join(dir, 'nginx.conf')}'`)
       .replace(/^TABLE_PATH=.*$/m, `TABLE_PATH='${join(dir, 'table.json')}'`)
-      .replace(/^STATE_DIR=.*$/m, `STATE_DIR='${join(dir, 'state')}'`),
+      .replace(/^STATE_DIR=.*$/m, `STATE_DIR='${join(dir, 'state')}'`)
+      // the guard holds the config to this run's nginx paths (the VM's are the defaults)
+      .replace(/^GUARD_TEMP=.*$/m, `GUARD_TEMP='${localFrontPaths(dir).temp}'`)
+      .replace(/^GUARD_TABLE=.*$/m, `GUARD_TABLE='${join(dir, 'table.json')}'`)
+      .replace(/^GUARD_LUA_DIR=.*$/m, `GUARD_LUA_DIR='${localFrontPaths(dir).lua}'`)
+      .replace(/^GUARD_PID=.*$/m, `GUARD_PID='${localFrontPaths(dir).pid}'`)
+      .replace(/^GUARD_ERROR_LOG=.*$/m, `GUARD_ERROR_LOG='${localFrontPaths(dir).errorLog}'`)
+      .replace(/^GUARD_ACCESS_LOG=.*$/m, `GUARD_ACCESS_LOG='${localFrontPaths(dir).accessLog}'`),
   );
 });
 
@@ -183,6 +194,24 @@ test('a config that fails nginx -t is refused by name; the running front keeps s
   expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ green: 20 });
   await waitFor(async () => /a newer config was refused: config config\/[0-9a-f]{16}\.conf refused \(nginx -t\)/.test(JSON.parse((await request({ port: ports.status, path: '/health' })).body).warning ?? ''), 3000);
   expect(JSON.parse((await request({ port: ports.status, path: '/health' })).body).ApplicationHealthState).toBe('Healthy');
+});
+
+test('a config blob that carries code (init_by_lua_block { os.execute(...) }) is refused by the guard; nginx -t alone would pass it, and nginx never runs it', async () => {
+  const running = readFileSync(join(dir, 'nginx.conf'), 'utf8');
+  const pwned = join(dir, 'pwned');
+  const router = `${localFrontPaths(dir).lua}/router.lua`;
+  const evil = conf(services).replace(`init_by_lua_file ${router};`, `init_by_lua_block { os.execute("touch ${pwned}") dofile("${router}") }`);
+  expect(evil).toContain('os.execute');
+  // what the agent checked before the guard: nginx -t accepts it (init_by_lua runs at start and reload)
+  writeFileSync(join(dir, 'evil.conf'), evil);
+  expect(spawnSync('nginx', ['-t', '-q', '-c', join(dir, 'evil.conf')], { encoding: 'utf8' }).status).toBe(0);
+  publish(evil, table('v4b', { pricing: 'green' }));
+  await waitFor(() => agentLog.includes(`front: config ${pointer!.config} refused (guard): line `), 6000);
+  expect(agentLog).toMatch(/refused \(guard\): line \d+: init_by_lua_block: inline Lua is code in the config/);
+  expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toBe(running);
+  expect((await sendMany(20, 4, () => ask('pricing.test.internal'))).bySlot).toEqual({ green: 20 });
+  expect(existsSync(pwned)).toBe(false);
+  await waitFor(async () => /a newer config was refused: config config\/[0-9a-f]{16}\.conf refused \(guard\)/.test(JSON.parse((await request({ port: ports.status, path: '/health' })).body).warning ?? ''), 3000);
 });
 
 test('a new service: config and table arrive in one pointer update; the config is tested, installed and reloaded, then its table entry applies', async () => {

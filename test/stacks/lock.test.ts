@@ -170,7 +170,8 @@ describe('settings the library derives (zone balance, disk type, unhealthy limit
     expect(p.problems(r)).toEqual([]);
     const stacks = readStacks(p.out);
     expect(resourceAt(stacks['retail-svc-pricing'], VMSS, 'blue_scale-set_vmss').zone_balance).toBe(true);
-    expect(resourceAt(stacks['retail-front'], VMSS, 'front_scale-set_vmss').zone_balance).toBe(true);
+    // the example's front was replaced once since (22.04 → 24.04, docs/vm-image.md): it took today's best effort
+    expect(resourceAt(stacks['retail-front'], VMSS, 'front_scale-set_vmss').zone_balance).toBe(false);
     expect(resourceAt(stacks['retail-svc-search'], VMSS, 'blue_scale-set_vmss')).toMatchObject({ zones: ['1', '2', '3'], zone_balance: false });
     expect(resourceAt(stacks['retail-svc-search'], VMSS, 'green_scale-set_vmss').zone_balance).toBe(false);
     const lock = p.lockJson();

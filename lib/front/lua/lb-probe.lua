@@ -1,0 +1,8 @@
+-- content_by_lua_file of the load balancer's probe: 200 while a table is applied, else 503
+local s = front_router.status()
+if s.version then
+  ngx.say("ok ", s.version, s.error and " (a newer table was refused: see /status)" or "")
+else
+  ngx.status = 503
+  ngx.say("no routing table")
+end
