@@ -441,7 +441,7 @@ def answers(port, path):
             error = "no answer on %s (%s)" % (path, getattr(e, "reason", e))
         if time.time() >= deadline:
             return "%s after %ds" % (error, config.get("startupSeconds", 300))
-        time.sleep(1)
+        time.sleep(0.5)
 
 
 def restart(service, port):

@@ -111,13 +111,16 @@ test('a changed VM size: two scale sets update in place, the capacity row and bo
   expect(r.markdown).not.toContain('| retail/svc-pricing');
 });
 
-test('a new release: the cloud-init diff decoded, never the base64, and the rollout headroom', () => {
+test('a new release: a user data change only, decoded (never the base64), and the rollout headroom', () => {
   const r = reviewOutputs(base, changed.release);
   expect(rows(r.markdown)).toEqual(['~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
-  expect(r.markdown).toMatch(/^- +VERSION="1.13.0-rc1"$/m);
-  expect(r.markdown).toMatch(/^\+ +VERSION="1.13.0"$/m);
-  const customData = (base.stacks['retail-svc-catalog'] as Json).resource.azurerm_linux_virtual_machine_scale_set['green_scale-set_vmss'].custom_data as string;
-  expect(r.markdown).not.toContain(customData.slice(0, 40));
+  // the release travels in user data (it reaches running VMs); custom data does not change
+  expect(r.markdown).toContain('| `~` update | `azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss` | `user_data` |');
+  expect(r.markdown).toMatch(/^- +"version": "1.13.0-rc1",$/m);
+  expect(r.markdown).toMatch(/^\+ +"version": "1.13.0",$/m);
+  expect(r.markdown).not.toContain('`custom_data`');
+  const userData = (base.stacks['retail-svc-catalog'] as Json).resource.azurerm_linux_virtual_machine_scale_set['green_scale-set_vmss'].user_data as string;
+  expect(r.markdown).not.toContain(userData.slice(0, 40));
   expect(r.markdown).toContain('| retail/svc-catalog | Standard_E4s_v5 | 2 / 2 / 8 | 2 | 10 / 10 | 1 / 2 (surge) / 1 | its scale sets roll |');
   // the versions show in the traffic table; routing is unchanged
   expect(r.markdown).toContain('blue 1.12.0; green 1.13.0-rc1 → **blue 1.12.0; green 1.13.0**');
