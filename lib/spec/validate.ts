@@ -200,7 +200,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
         add(at('issuer'), { code: 'missing', message: 'Key Vault cannot renew an imported certificate, and keyVault.contacts is empty', hint: 'declare keyVault.contacts to hear before it expires' });
       }
       // Key Vault: a lifetime action's days_before_expiry must be 1 to validity_in_months × 27
-      if (!imported) {
+      if (!imported && c.issuer !== 'external') {
         const num = (v: unknown, d: number) => (v === undefined ? d : typeof v === 'number' && Number.isInteger(v) ? v : undefined);
         const months = num(c.validityMonths, 12);
         const days = num(c.renewBeforeDays, 30);
@@ -674,7 +674,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   if (tlsName !== undefined) {
     const certs = parsed?.keyVault?.certificates ?? (rawKv && Array.isArray(rawKv.certificates) ? rawKv.certificates.filter(isRecord) : undefined);
     if (!certs) add(['front', 'tlsCertificate'], { code: 'missing', message: 'names a Key Vault certificate, but the environment has no keyVault', hint: 'declare keyVault with the certificate, or remove tlsCertificate' });
-    else if (certs.some((c) => c.name === tlsName && c.issuer !== 'imported' && Array.isArray(c.extendedKeyUsage) && !c.extendedKeyUsage.includes('serverAuth'))) {
+    else if (certs.some((c) => c.name === tlsName && c.issuer !== 'imported' && c.issuer !== 'external' && Array.isArray(c.extendedKeyUsage) && !c.extendedKeyUsage.includes('serverAuth'))) {
       add(['front', 'tlsCertificate'], {
         code: 'invalid_value',
         message: `names ${show(tlsName)}, whose extendedKeyUsage has no 'serverAuth': TLS clients refuse it as a server certificate`,
