@@ -12,7 +12,7 @@
  * `current/bin/start` resolved at start). Each release's `bin/start` is a small HTTP server that
  * answers with the release it was built as and the VERSION it was given.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -308,4 +308,13 @@ describe('the release agent, against a stub IMDS serving user data v1, then v2',
     expect(b.code).toBe(1);
     expect(readFileSync(join(v.prefix, VM_PATHS.state('app-release')), 'utf8')).toBe('failed after 1 attempts: the user data names no release for app\n');
   });
+});
+
+test('the agent and the health endpoint pass pyflakes (python3-pyflakes), as rendered', () => {
+  const dir = tempDir('lint-');
+  writeFileSync(join(dir, 'release-agent.py'), RELEASE_AGENT_SCRIPT);
+  writeFileSync(join(dir, 'vm-health.py'), HEALTH_SCRIPT);
+  const r = spawnSync('pyflakes3', [join(dir, 'release-agent.py'), join(dir, 'vm-health.py')], { encoding: 'utf8' });
+  expect(r.stdout + r.stderr).toBe('');
+  expect(r.status).toBe(0);
 });
