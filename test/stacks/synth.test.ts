@@ -264,6 +264,11 @@ describe('Azure Storage state backend', () => {
     });
     expect(resourceAt(state, 'azurerm_management_lock', 'storage-lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: '${azurerm_storage_account.storage.id}' });
     expect(resourceAt(state, 'azurerm_storage_container', 'container')).toMatchObject({ name: 'tfstate', container_access_type: 'private' });
+    // previous state versions go after 90 days (a key once in a state does not stay in its history forever); current ones never
+    expect(resourceAt(state, 'azurerm_storage_management_policy', 'state-versions')).toEqual({
+      storage_account_id: '${azurerm_storage_account.storage.id}',
+      rule: [{ name: 'expire-previous-state-versions', enabled: true, filters: { blob_types: ['blockBlob'], prefix_match: ['tfstate/'] }, actions: { version: { delete_after_days_since_creation: 90 } } }],
+    });
     expect(state).toMatchSnapshot();
   });
 });
