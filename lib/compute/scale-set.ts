@@ -93,7 +93,9 @@ export interface ScaleSetProps {
    * The user data, as text (base64-encoded here): what changes per release. Unlike custom data it
    * reaches a running instance when the instance is updated to the latest model (a rolling
    * upgrade does that, without a reimage), and the VM reads it from IMDS. Not secret: any process
-   * on the VM can read it. @default - none
+   * on the VM can read it. A `cloudInit` from `renderCloudInit` needs `releaseUserData(...)` of the
+   * same input here: its release step waits (retrying) until the user data names each service's
+   * release. @default - none
    */
   readonly userData?: string;
   /** Backend pools of the (one) internal load balancer the VMs join. @default - none */

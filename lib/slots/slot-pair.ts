@@ -36,7 +36,11 @@ export interface SlotProps {
   readonly frontends: readonly LoadBalancerFrontend[];
   /** The slot's #cloud-config (what it runs, on which ports): custom data, the same across releases. */
   readonly cloudInit: string;
-  /** What the slot's release is (versions, artifacts): user data, which reaches running VMs. @default - none */
+  /**
+   * What the slot's release is (versions, artifacts): user data, which reaches running VMs. With a
+   * `cloudInit` from `renderCloudInit`, give `releaseUserData` of the same input: the VMs' release
+   * step waits for it. @default - none
+   */
   readonly userData?: string;
   /** @default - the pair's image */
   readonly image?: ImageReference;
