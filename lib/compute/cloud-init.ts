@@ -452,7 +452,9 @@ def restart(service, port):
 def switch(svc, state, release):
     service, old, new = svc["service"], state["running"], release["version"]
     link = current(service)
-    previous = os.readlink(link) if os.path.islink(link) else None
+    # what to roll back to: the old release's folder (the fetcher's), even when a switch was cut short
+    kept = prefix + "/opt/%s/releases/%s" % (service, old)
+    previous = kept if os.path.isdir(kept) else (os.readlink(link) if os.path.islink(link) else None)
     base = {"running": old, "release": state["release"], "wanted": new}
     write_state(service, dict(base, switching="installing"))
     try:
