@@ -3,7 +3,9 @@
  * a real systemd: the rendered document of one service (release, one secret, two instances) with
  * its release and vault on a loopback stub, the files of `write_files` under DIR/root, the
  * document's runcmd in DIR/runcmd.sh, and drop-ins that point the fetchers at the stub and make
- * the backoff start at 1 s (the units and scripts themselves are the rendered ones).
+ * the backoff start at 1 s (the units and scripts themselves are the rendered ones). The scale
+ * set's user data (the release document, base64) goes to DIR/user-data for the stub's IMDS, and a
+ * second release (2.0.0, same archive) to DIR/user-data-v2; the release agent polls every 2 s here.
  *
  * Usage: node scripts/app.js scripts/vm-boot-scenario.ts DIR STUB_PORT SHA256 [control]
  * `control` swaps the release unit for the previous design (the fetcher run directly, retried by
@@ -12,7 +14,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { renderCloudInit, unitNames, VM_PATHS, type CloudInitInput } from '../lib/compute/cloud-init';
+import { RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, unitNames, VM_PATHS, type CloudInitInput } from '../lib/compute/cloud-init';
 
 const [dir, stubPort, sha256, variant] = process.argv.slice(2);
 if (!dir || !stubPort || !sha256) {
@@ -53,10 +55,16 @@ for (const f of doc.write_files) {
       .replace(`ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.release)} `, 'ExecStart=')
       .replace('TimeoutStartSec=infinity', 'Restart=on-failure\nRestartSec=1');
   }
+  // the agent polls every 2 s instead of 30, so the release scenario's switch happens within the boot
+  if (f.path === VM_PATHS.agentConfig) content = JSON.stringify({ ...JSON.parse(content), pollSeconds: 2 }) + '\n';
   write(f.path, content, parseInt(f.permissions, 8));
 }
+const userData = (i: CloudInitInput) => Buffer.from(releaseUserData(i), 'utf8').toString('base64') + '\n';
+writeFileSync(join(dir, 'user-data'), userData(input));
+const v2 = { ...input.services[0], version: '2.0.0', artifact: { url: `${stub}/releases/demo-2.0.0.tar.gz`, sha256 } };
+writeFileSync(join(dir, 'user-data-v2'), userData({ ...input, services: [v2] }));
 const env = `[Service]\nEnvironment=IMDS_ENDPOINT=${stub} VAULT_URL=${stub} RETRY_FIRST_SECONDS=1\n`;
-for (const unit of [u.release, u.secrets]) write(`/etc/systemd/system/${unit}.d/stub.conf`, env);
+for (const unit of [u.release, u.secrets, RELEASE_AGENT_UNIT]) write(`/etc/systemd/system/${unit}.d/stub.conf`, env);
 const users = (doc.users.filter((x) => typeof x === 'object') as Array<{ name: string }>).map((x) => x.name);
 const runcmd = doc.runcmd.map((argv) => argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')).join('\n');
 writeFileSync(join(dir, 'runcmd.sh'), `#!/bin/sh\nset -e\n${users.map((n) => `useradd --system --no-create-home --shell /usr/sbin/nologin ${n}`).join('\n')}\n${runcmd}\n`);

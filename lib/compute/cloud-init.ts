@@ -69,6 +69,13 @@ export const VM_PATHS = {
   stateDir: '/run/slotenv',
   state: (unit: string) => `/run/slotenv/${unit.replace(/\.service$/, '')}.state`,
   fetch: '/usr/local/lib/slotenv/fetch-release',
+  /** Installs the release the VM's user data names, at boot and whenever it changes (RELEASE_AGENT_SCRIPT). */
+  agent: '/usr/local/lib/slotenv/release-agent',
+  agentConfig: '/etc/slotenv/release-agent.json',
+  /** VERSION of the release a service's instances run: written by the release agent, read by systemd for each instance. */
+  versionEnv: (service: string) => `/run/slotenv/${service}.version.env`,
+  /** The release a service runs, the one its user data wants, and why they differ: written by the agent, read by the health endpoint. */
+  releaseState: (service: string) => `/run/slotenv/${service}.release.json`,
   health: '/usr/local/lib/slotenv/vm-health.py',
   healthConfig: '/etc/slotenv/vm-health.json',
   releaseEnv: (service: string) => `/etc/${service}/release.env`,
@@ -242,6 +249,12 @@ print("fetch-secrets: %s: %d secret(s) in place" % (service, len(lines)))
 /** The VM health endpoint's unit: one per VM, whatever services it runs. */
 export const HEALTH_UNIT = 'vm-health.service';
 
+/** The release agent's unit: one per VM; it polls the user data and switches services to a new release. */
+export const RELEASE_AGENT_UNIT = 'slotenv-release-agent.service';
+
+/** How often the release agent reads the VM's user data, in seconds. */
+export const RELEASE_POLL_SECONDS = 30;
+
 /**
  * Downloads a release with the VM's managed identity, verifies it and points `current` at it.
  * Run by the `<service>-release` oneshot under RETRY_SCRIPT. No token, no answer, or a refusal
@@ -280,6 +293,240 @@ echo "$sha256" > "$target.new/.sha256"
 rm -rf "$target"; mv "$target.new" "$target"
 ln -sfn "$target" "$prefix/opt/$service/current"
 echo "fetch-release: $service $version installed"
+`;
+
+/**
+ * The release agent (python3, one per VM). A slot's release (per service: version, and the
+ * artifact's URL and SHA-256) travels in the scale set's **user data**, not its custom data:
+ * Azure applies changed custom data only when an instance is reimaged, while user data reaches a
+ * running instance when it is updated to the latest model, and the VM reads it through IMDS
+ * (`/metadata/instance/compute/userData`, base64). docs/vm-side.md has the whole path.
+ *
+ * - `boot SERVICE`: the `<service>-release` start step (under RETRY_SCRIPT). Reads the user data,
+ *   installs the release it names (FETCH_SCRIPT when it has an artifact), writes the version the
+ *   instances get, and records the running release. IMDS unreachable, no entry for the service, a
+ *   download refused: exit 1 (retried). The artifact refused (SHA-256, not a tar, no bin/start): 65.
+ * - `sync`: one pass over the services already running a release. When the user data names
+ *   another one, it installs it, then restarts the instances one port at a time, each only after
+ *   the previous one answers on its health path. An instance that does not answer within
+ *   `startupSeconds` rolls the service back to the release it ran. A release refused or rolled
+ *   back is not tried again until the user data names another one; the previous release keeps
+ *   running and the health endpoint names the failure (a warning: the VM still serves).
+ * - `watch`: `sync` every `pollSeconds`, forever (the `slotenv-release-agent` unit).
+ *
+ * State, per service, in `<stateDir>/<service>.release.json`: `running`, `release` (version and
+ * SHA-256 running), and while it differs from the user data `wanted`, `switching` (the port being
+ * restarted) or `error`. RELEASE_AGENT_CONFIG, IMDS_ENDPOINT, SYSTEMCTL and SLOTENV_PREFIX exist
+ * for tests.
+ */
+export const RELEASE_AGENT_SCRIPT = `#!/usr/bin/env python3
+"""The release agent: installs the release the VM's user data names. See docs/vm-side.md."""
+import base64, json, os, subprocess, sys, tempfile, time, urllib.error, urllib.request
+
+config = json.load(open(os.environ.get("RELEASE_AGENT_CONFIG", "${VM_PATHS.agentConfig}")))
+prefix = os.environ.get("SLOTENV_PREFIX", "")
+imds = os.environ.get("IMDS_ENDPOINT", "http://169.254.169.254")
+systemctl = os.environ.get("SYSTEMCTL", "systemctl")
+state_dir = prefix + config["stateDir"]
+PERMANENT = ${PERMANENT_FAILURE_EXIT}
+
+
+class Transient(Exception):
+    pass
+
+
+class Refused(Exception):
+    pass
+
+
+def log(message):
+    print("release-agent: " + message, file=sys.stderr, flush=True)
+
+
+def user_data():
+    """The releases the user data names: service -> {"version", "artifact"?: {"url", "sha256"}}."""
+    url = imds + "/metadata/instance/compute/userData?api-version=2021-01-01&format=text"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Metadata": "true"}), timeout=10) as r:
+            text = r.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise Transient("no user data from the instance metadata service (%s)" % e)
+    try:
+        doc = json.loads(base64.b64decode(b"".join(text.split()), validate=True))
+        services = doc["services"]
+        if not isinstance(services, dict):
+            raise TypeError("services is not an object")
+        return services
+    except (ValueError, KeyError, TypeError) as e:
+        raise Transient("the user data is not a release document (%s)" % e)
+
+
+def same(release):
+    return [release["version"], (release.get("artifact") or {}).get("sha256")]
+
+
+def write_atomic(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def read_state(service):
+    try:
+        with open(os.path.join(state_dir, service + ".release.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def write_state(service, state):
+    write_atomic(os.path.join(state_dir, service + ".release.json"), json.dumps(state, sort_keys=True) + "\\n")
+
+
+def write_version(service, version):
+    write_atomic(os.path.join(state_dir, service + ".version.env"), 'VERSION="%s"\\n' % version)
+
+
+def current(service):
+    return prefix + "/opt/%s/current" % service
+
+
+def install(service, release):
+    """Puts the release in place (current points at it) and its version in the env file."""
+    artifact = release.get("artifact")
+    if artifact:
+        p = subprocess.run(["sh", config["fetch"], service, release["version"], artifact["url"], artifact["sha256"], config["identity"]], stderr=subprocess.PIPE, universal_newlines=True)
+        sys.stderr.write(p.stderr)
+        last = ([line for line in p.stderr.splitlines() if line.strip()] or ["fetch-release exit %d" % p.returncode])[-1]
+        if p.returncode == PERMANENT:
+            raise Refused(last)
+        if p.returncode != 0:
+            raise Transient(last)
+    write_version(service, release["version"])
+
+
+def boot(service):
+    try:
+        release = user_data().get(service)
+        if release is None:
+            raise Transient("the user data names no release for %s" % service)
+        install(service, release)
+    except Refused as e:
+        print(e, file=sys.stderr)
+        return PERMANENT
+    except Transient as e:
+        print(e, file=sys.stderr)
+        return 1
+    write_state(service, {"running": release["version"], "release": same(release)})
+    log("%s %s installed at boot" % (service, release["version"]))
+    return 0
+
+
+def answers(port, path):
+    """None once the instance answers 2xx on its health path, else why not (after startupSeconds)."""
+    deadline = time.time() + config.get("startupSeconds", 300)
+    error = "no answer"
+    while True:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
+                if 200 <= r.status < 300:
+                    return None
+                error = "answered HTTP %d on %s" % (r.status, path)
+        except urllib.error.HTTPError as e:
+            error = "answered HTTP %d on %s" % (e.code, path)
+        except (urllib.error.URLError, OSError) as e:
+            error = "no answer on %s (%s)" % (path, getattr(e, "reason", e))
+        if time.time() >= deadline:
+            return "%s after %ds" % (error, config.get("startupSeconds", 300))
+        time.sleep(0.5)
+
+
+def restart(service, port):
+    p = subprocess.run([systemctl, "restart", "%s@%d.service" % (service, port)], stderr=subprocess.PIPE, universal_newlines=True)
+    return None if p.returncode == 0 else "systemctl restart failed (%s)" % p.stderr.strip()
+
+
+def switch(svc, state, release):
+    service, old, new = svc["service"], state["running"], release["version"]
+    link = current(service)
+    # what to roll back to: the old release's folder (the fetcher's), even when a switch was cut short
+    kept = prefix + "/opt/%s/releases/%s" % (service, old)
+    previous = kept if os.path.isdir(kept) else (os.readlink(link) if os.path.islink(link) else None)
+    base = {"running": old, "release": state["release"], "wanted": new}
+    write_state(service, dict(base, switching="installing"))
+    try:
+        install(service, release)
+    except Refused as e:
+        write_state(service, dict(base, refused=same(release), error="%s refused: %s; %s keeps running" % (new, e, old)))
+        log("%s: %s refused (%s); %s keeps running" % (service, new, e, old))
+        return 1
+    except Transient as e:
+        write_state(service, dict(base, error="%s not installed yet: %s; %s keeps running, tried again on the next poll" % (new, e, old)))
+        return 1
+    done = []
+    for port in sorted(svc["ports"]):
+        write_state(service, dict(base, switching=port))
+        log("%s@%d: restarting on %s" % (service, port, new))
+        error = restart(service, port) or answers(port, svc["healthPath"])
+        done.append(port)
+        if error:
+            if previous is not None:
+                tmp = link + ".rollback"
+                if os.path.lexists(tmp):
+                    os.remove(tmp)
+                os.symlink(previous, tmp)
+                os.replace(tmp, link)
+            write_version(service, old)
+            for p in done:
+                restart(service, p)
+            message = "%s rolled back: %s@%d %s; %s keeps running" % (new, service, port, error, old)
+            write_state(service, dict(base, refused=same(release), error=message))
+            log("%s: %s" % (service, message))
+            return 1
+    write_state(service, {"running": new, "release": same(release)})
+    log("%s: every instance runs %s" % (service, new))
+    return 0
+
+
+def sync():
+    try:
+        releases = user_data()
+    except Transient as e:
+        log(str(e))
+        return 1
+    status = 0
+    for svc in config["services"]:
+        service = svc["service"]
+        state = read_state(service)
+        release = releases.get(service)
+        # before the boot step installed a release, it owns the first install
+        if "running" not in state or release is None:
+            continue
+        if same(release) == state.get("release"):
+            if len(state) > 2:
+                write_state(service, {"running": state["running"], "release": state["release"]})
+            continue
+        if state.get("refused") == same(release):
+            continue
+        status = max(status, switch(svc, state, release))
+    return status
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "boot" and len(sys.argv) == 3:
+        sys.exit(boot(sys.argv[2]))
+    if command == "sync":
+        sys.exit(sync())
+    if command == "watch":
+        while True:
+            sync()
+            time.sleep(config.get("pollSeconds", ${RELEASE_POLL_SECONDS}))
+    print("usage: release-agent boot SERVICE | sync | watch", file=sys.stderr)
+    sys.exit(2)
 `;
 
 /**
@@ -337,14 +584,34 @@ def step(name):
     return state, detail, written
 
 
+def release(name):
+    """What the release agent recorded for a service (running, wanted, switching, error), or {}."""
+    try:
+        with open(os.path.join(state_dir, name + ".release.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def evaluate():
     checks = [(svc, check) for svc in config["services"] for check in svc["checks"]]
     with ThreadPoolExecutor(max_workers=max(1, len(checks))) as pool:
         errors = list(pool.map(lambda sc: probe(sc[1]), checks))
     now = time.time()
     unhealthy, starting = [], []
+    running, warnings = {}, []
     for svc in config["services"]:
-        failing = [(check, error) for (s, check), error in zip(checks, errors) if s is svc and error]
+        r = release(svc["service"])
+        if "running" in r:
+            running[svc["service"]] = r["running"]
+        if r.get("error"):
+            warnings.append("%s: %s" % (svc["service"], r["error"]))
+        elif r.get("switching") is not None:
+            warnings.append("%s: switching to %s (%s)" % (svc["service"], r.get("wanted"), "installing" if r["switching"] == "installing" else "%s@%s restarting" % (svc["service"], r["switching"])))
+    for svc in config["services"]:
+        # the instance the release agent is restarting is expected not to answer; the agent's wait is bounded
+        switching = release(svc["service"]).get("switching")
+        failing = [(check, error) for (s, check), error in zip(checks, errors) if s is svc and error and check["port"] != switching]
         for (s, check), error in zip(checks, errors):
             if s is svc and not error:
                 answered.add(check["port"])
@@ -368,11 +635,16 @@ def evaluate():
                 starting.append("%s: %s" % (instance, error))
             else:
                 unhealthy.append("%s: %s; none in the %ds allowed after its start steps were ready" % (instance, error, startup))
+    extra = {}
+    if running:
+        extra["release"] = running
+    if warnings:
+        extra["warning"] = "; ".join(warnings)
     if unhealthy:
-        return 200, {"ApplicationHealthState": "Unhealthy", "reason": "; ".join(unhealthy + starting)}
+        return 200, dict({"ApplicationHealthState": "Unhealthy", "reason": "; ".join(unhealthy + starting)}, **extra)
     if starting:
-        return 503, {"reason": "starting: " + "; ".join(starting)}
-    return 200, {"ApplicationHealthState": "Healthy"}
+        return 503, dict({"reason": "starting: " + "; ".join(starting)}, **extra)
+    return 200, dict({"ApplicationHealthState": "Healthy"}, **extra)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -407,22 +679,26 @@ const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`
 export const STARTUP_SECONDS = 300;
 
 /** A service's start steps, by unit name without `.service`: each keeps a state file. */
-export function startSteps(b: Pick<ServiceBoot, 'service' | 'artifact' | 'secrets' | 'certificates'>): string[] {
+export function startSteps(b: Pick<ServiceBoot, 'service' | 'secrets' | 'certificates'>): string[] {
   const u = unitNames(b.service);
+  // every service has a release step: it installs what the user data names, artifact or not
   return [
-    ...(b.artifact ? [u.release] : []),
+    u.release,
     ...(Object.keys(b.secrets ?? {}).length > 0 ? [u.secrets] : []),
     ...((b.certificates ?? []).length > 0 ? [u.certs] : []),
   ].map((unit) => unit.replace(/\.service$/, ''));
 }
 
-/** The units of one service (its instance template and release unit). */
-export function renderServiceUnits(input: ServiceBoot & { readonly slot: string; readonly identityResourceId: string }): Record<string, string> {
+/**
+ * The units of one service (its instance template and start steps). Nothing here depends on the
+ * release (version, artifact): that is in the user data, read by the release step at boot and by
+ * the release agent afterwards, so a release does not change custom data.
+ */
+export function renderServiceUnits(input: Omit<ServiceBoot, 'version' | 'artifact'> & { readonly slot: string; readonly identityResourceId: string }): Record<string, string> {
   const u = unitNames(input.service);
-  const needsRelease = input.artifact !== undefined;
   const needsSecrets = Object.keys(input.secrets ?? {}).length > 0;
   const certs = [...(input.certificates ?? [])].sort();
-  const before = [...(needsRelease ? [u.release] : []), ...(needsSecrets ? [u.secrets] : []), ...(certs.length > 0 ? [u.certs] : [])];
+  const before = [u.release, ...(needsSecrets ? [u.secrets] : []), ...(certs.length > 0 ? [u.certs] : [])];
   const units: Record<string, string> = {};
   units[u.instance] = [
     '[Unit]',
@@ -437,6 +713,8 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
     'Type=simple',
     `User=${input.service}`,
     `EnvironmentFile=${VM_PATHS.releaseEnv(input.service)}`,
+    // VERSION: the release the agent installed (from the user data)
+    `EnvironmentFile=${VM_PATHS.versionEnv(input.service)}`,
     ...(needsSecrets ? [`EnvironmentFile=${VM_PATHS.secretsEnv(input.service)}`] : []),
     'Environment=PORT=%i',
     ...(certs.length > 0 ? [`Environment=CERTS_DIR=${VM_PATHS.certsDir(input.service)}`] : []),
@@ -453,25 +731,23 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
-  if (needsRelease) {
-    units[u.release] = [
-      '[Unit]',
-      `Description=Download and verify ${input.service} ${input.version}`,
-      'After=network-online.target',
-      'Wants=network-online.target',
-      '',
-      '[Service]',
-      'Type=oneshot',
-      'RemainAfterExit=yes',
-      // retries inside this activation (RETRY_SCRIPT): the instances' start jobs wait, then start
-      `ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.release)} ${VM_PATHS.fetch} ${input.service} ${input.version} ${input.artifact!.url} ${input.artifact!.sha256} ${input.identityResourceId}`,
-      'TimeoutStartSec=infinity',
-      '',
-      '[Install]',
-      'WantedBy=multi-user.target',
-      '',
-    ].join('\n');
-  }
+  units[u.release] = [
+    '[Unit]',
+    `Description=Install ${input.service}'s release named in the VM's user data`,
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    // retries inside this activation (RETRY_SCRIPT): the instances' start jobs wait, then start
+    `ExecStart=${VM_PATHS.retry} ${VM_PATHS.state(u.release)} /usr/bin/python3 ${VM_PATHS.agent} boot ${input.service}`,
+    'TimeoutStartSec=infinity',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
   if (certs.length > 0) {
     if (!input.vaultName) throw new Error(`${input.service}: certificates need the vault's name`);
     const sources = certs.map((c) => VM_PATHS.keyVaultCert(input.vaultName!, c));
@@ -519,6 +795,42 @@ export function renderServiceUnits(input: ServiceBoot & { readonly slot: string;
   return units;
 }
 
+/** The release agent's unit (one per VM): polls the user data, switches services to a new release. */
+export function renderReleaseAgentUnit(): string {
+  return [
+    '[Unit]',
+    'Description=Switch the services to the release the VM\'s user data names (polled from IMDS)',
+    'After=network-online.target',
+    'Wants=network-online.target',
+    'StartLimitIntervalSec=0',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=/usr/bin/python3 ${VM_PATHS.agent} watch`,
+    'Restart=always',
+    'RestartSec=5',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The release document a slot's VMs read from their user data: per service the version and, when
+ * it is downloaded, the artifact's URL and SHA-256. Pretty-printed JSON, keys in a fixed order, so
+ * the review's line diff shows the one field that changed. Not secret: any process on the VM can
+ * read user data.
+ */
+export function releaseUserData(input: Pick<CloudInitInput, 'slot' | 'services'>): string {
+  const services = [...input.services].sort((a, b) => a.service.localeCompare(b.service));
+  const doc = {
+    slot: input.slot,
+    services: Object.fromEntries(services.map((b) => [b.service, { version: b.version, ...(b.artifact ? { artifact: { url: b.artifact.url, sha256: b.artifact.sha256 } } : {}) }])),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
 /** The VM health endpoint's unit (one per VM). */
 export function renderHealthUnit(): string {
   return [
@@ -558,10 +870,10 @@ export function cloudInitDocument(input: CloudInitInput) {
     services: services.map((b) => ({ service: b.service, steps: startSteps(b), checks: b.ports.map((port) => ({ port, path: b.healthPath })) })),
   };
   const perService = services.map((b) => {
+    // VERSION is not here: it comes with the release, in the user data (VM_PATHS.versionEnv)
     const env = [
       envLine('SERVICE', b.service),
       envLine('SLOT', input.slot),
-      envLine('VERSION', b.version),
       ...Object.keys(b.settings)
         .sort()
         .map((k) => envLine(k, b.settings[k])),
@@ -574,16 +886,28 @@ export function cloudInitDocument(input: CloudInitInput) {
       unitFiles: Object.entries(units).map(([name, content]) => ({ path: `/etc/systemd/system/${name}`, owner: 'root:root', permissions: '0644', content })),
     };
   });
+  const agentConfig = {
+    stateDir: VM_PATHS.stateDir,
+    fetch: VM_PATHS.fetch,
+    identity: input.identityResourceId,
+    pollSeconds: RELEASE_POLL_SECONDS,
+    startupSeconds: STARTUP_SECONDS,
+    services: services.map((b) => ({ service: b.service, ports: b.ports, healthPath: b.healthPath })),
+  };
   const writeFiles: WriteFile[] = [
     ...perService.flatMap((p) => [p.envFile, ...p.secretsList]),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
+    { path: VM_PATHS.agentConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(agentConfig)}\n` },
     HEALTH_FILE,
-    ...(services.some((b) => startSteps(b).length > 0) ? [RETRY_FILE] : []),
-    ...(services.some((b) => b.artifact) ? [FETCH_FILE] : []),
+    RETRY_FILE,
+    // a later release may bring an artifact: the fetcher is always there
+    FETCH_FILE,
+    AGENT_FILE,
     ...(services.some((b) => Object.keys(b.secrets ?? {}).length > 0) ? [SECRETS_FILE] : []),
     ...(services.some((b) => (b.certificates ?? []).length > 0) ? [CERTS_FILE] : []),
     ...perService.flatMap((p) => p.unitFiles),
     { path: `/etc/systemd/system/${HEALTH_UNIT}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
+    { path: `/etc/systemd/system/${RELEASE_AGENT_UNIT}`, owner: 'root:root', permissions: '0644', content: renderReleaseAgentUnit() },
   ];
   return {
     users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],
@@ -592,7 +916,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     runcmd: [
       ['systemctl', 'daemon-reload'],
       // --no-block: start steps may retry for a long time; cloud-init's final stage does not wait for them
-      ['systemctl', 'enable', '--now', '--no-block', HEALTH_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
+      ['systemctl', 'enable', '--now', '--no-block', HEALTH_UNIT, RELEASE_AGENT_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
     ],
   };
 }
@@ -602,6 +926,7 @@ const RETRY_FILE: WriteFile = { path: VM_PATHS.retry, owner: 'root:root', permis
 const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permissions: '0755', content: FETCH_SCRIPT };
 const SECRETS_FILE: WriteFile = { path: VM_PATHS.secrets, owner: 'root:root', permissions: '0755', content: SECRETS_SCRIPT };
 const CERTS_FILE: WriteFile = { path: VM_PATHS.certs, owner: 'root:root', permissions: '0755', content: CERTS_SCRIPT };
+const AGENT_FILE: WriteFile = { path: VM_PATHS.agent, owner: 'root:root', permissions: '0755', content: RELEASE_AGENT_SCRIPT };
 const YAML_OPTIONS = { lineWidth: 0 } as const;
 
 /** The reference rendering: the whole document through the yaml library. */
@@ -612,7 +937,7 @@ export function renderCloudInitReference(input: CloudInitInput): string {
 /** One write_files entry as it appears under `write_files:` (two-space indented sequence item). */
 const fragment = (f: WriteFile) => stringify([f], YAML_OPTIONS).replace(/^(?=.)/gm, '  ');
 /** The library's own scripts are the same in every document: rendered once. */
-const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, RETRY_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE].map((f) => [f, fragment(f)]));
+const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, RETRY_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE, AGENT_FILE].map((f) => [f, fragment(f)]));
 
 /**
  * The whole #cloud-config document, deterministic for the same input. Byte-identical to

@@ -109,8 +109,20 @@ export interface ScaleSetProps {
   readonly sshPublicKeys: readonly string[];
   /** The resource ID of the user-assigned identity the VMs use (Key Vault, artifacts). */
   readonly identityId: string;
-  /** The cloud-init document, as text (it is base64-encoded here). */
+  /**
+   * The cloud-init document, as text (it is base64-encoded here), as custom data: Azure applies a
+   * change to it only when an instance is reimaged, so keep in it only what no release changes.
+   */
   readonly cloudInit: string;
+  /**
+   * The user data, as text (base64-encoded here): what changes per release. Unlike custom data it
+   * reaches a running instance when the instance is updated to the latest model (a rolling
+   * upgrade does that, without a reimage), and the VM reads it from IMDS. Not secret: any process
+   * on the VM can read it. A `cloudInit` from `renderCloudInit` needs `releaseUserData(...)` of the
+   * same input here: its release step waits (retrying) until the user data names each service's
+   * release. @default - none
+   */
+  readonly userData?: string;
   /** Backend pools of the (one) internal load balancer the VMs join. @default - none */
   readonly loadBalancerBackendPoolIds?: readonly string[];
   /** Resources that must exist before the scale set. @default - nothing */
@@ -245,6 +257,7 @@ export class ScaleSet extends Construct {
     const entra = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
     const more = (props.extensions ?? []).map((e) => ({ ...e }));
     const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
+    const userData = props.userData === undefined ? undefined : Buffer.from(props.userData, 'utf8').toString('base64');
     const adminSshKey = props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey }));
     const computerNamePrefix = (props.computerNamePrefix ?? props.name).slice(0, 58);
     const vmss =
@@ -253,6 +266,7 @@ export class ScaleSet extends Construct {
             ...common,
             skuName: props.vmSize,
             platformFaultDomainCount: fixed.platformFaultDomainCount ?? 1,
+            userDataBase64: userData,
             osProfile: {
               customData,
               linuxConfiguration: { adminUsername: props.adminUsername, adminSshKey, disablePasswordAuthentication: true, computerNamePrefix, provisionVmAgent: true },
@@ -270,6 +284,7 @@ export class ScaleSet extends Construct {
             vtpmEnabled: true,
             automaticOsUpgradePolicy: props.automaticOsUpgrade ? { enableAutomaticOsUpgrade: true, disableAutomaticRollback: false } : undefined,
             customData,
+            userData,
             platformFaultDomainCount: nullable(fixed.platformFaultDomainCount),
             // surge instances count: a single placement group refuses the 101st, mid-upgrade
             singlePlacementGroup: peakInstances(props.maxInstances ?? props.initialInstances, props.upgrade) <= SINGLE_PLACEMENT_GROUP_MAX,

@@ -8,7 +8,7 @@
  */
 import type { Construct } from 'constructs';
 import { planProfiles } from '../autoscale/plan';
-import { renderCloudInit, serviceBoot } from '../compute/cloud-init';
+import { releaseUserData, renderCloudInit, serviceBoot } from '../compute/cloud-init';
 import { azureIds } from '../core/azure-ids';
 import { FRONTEND_NAME } from '../lb/internal-load-balancer';
 import { SlotPair, type SlotProps, type SlotResources } from '../slots/slot-pair';
@@ -70,6 +70,8 @@ export class ComputeStack extends EnvironmentStack {
         identityResourceId: slotIdentity(plan, placement.part, s).id,
         services: services.map((svc) => serviceBoot(plan, svc, s)),
       }),
+      // the release travels in user data: a rolling upgrade brings it to running VMs without a reimage
+      userData: releaseUserData({ slot: s, services: services.map((svc) => serviceBoot(plan, svc, s)) }),
       // a service's slot may bring its own image, and be parked; a pool's VMs share the pool's
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,
       parked: placement.kind === 'service' ? placement.services[0].slots[s].parked : undefined,

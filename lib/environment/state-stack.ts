@@ -1,10 +1,13 @@
 /**
  * Bootstrap of the Azure Storage state backend, when the spec names one: the storage account
  * (blob versioning, soft delete of blobs and containers, TLS 1.2, Entra ID only, no public blobs),
- * its container, a CanNotDelete lock, and the deployer's Storage Blob Data Contributor on the
- * state's resource group (above the lock, so the lock never blocks removing it), waited for before
- * the stack's apply ends: every other stack's `terraform init` reads its state with Entra ID
- * (`use_azuread_auth`), which Contributor alone does not allow. It keeps its own state locally (it creates the backend
+ * its container, a lifecycle rule that deletes previous state versions after
+ * STATE_VERSION_RETENTION_DAYS (a secret once in a state, an imported certificate's key, does not
+ * live forever in its history; docs/state.md), a CanNotDelete lock, and the deployer's Storage
+ * Blob Data Contributor on the state's resource group (above the lock, so the lock never blocks
+ * removing it), waited for before the stack's apply ends: every other stack's `terraform init`
+ * reads its state with Entra ID (`use_azuread_auth`), which Contributor alone does not allow. It
+ * keeps its own state locally (it creates the backend
  * the others use): deploy it once, first, with `cdktf deploy <env>-state`.
  */
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
@@ -12,6 +15,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { StorageManagementPolicy } from '@cdktf/provider-azurerm/lib/storage-management-policy';
 import type { Construct } from 'constructs';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { PLATFORM_PARTS } from '../spec/names';
@@ -19,6 +23,13 @@ import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
 
 export const STATE_SOFT_DELETE_DAYS = 30;
+
+/**
+ * Days a previous version of a state blob is kept (counted from when it was written): long enough
+ * to roll back a bad apply, bounded so that what a state once held goes. The current version of
+ * every state is never touched.
+ */
+export const STATE_VERSION_RETENTION_DAYS = 90;
 
 /** `<env>-state`: the Azure Storage account that holds every other stack's state (local state itself). */
 export class StateStack extends EnvironmentStack {
@@ -58,6 +69,17 @@ export class StateStack extends EnvironmentStack {
       description: 'Terraform reads and writes the state of every stack',
     });
     waitForGrant(deployerState, GRANT_WAIT.deployerWrites);
+    new StorageManagementPolicy(this, 'state-versions', {
+      storageAccountId: account.id,
+      rule: [
+        {
+          name: 'expire-previous-state-versions',
+          enabled: true,
+          filters: { blobTypes: ['blockBlob'], prefixMatch: [`${backend.containerName}/`] },
+          actions: { version: { deleteAfterDaysSinceCreation: STATE_VERSION_RETENTION_DAYS } },
+        },
+      ],
+    });
     // the lock stays: nothing the synth makes is granted or diagnosed at or below this account
     // (ASE-STATE-002 would flag it), so it never blocks an ordinary change. Grant the deployer's
     // access to state at the resource group or above, never on the account.

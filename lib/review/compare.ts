@@ -216,8 +216,29 @@ const attrName = (c: AttributeChange) => {
   return keys[keys.length - 1] ?? '';
 };
 
+/**
+ * What an in-place change of a scale set's boot data does to running VMs (docs/vm-side.md): Azure
+ * applies changed custom data only on reimage, while user data (the release) reaches an instance
+ * when it is updated to the latest model, which a rolling upgrade does.
+ */
+const BOOT_DATA_NOTES: Readonly<Record<string, string>> = {
+  custom_data: 'running VMs keep the old document until reimaged: an update to the latest model does not apply custom data',
+  user_data: 'the release: reaches running VMs as the rolling upgrade updates each to the latest model; their release agent switches within 30 s',
+  user_data_base64: 'the release: reaches running VMs as the rolling upgrade updates each to the latest model; their release agent switches within 30 s',
+};
+
 const noteOf = (c: AttributeChange, version: boolean) =>
-  c.forcesReplacement ? (version ? 'new version' : '**forces replacement**') : c.ignored ? 'ignored after creation' : c.cannotUpdate ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}` : '';
+  c.forcesReplacement
+    ? version
+      ? 'new version'
+      : '**forces replacement**'
+    : c.ignored
+      ? 'ignored after creation'
+      : c.cannotUpdate
+        ? `**cannot be updated**: ${escapeCell(c.cannotUpdate)}`
+        : c.before !== undefined && c.after !== undefined
+          ? (BOOT_DATA_NOTES[attrName(c)] ?? '')
+          : '';
 
 /** The attribute changes as rows: documents (custom data, configs, long lists) as line diffs. */
 function attributeRows(changes: readonly AttributeChange[], version = false): AttributeRow[] {

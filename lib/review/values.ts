@@ -10,8 +10,8 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Attribute names whose values are secrets: shown only as "changed", never as a digest (a digest of a short password can be guessed). */
 const SECRET = /(^|_)(password|secret|client_secret|access_key|connection_string|sas|token|private_key|protected_settings)$/;
-/** Attribute names holding a base64 document the VM decodes (cloud-init). */
-const BASE64_DOCUMENT = /^(custom_data|user_data)$/;
+/** Attribute names holding a base64 document the VM decodes (cloud-init; the release in user data; `user_data_base64` on a Flexible scale set). */
+const BASE64_DOCUMENT = /^(custom_data|user_data|user_data_base64)$/;
 /** Attribute names holding certificate or key bytes: high entropy, shown as a digest. */
 const BINARY = /^(contents|certificate_data|key_data)$/;
 

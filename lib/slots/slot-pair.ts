@@ -34,8 +34,14 @@ export interface SlotProps {
   };
   /** The slot's load-balancer frontends: one for a service, one per service on a pool. */
   readonly frontends: readonly LoadBalancerFrontend[];
-  /** The slot's #cloud-config (what it runs, on which ports). */
+  /** The slot's #cloud-config (what it runs, on which ports): custom data, the same across releases. */
   readonly cloudInit: string;
+  /**
+   * What the slot's release is (versions, artifacts): user data, which reaches running VMs. With a
+   * `cloudInit` from `renderCloudInit`, give `releaseUserData` of the same input: the VMs' release
+   * step waits for it. @default - none
+   */
+  readonly userData?: string;
   /** @default - the pair's image */
   readonly image?: ImageReference;
   /** Hold this many instances instead of autoscaling (0 stops the slot). @default - warm: autoscaled */
@@ -184,6 +190,7 @@ export class SlotPair extends Construct {
         sshPublicKeys: props.sshPublicKeys,
         identityId: s.identityId ?? identity!.id,
         cloudInit: s.cloudInit,
+        userData: s.userData,
         loadBalancerBackendPoolIds: [loadBalancer.backendPoolId],
         image: s.image ?? props.image,
         upgrade: props.upgrade,

@@ -499,10 +499,13 @@ export const CertificateSchema = z
     /**
      * Who issues it. 'self': self-signed (Key Vault renews it). An integrated CA issuer's name as
      * configured in the vault (e.g. 'DigiCert'; Key Vault renews it). 'imported': brought from a
-     * file outside the repository; Key Vault cannot renew it (contacts get expiry notices).
+     * file outside the repository; Key Vault cannot renew it (contacts get expiry notices); its
+     * private key lands in the vault stack's Terraform state. 'external': imported outside
+     * Terraform (`az keyvault certificate import`), only read by the synth (the plan fails while
+     * it is missing), so no key reaches the state (docs/state.md); renewal is the importer's.
      * @default 'self'
      */
-    issuer: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: "'self', 'imported' or an issuer name configured in the vault" }).default('self'),
+    issuer: z.string().regex(/^[A-Za-z0-9-]{1,127}$/, { message: "'self', 'imported', 'external' or an issuer name configured in the vault" }).default('self'),
     /** For 'imported': a PKCS#12 (.pfx, .p12) or PEM (.pem) file outside the repository, read by Terraform at plan time. */
     importFrom: z
       .strictObject({

@@ -31,7 +31,7 @@ import { parseSshPublicKey } from './ssh-key';
 import { mapTimeZone, sameClockZones } from './time-zones';
 import { suggestVmSizes } from './vm-sizes';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
-import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../compute/cloud-init';
+import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
 import {
@@ -69,7 +69,7 @@ export type ValidationResult =
 export const CUSTOM_DATA_MAX_BYTES = 65535;
 
 /** More than the scripts, units, ports and names of any document take, settings and URLs aside. */
-const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + RETRY_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + 8192;
+const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + RETRY_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + RELEASE_AGENT_SCRIPT.length + 8192;
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
 
@@ -200,7 +200,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
         add(at('issuer'), { code: 'missing', message: 'Key Vault cannot renew an imported certificate, and keyVault.contacts is empty', hint: 'declare keyVault.contacts to hear before it expires' });
       }
       // Key Vault: a lifetime action's days_before_expiry must be 1 to validity_in_months × 27
-      if (!imported) {
+      if (!imported && c.issuer !== 'external') {
         const num = (v: unknown, d: number) => (v === undefined ? d : typeof v === 'number' && Number.isInteger(v) ? v : undefined);
         const months = num(c.validityMonths, 12);
         const days = num(c.renewBeforeDays, 30);
@@ -674,7 +674,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   if (tlsName !== undefined) {
     const certs = parsed?.keyVault?.certificates ?? (rawKv && Array.isArray(rawKv.certificates) ? rawKv.certificates.filter(isRecord) : undefined);
     if (!certs) add(['front', 'tlsCertificate'], { code: 'missing', message: 'names a Key Vault certificate, but the environment has no keyVault', hint: 'declare keyVault with the certificate, or remove tlsCertificate' });
-    else if (certs.some((c) => c.name === tlsName && c.issuer !== 'imported' && Array.isArray(c.extendedKeyUsage) && !c.extendedKeyUsage.includes('serverAuth'))) {
+    else if (certs.some((c) => c.name === tlsName && c.issuer !== 'imported' && c.issuer !== 'external' && Array.isArray(c.extendedKeyUsage) && !c.extendedKeyUsage.includes('serverAuth'))) {
       add(['front', 'tlsCertificate'], {
         code: 'invalid_value',
         message: `names ${show(tlsName)}, whose extendedKeyUsage has no 'serverAuth': TLS clients refuse it as a server certificate`,

@@ -9,6 +9,7 @@
  * expects. A PKCS#12 password comes from a sensitive Terraform variable (`TF_VAR_<name>` at plan
  * time), never from the spec or the synthesized output; azurerm keeps it in the state.
  */
+import { DataAzurermKeyVaultCertificate } from '@cdktf/provider-azurerm/lib/data-azurerm-key-vault-certificate';
 import { KeyVaultCertificate as AzureCertificate } from '@cdktf/provider-azurerm/lib/key-vault-certificate';
 import { TerraformStack, TerraformVariable, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -20,7 +21,12 @@ export interface KeyVaultCertificateProps {
   readonly keyVaultId: string;
   /** The certificate's name in the vault. */
   readonly name: string;
-  /** 'self', 'imported', or an integrated CA issuer's name configured in the vault. */
+  /**
+   * 'self', 'imported', 'external', or an integrated CA issuer's name configured in the vault.
+   * 'external': imported outside Terraform (`az keyvault certificate import`); Terraform only reads
+   * it (a data source: the plan fails while it is missing), so its private key never enters the
+   * state (docs/state.md).
+   */
   readonly issuer: string;
   /** For 'imported': absolute path of the file (.pfx, .p12 or .pem), read by Terraform at plan time. @default - none */
   readonly importPath?: string;
@@ -49,7 +55,10 @@ export interface KeyVaultCertificateProps {
 }
 
 /** Whether Key Vault renews certificates from this issuer itself. */
-export const keyVaultRenews = (issuer: string) => issuer !== 'imported';
+export const keyVaultRenews = (issuer: string) => issuer !== 'imported' && issuer !== 'external';
+
+/** Certificates whose file (not the spec's policy) decides subject, usages and validity. */
+export const fromFile = (issuer: string) => issuer === 'imported' || issuer === 'external';
 
 /**
  * A certificate in a vault with its policy: self-signed and integrated-CA certificates renew
@@ -63,6 +72,14 @@ export class KeyVaultCertificate extends Construct {
 
   constructor(scope: Construct, id: string, props: KeyVaultCertificateProps) {
     super(scope, id);
+    if (props.issuer === 'external') {
+      if (props.importPath !== undefined) throw new Error(`KeyVaultCertificate ${props.name}: an external certificate is imported outside Terraform; it takes no importPath`);
+      // read only: what is in state is the public certificate, its thumbprint, expiry and IDs
+      const existing = new DataAzurermKeyVaultCertificate(this, 'certificate', { name: props.name, keyVaultId: props.keyVaultId, dependsOn: props.dependsOn ? [...props.dependsOn] : undefined });
+      this.certificateId = existing.id;
+      this.versionlessSecretId = existing.versionlessSecretId;
+      return;
+    }
     const imported = props.issuer === 'imported';
     const rsa = (props.keyType ?? 'RSA') === 'RSA';
     const format = imported ? importFormat(props.importPath) : 'pkcs12';

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { cloudInitFor, FETCH_SCRIPT, HEALTH_UNIT, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, FETCH_SCRIPT, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, layOutVm, planOf, systemdVerify, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
@@ -53,10 +53,11 @@ describe('cloud-init documents', () => {
     expect(doc.users).toEqual(['default', { name: 'pricing', system: true, shell: '/usr/sbin/nologin', no_create_home: true }]);
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
+      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
     ]);
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
-    expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nVERSION="2024.11.3"\nPRICE_CACHE_SECONDS="30"\n');
+    // no VERSION: the release is in the user data (releaseUserData), installed by the release agent
+    expect(files['/etc/pricing/release.env'].content).toBe('SERVICE="pricing"\nSLOT="blue"\nPRICE_CACHE_SECONDS="30"\n');
     expect(JSON.parse(files['/etc/slotenv/vm-health.json'].content)).toEqual({
       port: 9000,
       timeoutSeconds: 2,
@@ -64,9 +65,23 @@ describe('cloud-init documents', () => {
       stateDir: '/run/slotenv',
       services: [{ service: 'pricing', steps: ['pricing-release', 'pricing-secrets'], checks: [10000, 10001, 10002, 10003].map((port) => ({ port, path: '/health' })) }],
     });
-    expect(files['/etc/systemd/system/pricing-release.service'].content).toContain(
-      `ExecStart=/usr/local/lib/slotenv/retry /run/slotenv/pricing-release.state /usr/local/lib/slotenv/fetch-release pricing 2024.11.3 https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz 78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c ${IDENTITY}`,
-    );
+    expect(files['/etc/systemd/system/pricing-release.service'].content).toContain('ExecStart=/usr/local/lib/slotenv/retry /run/slotenv/pricing-release.state /usr/bin/python3 /usr/local/lib/slotenv/release-agent boot pricing\n');
+    expect(JSON.parse(files['/etc/slotenv/release-agent.json'].content)).toEqual({
+      stateDir: '/run/slotenv',
+      fetch: '/usr/local/lib/slotenv/fetch-release',
+      identity: IDENTITY,
+      pollSeconds: 30,
+      startupSeconds: 300,
+      services: [{ service: 'pricing', ports: [10000, 10001, 10002, 10003], healthPath: '/health' }],
+    });
+    // the release itself: in the user data, and nowhere in the custom data
+    expect(JSON.parse(releaseUserData(documents.find((d) => d.name === 'pricing/blue')!.input))).toEqual({
+      slot: 'blue',
+      services: { pricing: { version: '2024.11.3', artifact: { url: 'https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz', sha256: '78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c' } } },
+    });
+    const text = renderCloudInit(documents.find((d) => d.name === 'pricing/blue')!.input);
+    expect(text).not.toContain('2024.11.3');
+    expect(text).not.toContain('78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c');
     expect(files['/etc/pricing/release.env'].permissions).toBe('0644');
   });
 
@@ -91,7 +106,7 @@ describe('cloud-init documents', () => {
   test('two services on one VM: each its env file and units, one health endpoint checking every port on its own path', () => {
     const doc = parse(renderCloudInit(pooled));
     expect(doc.users.slice(1).map((u: { name: string }) => u.name)).toEqual(['order-processing', 'search']);
-    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
+    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
     const health = JSON.parse(doc.write_files.find((f: { path: string }) => f.path === '/etc/slotenv/vm-health.json').content);
     expect(health.services).toEqual([
       { service: 'order-processing', steps: ['order-processing-release'], checks: [{ port: 10016, path: '/health' }, { port: 10017, path: '/health' }] },
@@ -117,7 +132,7 @@ describe('systemd units', () => {
   test.each([...documents.filter((d) => d.name.endsWith('/blue')), { name: 'two services on one VM', input: pooled }])('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
     const root = layOut(renderCloudInit(input), input.services.map((b) => b.service));
     const units = input.services.flatMap((b) => [unitNames(b.service).release, ...b.ports.map((p) => unitNames(b.service).instanceOf(p))]);
-    const r = verify(root, [HEALTH_UNIT, ...units]);
+    const r = verify(root, [HEALTH_UNIT, RELEASE_AGENT_UNIT, ...units]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -61,7 +61,11 @@ describe('a pool shared by two services', () => {
     const vmss = resourceAt(pool, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
     expect(vmss).toMatchObject({ name: 'vmss-retail-pool-highcpu-blue', sku: 'Standard_F8s_v2', instances: 3, computer_name_prefix: 'pool-highcpu-blue' });
     const text = Buffer.from(vmss.custom_data, 'base64').toString('utf8');
-    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'recommend@10064.service', 'search@10048.service', 'search@10049.service']);
+    // the slot's versions travel in the user data, one entry per service of the pool
+    const release = JSON.parse(Buffer.from(vmss.user_data, 'base64').toString('utf8'));
+    expect(release.slot).toBe('blue');
+    expect(Object.keys(release.services)).toEqual(['recommend', 'search']);
+    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'recommend@10064.service', 'search@10048.service', 'search@10049.service']);
     const file = join(tempDir(), 'user-data');
     writeFileSync(file, text);
     const r = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });

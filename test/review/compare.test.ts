@@ -48,6 +48,7 @@ beforeAll(() => {
     ramp: (s) => (s.services[0].traffic = { live: 'blue', weight: 10 }),
     size: (s) => (s.services[1].vmSize = 'Standard_D2as_v5'),
     release: (s) => (s.services[2].slots.green.version = '1.13.0'),
+    setting: (s) => (s.services[0].settings.PRICE_CACHE_SECONDS = '60'),
     added: (s) => s.services.push({ ...structuredClone(s.services[2]), name: 'search', block: 4, vmSize: 'Standard_D2as_v5' }),
   };
   for (const [name, change] of Object.entries(variants)) {
@@ -111,17 +112,30 @@ test('a changed VM size: two scale sets update in place, the capacity row and bo
   expect(r.markdown).not.toContain('| retail/svc-pricing');
 });
 
-test('a new release: the cloud-init diff decoded, never the base64, and the rollout headroom', () => {
+test('a new release: a user data change only, decoded (never the base64), and the rollout headroom', () => {
   const r = reviewOutputs(base, changed.release);
   expect(rows(r.markdown)).toEqual(['~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
-  expect(r.markdown).toMatch(/^- +VERSION="1.13.0-rc1"$/m);
-  expect(r.markdown).toMatch(/^\+ +VERSION="1.13.0"$/m);
-  const customData = (base.stacks['retail-svc-catalog'] as Json).resource.azurerm_linux_virtual_machine_scale_set['green_scale-set_vmss'].custom_data as string;
-  expect(r.markdown).not.toContain(customData.slice(0, 40));
+  // the release travels in user data (it reaches running VMs); custom data does not change
+  expect(r.markdown).toContain('| `~` update | `azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss` | `user_data` |');
+  expect(r.markdown).toMatch(/^- +"version": "1.13.0-rc1",$/m);
+  expect(r.markdown).toMatch(/^\+ +"version": "1.13.0",$/m);
+  expect(r.markdown).not.toContain('`custom_data`');
+  expect(r.markdown).toContain('`user_data` (the release: reaches running VMs as the rolling upgrade updates each to the latest model; their release agent switches within 30 s), line diff:');
+  const userData = (base.stacks['retail-svc-catalog'] as Json).resource.azurerm_linux_virtual_machine_scale_set['green_scale-set_vmss'].user_data as string;
+  expect(r.markdown).not.toContain(userData.slice(0, 40));
   expect(r.markdown).toContain('| retail/svc-catalog | Standard_E4s_v5 | 2 / 2 / 8 | 2 | 10 / 10 | 1 / 2 (surge) / 1 | its scale sets roll |');
   // the versions show in the traffic table; routing is unchanged
   expect(r.markdown).toContain('blue 1.12.0; green 1.13.0-rc1 → **blue 1.12.0; green 1.13.0**');
   expect(r.markdown).not.toContain('```mermaid\nflowchart LR\n  front(["nginx front"])\n  subgraph svc_pricing');
+});
+
+test('a changed setting: a custom data change, with the warning that running VMs keep the old one until reimaged', () => {
+  const r = reviewOutputs(base, changed.setting);
+  expect(rows(r.markdown)).toEqual(['~ azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss', '~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
+  expect(r.markdown).toMatch(/^- +PRICE_CACHE_SECONDS="30"$/m);
+  expect(r.markdown).toMatch(/^\+ +PRICE_CACHE_SECONDS="60"$/m);
+  expect(r.markdown).toContain('`custom_data` (running VMs keep the old document until reimaged: an update to the latest model does not apply custom data), line diff:');
+  expect(r.markdown).not.toContain('`user_data`');
 });
 
 test('an added service: only its own resources and the front blobs; the vault not at all', () => {

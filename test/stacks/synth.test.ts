@@ -267,6 +267,11 @@ describe('Azure Storage state backend', () => {
     // every other stack's backend uses Entra ID: the deployer gets the data role above the lock, and the stack waits for it
     expect(resourceAt(state, 'azurerm_role_assignment', 'deployer-state')).toMatchObject({ scope: '${azurerm_resource_group.resource-group.id}', role_definition_name: 'Storage Blob Data Contributor', principal_id: spec.deployer!.principalId });
     expect(resourceAt(state, 'time_sleep', 'deployer-state-propagated')).toMatchObject({ triggers: { role_assignment_id: '${azurerm_role_assignment.deployer-state.id}' } });
+    // previous state versions go after 90 days (a key once in a state does not stay in its history forever); current ones never
+    expect(resourceAt(state, 'azurerm_storage_management_policy', 'state-versions')).toEqual({
+      storage_account_id: '${azurerm_storage_account.storage.id}',
+      rule: [{ name: 'expire-previous-state-versions', enabled: true, filters: { blob_types: ['blockBlob'], prefix_match: ['tfstate/'] }, actions: { version: { delete_after_days_since_creation: 90 } } }],
+    });
     expect(state).toMatchSnapshot();
   });
 });

@@ -206,3 +206,34 @@ describe('key usage by key type', () => {
     expect(cert(vault, 'front-tls').certificate_policy.x509_certificate_properties.key_usage).toEqual(['digitalSignature', 'keyEncipherment']);
   });
 });
+
+describe("an 'external' certificate: imported outside Terraform, only read (docs/state.md)", () => {
+  const spec = exampleSpec();
+  spec.keyVault!.certificates!.push({ name: 'partner', issuer: 'external', subject: 'CN=partner.retail.internal' });
+  spec.services[2].certificates = ['partner'];
+  const stacks = synthStacks(spec);
+  const vault = JSON.parse(stacks['retail-vault']) as Json;
+
+  test('the vault stack reads it with a data source and manages no certificate of that name: no file, no password, no key in state', () => {
+    expect(Object.keys(vault.resource.azurerm_key_vault_certificate).filter((a) => a.includes('partner'))).toEqual([]);
+    const data = vault.data.azurerm_key_vault_certificate['certificate-partner_certificate'];
+    expect(data).toMatchObject({ name: 'partner', key_vault_id: '${azurerm_key_vault.key-vault_vault.id}' });
+    // read after the deployer's data-plane grants have propagated, like the certificates it creates
+    expect(data.depends_on).toEqual(vault.resource.azurerm_key_vault_certificate['certificate-front-tls_certificate'].depends_on);
+    expect(stacks['retail-vault']).not.toMatch(/filebase64|"password"/);
+    expect(vault.variable).toBeUndefined();
+  });
+
+  test("services use it by name, as any other certificate (the VM extension observes the vault's secret URL)", () => {
+    const vmss = resourceAt(stacks['retail-svc-catalog'], 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
+    const kv = (vmss.extension as Json[]).find((e: Json) => e.type === 'KeyVaultForLinux');
+    const vaultName = (Object.values(vault.resource.azurerm_key_vault)[0] as Json).name;
+    expect(JSON.parse(kv!.settings).secretsManagementSettings.observedCertificates).toEqual([`https://${vaultName}.vault.azure.net/secrets/partner`]);
+  });
+
+  test('naming a file for it is refused at its field', () => {
+    const bad = exampleSpec();
+    bad.keyVault!.certificates!.push({ name: 'partner', issuer: 'external', importFrom: { path: '/etc/retail-ci/partner.pfx' }, subject: 'CN=partner' });
+    expect(lines(bad)).toEqual([expect.stringMatching(/^keyVault\.certificates\[\d+\]\.importFrom: only an imported certificate names a file \(issuer is 'external'\)/)]);
+  });
+});
