@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // slow proofs with real tools (the cdktf CLI) run as their own CI step: npm run test:slow
+  testPathIgnorePatterns: process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/'],
   transform: {
     '^.+\\.ts$': '@sucrase/jest-plugin',
   },
