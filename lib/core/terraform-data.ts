@@ -84,9 +84,10 @@ export function asTerraformData(value: unknown): unknown {
   return out;
 }
 
+/** A plain object of any realm: its prototype is an Object.prototype, or null. */
 const isPlain = (v: object) => {
   const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  return proto === null || (Object.getPrototypeOf(proto) === null && proto.constructor?.name === 'Object');
 };
 
 /**

@@ -33,6 +33,7 @@ import { suggestVmSizes } from './vm-sizes';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
+import { checkRawInput } from './raw-input';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
 import {
   EnvironmentSchema,
@@ -128,13 +129,23 @@ function lenient<S extends z.ZodRawShape>(schema: z.ZodObject<S>, raw: unknown, 
 }
 
 /** Validates an environment given as any value (typed object, parsed JSON or YAML). */
-export function validateEnvironment(input: unknown): ValidationResult {
-  const issues: SpecIssue[] = [];
+export function validateEnvironment(written: unknown): ValidationResult {
   const warnings: SpecIssue[] = [];
+  // values no field may hold (token markers, vanishing keys, holes, size): before the schema,
+  // which then reads a dense copy, so no pass meets a hole
+  const raw = checkRawInput(written);
+  const issues: SpecIssue[] = [...raw.issues];
+  if (raw.issues.some((i) => i.path === '(environment)' && i.code === 'too_big')) return { ok: false, issues };
+  const input = raw.input;
   const whole = EnvironmentSchema.safeParse(input, { reportInput: true });
-  if (!whole.success) issues.push(...fromZod(whole.error.issues, EnvironmentSchema));
+  if (!whole.success) for (const i of fromZod(whole.error.issues, EnvironmentSchema)) issues.push(i);
   // a valid shape lets the rules read the parsed spec; otherwise they parse field by field
-  issues.push(...checkRules(input, whole.success ? whole.data : undefined, warnings));
+  try {
+    for (const i of checkRules(input, whole.success ? whole.data : undefined, warnings)) issues.push(i);
+  } catch (e) {
+    // a rule that throws is a defect; the user still gets every other problem and no stack trace
+    issues.push({ path: '(environment)', code: 'internal', message: `a validation rule failed (${e instanceof Error ? e.message : String(e)}); the other problems are listed`, hint: 'report this with the spec that caused it' });
+  }
   if (issues.length > 0 || !whole.success) return { ok: false, issues: dedupe(issues).sort(byPath) };
   return { ok: true, environment: whole.data, warnings: dedupe(warnings).sort(byPath) };
 }
