@@ -329,6 +329,13 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
 
   // --- tags -----------------------------------------------------------------------------
   const checkTags = (path: Path, tags: Record<string, string> | undefined) => {
+    // Azure tag names are case-insensitive: 'Owner' and 'owner' are one tag, and the apply keeps one
+    const byLower = new Map<string, string>();
+    for (const k of Object.keys(tags ?? {})) {
+      const prev = byLower.get(k.toLowerCase());
+      if (prev !== undefined) add([...path, k], { code: 'duplicate', message: `tag name ${show(k)} is ${show(prev)} to Azure, whose tag names ignore case`, value: k, hint: 'keep one of them' });
+      else byLower.set(k.toLowerCase(), k);
+    }
     for (const [k, v] of Object.entries(tags ?? {})) {
       if (k.length === 0 || k.length > 512 || /[<>%&\\?/]/.test(k)) {
         add([...path, k], { code: 'invalid_format', message: `tag name ${show(k)} breaks Azure's rule: 1-512 characters, none of < > % & \\ ? /`, value: k });
@@ -422,8 +429,26 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
     });
   }
   const blocksUsable = space && prefix !== undefined && prefix >= space.prefix + 2;
+  const rawNet = isRecord(raw.network) ? raw.network : {};
+  const peerSeen: Array<{ i: number; r: string; range: Range }> = [];
   for (const field of ['peerRanges', 'adminRanges'] as const) {
-    (net[field] ?? []).forEach((r, i) => {
+    // element by element as written: one bad range must not hide a problem with another
+    const written = net[field] ?? (Array.isArray(rawNet[field]) ? (rawNet[field] as unknown[]) : []);
+    written.forEach((r, i) => {
+      if (typeof r !== 'string' || !parseCidr(r)) return; // the schema reports it
+      if (field === 'peerRanges') {
+        const range = parseCidr(r)!;
+        const other = peerSeen.find((o) => overlaps(o.range, range));
+        if (other) {
+          add(['network', field, i], {
+            code: 'overlap',
+            message: `${show(r)} overlaps peerRanges[${other.i}] ${show(other.r)}`,
+            value: r,
+            hint: 'a VNet cannot peer with two networks whose ranges overlap; list each peer network once',
+          });
+        }
+        peerSeen.push({ i, r, range });
+      }
       const fixed = canonicalIfHostBitsSet(r);
       if (fixed) add(['network', field, i], { code: 'invalid_value', message: `${show(r)} has host bits set`, value: r, hint: `did you mean '${fixed}'?` });
       const range = parseCidr(r);
@@ -597,6 +622,18 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       else if (!store) add(path, { code: 'missing', message: `needs artifactStore, the storage account the VMs may read (${host})`, hint: `declare artifactStore: { storageAccountId: '/subscriptions/…/storageAccounts/${host}' }` });
       else if (host !== store) add(path, { code: 'invalid_value', message: `is in storage account '${host}', not the artifactStore '${store}'`, value: artifact.url, hint: 'the slots can read only the artifact store' });
     }
+    // endpoint names, as written: an instance input's name is its NAT rule's name on the slot's
+    // load balancer, so two of one name would collide in the synth
+    const rawEndpoints = isRecord(rawService) && isRecord(rawService.endpoints) ? rawService.endpoints : {};
+    for (const kind of ['internal', 'management', 'instanceInput'] as const) {
+      const names = new Map<string, number>();
+      (Array.isArray(rawEndpoints[kind]) ? (rawEndpoints[kind] as unknown[]) : []).forEach((e, i) => {
+        if (!isRecord(e) || typeof e.name !== 'string') return;
+        const prev = names.get(e.name);
+        if (prev !== undefined) add(at('endpoints', kind, i, 'name'), { code: 'duplicate', message: `${show(e.name)} is already endpoints.${kind}[${prev}]'s name`, value: e.name, hint: 'give each endpoint its own name' });
+        else names.set(e.name, i);
+      });
+    }
     // endpoints
     const ep = s.endpoints;
     if (ep) {
@@ -725,7 +762,8 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       if (!info) return; // an unknown size is reported above
       const d = demand.get(info.family) ?? { vcpus: 0, parts: [], paths: [] };
       d.vcpus += instances * info.vcpus;
-      d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      if (d.parts.length < 8) d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      else if (d.parts.length === 8) d.parts.push('…');
       d.paths.push(path);
       demand.set(info.family, d);
     };
@@ -764,11 +802,15 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   // planned ports are unique in the environment: a service may later share a node pool, and a
   // port then names one service in logs, NSG rules and the front's upstreams
   const byFirst = [...planned].sort((a, b) => a.first - b.first || a.index - b.index);
+  // one issue per service (its first overlap): n copies of one service give n issues, not n²
+  const collided = new Set<number>();
   for (let i = 0; i < byFirst.length; i++) {
     for (let j = i + 1; j < byFirst.length && byFirst[j].first <= byFirst[i].last; j++) {
       const [a, b] = [byFirst[i], byFirst[j]];
       // report at the service whose explicit port caused it, else at the one listed later
       const [victim, other] = b.explicit && !a.explicit ? [b, a] : a.explicit && !b.explicit ? [a, b] : a.index > b.index ? [a, b] : [b, a];
+      if (collided.has(victim.index)) continue;
+      collided.add(victim.index);
       add(['services', victim.index, victim.explicit ? 'port' : 'block'], {
         code: 'collision',
         message: `planned ports ${victim.first}-${victim.last} overlap ${other.name}'s ${other.first}-${other.last} (services[${other.index}])`,
