@@ -27,6 +27,7 @@ export function addressOf(parts: readonly string[]): string {
 export class StableAddressStack extends TerraformStack {
   private readonly addresses = new Map<string, string>();
 
+  /** A stack whose elements' strings are data ({@link TerraformDataAspect}). */
   constructor(scope: Construct, id: string) {
     super(scope, id);
     Aspects.of(this).add(new TerraformDataAspect());

@@ -116,6 +116,7 @@ const wrapped = new WeakSet<TerraformElement>();
  * elsewhere: `Aspects.of(stack).add(new TerraformDataAspect())`.
  */
 export class TerraformDataAspect implements IAspect {
+  /** Wraps a Terraform element's `toTerraform()` (once) so its literal text is escaped. */
   visit(node: IConstruct): void {
     if (!TerraformElement.isTerraformElement(node) || node instanceof TerraformBackend || wrapped.has(node)) return;
     wrapped.add(node);

@@ -7,11 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Fn, TerraformResource, Testing } from 'cdktf';
+import { Aspects, Fn, TerraformResource, TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import fc from 'fast-check';
 import { StableAddressStack } from '../../lib/core/stable-address-stack';
-import { escapeLiteralText, terraformExpression, terraformLiteral, terraformStringLiteral } from '../../lib/core/terraform-data';
+import { escapeLiteralText, TerraformDataAspect, terraformExpression, terraformLiteral, terraformStringLiteral } from '../../lib/core/terraform-data';
+import { buildEnvironment } from '../../lib/environment/build';
+import { exampleSpec, planOf } from '../helpers';
 
 /** The built-in terraform_data resource: needs no provider download. */
 class Data extends TerraformResource {
@@ -88,6 +90,14 @@ describe('spec strings as Terraform data (real terraform read-back)', () => {
     new Data(stack, 'raw', terraformExpression(`upper(${terraformStringLiteral('a${b}%{c}"')})`));
     new Data(stack, 'joined', `${ref.output}-${ref.output}`);
     expect(applied(Testing.synth(stack))).toEqual({ ref: 'r', fn: 'R', raw: 'A${B}%{C}"', joined: 'r-r' });
+  });
+
+  it('is the one place: every stack the environment builds carries the aspect', () => {
+    const app = Testing.app();
+    buildEnvironment(app, planOf(exampleSpec()));
+    const stacks = app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
+    expect(stacks.length).toBeGreaterThan(4);
+    expect(stacks.filter((s) => !Aspects.of(s).all.some((a) => a instanceof TerraformDataAspect)).map((s) => s.node.id)).toEqual([]);
   });
 
   it('escapes the literal text of a string and nothing else', () => {
