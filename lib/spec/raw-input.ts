@@ -48,8 +48,13 @@ export function isPlainObject(v: object): boolean {
   return proto === null || (Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(v) === '[object Object]' && proto.constructor?.name === 'Object');
 }
 
-/** A setting's value (or a secret reference's name) is free text for the VM: only the token and Unicode rules apply. */
-const isSettingValue = (path: Path) => path.length >= 4 && path[path.length - 2] === 'settings' && (path[0] === 'services' || path[0] === 'pools');
+/**
+ * Free text where white space is the user's own: a setting's value (text for the VM) and a
+ * suppression's reason (prose the schema trims). Only the token, Unicode and size rules apply.
+ */
+const isFreeText = (path: Path) =>
+  (path.length >= 4 && path[path.length - 2] === 'settings' && (path[0] === 'services' || path[0] === 'pools')) ||
+  (path[0] === 'policy' && path[path.length - 1] === 'reason');
 
 export interface RawInputResult {
   /** Problems with values as written. */
@@ -81,7 +86,11 @@ export function checkRawInput(input: unknown): RawInputResult {
     } else if (s.normalize('NFC') !== s) {
       add(path, { code: 'invalid_format', message: `${at} is not in Unicode NFC: Terraform reads it as ${show(s.normalize('NFC'))}, which Azure would receive`, value: s, hint: 'write it in NFC (composed characters)' });
     }
-    if (isSettingValue(path) && what === 'value') return;
+    const free = isFreeText(path) && what === 'value';
+    if (free && s.length > MAX_STRING_LENGTH && path[0] === 'policy') {
+      add(path, { code: 'too_big', message: `a reason of ${s.length} characters; at most ${MAX_STRING_LENGTH}` });
+    }
+    if (free) return;
     if (CONTROL.test(s)) {
       add(path, { code: 'invalid_format', message: `${at} holds a control character (${JSON.stringify(CONTROL.exec(s)![0])})`, value: s, hint: 'remove line breaks, tabs and other control characters' });
     } else if (EDGE_SPACE.test(s)) {
