@@ -90,7 +90,8 @@ export function checkRawInput(input: unknown): RawInputResult {
     if (free && s.length > MAX_STRING_LENGTH && path[0] === 'policy') {
       add(path, { code: 'too_big', message: `a reason of ${s.length} characters; at most ${MAX_STRING_LENGTH}` });
     }
-    if (free) return;
+    // a pasted PEM block is refused as an inline secret (validate.ts), which says more than its line breaks
+    if (free || s.includes('-----BEGIN ')) return;
     if (CONTROL.test(s)) {
       add(path, { code: 'invalid_format', message: `${at} holds a control character (${JSON.stringify(CONTROL.exec(s)![0])})`, value: s, hint: 'remove line breaks, tabs and other control characters' });
     } else if (EDGE_SPACE.test(s)) {
