@@ -159,6 +159,34 @@ interface Tally {
   injections: string[];
 }
 
+describe('duplicates of every kind, exhaustively', () => {
+  it('a copy of the first element of any list is refused, or synthesizes without a construct collision', () => {
+    const outcomes: string[] = [];
+    const crashes: string[] = [];
+    for (const a of arrays) {
+      const spec = exampleSpec() as Json;
+      const arr = get(spec, a.path) as unknown[];
+      arr.push(structuredClone(arr[0]));
+      const r = validateEnvironment(spec);
+      if (!r.ok) {
+        outcomes.push(`${formatPath(a.path)}: refused`);
+        continue;
+      }
+      const dir = tempDir();
+      try {
+        const s = synthesize([{ file: 'env.ts', spec, issues: [] }], join(dir, 'cdktf.out'));
+        outcomes.push(`${formatPath(a.path)}: ${s.ok ? 'synthesized' : 'refused at synth'}`);
+      } catch (e) {
+        crashes.push(`${formatPath(a.path)}: ${(e as Error).message.split('\n')[0]}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(crashes).toEqual([]);
+    expect(outcomes.length).toBe(arrays.length);
+  }, 120_000);
+});
+
 describe('fuzzer: 10,000 mutations of the example', () => {
   const tally: Tally = { runs: 0, refused: 0, accepted: 0, synthesized: 0, crashes: [], notNear: [], dropped: [], injections: [] };
   const aloneRefused = new Map<string, boolean>();
