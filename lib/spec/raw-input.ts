@@ -40,6 +40,8 @@ export function isTokenDouble(x: number): boolean {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const EDGE_SPACE = /^\s|\s$/;
+/** Printable ASCII without '{', not starting or ending with a space (or empty): nothing above applies to it but the number rule. */
+const PLAIN = /^(?:[\x21-\x7a\x7c-\x7e](?:[\x20-\x7a\x7c-\x7e]*[\x21-\x7a\x7c-\x7e])?)?$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A plain object of any realm (a structuredClone, a vm context): its prototype is an Object.prototype, or null. */
@@ -71,6 +73,8 @@ export function checkRawInput(input: unknown): RawInputResult {
   const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
 
   const text = (s: string, path: Path, what: 'value' | 'key') => {
+    // most strings are short printable ASCII without braces or edge spaces: only a number token could hide there
+    if (s.length <= MAX_STRING_LENGTH && PLAIN.test(s) && !MAP_TOKEN_VALUES.has(s) && !(s.includes('e') && [...s.matchAll(NUMBER_LIKE)].some((m) => isTokenDouble(parseFloat(m[0]))))) return;
     const at = what === 'key' ? `the key ${show(s)}` : show(s);
     if (TOKEN_MARKER.test(s) || MAP_TOKEN_VALUES.has(s)) {
       add(path, { code: 'invalid_value', message: `${at} holds a cdktf token marker: cdktf would replace it with another resource's value`, value: s, hint: 'spec values are data; remove the marker' });
