@@ -16,7 +16,7 @@ import { formatPath } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../lib/environment/synthesize';
 import { exampleSpec, readStacks, tempDir, type Json } from '../helpers';
-import { readTemplate, stringsOf } from '../support/terraform-strings';
+import { readTemplate, stringsOf, terraformReads } from '../support/terraform-strings';
 
 type Path = (string | number)[];
 interface Leaf {
@@ -158,6 +158,55 @@ interface Tally {
   dropped: string[];
   injections: string[];
 }
+
+describe('any printable string in a free-text field', () => {
+  /** Fields whose text reaches Terraform as written (as a whole attribute or inside one). */
+  const FIELDS: Array<{ path: Path; wrap: (x: string) => string }> = [
+    { path: ['tags', 'owner'], wrap: (x) => x },
+    { path: ['tags', 'cost-center'], wrap: (x) => `cc-${x}` },
+    { path: ['keyVault', 'certificates', 0, 'subject'], wrap: (x) => `CN=${x}` },
+    { path: ['admin', 'sshPublicKeys', 0], wrap: (x) => `${(base.admin.sshPublicKeys[0] as string).split(' ').slice(0, 2).join(' ')} ${x}` },
+    { path: ['services', 0, 'tags'], wrap: (x) => x },
+  ];
+  const printable = fc
+    .array(fc.oneof(fc.constantFrom('${', '%{', '}', '$', '%', '$${', '%%{', '"', '\\', 'e+289'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 6 })
+    .map((xs) => xs.join(''));
+
+  it('is refused with a path at the field, or the real terraform reads it back exactly', () => {
+    const cases = fc.sample(fc.tuple(fc.constantFrom(...FIELDS), printable), { numRuns: 30, seed: 7 });
+    const carriers: Array<{ value: string; s: string }> = [];
+    let refused = 0;
+    const misplaced: string[] = [];
+    for (const [field, x] of cases) {
+      const spec = exampleSpec() as Json;
+      const value = field.wrap(x);
+      if (field.path[field.path.length - 1] === 'tags') set(spec, field.path, { team: value });
+      else set(spec, field.path, value);
+      const r = validateEnvironment(spec);
+      if (!r.ok) {
+        refused++;
+        if (!r.issues.some((i) => near(i.path, [...field.path, 'x']))) misplaced.push(`${formatPath(field.path)} = ${JSON.stringify(value)}: ${r.issues.map((i) => i.path).join(', ')}`);
+        continue;
+      }
+      const dir = tempDir();
+      try {
+        const s = synthesize([{ file: 'env.ts', spec, issues: [] }], join(dir, 'cdktf.out'));
+        if (!s.ok) throw new Error(JSON.stringify(s.problems));
+        const found = Object.values(readStacks(join(dir, 'cdktf.out'))).flatMap((t) => stringsOf(JSON.parse(t)).filter(({ s: js }) => readTemplate(js).literal.includes(value)));
+        expect({ value, found: found.length > 0 }).toEqual({ value, found: true });
+        carriers.push(...found.slice(0, 3).map(({ s: js }) => ({ value, s: js })));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(misplaced).toEqual([]);
+    expect(carriers.length).toBeGreaterThan(0);
+    const read = terraformReads(carriers.map((c) => c.s));
+    const wrong = carriers.filter((c, i) => !read[i].includes(c.value) || read[i] !== readTemplate(c.s).literal).map((c) => c.value);
+    expect(wrong).toEqual([]);
+    process.stdout.write(`printable: ${cases.length} strings, ${refused} refused, ${carriers.length} carriers read back by terraform\n`);
+  }, 120_000);
+});
 
 describe('duplicates of every kind, exhaustively', () => {
   it('a copy of the first element of any list is refused, or synthesizes without a construct collision', () => {
