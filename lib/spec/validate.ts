@@ -328,7 +328,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   }
 
   // --- tags -----------------------------------------------------------------------------
-  const checkTags = (path: Path, tags: Record<string, string> | undefined) => {
+  const checkTags = (path: Path, tags: Record<string, string> | undefined, inherited?: readonly string[]) => {
     // Azure tag names are case-insensitive: 'Owner' and 'owner' are one tag, and the apply keeps one
     const byLower = new Map<string, string>();
     for (const k of Object.keys(tags ?? {})) {
@@ -336,11 +336,20 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       if (prev !== undefined) add([...path, k], { code: 'duplicate', message: `tag name ${show(k)} is ${show(prev)} to Azure, whose tag names ignore case`, value: k, hint: 'keep one of them' });
       else byLower.set(k.toLowerCase(), k);
     }
+    // azurerm counts bytes (go-azure-helpers tags.Validate: len() of the Go string, UTF-8)
     for (const [k, v] of Object.entries(tags ?? {})) {
-      if (k.length === 0 || k.length > 512 || /[<>%&\\?/]/.test(k)) {
-        add([...path, k], { code: 'invalid_format', message: `tag name ${show(k)} breaks Azure's rule: 1-512 characters, none of < > % & \\ ? /`, value: k });
+      if (k.length === 0 || Buffer.byteLength(k, 'utf8') > 512 || /[<>%&\\?/]/.test(k)) {
+        add([...path, k], { code: 'invalid_format', message: `tag name ${show(k)} breaks Azure's rule: 1-512 bytes (UTF-8), none of < > % & \\ ? /`, value: k });
       }
-      if (v.length > 256) add([...path, k], { code: 'too_big', message: `tag value is ${v.length} characters, expected at most 256`, value: v });
+      const bytes = Buffer.byteLength(v, 'utf8');
+      if (bytes > 256) add([...path, k], { code: 'too_big', message: `tag value is ${bytes} bytes (UTF-8), expected at most 256`, value: v });
+    }
+    // a resource takes at most 50 tags (tags.Validate); the library adds environment, managed-by and slot
+    const names = new Set(['environment', 'managed-by', 'slot', ...[...(inherited ?? []), ...Object.keys(tags ?? {})].map((k) => k.toLowerCase())]);
+    // a service's or pool's own tags are told only when they, not the environment's, go past 50
+    const before = new Set(['environment', 'managed-by', 'slot', ...(inherited ?? []).map((k) => k.toLowerCase())]).size;
+    if (names.size > 50 && (!inherited || before <= 50)) {
+      add(path, { code: 'too_big', message: `gives a resource ${names.size} tags (with environment, managed-by and slot${inherited ? ' and the environment\'s tags' : ''}); Azure allows 50`, hint: 'drop tags, or move detail into one tag value' });
     }
   };
   checkTags(['tags'], env.tags);
@@ -517,6 +526,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       }
     }
     checkAutoscale(at, p, add);
+    checkTags(at('tags'), p.tags, Object.keys(env.tags ?? {}));
     if (p.image) checkImage(at('image'), p.image, add);
     if (p.image) checkTrustedLaunchImage(at('image'), p.image, p.orchestration, add);
   }
@@ -714,7 +724,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
         add(at('settings', k), { code: 'missing', message: `is the Key Vault secret ${show(v.secret)}, but the environment has no keyVault`, hint: 'declare keyVault, or give a plain value' });
       }
     }
-    checkTags(at('tags'), s.tags);
+    checkTags(at('tags'), s.tags, Object.keys(env.tags ?? {}));
   }
   checkRoutes(env.name, front, services, add);
   for (const r of checkRetirement(pools, services)) add(r.path, r.issue);

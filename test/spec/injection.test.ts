@@ -213,3 +213,21 @@ describe('accepted before, refused by Azure or common sense', () => {
     expect(pathsOf(s)).toEqual(['admin.username', 'deployer.ipRanges[0]']);
   });
 });
+
+describe('tags as azurerm counts them (go-azure-helpers tags.Validate)', () => {
+  it('a tag value of 200 characters but 400 bytes (UTF-8) is refused', () => {
+    const s = exampleSpec() as Json;
+    s.tags.owner = '\u00e9'.repeat(200);
+    expect(issuesOf(s)).toEqual(['tags.owner: tag value is 400 bytes (UTF-8), expected at most 256']);
+  });
+
+  it('more than 50 tags on a resource, counting the ones the library adds, is refused', () => {
+    // the example has 2 tags; with environment, managed-by and slot, 45 more make 50
+    const fits = exampleSpec() as Json;
+    for (let i = 0; i < 45; i++) fits.tags[`t${i}`] = 'x';
+    expect(pathsOf(fits)).toEqual([]);
+    const over = exampleSpec() as Json;
+    for (let i = 0; i < 46; i++) over.tags[`t${i}`] = 'x';
+    expect(issuesOf(over)).toEqual(['tags: gives a resource 51 tags (with environment, managed-by and slot); Azure allows 50']);
+  });
+});
