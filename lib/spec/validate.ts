@@ -138,7 +138,9 @@ export function validateEnvironment(written: unknown): ValidationResult {
   if (raw.issues.some((i) => i.path === '(environment)' && i.code === 'too_big')) return { ok: false, issues };
   const input = raw.input;
   const whole = EnvironmentSchema.safeParse(input, { reportInput: true });
-  if (!whole.success) for (const i of fromZod(whole.error.issues, EnvironmentSchema)) issues.push(i);
+  // a hole is told once, as a hole: not again as the missing value the schema then sees
+  const holes = new Set(raw.issues.filter((i) => i.code === 'required').map((i) => i.path));
+  if (!whole.success) for (const i of fromZod(whole.error.issues, EnvironmentSchema)) if (!(i.code === 'required' && holes.has(i.path))) issues.push(i);
   // a valid shape lets the rules read the parsed spec; otherwise they parse field by field
   try {
     for (const i of checkRules(input, whole.success ? whole.data : undefined, warnings)) issues.push(i);
