@@ -21,6 +21,7 @@ export { ServiceNetwork, type ServiceNetworkProps } from './network/service-netw
 export { PrivateLink, type PrivateLinkProps } from './network/private-endpoint';
 export { planNetworkSecurity, type NsgRule, type SubnetSecurity } from './network/security-plan';
 export { StableAddressStack, addressOf } from './core/stable-address-stack';
+export { TerraformDataAspect, terraformLiteral, terraformExpression, terraformStringLiteral } from './core/terraform-data';
 export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';
 
 // what constructs take, rendered by pure functions

@@ -7,8 +7,9 @@
  * spec (never list positions), so an address changes only when what it names changes. Two
  * elements that would share an address are an error at synth, never a silent overwrite.
  */
-import { TerraformElement, TerraformStack } from 'cdktf';
-import type { Node } from 'constructs';
+import { Aspects, TerraformElement, TerraformStack } from 'cdktf';
+import type { Construct, Node } from 'constructs';
+import { TerraformDataAspect } from './terraform-data';
 
 /** The Terraform address (resource name) for a construct path below a stack. */
 export function addressOf(parts: readonly string[]): string {
@@ -20,9 +21,17 @@ export function addressOf(parts: readonly string[]): string {
 /**
  * A TerraformStack whose resource addresses are the construct path below the stack joined with
  * '_' (`pricing_blue_vmss`), never a hash; two elements that would share one fail the synth.
+ * Every string its elements hand Terraform is data ({@link TerraformDataAspect}): `${` and `%{`
+ * in spec values are escaped, expressions the library builds (tokens) stay expressions.
  */
 export class StableAddressStack extends TerraformStack {
   private readonly addresses = new Map<string, string>();
+
+  /** A stack whose elements' strings are data ({@link TerraformDataAspect}). */
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    Aspects.of(this).add(new TerraformDataAspect());
+  }
 
   protected allocateLogicalId(element: TerraformElement | Node): string {
     const isElement = TerraformElement.isTerraformElement(element);

@@ -21,7 +21,9 @@ export type IssueCode =
   | 'does_not_fit'
   | 'out_of_order'
   | 'name_rule'
-  | 'missing';
+  | 'missing'
+  /** A defect in the validation itself (a rule threw): never expected, reported instead of a stack trace. */
+  | 'internal';
 
 /** One problem in a spec: where, what, the value given, and the likely fix. */
 export interface SpecIssue {

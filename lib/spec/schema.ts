@@ -704,8 +704,8 @@ export const EnvironmentSchema = z
         softDeleteRetentionDays: z.number().int().min(7).max(90).default(90),
         /** Certificates the vault issues, renews or holds. @default - none */
         certificates: z.array(CertificateSchema).default([]),
-        /** Who hears of expiring certificates (required when any certificate is imported). @default - no one */
-        contacts: z.array(z.email()).default([]),
+        /** Who hears of expiring certificates (required when any certificate is imported); addresses of at most 254 characters (RFC 5321). @default - no one */
+        contacts: z.array(z.email().max(254)).default([]),
         /** Send audit logs to this Log Analytics workspace (resource ID). @default - no diagnostics */
         logAnalyticsWorkspaceId: z
           .string()

@@ -20,9 +20,24 @@ export type TimeZoneMapping =
       readonly windows: readonly string[];
     };
 
+/**
+ * The name ICU gives a zone, when CLDR's Windows mapping does not know the one written: the
+ * mapping lists renamed zones under their old names only (Europe/Kyiv as Europe/Kiev,
+ * America/Nuuk as America/Godthab), and ICU canonicalizes to those.
+ */
+function icuName(iana: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: iana }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
 export function mapTimeZone(iana: string): TimeZoneMapping {
   if (iana === 'UTC') return { ok: true, windows: 'UTC' };
-  const windows = findWindows(iana);
+  let windows = findWindows(iana);
+  const alias = windows.length === 0 ? icuName(iana) : undefined;
+  if (alias !== undefined && alias !== iana) windows = findWindows(alias);
   const allowed = windows.find((w) => ALLOWED.has(w));
   return allowed ? { ok: true, windows: allowed } : { ok: false, windows };
 }

@@ -33,6 +33,7 @@ import { suggestVmSizes } from './vm-sizes';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
 import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
+import { checkRawInput } from './raw-input';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
 import {
   EnvironmentSchema,
@@ -128,13 +129,25 @@ function lenient<S extends z.ZodRawShape>(schema: z.ZodObject<S>, raw: unknown, 
 }
 
 /** Validates an environment given as any value (typed object, parsed JSON or YAML). */
-export function validateEnvironment(input: unknown): ValidationResult {
-  const issues: SpecIssue[] = [];
+export function validateEnvironment(written: unknown): ValidationResult {
   const warnings: SpecIssue[] = [];
+  // values no field may hold (token markers, vanishing keys, holes, size): before the schema,
+  // which then reads a dense copy, so no pass meets a hole
+  const raw = checkRawInput(written);
+  const issues: SpecIssue[] = [...raw.issues];
+  if (raw.issues.some((i) => i.path === '(environment)' && i.code === 'too_big')) return { ok: false, issues };
+  const input = raw.input;
   const whole = EnvironmentSchema.safeParse(input, { reportInput: true });
-  if (!whole.success) issues.push(...fromZod(whole.error.issues, EnvironmentSchema));
+  // a hole is told once, as a hole: not again as the missing value the schema then sees
+  const holes = new Set(raw.issues.filter((i) => i.code === 'required').map((i) => i.path));
+  if (!whole.success) for (const i of fromZod(whole.error.issues, EnvironmentSchema)) if (!(i.code === 'required' && holes.has(i.path))) issues.push(i);
   // a valid shape lets the rules read the parsed spec; otherwise they parse field by field
-  issues.push(...checkRules(input, whole.success ? whole.data : undefined, warnings));
+  try {
+    for (const i of checkRules(input, whole.success ? whole.data : undefined, warnings)) issues.push(i);
+  } catch (e) {
+    // a rule that throws is a defect; the user still gets every other problem and no stack trace
+    issues.push({ path: '(environment)', code: 'internal', message: `a validation rule failed (${e instanceof Error ? e.message : String(e)}); the other problems are listed`, hint: 'report this with the spec that caused it' });
+  }
   if (issues.length > 0 || !whole.success) return { ok: false, issues: dedupe(issues).sort(byPath) };
   return { ok: true, environment: whole.data, warnings: dedupe(warnings).sort(byPath) };
 }
@@ -317,12 +330,28 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   }
 
   // --- tags -----------------------------------------------------------------------------
-  const checkTags = (path: Path, tags: Record<string, string> | undefined) => {
+  const checkTags = (path: Path, tags: Record<string, string> | undefined, inherited?: readonly string[]) => {
+    // Azure tag names are case-insensitive: 'Owner' and 'owner' are one tag, and the apply keeps one
+    const byLower = new Map<string, string>();
+    for (const k of Object.keys(tags ?? {})) {
+      const prev = byLower.get(k.toLowerCase());
+      if (prev !== undefined) add([...path, k], { code: 'duplicate', message: `tag name ${show(k)} is ${show(prev)} to Azure, whose tag names ignore case`, value: k, hint: 'keep one of them' });
+      else byLower.set(k.toLowerCase(), k);
+    }
+    // azurerm counts bytes (go-azure-helpers tags.Validate: len() of the Go string, UTF-8)
     for (const [k, v] of Object.entries(tags ?? {})) {
-      if (k.length === 0 || k.length > 512 || /[<>%&\\?/]/.test(k)) {
-        add([...path, k], { code: 'invalid_format', message: `tag name ${show(k)} breaks Azure's rule: 1-512 characters, none of < > % & \\ ? /`, value: k });
+      if (k.length === 0 || Buffer.byteLength(k, 'utf8') > 512 || /[<>%&\\?/]/.test(k)) {
+        add([...path, k], { code: 'invalid_format', message: `tag name ${show(k)} breaks Azure's rule: 1-512 bytes (UTF-8), none of < > % & \\ ? /`, value: k });
       }
-      if (v.length > 256) add([...path, k], { code: 'too_big', message: `tag value is ${v.length} characters, expected at most 256`, value: v });
+      const bytes = Buffer.byteLength(v, 'utf8');
+      if (bytes > 256) add([...path, k], { code: 'too_big', message: `tag value is ${bytes} bytes (UTF-8), expected at most 256`, value: v });
+    }
+    // a resource takes at most 50 tags (tags.Validate); the library adds environment, managed-by and slot
+    const names = new Set(['environment', 'managed-by', 'slot', ...[...(inherited ?? []), ...Object.keys(tags ?? {})].map((k) => k.toLowerCase())]);
+    // a service's or pool's own tags are told only when they, not the environment's, go past 50
+    const before = new Set(['environment', 'managed-by', 'slot', ...(inherited ?? []).map((k) => k.toLowerCase())]).size;
+    if (names.size > 50 && (!inherited || before <= 50)) {
+      add(path, { code: 'too_big', message: `gives a resource ${names.size} tags (with environment, managed-by and slot${inherited ? ' and the environment\'s tags' : ''}); Azure allows 50`, hint: 'drop tags, or move detail into one tag value' });
     }
   };
   checkTags(['tags'], env.tags);
@@ -411,8 +440,26 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
     });
   }
   const blocksUsable = space && prefix !== undefined && prefix >= space.prefix + 2;
+  const rawNet = isRecord(raw.network) ? raw.network : {};
+  const peerSeen: Array<{ i: number; r: string; range: Range }> = [];
   for (const field of ['peerRanges', 'adminRanges'] as const) {
-    (net[field] ?? []).forEach((r, i) => {
+    // element by element as written: one bad range must not hide a problem with another
+    const written = net[field] ?? (Array.isArray(rawNet[field]) ? (rawNet[field] as unknown[]) : []);
+    written.forEach((r, i) => {
+      if (typeof r !== 'string' || !parseCidr(r)) return; // the schema reports it
+      if (field === 'peerRanges') {
+        const range = parseCidr(r)!;
+        const other = peerSeen.find((o) => overlaps(o.range, range));
+        if (other) {
+          add(['network', field, i], {
+            code: 'overlap',
+            message: `${show(r)} overlaps peerRanges[${other.i}] ${show(other.r)}`,
+            value: r,
+            hint: 'a VNet cannot peer with two networks whose ranges overlap; list each peer network once',
+          });
+        }
+        peerSeen.push({ i, r, range });
+      }
       const fixed = canonicalIfHostBitsSet(r);
       if (fixed) add(['network', field, i], { code: 'invalid_value', message: `${show(r)} has host bits set`, value: r, hint: `did you mean '${fixed}'?` });
       const range = parseCidr(r);
@@ -481,6 +528,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       }
     }
     checkAutoscale(at, p, add);
+    checkTags(at('tags'), p.tags, Object.keys(env.tags ?? {}));
     if (p.image) checkImage(at('image'), p.image, add);
     if (p.image) checkTrustedLaunchImage(at('image'), p.image, p.orchestration, add);
   }
@@ -586,6 +634,18 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       else if (!store) add(path, { code: 'missing', message: `needs artifactStore, the storage account the VMs may read (${host})`, hint: `declare artifactStore: { storageAccountId: '/subscriptions/…/storageAccounts/${host}' }` });
       else if (host !== store) add(path, { code: 'invalid_value', message: `is in storage account '${host}', not the artifactStore '${store}'`, value: artifact.url, hint: 'the slots can read only the artifact store' });
     }
+    // endpoint names, as written: an instance input's name is its NAT rule's name on the slot's
+    // load balancer, so two of one name would collide in the synth
+    const rawEndpoints = isRecord(rawService) && isRecord(rawService.endpoints) ? rawService.endpoints : {};
+    for (const kind of ['internal', 'management', 'instanceInput'] as const) {
+      const names = new Map<string, number>();
+      (Array.isArray(rawEndpoints[kind]) ? (rawEndpoints[kind] as unknown[]) : []).forEach((e, i) => {
+        if (!isRecord(e) || typeof e.name !== 'string') return;
+        const prev = names.get(e.name);
+        if (prev !== undefined) add(at('endpoints', kind, i, 'name'), { code: 'duplicate', message: `${show(e.name)} is already endpoints.${kind}[${prev}]'s name`, value: e.name, hint: 'give each endpoint its own name' });
+        else names.set(e.name, i);
+      });
+    }
     // endpoints
     const ep = s.endpoints;
     if (ep) {
@@ -666,7 +726,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
         add(at('settings', k), { code: 'missing', message: `is the Key Vault secret ${show(v.secret)}, but the environment has no keyVault`, hint: 'declare keyVault, or give a plain value' });
       }
     }
-    checkTags(at('tags'), s.tags);
+    checkTags(at('tags'), s.tags, Object.keys(env.tags ?? {}));
   }
   checkRoutes(env.name, front, services, add);
   for (const r of checkRetirement(pools, services)) add(r.path, r.issue);
@@ -714,7 +774,8 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       if (!info) return; // an unknown size is reported above
       const d = demand.get(info.family) ?? { vcpus: 0, parts: [], paths: [] };
       d.vcpus += instances * info.vcpus;
-      d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      if (d.parts.length < 8) d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      else if (d.parts.length === 8) d.parts.push('…');
       d.paths.push(path);
       demand.set(info.family, d);
     };
@@ -753,11 +814,15 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   // planned ports are unique in the environment: a service may later share a node pool, and a
   // port then names one service in logs, NSG rules and the front's upstreams
   const byFirst = [...planned].sort((a, b) => a.first - b.first || a.index - b.index);
+  // one issue per service (its first overlap): n copies of one service give n issues, not n²
+  const collided = new Set<number>();
   for (let i = 0; i < byFirst.length; i++) {
     for (let j = i + 1; j < byFirst.length && byFirst[j].first <= byFirst[i].last; j++) {
       const [a, b] = [byFirst[i], byFirst[j]];
       // report at the service whose explicit port caused it, else at the one listed later
       const [victim, other] = b.explicit && !a.explicit ? [b, a] : a.explicit && !b.explicit ? [a, b] : a.index > b.index ? [a, b] : [b, a];
+      if (collided.has(victim.index)) continue;
+      collided.add(victim.index);
       add(['services', victim.index, victim.explicit ? 'port' : 'block'], {
         code: 'collision',
         message: `planned ports ${victim.first}-${victim.last} overlap ${other.name}'s ${other.first}-${other.last} (services[${other.index}])`,

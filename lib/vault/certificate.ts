@@ -12,6 +12,7 @@
 import { DataAzurermKeyVaultCertificate } from '@cdktf/provider-azurerm/lib/data-azurerm-key-vault-certificate';
 import { KeyVaultCertificate as AzureCertificate } from '@cdktf/provider-azurerm/lib/key-vault-certificate';
 import { TerraformStack, TerraformVariable, type ITerraformDependable } from 'cdktf';
+import { terraformExpression, terraformStringLiteral } from '../core/terraform-data';
 import { Construct } from 'constructs';
 import { certificateFileFormat, CERTIFICATE_CONTENT_TYPES, EKU_OIDS, type KeyUsageName } from '../spec/certificates';
 
@@ -92,7 +93,8 @@ export class KeyVaultCertificate extends Construct {
       keyVaultId: props.keyVaultId,
       certificate: imported
         ? {
-            contents: `\${${format === 'pem' ? 'file' : 'filebase64'}(${JSON.stringify(props.importPath)})}`,
+            // an expression the library builds: a token, so the data aspect leaves it one; the path inside is escaped
+            contents: terraformExpression(`${format === 'pem' ? 'file' : 'filebase64'}(${terraformStringLiteral(props.importPath ?? '')})`),
             ...(password ? { password: password.stringValue } : {}),
           }
         : undefined,
@@ -146,6 +148,6 @@ function passwordVariable(scope: Construct, name: string, certificate: string): 
     nullable: false,
     description: `Password of the PKCS#12 file imported as Key Vault certificate ${certificate}: set TF_VAR_${name} where Terraform runs. Terraform keeps it in this stack's state.`,
     // unset, Terraform stops with "No value for required variable"; empty, with this message
-    validation: [{ condition: `\${length(var.${name}) > 0}`, errorMessage: `TF_VAR_${name} is empty: set it to the password of the PKCS#12 file imported as Key Vault certificate ${certificate}.` }],
+    validation: [{ condition: terraformExpression(`length(var.${name}) > 0`), errorMessage: `TF_VAR_${name} is empty: set it to the password of the PKCS#12 file imported as Key Vault certificate ${certificate}.` }],
   });
 }

@@ -66,4 +66,34 @@ describe('npm run synth', () => {
     expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('cdktf.out'))).toEqual([]);
   });
+
+  test('what crashed the synth before (duplicate instance inputs, a hole in a .ts list, __proto__ in JSON) exits 1 with paths and writes nothing', () => {
+    const dir = checkout();
+    const envs = join(dir, 'bad-envs');
+    mkdirSync(envs);
+    const spec = exampleSpec() as Json;
+    spec.services[0].endpoints.instanceInput = [
+      { name: 'debug', port: 9000, frontendPortStart: 50000 },
+      { name: 'debug', port: 9001, frontendPortStart: 51000 },
+    ];
+    // a .ts environment, as users write them: the hole is in the source text
+    const text = JSON.stringify(spec, null, 2).replace('"10.50.0.0/16"', '"10.50.0.0/16", , "10.60.0.0/16"');
+    writeFileSync(join(envs, 'retail.ts'), `export default ${text};\n`);
+    const other = exampleSpec() as Json;
+    other.name = 'shop';
+    writeFileSync(join(envs, 'shop.json'), JSON.stringify(other).replace('"owner":', '"__proto__":"x","owner":'));
+    const r = run(dir, '--environments', 'bad-envs');
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.stderr.split('\n')).toEqual([
+      'bad-envs/retail.ts: 2 problems',
+      '  network.peerRanges[1]: is a hole in the array (two commas with nothing between: [a, , b]) (remove the extra comma)',
+      "  services[0].endpoints.instanceInput[1].name: 'debug' is already endpoints.instanceInput[0]'s name (give each endpoint its own name)",
+      'bad-envs/shop.json: 1 problem',
+      "  tags.__proto__: '__proto__' cannot be a key: JavaScript objects do not keep it as data, so it would vanish from the spec (rename the key)",
+      'Nothing was written.',
+      '',
+    ]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('cdktf.out'))).toEqual([]);
+  });
 });

@@ -1,0 +1,160 @@
+/**
+ * The spec as written, before the schema reads it: values no field may hold, whatever the field.
+ *
+ * One walk over the input, bounded in size and depth, that refuses what the schema cannot see or
+ * would silently change:
+ * - keys JavaScript objects do not keep as data (`__proto__`, `constructor`, `prototype`): zod
+ *   drops them from records, so a tag or setting would vanish;
+ * - holes in arrays (`[a, , b]` in a .ts file) and objects that are not plain data;
+ * - strings cdktf would take for one of its tokens (`${TfToken[…]}`, a list or map marker, a
+ *   number in its token range): cdktf would put another resource's value there;
+ * - strings Terraform would not read back as written (not Unicode NFC, lone surrogates), control
+ *   characters, and leading or trailing white space (CR, LF, NBSP…) that Azure and people cannot see;
+ * - more values, deeper nesting or longer strings than any environment needs.
+ *
+ * It also gives the schema a dense copy (holes become `undefined`, refused keys are left out), so
+ * no later pass meets a hole. No cdktf import: the markers are cdktf's documented encodings
+ * (cdktf/lib/tokens/private/encoding.js: `${TfToken[`, `#{TfToken[`, `&{TfToken[`, token doubles).
+ */
+import { show, type Path, type SpecIssue } from './issues';
+import { formatPath } from './issues';
+
+/** The most values (objects, arrays, strings, numbers…) one environment may hold. */
+export const MAX_SPEC_VALUES = 200_000;
+/** The deepest nesting any field needs, with room. */
+export const MAX_SPEC_DEPTH = 24;
+/** The longest string a field other than a setting's value may hold. */
+export const MAX_STRING_LENGTH = 4096;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const TOKEN_MARKER = /[$#&]\{TfToken\[/;
+const MAP_TOKEN_VALUES = new Set(['String Map Token Value', 'Any Map Token Value']);
+/** cdktf's number-token pattern inside strings (encoding.js NUMBER_TOKEN_REGEX). */
+const NUMBER_LIKE = /[-|\d.+]+(e[-|\d.eE+]+)/g;
+/** Whether cdktf reads a double as a number or list token: its top 16 bits are 0xfdff or 0xfbff (about -1.9e289). */
+export function isTokenDouble(x: number): boolean {
+  const buf = new Float64Array([x]);
+  const top = new Uint32Array(buf.buffer)[1] >>> 16;
+  return top === 0xfdff || top === 0xfbff;
+}
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const EDGE_SPACE = /^\s|\s$/;
+/** Printable ASCII without '{', not starting or ending with a space (or empty): nothing above applies to it but the number rule. */
+const PLAIN = /^(?:[\x21-\x7a\x7c-\x7e](?:[\x20-\x7a\x7c-\x7e]*[\x21-\x7a\x7c-\x7e])?)?$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A plain object of any realm (a structuredClone, a vm context): its prototype is an Object.prototype, or null. */
+export function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === null || (Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(v) === '[object Object]' && proto.constructor?.name === 'Object');
+}
+
+/**
+ * Free text where white space is the user's own: a setting's value (text for the VM) and a
+ * suppression's reason (prose the schema trims). Only the token, Unicode and size rules apply.
+ */
+const isFreeText = (path: Path) =>
+  (path.length >= 4 && path[path.length - 2] === 'settings' && (path[0] === 'services' || path[0] === 'pools')) ||
+  (path[0] === 'policy' && path[path.length - 1] === 'reason');
+
+export interface RawInputResult {
+  /** Problems with values as written. */
+  readonly issues: SpecIssue[];
+  /** The input with holes as `undefined` and refused keys left out, for the schema and the rules. */
+  readonly input: unknown;
+}
+
+/** Walks the input once (see the file comment). */
+export function checkRawInput(input: unknown): RawInputResult {
+  const issues: SpecIssue[] = [];
+  let count = 0;
+  let stopped = false;
+  const add = (path: Path, i: Omit<SpecIssue, 'path'>) => issues.push({ path: formatPath(path), ...i });
+
+  const text = (s: string, path: Path, what: 'value' | 'key') => {
+    // most strings are short printable ASCII without braces or edge spaces: only a number token could hide there
+    if (s.length <= MAX_STRING_LENGTH && PLAIN.test(s) && !MAP_TOKEN_VALUES.has(s) && !(s.includes('e') && [...s.matchAll(NUMBER_LIKE)].some((m) => isTokenDouble(parseFloat(m[0]))))) return;
+    const at = what === 'key' ? `the key ${show(s)}` : show(s);
+    if (TOKEN_MARKER.test(s) || MAP_TOKEN_VALUES.has(s)) {
+      add(path, { code: 'invalid_value', message: `${at} holds a cdktf token marker: cdktf would replace it with another resource's value`, value: s, hint: 'spec values are data; remove the marker' });
+    }
+    for (const m of s.matchAll(NUMBER_LIKE)) {
+      if (isTokenDouble(parseFloat(m[0]))) {
+        add(path, { code: 'invalid_value', message: `${at} holds ${show(m[0])}, a number cdktf reads as one of its tokens`, value: s });
+        break;
+      }
+    }
+    if (LONE_SURROGATE.test(s)) {
+      add(path, { code: 'invalid_format', message: `${at} holds a lone UTF-16 surrogate: it is not text`, value: s });
+    } else if (s.normalize('NFC') !== s) {
+      add(path, { code: 'invalid_format', message: `${at} is not in Unicode NFC: Terraform reads it as ${show(s.normalize('NFC'))}, which Azure would receive`, value: s, hint: 'write it in NFC (composed characters)' });
+    }
+    const free = isFreeText(path) && what === 'value';
+    if (free && s.length > MAX_STRING_LENGTH && path[0] === 'policy') {
+      add(path, { code: 'too_big', message: `a reason of ${s.length} characters; at most ${MAX_STRING_LENGTH}` });
+    }
+    // a pasted PEM block is refused as an inline secret (validate.ts), which says more than its line breaks
+    if (free || s.includes('-----BEGIN ')) return;
+    if (CONTROL.test(s)) {
+      add(path, { code: 'invalid_format', message: `${at} holds a control character (${JSON.stringify(CONTROL.exec(s)![0])})`, value: s, hint: 'remove line breaks, tabs and other control characters' });
+    } else if (EDGE_SPACE.test(s)) {
+      add(path, { code: 'invalid_format', message: `${at} starts or ends with white space (${JSON.stringify(EDGE_SPACE.exec(s)![0])})`, value: s, hint: 'remove the leading or trailing space (a pasted CR, LF or no-break space)' });
+    }
+    if (s.length > MAX_STRING_LENGTH) {
+      add(path, { code: 'too_big', message: `${what === 'key' ? 'a key' : 'a string'} of ${s.length} characters; at most ${MAX_STRING_LENGTH} here`, hint: 'large values go in Key Vault or the release artifact' });
+    }
+  };
+
+  const walk = (value: unknown, path: PropertyKey[], depth: number): unknown => {
+    if (stopped) return value;
+    if (++count > MAX_SPEC_VALUES) {
+      stopped = true;
+      add([], { code: 'too_big', message: `holds more than ${MAX_SPEC_VALUES} values; the rest was not read`, hint: 'an environment of 1,000 services holds far fewer: split it, or remove generated copies' });
+      return value;
+    }
+    if (typeof value === 'string') {
+      text(value, path, 'value');
+      return value;
+    }
+    if (typeof value === 'number') {
+      if (isTokenDouble(value)) add(path, { code: 'invalid_value', message: `${value} is in the range cdktf uses for number tokens`, value });
+      return value;
+    }
+    if (typeof value !== 'object' || value === null) return value;
+    if (depth >= MAX_SPEC_DEPTH) {
+      add(path, { code: 'too_big', message: `is nested more than ${MAX_SPEC_DEPTH} levels deep`, hint: 'no field of an environment nests this deep' });
+      return undefined;
+    }
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < value.length && !stopped; i++) {
+        if (!(i in value)) {
+          add([...path, i], { code: 'required', message: 'is a hole in the array (two commas with nothing between: [a, , b])', hint: 'remove the extra comma' });
+          out.push(undefined);
+        } else out.push(walk(value[i], [...path, i], depth + 1));
+      }
+      return out;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (!isPlainObject(value)) {
+      add(path, { code: 'invalid_type', message: `is ${proto?.constructor?.name ? `a ${proto.constructor.name}` : 'an object with a prototype'}, not plain data`, hint: 'write a plain object or array' });
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (stopped) break;
+      const at = [...path, key];
+      if (FORBIDDEN_KEYS.has(key)) {
+        add(at, { code: 'invalid_value', message: `${show(key)} cannot be a key: JavaScript objects do not keep it as data, so it would vanish from the spec`, hint: 'rename the key' });
+        continue;
+      }
+      text(key, at, 'key');
+      out[key] = walk((value as Record<string, unknown>)[key], at, depth + 1);
+    }
+    return out;
+  };
+
+  const dense = walk(input, [], 0);
+  return { issues, input: stopped ? input : dense };
+}
