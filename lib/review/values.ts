@@ -21,6 +21,16 @@ const INLINE_MAX = 80;
 
 const digest = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex').slice(0, 12)}`;
 
+/**
+ * A configuration string as Terraform reads it when it holds no interpolation: `$${` and `%%{` are
+ * the escaped `${` and `%{` (the synth escapes spec text that way, lib/core). A string with a real
+ * `${…}` or `%{…}` is left as written.
+ */
+export function terraformLiteral(value: string): string {
+  if (/(^|[^$])\$\{|(^|[^%])%\{/.test(value)) return value;
+  return value.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
 /** The readable text of a value when it is a document worth a line diff; undefined otherwise. */
 export function documentText(name: string, value: Json | undefined): string | undefined {
   // a long list of plain values (subnet IDs, address ranges): one item per line
@@ -31,11 +41,11 @@ export function documentText(name: string, value: Json | undefined): string | un
     const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
     return raw.toString('utf8');
   }
-  if (value.includes('\n')) return value;
+  if (value.includes('\n')) return terraformLiteral(value);
   // JSON carried as a string (extension settings, policies): pretty-printed, so one field is one line
   if (/^[[{]/.test(value) && value.length > 60) {
     try {
-      return `${JSON.stringify(maskSecrets(JSON.parse(value) as Json), null, 2)}\n`;
+      return `${JSON.stringify(maskSecrets(JSON.parse(terraformLiteral(value)) as Json), null, 2)}\n`;
     } catch {
       return undefined;
     }

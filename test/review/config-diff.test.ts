@@ -166,3 +166,13 @@ test('data sources are reads: a changed one is not listed as a change', () => {
   const b = { resource: { azurerm_thing: { t: { name: 'x' } } }, data: { azurerm_user_assigned_identity: { id: { name: 'id-b' } } } };
   expect(diffStack(a, b)).toEqual([]);
 });
+
+describe('documents are shown as Terraform reads them', () => {
+  test('escaped template sequences in a literal document read back unescaped; a real interpolation is left as written', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { documentText, terraformLiteral } = require('../../lib/review/values');
+    expect(documentText('source_content', 'a = "$${x}"\nb = "%%{if y}"\n')).toBe('a = "${x}"\nb = "%{if y}"\n');
+    expect(terraformLiteral('${azurerm_lb.x.id} and $${y}')).toBe('${azurerm_lb.x.id} and $${y}');
+    expect(terraformLiteral('cost $$5')).toBe('cost $$5');
+  });
+});
