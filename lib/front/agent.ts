@@ -32,7 +32,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FRONT_TLS_FILE } from './model';
-import { FRONT_DEFAULTS, VM_FRONT_PATHS } from './nginx-conf';
+import { FRONT_DEFAULTS, FRONT_UNIT_NOFILE, VM_FRONT_PATHS } from './nginx-conf';
 
 /** The front's blobs, in its container. */
 export const FRONT_BLOBS = {
@@ -298,6 +298,7 @@ export function renderNginxDropIn(): string {
     `ExecStart=/usr/sbin/nginx -c ${conf} ${g}`,
     'ExecReload=',
     `ExecReload=/usr/sbin/nginx -c ${conf} ${g} -s reload`,
+    `LimitNOFILE=${FRONT_UNIT_NOFILE}`,
     '',
   ].join('\n');
 }

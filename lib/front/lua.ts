@@ -12,8 +12,12 @@
  *   status endpoint.
  * - `route` runs per request: pin rules first, then the ramp weight by the client's affinity
  *   bucket (0-9999, fixed per client, so a client moved to the new slot stays there as the weight
- *   grows), then sets the upstream (the slot's, or the slot's with the other slot as backup).
- * - `mirror` draws the mirrored share in the mirror subrequest.
+ *   grows), then sets the slot's upstream; with failover on, a slot marked down goes to the other.
+ * - `failover` runs when nginx got no response from the slot (its own 502/504): only when no
+ *   attempt could connect is the slot down; it is marked so for a window (`SLOT_DOWN_SECONDS`,
+ *   a key with a TTL in the shared dict, so every worker sees it) and the request goes to the
+ *   other slot. A backend's own 5xx, a reset or a read timeout after connecting never moves traffic.
+ * - `mirror` sends the copy chosen by `route` (GET and HEAD only) or nothing.
  *
  * Kept in one string per phase so the rendered nginx.conf is one self-contained file.
  */
@@ -27,6 +31,10 @@ export interface RouterInput {
   readonly tablePath: string;
   /** Name of the lua_shared_dict. */
   readonly dict: string;
+  /** How long a slot that could not be connected to is skipped. */
+  readonly slotDownSeconds: number;
+  /** Methods copied to the other slot when a service mirrors. */
+  readonly mirrorMethods: readonly string[];
 }
 
 export function initLua(input: RouterInput): string {
@@ -38,6 +46,8 @@ export function initLua(input: RouterInput): string {
     R.ENVIRONMENT = ${luaString(input.environment)}
     R.KNOWN = { ${known} }
     R.TABLE_PATH = ${luaString(input.tablePath)}
+    R.SLOT_DOWN_SECONDS = ${Number(input.slotDownSeconds)}
+    local MIRROR_METHODS = { ${input.mirrorMethods.map((m) => `[${luaString(m)}] = true`).join(', ')} }
     local dict = ngx.shared[${luaString(input.dict)}]
     local SLOTS = { blue = "green", green = "blue" }
     local HEADER = "^[A-Za-z0-9][A-Za-z0-9-]*$"
@@ -113,7 +123,6 @@ export function initLua(input: RouterInput): string {
         e.other = SLOTS[e.live]
         e.buckets = math.floor(e.weight * 100 + 0.5)
         e.primary = { blue = name .. "__blue", green = name .. "__green" }
-        if e.failover then e.primary = { blue = name .. "__blue__failover", green = name .. "__green__failover" } end
         e.mirror_upstream = name .. "__" .. e.other
         for _, r in ipairs(e.rules) do
           if r.header then r.var = "http_" .. r.header.name:lower():gsub("-", "_"); r.value = r.header.value
@@ -195,13 +204,39 @@ export function initLua(input: RouterInput): string {
           if b < e.buckets then slot, reason = e.other, "weight" else slot, reason = e.live, "live" end
         end
       end
+      -- a slot found down (no attempt could connect) is skipped for its window, unless both are
+      if e.failover and R.slot_down(service, slot) and not R.slot_down(service, SLOTS[slot]) then
+        slot, reason = SLOTS[slot], "failover:" .. slot .. "-down"
+      end
       var.front_slot = slot
       var.front_reason = reason
       var.front_upstream = e.primary[slot]
-      -- copy this share of the requests the live slot serves to the other slot
-      if e.mirror > 0 and slot == e.live and math.random() * 100 < e.mirror then
+      -- copy this share of the safe requests the live slot serves to the other slot
+      if e.mirror > 0 and slot == e.live and MIRROR_METHODS[ngx.req.get_method()] and math.random() * 100 < e.mirror then
         var.front_mirror_upstream = e.mirror_upstream
       end
+    end
+
+    local function down_key(service, slot) return "down:" .. service .. ":" .. slot end
+    function R.slot_down(service, slot) return dict:get(down_key(service, slot)) ~= nil end
+
+    -- nginx got no response from the slot (its own 502 or 504, after the retry); $upstream_connect_time
+    -- is "-" for an attempt that never connected. All of them: the slot is down, nothing was sent.
+    function R.failover()
+      local var = ngx.var
+      local status = tonumber((var.upstream_status or ""):match("(%d+)%s*$")) or 502
+      local service, slot = var.front_service, var.front_slot
+      local t = R.current()
+      local e = t and t.services[service]
+      local times = var.upstream_connect_time or ""
+      local connected = times == "" or times:find("%d") ~= nil
+      if connected or not e or not SLOTS[slot] then return ngx.exit(status) end
+      dict:set(down_key(service, slot), true, R.SLOT_DOWN_SECONDS)
+      if not e.failover or var.front_reason:find("^failover") then return ngx.exit(status) end
+      ngx.log(ngx.WARN, "front: ", service, " slot ", slot, " refused or dropped every attempt (", tostring(var.upstream_addr), "); failing over to ", SLOTS[slot], " for ", R.SLOT_DOWN_SECONDS, " s")
+      var.front_reason = "failover:" .. slot .. "-down"
+      var.front_slot = SLOTS[slot]
+      var.front_upstream = e.primary[SLOTS[slot]]
     end
 
     -- in the mirror subrequest (which shares the request's variables): send the copy or nothing
