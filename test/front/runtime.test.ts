@@ -6,8 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { renderNginxDropIn } from '../../lib/front/agent';
+import { renderFrontConf } from '../../lib/front/model';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
-import { tempDir } from '../helpers';
+import { exampleSpec, planOf, tempDir } from '../helpers';
 import { freePorts, request, sendMany, startFront, VM_SERVICE_NOFILE, type Reply } from './harness';
 
 const ENV = 'test';
@@ -90,6 +92,18 @@ describe('the front under the VM file limit systemd gives a service (soft 1,024)
       await blue.close();
       await green.close();
     }
+  });
+});
+
+describe('the file budget on the VM', () => {
+  test("the nginx unit's LimitNOFILE (the drop-in) covers the example front's worker_rlimit_nofile, which covers its worker_connections", () => {
+    const conf = renderFrontConf(planOf(exampleSpec()));
+    const rlimit = Number(/^worker_rlimit_nofile (\d+);$/m.exec(conf)![1]);
+    const connections = Number(/^\s*worker_connections (\d+);$/m.exec(conf)![1]);
+    const unit = Number(/^LimitNOFILE=(\d+)$/m.exec(renderNginxDropIn())![1]);
+    expect(connections).toBeGreaterThan(4096);
+    expect(rlimit).toBeGreaterThan(connections);
+    expect(unit).toBeGreaterThanOrEqual(rlimit);
   });
 });
 
