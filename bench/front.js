@@ -21,12 +21,24 @@
 //    (`return 200`): there the front competes with the backend and wrk for the same cores, and the
 //    direct figure is nginx's static-response ceiling, so expect a low ratio on a small machine.
 //
+// 3. A backend that answers 503 now and then, under the VM's file limit: `wrk -t2 -c1500` for
+//    --duration seconds at a service whose live slot answers every 50th request with a 503 (after
+//    5 ms otherwise). The proof: the idle slot receives 0 requests, wrk sees 0 socket errors, and
+//    the non-2xx responses are at most the 503s the backend returned (GETs are retried once on the
+//    same slot, so fewer reach the client). Any miss: exit 1.
+// 4. Mirroring to a slow idle slot: `wrk -t2 -c50` for --duration seconds at a service whose idle
+//    slot answers after 2 s, with mirroring off, 10 % and 100 %: p50/p99 of the live requests (the
+//    copies' timeouts bound what a kept-alive client waits; printed, not pass/fail).
+//
+// Every front nginx runs under `prlimit --nofile=1024:` (soft limit 1,024, what systemd gives a
+// service whose unit sets no LimitNOFILE): the VM's limit, not this shell's.
+//
 // Processes: the front runs worker_processes auto (its default on a VM); the backend nginx also
 // runs worker_processes auto, so "direct" is the backend at its best (the ratio is conservative);
 // wrk is its own process. The bench's own node process only sends the PUTs and reads counters.
 // The core count is printed; figures from a 2-core machine are noisy, the errors are not.
 //
-//   node bench/front.js [--duration-swaps 22] [--duration 10] [--rounds 3] [--skip-swaps] [--skip-throughput]
+//   node bench/front.js [--duration-swaps 22] [--duration 10] [--rounds 3] [--skip-swaps] [--skip-throughput] [--skip-flaky] [--skip-mirror]
 //
 // Needs nginx with the Lua module (libnginx-mod-http-lua) and wrk (see scripts/install-test-tools.sh).
 // Exit 0: all ran and the swap proof held; 1: the swap proof failed; 2: setup failed.
@@ -48,6 +60,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'skip-swaps': { type: 'boolean', default: false },
     'skip-throughput': { type: 'boolean', default: false },
+    'skip-flaky': { type: 'boolean', default: false },
+    'skip-mirror': { type: 'boolean', default: false },
   },
 });
 const SWAP_SECONDS = Number(values['duration-swaps']);
@@ -76,10 +90,18 @@ const shareTolerance = (askedPercent, n, connections = 50) => {
 const SWAP_HOST = 'pricing.bench.internal';
 const SLOW_HOST = 'slow.bench.internal';
 const FAST_HOST = 'fast.bench.internal';
+const FLAKY_HOST = 'flaky.bench.internal';
+const MIRROR_HOST = 'mirror.bench.internal';
+/** The front's open-file limit: systemd's default soft limit for a service (the hard one stays this machine's). */
+const VM_NOFILE = '1024:';
+/** Part 3: the live slot answers every FLAKY_EVERY-th request with a 503. */
+const FLAKY_EVERY = 50;
 const ADDR = {
   swap: { blue: '127.88.1.5', green: '127.88.1.6' },
   slow: { blue: '127.88.2.5', green: '127.88.2.6' },
   fast: { blue: '127.88.3.5', green: '127.88.3.6' },
+  flaky: { blue: '127.88.4.5', green: '127.88.4.6' },
+  mirror: { blue: '127.88.5.5', green: '127.88.5.6' },
 };
 
 class SetupError extends Error {}
@@ -153,7 +175,7 @@ process.on('SIGTERM', () => {
   process.exit(143);
 });
 
-async function startNginx(name, dir, confText) {
+async function startNginx(name, dir, confText, nofile) {
   fs.mkdirSync(path.join(dir, 'temp'), { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(conf, confText);
@@ -161,7 +183,9 @@ async function startNginx(name, dir, confText) {
   const t = nginxCmd(inst, '-t');
   if (t.status !== 0) throw new SetupError(`${name}: nginx -t failed:\n${t.output}`);
   nginxes.add(inst);
-  const r = nginxCmd(inst);
+  // the front under the VM's file limit (prlimit), the backends under this shell's
+  const p = nofile ? spawnSync('prlimit', [`--nofile=${nofile}`, 'nginx', '-c', inst.conf, '-p', `${inst.dir}/`], { encoding: 'utf8', timeout: 15_000 }) : undefined;
+  const r = p ? { status: p.status, output: `${p.stdout ?? ''}${p.stderr ?? ''}`.trim() } : nginxCmd(inst);
   if (r.status !== 0) throw new SetupError(`${name}: nginx did not start:\n${r.output}`);
   const until = Date.now() + 5000;
   while (!(inst.pid = masterPid(inst))) {
@@ -294,6 +318,9 @@ const errorsText = (s) => `socket errors ${s.socketErrors} (connect ${s.connect}
 function backendConf(dir, statusPort, servers) {
   const content = ({ kind, slot }) => {
     if (kind === 'instant') return `return 200 "${slot}\\n";`;
+    if (kind === 'flaky') return `content_by_lua_block { local h = ngx.shared.hits local n = h:incr("flaky_n", 1, 0) if n % ${FLAKY_EVERY} == 0 then h:incr("flaky_503", 1, 0) return ngx.exit(503) end ngx.sleep(0.005) ngx.header["Content-Length"] = ${slot.length + 1} ngx.print("${slot}\\n") }`;
+    if (kind === 'idle') return `content_by_lua_block { ngx.shared.hits:incr("idle_${slot}", 1, 0) ngx.header["Content-Length"] = ${slot.length + 1} ngx.print("${slot}\\n") }`;
+    if (kind === 'slow2s') return `content_by_lua_block { ngx.shared.hits:incr("slow2s_" .. ngx.req.get_method(), 1, 0) ngx.sleep(2) ngx.print("${slot}\\n") }`;
     const pre = kind === 'count' ? `ngx.shared.hits:incr("${slot}", 1, 0)` : 'ngx.sleep(0.005)';
     return `content_by_lua_block { ${pre} ngx.header["Content-Length"] = ${slot.length + 1} ngx.print("${slot}\\n") }`;
   };
@@ -314,7 +341,7 @@ function backendConf(dir, statusPort, servers) {
     '  server {',
     `    listen 127.0.0.1:${statusPort};`,
     '    location = /stub { stub_status; }',
-    '    location = /hits { content_by_lua_block { local h = ngx.shared.hits ngx.say(require("cjson").encode({ blue = h:get("blue") or 0, green = h:get("green") or 0 })) } }',
+    '    location = /hits { content_by_lua_block { local h = ngx.shared.hits local o = { blue = 0, green = 0 } for _, k in ipairs(h:get_keys(0)) do o[k] = h:get(k) end ngx.say(require("cjson").encode(o)) } }',
     '  }',
     ...servers.map((s) => `  server { listen ${s.address}:${s.port}; location / { ${content(s)} } }`),
     '}',
@@ -329,7 +356,7 @@ const svc = (name, host, addrs, port) => ({
   slots: { blue: { address: addrs.blue, ports: [port] }, green: { address: addrs.green, ports: [port] } },
 });
 
-const entry = (live, weight) => ({ live, weight, affinity: { by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86_400 }, rules: [], failover: true, mirror: 0 });
+const entry = (live, weight, mirror = 0) => ({ live, weight, affinity: { by: 'cookie', name: 'slot_affinity', maxAgeSeconds: 86_400 }, rules: [], failover: true, mirror });
 let tableSerial = 0;
 const table = (services) => ({ format: 1, environment: ENV, version: `bench-${++tableSerial}`, services });
 
@@ -337,7 +364,7 @@ async function startFront(name, dir, services) {
   const [httpPort, statusPort, adminPort] = await freePorts(3);
   const paths = localFrontPaths(dir);
   const conf = renderNginxConf({ environment: ENV, services, listenAddress: '127.0.0.1', ports: { http: httpPort }, statusPort, adminPort, paths });
-  const inst = await startNginx(name, dir, conf);
+  const inst = await startNginx(name, dir, conf, VM_NOFILE);
   await waitFor(async () => (await request({ port: statusPort, path: '/healthz' })).status === 503, 5000, `${name} status endpoint`);
   return {
     inst,
@@ -470,12 +497,16 @@ async function main() {
   const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
   console.log(`front benchmark (${nginxVersion}, node ${process.version}, ${os.cpus().length} cores; front worker_processes auto, backend nginx worker_processes ${BACKEND_WORKERS}, wrk -t2)`);
 
-  const [swapPort, slowPort, fastPort, hitsPort] = await freePorts(4);
+  const [swapPort, slowPort, fastPort, hitsPort, flakyPort, mirrorPort] = await freePorts(6);
   backendStatusPort = hitsPort;
   const backendServers = [
     ...['blue', 'green'].map((slot) => ({ kind: 'count', slot, address: ADDR.swap[slot], port: swapPort })),
     ...['blue', 'green'].map((slot) => ({ kind: 'delay', slot, address: ADDR.slow[slot], port: slowPort })),
     ...['blue', 'green'].map((slot) => ({ kind: 'instant', slot, address: ADDR.fast[slot], port: fastPort })),
+    { kind: 'flaky', slot: 'blue', address: ADDR.flaky.blue, port: flakyPort },
+    { kind: 'idle', slot: 'green', address: ADDR.flaky.green, port: flakyPort },
+    { kind: 'instant', slot: 'blue', address: ADDR.mirror.blue, port: mirrorPort },
+    { kind: 'slow2s', slot: 'green', address: ADDR.mirror.green, port: mirrorPort },
   ];
   const backendDir = path.join(work, 'backends');
   await startNginx('backends', backendDir, backendConf(backendDir, hitsPort, backendServers));
@@ -558,7 +589,54 @@ async function main() {
     printProblems('front error log during the throughput runs', logProblems(front.errorLog, offset));
     stopNginx(front.inst);
   }
-  return proofFailed ? 1 : 0;
+  let flakyFailed = false;
+  if (!values['skip-flaky']) {
+    const front = await startFront('flaky front', path.join(work, 'front-flaky'), [svc('flaky', FLAKY_HOST, ADDR.flaky, flakyPort)]);
+    const put = await front.put(table({ flaky: entry('blue', 0) }));
+    if (put.status !== 200) throw new SetupError(`flaky table refused: ${put.status} ${put.body}`);
+    const hits = async () => JSON.parse((await request({ port: hitsPort, path: '/hits' })).body);
+    console.log('');
+    console.log(`3. one backend answering every ${FLAKY_EVERY}th request with a 503, the front under prlimit --nofile=${VM_NOFILE}: wrk -t2 -c1500 -d${RUN_SECONDS}s`);
+    const offset = logSize(front.errorLog);
+    const before = await hits();
+    const s = await wrk({ url: `http://127.0.0.1:${front.httpPort}/`, host: FLAKY_HOST, connections: 1500, seconds: RUN_SECONDS });
+    const after = await hits();
+    const d = (k) => (after[k] ?? 0) - (before[k] ?? 0);
+    const backend503 = d('flaky_503');
+    const idle = d('idle_green');
+    console.log(`  requests ${int(s.requests)} = ${int(s.rps)} req/s; ${errorsText(s)}; p50 ${fmt(s.p50_ms, 2)} ms, p99 ${fmt(s.p99_ms, 2)} ms`);
+    console.log(`  live slot: ${int(d('flaky_n'))} attempts, ${int(backend503)} answered 503 by the backend; requests the idle slot received: ${int(idle)}; non-2xx the clients saw: ${int(s.status)} (each a backend 503 the retry did not cure)`);
+    printProblems('front error log during the load', logProblems(front.errorLog, offset));
+    const reasons = [];
+    if (idle > 0) reasons.push(`${idle} request(s) moved to the idle slot`);
+    if (s.socketErrors > 0) reasons.push(`${s.socketErrors} socket error(s)`);
+    if (s.status > backend503) reasons.push(`${s.status - backend503} failed request(s) beyond the backend's own 503s`);
+    if (backend503 === 0) reasons.push('the backend returned no 503 (the case did not run)');
+    if (/Too many open files/.test(fs.readFileSync(front.errorLog, 'utf8').slice(offset))) reasons.push('"Too many open files" in the error log');
+    flakyFailed = reasons.length > 0;
+    console.log(flakyFailed ? `  FLAKY-BACKEND PROOF FAILED: ${reasons.join('; ')}` : '  flaky-backend proof: held (0 requests to the idle slot, 0 socket errors, 0 failures beyond the backend\'s 503s)');
+    stopNginx(front.inst);
+  }
+
+  if (!values['skip-mirror']) {
+    const front = await startFront('mirror front', path.join(work, 'front-mirror'), [svc('mirror', MIRROR_HOST, ADDR.mirror, mirrorPort)]);
+    const hits = async () => JSON.parse((await request({ port: hitsPort, path: '/hits' })).body);
+    console.log('');
+    console.log(`4. mirroring to an idle slot that answers after 2 s: wrk -t2 -c50 -d${RUN_SECONDS}s (keep-alive), live requests' latency`);
+    console.log('  mirror    req/s      p50 ms    p99 ms    max ms   copies the idle slot received   errors');
+    for (const share of [0, 10, 100]) {
+      const put = await front.put(table({ mirror: entry('blue', 0, share) }));
+      if (put.status !== 200) throw new SetupError(`mirror table refused: ${put.status} ${put.body}`);
+      const before = await hits();
+      const s = await wrk({ url: `http://127.0.0.1:${front.httpPort}/`, host: MIRROR_HOST, connections: 50, seconds: RUN_SECONDS });
+      await sleep(2500); // copies in flight reach the slot
+      const after = await hits();
+      const copies = (after.slow2s_GET ?? 0) - (before.slow2s_GET ?? 0);
+      console.log(`  ${(share + ' %').padStart(6)} ${int(s.rps).padStart(8)} ${fmt(s.p50_ms, 2).padStart(11)} ${fmt(s.p99_ms, 2).padStart(9)} ${fmt(s.max_ms, 1).padStart(9)}   ${int(copies).padStart(29)}   ${String(s.socketErrors + s.status).padStart(6)}`);
+    }
+    stopNginx(front.inst);
+  }
+  return proofFailed || flakyFailed ? 1 : 0;
 }
 
 (async () => {

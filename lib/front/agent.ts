@@ -38,7 +38,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
-import { FRONT_DEFAULTS, VM_FRONT_PATHS } from './nginx-conf';
+import { FRONT_DEFAULTS, FRONT_UNIT_NOFILE, VM_FRONT_PATHS } from './nginx-conf';
 import { renderFrontUpdatesFiles } from './updates';
 
 /** The config guard (Python 3, which cloud-init itself runs on): refuses a config blob that could run code. */
@@ -328,6 +328,7 @@ export function renderNginxDropIn(): string {
     `ExecStart=/usr/sbin/nginx -c ${conf} ${g}`,
     'ExecReload=',
     `ExecReload=/usr/sbin/nginx -c ${conf} ${g} -s reload`,
+    `LimitNOFILE=${FRONT_UNIT_NOFILE}`,
     '',
   ].join('\n');
 }

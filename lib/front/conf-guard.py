@@ -36,7 +36,7 @@ TLS_FILE = ENV("GUARD_TLS_FILE", "/etc/front/tls/front.pem")
 TABLE = ENV("GUARD_TABLE", "/var/lib/front/table.json")
 ROUTER_FILES = {
     "router.lua", "init-worker.lua", "route.lua", "add-cookie.lua", "mirror.lua", "status.lua",
-    "lb-probe.lua", "health.lua", "admin-table.lua", "admin-config-state.lua",
+    "lb-probe.lua", "health.lua", "admin-table.lua", "admin-config-state.lua", "failover.lua",
 }
 ROUTER_ENV = "FRONT_ROUTER="
 
@@ -44,7 +44,7 @@ ROUTER_ENV = "FRONT_ROUTER="
 # "upstream", "map"); everything else is refused
 ALLOWED = {
     "load_module": {"main"}, "env": {"main"}, "user": {"main"}, "worker_processes": {"main"},
-    "pid": {"main"}, "error_log": {"main"},
+    "pid": {"main"}, "error_log": {"main"}, "worker_rlimit_nofile": {"main"},
     "events": {"main"}, "worker_connections": {"events"},
     "http": {"main"},
     "server_tokens": {"http"}, "default_type": {"http"},
@@ -55,7 +55,8 @@ ALLOWED = {
     "map": {"http"}, "default": {"map"},
     "ssl_protocols": {"http"}, "ssl_session_cache": {"http"},
     "proxy_http_version": {"http"}, "proxy_set_header": {"http"},
-    "proxy_connect_timeout": {"http"}, "proxy_next_upstream": {"http", "location"},
+    "proxy_connect_timeout": {"http", "location"}, "proxy_send_timeout": {"http", "location"},
+    "proxy_next_upstream": {"http", "location"}, "error_page": {"location"},
     "proxy_next_upstream_tries": {"http"}, "proxy_next_upstream_timeout": {"http"},
     "lua_shared_dict": {"http"}, "init_by_lua_file": {"http"}, "init_worker_by_lua_file": {"http"},
     "upstream": {"http"}, "zone": {"upstream"}, "keepalive": {"upstream"}, "server": {"http", "upstream"},
@@ -178,11 +179,17 @@ def directive(name, args, ctx, line, opens, modules):
             data = json.loads(args[0][len(ROUTER_ENV):])
         except ValueError:
             return [f"{at}: the router's data is not JSON"]
-        ok = (isinstance(data, dict) and set(data) == {"environment", "services", "tablePath", "dict"}
+        ok = (isinstance(data, dict) and set(data) == {"environment", "services", "tablePath", "dict", "slotDownSeconds", "mirrorMethods"}
               and data["tablePath"] == TABLE and isinstance(data["environment"], str)
               and isinstance(data["dict"], str) and isinstance(data["services"], list)
-              and all(isinstance(x, str) for x in data["services"]))
-        return [] if ok else [f"{at}: the router's data must be {{environment, services, tablePath: {TABLE}, dict}}"]
+              and all(isinstance(x, str) for x in data["services"])
+              and isinstance(data["slotDownSeconds"], (int, float)) and not isinstance(data["slotDownSeconds"], bool)
+              and isinstance(data["mirrorMethods"], list) and all(x in ("GET", "HEAD") for x in data["mirrorMethods"]))
+        return [] if ok else [f"{at}: the router's data must be {{environment, services, tablePath: {TABLE}, dict, slotDownSeconds, mirrorMethods (GET, HEAD)}}"]
+    if name == "error_page":
+        # only to a named location of this config (the failover handler), never a URI or a redirect
+        ok = len(args) >= 3 and args[-2] == "=" and args[-1].startswith("@") and all(a.isdigit() for a in args[:-2])
+        return [] if ok else [f"{at}: only codes = @named-location"]
     if name == "user":
         return [] if len(args) in (1, 2) and args[0] in ("nobody", "www-data") else [f"{at}: only nobody or www-data"]
     if name == "pid":

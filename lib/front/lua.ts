@@ -12,8 +12,12 @@
  *   status endpoint.
  * - `route` runs per request: pin rules first, then the ramp weight by the client's affinity
  *   bucket (0-9999, fixed per client, so a client moved to the new slot stays there as the weight
- *   grows), then sets the upstream (the slot's, or the slot's with the other slot as backup).
- * - `mirror` draws the mirrored share in the mirror subrequest.
+ *   grows), then sets the slot's upstream; with failover on, a slot marked down goes to the other.
+ * - `failover` runs when nginx got no response from the slot (its own 502/504): only when no
+ *   attempt could connect is the slot down; it is marked so for a window (`slotDownSeconds`, a
+ *   key with a TTL in the shared dict, so every worker sees it) and the request goes to the other
+ *   slot. A backend's own 5xx, a reset or a read timeout after connecting never moves traffic.
+ * - `mirror` sends the copy chosen by `route` (GET and HEAD only) or nothing.
  *
  * The router is code and ships with the VM (the front's custom data writes these files under
  * `/usr/local/lib/front/`); the nginx config blob the front stack delivers only names the files
@@ -35,6 +39,7 @@ export const ROUTER_FILE = {
   route: 'route.lua',
   addCookie: 'add-cookie.lua',
   mirror: 'mirror.lua',
+  failover: 'failover.lua',
   status: 'status.lua',
   lbProbe: 'lb-probe.lua',
   health: 'health.lua',
@@ -57,10 +62,14 @@ export interface RouterInput {
   readonly tablePath: string;
   /** Name of the lua_shared_dict. */
   readonly dict: string;
+  /** How long a slot that could not be connected to is skipped. */
+  readonly slotDownSeconds: number;
+  /** Methods copied to the other slot when a service mirrors. */
+  readonly mirrorMethods: readonly string[];
 }
 
 /** The router's data as an nginx `env` directive (JSON in a single-quoted nginx string). */
 export function routerEnvDirective(input: RouterInput): string {
-  const json = JSON.stringify({ environment: input.environment, services: input.services, tablePath: input.tablePath, dict: input.dict });
+  const json = JSON.stringify({ environment: input.environment, services: input.services, tablePath: input.tablePath, dict: input.dict, slotDownSeconds: input.slotDownSeconds, mirrorMethods: input.mirrorMethods });
   return `env '${ROUTER_ENV}=${json.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}';`;
 }

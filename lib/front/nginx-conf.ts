@@ -3,25 +3,38 @@
  * and in the tests that run it with real nginx (only the listen addresses and file paths differ).
  *
  * Structure is static, traffic is not: the config declares, per service, an upstream per slot
- * (the slot's internal LB frontend on every planned port) and one with the other slot as backup
- * (failover); a server per host name or a location per path prefix. Which upstream a request
+ * (the slot's internal LB frontend on every planned port) and a named location that fails over to
+ * the other slot; a server per host name or a location per path prefix. Which upstream a request
  * takes is read at run time from the routing table (`lua.ts`), so a swap never reloads nginx.
  * The config holds no code: the router's Lua ships with the VM, and the config names its files
  * (`*_by_lua_file`) and passes it data (`env FRONT_ROUTER=`); the agent refuses a config that does more.
  *
- * Choices, each for the seeds' failures:
- * - proxy_connect_timeout 1s (the default is 60 s): a dead slot's LB drops SYNs, so failover to the
- *   backup waits one connect timeout per planned port, then the servers are marked failed.
- * - retry on the next upstream only for errors, timeouts, 502/503/504, and never for
- *   non-idempotent requests once sent (nginx's default; `non_idempotent` is not set).
+ * Choices, each for the seeds' and the runtime review's failures:
+ * - An upstream server is a slot's internal LB address and port: it stands for the whole slot, so
+ *   it is never marked down on a failed request (`max_fails=0`: with `max_fails=1` one 503 or one
+ *   reset moved the whole service to the other slot for `fail_timeout`). A failed attempt (error,
+ *   timeout, 502/503/504) is retried once on the same slot (a new connection through the LB, so
+ *   most likely another VM; a one-port slot lists its port twice), never for a non-idempotent
+ *   request once sent (nginx's default; `non_idempotent` is not set). A backend's own 5xx that the
+ *   retry does not cure is passed through (`proxy_intercept_errors` off).
+ * - Failover means "the slot is down": only when no attempt could connect (the LB refuses or drops
+ *   connections when no VM passes its probe; `$upstream_connect_time` is `-` for every attempt) does
+ *   the request go to the other slot (nothing was sent, so a POST too), and the slot is then
+ *   skipped for `slotDownSeconds` (the router's per-slot window in the shared dict).
+ * - proxy_connect_timeout 1s (the default is 60 s): a dead slot's LB drops SYNs, so failover waits
+ *   one connect timeout per attempt (two), once per window.
+ * - Mirroring copies only GET and HEAD, with short timeouts: nginx holds the next request on a
+ *   kept-alive client connection until the mirror subrequest ends, so a slow idle slot delays the
+ *   live client by at most the mirror's timeouts (`mirror*Ms`).
  * - keep-alive to upstreams (HTTP/1.1, cleared Connection header) with an idle timeout of 4 s,
  *   below the 5 s common backend default (Node.js), so nginx never reuses a connection the
  *   backend is closing.
+ * - File limits: `worker_rlimit_nofile` from {@link frontConnectionBudget} (a systemd service gets
+ *   1,024 open files unless told otherwise).
  * - TLS certificate path through a variable: nginx reads it per handshake, so a renewed file
  *   from Key Vault is served without a reload.
  */
 import { ROUTER_DIR, ROUTER_FILE, routerEnvDirective } from './lua';
-import { otherSlot } from '../slots/traffic';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import type { SlotName } from '../spec/schema';
 
@@ -41,9 +54,43 @@ export const FRONT_DEFAULTS = {
   /** Requests per upstream connection before nginx closes it (nginx's default is 1,000). */
   upstreamKeepaliveRequests: 10_000,
   upstreamKeepaliveTimeoutSeconds: 4,
-  /** A server is skipped for this long after a failed attempt. */
-  failTimeoutSeconds: 5,
+  /**
+   * A slot none of whose attempts could connect is skipped (failover to the other slot) for this
+   * long; then the next request tries it again.
+   */
+  slotDownSeconds: 5,
+  /** Attempts per request on its slot: the first and one retry (`proxy_next_upstream_tries`). */
+  attemptsPerSlot: 2,
+  /** Mirror subrequest timeouts: the most a slow idle slot adds before the next request on a kept-alive connection. */
+  mirrorConnectTimeoutMs: 100,
+  mirrorSendTimeoutMs: 100,
+  mirrorReadTimeoutMs: 200,
+  /** Client and upstream connections a worker serves at once (besides the idle upstream pools). */
+  activeConnections: 4096,
+  /** Open files a worker needs besides its connections: logs, listening sockets, temp files, the certificate and table files. */
+  fileHeadroom: 1024,
 } as const;
+
+/**
+ * The unit's `LimitNOFILE` (the systemd drop-in on the front VMs): constant, so the custom data
+ * never changes with the services; systemd's own default hard limit. The workers raise their
+ * limit to {@link frontConnectionBudget}'s `rlimitNofile` (the master runs as root).
+ */
+export const FRONT_UNIT_NOFILE = 524_288;
+
+/** Methods the front mirrors: safe ones only (a mirrored POST would run on both slots). */
+export const MIRROR_METHODS = ['GET', 'HEAD'] as const;
+
+/**
+ * Connections and open files per nginx worker: every connection is a file and counts toward
+ * `worker_connections`, idle upstream ones too (each upstream block keeps up to `keepalive` per
+ * worker). `worker_rlimit_nofile` adds the files that are not connections.
+ */
+export function frontConnectionBudget(services: number): { upstreams: number; workerConnections: number; rlimitNofile: number } {
+  const upstreams = services * 2;
+  const workerConnections = FRONT_DEFAULTS.activeConnections + FRONT_DEFAULTS.upstreamKeepalive * upstreams;
+  return { upstreams, workerConnections, rlimitNofile: workerConnections + FRONT_DEFAULTS.fileHeadroom };
+}
 
 /**
  * The status port's two health paths: the front LB's HTTP probe reads the status code (200 is up),
@@ -145,27 +192,25 @@ export const localFrontPaths = (dir: string): FrontPaths => ({
   lua: ROUTER_DIR,
 });
 
-export const upstreamName = (service: string, slot: SlotName, failover = false) => `${service}__${slot}${failover ? '__failover' : ''}`;
+export const upstreamName = (service: string, slot: SlotName) => `${service}__${slot}`;
 
 const SHARED_DICT = 'front_table';
 const byName = <T extends { name: string }>(xs: readonly T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name, 'en'));
 
+/** A slot's upstream: its LB address on every planned port, never marked down; at least two entries, so a failed attempt has a retry. */
 function upstreams(svc: FrontServiceConfig): string[] {
-  const server = (b: FrontSlotBackend, backup: boolean) =>
-    b.ports.map((p) => `    server ${b.address}:${p} max_fails=1 fail_timeout=${FRONT_DEFAULTS.failTimeoutSeconds}s${backup ? ' backup' : ''};`);
-  // a shared zone: every worker sees the same failed servers, so failover and recovery are consistent
-  const block = (name: string, lines: string[]) => [
-    `  upstream ${name} {`,
-    `    zone ${name} 64k;`,
-    ...lines,
+  const servers = (b: FrontSlotBackend) => {
+    const ports = b.ports.length === 1 ? [b.ports[0], b.ports[0]] : b.ports;
+    return ports.map((p) => `    server ${b.address}:${p} max_fails=0;`);
+  };
+  return (['blue', 'green'] as const).flatMap((slot) => [
+    `  upstream ${upstreamName(svc.name, slot)} {`,
+    `    zone ${upstreamName(svc.name, slot)} 64k;`,
+    ...servers(svc.slots[slot]),
     `    keepalive ${FRONT_DEFAULTS.upstreamKeepalive};`,
     `    keepalive_requests ${FRONT_DEFAULTS.upstreamKeepaliveRequests};`,
     `    keepalive_timeout ${FRONT_DEFAULTS.upstreamKeepaliveTimeoutSeconds}s;`,
     '  }',
-  ];
-  return (['blue', 'green'] as const).flatMap((slot) => [
-    ...block(upstreamName(svc.name, slot), server(svc.slots[slot], false)),
-    ...block(upstreamName(svc.name, slot, true), [...server(svc.slots[slot], false), ...server(svc.slots[otherSlot(slot)], true)]),
   ]);
 }
 
@@ -182,9 +227,18 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): st
     `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
     `      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`,
     `      mirror /_mirror/${svc.name};`,
-    `      mirror_request_body on;`,
+    // only GET and HEAD are mirrored: no body to keep for the copy
+    '      mirror_request_body off;',
     `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
     `      proxy_pass http://$front_upstream;`,
+    // nginx's own 502/504 (no response from the slot); a backend's own 5xx is passed through
+    `      error_page 502 504 = @failover_${svc.name};`,
+    '    }',
+    `    location @failover_${svc.name} {`,
+    '      # the other slot only when no attempt could connect (the slot is down); else the error stands',
+    `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.failover};`,
+    `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
+    '      proxy_pass http://$front_upstream;',
     '    }',
   ];
 }
@@ -195,14 +249,16 @@ function mirrorLocation(svc: FrontServiceConfig, lua: string): string[] {
     '      internal;',
     `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.mirror};`,
     '      proxy_next_upstream off;',
-    '      proxy_read_timeout 10s;',
+    `      proxy_connect_timeout ${FRONT_DEFAULTS.mirrorConnectTimeoutMs}ms;`,
+    `      proxy_send_timeout ${FRONT_DEFAULTS.mirrorSendTimeoutMs}ms;`,
+    `      proxy_read_timeout ${FRONT_DEFAULTS.mirrorReadTimeoutMs}ms;`,
     '      proxy_pass http://$front_mirror_upstream$request_uri;',
     '    }',
   ];
 }
 
 /**
- * The front's nginx.conf (pure): per service an upstream per slot and a failover upstream, the
+ * The front's nginx.conf (pure): per service an upstream per slot and a failover location, the
  * Lua router that reads the routing table at run time, the status and admin endpoints.
  */
 export function renderNginxConf(input: FrontConfigInput): string {
@@ -211,6 +267,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
   const statusPort = input.statusPort ?? FRONT_DEFAULTS.statusPort;
   const adminPort = input.adminPort ?? FRONT_DEFAULTS.adminPort;
   const services = byName(input.services);
+  const budget = frontConnectionBudget(services.length);
   const listen = (extra = '') => {
     const lines = [`    listen ${addr}:${input.ports.http}${extra};`];
     if (input.tlsFile && input.ports.https !== undefined) lines.push(`    listen ${addr}:${input.ports.https} ssl${extra};`);
@@ -224,14 +281,16 @@ export function renderNginxConf(input: FrontConfigInput): string {
     `load_module ${paths.modules}/ndk_http_module.so;`,
     `load_module ${paths.modules}/ngx_http_lua_module.so;`,
     '# the router (shipped with the VM) reads its data from here: this config holds no code',
-    routerEnvDirective({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT }),
+    routerEnvDirective({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT, slotDownSeconds: FRONT_DEFAULTS.slotDownSeconds, mirrorMethods: MIRROR_METHODS }),
     ...(input.user ? [`user ${input.user};`] : []),
     `worker_processes ${input.workerProcesses ?? 'auto'};`,
+    `# open files per worker: ${budget.workerConnections} connections (${FRONT_DEFAULTS.activeConnections} active, ${FRONT_DEFAULTS.upstreamKeepalive} idle × ${budget.upstreams} upstreams) + ${FRONT_DEFAULTS.fileHeadroom} other files`,
+    `worker_rlimit_nofile ${budget.rlimitNofile};`,
     `pid ${paths.pid};`,
     `error_log ${paths.errorLog} ${input.errorLogLevel ?? 'info'};`,
     '',
     'events {',
-    '  worker_connections 4096;',
+    `  worker_connections ${budget.workerConnections};`,
     '}',
     '',
     'http {',
@@ -267,7 +326,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '  proxy_set_header X-Request-Id $request_id;',
     `  proxy_connect_timeout ${FRONT_DEFAULTS.connectTimeoutSeconds}s;`,
     '  proxy_next_upstream error timeout http_502 http_503 http_504;',
-    '  proxy_next_upstream_tries 0;',
+    `  proxy_next_upstream_tries ${FRONT_DEFAULTS.attemptsPerSlot};`,
     '  proxy_next_upstream_timeout 10s;',
     '',
     // larger than the admin endpoint's body limit (4m), so any accepted table fits beside the last one

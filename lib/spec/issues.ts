@@ -142,7 +142,9 @@ export function fromZod(issues: readonly z.core.$ZodIssue[], root: AnySchema, pa
         if (origin === 'string') message = `${show(input)} is ${String(input).length} characters, expected ${small ? 'at least' : 'at most'} ${bound}`;
         else if (origin === 'array') message = `has ${Array.isArray(input) ? input.length : '?'} items, expected ${small ? 'at least' : 'at most'} ${bound}`;
         else message = `got ${show(input)}, expected ${op} ${bound}`;
-        out.push({ path, code: iss.code, message, value: input });
+        // a numeric bound the schema explains (a custom message) gives the reason as the hint
+        const why = origin === 'number' && !/^Too (big|small)/.test(iss.message) ? { hint: iss.message } : {};
+        out.push({ path, code: iss.code, message, value: input, ...why });
         break;
       }
       case 'invalid_format': {

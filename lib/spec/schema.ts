@@ -26,6 +26,14 @@ const cidr = z.cidrv4();
 const port = z.number().int().min(PORT_MIN).max(PORT_MAX);
 
 /** The two deployment slots of every service. */
+/**
+ * The idle timeout of the internal load balancers a request crosses (the front's, then its slot's):
+ * `InternalLoadBalancer`'s default, 4 minutes, which neither the front nor the slots override.
+ */
+export const LB_IDLE_TIMEOUT_SECONDS = 240;
+/** The longest `route.readTimeoutSeconds` that works: below the LBs' idle timeout, with 10 s to spare. */
+export const READ_TIMEOUT_MAX_SECONDS = LB_IDLE_TIMEOUT_SECONDS - 10;
+
 export const SLOT_NAMES = ['blue', 'green'] as const;
 /** 'blue' or 'green'. */
 export type SlotName = (typeof SLOT_NAMES)[number];
@@ -209,8 +217,19 @@ export const RouteSchema = z
     hosts: z.array(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a lower-case DNS name' })).min(1).optional(),
     /** Serve under this path prefix on the front's default server (any host no service claims by name) instead; the path is passed on unchanged. @default - by host name */
     pathPrefix: z.string().regex(/^\/[a-z0-9][a-z0-9._-]*\/$/, { message: "a path prefix such as '/pricing/' (lower-case, one segment, leading and trailing /)" }).optional(),
-    /** Longest time the front waits for a response. @default 60 */
-    readTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+    /**
+     * Longest time the front waits for a response, at most {@link READ_TIMEOUT_MAX_SECONDS}: both
+     * load balancers on the way (the front's and the slot's) reset a flow idle for 4 minutes.
+     * @default 60
+     */
+    readTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(READ_TIMEOUT_MAX_SECONDS, {
+        message: `the front's and the slot's load balancers reset a connection idle for ${LB_IDLE_TIMEOUT_SECONDS / 60} minutes (their idle timeout), so a longer wait ends in a reset (502, and an idempotent request sent twice); answer sooner, or stream or poll for long jobs`,
+      })
+      .default(60),
   })
   .describe('How the front recognises requests for this service: host names, or a path prefix.');
 

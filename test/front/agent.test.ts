@@ -187,7 +187,7 @@ test('a table nginx refuses is logged by name; the last good one keeps serving a
 
 test('a config that fails nginx -t is refused by name; the running front keeps serving, and its health endpoint warns', async () => {
   const running = readFileSync(join(dir, 'nginx.conf'), 'utf8');
-  publish(conf(services).replace('max_fails=1', 'max_fails=oops'), table('v4', { pricing: 'green' }));
+  publish(conf(services).replace('max_fails=0', 'max_fails=oops'), table('v4', { pricing: 'green' }));
   await waitFor(() => new RegExp(`front: config ${pointer!.config.replace('.', '\\.')} refused \\(nginx -t\\): .*invalid parameter "max_fails=oops"`).test(agentLog), 6000);
   // never installed: the running config stays on disk too
   expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toBe(running);

@@ -84,11 +84,20 @@ export interface RunningFront {
   stop(): Promise<void>;
 }
 
-export async function startFront(dir: string, input: Omit<FrontConfigInput, 'ports' | 'statusPort' | 'adminPort' | 'paths' | 'listenAddress'> & { https?: boolean }, initialTable?: unknown): Promise<RunningFront> {
+/**
+ * The open-file limit a systemd service gets unless its unit says otherwise (systemd 240 and later:
+ * soft 1,024, hard 524,288): what nginx on a front VM starts with. The soft limit is the one that
+ * bites; the hard limit stays this machine's (raising it needs CAP_SYS_RESOURCE, which a test
+ * container may lack), as `prlimit --nofile=1024:` leaves it.
+ */
+export const VM_SERVICE_NOFILE = '1024:';
+
+export async function startFront(dir: string, input: Omit<FrontConfigInput, 'ports' | 'statusPort' | 'adminPort' | 'paths' | 'listenAddress'> & { https?: boolean; /** run nginx under `prlimit --nofile=<soft:hard>` */ nofile?: string }, initialTable?: unknown): Promise<RunningFront> {
   const [httpPort, statusPort, adminPort, httpsPort] = await freePorts(4);
   const paths = localFrontPaths(dir);
   mkdirSync(paths.temp, { recursive: true });
-  const conf = renderNginxConf({ ...input, listenAddress: '127.0.0.1', ports: { http: httpPort, ...(input.https ? { https: httpsPort } : {}) }, statusPort, adminPort, paths, workerProcesses: input.workerProcesses ?? 2 });
+  const { nofile, ...rest } = input;
+  const conf = renderNginxConf({ ...rest, listenAddress: '127.0.0.1', ports: { http: httpPort, ...(input.https ? { https: httpsPort } : {}) }, statusPort, adminPort, paths, workerProcesses: input.workerProcesses ?? 2 });
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
   if (initialTable !== undefined) writeFileSync(paths.table, JSON.stringify(initialTable));
@@ -98,7 +107,12 @@ export async function startFront(dir: string, input: Omit<FrontConfigInput, 'por
   };
   const t = nginx('-t');
   if (t.status !== 0) throw new Error(`nginx -t failed:\n${t.output}`);
-  const started = nginx();
+  const started = nofile
+    ? (() => {
+        const r = spawnSync('prlimit', [`--nofile=${nofile}`, 'nginx', '-c', confPath, '-p', `${dir}/`], { encoding: 'utf8' });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+      })()
+    : nginx();
   if (started.status !== 0) throw new Error(`nginx did not start:\n${started.output}`);
   await waitFor(async () => (await request({ port: statusPort, path: '/healthz' }).catch(() => undefined)) !== undefined);
   return {

@@ -166,7 +166,7 @@ describe('the rendered front, run by nginx', () => {
     } finally {
       await backends.start('pricing', 'blue');
     }
-    // back: once a failed server's fail_timeout (5 s) passes, nginx tries it again
+    // back: once the slot's down window (slotDownSeconds, 5 s) passes, the router tries it again
     await apply(table({ live: 'blue', failover: true }));
     const back = Date.now();
     await waitFor(async () => (await sendMany(20, 2, () => pricing())).bySlot.blue === 20, 8000);

@@ -6,8 +6,9 @@
 local cjson = require "cjson.safe"
 local cfg, cfg_err = cjson.decode(os.getenv("FRONT_ROUTER") or "")
 if type(cfg) ~= "table" or type(cfg.environment) ~= "string" or type(cfg.services) ~= "table"
-  or type(cfg.tablePath) ~= "string" or type(cfg.dict) ~= "string" then
-  error("front: FRONT_ROUTER (the config's env directive) is not {environment, services, tablePath, dict}: " .. tostring(cfg_err or "a field is missing"))
+  or type(cfg.tablePath) ~= "string" or type(cfg.dict) ~= "string"
+  or type(cfg.slotDownSeconds) ~= "number" or type(cfg.mirrorMethods) ~= "table" then
+  error("front: FRONT_ROUTER (the config's env directive) is not {environment, services, tablePath, dict, slotDownSeconds, mirrorMethods}: " .. tostring(cfg_err or "a field is missing"))
 end
 local R = {}
 front_router = R
@@ -15,6 +16,9 @@ R.ENVIRONMENT = cfg.environment
 R.KNOWN = {}
 for _, name in ipairs(cfg.services) do R.KNOWN[name] = true end
 R.TABLE_PATH = cfg.tablePath
+R.SLOT_DOWN_SECONDS = cfg.slotDownSeconds
+local MIRROR_METHODS = {}
+for _, m in ipairs(cfg.mirrorMethods) do MIRROR_METHODS[m] = true end
 local dict = ngx.shared[cfg.dict]
 if not dict then error("front: no lua_shared_dict " .. cfg.dict) end
 local SLOTS = { blue = "green", green = "blue" }
@@ -91,7 +95,6 @@ local function prepare(t)
     e.other = SLOTS[e.live]
     e.buckets = math.floor(e.weight * 100 + 0.5)
     e.primary = { blue = name .. "__blue", green = name .. "__green" }
-    if e.failover then e.primary = { blue = name .. "__blue__failover", green = name .. "__green__failover" } end
     e.mirror_upstream = name .. "__" .. e.other
     for _, r in ipairs(e.rules) do
       if r.header then r.var = "http_" .. r.header.name:lower():gsub("-", "_"); r.value = r.header.value
@@ -173,13 +176,39 @@ function R.route()
       if b < e.buckets then slot, reason = e.other, "weight" else slot, reason = e.live, "live" end
     end
   end
+  -- a slot found down (no attempt could connect) is skipped for its window, unless both are
+  if e.failover and R.slot_down(service, slot) and not R.slot_down(service, SLOTS[slot]) then
+    slot, reason = SLOTS[slot], "failover:" .. slot .. "-down"
+  end
   var.front_slot = slot
   var.front_reason = reason
   var.front_upstream = e.primary[slot]
-  -- copy this share of the requests the live slot serves to the other slot
-  if e.mirror > 0 and slot == e.live and math.random() * 100 < e.mirror then
+  -- copy this share of the safe requests the live slot serves to the other slot
+  if e.mirror > 0 and slot == e.live and MIRROR_METHODS[ngx.req.get_method()] and math.random() * 100 < e.mirror then
     var.front_mirror_upstream = e.mirror_upstream
   end
+end
+
+local function down_key(service, slot) return "down:" .. service .. ":" .. slot end
+function R.slot_down(service, slot) return dict:get(down_key(service, slot)) ~= nil end
+
+-- nginx got no response from the slot (its own 502 or 504, after the retry); $upstream_connect_time
+-- is "-" for an attempt that never connected. All of them: the slot is down, nothing was sent.
+function R.failover()
+  local var = ngx.var
+  local status = tonumber((var.upstream_status or ""):match("(%d+)%s*$")) or 502
+  local service, slot = var.front_service, var.front_slot
+  local t = R.current()
+  local e = t and t.services[service]
+  local times = var.upstream_connect_time or ""
+  local connected = times == "" or times:find("%d") ~= nil
+  if connected or not e or not SLOTS[slot] then return ngx.exit(status) end
+  dict:set(down_key(service, slot), true, R.SLOT_DOWN_SECONDS)
+  if not e.failover or var.front_reason:find("^failover") then return ngx.exit(status) end
+  ngx.log(ngx.WARN, "front: ", service, " slot ", slot, " refused or dropped every attempt (", tostring(var.upstream_addr), "); failing over to ", SLOTS[slot], " for ", R.SLOT_DOWN_SECONDS, " s")
+  var.front_reason = "failover:" .. slot .. "-down"
+  var.front_slot = SLOTS[slot]
+  var.front_upstream = e.primary[SLOTS[slot]]
 end
 
 -- in the mirror subrequest (which shares the request's variables): send the copy or nothing
