@@ -89,6 +89,8 @@ describe('refused, each with its line', () => {
     ['perl', inHttp('perl_modules /tmp;'), /perl_modules: not a directive/],
     ['njs', inHttp('js_import /tmp/evil.js;'), /js_import: not a directive/],
     ['a certificate path read by the root master', base.replace('ssl_certificate $front_tls_file;', 'ssl_certificate /etc/shadow;'), /ssl_certificate: only \$front_tls_file/],
+    ['an error page that redirects elsewhere', base.replace('location = /status {', 'location = /status { error_page 502 = http://attacker.invalid/;'), /error_page: only codes = @named-location/],
+    ['mirroring methods that write', base.replace('"mirrorMethods":["GET","HEAD"]', '"mirrorMethods":["GET","POST"]'), /env: the router's data must be/],
     ['a known directive out of its context', base.replace('location = /status {', 'location = /status { lua_shared_dict other 1m;'), /lua_shared_dict: not allowed in location/],
   ];
   test.each(cases)('%s', (_name, text, why) => {
