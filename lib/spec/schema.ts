@@ -34,6 +34,7 @@ export const LB_IDLE_TIMEOUT_SECONDS = 240;
 /** The longest `route.readTimeoutSeconds` that works: below the LBs' idle timeout, with 10 s to spare. */
 export const READ_TIMEOUT_MAX_SECONDS = LB_IDLE_TIMEOUT_SECONDS - 10;
 
+/** The two deployment slots of every service. */
 export const SLOT_NAMES = ['blue', 'green'] as const;
 /** 'blue' or 'green'. */
 export type SlotName = (typeof SLOT_NAMES)[number];
@@ -218,7 +219,7 @@ export const RouteSchema = z
     /** Serve under this path prefix on the front's default server (any host no service claims by name) instead; the path is passed on unchanged. @default - by host name */
     pathPrefix: z.string().regex(/^\/[a-z0-9][a-z0-9._-]*\/$/, { message: "a path prefix such as '/pricing/' (lower-case, one segment, leading and trailing /)" }).optional(),
     /**
-     * Longest time the front waits for a response, at most {@link READ_TIMEOUT_MAX_SECONDS}: both
+     * Longest time the front waits for a response, at most 230 s (`READ_TIMEOUT_MAX_SECONDS`): both
      * load balancers on the way (the front's and the slot's) reset a flow idle for 4 minutes.
      * @default 60
      */
