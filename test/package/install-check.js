@@ -90,9 +90,10 @@ try {
   if (tarballs.length !== 1) fail(`npm pack wrote ${tarballs.join(', ') || 'nothing'}`);
   const tarball = path.join(packDir, tarballs[0]);
   const listed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-  const unexpected = listed.filter((f) => !/^(dist\/lib\/.+\.(js|d\.ts)|bin\/ase\.js|schema\/environment\.schema\.json|README\.md|package\.json|LICENSE)$/.test(f));
+  // the VM-side programs the front's custom data carries ship as files of their own language
+  const unexpected = listed.filter((f) => !/^(dist\/lib\/.+\.(js|d\.ts)|dist\/lib\/front\/lua\/[a-z-]+\.lua|dist\/lib\/front\/conf-guard\.py|bin\/ase\.js|schema\/environment\.schema\.json|README\.md|package\.json|LICENSE)$/.test(f));
   if (unexpected.length > 0) fail(`the tarball holds files it should not: ${unexpected.join(', ')}`);
-  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/cli/main.js', 'bin/ase.js']) if (!listed.includes(f)) fail(`the tarball lacks ${f}`);
+  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/cli/main.js', 'bin/ase.js', 'dist/lib/front/lua/router.lua', 'dist/lib/front/conf-guard.py']) if (!listed.includes(f)) fail(`the tarball lacks ${f}`);
   const built = fs.readdirSync(path.join(root, 'dist'));
   if (built.join() !== 'lib') fail(`npm run build wrote dist/${built.filter((d) => d !== 'lib').join(', dist/')} beside dist/lib: something in lib/ imports from outside lib/ (stacks/synthesize: import lib/environment/synthesize instead)`);
   step(`pack (build included): ${listed.length} files`);
