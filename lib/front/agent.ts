@@ -27,8 +27,13 @@
  *   disk only once nginx accepted it, so a restart boots with the last good table. A refused
  *   table is a named log line.
  *
+ * - the TLS certificate (with `tls`): read from Key Vault with the same identity (an IMDS token
+ *   for `https://vault.azure.net`, Get Secret), checked with openssl, renamed into the file nginx
+ *   reads per handshake (root:www-data 0640); read again every TLS_POLL_SECONDS, so a renewal
+ *   arrives without a reload. No Key Vault VM extension: it does not list the front's Ubuntu 24.04.
+ *
  * At boot, `front-sync.service` (a oneshot before nginx) waits until the pointer and both blobs
- * are fetched, so a new instance serves the current table from its first request. A VM that has
+ * (and the certificate) are fetched, so a new instance serves the current table from its first request. A VM that has
  * served before (a reboot) starts from its last good config and table on disk when the store
  * cannot be read after a few tries; the loop catches up once it can.
  */
@@ -421,7 +426,8 @@ export function frontCloudInitDocument(input: FrontAgentSettings) {
   const packed = (path: string, content: string, permissions = '0644') => ({ ...file(path, gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64'), permissions), encoding: 'gz+b64' });
   return {
     package_update: true,
-    // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON
+    // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON. The agent's
+    // certificate checks use openssl and python3, both on Ubuntu's cloud images (cloud-init runs on python3)
     packages: ['nginx', 'libnginx-mod-http-lua', 'lua-cjson', 'curl'],
     write_files: [
       file(FRONT_VM_PATHS.env, renderAgentEnv(input), '0600'),
