@@ -372,7 +372,9 @@ export function renderSyncUnit(): string {
     'RemainAfterExit=yes',
     `EnvironmentFile=${FRONT_VM_PATHS.env}`,
     `ExecStart=${FRONT_VM_PATHS.agent} once`,
-    'TimeoutStartSec=900',
+    // the agent retries for as long as it takes (a grant on its way, the vault refusing): a timeout
+    // would fail the unit, and nginx (Requires=) would then never start on this boot
+    'TimeoutStartSec=infinity',
     '',
     '[Install]',
     'WantedBy=multi-user.target',
