@@ -23,8 +23,8 @@ import type { IConstruct } from 'constructs';
  */
 export const GRANT_WAIT = {
   /**
-   * Grants a VM needs while it is created (the Key Vault extension's first sync, the front's
-   * blobs): a scale set whose creation fails on an extension exists in Azure but not in state, and
+   * Grants a VM needs while it is created (the Key Vault extension's first sync on services, the
+   * front's blobs and certificate): a scale set whose creation fails on an extension exists in Azure but not in state, and
    * the next apply stops with "needs to be imported". 10 minutes: Azure's documented bound.
    */
   vmReads: '10m',

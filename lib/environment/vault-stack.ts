@@ -72,6 +72,9 @@ export class VaultStack extends EnvironmentStack {
         keySize: c.keySize,
         validityMonths: c.validityMonths,
         renewBeforeDays: c.renewBeforeDays,
+        // the front's agent hands the secret to nginx as it is: PEM (key and chain); services'
+        // certificates reach their VMs through the Key Vault extension, which reads either
+        secretFormat: c.name === env.front.tlsCertificate ? 'pem' : undefined,
         dependsOn: this.vault.dataPlaneReady,
       });
     }

@@ -27,8 +27,13 @@
  *   disk only once nginx accepted it, so a restart boots with the last good table. A refused
  *   table is a named log line.
  *
+ * - the TLS certificate (with `tls`): read from Key Vault with the same identity (an IMDS token
+ *   for `https://vault.azure.net`, Get Secret), checked with openssl, renamed into the file nginx
+ *   reads per handshake (root:www-data 0640); read again every TLS_POLL_SECONDS, so a renewal
+ *   arrives without a reload. No Key Vault VM extension: it does not list the front's Ubuntu 24.04.
+ *
  * At boot, `front-sync.service` (a oneshot before nginx) waits until the pointer and both blobs
- * are fetched, so a new instance serves the current table from its first request. A VM that has
+ * (and the certificate) are fetched, so a new instance serves the current table from its first request. A VM that has
  * served before (a reboot) starts from its last good config and table on disk when the store
  * cannot be read after a few tries; the loop catches up once it can.
  */
@@ -83,9 +88,25 @@ export interface FrontAgentSettings {
   /** Resource ID of the user-assigned identity that reads them. */
   readonly identityResourceId: string;
   readonly pollSeconds: number;
-  /** The Key Vault extension's certificate file to publish to nginx. @default - no TLS */
-  readonly tlsSource?: string;
+  /**
+   * The TLS certificate the agent fetches from Key Vault itself (the secret of a Key Vault
+   * certificate, read with the VM's identity) and publishes to nginx. @default - no TLS
+   */
+  readonly tls?: FrontTlsSource;
 }
+
+/** Where the front's certificate is read: a Key Vault certificate's secret. */
+export interface FrontTlsSource {
+  /** The vault's URL, `https://<vault>.vault.azure.net`. */
+  readonly vaultUrl: string;
+  /** The certificate's name (its secret has the same name; the agent reads the current version). */
+  readonly secret: string;
+  /** Seconds between two reads of the secret once one is on disk (a renewal is a new version). @default 3600 */
+  readonly pollSeconds?: number;
+}
+
+/** The Key Vault data-plane API version the agent calls (Get Secret). */
+export const KEY_VAULT_API_VERSION = '7.4';
 
 const envLine = (k: string, v: string | number) => `${k}='${String(v).replace(/'/g, `'\\''`)}'`;
 
@@ -108,7 +129,15 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
     envLine('GUARD_TEMP', VM_FRONT_PATHS.temp),
     envLine('GUARD_TLS_FILE', FRONT_TLS_FILE),
     envLine('GUARD_TABLE', FRONT_VM_PATHS.table),
-    ...(s.tlsSource ? [envLine('TLS_SOURCE', s.tlsSource), envLine('TLS_PATH', FRONT_TLS_FILE), envLine('TLS_GROUP', 'www-data')] : []),
+    ...(s.tls
+      ? [
+          envLine('VAULT_URL', s.tls.vaultUrl.replace(/\/+$/, '')),
+          envLine('TLS_SECRET', s.tls.secret),
+          envLine('TLS_POLL_SECONDS', s.tls.pollSeconds ?? 3600),
+          envLine('TLS_PATH', FRONT_TLS_FILE),
+          envLine('TLS_GROUP', 'www-data'),
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -131,9 +160,10 @@ mkdir -p "$STATE_DIR"
 log() { echo "front: $*"; }
 reloaded=0
 
+# an IMDS token of the VM's user-assigned identity; $1: the resource, URL-encoded (storage by default)
 token() {
   curl -fsS --max-time 5 -H Metadata:true \\
-    "$IMDS_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&msi_res_id=$IDENTITY_RESOURCE_ID" |
+    "$IMDS_URL/metadata/identity/oauth2/token?api-version=2018-02-01&resource=\${1:-https%3A%2F%2Fstorage.azure.com%2F}&msi_res_id=$IDENTITY_RESOURCE_ID" |
     sed -n 's/.*"access_token" *: *"\\([^"]*\\)".*/\\1/p'
 }
 
@@ -235,16 +265,63 @@ sync_table() {
   esac
 }
 
-# the Key Vault extension's certificate, published whole to a file nginx's workers can read (the
-# extension's own is root's); nginx reads it per handshake, so a renewal needs no reload
+# the front's certificate, read from Key Vault with the VM's identity (Get Secret: the current
+# version of the certificate's secret, the PEM of its key and chain; a PKCS#12 secret, possible
+# for an 'external' certificate, is converted with openssl), checked with openssl, and published
+# whole (a rename) to the file nginx's workers read, root:$TLS_GROUP 0640. nginx reads it per
+# handshake, so a renewal (a new version) needs no reload. The key passes through root's state
+# folder only (0600, removed after). A problem is logged when it changes; the caller retries.
+tls_said=''
+tls_log() { [ "$1" = "$tls_said" ] || log "$1"; tls_said=$1; }
+tls_next=0
+tls_clean() { rm -f "$STATE_DIR/tls.json" "$STATE_DIR/tls.pem" "$STATE_DIR/tls.p12" "$STATE_DIR/tls.err"; }
 sync_tls() {
-  [ -n "\${TLS_SOURCE:-}" ] || return 0
-  [ -s "$TLS_SOURCE" ] || { log "waiting for the certificate at $TLS_SOURCE"; return 1; }
-  cmp -s "$TLS_SOURCE" "$TLS_PATH" && return 0
-  install -d -m 0755 "$(dirname "$TLS_PATH")" &&
-    install -m 0640 -o root -g "$TLS_GROUP" "$TLS_SOURCE" "$TLS_PATH.new" &&
-    mv "$TLS_PATH.new" "$TLS_PATH" &&
-    log "certificate published to $TLS_PATH"
+  [ -n "\${TLS_SECRET:-}" ] || return 0
+  # in the loop ('due'), the vault is read every TLS_POLL_SECONDS once a certificate is on disk
+  [ "\${1:-}" = due ] && [ -s "$TLS_PATH" ] && [ "$(date +%s)" -lt "$tls_next" ] && return 0
+  t=$(token https%3A%2F%2Fvault.azure.net) && [ -n "$t" ] || { tls_log "cannot get a token for the vault from IMDS; retrying"; return 1; }
+  code=$(umask 077; curl -sS --max-time 10 -H "Authorization: Bearer $t" -o "$STATE_DIR/tls.json" -w '%{http_code}' \\
+    "$VAULT_URL/secrets/$TLS_SECRET?api-version=${KEY_VAULT_API_VERSION}" 2>"$STATE_DIR/tls.err") ||
+    { tls_log "cannot reach the vault at $VAULT_URL: $(tr '\\n' ' ' < "$STATE_DIR/tls.err"); retrying"; tls_clean; return 1; }
+  case "$code" in
+    200) ;;
+    401|403) tls_log "the vault refused the token for the certificate $TLS_SECRET (HTTP $code): the identity's Key Vault Secrets User grant on it may not have reached the vault yet; retrying"; tls_clean; return 1 ;;
+    404) tls_log "the vault has no certificate $TLS_SECRET (HTTP 404); retrying"; tls_clean; return 1 ;;
+    *) tls_log "the vault answered HTTP $code for the certificate $TLS_SECRET; retrying"; tls_clean; return 1 ;;
+  esac
+  # the reply's value (and contentType, and the version, the last part of its id)
+  if ! got=$(umask 077; python3 -c '
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+value, kind = d["value"], d.get("contentType") or ""
+version = (d.get("id") or "").rstrip("/").rsplit("/", 1)[-1]
+if kind == "application/x-pkcs12":
+    open(sys.argv[2] + ".p12", "wb").write(base64.b64decode(value))
+    print("pkcs12 " + version)
+else:
+    open(sys.argv[2] + ".pem", "w").write(value if value.endswith("\\n") else value + "\\n")
+    print("pem " + version)
+' "$STATE_DIR/tls.json" "$STATE_DIR/tls" 2>&1); then
+    tls_log "the vault's reply for the certificate $TLS_SECRET has no secret value: $(echo "$got" | tail -n 1)"; tls_clean; return 1
+  fi
+  version=\${got#* }
+  if [ "\${got%% *}" = pkcs12 ]; then
+    (umask 077; openssl pkcs12 -in "$STATE_DIR/tls.p12" -nodes -passin pass: -out "$STATE_DIR/tls.pem" 2>/dev/null ||
+      openssl pkcs12 -legacy -in "$STATE_DIR/tls.p12" -nodes -passin pass: -out "$STATE_DIR/tls.pem" 2>/dev/null) ||
+      { tls_log "the certificate $TLS_SECRET (version $version) is PKCS#12 that openssl cannot read without a password; import it as PEM"; tls_clean; return 1; }
+  fi
+  # nginx reads the key and the first certificate from this one file: both must be there
+  if ! openssl x509 -noout -in "$STATE_DIR/tls.pem" 2>/dev/null || ! openssl pkey -noout -in "$STATE_DIR/tls.pem" 2>/dev/null; then
+    tls_log "the certificate $TLS_SECRET (version $version) is not a PEM of a private key and a certificate: not published"; tls_clean; return 1
+  fi
+  if ! cmp -s "$STATE_DIR/tls.pem" "$TLS_PATH"; then
+    install -d -m 0755 "$(dirname "$TLS_PATH")" &&
+      install -m 0640 -o root -g "$TLS_GROUP" "$STATE_DIR/tls.pem" "$TLS_PATH.new" &&
+      mv "$TLS_PATH.new" "$TLS_PATH" || { tls_log "cannot write $TLS_PATH"; tls_clean; return 1; }
+    log "certificate $TLS_SECRET (version $version) published to $TLS_PATH"
+  fi
+  tls_said=''; tls_clean
+  tls_next=$(( $(date +%s) + \${TLS_POLL_SECONDS:-3600} ))
 }
 
 case "\${1:-loop}" in
@@ -260,12 +337,22 @@ case "\${1:-loop}" in
       fi
       sleep "\${RETRY_SECONDS:-5}"
     done
-    until sync_tls; do sleep "\${RETRY_SECONDS:-5}"; done
+    # the certificate before nginx starts, retried for as long as it takes (a grant can take
+    # minutes to reach the vault); a VM that has served before starts with the one on disk
+    tries=0
+    until sync_tls; do
+      tries=$((tries + 1))
+      if [ "$tries" -ge "\${BOOT_FALLBACK_TRIES:-6}" ] && [ -s "$TLS_PATH" ]; then
+        log "boot: cannot read the certificate from the vault; starting with the one on disk"
+        break
+      fi
+      sleep "\${RETRY_SECONDS:-5}"
+    done
     log "boot: config and routing table in place" ;;
   loop)
     while :; do
       if read_pointer; then sync_conf; sync_table; fi
-      sync_tls
+      sync_tls due
       sleep "$POLL_SECONDS"
     done ;;
   *) echo "usage: front-agent once|loop" >&2; exit 2 ;;
@@ -285,7 +372,9 @@ export function renderSyncUnit(): string {
     'RemainAfterExit=yes',
     `EnvironmentFile=${FRONT_VM_PATHS.env}`,
     `ExecStart=${FRONT_VM_PATHS.agent} once`,
-    'TimeoutStartSec=900',
+    // the agent retries for as long as it takes (a grant on its way, the vault refusing): a timeout
+    // would fail the unit, and nginx (Requires=) would then never start on this boot
+    'TimeoutStartSec=infinity',
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -340,7 +429,8 @@ export function frontCloudInitDocument(input: FrontAgentSettings) {
   const packed = (path: string, content: string, permissions = '0644') => ({ ...file(path, gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64'), permissions), encoding: 'gz+b64' });
   return {
     package_update: true,
-    // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON
+    // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON. The agent's
+    // certificate checks use openssl and python3, both on Ubuntu's cloud images (cloud-init runs on python3)
     packages: ['nginx', 'libnginx-mod-http-lua', 'lua-cjson', 'curl'],
     write_files: [
       file(FRONT_VM_PATHS.env, renderAgentEnv(input), '0600'),

@@ -30,8 +30,8 @@ export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
 
 
 /**
- * The copy nginx reads: the agent publishes the extension's file here, readable by nginx's group
- * (the extension's own file is root's), replacing it whole when the certificate is renewed.
+ * The certificate nginx reads: the agent writes the vault's secret (key and chain, PEM) here,
+ * readable by nginx's group, replacing it whole (a rename) when the certificate is renewed.
  */
 export const FRONT_TLS_FILE = '/etc/front/tls/front.pem';
 

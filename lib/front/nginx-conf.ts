@@ -157,7 +157,7 @@ export interface FrontConfigInput {
   readonly statusPort?: number;
   /** @default FRONT_DEFAULTS.adminPort */
   readonly adminPort?: number;
-  /** PEM holding certificate and key (as the Key Vault extension writes it). @default - no TLS */
+  /** PEM holding certificate and key (as the front agent publishes it from the vault). @default - no TLS */
   readonly tlsFile?: string;
   /** @default VM_FRONT_PATHS */
   readonly paths?: FrontPaths;

@@ -28,7 +28,7 @@ import { FRONT_IMAGE, ScaleSet, type ImageReference } from '../compute/scale-set
 import type { FixedSettings } from '../compute/fixed-settings';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { FRONT_BLOBS, frontBlobName, frontCloudInitDocument } from './agent';
-import { keyVaultCertificatePath, keyVaultExtension } from '../vault/vm-extension';
+import { keyVaultUrl } from '../vault/vm-extension';
 import { FRONT_DEFAULTS, FRONT_HEALTH_PATHS } from './nginx-conf';
 
 /** The storage container holding the front's blobs. */
@@ -116,15 +116,19 @@ export interface NginxFrontProps {
     readonly id: string;
     /** Its principal (object) ID. */
     readonly principalId: string;
-    /** Its client ID (the Key Vault extension authenticates with it). */
+    /** Its client ID (kept for callers; the agent names the identity by its resource ID). */
     readonly clientId: string;
   };
   /** The resource ID of the identity created here (the agent's settings name it). Ignored with `identity`. */
   readonly identityResourceId?: string;
   /**
-   * Serve HTTPS with this Key Vault certificate: the Key Vault VM extension keeps the versionless
-   * secret on each VM (polling, so a renewal arrives by itself), and the agent publishes it to
-   * nginx's workers. The identity needs Key Vault Secrets User on it. @default - HTTP only
+   * Serve HTTPS with this Key Vault certificate: the front agent reads the current version of its
+   * secret with the VM's identity (IMDS token for Key Vault, Get Secret through the vault's private
+   * endpoint) before nginx starts and every `pollingIntervalSeconds` after, and publishes it to
+   * nginx's workers, so a renewal arrives by itself. No Key Vault VM extension: it does not list
+   * the front's Ubuntu 24.04 (docs/vm-image.md). The certificate's content type should be PEM
+   * (`application/x-pem-file`); a PKCS#12 secret is converted on the VM. The identity needs Key
+   * Vault Secrets User on it. @default - HTTP only
    */
   readonly tls?: {
     /** The vault's name. */
@@ -267,7 +271,7 @@ export class NginxFront extends Construct {
         containerUrl: `https://${props.storeName}.blob.core.windows.net/${FRONT_CONTAINER}`,
         identityResourceId,
         pollSeconds: props.pollSeconds ?? 5,
-        ...(props.tls ? { tlsSource: keyVaultCertificatePath(props.tls.vaultName, props.tls.certificate) } : {}),
+        ...(props.tls ? { tls: { vaultUrl: keyVaultUrl(props.tls.vaultName), secret: props.tls.certificate, pollSeconds: props.tls.pollingIntervalSeconds } } : {}),
       }),
       { lineWidth: 0 },
     )}`;
@@ -295,9 +299,7 @@ export class NginxFront extends Construct {
       // created once the VMs' read grant on the blobs is effective (granted in this apply)
       dependsOn: [reader],
       fixedSettings: props.fixedSettings,
-      extensions: props.tls
-        ? [keyVaultExtension({ vaultName: props.tls.vaultName, certificates: [props.tls.certificate], identityClientId: identity.clientId, pollingIntervalSeconds: props.tls.pollingIntervalSeconds, storeName: 'front' })]
-        : undefined,
+      // no Key Vault extension: the agent reads the certificate itself (it is not supported on 24.04)
       tags,
     });
     new Autoscale(this, 'autoscale', {

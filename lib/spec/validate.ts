@@ -741,6 +741,16 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
         value: tlsName,
         hint: "add 'serverAuth' to its extendedKeyUsage",
       });
+    } else if (certs.some((c) => c.name === tlsName && c.issuer === 'imported' && isRecord(c.importFrom) && typeof c.importFrom.path === 'string' && certificateFileFormat(c.importFrom.path) === 'pkcs12')) {
+      // the front's agent hands the vault's secret to nginx, which reads PEM; the content type of an
+      // imported certificate is its file's, and a policy change on it would ask Key Vault to issue
+      const i = certs.findIndex((c) => c.name === tlsName);
+      add(['front', 'tlsCertificate'], {
+        code: 'invalid_value',
+        message: `names ${show(tlsName)}, imported from a PKCS#12 file (keyVault.certificates[${i}].importFrom.path): the front serves the vault's secret to nginx, which reads PEM`,
+        value: tlsName,
+        hint: 'import it as PEM: a .pem file with the certificate chain and its PKCS#8 private key (openssl pkcs12 -in cert.pfx -nodes -out cert.pem)',
+      });
     } else if (!certs.some((c) => c.name === tlsName)) {
       add(['front', 'tlsCertificate'], {
         code: 'invalid_value',

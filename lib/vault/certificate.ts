@@ -49,6 +49,13 @@ export interface KeyVaultCertificateProps {
   readonly keySize?: number;
   /** Months a new version is valid (ignored for 'imported'). @default 12 */
   readonly validityMonths?: number;
+  /**
+   * The format of the secret Key Vault keeps for an issued certificate ('self' or a CA): 'pem'
+   * (`application/x-pem-file`, the PKCS#8 key and the chain as text, what nginx reads) or
+   * 'pkcs12'. An imported certificate keeps its file's format. In azurerm 4.55 a change of it is
+   * an in-place update that issues a new version (never a replacement). @default 'pkcs12'
+   */
+  readonly secretFormat?: 'pkcs12' | 'pem';
   /** Days before expiry that Key Vault renews it, or e-mails the contacts for 'imported'. @default 30 */
   readonly renewBeforeDays?: number;
   /** What must be in effect first: the waits for the deployer's grants (`KeyVault.dataPlaneReady`). @default - none */
@@ -83,7 +90,7 @@ export class KeyVaultCertificate extends Construct {
     }
     const imported = props.issuer === 'imported';
     const rsa = (props.keyType ?? 'RSA') === 'RSA';
-    const format = imported ? importFormat(props.importPath) : 'pkcs12';
+    const format = imported ? importFormat(props.importPath) : (props.secretFormat ?? 'pkcs12');
     if (imported && props.importPasswordVariable !== undefined && format === 'pem') {
       throw new Error(`KeyVaultCertificate ${props.name}: a PEM file takes no password (importPasswordVariable)`);
     }

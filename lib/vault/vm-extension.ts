@@ -25,7 +25,10 @@ export interface KeyVaultExtensionInput {
 /** The file the extension writes for a certificate (PEM: certificate and key), root's only. */
 export const keyVaultCertificatePath = (vaultName: string, certificate: string) => `${KEY_VAULT_STORE}/${vaultName}.${certificate}`;
 
-export const keyVaultCertificateUrl = (vaultName: string, certificate: string) => `https://${vaultName}.vault.azure.net/secrets/${certificate}`;
+/** A vault's data-plane URL (public name; inside the VNet it resolves to the private endpoint). */
+export const keyVaultUrl = (vaultName: string) => `https://${vaultName}.vault.azure.net`;
+
+export const keyVaultCertificateUrl = (vaultName: string, certificate: string) => `${keyVaultUrl(vaultName)}/secrets/${certificate}`;
 
 /**
  * The Key Vault VM extension for Linux as a scale-set extension (`ScaleSetProps.extensions`): it

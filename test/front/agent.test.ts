@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
-import { AGENT_SCRIPT, frontBlobName, renderAgentEnv } from '../../lib/front/agent';
+import { AGENT_SCRIPT, frontBlobName, KEY_VAULT_API_VERSION, renderAgentEnv } from '../../lib/front/agent';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
 
@@ -20,6 +20,8 @@ const GUARD_FILE = join(__dirname, '../../lib/front/conf-guard.py');
 import { freePorts, request, sendMany, startBackends, waitFor, type Backends } from './harness';
 
 const ENV = 'test';
+/** The token the stub IMDS issues for Key Vault (the store's is tok-1). */
+const VAULT_TOKEN = 'vtok-1';
 const entry = (live: string) => ({ live, weight: 0, affinity: { by: 'none' }, rules: [], failover: true, mirror: 0 });
 
 let dir: string;
@@ -84,8 +86,11 @@ beforeAll(async () => {
   stub = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/metadata/identity/oauth2/token') {
-      const ok = req.headers.metadata === 'true' && url.searchParams.get('resource') === 'https://storage.azure.com/' && url.searchParams.get('msi_res_id') === '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-front';
-      res.writeHead(ok ? 200 : 400).end(ok ? '{"access_token": "tok-1", "expires_in": "3599"}' : 'bad');
+      // one token per resource: the store's, and the vault's (the front's certificate)
+      const resource = url.searchParams.get('resource');
+      const tok = resource === 'https://storage.azure.com/' ? 'tok-1' : resource === 'https://vault.azure.net' ? VAULT_TOKEN : undefined;
+      const ok = tok !== undefined && req.headers.metadata === 'true' && url.searchParams.get('msi_res_id') === '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-front';
+      res.writeHead(ok ? 200 : 400).end(ok ? `{"access_token": "${tok}", "expires_in": "3599"}` : 'bad');
       return;
     }
     if (req.headers.authorization !== 'Bearer tok-1' || !req.headers['x-ms-version']) return void res.writeHead(403).end();
@@ -336,31 +341,158 @@ describe('a traffic change never leaves a moment with no table: each state an ap
   });
 });
 
-test('TLS: boot waits for the Key Vault extension\'s certificate, then publishes it readable by nginx\'s group only; a renewal is published again', async () => {
-  const source = join(dir, 'kv-store', 'kv-retail.front-tls');
-  const target = join(dir, 'tls', 'front.pem');
-  const { env, cmd } = runAgent('once');
-  const tlsEnv = { ...env, TLS_SOURCE: source, TLS_PATH: target, TLS_GROUP: 'www-data', RETRY_SECONDS: '1' };
-  let out = '';
-  const child = spawn(cmd[0], cmd.slice(1), { env: tlsEnv });
-  child.stdout!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  await waitFor(() => out.includes(`front: waiting for the certificate at ${source}`), 5000);
-  mkdirSync(dirname(source), { recursive: true });
-  writeFileSync(source, 'CERTIFICATE AND KEY v1\n', { mode: 0o600 });
-  expect(await exited).toBe(0);
-  expect(out).toContain(`front: certificate published to ${target}`);
-  expect(readFileSync(target, 'utf8')).toBe('CERTIFICATE AND KEY v1\n');
-  const st = statSync(target);
-  expect(st.mode & 0o777).toBe(0o640);
-  expect(st.gid).toBe(33); // www-data
-  expect(st.uid).toBe(0);
-  // renewal: the extension replaces its file; the agent's next pass publishes it whole
-  writeFileSync(source, 'CERTIFICATE AND KEY v2\n', { mode: 0o600 });
-  // the agent's functions without its main loop, then one pass of sync_tls (as the loop makes every poll)
-  const functions = join(dir, 'agent-functions.sh');
-  writeFileSync(functions, readFileSync(join(dir, 'front-agent'), 'utf8').replace(/\ncase "\$\{1:-loop\}" in[\s\S]*$/, '\n'));
-  const again = spawnSync('sh', ['-c', `set -a; . ${envFile}; set +a; . ${functions}; sync_tls`], { env: tlsEnv, encoding: 'utf8' });
-  expect(again.stdout).toContain(`front: certificate published to ${target}`);
-  expect(readFileSync(target, 'utf8')).toBe('CERTIFICATE AND KEY v2\n');
+/**
+ * A stub Key Vault on loopback: Get Secret (`/secrets/<name>?api-version=7.4`), checking the
+ * bearer token the stub IMDS issues for `https://vault.azure.net` and the API version. Its
+ * secrets are certificates made by openssl: the PEM of key and certificate, as Key Vault keeps a
+ * certificate whose content type is application/x-pem-file, or base64 PKCS#12.
+ */
+describe('TLS: the agent reads the front certificate from Key Vault with the VM identity', () => {
+  let vault: http.Server;
+  let vaultPort: number;
+  /** name → the current version's reply. */
+  const secrets = new Map<string, { value: string; contentType: string; version: string }>();
+  /** Get Secret calls answered 403 from now on (a grant not yet effective). */
+  let refuse = 0;
+  const calls: string[] = [];
+  const NAME = 'front-tls';
+  const makeCert = (cn: string) => {
+    const d = join(dir, 'certs', cn);
+    mkdirSync(d, { recursive: true });
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(d, 'key.pem'), '-out', join(d, 'cert.pem'), '-subj', `/CN=${cn}`, '-days', '2'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    return { dir: d, pem: readFileSync(join(d, 'key.pem'), 'utf8') + readFileSync(join(d, 'cert.pem'), 'utf8') };
+  };
+  const subjectOf = (file: string) => spawnSync('openssl', ['x509', '-noout', '-subject', '-in', file], { encoding: 'utf8' }).stdout.trim();
+
+  beforeAll(async () => {
+    [vaultPort] = await freePorts(1);
+    vault = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      calls.push(`${req.method} ${url.pathname}?${url.searchParams}`);
+      if (req.headers.authorization !== `Bearer ${VAULT_TOKEN}`) return void res.writeHead(401).end('{"error":{"code":"Unauthorized"}}');
+      if (url.searchParams.get('api-version') !== KEY_VAULT_API_VERSION) return void res.writeHead(400).end('{"error":{"code":"BadParameter"}}');
+      if (refuse > 0) { refuse--; return void res.writeHead(403).end('{"error":{"code":"Forbidden","innererror":{"code":"ForbiddenByRbac"}}}'); }
+      const m = /^\/secrets\/([^/]+)$/.exec(url.pathname);
+      const s = m ? secrets.get(m[1]) : undefined;
+      if (req.method !== 'GET' || !s) return void res.writeHead(404).end('{"error":{"code":"SecretNotFound"}}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: s.value, contentType: s.contentType, id: `https://kv-test.vault.azure.net/secrets/${m![1]}/${s.version}`, attributes: { enabled: true } }));
+    });
+    await new Promise<void>((r) => vault.listen(vaultPort, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    await new Promise((r) => vault?.close(r));
+  });
+
+  /** A front VM's agent with TLS: `once` (boot) or `loop`, its own disk; the env file as the front renders it. */
+  const start = (name: string, mode: 'once' | 'loop') => {
+    const vm = join(dir, 'tls-vms', name);
+    mkdirSync(join(vm, 'state'), { recursive: true });
+    const tlsEnv = join(vm, 'agent.env');
+    // the settings as the front renders them with TLS, pointed at this run's files and stubs
+    const rendered = renderAgentEnv({ containerUrl: 'x', identityResourceId: 'x', pollSeconds: 1, tls: { vaultUrl: `http://127.0.0.1:${vaultPort}/`, secret: NAME, pollSeconds: 0 } });
+    writeFileSync(tlsEnv, readFileSync(envFile, 'utf8') + rendered.split('\n').filter((l) => /^(VAULT_URL|TLS_SECRET|TLS_POLL_SECONDS|TLS_GROUP)=/.test(l)).join('\n') + `\nTLS_PATH='${vm}/tls/front.pem'\n`);
+    const { env } = runAgent(mode);
+    // the loop VM's nginx is not this run's: it reloads nothing and has no admin endpoint
+    const overrides = `export CONF_PATH='${vm}/nginx.conf' TABLE_PATH='${vm}/table.json' STATE_DIR='${vm}/state' RETRY_SECONDS=0.2 BOOT_FALLBACK_TRIES=3 RELOAD=true NGINX=true ADMIN_URL=http://127.0.0.1:9/table`;
+    const child = spawn('sh', ['-c', `set -a; . ${tlsEnv}; set +a; ${overrides}; exec ${join(dir, 'front-agent')} ${mode}`], { env });
+    const out = { text: '' };
+    child.stdout.on('data', (d) => (out.text += d));
+    child.stderr.on('data', (d) => (out.text += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    return { child, out, exited, vm, tls: join(vm, 'tls', 'front.pem') };
+  };
+
+  test('the rendered settings name the vault, the secret and the file nginx reads; no Key Vault extension file', () => {
+    const env = renderAgentEnv({ containerUrl: 'x', identityResourceId: 'x', pollSeconds: 5, tls: { vaultUrl: 'https://kv-test.vault.azure.net', secret: NAME } });
+    expect(env).toContain("VAULT_URL='https://kv-test.vault.azure.net'");
+    expect(env).toContain(`TLS_SECRET='${NAME}'`);
+    expect(env).toContain("TLS_POLL_SECONDS='3600'");
+    expect(env).toContain("TLS_PATH='/etc/front/tls/front.pem'");
+    expect(env).not.toMatch(/TLS_SOURCE|Microsoft\.Azure\.KeyVault\.Store/);
+  });
+
+  test('boot: while the vault refuses the token (403) the agent retries and says so by name; it exits (so nginx starts) only once the certificate is on disk, 0640 root:www-data, and nginx accepts the file', async () => {
+    const first = makeCert('front-v1');
+    secrets.set(NAME, { value: first.pem, contentType: 'application/x-pem-file', version: 'v1' });
+    refuse = 1_000_000;
+    const vm = start('boot', 'once');
+    await waitFor(() => vm.out.text.includes(`front: the vault refused the token for the certificate ${NAME} (HTTP 403)`), 8000).catch((e) => { throw new Error(`${e.message}; agent log:\n${vm.out.text}`); });
+    // still refused: it has not exited, and there is no certificate for nginx
+    await waitFor(() => calls.filter((c) => c.startsWith(`GET /secrets/${NAME}?api-version=${KEY_VAULT_API_VERSION}`)).length >= 3, 5000);
+    expect(existsSync(vm.tls)).toBe(false);
+    expect(vm.child.exitCode).toBeNull();
+    // logged once, not once per retry
+    expect(vm.out.text.split(`the vault refused the token for the certificate ${NAME}`).length - 1).toBe(1);
+    // the grant arrives
+    refuse = 0;
+    expect(await vm.exited).toBe(0);
+    expect(vm.out.text).toContain(`front: certificate ${NAME} (version v1) published to ${vm.tls}`);
+    expect(vm.out.text.indexOf(`published to ${vm.tls}`)).toBeLessThan(vm.out.text.indexOf('front: boot: config and routing table in place'));
+    expect(readFileSync(vm.tls, 'utf8')).toBe(first.pem);
+    const st = statSync(vm.tls);
+    expect(st.mode & 0o777).toBe(0o640);
+    expect([st.uid, st.gid]).toEqual([0, 33]); // root:www-data
+    // the key never stays in the agent's state folder
+    expect(spawnSync('ls', [join(vm.vm, 'state')], { encoding: 'utf8' }).stdout).not.toMatch(/tls/);
+    // nginx reads key and certificate from the one file (ssl_certificate and ssl_certificate_key)
+    const c = join(vm.vm, 'tls-check.conf');
+    writeFileSync(c, `pid ${vm.vm}/nginx.pid; error_log ${vm.vm}/error.log; events {} http { access_log off; server { listen 127.0.0.1:${vaultPort + 1} ssl; ssl_certificate ${vm.tls}; ssl_certificate_key ${vm.tls}; } }\n`);
+    const t = spawnSync('nginx', ['-t', '-q', '-c', c, '-p', `${vm.vm}/`], { encoding: 'utf8' });
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+  });
+
+  test('loop: a renewal (a new version of the secret) replaces the file whole; a PKCS#12 secret is converted with openssl; a secret that is not key and certificate is not published', async () => {
+    const v1 = makeCert('front-v1b');
+    secrets.set(NAME, { value: v1.pem, contentType: 'application/x-pem-file', version: 'v1' });
+    const vm = start('renewal', 'loop');
+    try {
+      await waitFor(() => existsSync(vm.tls) && readFileSync(vm.tls, 'utf8') === v1.pem, 8000).catch((e) => { throw new Error(`${e.message}; agent log:\n${vm.out.text}`); });
+      const inode = statSync(vm.tls).ino;
+      // renewal: Key Vault issues a new version; the versionless read returns it
+      const v2 = makeCert('front-v2');
+      secrets.set(NAME, { value: v2.pem, contentType: 'application/x-pem-file', version: 'v2' });
+      await waitFor(() => vm.out.text.includes(`front: certificate ${NAME} (version v2) published to ${vm.tls}`), 8000);
+      expect(readFileSync(vm.tls, 'utf8')).toBe(v2.pem);
+      expect(statSync(vm.tls).ino).not.toBe(inode); // renamed into place, never rewritten
+      expect(statSync(vm.tls).mode & 0o777).toBe(0o640);
+      // not a certificate: the last good one stays
+      secrets.set(NAME, { value: 'not a certificate', contentType: 'application/x-pem-file', version: 'v3' });
+      await waitFor(() => vm.out.text.includes(`front: the certificate ${NAME} (version v3) is not a PEM of a private key and a certificate: not published`), 8000);
+      expect(readFileSync(vm.tls, 'utf8')).toBe(v2.pem);
+      // PKCS#12 (an 'external' certificate's secret): base64 DER with no password, converted on the VM
+      const v4 = makeCert('front-v4');
+      const p12 = join(v4.dir, 'cert.p12');
+      expect(spawnSync('openssl', ['pkcs12', '-export', '-inkey', join(v4.dir, 'key.pem'), '-in', join(v4.dir, 'cert.pem'), '-passout', 'pass:', '-out', p12]).status).toBe(0);
+      secrets.set(NAME, { value: readFileSync(p12).toString('base64'), contentType: 'application/x-pkcs12', version: 'v4' });
+      await waitFor(() => vm.out.text.includes(`front: certificate ${NAME} (version v4) published to ${vm.tls}`), 8000);
+      expect(subjectOf(vm.tls)).toMatch(/CN ?= ?front-v4/);
+      expect(spawnSync('openssl', ['pkey', '-noout', '-in', vm.tls]).status).toBe(0);
+    } finally {
+      vm.child.kill();
+      await vm.exited;
+    }
+  });
+
+  test('a rebooted VM starts with the certificate on disk when the vault stays unreachable; a new VM waits', async () => {
+    // the VM served before: its certificate is on disk
+    const tls = join(dir, 'tls-vms', 'rebooted', 'tls', 'front.pem');
+    const cert = makeCert('front-disk');
+    mkdirSync(dirname(tls), { recursive: true });
+    writeFileSync(tls, cert.pem);
+    refuse = 1_000_000;
+    const again = start('rebooted', 'once');
+    expect(await again.exited).toBe(0);
+    expect(again.out.text).toContain('front: boot: cannot read the certificate from the vault; starting with the one on disk');
+    expect(readFileSync(tls, 'utf8')).toBe(cert.pem);
+    const fresh = start('fresh', 'once');
+    await waitFor(() => fresh.out.text.includes(`the vault refused the token for the certificate ${NAME}`), 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fresh.child.exitCode).toBeNull();
+    expect(existsSync(fresh.tls)).toBe(false);
+    fresh.child.kill();
+    await fresh.exited;
+    refuse = 0;
+  });
 });

@@ -52,6 +52,13 @@ test('the agent is valid POSIX sh', () => {
   expect(agent.permissions).toBe('0755');
 });
 
+test('the boot sync waits for as long as the agent retries (config, table, certificate): no start timeout that would leave nginx unstarted', () => {
+  const unit = fileAt(`/etc/systemd/system/${FRONT_UNITS.sync}`).content;
+  expect(unit).toMatch(/^TimeoutStartSec=infinity$/m);
+  expect(unit).toMatch(/^Before=nginx\.service$/m);
+  expect(fileAt('/etc/systemd/system/nginx.service.d/front.conf').content).toMatch(new RegExp(`^Requires=${FRONT_UNITS.sync.replace('.', '\\.')}$`, 'm'));
+});
+
 test('its units and nginx with its drop-in pass systemd-analyze verify, laid out as on the VM', () => {
   const root = layOutVm(files, { binaries: ['/usr/sbin/nginx'] });
   const r = systemdVerify(root, [FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx.service']);

@@ -9,6 +9,7 @@ import { FRONT_CONTAINER, POINTER_CONTENT } from '../../lib/front/nginx-front';
 import { routingTable, routingTableJson } from '../../lib/slots/traffic';
 import { FRONT_TLS_FILE } from '../../lib/front/model';
 import { azureIds } from '../../lib/core/azure-ids';
+import { parseCidr } from '../../lib/spec/cidr';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
@@ -89,19 +90,34 @@ describe('HTTPS with a Key Vault certificate', () => {
   const f = tls['retail-front'];
   const vmss = resourceAt(f, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
 
-  test('the Key Vault extension polls the versionless secret URL with the identity from the identities stack', () => {
-    const ext = (vmss.extension as Json[]).find((e) => e.type === 'KeyVaultForLinux')!;
-    expect(ext).toMatchObject({ publisher: 'Microsoft.Azure.KeyVault', type_handler_version: '2.0', auto_upgrade_minor_version: true });
-    expect(JSON.parse(ext.settings)).toEqual({
-      secretsManagementSettings: {
-        pollingIntervalInS: '3600',
-        certificateStoreName: 'front',
-        certificateStoreLocation: '/var/lib/waagent/Microsoft.Azure.KeyVault.Store',
-        requireInitialSync: true,
-        observedCertificates: [`https://${plan.names.keyVault}.vault.azure.net/secrets/front-tls`],
-      },
-      authenticationSettings: { msiEndpoint: 'http://169.254.169.254/metadata/identity/oauth2/token', msiClientId: '${data.azurerm_user_assigned_identity.identity.client_id}' },
-    });
+  test('no Key Vault VM extension on the front (it does not list Ubuntu 24.04): the agent reads the secret itself, with the identity from the identities stack', () => {
+    expect((vmss.extension as Json[]).map((e) => e.type).sort()).toEqual(['ApplicationHealthLinux']);
+    expect(JSON.stringify(vmss)).not.toMatch(/KeyVaultForLinux|Microsoft\.Azure\.KeyVault/);
+    expect(vmss.identity.type).toBe('UserAssigned');
+    const doc = parse(Buffer.from(vmss.custom_data, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string }> };
+    const env = doc.write_files.find((w) => w.path === FRONT_VM_PATHS.env)!.content;
+    expect(env).toContain(`VAULT_URL='https://${plan.names.keyVault}.vault.azure.net'`);
+    expect(env).toContain("TLS_SECRET='front-tls'");
+    expect(env).toContain("TLS_POLL_SECONDS='3600'");
+    // the agent's tokens (store and vault) are for the scale set's one identity
+    expect(env).toContain(`IDENTITY_RESOURCE_ID='${vmss.identity.identity_ids[0]}'`);
+  });
+
+  test("the front's certificate is issued with content type PEM: the secret's value is the key and chain nginx reads", () => {
+    const vault = JSON.parse(tls['retail-vault']) as Json;
+    expect(vault.resource.azurerm_key_vault_certificate['certificate-front-tls_certificate'].certificate_policy.secret_properties).toEqual({ content_type: 'application/x-pem-file' });
+  });
+
+  test("the front subnet reaches the vault's private endpoint: its NSG admits the VNet on 443", () => {
+    const net = JSON.parse(tls['retail-network']) as Json;
+    const rules = Object.values(net.resource.azurerm_network_security_rule ?? {}) as Json[];
+    const allow = rules.find((r) => r.name === 'allow-private-endpoints-from-vnet')!;
+    const tlsPlan = planOf(exampleSpec());
+    expect(allow).toMatchObject({ access: 'Allow', direction: 'Inbound', protocol: 'Tcp', destination_port_range: '443', source_address_prefix: tlsPlan.env.network.addressSpace, destination_address_prefix: tlsPlan.ips.endpoints.cidr, priority: 400 });
+    // the front subnet is inside that address space, and no rule anywhere denies outbound
+    const [space, subnet] = [parseCidr(tlsPlan.env.network.addressSpace)!, parseCidr(tlsPlan.ips.front.cidr)!];
+    expect(subnet.first >= space.first && subnet.last <= space.last).toBe(true);
+    expect(rules.filter((r) => r.direction !== 'Inbound')).toEqual([]);
   });
 
   test('the grant is on that one secret, in the identities stack, one apply before the front', () => {
@@ -123,7 +139,6 @@ describe('HTTPS with a Key Vault certificate', () => {
     expect(Object.keys(resourcesOf(f, 'azurerm_lb_rule'))).toEqual(['front_lb_rule-443', 'front_lb_rule-80']);
     const doc = parse(Buffer.from(vmss.custom_data, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string }> };
     const env = doc.write_files.find((w) => w.path === FRONT_VM_PATHS.env)!.content;
-    expect(env).toContain(`TLS_SOURCE='/var/lib/waagent/Microsoft.Azure.KeyVault.Store/${plan.names.keyVault}.front-tls'`);
     expect(env).toContain(`TLS_PATH='${FRONT_TLS_FILE}'`);
   });
 

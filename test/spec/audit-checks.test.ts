@@ -102,7 +102,7 @@ describe('certificate renewal against validity (N15)', () => {
     expect(
       problems((s) => {
         s.keyVault.contacts = ['ops@example.com'];
-        s.keyVault.certificates[0] = { ...s.keyVault.certificates[0], issuer: 'imported', importFrom: { path: '/secrets/front.pfx' }, validityMonths: 1, renewBeforeDays: 60 };
+        s.keyVault.certificates[0] = { ...s.keyVault.certificates[0], issuer: 'imported', importFrom: { path: '/secrets/front.pem' }, validityMonths: 1, renewBeforeDays: 60 };
       }),
     ).toEqual([]);
   });

@@ -35,8 +35,28 @@ describe('imported certificate files', () => {
       expect(cert(vault, name).certificate.contents).toMatch(/^\$\{filebase64\("\/etc\/retail-ci\/legacy\.(pfx|P12)"\)\}$/);
       expect(cert(vault, name).certificate_policy.secret_properties).toEqual({ content_type: 'application/x-pkcs12' });
     }
-    // a certificate the vault issues is stored as PKCS#12, as before
-    expect(cert(vault, 'front-tls').certificate_policy.secret_properties).toEqual({ content_type: 'application/x-pkcs12' });
+  });
+
+  test("a certificate the vault issues for the front is kept as PEM (the front's agent hands the secret to nginx); other issued ones stay PKCS#12", () => {
+    const s = exampleSpec();
+    s.keyVault!.certificates!.push({ name: 'api-internal', subject: 'CN=api.retail.internal' });
+    const v = vaultOf(s);
+    expect(cert(v, 'front-tls').certificate_policy.secret_properties).toEqual({ content_type: 'application/x-pem-file' });
+    expect(cert(v, 'front-tls').certificate_policy.issuer_parameters).toEqual({ name: 'Self' });
+    expect(cert(v, 'api-internal').certificate_policy.secret_properties).toEqual({ content_type: 'application/x-pkcs12' });
+  });
+
+  test('a front certificate imported from a PKCS#12 file is refused at front.tlsCertificate, with the hint to import it as PEM; a PEM import is accepted', () => {
+    const bad = exampleSpec();
+    bad.keyVault!.certificates!.push({ name: 'front-pfx', issuer: 'imported', importFrom: { path: '/etc/retail-ci/front.pfx' }, subject: 'CN=retail.internal' });
+    bad.front = { tlsCertificate: 'front-pfx' };
+    expect(lines(bad)).toEqual([
+      "front.tlsCertificate: names 'front-pfx', imported from a PKCS#12 file (keyVault.certificates[1].importFrom.path): the front serves the vault's secret to nginx, which reads PEM (import it as PEM: a .pem file with the certificate chain and its PKCS#8 private key (openssl pkcs12 -in cert.pfx -nodes -out cert.pem))",
+    ]);
+    const good = exampleSpec();
+    good.keyVault!.certificates!.push({ name: 'front-pem', issuer: 'imported', importFrom: { path: '/etc/retail-ci/front.pem' }, subject: 'CN=retail.internal' });
+    good.front = { tlsCertificate: 'front-pem' };
+    expect(lines(good)).toEqual([]);
   });
 
   test('refuses a file whose name does not say its format, a password on a PEM file, and a path Terraform would interpolate', () => {
