@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // slow proofs with real tools (the cdktf CLI) run as their own CI step: npm run test:slow
+  // slow proofs run as their own CI step (npm run test:slow): the real cdktf CLI, the 10,000-mutation spec fuzzer
   testPathIgnorePatterns: process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/'],
   transform: {
     '^.+\\.ts$': '@sucrase/jest-plugin',
