@@ -1,11 +1,13 @@
 /** Test helpers: the example spec, synth into temp folders, and resources by address. */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import example from '../stacks/environments/retail';
 import type { EnvironmentSpec, ServiceSpec } from '../lib/spec/schema';
 import { validateEnvironment } from '../lib/spec/validate';
+import { formatIssue } from '../lib/spec/issues';
 import { planEnvironment, type EnvironmentPlan } from '../lib/spec/plan';
 import { synthesize } from '../stacks/synthesize';
 
@@ -113,3 +115,33 @@ export function layOutVm(writeFiles: ReadonlyArray<{ path: string; content: stri
 /** `systemd-analyze verify` of units under a laid-out root. */
 export const systemdVerify = (root: string, units: readonly string[]) =>
   spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', '--recursive-errors=yes', `--root=${root}`, ...units], { encoding: 'utf8' });
+
+/**
+ * A project folder for lock-file tests: `run` synthesizes one `retail.ts` environment with its
+ * lock file in the folder (optionally `--frozen-lock`), `problems` words the refusals as the CLI
+ * does, `lockJson` reads the lock and `editLock` changes it in place.
+ */
+export function lockProject() {
+  const dir = tempDir();
+  const out = join(dir, 'cdktf.out');
+  const lock = join(dir, 'retail.lock.json');
+  const run = (spec: EnvironmentSpec, frozenLock = false) => synthesize([{ file: 'retail.ts', spec, issues: [] }], out, { lockDir: dir, frozenLock });
+  const problems = (r: ReturnType<typeof run>) => r.problems.flatMap((p) => p.issues.map((i) => `${p.file}: ${formatIssue(i)}`));
+  const lockJson = () => JSON.parse(readFileSync(lock, 'utf8')) as Json;
+  const editLock = (f: (l: Json) => void) => {
+    const l = lockJson();
+    f(l);
+    writeFileSync(lock, JSON.stringify(l, null, 2));
+  };
+  return { dir, out, lock, run, problems, lockJson, editLock };
+}
+
+/** A release artifact as the fetcher expects one (a tar.gz with an executable bin/start), and its SHA-256. */
+export function releaseTarball(): { tarball: Buffer; sha: string } {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'start'), '#!/bin/sh\necho started\n');
+  chmodSync(join(dir, 'bin', 'start'), 0o755);
+  const tarball = execFileSync('tar', ['-czf', '-', '-C', dir, 'bin']);
+  return { tarball, sha: createHash('sha256').update(tarball).digest('hex') };
+}

@@ -4,14 +4,13 @@
  * against loopback stubs (the health endpoint: vm-health.test.ts; retries: start-steps.test.ts).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { cloudInitFor, FETCH_SCRIPT, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
-import { exampleSpec, layOutVm, planOf, systemdVerify, tempDir } from '../helpers';
+import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
 
 const plan = planOf(exampleSpec());
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
@@ -155,14 +154,7 @@ function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: S
 }
 
 describe('release fetcher (the rendered script, run by sh)', () => {
-  const tarball = (() => {
-    const dir = tempDir();
-    mkdirSync(join(dir, 'bin'));
-    writeFileSync(join(dir, 'bin', 'start'), '#!/bin/sh\necho started\n');
-    chmodSync(join(dir, 'bin', 'start'), 0o755);
-    return execFileSync('tar', ['-czf', '-', '-C', dir, 'bin']);
-  })();
-  const sha = createHash('sha256').update(tarball).digest('hex');
+  const { tarball, sha } = releaseTarball();
   let stub: { server: Server; port: number };
   const seen: Array<{ url?: string; auth?: string; metadata?: string }> = [];
   beforeAll(async () => {

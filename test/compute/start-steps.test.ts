@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { cloudInitFor, CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, HEALTH_UNIT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
 import { evaluateReply } from '../support/app-health-extension';
-import { exampleSpec, layOutVm, planOf, systemdVerify, tempDir } from '../helpers';
+import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
 
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
 
@@ -67,14 +67,7 @@ async function stub(handler: (url: URL, seen: number, headers: Record<string, un
   return { server, port: (server.address() as AddressInfo).port, seen };
 }
 
-const tarball = (() => {
-  const dir = tempDir();
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'start'), '#!/bin/sh\necho started\n');
-  chmodSync(join(dir, 'bin', 'start'), 0o755);
-  return execFileSync('tar', ['-czf', '-', '-C', dir, 'bin']);
-})();
-const sha = createHash('sha256').update(tarball).digest('hex');
+const { tarball, sha } = releaseTarball();
 
 const servers: Server[] = [];
 afterAll(() => servers.forEach((s) => s.close()));

@@ -5,7 +5,8 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, parseAllowances } from '../../lib/review/cli';
+import { parseAllowances } from '../../lib/review/cli';
+import { runReview } from './run-review';
 import { reviewOutputs } from '../../lib/review/compare';
 import { ReviewInputError, readSynthOutput } from '../../lib/review/config-diff';
 import { exampleSpec, tempDir } from '../helpers';
@@ -28,12 +29,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: dir });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runReview(args, dir);
 
 describe('ase review --allow with who allowed it', () => {
   test('a blocker names the way to accept it in a pull request: an approving review by someone else with write access', () => {

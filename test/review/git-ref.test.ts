@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { main } from '../../lib/review/cli';
+import { runReview } from './run-review';
 import { exampleSpec, tempDir, type Json } from '../helpers';
 
 const app = resolve(__dirname, '../../scripts/app.js');
@@ -15,12 +15,7 @@ let repo: string;
 const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: repo, encoding: 'utf8' });
 const writeSpec = (spec: Json) => writeFileSync(join(repo, 'envs', 'retail.json'), `${JSON.stringify(spec, null, 2)}\n`);
 
-function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: repo });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runReview(args, repo);
 
 beforeAll(() => {
   repo = tempDir('ase-ref-');

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../lib/review/cli';
+import { runReview } from './run-review';
 import { parsePlanJson, reviewPlan, summarizePlan } from '../../lib/review/plan';
 import { tempDir } from '../helpers';
 
@@ -43,13 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI as CI would, capturing its output. */
-function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: dir });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runReview(args, dir);
 
 test('a real plan: counts, actions, reasons and the path that forces the replacement', () => {
   const s = summarizePlan(parsePlanJson(planText));

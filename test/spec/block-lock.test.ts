@@ -4,21 +4,11 @@
  * with the recorded value, writing nothing.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { checkBlocks } from '../../lib/spec/block-lock';
 import { formatIssue } from '../../lib/spec/issues';
-import type { EnvironmentSpec } from '../../lib/spec/schema';
-import { synthesize } from '../../stacks/synthesize';
-import { exampleSpec, readStacks, tempDir, type Json } from '../helpers';
+import { exampleSpec, lockProject, readStacks } from '../helpers';
 
-function project() {
-  const dir = tempDir();
-  const out = join(dir, 'cdktf.out');
-  const lock = join(dir, 'retail.lock.json');
-  const run = (spec: EnvironmentSpec) => synthesize([{ file: 'retail.ts', spec, issues: [] }], out, { lockDir: dir });
-  const problems = (r: ReturnType<typeof run>) => r.problems.flatMap((p) => p.issues.map((i) => `${p.file}: ${formatIssue(i)}`));
-  return { dir, out, lock, run, problems, lockJson: () => JSON.parse(readFileSync(lock, 'utf8')) as Json };
-}
+const project = lockProject;
 
 describe('blocks in the lock file', () => {
   test('the synth records every service and pool block, in name order', () => {

@@ -6,29 +6,14 @@
  * image stays unless it cannot run the VMs (the front on 22.04: no Lua module), which is refused
  * until the front allows replacement.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { formatIssue } from '../../lib/spec/issues';
-import type { EnvironmentSpec } from '../../lib/spec/schema';
-import { synthesize } from '../../stacks/synthesize';
-import { exampleSpec, readStacks, resourceAt, tempDir, type Json } from '../helpers';
+import { exampleSpec, lockProject, readStacks, resourceAt, type Json } from '../helpers';
 
 const VMSS = 'azurerm_linux_virtual_machine_scale_set';
 
 function project() {
-  const dir = tempDir();
-  const out = join(dir, 'cdktf.out');
-  const lock = join(dir, 'retail.lock.json');
-  const run = (spec: EnvironmentSpec) => synthesize([{ file: 'retail.ts', spec, issues: [] }], out, { lockDir: dir });
-  const problems = (r: ReturnType<typeof run>) => r.problems.flatMap((p) => p.issues.map((i) => `${p.file}: ${formatIssue(i)}`));
-  const lockJson = () => JSON.parse(readFileSync(lock, 'utf8')) as Json;
-  const editLock = (f: (l: Json) => void) => {
-    const l = lockJson();
-    f(l);
-    writeFileSync(lock, JSON.stringify(l, null, 2));
-  };
-  const imageOf = (stack: string, address: string) => resourceAt(readStacks(out)[stack], VMSS, address).source_image_reference;
-  return { run, problems, lockJson, editLock, imageOf };
+  const p = lockProject();
+  const imageOf = (stack: string, address: string) => resourceAt(readStacks(p.out)[stack], VMSS, address).source_image_reference;
+  return { ...p, imageOf };
 }
 
 test('a fresh synth records each scale set\'s image: 22.04 for services, 24.04 for the front', () => {

@@ -4,23 +4,13 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatIssue } from '../../lib/spec/issues';
-import type { EnvironmentSpec } from '../../lib/spec/schema';
-import { synthesize } from '../../stacks/synthesize';
-import { exampleService, exampleSpec, readStacks, resourceAt, tempDir, type Json } from '../helpers';
+import { exampleService, exampleSpec, lockProject, readStacks, resourceAt, type Json } from '../helpers';
 
 /** The example's committed lock: its scale sets were recorded with strict zone balance. */
 const COMMITTED_LOCK = join(__dirname, '../../stacks/environments/retail.lock.json');
 const VMSS = 'azurerm_linux_virtual_machine_scale_set';
 
-function project() {
-  const dir = tempDir();
-  const out = join(dir, 'cdktf.out');
-  const lock = join(dir, 'retail.lock.json');
-  const run = (spec: EnvironmentSpec, frozenLock = false) => synthesize([{ file: 'retail.ts', spec, issues: [] }], out, { lockDir: dir, frozenLock });
-  const problems = (r: ReturnType<typeof run>) => r.problems.flatMap((p) => p.issues.map((i) => `${p.file}: ${formatIssue(i)}`));
-  return { dir, out, lock, run, problems, lockJson: () => JSON.parse(readFileSync(lock, 'utf8')) as Json };
-}
+const project = lockProject;
 
 describe('scale-set lock', () => {
   test('the first synth records every scale set; a second, or a reordered one, leaves the file byte-identical', () => {
