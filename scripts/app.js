@@ -42,7 +42,15 @@ function build() {
         continue;
       }
       sucrase ??= require('sucrase');
-      const { code } = sucrase.transform(fs.readFileSync(src, 'utf8'), { transforms: ['typescript', 'imports'], filePath: src });
+      let code;
+      try {
+        ({ code } = sucrase.transform(fs.readFileSync(src, 'utf8'), { transforms: ['typescript', 'imports'], filePath: src }));
+      } catch (e) {
+        // a syntax error in an environment file (or any source) is the user's to fix: where and what, no stack
+        const m = /^(?:Error transforming .*?: )?(.*?)\s*\((\d+):(\d+)\)$/.exec(String(e.message).split('\n')[0]);
+        process.stderr.write(`${rel}${m ? `:${m[2]}:${m[3]}` : ''}: syntax error: ${m ? m[1] : e.message}\nNothing was written.\n`);
+        process.exit(1);
+      }
       fs.writeFileSync(dest, code);
     }
   }

@@ -12,7 +12,8 @@ import { CommandError } from './command';
 /** The folder commands read environments from unless told otherwise (`--environments`). */
 export const DEFAULT_ENVIRONMENTS = 'stacks/environments';
 
-function ensureTypeScriptHook(): void {
+/** Registers sucrase for .ts environment files unless a TypeScript hook is already there. */
+export function ensureTypeScriptHook(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const extensions = require.extensions as Record<string, unknown> | undefined;
   if (!extensions || extensions['.ts']) return;
@@ -22,6 +23,13 @@ function ensureTypeScriptHook(): void {
   } catch {
     throw new CommandError('TypeScript environment files need a TypeScript loader: install sucrase (npm install --save-dev sucrase), or write the environment as JSON or YAML');
   }
+}
+
+/** Why a folder of environment files cannot be read, in words (no errno names, no stack). */
+export function folderProblem(folder: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : ((e as Error).message ?? String(e));
+  return `cannot read environments from ${folder}: ${why} (--environments DIR names the folder of environment files)`;
 }
 
 /**
@@ -35,7 +43,7 @@ export function readEnvironments(folder = DEFAULT_ENVIRONMENTS): { environments:
   try {
     files = environmentFiles(dir);
   } catch (e) {
-    throw new CommandError(`cannot read environments from ${folder}: ${(e as Error).message}`);
+    throw new CommandError(folderProblem(folder, e), 2);
   }
   if (files.some((f) => f.endsWith('.ts'))) ensureTypeScriptHook();
   return validateAll(files.map((f) => loadSpecFile(dir, f)));

@@ -14,16 +14,15 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { frontServices, onLoopback, renderFrontConf } from '../front/model';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../front/nginx-conf';
 import { routingTable, routingTableJson } from '../slots/traffic';
 import { planEnvironment, type EnvironmentPlan } from '../spec/plan';
+import { commandHelp, intFlag, parseCommandArgs, printable, usageError, usageText, type CommandArgs } from './args';
 import { CommandError } from './command';
+import { suggest } from '../spec/issues';
 import { DEFAULT_ENVIRONMENTS, loadEnvironment } from './environments';
 
-/** The usage line, printed on bad usage (exit 2) and by `ase front --help`. */
-export const FRONT_USAGE = 'usage: ase front render <env> <dir> | ase front preview <env> [--port 8080] [--requests 200] [--environments DIR]';
 
 function render(plan: EnvironmentPlan, dir: string): number {
   mkdirSync(dir, { recursive: true });
@@ -143,32 +142,45 @@ async function preview(plan: EnvironmentPlan, port: number, requests: number): P
   return 0;
 }
 
+/** What `ase front` accepts. */
+export const FRONT_ARGS: CommandArgs = {
+  command: 'ase front',
+  summary: "render an environment's nginx front config, or preview it with real nginx on loopback",
+  usage: ['ase front render <env> <dir> [--environments DIR]', 'ase front preview <env> [--port N] [--requests N] [--environments DIR]'],
+  positionals: [
+    { name: 'env', description: 'the environment, by its name' },
+    { name: 'dir', description: 'render: the folder to write nginx.conf and routing.json into' },
+  ],
+  flags: {
+    environments: { type: 'string', value: 'DIR', description: 'the folder of environment files', default: DEFAULT_ENVIRONMENTS },
+    port: { type: 'string', value: 'N', description: "preview: the front's HTTP port on 127.0.0.1 (1024-65535)", default: '8080' },
+    requests: { type: 'string', value: 'N', description: 'preview: requests sent per service to show where they go (1-100000)', default: '200' },
+  },
+};
+
+/** The usage line, printed on bad usage (exit 2). */
+export const FRONT_USAGE = usageText(FRONT_ARGS);
+
 /** `ase front …`: the arguments after `front`; the exit code back (preview keeps serving). */
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { environments: { type: 'string' }, port: { type: 'string', default: '8080' }, requests: { type: 'string', default: '200' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (e) {
-    throw new CommandError(`${(e as Error).message}\n${FRONT_USAGE}`, 2);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${FRONT_USAGE}\n`);
+  const { help, values, positionals } = parseCommandArgs(FRONT_ARGS, argv);
+  if (help) {
+    process.stdout.write(`${commandHelp(FRONT_ARGS)}\n`);
     return 0;
   }
-  const folder = values.environments ?? DEFAULT_ENVIRONMENTS;
+  const folder = values.environments as string;
   const [command, envName, dir] = positionals;
-  if (command === 'render' && envName && dir && positionals.length === 3) return render(planEnvironment(loadEnvironment(envName, folder)), resolve(dir));
-  if (command === 'preview' && envName && positionals.length === 2) {
-    const port = Number(values.port);
-    const requests = Number(values.requests);
-    if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new CommandError(`--port: expected 1024-65535, got ${values.port}`, 2);
-    if (!Number.isInteger(requests) || requests < 1 || requests > 100_000) throw new CommandError(`--requests: expected 1-100000, got ${values.requests}`, 2);
+  if (command === 'render') {
+    if (positionals.length !== 3) throw usageError(FRONT_ARGS, `render takes <env> <dir>, got ${positionals.length - 1} argument(s)`);
+    return render(planEnvironment(loadEnvironment(envName, folder)), resolve(dir));
+  }
+  if (command === 'preview') {
+    if (positionals.length !== 2) throw usageError(FRONT_ARGS, `preview takes <env>, got ${positionals.length - 1} argument(s)`);
+    const port = intFlag(FRONT_ARGS, 'port', values.port as string, 1024, 65535);
+    const requests = intFlag(FRONT_ARGS, 'requests', values.requests as string, 1, 100_000);
     return preview(planEnvironment(loadEnvironment(envName, folder)), port, requests);
   }
-  throw new CommandError(FRONT_USAGE, 2);
+  if (command === undefined) throw usageError(FRONT_ARGS, 'say render or preview');
+  const near = suggest(command, ['render', 'preview']);
+  throw usageError(FRONT_ARGS, `unknown mode '${printable(command)}'${near ? ` (${near})` : ''}: render or preview`);
 }

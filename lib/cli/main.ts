@@ -6,7 +6,10 @@
  *   ase --help | -h            the commands
  *   ase --version | -v         the package's version
  *   ase <command> …            the command (`ase <command> --help` is the command's own)
- *   ase <unknown>              one line on stderr, exit 2
+ *   ase <unknown>              one line and the usage on stderr, exit 2
+ *
+ * Exit codes are one convention for every command (lib/cli/args.ts, docs/cli.md): 0 done,
+ * 1 problems in the input, 2 misuse, 70 a defect of the tool.
  *
  * Adding a command: one entry in COMMANDS, in name order. The module exports
  * `main(argv: string[]): Promise<number> | number` (see `command.ts`) and is loaded only when its
@@ -17,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { suggest } from '../spec/issues';
+import { EXIT_DEFECT, EXIT_USAGE, printable } from './args';
 import { CommandError, type CommandMain } from './command';
 
 /** One `ase` command. */
@@ -33,6 +37,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   new: { summary: 'scaffold an environment file, or a service in one, with safe defaults; written only when it synthesizes with no policy errors', load: () => import('../scaffold/cli') },
   prerequisites: { summary: "what the subscription and the deploying identity need before the first deploy (namespaces, features, roles, artifact-store VNet rules), from the environment's synth, with the az command that checks each", load: () => import('./prerequisites') },
   review: { summary: 'one pull-request comment from two synth outputs, a git ref, or a terraform plan (exit 1 when blocking)', load: () => import('../review/cli') },
+  synth: { summary: 'validate the environment files, synthesize their stacks, run the policy pack, write all or nothing (a cdktf app: "app": "npx ase synth")', load: () => import('./synth') },
 };
 
 /** The package's version, from its package.json (found above this file, compiled or not). */
@@ -89,19 +94,37 @@ export async function main(argv: string[]): Promise<number> {
   if (!entry) {
     const names = Object.keys(COMMANDS).sort();
     const near = suggest(name, names);
-    write(process.stderr, `ase: unknown command '${name}'${near ? ` (${near})` : ''}; commands: ${names.join(', ')} (ase --help)`);
-    return 2;
+    write(process.stderr, `ase: unknown command '${printable(name)}'${near ? ` (${near})` : ''}\nusage: ase <command> [arguments]; commands: ${names.join(', ')} (ase --help)`);
+    return EXIT_USAGE;
   }
+  return settle(`ase ${name}`, async () => (await entry.load()).main(rest));
+}
+
+/**
+ * Runs one command and turns what it throws into its exit code: a {@link CommandError} prints its
+ * message (exit 1 or 2); anything else is a defect of the tool, not of the input: one line that
+ * says so (exit 70), the stack trace only with ASE_DEBUG=1.
+ */
+export async function settle(command: string, body: () => Promise<number> | number): Promise<number> {
   try {
-    return await (await entry.load()).main(rest);
+    return await body();
   } catch (e) {
     if (e instanceof CommandError) {
       write(process.stderr, e.message);
       return e.exitCode;
     }
-    write(process.stderr, `ase ${name}: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    write(process.stderr, `${command}: internal error: ${message}\nThis is a defect of the tool, not of your input; nothing was written. Run again with ASE_DEBUG=1 for the stack trace, and report it.`);
+    if (process.env.ASE_DEBUG === '1' && e instanceof Error && e.stack) write(process.stderr, e.stack);
+    return EXIT_DEFECT;
   }
+}
+
+/** Runs a command as this process (the synth app): its exit code set, never a stack trace. */
+export function runCommand(command: string, body: () => Promise<number> | number): void {
+  void settle(command, body).then((code) => {
+    process.exitCode = code;
+  });
 }
 
 /** Runs `ase` for this process: the arguments from the command line, the exit code set. */
@@ -111,8 +134,8 @@ export function run(argv: string[] = process.argv.slice(2)): void {
       process.exitCode = code;
     },
     (e: unknown) => {
-      write(process.stderr, `ase: ${e instanceof Error ? e.message : String(e)}`);
-      process.exitCode = 1;
+      write(process.stderr, `ase: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = EXIT_DEFECT;
     },
   );
 }

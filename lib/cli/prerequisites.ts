@@ -13,8 +13,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { synthesize, formatProblems } from '../environment/synthesize';
+import { commandHelp, parseCommandArgs, usageError, usageText, type CommandArgs } from './args';
 import { CommandError } from './command';
 import { DEFAULT_ENVIRONMENTS, loadEnvironment } from './environments';
 
@@ -259,24 +259,30 @@ export function renderPrerequisites(p: Prerequisites): string {
   return `${out.join('\n')}\n`;
 }
 
+/** What `ase prerequisites` accepts. */
+export const PREREQUISITES_ARGS: CommandArgs = {
+  command: 'ase prerequisites',
+  summary: "what the subscription and the deploying identity need before the first deploy, from the environment's synth, with the az command that checks each",
+  usage: ['ase prerequisites <env> [--environments DIR] [--json]'],
+  positionals: [{ name: 'env', description: 'the environment, by its name' }],
+  flags: {
+    environments: { type: 'string', value: 'DIR', description: 'the folder of environment files', default: DEFAULT_ENVIRONMENTS },
+    json: { type: 'boolean', description: 'print the list as JSON instead of text' },
+  },
+};
+
 /** The usage line. */
-export const PREREQUISITES_USAGE = 'usage: ase prerequisites <env> [--environments DIR] [--json]';
+export const PREREQUISITES_USAGE = usageText(PREREQUISITES_ARGS);
 
 /** `ase prerequisites <env>`. */
 export function main(argv: string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { environments: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
-  } catch (e) {
-    throw new CommandError(`${(e as Error).message}\n${PREREQUISITES_USAGE}`, 2);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${PREREQUISITES_USAGE}\n`);
+  const { help, values, positionals } = parseCommandArgs(PREREQUISITES_ARGS, argv);
+  if (help) {
+    process.stdout.write(`${commandHelp(PREREQUISITES_ARGS)}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new CommandError(`name one environment\n${PREREQUISITES_USAGE}`, 2);
-  const folder = values.environments ?? DEFAULT_ENVIRONMENTS;
+  if (positionals.length !== 1) throw usageError(PREREQUISITES_ARGS, `name one environment, not ${positionals.length}`);
+  const folder = values.environments as string;
   const env = loadEnvironment(positionals[0], folder);
   const dir = mkdtempSync(join(tmpdir(), 'ase-prerequisites-'));
   try {

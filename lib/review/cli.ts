@@ -14,7 +14,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandHelp, intFlag, parseCommandArgs, usageError, usageText, type CommandArgs } from '../cli/args';
+import { CommandError } from '../cli/command';
 import { azurePlanReport } from './azure-rules';
 import { reviewOutputs } from './compare';
 import type { Allowance, ReviewResult } from './render';
@@ -23,13 +24,35 @@ import { synthesizeRefAndWorkingTree } from './git-ref';
 import { GITHUB_COMMENT_LIMIT } from './markdown';
 import { parsePlanJson, reviewPlan, summarizePlan } from './plan';
 
-export const USAGE = `usage: ase review <before-dir> <after-dir> | --ref <git-ref> | --plan <plan.json>
-  [--allow <resource>[=@<login>]]... [--allowances <file.json>] [--out <file>] [--limit <chars>] [--title <text>]
-blocks on: state lost, a change the provider cannot apply, a change that does not synthesize, and
-  Azure's apply-time traps: a delete under a lock, a subnet deleted while NICs use it, a stack that
-  leaves the synth with resources in it (retire it first: retired: true, deploy, then remove it);
-  warns of a data-plane write in the same apply as its grant with no time_sleep between them
-exit codes: 0 nothing blocking, 1 blocking, 2 bad input`;
+/** What `ase review` accepts. */
+export const REVIEW_ARGS: CommandArgs = {
+  command: 'ase review',
+  summary: 'one pull-request comment from two synth outputs, a git ref, or a terraform plan (exit 1 when blocking)',
+  usage: ['ase review <before-dir> <after-dir> [flags]', 'ase review --ref <git-ref> [flags]', 'ase review --plan <plan.json> [flags]'],
+  positionals: [
+    { name: 'before-dir', description: 'the synth output (cdktf.out) before the change' },
+    { name: 'after-dir', description: 'the synth output after it (make it with CDKTF_OUTDIR=<dir> npm run synth)' },
+  ],
+  flags: {
+    ref: { type: 'string', value: 'REF', description: 'synthesize this git ref in a temporary worktree and the working tree, and compare them' },
+    plan: { type: 'string', value: 'FILE', description: 'review a plan: terraform show -json <plan> > FILE' },
+    allow: { type: 'string', value: 'RESOURCE[=@LOGIN]', multiple: true, description: 'accept one blocking change to this resource (stack:type.address), optionally approved by a GitHub login' },
+    allowances: { type: 'string', value: 'FILE', description: 'a JSON file of allowances (docs/review.md)' },
+    out: { type: 'string', value: 'FILE', description: 'write the comment to FILE instead of standard output' },
+    limit: { type: 'string', value: 'N', description: 'cut the comment at N characters (0: no limit)', default: String(GITHUB_COMMENT_LIMIT) },
+    title: { type: 'string', value: 'TEXT', description: "the comment's title" },
+  },
+  notes: [
+    'blocks on: state lost, a change the provider cannot apply, a change that does not synthesize, and',
+    "  Azure's apply-time traps: a delete under a lock, a subnet deleted while NICs use it, a stack that",
+    '  leaves the synth with resources in it (retire it first: retired: true, deploy, then remove it);',
+    '  warns of a data-plane write in the same apply as its grant with no time_sleep between them',
+    'exit codes here: 0 nothing blocking, 1 blocking, 2 bad input',
+  ],
+};
+
+/** The usage text of `ase review`. */
+export const USAGE = usageText(REVIEW_ARGS);
 
 export interface Io {
   readonly stdout: (s: string) => void;
@@ -43,8 +66,12 @@ export function main(argv: readonly string[], io: Io = processIo): number {
   try {
     return run(argv, io);
   } catch (e) {
-    if (e instanceof ReviewInputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`ase review: ${(e as Error).message}\n`);
+    if (e instanceof CommandError) {
+      io.stderr(`${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof ReviewInputError) {
+      io.stderr(`ase review: ${e.message}\n`);
       return 2;
     }
     throw e;
@@ -52,29 +79,16 @@ export function main(argv: readonly string[], io: Io = processIo): number {
 }
 
 function run(argv: readonly string[], io: Io): number {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ref: { type: 'string' },
-      plan: { type: 'string' },
-      allow: { type: 'string', multiple: true, default: [] },
-      allowances: { type: 'string' },
-      out: { type: 'string' },
-      limit: { type: 'string' },
-      title: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    io.stdout(`${USAGE}\n`);
+  const parsed = parseCommandArgs(REVIEW_ARGS, argv);
+  if (parsed.help) {
+    io.stdout(`${commandHelp(REVIEW_ARGS)}\n`);
     return 0;
   }
+  const { positionals } = parsed;
+  const values = parsed.values as { ref?: string; plan?: string; allow: string[]; allowances?: string; out?: string; limit: string; title?: string };
   const modes = [values.ref !== undefined, values.plan !== undefined, positionals.length > 0].filter(Boolean).length;
-  if (modes !== 1) throw new ReviewInputError(`give two synth output folders, --ref or --plan (exactly one)\n${USAGE}`);
-  const limit = values.limit === undefined ? GITHUB_COMMENT_LIMIT : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 0) throw new ReviewInputError(`--limit must be a whole number of characters (0: no limit), not '${values.limit}'`);
+  if (modes !== 1) throw usageError(REVIEW_ARGS, 'give two synth output folders, --ref or --plan (exactly one)');
+  const limit = intFlag(REVIEW_ARGS, 'limit', values.limit, 0, Number.MAX_SAFE_INTEGER);
   const allow = parseAllowances(values.allow, values.allowances, io.cwd);
   const options = { allow, limit, ...(values.title !== undefined ? { title: values.title } : {}) };
 
@@ -93,7 +107,7 @@ function run(argv: readonly string[], io: Io): number {
     const failure = after.failure !== undefined ? { side: 'after' as const, text: after.failure } : before.failure !== undefined ? { side: 'before' as const, text: before.failure } : undefined;
     result = reviewOutputs(before.output, after.output, { ...options, title: values.title ?? `${values.ref} → working tree`, ...(failure ? { synthFailure: failure } : {}) });
   } else {
-    if (positionals.length !== 2) throw new ReviewInputError(`give two synth output folders (before and after), not ${positionals.length}\n${USAGE}`);
+    if (positionals.length !== 2) throw usageError(REVIEW_ARGS, `give two synth output folders (before and after), not ${positionals.length}`);
     const [a, b] = positionals;
     result = reviewOutputs(readSynthOutput(resolve(io.cwd, a)), readSynthOutput(resolve(io.cwd, b)), { ...options, title: values.title ?? `${a} → ${b}` });
   }

@@ -56,7 +56,9 @@ export function synthesizeAt(projectDir: string, outdir: string): SideResult {
 export function synthesizeRefAndWorkingTree(projectDir: string, ref: string): { before: SideResult; after: SideResult } {
   const dir = resolve(projectDir);
   const top = git(dir, ['rev-parse', '--show-toplevel']);
-  const commit = git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const found = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: dir, encoding: 'utf8' });
+  if (found.status !== 0) throw new ReviewInputError(`--ref ${ref}: no such commit, branch or tag in ${top} (git rev-parse finds none; fetch it first, or name it as origin/<branch>)`);
+  const commit = found.stdout.trim();
   const tmp = mkdtempSync(join(tmpdir(), 'ase-review-'));
   const worktree = join(tmp, 'base');
   try {

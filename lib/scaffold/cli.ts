@@ -18,8 +18,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatIssue, fromZod, type SpecIssue } from '../spec/issues';
+import { commandHelp, parseCommandArgs, printable, usageText, type CommandArgs } from '../cli/args';
+import { CommandError } from '../cli/command';
+import { formatIssue, fromZod, suggest, type SpecIssue } from '../spec/issues';
 import { environmentFiles, lockFileOf } from '../spec/load';
 import { ENDPOINT_SOURCES, EnvironmentSchema, ServiceSchema, type EndpointSource, type EnvironmentSpec } from '../spec/schema';
 import { validateEnvironment } from '../spec/validate';
@@ -58,17 +59,20 @@ export function main(argv: string[], io: Io = processIo): number {
       (what === undefined ? io.err : io.out)(USAGE);
       return what === undefined ? EXIT_USAGE : EXIT_OK;
     }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(USAGE);
+    const spec = what === 'environment' ? ENVIRONMENT_ARGS : what === 'service' ? SERVICE_ARGS : undefined;
+    if (spec && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(commandHelp(spec));
       return EXIT_OK;
     }
     if (what === 'environment') return newEnvironment(rest, io);
     if (what === 'service') return newService(rest, io);
-    throw new ScaffoldError('<what>', `unknown kind '${what}': ase new environment <name> …, or ase new service <name> --env <env> …`);
+    const near = suggest(what, ['environment', 'service']);
+    throw new ScaffoldError('<what>', `unknown kind '${printable(what)}'${near ? ` (${near})` : ''}: ase new environment <name> …, or ase new service <name> --env <env> …`);
   } catch (e) {
     if (!(e instanceof ScaffoldError)) throw e;
-    io.err(`ase new ${what}: ${e.field}: ${e.message}`);
+    io.err(`ase new ${printable(what)}: ${e.field}: ${e.message}`);
     for (const d of e.details) io.err(`  ${d}`);
+    if (e.usage) io.err(e.usage);
     io.err('Nothing was written.');
     return e.kind === 'usage' ? EXIT_USAGE : EXIT_INVALID;
   }
@@ -76,20 +80,34 @@ export function main(argv: string[], io: Io = processIo): number {
 
 // --- arguments ----------------------------------------------------------------------------------
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-function parse(argv: string[], options: Options): { name: string; values: Record<string, string | string[] | boolean | undefined> } {
+function parse(argv: string[], spec: CommandArgs): { name: string; values: Record<string, string | string[] | boolean | undefined> } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseCommandArgs(spec, argv);
   } catch (e) {
-    const m = /'(--?[\w-]+)/.exec((e as Error).message);
-    throw new ScaffoldError(m?.[1] ?? '<arguments>', (e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+    if (!(e instanceof CommandError)) throw e;
+    // the first line, without the command's prefix; the usage follows from main
+    const first = e.message.split('\n')[0].replace(`${spec.command}: `, '');
+    const m = /(--?[\w-]+)/.exec(first);
+    throw new ScaffoldError(m?.[1] ?? '<arguments>', first, 'usage', [], usageText(spec));
   }
   const { positionals, values } = parsed;
-  if (positionals.length === 0) throw new ScaffoldError('<name>', 'required: the name to create');
-  if (positionals.length > 1) throw new ScaffoldError('<name>', `one name only, got ${positionals.map((p) => `'${p}'`).join(', ')}`);
-  return { name: positionals[0], values: values as Record<string, string | string[] | boolean | undefined> };
+  if (positionals.length === 0) throw new ScaffoldError('<name>', 'required: the name to create', 'usage', [], usageText(spec));
+  if (positionals.length > 1) throw new ScaffoldError('<name>', `one name only, got ${positionals.map((p) => `'${printable(p)}'`).join(', ')}`, 'usage', [], usageText(spec));
+  // defaults are the scaffold's own (it tells "given" from "defaulted"): only what was typed
+  const given = Object.fromEntries(Object.entries(values).filter(([k, v]) => argvNames(argv).has(k) && v !== undefined));
+  return { name: positionals[0], values: given as Record<string, string | string[] | boolean | undefined> };
+}
+
+/** The long flag names that appear in argv (before a `--`). */
+function argvNames(argv: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const a of argv) {
+    if (a === '--') break;
+    const m = /^--([^=]+)/.exec(a);
+    if (m) names.add(m[1]);
+  }
+  return names;
 }
 
 const required = (values: Record<string, unknown>, flag: string, what: string): string => {
@@ -130,19 +148,29 @@ function blame(issues: readonly SpecIssue[], flags: FlagMap): ScaffoldError | un
 
 // --- new environment ----------------------------------------------------------------------------
 
-const ENVIRONMENT_FLAGS: Options = {
-  subscription: { type: 'string' },
-  tenant: { type: 'string' },
-  region: { type: 'string' },
-  'address-space': { type: 'string' },
-  'ssh-key': { type: 'string', multiple: true },
-  deployer: { type: 'string' },
-  'deployer-ip-range': { type: 'string', multiple: true },
-  tag: { type: 'string', multiple: true },
-  'artifact-store': { type: 'string' },
-  'http-only': { type: 'boolean' },
-  dir: { type: 'string' },
-  import: { type: 'string' },
+const ENVIRONMENT_ARGS: CommandArgs = {
+  command: 'ase new environment',
+  summary: 'scaffold an environment file with safe defaults; written only when it synthesizes with no policy errors',
+  usage: [
+    'ase new environment <name> --subscription <id> --tenant <id> --ssh-key <public key> --deployer <object id>',
+    `    --deployer-ip-range <cidr> [--region ${DEFAULT_REGION}] [--address-space ${DEFAULT_ADDRESS_SPACE}] [--tag key=value]...`,
+    `    [--artifact-store <storage account id>] [--http-only] [--dir ${DEFAULT_DIR}] [--import <module>]`,
+  ],
+  positionals: [{ name: 'name', description: "the environment's name (lowercase letters and digits; it prefixes every stack)" }],
+  flags: {
+    subscription: { type: 'string', value: 'ID', description: 'the Azure subscription ID (a GUID)' },
+    tenant: { type: 'string', value: 'ID', description: 'the Microsoft Entra tenant ID (a GUID)' },
+    region: { type: 'string', value: 'REGION', description: 'the Azure region', default: DEFAULT_REGION },
+    'address-space': { type: 'string', value: 'CIDR', description: "the VNet's address space", default: DEFAULT_ADDRESS_SPACE },
+    'ssh-key': { type: 'string', value: 'KEY', multiple: true, description: 'an OpenSSH public key (ssh-ed25519 or ssh-rsa of 2048+ bits) for the VMs\' admin user' },
+    deployer: { type: 'string', value: 'ID', description: 'the object ID of the identity that runs terraform (granted the vault and state roles)' },
+    'deployer-ip-range': { type: 'string', value: 'CIDR', multiple: true, description: "the deployer's public egress range, let through the vault's and storage's firewalls" },
+    tag: { type: 'string', value: 'KEY=VALUE', multiple: true, description: 'a tag on every resource' },
+    'artifact-store': { type: 'string', value: 'ID', description: 'the storage account ID the releases are downloaded from' },
+    'http-only': { type: 'boolean', description: 'a front without TLS (no certificate issued)' },
+    dir: { type: 'string', value: 'DIR', description: 'the folder of environment files', default: DEFAULT_DIR },
+    import: { type: 'string', value: 'MODULE', description: 'the module the file imports defineEnvironment from (default: this package, or its source in this repository)' },
+  },
 };
 
 const ENVIRONMENT_FLAG_PATHS: FlagMap = [
@@ -159,7 +187,7 @@ const ENVIRONMENT_FLAG_PATHS: FlagMap = [
 ];
 
 function newEnvironment(argv: string[], io: Io): number {
-  const { name, values } = parse(argv, ENVIRONMENT_FLAGS);
+  const { name, values } = parse(argv, ENVIRONMENT_ARGS);
   checkName(EnvironmentSchema.shape.name, name, 'name');
   const shownDir = (values.dir as string | undefined) ?? DEFAULT_DIR;
   const dir = resolve(shownDir);
@@ -257,19 +285,28 @@ function defaultImport(dir: string): string {
 
 // --- new service --------------------------------------------------------------------------------
 
-const SERVICE_FLAGS: Options = {
-  env: { type: 'string' },
-  version: { type: 'string' },
-  'artifact-url': { type: 'string' },
-  sha256: { type: 'string' },
-  'gallery-image': { type: 'string' },
-  'vm-size': { type: 'string' },
-  min: { type: 'string' },
-  max: { type: 'string' },
-  'instances-per-vm': { type: 'string' },
-  block: { type: 'string' },
-  from: { type: 'string', multiple: true },
-  dir: { type: 'string' },
+const SERVICE_ARGS: CommandArgs = {
+  command: 'ase new service',
+  summary: 'add a service to an environment file with safe defaults; written only when it synthesizes with no policy errors',
+  usage: [
+    'ase new service <name> --env <env> --version <release> (--sha256 <hex> [--artifact-url <url>] | --gallery-image <id>)',
+    `    [--vm-size <size>] [--min ${DEFAULT_MIN}] [--max ${DEFAULT_MAX}] [--instances-per-vm 1] [--block <n>] [--from front[,vnet,peers]] [--dir ${DEFAULT_DIR}]`,
+  ],
+  positionals: [{ name: 'name', description: "the service's name (lowercase letters, digits, hyphens)" }],
+  flags: {
+    env: { type: 'string', value: 'ENV', description: 'the environment to add it to, by name' },
+    version: { type: 'string', value: 'RELEASE', description: "the release the blue slot runs (the green slot is parked)" },
+    'artifact-url': { type: 'string', value: 'URL', description: "the release tarball's blob URL (default: the environment's artifact store)" },
+    sha256: { type: 'string', value: 'HEX', description: "the release tarball's SHA-256" },
+    'gallery-image': { type: 'string', value: 'ID', description: 'a Compute Gallery image version ID instead of a tarball' },
+    'vm-size': { type: 'string', value: 'SIZE', description: 'the VM size (default: the first of the candidates the spec allows)' },
+    min: { type: 'string', value: 'N', description: 'instances at least', default: String(DEFAULT_MIN) },
+    max: { type: 'string', value: 'N', description: 'instances at most', default: String(DEFAULT_MAX) },
+    'instances-per-vm': { type: 'string', value: 'N', description: 'service instances per VM, one per planned port', default: '1' },
+    block: { type: 'string', value: 'N', description: 'the address and port block (default: the next free one)' },
+    from: { type: 'string', value: 'WHO', multiple: true, description: 'who may reach it: front, vnet, peers (comma-separated)', default: 'front' },
+    dir: { type: 'string', value: 'DIR', description: 'the folder of environment files', default: DEFAULT_DIR },
+  },
 };
 
 const serviceFlagPaths = (i: number): FlagMap => [
@@ -288,7 +325,7 @@ const serviceFlagPaths = (i: number): FlagMap => [
 ];
 
 function newService(argv: string[], io: Io): number {
-  const { name, values } = parse(argv, SERVICE_FLAGS);
+  const { name, values } = parse(argv, SERVICE_ARGS);
   checkName(ServiceSchema.shape.name, name, 'services[].name');
   const envName = required(values, 'env', 'the environment to add the service to (its name, or its file name without the extension)');
   const shownDir = (values.dir as string | undefined) ?? DEFAULT_DIR;

@@ -18,6 +18,8 @@ export class ScaffoldError extends Error {
     readonly kind: RefusalKind = 'usage',
     /** Further lines (every problem of a validation, one per line). */
     readonly details: readonly string[] = [],
+    /** The usage block, printed after a usage mistake. @default - none */
+    readonly usage?: string,
   ) {
     super(message);
   }

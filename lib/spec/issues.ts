@@ -129,7 +129,7 @@ export function fromZod(issues: readonly z.core.$ZodIssue[], root: AnySchema, pa
       }
       case 'invalid_type':
         if (input === undefined) out.push({ path, code: 'required', message: `required field is missing (expected ${iss.expected})` });
-        else out.push({ path, code: 'invalid_type', message: `got ${kindOf(input)} ${show(input)}, expected ${iss.expected}`, value: input });
+        else out.push({ path, code: 'invalid_type', message: `got ${typeof input === 'object' && input !== null ? show(input) : `${kindOf(input)} ${show(input)}`}, expected ${iss.expected}`, value: input });
         break;
       case 'too_small':
       case 'too_big': {

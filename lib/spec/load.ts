@@ -55,6 +55,15 @@ export function loadSpecFile(dir: string, file: string): LoadedSpec {
     return { file, spec, issues: [] };
   } catch (e) {
     const message = (e instanceof Error ? e.message.split('\n')[0] : String(e)).replace(/:$/, '');
-    return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${message}` }] };
+    // sucrase: "Error transforming <path>: Unexpected token (4:9)"; JSON: "... in JSON at position 12 (line 2 column 3)"
+    const ts = /^(?:SyntaxError: )?Error transforming[^:]*: (.*?)\s*\((\d+):(\d+)\)$/.exec(message);
+    if (ts) return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `syntax error at line ${ts[2]}, column ${ts[3]}: ${ts[1]}` }] };
+    const json = ext === '.json' ? /^(.*?) in JSON at position (\d+)/.exec(message) : null;
+    if (json) {
+      const before = readFileSync(path, 'utf8').slice(0, Number(json[2]));
+      const line = before.split('\n').length;
+      return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `not valid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}: ${json[1]}` }] };
+    }
+    return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `cannot be read: ${message.replace(` ${path}`, '')}` }] };
   }
 }

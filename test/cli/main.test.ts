@@ -32,14 +32,14 @@ test('no command prints the help on stderr and exits 2', async () => {
   expect(r.err).toBe(`${helpText()}\n`);
 });
 
-test('an unknown command is one line on stderr, with a suggestion, exit 2', async () => {
+test('an unknown command is one line and the usage on stderr, with a suggestion, exit 2', async () => {
   const r = await capture(() => main(['frnt', 'render']));
   expect(r.code).toBe(2);
   expect(r.out).toBe('');
-  expect(r.err).toMatch(/^ase: unknown command 'frnt' \(did you mean 'front'\?\); commands: .*front.* \(ase --help\)\n$/);
-  expect(r.err.trim().split('\n')).toHaveLength(1);
+  expect(r.err).toMatch(/^ase: unknown command 'frnt' \(did you mean 'front'\?\)\nusage: ase <command> \[arguments\]; commands: .*front.* \(ase --help\)\n$/);
+  expect(r.err.trim().split('\n')).toHaveLength(2);
   const far = await capture(() => main(['deploy']));
-  expect(far.err).toMatch(/^ase: unknown command 'deploy'; commands: /);
+  expect(far.err).toMatch(/^ase: unknown command 'deploy'\nusage: /);
   // names inherited from Object.prototype are not commands
   expect((await capture(() => main(['constructor']))).code).toBe(2);
 });
@@ -53,7 +53,7 @@ test('--version is the package version', async () => {
 test('a command that stops with a CommandError prints only its message and its exit code', async () => {
   const r = await capture(() => main(['front', 'render']));
   expect(r.code).toBe(2);
-  expect(r.err).toMatch(/^usage: ase front render <env> <dir>/);
+  expect(r.err).toMatch(/^ase front: render takes <env> <dir>, got 0 argument\(s\)\nusage: ase front render <env> <dir>/);
 });
 
 test('npm run ase runs the table through scripts/app.js with the exit code', () => {

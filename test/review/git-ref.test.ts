@@ -58,6 +58,6 @@ test('a working tree that does not synthesize blocks, with the problems in the c
 test('an unknown ref is bad input', () => {
   const r = cli(['--ref', 'no-such-branch']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^ase review: git rev-parse/);
+  expect(r.stderr).toMatch(/^ase review: --ref no-such-branch: no such commit, branch or tag in /);
   expect(existsSync(join(repo, 'envs', 'retail.json'))).toBe(true);
 });

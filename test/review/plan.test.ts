@@ -142,6 +142,7 @@ describe('malformed input: one line, exit code 2, never a stack trace', () => {
   test('a missing file, and conflicting modes', () => {
     expect(cli(['--plan', 'nope.json'])).toMatchObject({ code: 2, stderr: 'ase review: cannot read nope.json (ENOENT)\n' });
     expect(cli(['--plan', 'plan.json', '--ref', 'HEAD']).code).toBe(2);
-    expect(cli(['--bogus']).stderr).toMatch(/^ase review: Unknown option '--bogus'/);
+    expect(cli(['--bogus']).stderr).toMatch(/^ase review: unknown flag --bogus\nusage: ase review /);
+    expect(cli(['--alow', 'x']).stderr).toMatch(/^ase review: unknown flag --alow \(did you mean '--allow'\?\)/);
   });
 });

@@ -80,7 +80,7 @@ describe('validateEnvironment', () => {
   test.each([
     ['a string', 'prod', /^\(environment\): got string 'prod', expected object/],
     ['null', null, /^\(environment\): got null null, expected object/],
-    ['an array', [], /^\(environment\): got array an array of 0, expected object/],
+    ['an array', [], /^\(environment\): got an array of 0, expected object/],
   ])('refuses %s as an environment with one clear error', (_, input, message) => {
     const lines = problems(input);
     expect(lines).toHaveLength(1);
