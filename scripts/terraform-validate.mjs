@@ -22,7 +22,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { concretize, to52 } from './terraform-validate-copies.mjs';
+import copies from './terraform-validate-copies.js';
+
+const { concretize, to52 } = copies;
 
 const asList = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 

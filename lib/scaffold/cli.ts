@@ -324,6 +324,11 @@ const serviceFlagPaths = (i: number): FlagMap => [
   [new RegExp(`^services\\[${i}\\]\\.route`), '<name>'],
 ];
 
+/** The synth to run next: this repository's app, or `ase synth` in a user's own app. */
+function synthCommand(shownDir: string): string {
+  return librarySourceRoot() !== undefined && shownDir === DEFAULT_DIR ? 'npm run synth' : `npx ase synth --environments ${shownDir}`;
+}
+
 function newService(argv: string[], io: Io): number {
   const { name, values } = parse(argv, SERVICE_ARGS);
   checkName(ServiceSchema.shape.name, name, 'services[].name');
@@ -335,7 +340,7 @@ function newService(argv: string[], io: Io): number {
 
   const before = validateEnvironment(spec);
   if (!before.ok) {
-    throw new ScaffoldError('--env', `${shownFile} has problems already; fix them first (npm run synth shows them)`, 'invalid', before.issues.map(formatIssue));
+    throw new ScaffoldError('--env', `${shownFile} has problems already; fix them first (${synthCommand(shownDir)} shows them)`, 'invalid', before.issues.map(formatIssue));
   }
   const envSpec = spec as EnvironmentSpec;
   const existing = envSpec.services.findIndex((s) => s.name === name);
@@ -408,7 +413,7 @@ function newService(argv: string[], io: Io): number {
   if (!options.vmSize) io.out(`  vmSize: ${e.vmSize} (${Object.keys(envSpec.quotas ?? {}).length > 0 ? 'the first small size the quotas allow' : 'the default small size'}; --vm-size to choose)`);
   if (!options.artifactUrl && e.slots.blue.artifact) io.out(`  artifact: ${e.slots.blue.artifact.url} (derived from artifactStore; --artifact-url if the release is elsewhere)`);
   for (const w of checked.warnings) io.out(`  policy warning: ${w}`);
-  io.out(`It synthesizes with no policy errors${checked.warnings.length > 0 ? ' (warnings above)' : ' or warnings'}. Next: npm run synth, and commit the file with its lock file.`);
+  io.out(`It synthesizes with no policy errors${checked.warnings.length > 0 ? ' (warnings above)' : ' or warnings'}. Next: ${synthCommand(shownDir)}, and commit the file with its lock file.`);
   return EXIT_OK;
 }
 

@@ -13,13 +13,14 @@
 //   from its name, resource group and parents, as Azure would return it; a GUID for principal
 //   IDs), so the provider's validators see every block.
 
-import { createHash } from 'node:crypto';
+'use strict';
+const { createHash } = require('node:crypto');
 
 const clone = (v) => JSON.parse(JSON.stringify(v));
 const asList = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Rewrites the 4.55 names 5.x removed to their 5.x form; returns [json, what was rewritten]. */
-export function to52(input) {
+function to52(input) {
   const json = clone(input);
   const done = [];
   const sub = asList(json.provider?.azurerm)[0]?.subscription_id ?? '00000000-0000-0000-0000-000000000000';
@@ -109,7 +110,7 @@ const REF = /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$/;
  * [json, resolved count, unresolved references]. A reference of a type or attribute the tables
  * above do not know is left as it is and listed, so the report says what stayed unchecked.
  */
-export function concretize(input) {
+function concretize(input) {
   const json = clone(input);
   const sub = asList(json.provider?.azurerm)[0]?.subscription_id ?? '00000000-0000-0000-0000-000000000000';
   const unresolved = new Set();
@@ -188,3 +189,5 @@ export function concretize(input) {
   for (const section of ['resource', 'data', 'output', 'locals']) if (json[section]) json[section] = walk(json[section]);
   return [json, resolved, [...unresolved].sort()];
 }
+
+module.exports = { to52, concretize };

@@ -1,0 +1,71 @@
+/**
+ * The two rewrites `npm run test:terraform` validates (scripts/terraform-validate-copies.js): the
+ * 5.0 renames keep each value's meaning, and resolving references leaves none in the example, each
+ * replaced by a value of the shape Azure returns. The real provider runs in npm run test:terraform;
+ * this checks the rewrites themselves, so a wrong rewrite cannot hide a finding.
+ */
+import { exampleSpec, synthStacks } from '../helpers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { to52, concretize } = require('../../scripts/terraform-validate-copies.js') as {
+  to52: (json: unknown) => [Record<string, any>, string[]];
+  concretize: (json: unknown) => [Record<string, any>, number, string[]];
+};
+
+const stacks: Record<string, Record<string, any>> = {};
+beforeAll(() => {
+  for (const [name, text] of Object.entries(synthStacks(exampleSpec()))) stacks[name] = JSON.parse(text);
+});
+
+const ARM_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[A-Za-z0-9._()-]+(\/providers\/[A-Za-z.]+\/[A-Za-z]+\/[^/]+(\/[A-Za-z/]+\/[^/]+)*)?$/;
+
+test('to52: each 4.55 name 5.0 removed becomes its 5.x form with the same meaning, nothing else changes', () => {
+  const [front, done] = to52(stacks['retail-front']);
+  const vmss = Object.values(front.resource.azurerm_linux_virtual_machine_scale_set)[0] as any;
+  const before = Object.values(stacks['retail-front'].resource.azurerm_linux_virtual_machine_scale_set)[0] as any;
+  expect(before.automatic_os_upgrade_policy).toEqual({ enable_automatic_os_upgrade: true, disable_automatic_rollback: false });
+  // disable=false is enabled=true: the 5.x name says the opposite
+  expect(vmss.automatic_os_upgrade_policy).toEqual({ automatic_os_upgrade_enabled: true, automatic_rollback_enabled: true });
+  for (const blob of Object.values(front.resource.azurerm_storage_blob) as any[]) {
+    expect(blob.storage_account_name).toBeUndefined();
+    expect(blob.storage_container_id).toMatch(/\/providers\/Microsoft\.Storage\/storageAccounts\/st[a-z0-9]+\/blobServices\/default\/containers\/front$/);
+  }
+  expect(done.length).toBe(2 + Object.keys(front.resource.azurerm_storage_blob).length);
+  const [network] = to52(stacks['retail-network']);
+  for (const [name, subnet] of Object.entries(network.resource.azurerm_subnet) as [string, any][]) {
+    const was = stacks['retail-network'].resource.azurerm_subnet[name];
+    expect(subnet.service_endpoint ?? []).toEqual((was.service_endpoints ?? []).map((service: string) => ({ service })));
+  }
+  // everything else is the synthesized JSON
+  const [pricing, none] = to52(stacks['retail-svc-pricing']);
+  expect(none).toEqual([]);
+  expect(pricing).toEqual(stacks['retail-svc-pricing']);
+});
+
+test('concretize: no reference is left in the example, each became a value of its shape', () => {
+  for (const [name, json] of Object.entries(stacks)) {
+    const [concrete, resolved, unresolved] = concretize(to52(json)[0]);
+    expect({ name, unresolved }).toEqual({ name, unresolved: [] });
+    expect(resolved).toBeGreaterThan(0);
+    const text = JSON.stringify({ resource: concrete.resource, data: concrete.data });
+    expect(text).not.toContain('${');
+    // every *_id that was a reference is now an Azure resource ID (or a GUID for principals)
+    const walk = (node: unknown, key = ''): void => {
+      if (Array.isArray(node)) node.forEach((n) => walk(n, key));
+      else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, k);
+      else if (typeof node === 'string' && /(_id|_ids|scope)$/.test(key) && node.startsWith('/')) expect({ key, node, ok: ARM_ID.test(node) }).toEqual({ key, node, ok: true });
+    };
+    walk(concrete.resource);
+  }
+});
+
+test('concretize: a subnet ID names its network and resource group; a probe ID sits under its load balancer', () => {
+  const [pricing] = concretize(stacks['retail-svc-pricing']);
+  const rule = Object.values(pricing.resource.azurerm_lb_rule)[0] as any;
+  expect(rule.probe_id).toMatch(/^\/subscriptions\/[^/]+\/resourceGroups\/rg-retail-svc-pricing\/providers\/Microsoft\.Network\/loadBalancers\/lbi-retail-pricing-(blue|green)\/probes\/health-\d+$/);
+  const [network] = concretize(stacks['retail-network']);
+  const assoc = Object.values(network.resource.azurerm_subnet_network_security_group_association)[0] as any;
+  expect(assoc.subnet_id).toMatch(/^\/subscriptions\/[^/]+\/resourceGroups\/rg-retail-network\/providers\/Microsoft\.Network\/virtualNetworks\/vnet-retail\/subnets\/snet-/);
+  // literal strings are not touched
+  expect(concretize({ resource: { x: { y: { name: 'literal', tags: { a: '$${not-a-ref}' } } } } })[0].resource.x.y).toEqual({ name: 'literal', tags: { a: '$${not-a-ref}' } });
+});
