@@ -1,6 +1,8 @@
 #!/bin/sh
 # Usage: retry STATE_FILE COMMAND [ARGUMENT ...]
 set -u
+# the step, for the log lines: the state file's name (after the shift, $1 is the command)
+step=$(basename "$1" .state)
 state="${SLOTENV_PREFIX:-}$1"; shift
 delay="${RETRY_FIRST_SECONDS:-5}"
 max="${RETRY_MAX_SECONDS:-300}"
@@ -18,13 +20,13 @@ while :; do
   reason=$(grep -v '^[[:space:]]*$' "$err" | tail -n 1 | tr -d '\r')
   case $status in
     0) record "ready"; exit 0 ;;
-    65) record "failed ${reason:-exit 65}"; echo "retry: $1 failed for good" >&2; exit 65 ;;
+    65) record "failed ${reason:-exit 65}"; echo "retry: $step failed for good" >&2; exit 65 ;;
   esac
   if [ "$attempts" -gt 0 ] && [ "$attempt" -ge "$attempts" ]; then
     record "failed after $attempt attempts: ${reason:-exit $status}"; exit 1
   fi
   record "retrying after attempt $attempt (exit $status: ${reason:-no message}), next in ${delay}s"
-  echo "retry: $1 attempt $attempt failed (exit $status); next in ${delay}s" >&2
+  echo "retry: $step attempt $attempt failed (exit $status); next in ${delay}s" >&2
   sleep "$delay"
   attempt=$((attempt + 1))
   delay=$((delay * 2)); [ "$delay" -gt "$max" ] && delay="$max"

@@ -19,7 +19,7 @@ token() {
 
 # the pointer's metadata (Get Blob Properties): sets conf_name and table_name
 read_pointer() {
-  t=$(token) && [ -n "$t" ] || { log "cannot get a token for the store; keeping the current config and table"; return 1; }
+  if ! t=$(token) || [ -z "$t" ]; then log "cannot get a token for the store; keeping the current config and table"; return 1; fi
   headers=$(curl -fsS --max-time 10 -I -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' "$CONTAINER_URL/$POINTER" | tr -d '\r') ||
     { log "cannot read the pointer $POINTER; keeping the current config and table"; return 1; }
   conf_name=$(printf '%s\n' "$headers" | sed -n 's/^[Xx]-[Mm][Ss]-[Mm][Ee][Tt][Aa]-[Cc][Oo][Nn][Ff][Ii][Gg]: *//p')
@@ -129,7 +129,7 @@ sync_tls() {
   [ -n "${TLS_SECRET:-}" ] || return 0
   # in the loop ('due'), the vault is read every TLS_POLL_SECONDS once a certificate is on disk
   [ "${1:-}" = due ] && [ -s "$TLS_PATH" ] && [ "$(date +%s)" -lt "$tls_next" ] && return 0
-  t=$(token https%3A%2F%2Fvault.azure.net) && [ -n "$t" ] || { tls_log "cannot get a token for the vault from IMDS; retrying"; return 1; }
+  if ! t=$(token https%3A%2F%2Fvault.azure.net) || [ -z "$t" ]; then tls_log "cannot get a token for the vault from IMDS; retrying"; return 1; fi
   code=$(umask 077; curl -sS --max-time 10 -H "Authorization: Bearer $t" -o "$STATE_DIR/tls.json" -w '%{http_code}' \
     "$VAULT_URL/secrets/$TLS_SECRET?api-version=7.4" 2>"$STATE_DIR/tls.err") ||
     { tls_log "cannot reach the vault at $VAULT_URL: $(tr '\n' ' ' < "$STATE_DIR/tls.err"); retrying"; tls_clean; return 1; }
@@ -165,9 +165,11 @@ else:
     tls_log "the certificate $TLS_SECRET (version $version) is not a PEM of a private key and a certificate: not published"; tls_clean; return 1
   fi
   if ! cmp -s "$STATE_DIR/tls.pem" "$TLS_PATH"; then
-    install -d -m 0755 "$(dirname "$TLS_PATH")" &&
+    if ! { install -d -m 0755 "$(dirname "$TLS_PATH")" &&
       install -m 0640 -o root -g "$TLS_GROUP" "$STATE_DIR/tls.pem" "$TLS_PATH.new" &&
-      mv "$TLS_PATH.new" "$TLS_PATH" || { tls_log "cannot write $TLS_PATH"; tls_clean; return 1; }
+      mv "$TLS_PATH.new" "$TLS_PATH"; }; then
+      tls_log "cannot write $TLS_PATH"; tls_clean; return 1
+    fi
     log "certificate $TLS_SECRET (version $version) published to $TLS_PATH"
   fi
   tls_said=''; tls_clean
