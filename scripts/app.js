@@ -2,7 +2,7 @@
 // Runs a TypeScript entry point of this project without type-checking it (type-checking is
 // `npm run typecheck`). Each .ts file under lib/, stacks/ and scripts/ is transpiled by sucrase
 // into .build/ when its source is newer; outputs whose source is gone are removed, and data
-// files under stacks/environments/ and the VM-side files under lib/ (Lua, Python) are copied. Then the entry runs in this process, as its main module.
+// files under stacks/environments/ and the VM-side files under lib/ (Lua, Python, shell) are copied. Then the entry runs in this process, as its main module.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,7 +11,7 @@ const root = path.resolve(__dirname, '..');
 const out = path.join(root, '.build');
 const DIRS = ['lib', 'stacks', 'scripts'];
 const DATA = /\.(json|ya?ml)$/;
-const VM_FILES = /\.(lua|py)$/;
+const VM_FILES = /\.(lua|py|sh)$/;
 let sucrase;
 
 function walk(dir, files = []) {

@@ -14,7 +14,9 @@
  *
  * Secrets never appear here: custom data is readable by anyone who can read the scale set.
  */
+import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { readVmProgram } from '../core/vm-program';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import { keyVaultCertificatePath } from '../vault/vm-extension';
 import type { EnvironmentPlan } from '../spec/plan';
@@ -59,6 +61,13 @@ export interface CloudInitInput {
    */
   readonly identityResourceId: string;
 }
+
+/**
+ * The folder of the programs the service VMs run, beside this module (`lib/compute/vm/`, copied
+ * to `dist/lib/compute/vm/` by the build): real shell and Python files, linted and run by the
+ * tests as they are, and written into custom data byte for byte.
+ */
+export const SERVICE_VM_DIR = join(__dirname, 'vm');
 
 /** Where things live on a VM. */
 export const VM_PATHS = {
@@ -119,39 +128,9 @@ export const PERMANENT_FAILURE_EXIT = 65;
  * Anything else is transient: `retrying`, a wait that doubles from RETRY_FIRST_SECONDS (5) up to
  * RETRY_MAX_SECONDS (300), and again, forever unless RETRY_ATTEMPTS is set (tests). SLOTENV_PREFIX
  * exists for tests.
+ * The program: `lib/compute/vm/retry.sh`.
  */
-export const RETRY_SCRIPT = `#!/bin/sh
-# Usage: retry STATE_FILE COMMAND [ARGUMENT ...]
-set -u
-state="\${SLOTENV_PREFIX:-}$1"; shift
-delay="\${RETRY_FIRST_SECONDS:-5}"
-max="\${RETRY_MAX_SECONDS:-300}"
-attempts="\${RETRY_ATTEMPTS:-0}"
-mkdir -p "$(dirname "$state")"
-err=$(mktemp)
-trap 'rm -f "$err" "$state.new"' EXIT
-record() { printf '%s\\n' "$1" > "$state.new" && mv -f "$state.new" "$state"; }
-attempt=1
-while :; do
-  record "running attempt $attempt"
-  "$@" 2> "$err"
-  status=$?
-  cat "$err" >&2
-  reason=$(grep -v '^[[:space:]]*$' "$err" | tail -n 1 | tr -d '\\r')
-  case $status in
-    0) record "ready"; exit 0 ;;
-    ${PERMANENT_FAILURE_EXIT}) record "failed \${reason:-exit ${PERMANENT_FAILURE_EXIT}}"; echo "retry: $1 failed for good" >&2; exit ${PERMANENT_FAILURE_EXIT} ;;
-  esac
-  if [ "$attempts" -gt 0 ] && [ "$attempt" -ge "$attempts" ]; then
-    record "failed after $attempt attempts: \${reason:-exit $status}"; exit 1
-  fi
-  record "retrying after attempt $attempt (exit $status: \${reason:-no message}), next in \${delay}s"
-  echo "retry: $1 attempt $attempt failed (exit $status); next in \${delay}s" >&2
-  sleep "$delay"
-  attempt=$((attempt + 1))
-  delay=$((delay * 2)); [ "$delay" -gt "$max" ] && delay="$max"
-done
-`;
+export const RETRY_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'retry.sh', [`    ${PERMANENT_FAILURE_EXIT}) record "failed`, `exit ${PERMANENT_FAILURE_EXIT} ;;`]);
 
 /**
  * Publishes the Key Vault extension's certificate files (root's) to `/etc/<service>/certs/<name>.pem`,
@@ -159,29 +138,9 @@ done
  * starts, and by a path unit whenever the extension writes a renewal. It waits WAIT_SECONDS for
  * the extension's first sync, then fails (transient: RETRY_SCRIPT tries again, for as long as it
  * takes). SLOTENV_PREFIX and WAIT_SECONDS exist for tests.
+ * The program: `lib/compute/vm/publish-certs.sh`.
  */
-export const CERTS_SCRIPT = `#!/bin/sh
-# Usage: publish-certs SERVICE DIR SOURCE NAME [SOURCE NAME ...]
-set -eu
-service="$1"; shift
-prefix="\${SLOTENV_PREFIX:-}"
-dir="$prefix$1"; shift
-wait="\${WAIT_SECONDS:-600}"
-mkdir -p "$dir"; chmod 0750 "$dir"; chgrp "$service" "$dir"
-while [ $# -ge 2 ]; do
-  source="$prefix$1"; name="$2"; shift 2
-  waited=0
-  until [ -s "$source" ]; do
-    [ "$waited" -ge "$wait" ] && { echo "publish-certs: $service: no certificate at $source after \${wait}s (Key Vault extension)" >&2; exit 1; }
-    sleep 2; waited=$((waited + 2))
-  done
-  cmp -s "$source" "$dir/$name.pem" && continue
-  install -m 0640 -o root -g "$service" "$source" "$dir/.$name.pem.new"
-  mv "$dir/.$name.pem.new" "$dir/$name.pem"
-  echo "publish-certs: $service: $name published"
-done
-`;
-
+export const CERTS_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'publish-certs.sh');
 
 /**
  * Fetches a service's Key Vault secrets with the VM's managed identity into an environment file
@@ -192,59 +151,9 @@ done
  * of more than one line cannot be an environment variable: exit 65, a failure for good, named in
  * the health endpoint. IMDS_ENDPOINT, VAULT_URL and SLOTENV_PREFIX exist so tests can run it
  * against loopback and a temp folder.
+ * The program: `lib/compute/vm/fetch-secrets.py`.
  */
-export const SECRETS_SCRIPT = `#!/usr/bin/env python3
-# Usage: fetch-secrets SERVICE VAULT_NAME IDENTITY_RESOURCE_ID SECRETS_LIST ENV_FILE
-import json, os, sys, tempfile, urllib.error, urllib.parse, urllib.request
-
-service, vault, identity, secrets_list, env_file = sys.argv[1:6]
-prefix = os.environ.get("SLOTENV_PREFIX", "")
-imds = os.environ.get("IMDS_ENDPOINT", "http://169.254.169.254")
-base = os.environ.get("VAULT_URL", "https://%s.vault.azure.net" % vault)
-
-
-def fail(message, status=1):
-    print("fetch-secrets: %s: %s" % (service, message), file=sys.stderr)
-    sys.exit(status)
-
-
-def get(url, headers):
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
-        return json.load(r)
-
-
-query = urllib.parse.urlencode({"api-version": "2018-02-01", "resource": "https://vault.azure.net", "msi_res_id": identity})
-try:
-    token = get("%s/metadata/identity/oauth2/token?%s" % (imds, query), {"Metadata": "true"})["access_token"]
-except (urllib.error.URLError, KeyError, ValueError) as e:
-    fail("no token from the managed identity (%s)" % e)
-
-lines = []
-with open(prefix + secrets_list) as f:
-    for entry in f.read().splitlines():
-        if not entry.strip():
-            continue
-        variable, name = entry.split()
-        try:
-            value = get("%s/secrets/%s?api-version=7.4" % (base, name), {"Authorization": "Bearer " + token})["value"]
-        except urllib.error.HTTPError as e:
-            fail("secret %s (for %s): HTTP %d from the vault" % (name, variable, e.code))
-        except (urllib.error.URLError, KeyError, ValueError) as e:
-            fail("secret %s (for %s): %s" % (name, variable, e))
-        if "\\n" in value or "\\r" in value:
-            fail("secret %s (for %s) has more than one line; an environment variable holds one" % (name, variable), ${PERMANENT_FAILURE_EXIT})
-        lines.append('%s="%s"' % (variable, value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"')))
-
-target = prefix + env_file
-os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target))
-with os.fdopen(fd, "w") as out:
-    out.write("\\n".join(lines) + "\\n")
-os.chmod(tmp, 0o600)
-os.replace(tmp, target)
-print("fetch-secrets: %s: %d secret(s) in place" % (service, len(lines)))
-`;
-
+export const SECRETS_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'fetch-secrets.py', [`(name, variable), ${PERMANENT_FAILURE_EXIT})`]);
 
 /** The VM health endpoint's unit: one per VM, whatever services it runs. */
 export const HEALTH_UNIT = 'vm-health.service';
@@ -262,38 +171,9 @@ export const RELEASE_POLL_SECONDS = 30;
  * transient: exit 1, retried. A file whose SHA-256 differs from the spec's, that is not a gzip tar
  * or has no executable `bin/start` is refused for good: exit 65, named in the health endpoint.
  * IMDS_ENDPOINT and SLOTENV_PREFIX exist so tests can run it against loopback and a temp folder.
+ * The program: `lib/compute/vm/fetch-release.sh`.
  */
-export const FETCH_SCRIPT = `#!/bin/sh
-# Usage: fetch-release SERVICE VERSION URL SHA256 IDENTITY_RESOURCE_ID
-set -eu
-service="$1"; version="$2"; url="$3"; sha256="$4"; identity="$5"
-prefix="\${SLOTENV_PREFIX:-}"
-imds="\${IMDS_ENDPOINT:-http://169.254.169.254}"
-releases="$prefix/opt/$service/releases"
-target="$releases/$version"
-refuse() { echo "fetch-release: $1" >&2; rm -rf "$target.new"; exit ${PERMANENT_FAILURE_EXIT}; }
-if [ -x "$target/bin/start" ] && [ "$(cat "$target/.sha256" 2>/dev/null)" = "$sha256" ]; then
-  ln -sfn "$target" "$prefix/opt/$service/current"; exit 0
-fi
-token=$(curl -sSf --connect-timeout 5 --max-time 30 --retry 3 --retry-delay 2 -H Metadata:true \\
-  "$imds/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F&msi_res_id=$identity" \\
-  | sed -n 's/.*"access_token": *"\\([^"]*\\)".*/\\1/p') || true
-[ -n "$token" ] || { echo "fetch-release: no token from the managed identity" >&2; exit 1; }
-mkdir -p "$releases"
-tmp=$(mktemp "$releases/.download.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-code=$(curl -sSf --connect-timeout 5 --max-time 600 --retry 3 --retry-delay 2 -w '%{http_code}' -H "Authorization: Bearer $token" -H "x-ms-version: 2020-04-08" -o "$tmp" "$url") \\
-  || { status=$?; echo "fetch-release: download of $url failed: HTTP \${code:-000} (curl exit $status)" >&2; exit 1; }
-actual=$(sha256sum "$tmp" | cut -d' ' -f1)
-[ "$actual" = "$sha256" ] || refuse "$url has sha256 $actual, expected $sha256; refusing it"
-rm -rf "$target.new"; mkdir -p "$target.new"
-tar -xzf "$tmp" -C "$target.new" || refuse "$url is not a gzip tar archive"
-[ -x "$target.new/bin/start" ] || refuse "$url has no executable bin/start"
-echo "$sha256" > "$target.new/.sha256"
-rm -rf "$target"; mv "$target.new" "$target"
-ln -sfn "$target" "$prefix/opt/$service/current"
-echo "fetch-release: $service $version installed"
-`;
+export const FETCH_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'fetch-release.sh', [`exit ${PERMANENT_FAILURE_EXIT}; }`]);
 
 /**
  * The release agent (python3, one per VM). A slot's release (per service: version, and the
@@ -318,216 +198,9 @@ echo "fetch-release: $service $version installed"
  * SHA-256 running), and while it differs from the user data `wanted`, `switching` (the port being
  * restarted) or `error`. RELEASE_AGENT_CONFIG, IMDS_ENDPOINT, SYSTEMCTL and SLOTENV_PREFIX exist
  * for tests.
+ * The program: `lib/compute/vm/release-agent.py`.
  */
-export const RELEASE_AGENT_SCRIPT = `#!/usr/bin/env python3
-"""The release agent: installs the release the VM's user data names. See docs/vm-side.md."""
-import base64, json, os, subprocess, sys, tempfile, time, urllib.error, urllib.request
-
-config = json.load(open(os.environ.get("RELEASE_AGENT_CONFIG", "${VM_PATHS.agentConfig}")))
-prefix = os.environ.get("SLOTENV_PREFIX", "")
-imds = os.environ.get("IMDS_ENDPOINT", "http://169.254.169.254")
-systemctl = os.environ.get("SYSTEMCTL", "systemctl")
-state_dir = prefix + config["stateDir"]
-PERMANENT = ${PERMANENT_FAILURE_EXIT}
-
-
-class Transient(Exception):
-    pass
-
-
-class Refused(Exception):
-    pass
-
-
-def log(message):
-    print("release-agent: " + message, file=sys.stderr, flush=True)
-
-
-def user_data():
-    """The releases the user data names: service -> {"version", "artifact"?: {"url", "sha256"}}."""
-    url = imds + "/metadata/instance/compute/userData?api-version=2021-01-01&format=text"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"Metadata": "true"}), timeout=10) as r:
-            text = r.read()
-    except (urllib.error.URLError, OSError) as e:
-        raise Transient("no user data from the instance metadata service (%s)" % e)
-    try:
-        doc = json.loads(base64.b64decode(b"".join(text.split()), validate=True))
-        services = doc["services"]
-        if not isinstance(services, dict):
-            raise TypeError("services is not an object")
-        return services
-    except (ValueError, KeyError, TypeError) as e:
-        raise Transient("the user data is not a release document (%s)" % e)
-
-
-def same(release):
-    return [release["version"], (release.get("artifact") or {}).get("sha256")]
-
-
-def write_atomic(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def read_state(service):
-    try:
-        with open(os.path.join(state_dir, service + ".release.json")) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
-def write_state(service, state):
-    write_atomic(os.path.join(state_dir, service + ".release.json"), json.dumps(state, sort_keys=True) + "\\n")
-
-
-def write_version(service, version):
-    write_atomic(os.path.join(state_dir, service + ".version.env"), 'VERSION="%s"\\n' % version)
-
-
-def current(service):
-    return prefix + "/opt/%s/current" % service
-
-
-def install(service, release):
-    """Puts the release in place (current points at it) and its version in the env file."""
-    artifact = release.get("artifact")
-    if artifact:
-        p = subprocess.run(["sh", config["fetch"], service, release["version"], artifact["url"], artifact["sha256"], config["identity"]], stderr=subprocess.PIPE, universal_newlines=True)
-        sys.stderr.write(p.stderr)
-        last = ([line for line in p.stderr.splitlines() if line.strip()] or ["fetch-release exit %d" % p.returncode])[-1]
-        if p.returncode == PERMANENT:
-            raise Refused(last)
-        if p.returncode != 0:
-            raise Transient(last)
-    write_version(service, release["version"])
-
-
-def boot(service):
-    try:
-        release = user_data().get(service)
-        if release is None:
-            raise Transient("the user data names no release for %s" % service)
-        install(service, release)
-    except Refused as e:
-        print(e, file=sys.stderr)
-        return PERMANENT
-    except Transient as e:
-        print(e, file=sys.stderr)
-        return 1
-    write_state(service, {"running": release["version"], "release": same(release)})
-    log("%s %s installed at boot" % (service, release["version"]))
-    return 0
-
-
-def answers(port, path):
-    """None once the instance answers 2xx on its health path, else why not (after startupSeconds)."""
-    deadline = time.time() + config.get("startupSeconds", 300)
-    error = "no answer"
-    while True:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
-                if 200 <= r.status < 300:
-                    return None
-                error = "answered HTTP %d on %s" % (r.status, path)
-        except urllib.error.HTTPError as e:
-            error = "answered HTTP %d on %s" % (e.code, path)
-        except (urllib.error.URLError, OSError) as e:
-            error = "no answer on %s (%s)" % (path, getattr(e, "reason", e))
-        if time.time() >= deadline:
-            return "%s after %ds" % (error, config.get("startupSeconds", 300))
-        time.sleep(0.5)
-
-
-def restart(service, port):
-    p = subprocess.run([systemctl, "restart", "%s@%d.service" % (service, port)], stderr=subprocess.PIPE, universal_newlines=True)
-    return None if p.returncode == 0 else "systemctl restart failed (%s)" % p.stderr.strip()
-
-
-def switch(svc, state, release):
-    service, old, new = svc["service"], state["running"], release["version"]
-    link = current(service)
-    # what to roll back to: the old release's folder (the fetcher's), even when a switch was cut short
-    kept = prefix + "/opt/%s/releases/%s" % (service, old)
-    previous = kept if os.path.isdir(kept) else (os.readlink(link) if os.path.islink(link) else None)
-    base = {"running": old, "release": state["release"], "wanted": new}
-    write_state(service, dict(base, switching="installing"))
-    try:
-        install(service, release)
-    except Refused as e:
-        write_state(service, dict(base, refused=same(release), error="%s refused: %s; %s keeps running" % (new, e, old)))
-        log("%s: %s refused (%s); %s keeps running" % (service, new, e, old))
-        return 1
-    except Transient as e:
-        write_state(service, dict(base, error="%s not installed yet: %s; %s keeps running, tried again on the next poll" % (new, e, old)))
-        return 1
-    done = []
-    for port in sorted(svc["ports"]):
-        write_state(service, dict(base, switching=port))
-        log("%s@%d: restarting on %s" % (service, port, new))
-        error = restart(service, port) or answers(port, svc["healthPath"])
-        done.append(port)
-        if error:
-            if previous is not None:
-                tmp = link + ".rollback"
-                if os.path.lexists(tmp):
-                    os.remove(tmp)
-                os.symlink(previous, tmp)
-                os.replace(tmp, link)
-            write_version(service, old)
-            for p in done:
-                restart(service, p)
-            message = "%s rolled back: %s@%d %s; %s keeps running" % (new, service, port, error, old)
-            write_state(service, dict(base, refused=same(release), error=message))
-            log("%s: %s" % (service, message))
-            return 1
-    write_state(service, {"running": new, "release": same(release)})
-    log("%s: every instance runs %s" % (service, new))
-    return 0
-
-
-def sync():
-    try:
-        releases = user_data()
-    except Transient as e:
-        log(str(e))
-        return 1
-    status = 0
-    for svc in config["services"]:
-        service = svc["service"]
-        state = read_state(service)
-        release = releases.get(service)
-        # before the boot step installed a release, it owns the first install
-        if "running" not in state or release is None:
-            continue
-        if same(release) == state.get("release"):
-            if len(state) > 2:
-                write_state(service, {"running": state["running"], "release": state["release"]})
-            continue
-        if state.get("refused") == same(release):
-            continue
-        status = max(status, switch(svc, state, release))
-    return status
-
-
-if __name__ == "__main__":
-    command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "boot" and len(sys.argv) == 3:
-        sys.exit(boot(sys.argv[2]))
-    if command == "sync":
-        sys.exit(sync())
-    if command == "watch":
-        while True:
-            sync()
-            time.sleep(config.get("pollSeconds", ${RELEASE_POLL_SECONDS}))
-    print("usage: release-agent boot SERVICE | sync | watch", file=sys.stderr)
-    sys.exit(2)
-`;
+export const RELEASE_AGENT_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'release-agent.py', [`"RELEASE_AGENT_CONFIG", "${VM_PATHS.agentConfig}"`, `PERMANENT = ${PERMANENT_FAILURE_EXIT}\n`, `config.get("pollSeconds", ${RELEASE_POLL_SECONDS})`]);
 
 /**
  * The VM health endpoint, speaking the ApplicationHealthLinux extension's type handler 2.0
@@ -543,130 +216,9 @@ if __name__ == "__main__":
  *   their start-up allowance. The extension reads any non-2xx as Unknown, which it reports as
  *   Initializing until its grace period ends; it never ends the grace period early (Unhealthy
  *   would).
+ * The program: `lib/compute/vm/vm-health.py`.
  */
-export const HEALTH_SCRIPT = `#!/usr/bin/env python3
-"""VM health for the ApplicationHealthLinux extension 2.0 (rich health states): see docs/vm-side.md."""
-import json, os, sys, time, urllib.error, urllib.request
-from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-config = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "${VM_PATHS.healthConfig}"))
-state_dir = config.get("stateDir", "${VM_PATHS.stateDir}")
-timeout = config.get("timeoutSeconds", 2)
-startup = config.get("startupSeconds", 300)
-started = time.time()
-answered = set()
-
-
-def probe(check):
-    """None when the instance answers 2xx on its path, else why not."""
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (check["port"], check["path"]), timeout=timeout) as r:
-            return None if 200 <= r.status < 300 else "answered HTTP %d on %s" % (r.status, check["path"])
-    except urllib.error.HTTPError as e:
-        return "answered HTTP %d on %s" % (e.code, check["path"])
-    except urllib.error.URLError as e:
-        return "no answer on %s (%s)" % (check["path"], e.reason)
-    except OSError as e:
-        return "no answer on %s within %ss (%s)" % (check["path"], timeout, e)
-
-
-def step(name):
-    """A start step's state from the file RETRY_SCRIPT keeps: (state, detail, when written)."""
-    path = os.path.join(state_dir, name + ".state")
-    try:
-        with open(path) as f:
-            line = f.readline().strip()
-        written = os.stat(path).st_mtime
-    except OSError:
-        return "pending", "not started yet", None
-    state, _, detail = line.partition(" ")
-    return state, detail, written
-
-
-def release(name):
-    """What the release agent recorded for a service (running, wanted, switching, error), or {}."""
-    try:
-        with open(os.path.join(state_dir, name + ".release.json")) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
-def evaluate():
-    checks = [(svc, check) for svc in config["services"] for check in svc["checks"]]
-    with ThreadPoolExecutor(max_workers=max(1, len(checks))) as pool:
-        errors = list(pool.map(lambda sc: probe(sc[1]), checks))
-    now = time.time()
-    unhealthy, starting = [], []
-    running, warnings = {}, []
-    for svc in config["services"]:
-        r = release(svc["service"])
-        if "running" in r:
-            running[svc["service"]] = r["running"]
-        if r.get("error"):
-            warnings.append("%s: %s" % (svc["service"], r["error"]))
-        elif r.get("switching") is not None:
-            warnings.append("%s: switching to %s (%s)" % (svc["service"], r.get("wanted"), "installing" if r["switching"] == "installing" else "%s@%s restarting" % (svc["service"], r["switching"])))
-    for svc in config["services"]:
-        # the instance the release agent is restarting is expected not to answer; the agent's wait is bounded
-        switching = release(svc["service"]).get("switching")
-        failing = [(check, error) for (s, check), error in zip(checks, errors) if s is svc and error and check["port"] != switching]
-        for (s, check), error in zip(checks, errors):
-            if s is svc and not error:
-                answered.add(check["port"])
-        if not failing:
-            continue
-        steps = [(name,) + step(name) for name in svc.get("steps", [])]
-        failed = ["%s failed: %s" % (name, detail) for name, state, detail, _ in steps if state == "failed"]
-        waiting = ["%s %s %s" % (name, state, detail) for name, state, detail, _ in steps if state not in ("ready", "failed")]
-        if failed:
-            unhealthy += failed
-            continue
-        if waiting:
-            starting += waiting
-            continue
-        since = max([started] + [written for _, _, _, written in steps])
-        for check, error in failing:
-            instance = "%s@%d" % (svc["service"], check["port"])
-            if check["port"] in answered:
-                unhealthy.append("%s: %s" % (instance, error))
-            elif now - since < startup:
-                starting.append("%s: %s" % (instance, error))
-            else:
-                unhealthy.append("%s: %s; none in the %ds allowed after its start steps were ready" % (instance, error, startup))
-    extra = {}
-    if running:
-        extra["release"] = running
-    if warnings:
-        extra["warning"] = "; ".join(warnings)
-    if unhealthy:
-        return 200, dict({"ApplicationHealthState": "Unhealthy", "reason": "; ".join(unhealthy + starting)}, **extra)
-    if starting:
-        return 503, dict({"reason": "starting: " + "; ".join(starting)}, **extra)
-    return 200, dict({"ApplicationHealthState": "Healthy"}, **extra)
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path != "/health":
-            self.send_response(404)
-            self.end_headers()
-            return
-        status, reply = evaluate()
-        body = json.dumps(reply).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-ThreadingHTTPServer((config.get("bind", "0.0.0.0"), config["port"]), Handler).serve_forever()
-`;
+export const HEALTH_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'vm-health.py', [`else "${VM_PATHS.healthConfig}"`, `config.get("stateDir", "${VM_PATHS.stateDir}")`]);
 
 /** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
 const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;

@@ -5,14 +5,15 @@
  * run for real.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { CERTS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
+import { unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
 import { azureIds } from '../../lib/core/azure-ids';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, layOutVm, planOf, resourceAt, synthStacks, systemdVerify, tempDir, type Json } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 const withCert = () => {
   const spec = exampleSpec();
@@ -73,7 +74,7 @@ describe('the publisher, run for real', () => {
   const run = (prefix: string, wait: number) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
       const script = join(prefix, 'publish-certs');
-      writeFileSync(script, CERTS_SCRIPT);
+      copyFileSync(vmProgram('service', 'publish-certs.sh'), script);
       const child = spawn('sh', [script, 'www-data', VM_PATHS.certsDir('www-data'), '/kv/vault.cert-a', 'cert-a'], { env: { ...process.env, SLOTENV_PREFIX: prefix, WAIT_SECONDS: String(wait) } });
       let out = '';
       child.stdout.on('data', (d) => (out += d));

@@ -4,13 +4,14 @@
  * against loopback stubs (the health endpoint: vm-health.test.ts; retries: start-steps.test.ts).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cloudInitFor, FETCH_SCRIPT, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 const plan = planOf(exampleSpec());
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
@@ -117,6 +118,24 @@ describe('cloud-init documents', () => {
     expect(paths.filter((p: string) => p === '/usr/local/lib/slotenv/retry')).toHaveLength(1);
   });
 
+  test('each program is written as its file in lib/compute/vm/, byte for byte, root-owned and executable', () => {
+    // a VM with secrets and certificates carries all six
+    const input: CloudInitInput = { ...documents[0].input, services: [{ ...one, secrets: { DB_PASSWORD: 'db-password' }, vaultName: 'kv-x', certificates: ['api-tls'] }] };
+    const files = Object.fromEntries(parse(renderCloudInit(input)).write_files.map((f: { path: string }) => [f.path, f]));
+    const programs: Array<[string, string]> = [
+      [VM_PATHS.retry, 'retry.sh'],
+      [VM_PATHS.fetch, 'fetch-release.sh'],
+      [VM_PATHS.certs, 'publish-certs.sh'],
+      [VM_PATHS.secrets, 'fetch-secrets.py'],
+      [VM_PATHS.agent, 'release-agent.py'],
+      [VM_PATHS.health, 'vm-health.py'],
+    ];
+    for (const [onVm, file] of programs) {
+      expect({ onVm, content: files[onVm]?.content }).toEqual({ onVm, content: readFileSync(vmProgram('service', file), 'utf8') });
+      expect({ onVm, owner: files[onVm].owner, permissions: files[onVm].permissions }).toEqual({ onVm, owner: 'root:root', permissions: '0755' });
+    }
+  });
+
   test('rendering is deterministic', () => {
     expect(renderCloudInit(documents[0].input)).toBe(renderCloudInit(structuredClone(documents[0].input)));
   });
@@ -153,7 +172,7 @@ function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: S
   });
 }
 
-describe('release fetcher (the rendered script, run by sh)', () => {
+describe('release fetcher (lib/compute/vm/fetch-release.sh, run by sh)', () => {
   const { tarball, sha } = releaseTarball();
   let stub: { server: Server; port: number };
   const seen: Array<{ url?: string; auth?: string; metadata?: string }> = [];
@@ -170,7 +189,7 @@ describe('release fetcher (the rendered script, run by sh)', () => {
   /** Runs the script without blocking this process, whose stub server must answer it. */
   function run(prefix: string, expectSha: string): Promise<{ status: number | null; stderr: string }> {
     const script = join(prefix, 'fetch-release');
-    writeFileSync(script, FETCH_SCRIPT);
+    copyFileSync(vmProgram('service', 'fetch-release.sh'), script);
     return new Promise((resolve) => {
       const child = spawn('sh', [script, 'app', '1.0.0', `http://127.0.0.1:${stub.port}/releases/app.tar.gz`, expectSha, IDENTITY], {
         env: { ...process.env, SLOTENV_PREFIX: prefix, IMDS_ENDPOINT: `http://127.0.0.1:${stub.port}` },

@@ -6,21 +6,22 @@
  * whenever it changes (`sync`, run every 30 s by its unit), switching the instances one port at a
  * time. docs/vm-side.md has the path and the provider source it rests on.
  *
- * Here the rendered agent, fetcher, retry wrapper and health endpoint run for real (python3, sh)
+ * Here the agent, fetcher, retry wrapper and health endpoint (lib/compute/vm/) run for real (python3, sh)
  * against a loopback stub of IMDS (token and user data) and the artifact store, with a stand-in
  * for `systemctl` that starts each instance as systemd would (the unit's environment files, PORT,
  * `current/bin/start` resolved at start). Each release's `bin/start` is a small HTTP server that
  * answers with the release it was built as and the VERSION it was given.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, RETRY_SCRIPT, VM_PATHS } from '../../lib/compute/cloud-init';
+import { VM_PATHS } from '../../lib/compute/cloud-init';
 import { evaluateReply } from '../support/app-health-extension';
 import { tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
 
@@ -136,15 +137,17 @@ interface Vm {
   readonly health: ChildProcess;
 }
 
-/** A VM's files in a temp prefix: the rendered agent, fetcher, wrapper and health endpoint, and their configs. */
+/** A VM's files in a temp prefix: the agent, fetcher, wrapper and health endpoint (lib/compute/vm/), and their configs. */
 async function vm(startupSeconds = 30): Promise<Vm> {
   const prefix = tempDir('vm-');
   const [healthPort, ...ports] = await freePorts(3);
   ports.sort((x, y) => x - y); // the agent goes through them in this order
-  for (const [name, text] of [['release-agent', RELEASE_AGENT_SCRIPT], ['fetch-release', FETCH_SCRIPT], ['retry', RETRY_SCRIPT], ['vm-health.py', HEALTH_SCRIPT], ['systemctl', FAKE_SYSTEMCTL]] as const) {
-    writeFileSync(join(prefix, name), text);
+  for (const [name, file] of [['release-agent', 'release-agent.py'], ['fetch-release', 'fetch-release.sh'], ['retry', 'retry.sh'], ['vm-health.py', 'vm-health.py']] as const) {
+    copyFileSync(vmProgram('service', file), join(prefix, name));
     chmodSync(join(prefix, name), 0o755);
   }
+  writeFileSync(join(prefix, 'systemctl'), FAKE_SYSTEMCTL);
+  chmodSync(join(prefix, 'systemctl'), 0o755);
   mkdirSync(join(prefix, 'etc/app'), { recursive: true });
   writeFileSync(join(prefix, 'etc/app/release.env'), 'SERVICE="app"\nSLOT="blue"\n');
   const stateDir = VM_PATHS.stateDir;
@@ -308,13 +311,4 @@ describe('the release agent, against a stub IMDS serving user data v1, then v2',
     expect(b.code).toBe(1);
     expect(readFileSync(join(v.prefix, VM_PATHS.state('app-release')), 'utf8')).toBe('failed after 1 attempts: the user data names no release for app\n');
   });
-});
-
-test('the agent and the health endpoint pass pyflakes (python3-pyflakes), as rendered', () => {
-  const dir = tempDir('lint-');
-  writeFileSync(join(dir, 'release-agent.py'), RELEASE_AGENT_SCRIPT);
-  writeFileSync(join(dir, 'vm-health.py'), HEALTH_SCRIPT);
-  const r = spawnSync('pyflakes3', [join(dir, 'release-agent.py'), join(dir, 'vm-health.py')], { encoding: 'utf8' });
-  expect(r.stdout + r.stderr).toBe('');
-  expect(r.status).toBe(0);
 });

@@ -4,15 +4,16 @@
  * for real against a stub IMDS and a stub vault on loopback.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { SECRETS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
+import { unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
 import { azureIds } from '../../lib/core/azure-ids';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, layOutVm, planOf, resourceAt, resourcesOf, synthStacks, systemdVerify, tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 const withSecrets = () => {
   const spec = exampleSpec();
@@ -108,7 +109,7 @@ describe('the secrets fetcher, run for real', () => {
     mkdirSync(join(prefix, 'etc/pricing'), { recursive: true });
     writeFileSync(join(prefix, 'etc/pricing/secrets.list'), list);
     const script = join(prefix, 'fetch-secrets');
-    writeFileSync(script, SECRETS_SCRIPT);
+    copyFileSync(vmProgram('service', 'fetch-secrets.py'), script);
     return new Promise((resolve) => {
       const child = spawn('python3', [script, 'pricing', 'kv-retail-abc123', identity, VM_PATHS.secretsList('pricing'), VM_PATHS.secretsEnv('pricing')], {
         env: { ...process.env, SLOTENV_PREFIX: prefix, IMDS_ENDPOINT: `http://127.0.0.1:${port}`, VAULT_URL: `http://127.0.0.1:${port}` },

@@ -3,25 +3,26 @@
  *
  * On systemd 249 (Ubuntu 22.04) and 252 (Debian 12), units that `Requires=` a oneshot fail on its
  * first failure and are not started again when `Restart=on-failure` later succeeds (systemd 254
- * added `RestartMode=direct`). So no step relies on `Restart=`: each runs under the rendered
+ * added `RestartMode=direct`). So no step relies on `Restart=`: each runs under the
  * retry wrapper, which retries inside the oneshot's one activation while the instances' start
  * jobs wait for it, and records a state file the health endpoint reads.
  *
- * Here the rendered scripts run for real, chained as the units chain them, against loopback stubs
+ * Here the programs (lib/compute/vm/) run for real, chained as the units chain them, against loopback stubs
  * that fail first and succeed later; and the units pass `systemd-analyze verify` laid out as on
  * the VM. (A real systemd booting them is scripts/boot-vm-units.sh: opt-in, it needs root and a
  * Debian root file system.)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cloudInitFor, CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, HEALTH_UNIT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
+import { cloudInitFor, HEALTH_UNIT, renderCloudInit, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
 import { evaluateReply } from '../support/app-health-extension';
 import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
 
@@ -38,12 +39,12 @@ function fakeSleep(prefix: string): { path: string; log: string } {
 }
 
 /**
- * Runs a command under the rendered retry wrapper, in a prefix, without blocking the stubs; with
+ * Runs a command under the retry wrapper (retry.sh), in a prefix, without blocking the stubs; with
  * the fake sleep, and at most 10 attempts unless told (production retries forever).
  */
 function underRetry(prefix: string, stateFile: string, command: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; state: string; sleeps: string[] }> {
   const retry = join(prefix, 'retry');
-  writeFileSync(retry, RETRY_SCRIPT);
+  copyFileSync(vmProgram('service', 'retry.sh'), retry);
   const sleep = fakeSleep(prefix);
   return new Promise((resolve) => {
     const child = spawn('sh', [retry, stateFile, ...command], { env: { ...process.env, PATH: sleep.path, SLEEP_LOG: sleep.log, SLOTENV_PREFIX: prefix, RETRY_ATTEMPTS: '10', ...env } });
@@ -72,7 +73,7 @@ const { tarball, sha } = releaseTarball();
 const servers: Server[] = [];
 afterAll(() => servers.forEach((s) => s.close()));
 
-describe('the release download, retried by the wrapper (rendered scripts, run by sh)', () => {
+describe('the release download, retried by the wrapper (lib/compute/vm/, run by sh)', () => {
   let storage: Awaited<ReturnType<typeof stub>>;
   beforeAll(async () => {
     // the grant has not reached storage for the first two downloads (403), then the blob arrives
@@ -85,7 +86,7 @@ describe('the release download, retried by the wrapper (rendered scripts, run by
     servers.push(storage.server);
   });
   const fetch = (prefix: string, blob: string) => {
-    writeFileSync(join(prefix, 'fetch-release'), FETCH_SCRIPT);
+    copyFileSync(vmProgram('service', 'fetch-release.sh'), join(prefix, 'fetch-release'));
     return underRetry(prefix, VM_PATHS.state(unitNames('app').release), ['sh', join(prefix, 'fetch-release'), 'app', '1.0.0', `http://127.0.0.1:${storage.port}/releases/${blob}`, sha, IDENTITY], { IMDS_ENDPOINT: `http://127.0.0.1:${storage.port}` });
   };
 
@@ -114,7 +115,7 @@ describe('the release download, retried by the wrapper (rendered scripts, run by
 
   test('bounded for tests only (RETRY_ATTEMPTS): a step that never succeeds ends failed with its last reason', async () => {
     const prefix = tempDir('steps-');
-    writeFileSync(join(prefix, 'fetch-release'), FETCH_SCRIPT);
+    copyFileSync(vmProgram('service', 'fetch-release.sh'), join(prefix, 'fetch-release'));
     const r = await underRetry(prefix, '/run/slotenv/app-release.state', ['sh', join(prefix, 'fetch-release'), 'app', '1.0.0', `http://127.0.0.1:${storage.port}/releases/missing.tar.gz`, sha, IDENTITY], {
       IMDS_ENDPOINT: `http://127.0.0.1:${storage.port}`,
       RETRY_ATTEMPTS: '3',
@@ -131,7 +132,7 @@ describe('the release download, retried by the wrapper (rendered scripts, run by
   });
 });
 
-describe('the secrets fetch, retried by the wrapper (rendered scripts, run by python3)', () => {
+describe('the secrets fetch, retried by the wrapper (lib/compute/vm/, run by python3)', () => {
   let vault: Awaited<ReturnType<typeof stub>>;
   beforeAll(async () => {
     // the role assignment takes a while to reach Key Vault: 403 twice, then the secret
@@ -146,7 +147,7 @@ describe('the secrets fetch, retried by the wrapper (rendered scripts, run by py
   const run = (prefix: string, list: string) => {
     mkdirSync(join(prefix, 'etc/app'), { recursive: true });
     writeFileSync(join(prefix, VM_PATHS.secretsList('app')), list);
-    writeFileSync(join(prefix, 'fetch-secrets'), SECRETS_SCRIPT);
+    copyFileSync(vmProgram('service', 'fetch-secrets.py'), join(prefix, 'fetch-secrets'));
     return underRetry(prefix, VM_PATHS.state(unitNames('app').secrets), ['python3', join(prefix, 'fetch-secrets'), 'app', 'kv-x', IDENTITY, VM_PATHS.secretsList('app'), VM_PATHS.secretsEnv('app')], {
       IMDS_ENDPOINT: `http://127.0.0.1:${vault.port}`,
       VAULT_URL: `http://127.0.0.1:${vault.port}`,
@@ -171,11 +172,11 @@ describe('the secrets fetch, retried by the wrapper (rendered scripts, run by py
   });
 });
 
-describe('the certificate publish, retried by the wrapper (rendered scripts, run by sh)', () => {
+describe('the certificate publish, retried by the wrapper (lib/compute/vm/, run by sh)', () => {
   test('the Key Vault extension syncs late: the step keeps trying and publishes it', async () => {
     const prefix = tempDir('steps-');
     mkdirSync(join(prefix, 'kv'));
-    writeFileSync(join(prefix, 'publish-certs'), CERTS_SCRIPT);
+    copyFileSync(vmProgram('service', 'publish-certs.sh'), join(prefix, 'publish-certs'));
     // the service's name is its group: www-data exists on this machine
     // the extension writes the certificate while the wrapper backs off after the first attempt;
     // what the state file said meanwhile is kept
@@ -193,7 +194,7 @@ describe('a refused release, end to end: the fetcher\u2019s state file makes the
     const storage = await stub((url) => (url.pathname.startsWith('/metadata') ? [200, '{"access_token": "t"}'] : [200, Buffer.from('tampered')]));
     servers.push(storage.server);
     const prefix = tempDir('steps-');
-    writeFileSync(join(prefix, 'fetch-release'), FETCH_SCRIPT);
+    copyFileSync(vmProgram('service', 'fetch-release.sh'), join(prefix, 'fetch-release'));
     const fetched = await underRetry(prefix, VM_PATHS.state(unitNames('app').release), ['sh', join(prefix, 'fetch-release'), 'app', '1.0.0', `http://127.0.0.1:${storage.port}/r.tgz`, sha, IDENTITY], { IMDS_ENDPOINT: `http://127.0.0.1:${storage.port}` });
     expect(fetched.code).toBe(65);
 
@@ -201,7 +202,7 @@ describe('a refused release, end to end: the fetcher\u2019s state file makes the
     const holders = await Promise.all([0, 1].map(() => new Promise<Server>((resolve) => { const h = createServer(); h.listen(0, '127.0.0.1', () => resolve(h)); })));
     const [healthPort, instancePort] = holders.map((h) => (h.address() as AddressInfo).port);
     await Promise.all(holders.map((h) => new Promise((r) => h.close(r))));
-    writeFileSync(join(prefix, 'vm-health.py'), HEALTH_SCRIPT);
+    copyFileSync(vmProgram('service', 'vm-health.py'), join(prefix, 'vm-health.py'));
     writeFileSync(
       join(prefix, 'vm-health.json'),
       JSON.stringify({ bind: '127.0.0.1', port: healthPort, timeoutSeconds: 1, stateDir: join(prefix, VM_PATHS.stateDir), services: [{ service: 'app', steps: ['app-release'], checks: [{ port: instancePort, path: '/health' }] }] }),

@@ -1,19 +1,20 @@
 /**
  * The VM health endpoint against the ApplicationHealthLinux extension's contract (type handler
- * 2.0, rich health states). The rendered script runs for real (python3) against loopback stub
+ * 2.0, rich health states). The program (lib/compute/vm/vm-health.py) runs for real (python3) against loopback stub
  * instances and start-step state files; each reply is asserted byte for byte and then evaluated
  * the way the extension evaluates it (./app-health-extension.ts, ported from its source), so the
  * test checks what Azure will make of the reply, not only what the script sends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { HEALTH_SCRIPT, STARTUP_SECONDS } from '../../lib/compute/cloud-init';
+import { STARTUP_SECONDS } from '../../lib/compute/cloud-init';
 import { HEALTH_EXTENSION, healthExtensionSettings } from '../../lib/compute/scale-set';
 import { commitStates, evaluateReply, type HealthState } from '../support/app-health-extension';
 import { tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 describe('the port of the extension (checked against the extension\u2019s own test vectors)', () => {
   // integration-test/webserver/main.go: "2h" = 200 {"ApplicationHealthState":"Healthy"}, "2u" Unhealthy,
@@ -90,13 +91,13 @@ afterAll(() => {
   for (const s of servers) s.close();
 });
 
-/** Starts the rendered health script with a config like the one cloud-init writes. */
+/** Starts the health endpoint (lib/compute/vm/vm-health.py) with a config like the one cloud-init writes. */
 async function healthEndpoint(services: Array<{ service: string; steps: string[]; checks: Array<{ port: number; path: string }> }>, opts: { startupSeconds?: number } = {}) {
   const dir = tempDir('vm-health-');
   const stateDir = join(dir, 'run/slotenv');
   mkdirSync(stateDir, { recursive: true });
   const port = await freePort();
-  writeFileSync(join(dir, 'vm-health.py'), HEALTH_SCRIPT);
+  copyFileSync(vmProgram('service', 'vm-health.py'), join(dir, 'vm-health.py'));
   writeFileSync(join(dir, 'vm-health.json'), JSON.stringify({ bind: '127.0.0.1', port, timeoutSeconds: 1, startupSeconds: opts.startupSeconds ?? STARTUP_SECONDS, stateDir, services }));
   const child = spawn('python3', [join(dir, 'vm-health.py'), join(dir, 'vm-health.json')], { stdio: 'ignore' });
   children.push(child);
@@ -110,7 +111,7 @@ async function healthEndpoint(services: Array<{ service: string; steps: string[]
   return { port, state, ask: () => ask(port) };
 }
 
-describe('the VM health endpoint (the rendered script, run by python3), as the extension reads it', () => {
+describe('the VM health endpoint (lib/compute/vm/vm-health.py, run by python3), as the extension reads it', () => {
   test('every planned instance answers: 200 Healthy', async () => {
     const a = await instance({ status: 200 });
     const b = await instance({ status: 204 });

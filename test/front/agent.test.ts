@@ -1,5 +1,5 @@
 /**
- * The front agent run for real (sh + curl) against a stub IMDS and a stub blob endpoint on
+ * The front agent (lib/front/vm/front-agent.sh) run for real (sh + curl) against a stub IMDS and a stub blob endpoint on
  * loopback (Get Blob for the content-addressed blobs, Get Blob Properties with x-ms-meta-* for the
  * pointer), with real nginx: boot fetch, a swap reaching nginx with no reload, a refused table and
  * a refused config (named log lines, the last good one keeps serving), a structural change (a new
@@ -8,15 +8,16 @@
  * running VM and a VM booting in it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
-import { AGENT_SCRIPT, frontBlobName, KEY_VAULT_API_VERSION, renderAgentEnv } from '../../lib/front/agent';
+import { frontBlobName, KEY_VAULT_API_VERSION, renderAgentEnv } from '../../lib/front/agent';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 /** The guard as the VM runs it (python3 is on every image cloud-init runs on). */
-const GUARD_FILE = join(__dirname, '../../lib/front/conf-guard.py');
+const GUARD_FILE = vmProgram('front', 'conf-guard.py');
 import { freePorts, request, sendMany, startBackends, waitFor, type Backends } from './harness';
 
 const ENV = 'test';
@@ -106,7 +107,7 @@ beforeAll(async () => {
   });
   stubPort = f;
   await new Promise<void>((r) => stub.listen(stubPort, '127.0.0.1', r));
-  writeFileSync(join(dir, 'front-agent'), AGENT_SCRIPT);
+  copyFileSync(vmProgram('front', 'front-agent.sh'), join(dir, 'front-agent'));
   chmodSync(join(dir, 'front-agent'), 0o755);
   envFile = join(dir, 'agent.env');
   writeFileSync(

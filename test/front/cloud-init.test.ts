@@ -7,10 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
-import { FRONT_UNITS, FRONT_VM_PATHS, GUARD_SCRIPT } from '../../lib/front/agent';
+import { FRONT_UNITS, FRONT_VM_PATHS } from '../../lib/front/agent';
 import { ROUTER_DIR, ROUTER_FILES } from '../../lib/front/lua';
 import { FRONT_HELD_PACKAGES, FRONT_UPDATES_PATHS } from '../../lib/front/updates';
 import { exampleSpec, layOutVm, resourceAt, synthStacks, systemdVerify, tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 
 const front = synthStacks(exampleSpec())['retail-front'];
 const vmss = resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
@@ -66,7 +67,7 @@ test('its units and nginx with its drop-in pass systemd-analyze verify, laid out
   expect(r.status).toBe(0);
 });
 
-test('ships the router (the config only names its files) and the config guard, byte for byte', () => {
+test('ships the router (the config only names its files), the agent and the config guard, byte for byte as they are in the repository', () => {
   expect(ROUTER_FILES.length).toBe(11);
   for (const f of ROUTER_FILES) {
     const shipped = fileAt(`${FRONT_VM_PATHS.lua}/${f.name}`);
@@ -74,7 +75,8 @@ test('ships the router (the config only names its files) and the config guard, b
     expect(shipped.permissions).toBe('0644');
   }
   const guard = fileAt(FRONT_VM_PATHS.guard);
-  expect(guard.content).toBe(GUARD_SCRIPT);
+  expect(guard.content).toBe(readFileSync(vmProgram('front', 'conf-guard.py'), 'utf8'));
+  expect(fileAt(FRONT_VM_PATHS.agent).content).toBe(readFileSync(vmProgram('front', 'front-agent.sh'), 'utf8'));
   expect(guard.permissions).toBe('0755');
   expect(guard.content.startsWith('#!/usr/bin/env python3\n')).toBe(true);
   const dir = tempDir();

@@ -1,5 +1,5 @@
 /**
- * The config guard (lib/front/conf-guard.py), run for real with python3 as the front VMs run it:
+ * The config guard (lib/front/vm/conf-guard.py), run for real with python3 as the front VMs run it:
  * every config the library renders passes it (and real `nginx -t`), and a config that carries
  * code or points nginx's root master at other files is refused, each with its line. Ports are
  * free ones (nginx -t binds them), so this runs beside the other front tests.
@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { renderFrontConf } from '../../lib/front/model';
 import { localFrontPaths, renderNginxConf, VM_FRONT_PATHS, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { exampleSpec, planOf, tempDir } from '../helpers';
+import { vmProgram } from '../support/vm-programs';
 import { freePorts } from './harness';
 
-const GUARD = join(__dirname, '../../lib/front/conf-guard.py');
+const GUARD = vmProgram('front', 'conf-guard.py');
 
 function guard(text: string, env: Record<string, string> = {}) {
   const file = join(tempDir(), 'nginx.conf');

@@ -7,7 +7,9 @@
  * spec; it is compiled with this repository's TypeScript against the installed .d.ts (with a
  * deliberate type error that must be caught, so the types cannot have decayed to `any`), run to
  * synthesize, and its cdk.tf.json checked. The `ase` bin runs from the app too, rendering the
- * front of a JSON environment in the app's own stacks/environments/.
+ * front of a JSON environment in the app's own stacks/environments/. The tarball must hold every
+ * program the VMs run (lib/compute/vm/, lib/front/vm/, lib/front/lua/ under dist/), and the
+ * installed package must render them into a service VM's custom data byte for byte from there.
  *
  * Run by .ci/run (`npm run test:package`): about 14 s alone on 2 cores, kept out of the jest suite.
  * Prints each step's time; exit 1 with the reason on any failure. Temp folders are removed.
@@ -36,6 +38,47 @@ const run = (cmd, args, cwd) => {
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return r;
 };
+
+/** The programs the VMs run (lib/compute/vm/, lib/front/vm/, the router's entry): each must be in the tarball. */
+const VM_PROGRAMS = [
+  'lib/compute/vm/retry.sh',
+  'lib/compute/vm/fetch-release.sh',
+  'lib/compute/vm/publish-certs.sh',
+  'lib/compute/vm/fetch-secrets.py',
+  'lib/compute/vm/release-agent.py',
+  'lib/compute/vm/vm-health.py',
+  'lib/front/vm/front-agent.sh',
+  'lib/front/vm/conf-guard.py',
+  'lib/front/lua/router.lua',
+];
+const walk = (dir, files = []) => {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, files);
+    else files.push(p);
+  }
+  return files;
+};
+
+/** Run in the app: the installed package renders a service VM's custom data from its own dist/ files, byte for byte. */
+const RENDER_CHECK = `const fs = require('node:fs');
+const path = require('node:path');
+const { renderCloudInit } = require('azure-slot-environments');
+const { parse } = require('yaml');
+const dist = path.dirname(require.resolve('azure-slot-environments'));
+const doc = parse(renderCloudInit({
+  slot: 'blue',
+  identityResourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders',
+  services: [{ service: 'orders', version: '1.0.0', ports: [8080], healthPath: '/health', settings: {}, secrets: { DB: 'db' }, vaultName: 'kv-orders', certificates: ['tls'] }],
+}));
+const written = Object.fromEntries(doc.write_files.map((f) => [path.basename(f.path), f.content]));
+const programs = { 'retry': 'retry.sh', 'fetch-release': 'fetch-release.sh', 'publish-certs': 'publish-certs.sh', 'fetch-secrets': 'fetch-secrets.py', 'release-agent': 'release-agent.py', 'vm-health.py': 'vm-health.py' };
+for (const [onVm, file] of Object.entries(programs)) {
+  const want = fs.readFileSync(path.join(dist, 'compute', 'vm', file), 'utf8');
+  if (written[onVm] !== want) { console.error(onVm + ' in custom data is not ' + file + ' from ' + dist); process.exit(1); }
+}
+console.log(Object.keys(programs).length + ' programs from ' + path.relative(process.cwd(), dist));
+`;
 
 const APP = `import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { App, TerraformStack } from 'cdktf';
@@ -90,10 +133,14 @@ try {
   if (tarballs.length !== 1) fail(`npm pack wrote ${tarballs.join(', ') || 'nothing'}`);
   const tarball = path.join(packDir, tarballs[0]);
   const listed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-  // the VM-side programs the front's custom data carries ship as files of their own language
-  const unexpected = listed.filter((f) => !/^(dist\/lib\/.+\.(js|d\.ts)|dist\/lib\/front\/lua\/[a-z-]+\.lua|dist\/lib\/front\/conf-guard\.py|bin\/ase\.js|schema\/environment\.schema\.json|README\.md|package\.json|LICENSE)$/.test(f));
+  // the programs the VMs run ship as files of their own language, beside the modules that read them
+  const unexpected = listed.filter((f) => !/^(dist\/lib\/.+\.(js|d\.ts)|dist\/lib\/front\/lua\/[a-z-]+\.lua|dist\/lib\/(compute|front)\/vm\/[a-z-]+\.(sh|py)|bin\/ase\.js|schema\/environment\.schema\.json|README\.md|package\.json|LICENSE)$/.test(f));
   if (unexpected.length > 0) fail(`the tarball holds files it should not: ${unexpected.join(', ')}`);
-  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/cli/main.js', 'bin/ase.js', 'dist/lib/front/lua/router.lua', 'dist/lib/front/conf-guard.py']) if (!listed.includes(f)) fail(`the tarball lacks ${f}`);
+  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/cli/main.js', 'bin/ase.js', ...VM_PROGRAMS.map((p) => `dist/${p}`)]) if (!listed.includes(f)) fail(`the tarball lacks ${f}`);
+  // and every VM-side file in the source, so a new program cannot be left out of the build
+  const sourceVmFiles = walk(path.join(root, 'lib')).filter((f) => /\.(lua|py|sh)$/.test(f)).map((f) => `dist/${path.relative(root, f)}`);
+  const lacking = sourceVmFiles.filter((f) => !listed.includes(f));
+  if (lacking.length > 0) fail(`the tarball lacks the VM-side files ${lacking.join(', ')}`);
   const built = fs.readdirSync(path.join(root, 'dist'));
   if (built.join() !== 'lib') fail(`npm run build wrote dist/${built.filter((d) => d !== 'lib').join(', dist/')} beside dist/lib: something in lib/ imports from outside lib/ (stacks/synthesize: import lib/environment/synthesize instead)`);
   step(`pack (build included): ${listed.length} files`);
@@ -173,6 +220,12 @@ try {
   expect('ase front render: routing table', Object.keys(table.services), ['catalog']);
   if (!fs.readFileSync(path.join(app, 'front-out', 'nginx.conf'), 'utf8').includes('catalog.shop.internal')) fail('ase front render: nginx.conf does not serve catalog.shop.internal');
   step('bin');
+
+  // 6. the VM-side programs: read by the installed modules beside themselves (dist/), rendered unchanged
+  fs.writeFileSync(path.join(app, 'render-check.js'), RENDER_CHECK);
+  const rendered = run(process.execPath, ['render-check.js'], app);
+  if (!/^6 programs from node_modules\/azure-slot-environments\/dist\/lib$/m.test(rendered.stdout)) fail(`render check: ${rendered.stdout}`);
+  step('VM programs rendered from the installed package');
   process.stdout.write(`package install check: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 } catch (e) {
   process.stderr.write(`package install check failed: ${e.message}\n`);
