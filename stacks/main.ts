@@ -6,6 +6,7 @@
  *   --out DIR            write the stacks there (default CDKTF_OUTDIR, else cdktf.out)
  *   --frozen-lock        fail if an environment's lock file would change (CI)
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { loadSpecFile } from '../lib/spec/load';
 import { SYNTH_ARGS, main } from '../lib/cli/synth';
@@ -22,7 +23,11 @@ const place = {
   projectRoot,
   load: (dir: string, file: string) => {
     const loaded = loadSpecFile(dir, file);
-    return fromBuild ? { ...loaded, file: file.replace(/\.js$/, '.ts') } : loaded;
+    if (!fromBuild || !file.endsWith('.js')) return loaded;
+    // the transpiled copy ran; problems are located in the .ts file the user edits
+    const ts = file.replace(/\.js$/, '.ts');
+    const source = resolve(projectRoot, 'stacks', 'environments', ts);
+    return { ...loaded, file: ts, ...(existsSync(source) ? { text: readFileSync(source, 'utf8') } : {}) };
   },
 };
 const spec = { ...SYNTH_ARGS, command: 'npm run synth --', usage: ['npm run synth -- [--environments DIR] [--out DIR] [--frozen-lock]'] };

@@ -5,6 +5,7 @@
  */
 import { formatIssue, type SpecIssue } from './issues';
 import type { LoadedSpec } from './load';
+import { locate } from './locate';
 import type { Environment } from './schema';
 import { validateEnvironment } from './validate';
 
@@ -14,6 +15,10 @@ export type FileProblems = ReadonlyArray<{
   readonly file: string;
   /** Its problems. */
   readonly issues: readonly SpecIssue[];
+  /** The file's text, to print each problem's line and column. @default - none */
+  readonly text?: string;
+  /** The spec as loaded, to name the service or pool at a path. @default - none */
+  readonly spec?: unknown;
 }>;
 
 /** A validated environment and the file it came from. */
@@ -35,7 +40,7 @@ export function validateAll(specs: readonly LoadedSpec[]): {
   warnings: FileProblems;
 } {
   const environments: EnvironmentFromFile[] = [];
-  const problems: Array<{ file: string; issues: SpecIssue[] }> = [];
+  const problems: Array<{ file: string; issues: SpecIssue[]; text?: string; spec?: unknown }> = [];
   const warnings: Array<{ file: string; issues: readonly SpecIssue[] }> = [];
   const byName = new Map<string, string>();
   for (const loaded of specs) {
@@ -52,17 +57,38 @@ export function validateAll(specs: readonly LoadedSpec[]): {
         }
       } else issues.push(...r.issues);
     }
-    if (issues.length > 0) problems.push({ file: loaded.file, issues });
+    if (issues.length > 0) problems.push({ file: loaded.file, issues, ...(loaded.text !== undefined ? { text: loaded.text } : {}), ...(loaded.spec !== undefined ? { spec: loaded.spec } : {}) });
   }
   return { environments, problems, warnings };
 }
 
-/** The problems as printed: `<folder>/<file>: N problems`, then one indented line per issue. */
+/**
+ * `services[2].capacity.max` → `services[2] (catalog).capacity.max`: the name of the service or
+ * pool an index stands for, when the spec gives one.
+ */
+export function namedPath(path: string, spec: unknown): string {
+  const m = /^(services|pools)\[(\d+)\]/.exec(path);
+  if (!m || typeof spec !== 'object' || spec === null) return path;
+  const list = (spec as Record<string, unknown>)[m[1]];
+  const entry = Array.isArray(list) ? (list[Number(m[2])] as unknown) : undefined;
+  const name = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>).name : undefined;
+  return typeof name === 'string' && /^[a-z0-9-]{1,40}$/.test(name) ? `${m[0]} (${name})${path.slice(m[0].length)}` : path;
+}
+
+/**
+ * The problems as printed: `<folder>/<file>: N problems`, then one indented line per issue,
+ * each starting with `<folder>/<file>:<line>:<column>:` where the value can be found in the
+ * file (lib/spec/locate.ts), and naming the service or pool at an index.
+ */
 export function formatProblems(problems: FileProblems, folder: string): string {
   const lines: string[] = [];
   for (const p of problems) {
     lines.push(`${folder}/${p.file}: ${p.issues.length} problem${p.issues.length === 1 ? '' : 's'}`);
-    for (const i of p.issues) lines.push(`  ${formatIssue(i)}`);
+    for (const i of p.issues) {
+      const at = p.text !== undefined && !i.path.startsWith('(') ? locate(p.text, p.file, i.path) : undefined;
+      const shown = formatIssue({ ...i, path: namedPath(i.path, p.spec) });
+      lines.push(`  ${at ? `${folder}/${p.file}:${at.line}:${at.column}: ` : ''}${shown}`);
+    }
   }
   return lines.join('\n');
 }

@@ -139,7 +139,7 @@ export function fromZod(issues: readonly z.core.$ZodIssue[], root: AnySchema, pa
         const op = small ? (inclusive ? '>=' : '>') : inclusive ? '<=' : '<';
         const origin = (iss as { origin?: string }).origin;
         let message: string;
-        if (origin === 'string') message = `${show(input)} is ${String(input).length} characters, expected ${small ? 'at least' : 'at most'} ${bound}`;
+        if (origin === 'string') message = `${show(input)} is ${String(input).length} character${String(input).length === 1 ? '' : 's'}, expected ${small ? 'at least' : 'at most'} ${bound}`;
         else if (origin === 'array') message = `has ${Array.isArray(input) ? input.length : '?'} items, expected ${small ? 'at least' : 'at most'} ${bound}`;
         else message = `got ${show(input)}, expected ${op} ${bound}`;
         // a numeric bound the schema explains (a custom message) gives the reason as the hint

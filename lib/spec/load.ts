@@ -15,6 +15,8 @@ export interface LoadedSpec {
   readonly spec?: unknown;
   /** Problems reading the file (never validation issues). */
   readonly issues: readonly SpecIssue[];
+  /** The file's text as the user wrote it, to locate problems by line and column. @default - not kept */
+  readonly text?: string;
 }
 
 /** The lock file beside an environment file: `retail.ts` → `retail.lock.json`. */
@@ -38,13 +40,24 @@ export function environmentFiles(dir: string): string[] {
 export function loadSpecFile(dir: string, file: string): LoadedSpec {
   const path = join(dir, file);
   const ext = extname(file);
+  let text: string | undefined;
   try {
-    if (ext === '.json') return { file, spec: JSON.parse(readFileSync(path, 'utf8')), issues: [] };
+    text = readFileSync(path, 'utf8');
+  } catch {
+    /* reported below, by the loader that needs it */
+  }
+  const withText = (r: LoadedSpec): LoadedSpec => (text === undefined ? r : { ...r, text });
+  return withText(loadParsed(path, file, ext, text));
+}
+
+function loadParsed(path: string, file: string, ext: string, text: string | undefined): LoadedSpec {
+  try {
+    if (ext === '.json') return { file, spec: JSON.parse(text ?? readFileSync(path, 'utf8')), issues: [] };
     if (ext === '.yaml' || ext === '.yml') {
       // loaded only when a YAML file exists: it adds ~35 ms to start-up
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { parse } = require('yaml') as typeof import('yaml');
-      return { file, spec: parse(readFileSync(path, 'utf8')), issues: [] };
+      return { file, spec: parse(text ?? readFileSync(path, 'utf8')), issues: [] };
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(path) as Record<string, unknown>;
@@ -60,7 +73,7 @@ export function loadSpecFile(dir: string, file: string): LoadedSpec {
     if (ts) return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `syntax error at line ${ts[2]}, column ${ts[3]}: ${ts[1]}` }] };
     const json = ext === '.json' ? /^(.*?) in JSON at position (\d+)/.exec(message) : null;
     if (json) {
-      const before = readFileSync(path, 'utf8').slice(0, Number(json[2]));
+      const before = (text ?? '').slice(0, Number(json[2]));
       const line = before.split('\n').length;
       return { file, issues: [{ path: '(file)', code: 'invalid_format', message: `not valid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}: ${json[1]}` }] };
     }

@@ -46,7 +46,7 @@ export type NameKind = keyof typeof NAME_RULES;
 export function nameProblem(kind: NameKind, name: string): string | undefined {
   const r: NameRule = NAME_RULES[kind];
   if (name.length < r.min || name.length > r.max) {
-    return `makes the ${r.resource} name '${name}' ${name.length} characters long; Azure allows ${r.min}-${r.max}`;
+    return `makes the ${r.resource} name '${name}' ${name.length} character${name.length === 1 ? '' : 's'} long; Azure allows ${r.min}-${r.max}`;
   }
   if (!r.pattern.test(name)) return `makes the ${r.resource} name '${name}', which breaks Azure's rule (${r.rule})`;
   return undefined;

@@ -436,7 +436,7 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
       code: 'does_not_fit',
       message: `/${prefix} subnets give ${2 ** Math.max(0, prefix - space.prefix)} blocks in ${net.addressSpace}; the platform needs 3 and each service 1`,
       value: prefix,
-      hint: `use /${space.prefix + 2} or longer, or a larger address space`,
+      hint: space.prefix + 2 <= 28 ? `use /${space.prefix + 2} or longer, or a larger address space` : `the address space is too small for /28 subnets (the smallest the spec allows): use a /26 or larger address space`,
     });
   }
   const blocksUsable = space && prefix !== undefined && prefix >= space.prefix + 2;

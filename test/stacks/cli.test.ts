@@ -57,9 +57,9 @@ describe('npm run synth', () => {
       'bad-envs/broken.yaml: 1 problem',
       '  (file): cannot be read: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1',
       'bad-envs/retail.json: 3 problems',
-      "  network.addressSpace: '10.20.0.0/33' is not an IPv4 CIDR such as 10.20.0.0/16",
-      '  services[0].capacity.min: got 1, expected >= 2',
-      "  services[1].prot: unknown field (did you mean 'port'?)",
+      "  bad-envs/retail.json:1:268: network.addressSpace: '10.20.0.0/33' is not an IPv4 CIDR such as 10.20.0.0/16",
+      '  bad-envs/retail.json:1:1136: services[0] (pricing).capacity.min: got 1, expected >= 2',
+      "  bad-envs/retail.json:1:2632: services[1] (order-processing).prot: unknown field (did you mean 'port'?)",
       'Nothing was written.',
       '',
     ]);
@@ -87,10 +87,10 @@ describe('npm run synth', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(r.stderr.split('\n')).toEqual([
       'bad-envs/retail.ts: 2 problems',
-      '  network.peerRanges[1]: is a hole in the array (two commas with nothing between: [a, , b]) (remove the extra comma)',
-      "  services[0].endpoints.instanceInput[1].name: 'debug' is already endpoints.instanceInput[0]'s name (give each endpoint its own name)",
+      '  bad-envs/retail.ts:16:19: network.peerRanges[1]: is a hole in the array (two commas with nothing between: [a, , b]) (remove the extra comma)',
+      "  bad-envs/retail.ts:109:21: services[0] (pricing).endpoints.instanceInput[1].name: 'debug' is already endpoints.instanceInput[0]'s name (give each endpoint its own name)",
       'bad-envs/shop.json: 1 problem',
-      "  tags.__proto__: '__proto__' cannot be a key: JavaScript objects do not keep it as data, so it would vanish from the spec (rename the key)",
+      "  bad-envs/shop.json:1:164: tags.__proto__: '__proto__' cannot be a key: JavaScript objects do not keep it as data, so it would vanish from the spec (rename the key)",
       'Nothing was written.',
       '',
     ]);
