@@ -23,6 +23,13 @@ export const PORT_STRIDE = MAX_INSTANCES_PER_VM;
 export const VM_HEALTH_PORT = 9000;
 export const RESERVED_PORTS: Readonly<Record<number, string>> = { [VM_HEALTH_PORT]: 'the VM health endpoint' };
 
+/**
+ * Largest rolling batch without surge, in percent: a third of the instances. The policy pack's
+ * ASE-VM-004 refuses a larger one in the synthesized scale set, so validation refuses it at the
+ * spec's field first.
+ */
+export const MAX_BATCH_PERCENT_WITHOUT_SURGE = 34;
+
 export const DEFAULT_FRONT_PORTS = { http: 80, https: 443 } as const;
 export const DEFAULT_SUBNET_PREFIX_LENGTH = 24;
 

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import {
+  MAX_BATCH_PERCENT_WITHOUT_SURGE,
   PORT_MAX,
   PRIVATE_RANGES,
   RESERVED_PORTS,
@@ -1102,6 +1103,14 @@ function checkCapacityProofs(
       message: `at ${fail.instances} instances a batch of ${fail.batch} leaves ${fail.remaining}, below the peak load of ${fail.peak} instances`,
       value: upgrade.maxBatchPercent,
       hint: `set upgrade.maxSurge: true, or raise capacity.min to ${minimumForHeadroom(fail.peak, upgrade.maxBatchPercent)}`,
+    });
+  } else if (!upgrade.maxSurge && upgrade.maxBatchPercent > MAX_BATCH_PERCENT_WITHOUT_SURGE) {
+    // the policy pack (ASE-VM-004) refuses the scale set such a batch makes; say so at the field
+    add(at('upgrade', 'maxBatchPercent'), {
+      code: 'too_big',
+      message: `${upgrade.maxBatchPercent}% batches without surge take more than a third of the instances down at once; the policy pack (ASE-VM-004) allows at most ${MAX_BATCH_PERCENT_WITHOUT_SURGE}% without surge`,
+      value: upgrade.maxBatchPercent,
+      hint: `set upgrade.maxSurge: true, or maxBatchPercent: ${MAX_BATCH_PERCENT_WITHOUT_SURGE} or less`,
     });
   }
   const peak = peakInstances(capacity, upgrade);

@@ -310,6 +310,15 @@ describe('validateEnvironment', () => {
       ]);
     });
 
+    test('refuses batches over a third without surge at the field, which the policy pack would refuse in the scale set', () => {
+      // 50 % of 2 is one instance: the headroom proof passes, ASE-VM-004 (at most 34 % without surge) does not
+      expect(problems(withChange((s) => (s.front = { ...s.front, upgrade: { maxSurge: false, maxBatchPercent: 50 } })))).toEqual([
+        'front.upgrade.maxBatchPercent: 50% batches without surge take more than a third of the instances down at once; the policy pack (ASE-VM-004) allows at most 34% without surge (set upgrade.maxSurge: true, or maxBatchPercent: 34 or less)',
+      ]);
+      expect(issuesOf(withChange((s) => (s.front = { ...s.front, upgrade: { maxSurge: false, maxBatchPercent: 34 } })))).toEqual([]);
+      expect(issuesOf(withChange((s) => (s.front = { ...s.front, upgrade: { maxSurge: true, maxBatchPercent: 50 } })))).toEqual([]);
+    });
+
     test('refuses a declared peak the minimum itself cannot carry', () => {
       expect(problems(withChange((s) => (s.services[1].upgrade = { peakLoadInstances: 3 })))).toEqual([
         'services[1].upgrade.peakLoadInstances: 3 instances of peak load exceed capacity.min 2 (the minimum must carry the peak; raise capacity.min)',
