@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import {
+  FRONT_RESERVED_PORTS,
   MAX_BATCH_PERCENT_WITHOUT_SURGE,
   PORT_MAX,
   PRIVATE_RANGES,
@@ -490,6 +491,13 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   }
   if (front.ports && front.ports.http === front.ports.https) {
     add(['front', 'ports', 'https'], { code: 'collision', message: `${front.ports.https} is also front.ports.http`, value: front.ports.https });
+  }
+  // nginx takes a second server on its status port with a warning only, and the probe then reaches the routing server
+  for (const kind of ['http', 'https'] as const) {
+    const p = front.ports?.[kind];
+    if (p !== undefined && Object.prototype.hasOwnProperty.call(FRONT_RESERVED_PORTS, p)) {
+      add(['front', 'ports', kind], { code: 'collision', message: `${p} is reserved for ${FRONT_RESERVED_PORTS[p]}`, value: p, hint: 'choose another port for callers' });
+    }
   }
 
   // --- services -------------------------------------------------------------------------

@@ -192,6 +192,16 @@ describe('validateEnvironment', () => {
   });
 
   describe('ports', () => {
+    test("refuses front ports nginx keeps for the front's status and admin servers", () => {
+      // measured with nginx 1.22: a second server on the status port passes `nginx -t` with a
+      // warning, and the load balancer's /healthz probe then reaches the routing server
+      expect(problems(withChange((s) => (s.front = { ...s.front, ports: { http: 9000, https: 9001 } })))).toEqual([
+        "front.ports.http: 9000 is reserved for the front's status server (its load balancer's probe and the VM health extension) (choose another port for callers)",
+        "front.ports.https: 9001 is reserved for the front's loopback admin server (the table agent) (choose another port for callers)",
+      ]);
+      expect(issuesOf(withChange((s) => (s.front = { ...s.front, ports: { http: 8080, https: 8443 } })))).toEqual([]);
+    });
+
     test('fails when two services claim port 10000', () => {
       const lines = problems(withChange((s) => (s.services[2].port = 10000)));
       expect(lines).toContain(
