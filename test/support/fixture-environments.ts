@@ -4,8 +4,7 @@
  * and synthesized as the app does, into a folder of their own; the example's cdktf.out and its
  * lock file are never touched (no lock folder: a fixture records no creation-time settings).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { environmentFiles, loadSpecFile, type LoadedSpec } from '../../lib/spec/load';
 import { synthesize, type SynthResult } from '../../lib/environment/synthesize';
 import { writeFixtureCertificates } from '../fixtures/environments/_shared';
@@ -21,12 +20,11 @@ export function loadFixtureSpecs(dir: string = FIXTURE_ENVIRONMENTS_DIR): Loaded
 }
 
 /**
- * Synthesizes every fixture environment into `outdir` (created, with its parents), after writing
+ * Synthesizes every fixture environment into `outdir` (the synth creates its parents), after writing
  * the imported certificates' files Terraform reads (outside the repository). Never writes a lock file.
  */
 export function synthesizeFixtures(outdir: string, specs: readonly LoadedSpec[] = loadFixtureSpecs()): SynthResult {
   writeFixtureCertificates();
-  mkdirSync(dirname(resolve(outdir)), { recursive: true });
   return synthesize(specs, outdir, { projectRoot: PROJECT_ROOT });
 }
 
