@@ -26,6 +26,7 @@ export const RESERVED_PORTS: Readonly<Record<number, string>> = { [VM_HEALTH_POR
 export const FRONT_ADMIN_PORT = 9001;
 /** Ports nginx on each front VM keeps for itself; `front.ports` may not take them. */
 export const FRONT_RESERVED_PORTS: Readonly<Record<number, string>> = {
+  22: "sshd, which the images run for the admin's SSH keys (nginx could not bind it)",
   [VM_HEALTH_PORT]: "the front's status server (its load balancer's probe and the VM health extension)",
   [FRONT_ADMIN_PORT]: "the front's loopback admin server (the table agent)",
 };

@@ -192,12 +192,15 @@ describe('validateEnvironment', () => {
   });
 
   describe('ports', () => {
-    test("refuses front ports nginx keeps for the front's status and admin servers", () => {
+    test("refuses front ports the front VM already uses: its status and admin servers, and sshd", () => {
       // measured with nginx 1.22: a second server on the status port passes `nginx -t` with a
       // warning, and the load balancer's /healthz probe then reaches the routing server
       expect(problems(withChange((s) => (s.front = { ...s.front, ports: { http: 9000, https: 9001 } })))).toEqual([
         "front.ports.http: 9000 is reserved for the front's status server (its load balancer's probe and the VM health extension) (choose another port for callers)",
         "front.ports.https: 9001 is reserved for the front's loopback admin server (the table agent) (choose another port for callers)",
+      ]);
+      expect(problems(withChange((s) => (s.front = { ...s.front, ports: { http: 22, https: 443 } })))).toEqual([
+        "front.ports.http: 22 is reserved for sshd, which the images run for the admin's SSH keys (nginx could not bind it) (choose another port for callers)",
       ]);
       expect(issuesOf(withChange((s) => (s.front = { ...s.front, ports: { http: 8080, https: 8443 } })))).toEqual([]);
     });

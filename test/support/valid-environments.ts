@@ -170,7 +170,7 @@ const environmentChoices = fc.record({
   logAnalytics: fc.boolean(),
   softDelete: fc.option(fc.integer({ min: 7, max: 90 }), { nil: undefined }),
   stateBackend: fc.boolean(),
-  frontPorts: fc.option(fc.record({ http: fc.integer({ min: 1, max: 8999 }), https: fc.integer({ min: 9002, max: 65535 }) }), { nil: undefined }),
+  frontPorts: fc.option(fc.record({ http: fc.integer({ min: 1, max: 8999 }).map((p) => (p === 22 ? 2222 : p)), https: fc.integer({ min: 9002, max: 65535 }) }), { nil: undefined }),
   frontSize: fc.constantFrom(...SIZES),
   frontCompute: fc.option(capacityAndUpgrade, { nil: undefined }),
   frontAllow: fc.subarray(['vnet', 'peers'] as const, { minLength: 1 }),
