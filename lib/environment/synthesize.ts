@@ -6,7 +6,7 @@
  * never half-written, whatever fails.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fixed-settings';
 import { imageOfScaleSet } from '../compute/images-planned';
 import { App } from 'cdktf';
@@ -164,6 +164,8 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
   const staging = `${outdir}.staging-${process.pid}`;
   const previous = `${outdir}.previous-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
+  // cdktf's App creates its outdir but not the parents: an output folder in a new folder (CDKTF_OUTDIR=out/x/cdktf.out) threw ENOENT
+  mkdirSync(dirname(staging), { recursive: true });
   try {
     const app = new App({ outdir: staging });
     const stacks: string[] = [];

@@ -35,14 +35,14 @@
  *   from Key Vault is served without a reload.
  */
 import { ROUTER_DIR, ROUTER_FILE, routerEnvDirective } from './lua';
-import { VM_HEALTH_PORT } from '../spec/constants';
+import { FRONT_ADMIN_PORT, VM_HEALTH_PORT } from '../spec/constants';
 import type { SlotName } from '../spec/schema';
 
 export const FRONT_DEFAULTS = {
   /** Probe and status port: the front LB's probe and the VM health extension (which probes VM_HEALTH_PORT). */
   statusPort: VM_HEALTH_PORT,
   /** Loopback-only: the table agent PUTs tables here. */
-  adminPort: 9001,
+  adminPort: FRONT_ADMIN_PORT,
   connectTimeoutSeconds: 1,
   /**
    * Idle upstream connections each worker keeps per upstream. Below a worker's concurrency nginx

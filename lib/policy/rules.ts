@@ -5,6 +5,7 @@
  */
 
 import { isAtOrUnder, resolveAzureId } from './azure-scope';
+import { MAX_BATCH_PERCENT_WITHOUT_SURGE } from '../spec/constants';
 
 /** A resource's synthesized Terraform JSON. */
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,8 +67,8 @@ export interface PolicyRule {
 }
 
 const SCALE_SETS = ['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set'];
-/** Largest rolling batch the pack accepts: a third of the instances. */
-export const MAX_BATCH_PERCENT = 34;
+/** Largest rolling batch the pack accepts without surge: a third of the instances (validation refuses more at the spec's field). */
+export const MAX_BATCH_PERCENT = MAX_BATCH_PERCENT_WITHOUT_SURGE;
 
 /** Types whose azurerm schema has `tags`. */
 const TAGGED = [

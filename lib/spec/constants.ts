@@ -22,6 +22,21 @@ export const PORT_STRIDE = MAX_INSTANCES_PER_VM;
  */
 export const VM_HEALTH_PORT = 9000;
 export const RESERVED_PORTS: Readonly<Record<number, string>> = { [VM_HEALTH_PORT]: 'the VM health endpoint' };
+/** The front's loopback-only admin port (its table agent PUTs routing tables there). */
+export const FRONT_ADMIN_PORT = 9001;
+/** Ports nginx on each front VM keeps for itself; `front.ports` may not take them. */
+export const FRONT_RESERVED_PORTS: Readonly<Record<number, string>> = {
+  22: "sshd, which the images run for the admin's SSH keys (nginx could not bind it)",
+  [VM_HEALTH_PORT]: "the front's status server (its load balancer's probe and the VM health extension)",
+  [FRONT_ADMIN_PORT]: "the front's loopback admin server (the table agent)",
+};
+
+/**
+ * Largest rolling batch without surge, in percent: a third of the instances. The policy pack's
+ * ASE-VM-004 refuses a larger one in the synthesized scale set, so validation refuses it at the
+ * spec's field first.
+ */
+export const MAX_BATCH_PERCENT_WITHOUT_SURGE = 34;
 
 export const DEFAULT_FRONT_PORTS = { http: 80, https: 443 } as const;
 export const DEFAULT_SUBNET_PREFIX_LENGTH = 24;

@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import {
+  FRONT_RESERVED_PORTS,
+  MAX_BATCH_PERCENT_WITHOUT_SURGE,
   PORT_MAX,
   PRIVATE_RANGES,
   RESERVED_PORTS,
@@ -489,6 +491,13 @@ function checkRules(input: unknown, parsed: Environment | undefined, warnings: S
   }
   if (front.ports && front.ports.http === front.ports.https) {
     add(['front', 'ports', 'https'], { code: 'collision', message: `${front.ports.https} is also front.ports.http`, value: front.ports.https });
+  }
+  // nginx takes a second server on its status port with a warning only, and the probe then reaches the routing server
+  for (const kind of ['http', 'https'] as const) {
+    const p = front.ports?.[kind];
+    if (p !== undefined && Object.prototype.hasOwnProperty.call(FRONT_RESERVED_PORTS, p)) {
+      add(['front', 'ports', kind], { code: 'collision', message: `${p} is reserved for ${FRONT_RESERVED_PORTS[p]}`, value: p, hint: 'choose another port for callers' });
+    }
   }
 
   // --- services -------------------------------------------------------------------------
@@ -1102,6 +1111,14 @@ function checkCapacityProofs(
       message: `at ${fail.instances} instances a batch of ${fail.batch} leaves ${fail.remaining}, below the peak load of ${fail.peak} instances`,
       value: upgrade.maxBatchPercent,
       hint: `set upgrade.maxSurge: true, or raise capacity.min to ${minimumForHeadroom(fail.peak, upgrade.maxBatchPercent)}`,
+    });
+  } else if (!upgrade.maxSurge && upgrade.maxBatchPercent > MAX_BATCH_PERCENT_WITHOUT_SURGE) {
+    // the policy pack (ASE-VM-004) refuses the scale set such a batch makes; say so at the field
+    add(at('upgrade', 'maxBatchPercent'), {
+      code: 'too_big',
+      message: `${upgrade.maxBatchPercent}% batches without surge take more than a third of the instances down at once; the policy pack (ASE-VM-004) allows at most ${MAX_BATCH_PERCENT_WITHOUT_SURGE}% without surge`,
+      value: upgrade.maxBatchPercent,
+      hint: `set upgrade.maxSurge: true, or maxBatchPercent: ${MAX_BATCH_PERCENT_WITHOUT_SURGE} or less`,
     });
   }
   const peak = peakInstances(capacity, upgrade);

@@ -192,6 +192,19 @@ describe('validateEnvironment', () => {
   });
 
   describe('ports', () => {
+    test("refuses front ports the front VM already uses: its status and admin servers, and sshd", () => {
+      // measured with nginx 1.22: a second server on the status port passes `nginx -t` with a
+      // warning, and the load balancer's /healthz probe then reaches the routing server
+      expect(problems(withChange((s) => (s.front = { ...s.front, ports: { http: 9000, https: 9001 } })))).toEqual([
+        "front.ports.http: 9000 is reserved for the front's status server (its load balancer's probe and the VM health extension) (choose another port for callers)",
+        "front.ports.https: 9001 is reserved for the front's loopback admin server (the table agent) (choose another port for callers)",
+      ]);
+      expect(problems(withChange((s) => (s.front = { ...s.front, ports: { http: 22, https: 443 } })))).toEqual([
+        "front.ports.http: 22 is reserved for sshd, which the images run for the admin's SSH keys (nginx could not bind it) (choose another port for callers)",
+      ]);
+      expect(issuesOf(withChange((s) => (s.front = { ...s.front, ports: { http: 8080, https: 8443 } })))).toEqual([]);
+    });
+
     test('fails when two services claim port 10000', () => {
       const lines = problems(withChange((s) => (s.services[2].port = 10000)));
       expect(lines).toContain(
@@ -308,6 +321,15 @@ describe('validateEnvironment', () => {
       expect(problems(spec(20))).toEqual([
         'services[1].upgrade.maxBatchPercent: at 10 instances a batch of 2 leaves 8, below the peak load of 9 instances (set upgrade.maxSurge: true, or raise capacity.min to 11)',
       ]);
+    });
+
+    test('refuses batches over a third without surge at the field, which the policy pack would refuse in the scale set', () => {
+      // 50 % of 2 is one instance: the headroom proof passes, ASE-VM-004 (at most 34 % without surge) does not
+      expect(problems(withChange((s) => (s.front = { ...s.front, upgrade: { maxSurge: false, maxBatchPercent: 50 } })))).toEqual([
+        'front.upgrade.maxBatchPercent: 50% batches without surge take more than a third of the instances down at once; the policy pack (ASE-VM-004) allows at most 34% without surge (set upgrade.maxSurge: true, or maxBatchPercent: 34 or less)',
+      ]);
+      expect(issuesOf(withChange((s) => (s.front = { ...s.front, upgrade: { maxSurge: false, maxBatchPercent: 34 } })))).toEqual([]);
+      expect(issuesOf(withChange((s) => (s.front = { ...s.front, upgrade: { maxSurge: true, maxBatchPercent: 50 } })))).toEqual([]);
     });
 
     test('refuses a declared peak the minimum itself cannot carry', () => {

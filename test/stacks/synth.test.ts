@@ -62,6 +62,13 @@ describe('synth of the example', () => {
     }
   });
 
+  test('writes into an output folder whose parents do not exist yet', () => {
+    const out = join(tempDir(), 'new', 'folder', 'cdktf.out');
+    const r = synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], out);
+    expect(r.problems).toEqual([]);
+    expect(readdirSync(join(out, 'stacks')).sort()).toEqual(Object.keys(baseline));
+  });
+
   test('twice gives byte-identical output with no absolute path of this machine', () => {
     const again = synthStacks(exampleSpec());
     expect(again).toEqual(baseline);

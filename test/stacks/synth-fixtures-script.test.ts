@@ -1,0 +1,60 @@
+/**
+ * scripts/synth-fixtures.mjs: synthesizes the option-coverage fixtures (or N random valid
+ * environments) into the folder it is given, prints each stack with its folder, and never
+ * touches the example's cdktf.out or lock file.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tempDir } from '../helpers';
+
+const root = resolve(__dirname, '..', '..');
+const run = (...args: string[]) => spawnSync(process.execPath, [join(root, 'scripts', 'synth-fixtures.mjs'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+const lock = join(root, 'stacks', 'environments', 'retail.lock.json');
+const exampleOut = join(root, 'cdktf.out');
+const mark = () => ({ lock: readFileSync(lock, 'utf8'), lockTime: statSync(lock).mtimeMs, out: existsSync(exampleOut) ? statSync(exampleOut).mtimeMs : undefined });
+
+describe('scripts/synth-fixtures.mjs', () => {
+  test('writes the fixtures into the given folder, one line per stack, leaving the example alone', () => {
+    const dir = tempDir('ase-fixtures-script-');
+    const before = mark();
+    try {
+      const out = join(dir, 'a', 'b');
+      const r = run(out);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.at(-1)).toMatch(new RegExp(`^Synthesized 28 stacks into ${out}/ in \\d+\\.\\d s$`));
+      const stacks = lines.slice(0, -1).map((l) => l.split(' '));
+      expect(stacks).toHaveLength(28);
+      for (const [name, folder] of stacks) {
+        expect(folder).toBe(join(out, 'stacks', name));
+        expect(existsSync(join(folder, 'cdk.tf.json'))).toBe(true);
+      }
+      expect(stacks.map(([n]) => n)).toEqual(expect.arrayContaining(['everything-state', 'everything-pool-flexpool', 'everyhttp-front', 'everyentra-vault']));
+      expect(mark()).toEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("refuses the example's cdktf.out", () => {
+    const before = mark();
+    const r = run('cdktf.out');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("is the example's output; give another folder");
+    expect(mark()).toEqual(before);
+  });
+
+  test('--random N writes N environments, each into its own folder', () => {
+    const dir = tempDir('ase-fixtures-random-');
+    try {
+      const r = run('--random', '2', '--seed', '7', dir);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout).toMatch(/Synthesized 2 of 2 random environments \(seed 7\) into .* in \d+\.\d s\n$/);
+      expect(r.stdout).toContain(`rnd0-network ${join(dir, 'random-00', 'stacks', 'rnd0-network')}\n`);
+      expect(r.stdout).toContain(`rnd1-network ${join(dir, 'random-01', 'stacks', 'rnd1-network')}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
