@@ -57,13 +57,17 @@ if (dirs.length === 0) {
   const r = spawnSync(process.execPath, [join(root, 'scripts/app.js'), '--frozen-lock'], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: example }, stdio: 'inherit' });
   if (r.status !== 0) fail('terraform validate: the example did not synthesize');
   dirs.push(example);
+  // the fixtures that exercise every option of the spec, and random valid environments
   const fixtures = join(root, 'scripts/synth-fixtures.mjs');
-  if (existsSync(fixtures)) {
-    const out = join(work, 'fixtures');
-    const f = spawnSync(process.execPath, [fixtures, out], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-    if (f.status !== 0) fail('terraform validate: the fixture environments did not synthesize');
-    for (const d of readdirSync(out, { withFileTypes: true })) if (d.isDirectory()) dirs.push(join(out, d.name));
-  }
+  const out = join(work, 'fixtures');
+  const f = spawnSync(process.execPath, [fixtures, out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (f.status !== 0) fail('terraform validate: the fixture environments did not synthesize');
+  dirs.push(out);
+  const random = join(work, 'random');
+  const count = process.env.ASE_RANDOM_ENVIRONMENTS ?? '24';
+  const g = spawnSync(process.execPath, [fixtures, '--random', count, random], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (g.status !== 0) fail('terraform validate: the random environments did not synthesize');
+  for (const d of readdirSync(random, { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) if (d.isDirectory()) dirs.push(join(random, d.name));
 }
 
 const DEV_OVERRIDES = 'Provider development overrides are in effect';
