@@ -183,8 +183,9 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     expect(units['pricing-release.service']).toMatchObject({ ActiveState: 'active', Result: 'success', NRestarts: '0' });
     expect(units['vm-health.service']).toMatchObject({ ActiveState: 'active', SubState: 'running' });
     expect(units['slotenv-release-agent.service']).toMatchObject({ ActiveState: 'active', SubState: 'running' });
-    const state = await vm.exec('cat /run/slotenv/pricing-release.state; echo; cat /run/slotenv/pricing.release.json; stat -c "%U %a" /run/slotenv-secrets/pricing.env');
-    expect(state.output).toMatch(new RegExp(`^ready\\n\\{"release": \\["2024.11.3", "${archive.sha}"\\], "running": "2024.11.3"\\}\\n?root 600\\n$`));
+    expect((await vm.exec('cat /run/slotenv/pricing-release.state')).output).toBe('ready\n');
+    expect(JSON.parse((await vm.exec('cat /run/slotenv/pricing.release.json')).output)).toEqual({ release: ['2024.11.3', archive.sha], running: '2024.11.3' });
+    expect((await vm.exec('stat -c "%U %a" /run/slotenv-secrets/pricing.env')).output).toBe('root 600\n');
 
     result = await vm.stop();
     vm = undefined;
