@@ -157,7 +157,8 @@ export class Vm {
   constructor(
     readonly dir: string,
     private readonly child: ChildProcess,
-    private readonly startedAt: number,
+    /** When nspawn was started (ms since the epoch). */
+    readonly startedAt: number,
     private readonly limitSeconds: number,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', () => ((this.exitedAt = Date.now()), resolve())));
@@ -296,13 +297,14 @@ export async function boot(root: string, spec: BootSpec): Promise<Vm> {
   writeFileSync(join(dir, 'seed', 'meta-data'), `instance-id: ${instance}\nlocal-hostname: ${spec.name}\n`);
   writeFileSync(join(dir, 'report.sh'), readFileSync(join(__dirname, 'boot-report.sh')));
   const env = Object.entries(spec.environment ?? {}).map(([k, v]) => `"${k}=${v}"`).join(' ');
+  // the test's files replace the harness's at the same path
   const files: VmFile[] = [
     { path: '/etc/cloud/cloud.cfg.d/99-ase-boot.cfg', content: CLOUD_CFG },
     { path: '/etc/systemd/system.conf.d/ase-boot.conf', content: `# ase-boot (test-only): the stubs' endpoints\n[Manager]\nDefaultEnvironment=${env}\n` },
     { path: '/etc/systemd/system/ase-boot-report.service', content: REPORT_UNIT },
     { path: '/etc/systemd/system/ase-boot-journal.service', content: JOURNAL_UNIT },
-    ...(spec.files ?? []),
-  ];
+  ].filter((f) => !(spec.files ?? []).some((g) => g.path === f.path));
+  files.push(...(spec.files ?? []));
   const binds: string[] = [];
   files.forEach((f, i) => {
     const host = join(dir, 'files', String(i));
