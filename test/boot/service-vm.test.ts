@@ -195,7 +195,7 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     expect(result.cloudInitStatus).toMatch(/^status: done$/m);
     expect(result.cloudInitStatus).toMatch(/^detail:\s*\nDataSourceNoCloud/m);
     expect(result.journal).toMatch(/retry: .* attempt 2 failed \(exit 1\); next in 10s/);
-    boots.push({ name: 'retry', seconds: result.seconds });
+    boots.push({ name: expect.getState().currentTestName ?? '?', seconds: result.seconds });
   }, 400_000);
 
   test('a wrong SHA-256 (the example\'s own, against the stub\'s archive): the release step fails for good, no instance starts, health names the reason (Unhealthy)', async () => {
