@@ -223,6 +223,29 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     expect(files.output).not.toMatch(/2024\.11\.3/);
   }, 400_000);
 
+  test('a new release through the user data (no reimage, no reboot): the release agent switches the instances port by port, health stays Healthy and then names the new release', async () => {
+    stubs.userData = servedUserData(ex, stubs, archive.sha);
+    vm = await start('release');
+    await probeUntil(vm, (e, body) => e.state === 'Healthy' && body.includes('"2024.11.3"'));
+
+    // the model's user data changes (a release to this slot): a new version, its archive at a new path
+    const next = structuredClone(ex.userData);
+    next.services.pricing.version = '2024.12.0';
+    next.services.pricing.artifact.url = ex.userData.services.pricing.artifact.url.replace('2024.11.3', '2024.12.0');
+    stubs.blobs.set(new URL(stubs.blobUrl(next.services.pricing.artifact.url)).pathname.slice('/blob/'.length), archive.tarball);
+    stubs.userData = servedUserData({ ...ex, userData: next }, stubs, archive.sha);
+
+    // the agent polls every 30 s (the rendered pollSeconds); the switch restarts one port at a time
+    const replies = await probeUntil(vm, (e, body) => e.state === 'Healthy' && body.includes('"2024.12.0"') && !body.includes('warning'), 180_000);
+    expect(replies.map((r) => r.state)).toEqual(replies.map(() => 'Healthy'));
+    expect(replies.some((r) => /"warning": "pricing: switching to 2024\.12\.0 \(pricing@1000[0-3] restarting\)"/.test(r.body))).toBe(true);
+    expect(replies[replies.length - 1].body).toBe('{"ApplicationHealthState": "Healthy", "release": {"pricing": "2024.12.0"}}');
+    for (const port of PORTS) expect(JSON.parse((await rawGet(`http://127.0.0.1:${port}/`)).body)).toEqual({ port: String(port), version: '2024.12.0', slot: 'blue', secret: true });
+    expect(JSON.parse((await vm.exec('cat /run/slotenv/pricing.release.json')).output)).toEqual({ release: ['2024.12.0', archive.sha], running: '2024.12.0' });
+    expect(stubs.log.filter((r) => r.path.startsWith('/blob/')).map((r) => `${r.status} ${r.path.replace(/^.*\//, '')}`)).toEqual(['200 2024.11.3.tar.gz', '200 2024.12.0.tar.gz']);
+    expect(failed(vm.units())).toEqual([]);
+  }, 400_000);
+
   test('a missing secret: the secrets step retries (404) and no instance starts; once the secret exists the instances start and health turns Healthy', async () => {
     stubs.userData = servedUserData(ex, stubs, archive.sha);
     stubs.secrets.get(ex.vault)!.delete('pricing-db-password');
