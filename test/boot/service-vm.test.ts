@@ -246,6 +246,29 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     expect(failed(vm.units())).toEqual([]);
   }, 400_000);
 
+  test('a reboot: the units enabled by the first boot start with the boot itself (runcmd does not run again), the installed release is not downloaded again, secrets are fetched again', async () => {
+    stubs.userData = servedUserData(ex, stubs, archive.sha);
+    vm = await start('reboot');
+    await probeUntil(vm, (e) => e.state === 'Healthy');
+    const firstBoot = stubs.log.length;
+
+    await vm.reboot();
+    await probeUntil(vm, (e) => e.state === 'Healthy');
+    const units = await vm.waitForUnits('every instance running, the boot finished', (u) => PORTS.every((p) => active(u, `pricing@${p}.service`)) && u['multi-user.target']?.ActiveState === 'active');
+    expect(failed(units)).toEqual([]);
+    // cloud-init's per-instance modules (runcmd among them) ran on the first boot only
+    const log = await vm.exec("grep -c \"Running command \\['/var/lib/cloud/instance/scripts/runcmd'\\]\" /var/log/cloud-init.log; grep -c 'config-scripts-user already ran' /var/log/cloud-init.log");
+    expect(log.output).toBe('1\n1\n');
+    // the instances were part of the boot transaction: multi-user.target was reached after them
+    const order = await vm.exec('for u in pricing@10000.service pricing@10003.service multi-user.target; do systemctl show -p ActiveEnterTimestampMonotonic --value $u; done');
+    const [i0, i3, target] = order.output.trim().split('\n').map(Number);
+    expect(target).toBeGreaterThanOrEqual(Math.max(i0, i3));
+    const second = stubs.log.slice(firstBoot);
+    expect(second.filter((r) => r.path.startsWith('/blob/'))).toEqual([]);
+    expect(second.some((r) => r.path.startsWith('/vault/') && r.status === 200)).toBe(true);
+    for (const port of PORTS) expect(JSON.parse((await rawGet(`http://127.0.0.1:${port}/`)).body)).toEqual({ port: String(port), version: '2024.11.3', slot: 'blue', secret: true });
+  }, 400_000);
+
   test('a missing secret: the secrets step retries (404) and no instance starts; once the secret exists the instances start and health turns Healthy', async () => {
     stubs.userData = servedUserData(ex, stubs, archive.sha);
     stubs.secrets.get(ex.vault)!.delete('pricing-db-password');

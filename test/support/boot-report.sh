@@ -3,7 +3,7 @@
 # it writes the states of every loaded unit to /ase-boot/out/units (atomically), runs the commands
 # the test queues as /ase-boot/control/cmd.N (output and exit status to /ase-boot/out/cmd.N.*),
 # and on /ase-boot/control/poweroff writes the final states, the journal and cloud-init's status,
-# then powers the VM off. Test-only: no VM on Azure runs this.
+# then powers the VM off; on /ase-boot/control/reboot it reboots. Test-only: no VM on Azure runs this.
 out=/ase-boot/out
 ctl=/ase-boot/control
 
@@ -25,6 +25,10 @@ while :; do
     echo $? > "$out/.cmd.$id.rc" && mv "$out/.cmd.$id.rc" "$out/cmd.$id.rc"
     rm -f "$cmd"
   done
+  if [ -e "$ctl/reboot" ]; then
+    rm -f "$ctl/reboot"
+    exec systemctl reboot --no-block
+  fi
   if [ -e "$ctl/poweroff" ]; then
     snapshot > "$out/.units" 2>&1 && mv "$out/.units" "$out/units"
     cloud-init status --long > "$out/cloud-init-status" 2>&1

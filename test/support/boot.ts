@@ -5,9 +5,10 @@
  * suites (test/boot/); they run only with ASE_BOOT_TESTS=1, as root (`npm run test:boot`).
  *
  * - The root file system is built once by scripts/boot-root.sh (debootstrap + cloud-init, nginx,
- *   ...) and cached outside the repository, keyed by its package list. Every boot runs on it
- *   read-only with a throwaway overlay (`--volatile=overlay`: writes go to a tmpfs inside nspawn's
- *   own mount namespace, so nothing is left mounted or written when nspawn exits).
+ *   ...) and cached outside the repository, keyed by its package list. Every VM runs on it
+ *   read-only under an overlay whose upper layer is the VM's own folder (`--overlay=ROOT:UPPER:/`,
+ *   mounted inside nspawn's own mount namespace, so nothing is left mounted when nspawn exits and
+ *   the root is never written); the upper layer survives a reboot() and goes with stop().
  * - The container shares the host's network namespace (no `--private-network`): loopback stubs on
  *   127.0.0.1 are reachable from inside, and what the VM serves (its health endpoint on 9000, its
  *   instances) is reachable from the test on 127.0.0.1. So boots run one at a time, and the ports
@@ -147,21 +148,34 @@ function descendants(pid: number): number[] {
 
 /** A booted VM. Always stop() it (the suites do so in `finally`/afterEach). */
 export class Vm {
-  private exited: Promise<void>;
+  private exited!: Promise<void>;
+  private exitCode: number | null = null;
   private ended: 'poweroff' | 'killed' = 'poweroff';
   private cmdSeq = 0;
   private exitedAt = 0;
+  private boots = 0;
+  private child!: ChildProcess;
+  /** When nspawn was started (ms since the epoch), for the current boot. */
+  startedAt = 0;
   /** The container's init (PID 1 inside), once nspawn has forked it. */
   private initPid = 0;
 
   constructor(
     readonly dir: string,
-    private readonly child: ChildProcess,
-    /** When nspawn was started (ms since the epoch). */
-    readonly startedAt: number,
+    private readonly args: readonly string[],
     private readonly limitSeconds: number,
   ) {
-    this.exited = new Promise((resolve) => child.once('exit', () => ((this.exitedAt = Date.now()), resolve())));
+    this.launch();
+  }
+
+  private launch(): void {
+    const consoleFd = openSync(join(this.dir, this.boots ? `console.${this.boots}` : 'console'), 'w');
+    const child = (this.child = spawn('timeout', [...this.args], { stdio: ['ignore', consoleFd, consoleFd] }));
+    this.boots++;
+    this.startedAt = Date.now();
+    this.exitedAt = 0;
+    this.initPid = 0;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => ((this.exitCode = code), (this.exitedAt = Date.now()), resolve())));
     const poll = setInterval(() => {
       if (this.initPid || !child.pid) return clearInterval(poll);
       // timeout → systemd-nspawn → (nspawn's child) → the container's systemd
@@ -215,6 +229,23 @@ export class Vm {
       await sleep(200);
     }
     return { status: Number(readFileSync(rc, 'utf8')), output: readFileSync(join(this.dir, 'out', `cmd.${id}.out`), 'utf8') };
+  }
+
+  /**
+   * Reboots the VM (`systemctl reboot` inside) and boots it again on the same disk: the overlay's
+   * upper layer keeps what the first boot wrote, /run starts empty, as on a VM. nspawn exits with
+   * 133 when its container reboots; the harness starts it again with the same arguments (and the
+   * same limit, counted afresh). The first boot's journal stays in out/journal-live.1.
+   */
+  async reboot(timeoutMs = 120_000): Promise<void> {
+    writeFileSync(join(this.dir, 'control', 'reboot'), '');
+    const exited = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    if (!exited) throw new Error(`boot ${this.dir}: no reboot within ${timeoutMs / 1000} s`);
+    if (this.exitCode !== 133) throw new Error(`boot ${this.dir}: nspawn exited with ${this.exitCode}, not 133 (reboot)`);
+    const out = join(this.dir, 'out');
+    if (existsSync(join(out, 'journal-live'))) renameSync(join(out, 'journal-live'), join(out, `journal-live.${this.boots}`));
+    for (const f of ['units', 'final']) rmSync(join(out, f), { force: true });
+    this.launch();
   }
 
   /**
@@ -291,7 +322,7 @@ export async function boot(root: string, spec: BootSpec): Promise<Vm> {
     if (!(await portFree(port, '0.0.0.0'))) throw new Error(`boot ${spec.name}: port ${port} is in use on this machine; the VM shares the host's network and listens on it`);
   }
   const dir = mkdtempSync(`/tmp/ase-boot-${spec.name}.`);
-  for (const d of ['out', 'control', 'seed', 'files']) mkdirSync(join(dir, d));
+  for (const d of ['out', 'control', 'seed', 'files', 'upper']) mkdirSync(join(dir, d));
   writeFileSync(join(dir, 'seed', 'user-data'), spec.userData);
   const instance = `ase-boot-${spec.name}-${dir.slice(-6)}`;
   writeFileSync(join(dir, 'seed', 'meta-data'), `instance-id: ${instance}\nlocal-hostname: ${spec.name}\n`);
@@ -314,7 +345,7 @@ export async function boot(root: string, spec: BootSpec): Promise<Vm> {
   const limit = spec.limitSeconds ?? 300;
   const args = [
     '-k', '15', String(limit),
-    'systemd-nspawn', '-q', '-D', root, '--volatile=overlay', '-b', '--register=no', '--keep-unit', '--console=read-only',
+    'systemd-nspawn', '-q', '-D', root, `--overlay=${root}:${join(dir, 'upper')}:/`, '-b', '--register=no', '--keep-unit', '--console=read-only',
     `--machine=${instance.slice(0, 60)}`,
     `--bind=${dir}:/ase-boot`,
     `--bind-ro=${join(dir, 'seed')}:/var/lib/cloud/seed/nocloud`,
@@ -322,9 +353,7 @@ export async function boot(root: string, spec: BootSpec): Promise<Vm> {
     // kernel-command-line style arguments to the container's systemd
     'systemd.wants=ase-boot-report.service', 'systemd.wants=ase-boot-journal.service',
   ];
-  const consoleFd = openSync(join(dir, 'console'), 'w');
-  const child = spawn('timeout', args, { stdio: ["ignore", consoleFd, consoleFd] });
-  return new Vm(dir, child, Date.now(), limit);
+  return new Vm(dir, args, limit);
 }
 
 /** Decodes a scale set's custom data (base64) from a synthesized stack. */
