@@ -13,7 +13,7 @@
  *   127.0.0.1 are reachable from inside, and what the VM serves (its health endpoint on 9000, its
  *   instances) is reachable from the test on 127.0.0.1. So boots run one at a time, and the ports
  *   a document listens on are checked free before the boot.
- * - Every boot is bounded: `timeout -k 15 <limit>` wraps nspawn (it bounds the boot even if the
+ * - Every boot is bounded: `timeout -k 15 <limit>` wraps nspawn (each boot of a reboot() afresh) (it bounds the boot even if the
  *   test process dies), and stop() powers off through the reporter, then ends nspawn and the
  *   container's init by PID if they are still there.
  *
