@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // slow proofs run as their own CI step (npm run test:slow): the real cdktf CLI, the 10,000-mutation spec fuzzer
-  testPathIgnorePatterns: process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/'],
+  // slow proofs run as their own CI step (npm run test:slow): the real cdktf CLI, the 10,000-mutation spec fuzzer;
+  // the boot tests too (npm run test:boot): real systemd boots of the rendered cloud-init, as root
+  testPathIgnorePatterns: [...(process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/']), ...(process.env.ASE_BOOT_TESTS ? [] : ['/test/boot/'])],
   transform: {
     '^.+\\.ts$': '@sucrase/jest-plugin',
   },
