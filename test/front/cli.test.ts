@@ -26,7 +26,7 @@ test('render writes the config the VMs run and the table the front stack writes'
 test('bad usage exits 2 with the usage; an unknown environment exits 1 naming the ones there', () => {
   const usage = front('render', 'retail');
   expect(usage.status).toBe(2);
-  expect(usage.stderr).toMatch(/^usage: ase front render <env> <dir>/);
+  expect(usage.stderr).toMatch(/^ase front: render takes <env> <dir>, got 1 argument\(s\)\nusage: ase front render <env> <dir>/);
   const unknown = front('render', 'retial', tempDir());
   expect(unknown.status).toBe(1);
   expect(unknown.stderr).toBe("no environment named 'retial' in stacks/environments (there: retail)\n");

@@ -51,7 +51,7 @@ test('a working tree that does not synthesize blocks, with the problems in the c
   const r = cli(['--ref', 'HEAD']);
   expect(r.code).toBe(1);
   expect(r.stdout).toContain('The change does not synthesize');
-  expect(r.stdout).toMatch(/services\[0\]\.traffic\.live/);
+  expect(r.stdout).toMatch(/services\[0\] \(pricing\)\.traffic\.live/);
   expect(r.stderr).toContain('blocking: (synth) the change does not synthesize');
 });
 

@@ -209,7 +209,7 @@ describe('a bad spec', () => {
     bad.services[0].capacity!.min = 1;
     const r = synthesize([{ file: 'retail.ts', spec: bad, issues: [] }], out);
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual([{ file: 'retail.ts', issues: [expect.objectContaining({ path: 'services[0].capacity.min', code: 'too_small' })] }]);
+    expect(r.problems).toEqual([expect.objectContaining({ file: 'retail.ts', issues: [expect.objectContaining({ path: 'services[0].capacity.min', code: 'too_small' })] })]);
     expect(readStacks(out)).toEqual(before);
     expect(readdirSync(dir)).toEqual(['cdktf.out']); // no staging folder left behind
   });
@@ -232,7 +232,7 @@ describe('a bad spec', () => {
       ],
       join(dir, 'out'),
     );
-    expect(r.problems).toEqual([{ file: 'b.ts', issues: [expect.objectContaining({ path: 'name', message: "'retail' is also the environment in a.ts" })] }]);
+    expect(r.problems).toEqual([expect.objectContaining({ file: 'b.ts', issues: [expect.objectContaining({ path: 'name', message: "'retail' is also the environment in a.ts" })] })]);
   });
 });
 
