@@ -146,13 +146,13 @@ describe('a rule that throws hides no other rule', () => {
   it('the other rules still report, and the failure is one internal issue', () => {
     const original = RULES[0].rule;
     const spec = build(['unknown region', 'reserved admin name']);
-    (RULES as Array<{ rule: unknown }>)[0].rule = () => {
+    (RULES as unknown as Array<{ rule: unknown }>)[0].rule = () => {
       throw new Error('boom');
     };
     try {
       expect(lines(spec)).toEqual(['(environment): a validation rule failed (boom); the other problems are listed', expect.stringMatching(/^admin\.username: /), expect.stringMatching(/^region: /)]);
     } finally {
-      (RULES as Array<{ rule: unknown }>)[0].rule = original;
+      (RULES as unknown as Array<{ rule: unknown }>)[0].rule = original;
     }
   });
 });
