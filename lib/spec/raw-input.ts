@@ -37,6 +37,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const EDGE_SPACE = /^\s|\s$/;
 /** Printable ASCII without '{', not starting or ending with a space (or empty): nothing above applies to it but the number rule. */
 const PLAIN = /^(?:[\x21-\x7a\x7c-\x7e](?:[\x20-\x7a\x7c-\x7e]*[\x21-\x7a\x7c-\x7e])?)?$/;
+/**
+ * Unicode noncharacters (U+FDD0-U+FDEF, and the last two code points of every plane): not text.
+ * systemd refuses an environment file holding one (utf8.c unichar_is_valid), so a setting with
+ * one would keep its service from starting.
+ */
+const NONCHARACTER = new RegExp(`[\\u{FDD0}-\\u{FDEF}${Array.from({ length: 17 }, (_, plane) => `\\u{${(plane * 0x10000 + 0xfffe).toString(16)}}\\u{${(plane * 0x10000 + 0xffff).toString(16)}}`).join('')}]`, 'u');
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A plain object of any realm (a structuredClone, a vm context): its prototype is an Object.prototype, or null. */
@@ -80,12 +86,20 @@ export function checkRawInput(input: unknown): RawInputResult {
     }
     if (LONE_SURROGATE.test(s)) {
       add(path, { code: 'invalid_format', message: `${at} holds a lone UTF-16 surrogate: it is not text`, value: s });
+    } else if (NONCHARACTER.test(s)) {
+      const c = NONCHARACTER.exec(s)![0].codePointAt(0)!;
+      add(path, { code: 'invalid_format', message: `${at} holds U+${c.toString(16).toUpperCase().padStart(4, '0')}, a Unicode noncharacter: not text (systemd refuses an environment file holding one)`, value: s, hint: 'remove it' });
     } else if (s.normalize('NFC') !== s) {
       add(path, { code: 'invalid_format', message: `${at} is not in Unicode NFC: Terraform reads it as ${show(s.normalize('NFC'))}, which Azure would receive`, value: s, hint: 'write it in NFC (composed characters)' });
     }
     const free = isFreeText(path) && what === 'value';
     if (free && s.length > MAX_STRING_LENGTH && path[0] === 'policy') {
       add(path, { code: 'too_big', message: `a reason of ${s.length} characters; at most ${MAX_STRING_LENGTH}` });
+    }
+    // a setting's value becomes an environment variable: a C string, which ends at a NUL (systemd
+    // reads an EnvironmentFile only up to its first NUL, losing every later setting with it)
+    if (free && s.includes('\u0000')) {
+      add(path, { code: 'invalid_format', message: `${at} holds a NUL character (\\u0000), which no environment variable or text can carry`, value: s, hint: 'remove it; binary data goes in Key Vault or the release artifact, base64-encoded' });
     }
     // a pasted PEM block is refused as an inline secret (validate.ts), which says more than its line breaks
     if (free || s.includes('-----BEGIN ')) return;
