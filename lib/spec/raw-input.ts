@@ -99,7 +99,7 @@ export function checkRawInput(input: unknown): RawInputResult {
     // a setting's value becomes an environment variable: a C string, which ends at a NUL (systemd
     // reads an EnvironmentFile only up to its first NUL, losing every later setting with it)
     if (free && s.includes('\u0000')) {
-      add(path, { code: 'invalid_format', message: `${at} holds a NUL character (\\u0000), which no environment variable or text can carry`, value: s, hint: 'remove it; binary data goes in Key Vault or the release artifact, base64-encoded' });
+      add(path, { code: 'invalid_format', message: 'holds a NUL character (\\u0000), which no environment variable or text can carry', value: s, hint: 'remove it; binary data goes in Key Vault or the release artifact, base64-encoded' });
     }
     // a pasted PEM block is refused as an inline secret (validate.ts), which says more than its line breaks
     if (free || s.includes('-----BEGIN ')) return;
