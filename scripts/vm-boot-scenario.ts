@@ -39,7 +39,7 @@ const input: CloudInitInput = {
     },
   ],
 };
-const doc = parse(renderCloudInit(input)) as { users: unknown[]; write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
+const doc = parse(renderCloudInit(input)) as { users: unknown[]; write_files: Array<{ path: string; content: string; permissions: string; encoding?: 'b64' }>; runcmd: string[][] };
 const root = join(dir, 'root');
 const write = (path: string, content: string, mode = 0o644) => {
   mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -48,7 +48,8 @@ const write = (path: string, content: string, mode = 0o644) => {
 };
 const u = unitNames('demo');
 for (const f of doc.write_files) {
-  let content = f.content;
+  // as cloud-init does: a file whose text YAML 1.1 would not carry is base64 (cloud-init.ts asYamlSafe)
+  let content = f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content;
   if (variant === 'control' && f.path === `/etc/systemd/system/${u.release}`) {
     // the previous release unit: the fetcher itself as ExecStart, retried by systemd
     content = content

@@ -220,8 +220,13 @@ export const RELEASE_AGENT_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'release-agent
  */
 export const HEALTH_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'vm-health.py', [`else "${VM_PATHS.healthConfig}"`, `config.get("stateDir", "${VM_PATHS.stateDir}")`]);
 
-/** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
-const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+/**
+ * systemd EnvironmentFile syntax: KEY="value" with \\, ", $ and ` escaped (systemd unescapes
+ * exactly these four inside double quotes, env-file.c SHELL_NEED_ESCAPE; so does a shell that
+ * sources the file). Every other character stays as it is, line breaks too: inside double quotes
+ * systemd keeps a raw newline, while `\n` would reach the service as a backslash and an n.
+ */
+export const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 
 /**
  * How long an instance may take to answer its health path for the first time, counted from when
@@ -409,7 +414,22 @@ interface WriteFile {
   readonly owner: string;
   readonly permissions: string;
   readonly content: string;
+  /** 'b64' when the content is base64 of the file (see {@link asYamlSafe}). */
+  readonly encoding?: 'b64';
 }
+
+/**
+ * Text that cloud-init's YAML reader (PyYAML, YAML 1.1) reads back as the yaml library writes it:
+ * tab, line feed, printable ASCII and the Unicode it counts as printable, without its line breaks.
+ * The yaml library (YAML 1.2) writes DEL, the C1 controls (U+0080-U+009F), U+FFFE and U+FFFF
+ * unescaped, which PyYAML refuses ("special characters are not allowed": the VM would get no
+ * configuration at all), and NEL, LS and PS unescaped, which PyYAML folds into spaces inside a
+ * quoted scalar.
+ */
+const YAML_SAFE = /^[\t\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+/** A file whose content (a service's settings, as written in the spec) PyYAML would not read back exactly goes base64-encoded. */
+const asYamlSafe = (f: WriteFile): WriteFile => (YAML_SAFE.test(f.content) ? f : { ...f, content: Buffer.from(f.content, 'utf8').toString('base64'), encoding: 'b64' });
 
 /** The document as data: what `renderCloudInit` writes. */
 export function cloudInitDocument(input: CloudInitInput) {
@@ -464,7 +484,7 @@ export function cloudInitDocument(input: CloudInitInput) {
   return {
     users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],
     package_update: false,
-    write_files: writeFiles,
+    write_files: writeFiles.map(asYamlSafe),
     runcmd: [
       ['systemctl', 'daemon-reload'],
       // --no-block: start steps may retry for a long time; cloud-init's final stage does not wait for them

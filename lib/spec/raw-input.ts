@@ -6,18 +6,21 @@
  * - keys JavaScript objects do not keep as data (`__proto__`, `constructor`, `prototype`): zod
  *   drops them from records, so a tag or setting would vanish;
  * - holes in arrays (`[a, , b]` in a .ts file) and objects that are not plain data;
- * - strings cdktf would take for one of its tokens (`${TfToken[…]}`, a list or map marker, a
- *   number in its token range): cdktf would put another resource's value there;
+ * - values cdktf would take for one of its tokens: a string with a token marker (`${TfToken[…]}`,
+ *   a list or map marker) or a number token inside it, and a number cdktf reads as a token (a
+ *   number or number-list token, or its number-map marker -123456789, which crashes the synth):
+ *   cdktf would put another resource's value there;
  * - strings Terraform would not read back as written (not Unicode NFC, lone surrogates), control
  *   characters, and leading or trailing white space (CR, LF, NBSP…) that Azure and people cannot see;
  * - more values, deeper nesting or longer strings than any environment needs.
  *
  * It also gives the schema a dense copy (holes become `undefined`, refused keys are left out), so
- * no later pass meets a hole. No cdktf import: the markers are cdktf's documented encodings
- * (cdktf/lib/tokens/private/encoding.js: `${TfToken[`, `#{TfToken[`, `&{TfToken[`, token doubles).
+ * no later pass meets a hole. Numbers, and number tokens inside strings, are asked of cdktf's own
+ * token code (`lib/core/cdktf-tokens.ts`); the string markers are cdktf's documented encodings
+ * (cdktf/lib/tokens/private/encoding.js: `${TfToken[`, `#{TfToken[`, `&{TfToken[`).
  */
-import { show, type Path, type SpecIssue } from './issues';
-import { formatPath } from './issues';
+import { cdktfReadsNumberAsToken, numberTokenInString } from '../core/cdktf-tokens';
+import { formatPath, show, type Path, type SpecIssue } from './issues';
 
 /** The most values (objects, arrays, strings, numbers…) one environment may hold. */
 export const MAX_SPEC_VALUES = 200_000;
@@ -29,19 +32,17 @@ export const MAX_STRING_LENGTH = 4096;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const TOKEN_MARKER = /[$#&]\{TfToken\[/;
 const MAP_TOKEN_VALUES = new Set(['String Map Token Value', 'Any Map Token Value']);
-/** cdktf's number-token pattern inside strings (encoding.js NUMBER_TOKEN_REGEX). */
-const NUMBER_LIKE = /[-|\d.+]+(e[-|\d.eE+]+)/g;
-/** Whether cdktf reads a double as a number or list token: its top 16 bits are 0xfdff or 0xfbff (about -1.9e289). */
-export function isTokenDouble(x: number): boolean {
-  const buf = new Float64Array([x]);
-  const top = new Uint32Array(buf.buffer)[1] >>> 16;
-  return top === 0xfdff || top === 0xfbff;
-}
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const EDGE_SPACE = /^\s|\s$/;
 /** Printable ASCII without '{', not starting or ending with a space (or empty): nothing above applies to it but the number rule. */
 const PLAIN = /^(?:[\x21-\x7a\x7c-\x7e](?:[\x20-\x7a\x7c-\x7e]*[\x21-\x7a\x7c-\x7e])?)?$/;
+/**
+ * Unicode noncharacters (U+FDD0-U+FDEF, and the last two code points of every plane): not text.
+ * systemd refuses an environment file holding one (utf8.c unichar_is_valid), so a setting with
+ * one would keep its service from starting.
+ */
+const NONCHARACTER = new RegExp(`[\\u{FDD0}-\\u{FDEF}${Array.from({ length: 17 }, (_, plane) => `\\u{${(plane * 0x10000 + 0xfffe).toString(16)}}\\u{${(plane * 0x10000 + 0xffff).toString(16)}}`).join('')}]`, 'u');
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A plain object of any realm (a structuredClone, a vm context): its prototype is an Object.prototype, or null. */
@@ -74,25 +75,31 @@ export function checkRawInput(input: unknown): RawInputResult {
 
   const text = (s: string, path: Path, what: 'value' | 'key') => {
     // most strings are short printable ASCII without braces or edge spaces: only a number token could hide there
-    if (s.length <= MAX_STRING_LENGTH && PLAIN.test(s) && !MAP_TOKEN_VALUES.has(s) && !(s.includes('e') && [...s.matchAll(NUMBER_LIKE)].some((m) => isTokenDouble(parseFloat(m[0]))))) return;
+    const numberToken = numberTokenInString(s);
+    if (s.length <= MAX_STRING_LENGTH && PLAIN.test(s) && !MAP_TOKEN_VALUES.has(s) && numberToken === undefined) return;
     const at = what === 'key' ? `the key ${show(s)}` : show(s);
     if (TOKEN_MARKER.test(s) || MAP_TOKEN_VALUES.has(s)) {
       add(path, { code: 'invalid_value', message: `${at} holds a cdktf token marker: cdktf would replace it with another resource's value`, value: s, hint: 'spec values are data; remove the marker' });
     }
-    for (const m of s.matchAll(NUMBER_LIKE)) {
-      if (isTokenDouble(parseFloat(m[0]))) {
-        add(path, { code: 'invalid_value', message: `${at} holds ${show(m[0])}, a number cdktf reads as one of its tokens`, value: s });
-        break;
-      }
+    if (numberToken !== undefined) {
+      add(path, { code: 'invalid_value', message: `${at} holds ${show(numberToken)}, a number cdktf reads as one of its tokens`, value: s });
     }
     if (LONE_SURROGATE.test(s)) {
       add(path, { code: 'invalid_format', message: `${at} holds a lone UTF-16 surrogate: it is not text`, value: s });
+    } else if (NONCHARACTER.test(s)) {
+      const c = NONCHARACTER.exec(s)![0].codePointAt(0)!;
+      add(path, { code: 'invalid_format', message: `${at} holds U+${c.toString(16).toUpperCase().padStart(4, '0')}, a Unicode noncharacter: not text (systemd refuses an environment file holding one)`, value: s, hint: 'remove it' });
     } else if (s.normalize('NFC') !== s) {
       add(path, { code: 'invalid_format', message: `${at} is not in Unicode NFC: Terraform reads it as ${show(s.normalize('NFC'))}, which Azure would receive`, value: s, hint: 'write it in NFC (composed characters)' });
     }
     const free = isFreeText(path) && what === 'value';
     if (free && s.length > MAX_STRING_LENGTH && path[0] === 'policy') {
       add(path, { code: 'too_big', message: `a reason of ${s.length} characters; at most ${MAX_STRING_LENGTH}` });
+    }
+    // a setting's value becomes an environment variable: a C string, which ends at a NUL (systemd
+    // reads an EnvironmentFile only up to its first NUL, losing every later setting with it)
+    if (free && s.includes('\u0000')) {
+      add(path, { code: 'invalid_format', message: 'holds a NUL character (\\u0000), which no environment variable or text can carry', value: s, hint: 'remove it; binary data goes in Key Vault or the release artifact, base64-encoded' });
     }
     // a pasted PEM block is refused as an inline secret (validate.ts), which says more than its line breaks
     if (free || s.includes('-----BEGIN ')) return;
@@ -118,7 +125,14 @@ export function checkRawInput(input: unknown): RawInputResult {
       return value;
     }
     if (typeof value === 'number') {
-      if (isTokenDouble(value)) add(path, { code: 'invalid_value', message: `${value} is in the range cdktf uses for number tokens`, value });
+      if (cdktfReadsNumberAsToken(value)) {
+        add(path, {
+          code: 'invalid_value',
+          message: `${value} is a number cdktf reads as one of its tokens (${value === -123456789 ? 'its number-map marker: the synth would fail' : 'it would put another value there'})`,
+          value,
+          hint: 'any other number: this exact value is reserved by cdktf',
+        });
+      }
       return value;
     }
     if (typeof value !== 'object' || value === null) return value;

@@ -8,6 +8,8 @@
  * issue at or around every mutated field that is refused alone (all problems at once); an
  * accepted spec keeps every key it was given. A sample of the accepted specs (every 25th) is also
  * synthesized: no crash, and no marker from a payload inside anything Terraform evaluates.
+ * Printable strings in free-text fields are read back by the real terraform; a setting's value is
+ * read back from the custom data by cloud-init's loader, a shell and a booted systemd.
  */
 import fc from 'fast-check';
 import { rmSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../lib/environment/synthesize';
 import { exampleSpec, readStacks, tempDir, type Json } from '../helpers';
 import { readTemplate, stringsOf, terraformReads } from '../support/terraform-strings';
+import { envByShell, envBySystemd, loadCloudConfigs, systemdUnavailable, vmDocuments } from '../support/custom-data';
 
 type Path = (string | number)[];
 interface Leaf {
@@ -206,6 +209,59 @@ describe('any printable string in a free-text field', () => {
     expect(wrong).toEqual([]);
     process.stdout.write(`printable: ${cases.length} strings, ${refused} refused, ${carriers.length} carriers read back by terraform\n`);
   }, 120_000);
+
+  /**
+   * A setting's value travels inside the custom data (base64): decoded, loaded by cloud-init's
+   * own YAML loader, written as the service's environment file, and read by a shell and by a real
+   * systemd (when this machine can boot one), it must be the string written in the spec.
+   */
+  const settingText = fc
+    .array(fc.oneof(fc.constantFrom('"', "'", '`', '$', '$(id)', '${HOME}', '\\', '\\n', '\n', '\r\n', '\t', '#', '%i', '=', ';', ' ', '\u0085', '\u2028', '\u007f', '\u009b', '\u00a0', '\ufeff', '\u001b', '- ', ': ', '|', '>'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 8 })
+    .map((xs) => xs.join(''));
+
+  it("a setting's value is refused with a path, or reaches the service's environment exactly (custom data, cloud-init, shell, systemd)", () => {
+    const cases = fc.sample(settingText, { numRuns: 40, seed: 11 });
+    const expected: string[] = [];
+    const files: string[] = [];
+    const misplaced: string[] = [];
+    let refused = 0;
+    for (const value of cases) {
+      const spec = exampleSpec() as Json;
+      spec.services[1].settings = { FUZZ: value };
+      const r = validateEnvironment(spec);
+      if (!r.ok) {
+        refused++;
+        if (!r.issues.some((i) => i.path === 'services[1].settings.FUZZ')) misplaced.push(`${JSON.stringify(value)}: ${r.issues.map((i) => i.path).join(', ')}`);
+        continue;
+      }
+      const dir = tempDir();
+      try {
+        const s = synthesize([{ file: 'env.ts', spec, issues: [] }], join(dir, 'cdktf.out'));
+        if (!s.ok) throw new Error(JSON.stringify(s.problems));
+        const stacks = Object.fromEntries(Object.entries(readStacks(join(dir, 'cdktf.out'))).map(([k, v]) => [k, JSON.parse(v)]));
+        // one slot's document is enough here: both are rendered by the same code (test/spec/custom-data.test.ts reads both)
+        const doc = vmDocuments(stacks).find((d) => d.at.includes('order-processing') && d.at.endsWith('custom_data'));
+        if (!doc) throw new Error('no custom data for order-processing');
+        const [loaded] = loadCloudConfigs([doc.text]);
+        const env = loaded.files['/etc/order-processing/release.env'];
+        if (env === undefined) throw new Error('cloud-init writes no /etc/order-processing/release.env');
+        expected.push(value);
+        files.push(env);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(misplaced).toEqual([]);
+    expect(files.length).toBeGreaterThan(cases.length / 2);
+    const byShell = envByShell(files).map((e) => e.FUZZ);
+    expect(byShell.map((v, i) => ({ v, ok: v === expected[i] })).filter((x) => !x.ok)).toEqual([]);
+    const noSystemd = systemdUnavailable();
+    if (!noSystemd) {
+      const bySystemd = envBySystemd(files).map((e) => e.FUZZ);
+      expect(bySystemd.map((v, i) => ({ v, ok: v === expected[i] })).filter((x) => !x.ok)).toEqual([]);
+    }
+    process.stdout.write(`settings: ${cases.length} values, ${refused} refused, ${files.length} read back by a shell${noSystemd ? ` (no systemd: ${noSystemd})` : ' and a booted systemd'}\n`);
+  }, 300_000);
 });
 
 describe('duplicates of every kind, exhaustively', () => {

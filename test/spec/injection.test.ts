@@ -3,6 +3,7 @@
  * back by the real terraform), cdktf token markers and vanishing keys are refused, crashes are
  * problems with paths, every problem shows beside others, and what Azure refuses is refused.
  */
+import { Token } from 'cdktf';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../lib/environment/synthesize';
 import { exampleSpec, readStacks, tempDir } from '../helpers';
@@ -86,6 +87,42 @@ describe('cdktf token injection', () => {
     const s = exampleSpec() as Json;
     mutate(s);
     expect(pathsOf(s)).toContain(path);
+  });
+});
+
+describe('cdktf number tokens: a spec number cdktf would read as a token', () => {
+  // autoscale.customMetric.scaleInBelow is any number (a metric may be negative): no range check
+  // stands between it and the autoscale setting's threshold
+  const withThreshold = (x: number) => {
+    const s = exampleSpec() as Json;
+    s.services[0].autoscale.customMetric = { resourceId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-bus/providers/Microsoft.ServiceBus/namespaces/bus', namespace: 'microsoft.servicebus/namespaces', name: 'ActiveMessages', scaleOutAbove: 100, scaleInBelow: x };
+    return s;
+  };
+  const at = 'services[0].autoscale.customMetric.scaleInBelow';
+  // numbers cdktf itself makes: a number token, an element of a number-list token, and its number-map marker
+  const resolvable = { creationStack: [], resolve: () => 1 };
+  const numberToken = Token.asNumber(resolvable);
+  const listElement = Token.asNumberList(resolvable)[0];
+
+  it('the field takes any other number below scaleOutAbove, however large or negative (its range check would not refuse these)', () => {
+    for (const x of [-1e300, -8e298, -2e289, -1e289, -123456788, -123456790, 99.5]) expect({ x, issues: issuesOf(withThreshold(x)) }).toEqual({ x, issues: [] });
+  });
+
+  it.each([
+    ['a number token', numberToken, 'it would put another value there'],
+    ['an element of a number-list token (about -1.888e289)', listElement, 'it would put another value there'],
+    ['the number-map marker -123456789, which crashed the synth before', Token.NUMBER_MAP_TOKEN_VALUE, 'its number-map marker: the synth would fail'],
+  ])('%s is refused at its path', (_, x, why) => {
+    expect(Token.isUnresolved(x) || Token.isUnresolved([x]) || x === Token.NUMBER_MAP_TOKEN_VALUE).toBe(true);
+    expect(issuesOf(withThreshold(x))).toEqual([`${at}: ${x} is a number cdktf reads as one of its tokens (${why})`]);
+    const r = synth(withThreshold(x));
+    expect(r.ok).toBe(false);
+  });
+
+  it('a number token written inside a string is refused too (cdktf resolves number tokens in strings)', () => {
+    const s = exampleSpec() as Json;
+    s.tags.n = `x${numberToken}y`;
+    expect(issuesOf(s)).toEqual([`tags.n: ${JSON.stringify(`x${numberToken}y`).replace(/^"|"$/g, "'")} holds '${numberToken}', a number cdktf reads as one of its tokens`]);
   });
 });
 

@@ -1,0 +1,202 @@
+/**
+ * Rules of the capacity concern: instance counts in order, upgrades that leave the peak load
+ * covered and fit a scale set, autoscale Azure can express (thresholds, schedules, time zones,
+ * profile limits), and vCPU quotas per VM family at the worst case.
+ */
+import { AUTOSCALE_LIMITS, overlappingSchedules } from '../../autoscale/plan';
+import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from '../capacity';
+import { MAX_BATCH_PERCENT_WITHOUT_SURGE } from '../constants';
+import { show, type Path } from '../issues';
+import { SLOT_NAMES, type Capacity, type SlotName } from '../schema';
+import { mapTimeZone, sameClockZones } from '../time-zones';
+import { collect, isRecord, rawItem, under, type Add, type At, type Findings, type ServiceParts, type SpecView } from './view';
+
+/** min <= default <= max, on whichever of the three are numbers as written (a bad one is reported by the schema). */
+function checkCapacity(add: Add, path: Path, raw: unknown) {
+  if (!isRecord(raw)) return;
+  const n = (k: string) => (typeof raw[k] === 'number' && Number.isFinite(raw[k]) ? (raw[k] as number) : undefined);
+  const [min, def, max] = [n('min'), n('default'), n('max')];
+  const hint = 'min <= default <= max';
+  if (min !== undefined && def !== undefined && min > def) add([...path, 'default'], { code: 'out_of_order', message: `${def} is below min ${min}`, value: def, hint });
+  if (def !== undefined && max !== undefined && def > max) add([...path, 'default'], { code: 'out_of_order', message: `${def} is above max ${max}`, value: def, hint });
+  if (min !== undefined && max !== undefined && min > max) add([...path, 'min'], { code: 'out_of_order', message: `${min} is above max ${max}`, value: min, hint });
+}
+
+/** capacity.min <= default <= max for the front, each pool and each service. */
+export function validateCapacityOrder(view: SpecView): Findings {
+  return collect((add) => {
+    checkCapacity(add, ['front', 'capacity'], isRecord(view.raw.front) ? view.raw.front.capacity : undefined);
+    for (const { index } of view.pools) checkCapacity(add, ['pools', index, 'capacity'], rawItem(view, 'pools', index)?.capacity);
+    for (const { index } of view.services) checkCapacity(add, ['services', index, 'capacity'], rawItem(view, 'services', index)?.capacity);
+  });
+}
+
+function checkCapacityProofs(add: Add, at: At, capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean; peakLoadInstances?: number }) {
+  if (upgrade.peakLoadInstances !== undefined && upgrade.peakLoadInstances > capacity.min) {
+    add(at('upgrade', 'peakLoadInstances'), {
+      code: 'does_not_fit',
+      message: `${upgrade.peakLoadInstances} instances of peak load exceed capacity.min ${capacity.min}`,
+      value: upgrade.peakLoadInstances,
+      hint: 'the minimum must carry the peak; raise capacity.min',
+    });
+    return;
+  }
+  const fail = upgradeHeadroom(capacity.min, upgrade);
+  if (fail) {
+    add(at('upgrade', 'maxBatchPercent'), {
+      code: 'does_not_fit',
+      message: `at ${fail.instances} instances a batch of ${fail.batch} leaves ${fail.remaining}, below the peak load of ${fail.peak} instances`,
+      value: upgrade.maxBatchPercent,
+      hint: `set upgrade.maxSurge: true, or raise capacity.min to ${minimumForHeadroom(fail.peak, upgrade.maxBatchPercent)}`,
+    });
+  } else if (!upgrade.maxSurge && upgrade.maxBatchPercent > MAX_BATCH_PERCENT_WITHOUT_SURGE) {
+    // the policy pack (ASE-VM-004) refuses the scale set such a batch makes; say so at the field
+    add(at('upgrade', 'maxBatchPercent'), {
+      code: 'too_big',
+      message: `${upgrade.maxBatchPercent}% batches without surge take more than a third of the instances down at once; the policy pack (ASE-VM-004) allows at most ${MAX_BATCH_PERCENT_WITHOUT_SURGE}% without surge`,
+      value: upgrade.maxBatchPercent,
+      hint: `set upgrade.maxSurge: true, or maxBatchPercent: ${MAX_BATCH_PERCENT_WITHOUT_SURGE} or less`,
+    });
+  }
+  const peak = peakInstances(capacity, upgrade);
+  if (peak > VMSS_LIMITS.instancesPerScaleSet) {
+    add(at('capacity', 'max'), {
+      code: 'does_not_fit',
+      message: `${capacity.max} instances plus surge reach ${peak}; a scale set holds ${VMSS_LIMITS.instancesPerScaleSet}`,
+      value: capacity.max,
+    });
+  }
+}
+
+/** Upgrades: a batch leaves the peak load covered (or surges), and max plus surge fits one scale set. */
+export function validateUpgradeHeadroom(view: SpecView): Findings {
+  return collect((add) => {
+    for (const { index, p } of view.pools) if (p.capacity && p.upgrade) checkCapacityProofs(add, under('pools', index), p.capacity, p.upgrade);
+    for (const { index, s } of view.services) if (s.capacity && s.upgrade) checkCapacityProofs(add, under('services', index), s.capacity, s.upgrade);
+    const { front } = view;
+    if (front.capacity && front.upgrade) checkCapacityProofs(add, under('front'), front.capacity, front.upgrade);
+  });
+}
+
+/** Autoscale: thresholds in order, schedules Azure can express (time zone, no overlap, profile limit). */
+function checkAutoscale(add: Add, at: At, s: Pick<ServiceParts, 'autoscale' | 'capacity'>) {
+  const as = s.autoscale;
+  if (!as) return;
+  if (as.cpu.scaleInBelowPercent >= as.cpu.scaleOutAbovePercent) {
+    add(at('autoscale', 'cpu', 'scaleInBelowPercent'), {
+      code: 'out_of_order',
+      message: `${as.cpu.scaleInBelowPercent} is not below scaleOutAbovePercent ${as.cpu.scaleOutAbovePercent}`,
+      value: as.cpu.scaleInBelowPercent,
+      hint: 'leave a gap, or autoscale flaps between out and in',
+    });
+  }
+  if (as.customMetric && as.customMetric.scaleInBelow >= as.customMetric.scaleOutAbove) {
+    add(at('autoscale', 'customMetric', 'scaleInBelow'), {
+      code: 'out_of_order',
+      message: `${as.customMetric.scaleInBelow} is not below scaleOutAbove ${as.customMetric.scaleOutAbove}`,
+      value: as.customMetric.scaleInBelow,
+      hint: 'leave a gap, or autoscale flaps between out and in',
+    });
+  }
+  const maxProfiles = Math.floor((AUTOSCALE_LIMITS.profiles - 1) / 2);
+  if (as.schedules.length > maxProfiles) {
+    add(at('autoscale', 'schedules'), {
+      code: 'too_big',
+      message: `${as.schedules.length} schedules need ${1 + 2 * as.schedules.length} autoscale profiles; Azure allows ${AUTOSCALE_LIMITS.profiles} (${maxProfiles} schedules)`,
+      hint: 'each window needs a start profile and a return to normal',
+    });
+  }
+  const names = new Set<string>();
+  as.schedules.forEach((sch, i) => {
+    const p = at('autoscale', 'schedules', i);
+    if (names.has(sch.name)) add([...p, 'name'], { code: 'duplicate', message: `${show(sch.name)} names another schedule too`, value: sch.name });
+    names.add(sch.name);
+    const tz = mapTimeZone(sch.timeZone);
+    if (!tz.ok && tz.windows.length === 0) {
+      add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} is not an IANA time zone Azure can map`, value: sch.timeZone, hint: "use a name like 'Europe/Amsterdam' or 'UTC'" });
+    } else if (!tz.ok) {
+      const same = sameClockZones(sch.timeZone);
+      add([...p, 'timeZone'], {
+        code: 'invalid_value',
+        message: `${show(sch.timeZone)} maps to the Windows time zone ${tz.windows.map((w) => `'${w}'`).join(', ')}, which azurerm's autoscale setting does not accept`,
+        value: sch.timeZone,
+        hint: same.length > 0 ? `a zone Azure accepts with the same clock in 2026: ${same.map((z) => `'${z}'`).join(', ')}` : "write the window in a zone Azure accepts, e.g. 'UTC', shifting start and end",
+      });
+    }
+    if (sch.timeZone !== as.schedules[0].timeZone) {
+      add([...p, 'timeZone'], { code: 'invalid_value', message: `${show(sch.timeZone)} differs from schedules[0]'s ${show(as.schedules[0].timeZone)}`, value: sch.timeZone, hint: "one service's windows share one time zone" });
+    }
+    if (sch.start === sch.end) add([...p, 'end'], { code: 'invalid_value', message: `equals start ${sch.start}: an empty window`, value: sch.end });
+    const max = sch.max ?? s.capacity?.max;
+    if (max !== undefined && sch.min > max) add([...p, 'min'], { code: 'out_of_order', message: `${sch.min} is above the window's max ${max}`, value: sch.min });
+    if (sch.max !== undefined && s.capacity && sch.max > s.capacity.max) {
+      add([...p, 'max'], { code: 'does_not_fit', message: `${sch.max} is above capacity.max ${s.capacity.max}, which sizes the subnet`, value: sch.max });
+    }
+  });
+  for (const [i, j] of overlappingSchedules(as.schedules)) {
+    add(at('autoscale', 'schedules', j), {
+      code: 'overlap',
+      message: `${show(as.schedules[j].name)} overlaps or touches ${show(as.schedules[i].name)} (schedules[${i}])`,
+      hint: 'merge them, or leave a gap: two windows starting and ending at one minute leave Azure to pick one',
+    });
+  }
+}
+
+/** Each pool's and service's autoscale. */
+export function validateAutoscale(view: SpecView): Findings {
+  return collect((add) => {
+    for (const { index, p } of view.pools) checkAutoscale(add, under('pools', index), p);
+    for (const { index, s } of view.services) checkAutoscale(add, under('services', index), s);
+  });
+}
+
+/**
+ * vCPU quotas per family: the worst case is both slots of every service at max plus surge. A
+ * family the quotas do not list is a warning: quota is the subscription's, and may be watched elsewhere.
+ */
+export function validateQuotas(view: SpecView): Findings {
+  return collect((add, warn) => {
+    const { env, front } = view;
+    if (!env.quotas || Object.keys(env.quotas).length === 0) return;
+    const demand = new Map<string, { vcpus: number; parts: string[]; paths: Path[] }>();
+    const count = (what: string, size: string | undefined, instances: number, path: Path) => {
+      const info = size === undefined ? undefined : vmSizeInfo(size);
+      if (!info) return; // an unknown size is reported by validateVmSizes
+      const d = demand.get(info.family) ?? { vcpus: 0, parts: [], paths: [] };
+      d.vcpus += instances * info.vcpus;
+      if (d.parts.length < 8) d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+      else if (d.parts.length === 8) d.parts.push('…');
+      d.paths.push(path);
+      demand.set(info.family, d);
+    };
+    for (const { index, s } of view.services) {
+      // a parked slot holds its parked count; a warm one may reach max plus a surge batch
+      const instances = (slot: SlotName) => slotPeak(s.capacity!, s.upgrade!, s.slots?.[slot].parked);
+      if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
+    }
+    for (const { index, p } of view.pools) {
+      if (p.capacity && p.upgrade) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
+    }
+    if (front.capacity && front.upgrade) count('front', front.vmSize, peakInstances(front.capacity, front.upgrade), ['front', 'vmSize']);
+    for (const [family, d] of [...demand].sort()) {
+      const quota = Object.prototype.hasOwnProperty.call(env.quotas, family) ? env.quotas[family] : undefined;
+      if (quota === undefined) {
+        for (const path of d.paths) {
+          warn(path, {
+            code: 'missing',
+            message: `quotas lists no ${family}: ${d.vcpus} vCPUs at peak (${d.parts.join(' + ')}) are not checked against a quota`,
+            hint: `add quotas.${family} (az vm list-usage --location <region>)`,
+          });
+        }
+      }
+      if (quota !== undefined && d.vcpus > quota) {
+        add(['quotas', family], {
+          code: 'does_not_fit',
+          message: `${d.vcpus} vCPUs at peak (${d.parts.join(' + ')}) exceed the quota of ${quota}`,
+          value: quota,
+          hint: 'request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge',
+        });
+      }
+    }
+  });
+}
