@@ -11,8 +11,11 @@
  * resource of a type checkov has a resource check for must appear in checkov's results, so a run
  * that loads nothing cannot pass.
  *
- *   --no-synth       scan the output as it is (default: `npm run -s synth` first)
- *   --out DIR        the synth output folder (default cdktf.out)
+ *   --no-synth       scan the outputs as they are (default: `npm run -s synth` first, and the
+ *                    example with every option, everyOptionSpec(), into cdktf.out.checkov-options)
+ *   --out DIR        a synth output folder to scan, repeatable (default: cdktf.out and
+ *                    cdktf.out.checkov-options; the skips cover both, so a skip for the state
+ *                    stack is stale in a scan of the example alone)
  *   --skips FILE     the skips file (default lib/policy/checkov-skips.yaml)
  *   --markdown       also print the table of docs/checkov.md: each check, its result, the pack's rule
  *   CHECKOV=PATH     a checkov executable to use instead of installing the pinned one
@@ -22,7 +25,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { formatProblems, synthesize } from '../lib/environment/synthesize';
 import { RULES } from '../lib/policy/rules';
+import type { EnvironmentSpec } from '../lib/spec/schema';
+import example from '../stacks/environments/retail';
 
 /** One reviewed exception: a checkov check that fails on purpose, where, and why. */
 export interface CheckovSkip {
@@ -221,9 +227,30 @@ function markdown(results: readonly CheckResult[], skipped: ReturnType<typeof cl
   return lines.join('\n');
 }
 
+/**
+ * The example with every optional stack and resource the library adds: the state backend's stack,
+ * the vault's diagnostic setting (Log Analytics) and a Flexible scale set (catalog). Scanned beside
+ * the example, so its storage account and the resource types only options emit meet checkov too.
+ */
+export function everyOptionSpec(): EnvironmentSpec {
+  const spec = structuredClone(example);
+  spec.stateBackend = { resourceGroupName: 'rg-retail-state', storageAccountName: 'stretailstate', containerName: 'tfstate' };
+  spec.keyVault = { ...spec.keyVault!, logAnalyticsWorkspaceId: `/subscriptions/${spec.subscriptionId}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/law-retail` };
+  spec.services = spec.services.map((svc) => (svc.name === 'catalog' ? { ...svc, orchestration: 'Flexible' as const } : svc));
+  return spec;
+}
+
+interface Scanned {
+  readonly out: string;
+  readonly stack: string;
+  readonly file: string;
+  readonly text: string;
+  readonly json: { resource?: Record<string, Record<string, unknown>> };
+}
+
 async function main() {
   const { values } = parseArgs({
-    options: { 'no-synth': { type: 'boolean', default: false }, out: { type: 'string', default: 'cdktf.out' }, skips: { type: 'string' }, markdown: { type: 'boolean', default: false } },
+    options: { 'no-synth': { type: 'boolean', default: false }, out: { type: 'string', multiple: true }, skips: { type: 'string' }, markdown: { type: 'boolean', default: false } },
     strict: true,
   });
   const started = Date.now();
@@ -235,9 +262,20 @@ async function main() {
     process.exit(1);
   }
 
+  const OPTIONS_OUT = 'cdktf.out.checkov-options';
+  // the skips cover both: scanning one alone leaves the other's skips stale
+  const outs = values.out ?? ['cdktf.out', OPTIONS_OUT];
   if (!values['no-synth']) {
+    // the example, as `npm run -s synth` writes it; then the example with every option
     const s = spawnSync(process.execPath, [join(root, 'scripts', 'app.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
     if (s.status !== 0) process.exit(1);
+    {
+      const r = synthesize([{ file: 'retail.ts (every option)', spec: everyOptionSpec(), issues: [] }], resolve(root, OPTIONS_OUT), { projectRoot: root });
+      if (!r.ok) {
+        process.stderr.write(`${formatProblems(r.problems, 'every-option example')}\n`);
+        process.exit(1);
+      }
+    }
   }
   const install = Date.now();
   let checkov = process.env.CHECKOV;
@@ -248,62 +286,73 @@ async function main() {
   }
   const installSeconds = (Date.now() - install) / 1000;
 
-  const stacksDir = resolve(values.out, 'stacks');
-  const stacks = existsSync(stacksDir) ? readdirSync(stacksDir).filter((s) => existsSync(join(stacksDir, s, 'cdk.tf.json'))).sort() : [];
-  if (stacks.length === 0) {
-    process.stderr.write(`no stacks in ${stacksDir}\n`);
-    process.exit(1);
+  const scanned: Scanned[] = [];
+  for (const out of outs) {
+    const dir = resolve(root, out, 'stacks');
+    const stacks = existsSync(dir) ? readdirSync(dir).filter((s) => existsSync(join(dir, s, 'cdk.tf.json'))).sort() : [];
+    if (stacks.length === 0) {
+      process.stderr.write(`no stacks in ${dir}\n`);
+      process.exit(1);
+    }
+    for (const stack of stacks) {
+      const file = join(dir, stack, 'cdk.tf.json');
+      const text = readFileSync(file, 'utf8');
+      scanned.push({ out, stack, file, text, json: JSON.parse(text) });
+    }
   }
-  const texts = Object.fromEntries(stacks.map((s) => [s, readFileSync(join(stacksDir, s, 'cdk.tf.json'), 'utf8')]));
-  const jsons = Object.fromEntries(stacks.map((s) => [s, JSON.parse(texts[s])]));
-  const allTypes = [...new Set(stacks.flatMap((s) => resourcesOf(jsons[s]).map((a) => a.split('.')[0])))].sort();
+  const allTypes = [...new Set(scanned.flatMap((x) => resourcesOf(x.json).map((a) => a.split('.')[0])))].sort();
   const checksByType = resourceChecksByType(checkov, allTypes);
 
   const scan = Date.now();
-  const fileOf = (s: string) => join(stacksDir, s, 'cdk.tf.json');
-  const report = await runCheckov(checkov, stacks.map(fileOf));
+  const report = await runCheckov(checkov, scanned.map((x) => x.file));
   const scanSeconds = (Date.now() - scan) / 1000;
 
   const errors: string[] = [];
   const version = report.summary.checkov_version;
   if (report.summary.parsing_errors > 0) errors.push(`checkov could not parse ${report.summary.parsing_errors} file(s)`);
   // the records of each stack, by the file checkov read
-  const stackOf = new Map(stacks.map((s) => [resolve(fileOf(s)), s]));
-  const split = (recs: CheckovRecord[] | undefined, s: string) => (recs ?? []).filter((r) => stackOf.get(resolve(r.file_abs_path)) === s);
-  const strays = [...(report.results?.passed_checks ?? []), ...(report.results?.failed_checks ?? [])].filter((r) => !stackOf.has(resolve(r.file_abs_path)));
-  if (strays.length > 0) throw new Error(`checkov reported on a file it was not given: ${strays[0].file_abs_path}`);
-  const results: CheckResult[] = stacks.flatMap((s) =>
-    readReport(s, { ...report, results: { passed_checks: split(report.results?.passed_checks, s), failed_checks: split(report.results?.failed_checks, s), skipped_checks: split(report.results?.skipped_checks, s) } }, texts[s]),
+  const byFile = new Map(scanned.map((x) => [x.file, x]));
+  const all = [...(report.results?.passed_checks ?? []), ...(report.results?.failed_checks ?? []), ...(report.results?.skipped_checks ?? [])];
+  const stray = all.find((r) => !byFile.has(resolve(r.file_abs_path)));
+  if (stray) throw new Error(`checkov reported on a file it was not given: ${stray.file_abs_path}`);
+  const split = (recs: CheckovRecord[] | undefined, x: Scanned) => (recs ?? []).filter((r) => resolve(r.file_abs_path) === x.file);
+  const resultsOf = new Map(
+    scanned.map((x) => [
+      x,
+      readReport(x.stack, { ...report, results: { passed_checks: split(report.results?.passed_checks, x), failed_checks: split(report.results?.failed_checks, x), skipped_checks: split(report.results?.skipped_checks, x) } }, x.text),
+    ]),
   );
+  const results = [...resultsOf.values()].flat();
   const verdict = classify(results, skips);
+  const label = (x: Scanned) => (x.out === outs[0] ? x.stack : `${x.stack} (${x.out})`);
 
-  process.stdout.write(`checkov ${version} (framework terraform_json), ${stacks.length} stacks of ${values.out}, skips from ${skipsFile.replace(`${root}/`, '')}\n`);
+  process.stdout.write(`checkov ${version} (framework terraform_json), ${scanned.length} stacks of ${outs.join(' and ')}, skips from ${skipsFile.replace(`${root}/`, '')}\n`);
   let total = { passed: 0, failed: 0, skipped: 0, checked: 0 };
-  for (const s of stacks) {
-    const mine = results.filter((r) => r.stack === s);
-    const all = resourcesOf(jsons[s]);
-    const azurerm = all.filter((a) => a.startsWith('azurerm_'));
+  for (const x of scanned) {
+    const mine = resultsOf.get(x)!;
+    const resources = resourcesOf(x.json);
+    const azurerm = resources.filter((a) => a.startsWith('azurerm_'));
     // every resource of a type checkov has resource checks for must have results: checkov loaded it
-    const checkable = all.filter((a) => (checksByType[a.split('.')[0]] ?? []).length > 0);
+    const checkable = resources.filter((a) => (checksByType[a.split('.')[0]] ?? []).length > 0);
     const checked = new Set(mine.filter((r) => r.kind === 'resource').map((r) => r.resource));
     const missing = checkable.filter((a) => !checked.has(a));
-    if (missing.length > 0) errors.push(`${s}: checkov has checks for ${missing.join(', ')} but reported none: it did not load them`);
+    if (missing.length > 0) errors.push(`${label(x)}: checkov has checks for ${missing.join(', ')} but reported none: it did not load them`);
     const withResults = new Set(mine.map((r) => r.resource));
     const passed = mine.filter((r) => r.result === 'passed').length;
-    const skippedHere = verdict.skipped.filter((x) => x.result.stack === s);
-    const failedHere = verdict.failed.filter((x) => x.stack === s);
+    const skippedHere = verdict.skipped.filter((v) => mine.includes(v.result));
+    const failedHere = verdict.failed.filter((f) => mine.includes(f));
     total = { passed: total.passed + passed, failed: total.failed + failedHere.length, skipped: total.skipped + skippedHere.length, checked: total.checked + withResults.size };
     const uncovered = [...new Set(azurerm.filter((a) => !withResults.has(a)).map((a) => a.split('.')[0]))].sort();
     process.stdout.write(
-      `\n${s}: ${withResults.size} of ${azurerm.length} azurerm resources checked: ${passed} passed, ${failedHere.length} failed, ${skippedHere.length} skipped\n` +
+      `\n${label(x)}: ${withResults.size} of ${azurerm.length} azurerm resources checked: ${passed} passed, ${failedHere.length} failed, ${skippedHere.length} skipped\n` +
         (uncovered.length > 0 ? `  no checkov check covers ${uncovered.join(', ')}\n` : ''),
     );
     for (const f of failedHere) process.stdout.write(`  FAILED ${f.check} ${f.resource}: ${f.title}\n`);
-    for (const x of skippedHere) process.stdout.write(`  skipped ${x.result.check} ${x.result.resource}: ${x.skip.reason}\n`);
+    for (const v of skippedHere) process.stdout.write(`  skipped ${v.result.check} ${v.result.resource}: ${v.skip.reason}\n`);
+    for (const f of failedHere) errors.push(`${label(x)}:${f.resource}: ${f.check} failed (${f.title}); fix the construct, or add a skip with the reason`);
   }
   if (total.checked === 0) errors.push('checkov checked no resource at all');
   for (const s of verdict.stale) errors.push(`stale skip ${s.check} ${s.resource}: it matches no failed check (remove it from the skips file)`);
-  for (const f of verdict.failed) errors.push(`${f.stack}:${f.resource}: ${f.check} failed (${f.title}); fix the construct, or add a skip with the reason`);
 
   if (values.markdown) process.stdout.write(`\n${markdown(results, verdict.skipped)}\n`);
   process.stdout.write(

@@ -339,6 +339,43 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'ASE-ST-002',
+    severity: 'error',
+    title: 'Storage account firewalls deny by default',
+    rationale:
+      'Without network rules a storage account admits every network, its Entra ID checks aside; checkov (CKV_AZURE_35) does not even report an account that has no network_rules block.',
+    fix: "network_rules with default_action 'Deny', admitting the subnets (service endpoint) and deployer ranges that need it",
+    checkov: ['CKV_AZURE_35'],
+    resourceTypes: ['azurerm_storage_account'],
+    check: (r, address, ctx) => {
+      // the rules may also be a resource of their own (azurerm_storage_account_network_rules)
+      const separate = Object.values(ctx.resources.azurerm_storage_account_network_rules ?? {}).find((n) => String(n.storage_account_id).startsWith(`\${azurerm_storage_account.${address}.`));
+      const action = one(r.network_rules)?.default_action ?? separate?.default_action;
+      if (action === 'Deny') return undefined;
+      return action === undefined ? 'no network_rules: every network is admitted' : `network_rules default_action ${action}`;
+    },
+  },
+  {
+    id: 'ASE-KV-004',
+    severity: 'error',
+    title: 'A vault that denies by default is reachable from the VNet',
+    rationale: 'VMs fetch certificates and secrets from the vault: a firewall that denies by default with no private endpoint and no subnet leaves them nothing to fetch with, and the failure shows only at boot.',
+    fix: 'a private endpoint to the vault (the vault stack makes one), or the VMs\' subnets in network_acls.virtual_network_subnet_ids',
+    checkov: ['CKV2_AZURE_32'],
+    resourceTypes: ['azurerm_key_vault'],
+    check: (r, address, ctx) => {
+      const acls = one(r.network_acls);
+      if (acls?.default_action !== 'Deny' || (acls.virtual_network_subnet_ids ?? []).length > 0) return undefined;
+      const ref = `\${azurerm_key_vault.${address}.id}`;
+      const name = String(r.name ?? '').toLowerCase();
+      const endpoints = Object.entries(stacksOf(ctx)).flatMap(([stack, json]) =>
+        Object.values((json.resource?.azurerm_private_endpoint ?? {}) as Record<string, Json>).map((pe) => ({ stack, target: String(one(pe.private_service_connection)?.private_connection_resource_id ?? '') })),
+      );
+      const reached = endpoints.some((e) => (e.stack === (ctx.stack ?? '') && e.target === ref) || (name !== '' && e.target.toLowerCase().endsWith(`/vaults/${name}`)));
+      return reached ? undefined : 'denies by default, with no private endpoint and no subnet allowed: nothing in the VNet can reach it';
+    },
+  },
+  {
     id: 'ASE-KV-002',
     severity: 'warning',
     title: 'Certificates Key Vault can renew',

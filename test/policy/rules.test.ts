@@ -50,6 +50,9 @@ test.each([
   ['ASE-ST-001', 'the front store open to anonymous containers (the provider default)', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => delete r.allow_nested_items_to_be_public)],
   ['ASE-ST-001', 'the front store over plain HTTP and TLS 1.0', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => ((r.https_traffic_only_enabled = false), (r.min_tls_version = 'TLS1_0')))],
   ['ASE-ST-001', "a public container in the front's store", () => broken('retail-front', 'azurerm_storage_container', 'front_container', (r) => (r.container_access_type = 'blob'))],
+  ['ASE-ST-002', 'the front store without network rules', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => delete r.network_rules)],
+  ['ASE-ST-002', 'the front store admitting every network', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => (r.network_rules.default_action = 'Allow'))],
+  ['ASE-KV-004', 'a vault without its private endpoint', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (_r, st) => delete st.resource.azurerm_private_endpoint)],
   ['ASE-VM-003', 'one zone', () => broken(...VMSS, (r) => (r.zones = ['1']))],
   ['ASE-VM-004', 'manual upgrades without repair', () => broken(...VMSS, (r) => ((r.upgrade_mode = 'Manual'), (r.automatic_instance_repair = { enabled: false })))],
   ['ASE-AS-001', 'an autoscale minimum of 1', () => broken('retail-svc-pricing', 'azurerm_monitor_autoscale_setting', 'blue_autoscale_autoscale', (r) => (r.profile[0].capacity.minimum = 1))],
@@ -174,6 +177,24 @@ describe('rules checkov also knows (docs/checkov.md)', () => {
     expect(broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => (delete r.shared_access_key_enabled, delete r.allow_nested_items_to_be_public, (r.min_tls_version = 'TLS1_1')))).toEqual([
       'ASE-ST-001 retail-front:azurerm_storage_account.front_store: shared access keys enabled (account keys and SAS tokens work), min_tls_version TLS1_1, containers may be made public (allow_nested_items_to_be_public)',
     ]);
+  });
+
+  test('ASE-ST-002 reads network rules given as their own resource; ASE-KV-004 takes a subnet rule or an endpoint named by ID', () => {
+    expect(
+      broken('retail-front', 'azurerm_storage_account', 'front_store', (r, st) => {
+        delete r.network_rules;
+        st.resource.azurerm_storage_account_network_rules = { rules: { storage_account_id: '${azurerm_storage_account.front_store.id}', default_action: 'Deny' } };
+      }),
+    ).toEqual([]);
+    expect(broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r, st) => (delete st.resource.azurerm_private_endpoint, (r.network_acls.virtual_network_subnet_ids = ['/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s'])))).toEqual([]);
+    expect(
+      broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r, st) => {
+        delete st.resource.azurerm_private_endpoint;
+        // an endpoint in another stack, to the vault by its Azure ID
+        const all = st as Json;
+        (all.resource.azurerm_private_endpoint ??= {}).elsewhere = { private_service_connection: { private_connection_resource_id: `/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/${r.name.toUpperCase()}` } };
+      }),
+    ).toEqual([]);
   });
 
   test('the state account passes ASE-ST-001 as it is', () => {

@@ -7,18 +7,22 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { everyOptionSpec } from '../../scripts/checkov';
 import { exampleSpec, synthStacks, tempDir, type Json } from '../helpers';
 
 const root = resolve(__dirname, '..', '..');
 const SKIPS = join(root, 'lib', 'policy', 'checkov-skips.yaml');
 let checkov: string;
 let example: Record<string, string>;
+/** The every-option example, as the runner synthesizes it (its state stack's skips are in the file too). */
+let options: string;
 
 beforeAll(() => {
   const r = spawnSync('bash', [join(root, 'scripts', 'install-checkov.sh')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`install-checkov.sh failed:\n${r.stderr}`);
   checkov = r.stdout.trim();
   example = synthStacks(exampleSpec());
+  options = outDir(synthStacks(everyOptionSpec()));
 }, 600_000);
 
 /** Writes stacks as a synth output folder (cdktf's layout: 2-space JSON). */
@@ -31,8 +35,10 @@ function outDir(stacks: Record<string, string | Json>): string {
   return out;
 }
 
-function run(out: string, skips = SKIPS, env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'app.js'), 'scripts/checkov.ts', '--no-synth', '--out', out, '--skips', skips], {
+/** The runner on `out` and the every-option example beside it, as `npm run test:checkov` scans both. */
+function run(out: string, skips = SKIPS, env: NodeJS.ProcessEnv = {}, alone = false) {
+  const outs = alone ? ['--out', out] : ['--out', out, '--out', options];
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'app.js'), 'scripts/checkov.ts', '--no-synth', ...outs, '--skips', skips], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, CHECKOV: checkov, ...env },
@@ -43,16 +49,17 @@ function run(out: string, skips = SKIPS, env: NodeJS.ProcessEnv = {}) {
 
 const parsed = () => Object.fromEntries(Object.entries(example).map(([k, v]) => [k, JSON.parse(v) as Json]));
 
-test('the example passes: every stack scanned, resources checked, the front store\'s findings skipped with their reasons', () => {
+test("the example and the every-option example pass: every stack scanned, resources checked, the storage accounts' findings skipped with their reasons", () => {
   const r = run(outDir(example));
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^checkov 3\.3\.30 \(framework terraform_json\), 7 stacks/);
+  expect(r.stdout).toMatch(/^checkov 3\.3\.30 \(framework terraform_json\), 15 stacks/);
   expect(r.stdout).toContain('retail-network: 34 of 48 azurerm resources checked: 116 passed, 0 failed, 0 skipped');
   expect(r.stdout).toContain('retail-svc-pricing: 2 of 25 azurerm resources checked: 10 passed, 0 failed, 0 skipped');
   expect(r.stdout).toContain('retail-front: 3 of 15 azurerm resources checked: 17 passed, 0 failed, 7 skipped');
   expect(r.stdout).toContain('  skipped CKV_AZURE_59 azurerm_storage_account.front_store: The deployer writes the blobs over the public endpoint');
-  expect(r.stdout).toMatch(/checkov total: 44 resources, 169 checks passed, 0 failed, 7 skipped with a reason/);
+  expect(r.stdout).toMatch(/retail-state \(.*\): 2 of 6 azurerm resources checked: 12 passed, 0 failed, 7 skipped/);
+  expect(r.stdout).toMatch(/checkov total: 88 resources, 340 checks passed, 0 failed, 21 skipped with a reason/);
 }, 300_000);
 
 test('a weakened scale set and an NSG rule open to the internet fail the run, each named with its check', () => {
@@ -112,7 +119,7 @@ test('stacks scanned in one checkov run stay apart: a private endpoint in one st
   const without = { resource: { azurerm_storage_account: { store: account('stwithout') } } };
   const skips = join(tempDir('ase-skips-'), 'skips.yaml');
   writeFileSync(skips, 'skips: []\n');
-  const r = run(outDir({ 'a-with': withEndpoint, 'b-without': without }), skips);
+  const r = run(outDir({ 'a-with': withEndpoint, 'b-without': without }), skips, {}, true);
   expect(r.status).toBe(1);
   const failed = r.stderr.split('\n').filter((l) => l.includes('CKV2_AZURE_33'));
   expect(failed).toEqual(['error: b-without:azurerm_storage_account.store: CKV2_AZURE_33 failed (Ensure storage account is configured with private endpoint); fix the construct, or add a skip with the reason']);
