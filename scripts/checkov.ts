@@ -211,18 +211,21 @@ function runCheckov(checkov: string, files: readonly string[]): Promise<CheckovR
 /** The pack's rules that name a checkov check. */
 const packRulesFor = (check: string) => RULES.filter((r) => r.checkov?.includes(check)).map((r) => r.id);
 
-function markdown(results: readonly CheckResult[], skipped: ReturnType<typeof classify>['skipped']): string {
-  const byCheck = new Map<string, CheckResult[]>();
-  for (const r of results) byCheck.set(r.check, [...(byCheck.get(r.check) ?? []), r]);
-  const rows = [...byCheck.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
-  const lines = ['| check | what it wants | on | result on the example | pack rule |', '|---|---|---|---|---|'];
-  for (const [check, rs] of rows) {
-    const types = [...new Set(rs.map((r) => r.resource.split('.')[0].replace(/^azurerm_/, '')))].sort().join(', ');
+function markdown(scans: readonly (readonly CheckResult[])[], skipped: ReturnType<typeof classify>['skipped']): string {
+  const all = scans.flat();
+  const checks = [...new Set(all.map((r) => r.check))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const head = scans.length > 1 ? '| check | what it wants | on | the example | with every option | pack rule |' : '| check | what it wants | on | result | pack rule |';
+  const lines = [head, `|${'---|'.repeat(scans.length + 4)}`];
+  const cell = (rs: readonly CheckResult[]) => {
     const passed = rs.filter((r) => r.result === 'passed').length;
-    const skips = skipped.filter((s) => s.result.check === check).length;
+    const skips = rs.filter((r) => skipped.some((s) => s.result === r)).length;
     const failed = rs.filter((r) => r.result === 'failed').length - skips;
-    const result = [passed && `${passed} passed`, skips && `${skips} skipped`, failed && `${failed} FAILED`].filter(Boolean).join(', ');
-    lines.push(`| ${check} | ${rs[0].title} | ${types} | ${result} | ${packRulesFor(check).join(', ') || 'none'} |`);
+    return [passed && `${passed} passed`, skips && `${skips} skipped`, failed && `${failed} FAILED`].filter(Boolean).join(', ') || 'not evaluated';
+  };
+  for (const check of checks) {
+    const rs = all.filter((r) => r.check === check);
+    const types = [...new Set(rs.map((r) => r.resource.split('.')[0].replace(/^azurerm_/, '')))].sort().join(', ');
+    lines.push(`| ${check} | ${rs[0].title} | ${types} | ${scans.map((sc) => cell(sc.filter((r) => r.check === check))).join(' | ')} | ${packRulesFor(check).join(', ') || 'none'} |`);
   }
   return lines.join('\n');
 }
@@ -354,7 +357,8 @@ async function main() {
   if (total.checked === 0) errors.push('checkov checked no resource at all');
   for (const s of verdict.stale) errors.push(`stale skip ${s.check} ${s.resource}: it matches no failed check (remove it from the skips file)`);
 
-  if (values.markdown) process.stdout.write(`\n${markdown(results, verdict.skipped)}\n`);
+  const scans = outs.map((out) => scanned.filter((x) => x.out === out).flatMap((x) => resultsOf.get(x)!));
+  if (values.markdown) process.stdout.write(`\n${markdown(scans, verdict.skipped)}\n`);
   process.stdout.write(
     `\ncheckov total: ${total.checked} resources, ${total.passed} checks passed, ${total.failed} failed, ${total.skipped} skipped with a reason` +
       ` (install ${installSeconds.toFixed(1)} s, scan ${scanSeconds.toFixed(1)} s, all ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
