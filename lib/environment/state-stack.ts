@@ -1,6 +1,7 @@
 /**
  * Bootstrap of the Azure Storage state backend, when the spec names one: the storage account
- * (blob versioning, soft delete of blobs and containers, TLS 1.2, Entra ID only, no public blobs),
+ * (blob versioning, soft delete of blobs and containers, TLS 1.2, Entra ID only, no public blobs, a
+ * firewall that admits only the deployer's ranges),
  * its container, a lifecycle rule that deletes previous state versions after
  * STATE_VERSION_RETENTION_DAYS (a secret once in a state, an imported certificate's key, does not
  * live forever in its history; docs/state.md), a CanNotDelete lock, and the deployer's Storage
@@ -18,6 +19,7 @@ import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container'
 import { StorageManagementPolicy } from '@cdktf/provider-azurerm/lib/storage-management-policy';
 import type { Construct } from 'constructs';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
+import { firewallIpRules } from '../spec/cidr';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
@@ -51,6 +53,10 @@ export class StateStack extends EnvironmentStack {
       defaultToOauthAuthentication: true,
       crossTenantReplicationEnabled: false,
       infrastructureEncryptionEnabled: true,
+      // only the deployer reads and writes state, from its declared ranges (as it writes the
+      // vault's certificates and the front's blobs): every other network is refused, where
+      // without network_rules the account admits all of them (checkov CKV_AZURE_59; ASE-ST-002)
+      networkRules: { defaultAction: 'Deny', bypass: ['None'], ipRules: firewallIpRules(plan.env.deployer.ipRanges) },
       blobProperties: {
         versioningEnabled: true,
         deleteRetentionPolicy: { days: STATE_SOFT_DELETE_DAYS },

@@ -119,13 +119,19 @@ export const RULES: readonly PolicyRule[] = [
     title: 'No inbound rule from the internet',
     rationale: 'Inbound traffic comes from declared sources only.',
     fix: 'name the source ranges (peers, admin ranges) instead of Internet or *',
-    checkov: ['CKV_AZURE_9', 'CKV_AZURE_10'],
-    resourceTypes: ['azurerm_network_security_rule'],
-    check: (r) => {
-      if (r.direction !== 'Inbound' || r.access !== 'Allow') return undefined;
-      const sources = [r.source_address_prefix, ...(r.source_address_prefixes ?? [])].filter(Boolean).map(String);
-      const open = sources.find((s) => ['*', 'Internet', '0.0.0.0/0', 'Any'].includes(s));
-      return open ? `admits inbound traffic from ${open}` : undefined;
+    // checkov checks RDP, SSH, HTTP and UDP one by one; this rule admits no port from the internet
+    checkov: ['CKV_AZURE_9', 'CKV_AZURE_10', 'CKV_AZURE_77', 'CKV_AZURE_160'],
+    // rules as their own resources (what the library emits), and inline in an NSG (as checkov reads them too)
+    resourceTypes: ['azurerm_network_security_rule', 'azurerm_network_security_group'],
+    check: (r, _address, _ctx, type) => {
+      const rules = type === 'azurerm_network_security_group' ? ([] as Json[]).concat(r.security_rule ?? []) : [r];
+      const open = rules.flatMap((x) => {
+        if (x.direction !== 'Inbound' || x.access !== 'Allow') return [];
+        const sources = [x.source_address_prefix, ...(x.source_address_prefixes ?? [])].filter(Boolean).map(String);
+        const from = sources.find((s) => ['*', 'Internet', '0.0.0.0/0', 'Any'].includes(s));
+        return from ? [type === 'azurerm_network_security_group' ? `admits inbound traffic from ${from} (rule ${x.name})` : `admits inbound traffic from ${from}`] : [];
+      });
+      return open.length > 0 ? open.join('; ') : undefined;
     },
   },
   {
@@ -159,11 +165,12 @@ export const RULES: readonly PolicyRule[] = [
     title: 'SSH keys only',
     rationale: 'Passwords can be guessed; keys (and Entra ID login) cannot.',
     fix: 'set disable_password_authentication and give admin SSH keys',
-    checkov: ['CKV_AZURE_49'],
+    checkov: ['CKV_AZURE_49', 'CKV_AZURE_149', 'CKV_AZURE_178'],
     resourceTypes: SCALE_SETS,
     check: (r) => {
-      const linux = r.os_profile?.linux_configuration ?? r;
-      return linux.disable_password_authentication === true && !linux.admin_password ? undefined : 'allows password login';
+      const linux = one(one(r.os_profile)?.linux_configuration) ?? r;
+      if (linux.disable_password_authentication !== true || linux.admin_password) return 'allows password login';
+      return ([] as Json[]).concat(linux.admin_ssh_key ?? []).some((k) => k?.public_key) ? undefined : 'no admin SSH key';
     },
   },
   {
@@ -207,6 +214,20 @@ export const RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: 'ASE-VM-005',
+    severity: 'error',
+    title: 'The VM agent is provisioned',
+    rationale: 'Every extension needs the Azure VM agent: without it the Application Health extension never reports, so rolling upgrades and automatic repair have no health gate, and Key Vault and Entra ID login extensions never run.',
+    fix: 'leave provision_vm_agent at its default (true); it forces a new scale set once created',
+    checkov: ['CKV_AZURE_179'],
+    resourceTypes: SCALE_SETS,
+    check: (r, _a, _ctx, type) => {
+      // azurerm 4.55: Default true, ForceNew; on the Flexible scale set inside os_profile.linux_configuration
+      const agent = type === 'azurerm_orchestrated_virtual_machine_scale_set' ? one(one(r.os_profile)?.linux_configuration)?.provision_vm_agent : r.provision_vm_agent;
+      return agent === false ? 'provision_vm_agent is false: no extension can run' : undefined;
+    },
+  },
+  {
     id: 'ASE-AS-001',
     severity: 'error',
     title: 'Autoscale keeps at least 2 instances (parked idle slots aside)',
@@ -246,7 +267,7 @@ export const RULES: readonly PolicyRule[] = [
     title: 'Key Vault: RBAC, purge protection, soft delete, deny-by-default firewall',
     rationale: 'Certificates and secrets outlive a bad apply only if the vault does.',
     fix: 'enable_rbac_authorization, purge_protection_enabled, network_acls default_action Deny',
-    checkov: ['CKV_AZURE_42', 'CKV_AZURE_109'],
+    checkov: ['CKV_AZURE_42', 'CKV_AZURE_109', 'CKV_AZURE_110'],
     resourceTypes: ['azurerm_key_vault'],
     check: (r) => {
       const problems: string[] = [];
@@ -295,6 +316,64 @@ export const RULES: readonly PolicyRule[] = [
       if (!lock) return undefined;
       const what = type === 'azurerm_role_assignment' ? `a ${r.role_definition_name ?? 'role'} grant` : 'a diagnostic setting';
       return `${what} at ${id ?? scope} is under the CanNotDelete lock ${lock.stack ? `${lock.stack}:` : ''}azurerm_management_lock.${lock.address} (${lock.id ?? lock.scope}): deleting it fails with ScopeLocked`;
+    },
+  },
+  {
+    id: 'ASE-ST-001',
+    severity: 'error',
+    title: 'Storage accounts: Entra ID only, HTTPS with TLS 1.2, no anonymous access',
+    rationale:
+      'An account key or SAS token works from anywhere the firewall admits and outlives the identity that used it; anonymous containers need no credential at all; TLS below 1.2 is retired by Azure.',
+    fix: 'shared_access_key_enabled false (grant Storage Blob Data roles instead), https_traffic_only_enabled and min_tls_version TLS1_2 (the defaults), allow_nested_items_to_be_public false, containers private',
+    checkov: ['CKV_AZURE_3', 'CKV_AZURE_34', 'CKV_AZURE_44', 'CKV_AZURE_190', 'CKV2_AZURE_8', 'CKV2_AZURE_40', 'CKV2_AZURE_41', 'CKV2_AZURE_47'],
+    resourceTypes: ['azurerm_storage_account', 'azurerm_storage_container'],
+    check: (r, _a, _ctx, type) => {
+      // azurerm 4.55 defaults: container_access_type "private", https_traffic_only_enabled true,
+      // min_tls_version TLS1_2, but allow_nested_items_to_be_public and shared_access_key_enabled true
+      if (type === 'azurerm_storage_container') return (r.container_access_type ?? 'private') === 'private' ? undefined : `container_access_type ${r.container_access_type}: anyone can read its blobs`;
+      const problems: string[] = [];
+      if (r.shared_access_key_enabled !== false) problems.push('shared access keys enabled (account keys and SAS tokens work)');
+      if (r.https_traffic_only_enabled === false) problems.push('plain HTTP allowed');
+      if ((r.min_tls_version ?? 'TLS1_2') !== 'TLS1_2') problems.push(`min_tls_version ${r.min_tls_version}`);
+      if (r.allow_nested_items_to_be_public !== false) problems.push('containers may be made public (allow_nested_items_to_be_public)');
+      return problems.length > 0 ? problems.join(', ') : undefined;
+    },
+  },
+  {
+    id: 'ASE-ST-002',
+    severity: 'error',
+    title: 'Storage account firewalls deny by default',
+    rationale:
+      'Without network rules a storage account admits every network, its Entra ID checks aside; checkov (CKV_AZURE_35) does not even report an account that has no network_rules block.',
+    fix: "network_rules with default_action 'Deny', admitting the subnets (service endpoint) and deployer ranges that need it",
+    checkov: ['CKV_AZURE_35'],
+    resourceTypes: ['azurerm_storage_account'],
+    check: (r, address, ctx) => {
+      // the rules may also be a resource of their own (azurerm_storage_account_network_rules)
+      const separate = Object.values(ctx.resources.azurerm_storage_account_network_rules ?? {}).find((n) => String(n.storage_account_id).startsWith(`\${azurerm_storage_account.${address}.`));
+      const action = one(r.network_rules)?.default_action ?? separate?.default_action;
+      if (action === 'Deny') return undefined;
+      return action === undefined ? 'no network_rules: every network is admitted' : `network_rules default_action ${action}`;
+    },
+  },
+  {
+    id: 'ASE-KV-004',
+    severity: 'error',
+    title: 'A vault that denies by default is reachable from the VNet',
+    rationale: 'VMs fetch certificates and secrets from the vault: a firewall that denies by default with no private endpoint and no subnet leaves them nothing to fetch with, and the failure shows only at boot.',
+    fix: 'a private endpoint to the vault (the vault stack makes one), or the VMs\' subnets in network_acls.virtual_network_subnet_ids',
+    checkov: ['CKV2_AZURE_32'],
+    resourceTypes: ['azurerm_key_vault'],
+    check: (r, address, ctx) => {
+      const acls = one(r.network_acls);
+      if (acls?.default_action !== 'Deny' || (acls.virtual_network_subnet_ids ?? []).length > 0) return undefined;
+      const ref = `\${azurerm_key_vault.${address}.id}`;
+      const name = String(r.name ?? '').toLowerCase();
+      const endpoints = Object.entries(stacksOf(ctx)).flatMap(([stack, json]) =>
+        Object.values((json.resource?.azurerm_private_endpoint ?? {}) as Record<string, Json>).map((pe) => ({ stack, target: String(one(pe.private_service_connection)?.private_connection_resource_id ?? '') })),
+      );
+      const reached = endpoints.some((e) => (e.stack === (ctx.stack ?? '') && e.target === ref) || (name !== '' && e.target.toLowerCase().endsWith(`/vaults/${name}`)));
+      return reached ? undefined : 'denies by default, with no private endpoint and no subnet allowed: nothing in the VNet can reach it';
     },
   },
   {

@@ -22,6 +22,9 @@ function userApp(configure?: (store: Construct) => void) {
     location: 'westeurope',
     accountTier: 'Standard',
     accountReplicationType: 'ZRS',
+    sharedAccessKeyEnabled: false, // ASE-ST-001: Entra ID only, no anonymous containers
+    allowNestedItemsToBePublic: false,
+    networkRules: { defaultAction: 'Deny' }, // ASE-ST-002
     tags: { owner: 'team' },
   });
   configure?.(data);

@@ -42,7 +42,17 @@ test.each([
   ['ASE-NET-004', 'an NSG that denies the probes', () => broken('retail-network', 'azurerm_network_security_group', 'network_front-nsg', (_r, st) => delete st.resource.azurerm_network_security_rule['network_front-allow-azure-load-balancer'])],
   ['ASE-NET-004', 'a VNet deny that shadows an allow', () => broken('retail-network', 'azurerm_network_security_group', 'network_front-nsg', (_r, st) => (st.resource.azurerm_network_security_rule['network_front-deny-virtual-network'].priority = 115))],
   ['ASE-VM-001', 'a password VM', () => broken(...VMSS, (r) => ((r.disable_password_authentication = false), (r.admin_password = 'P@ssw0rd!')))],
+  ['ASE-VM-001', 'a scale set with no SSH key', () => broken(...VMSS, (r) => delete r.admin_ssh_key)],
   ['ASE-VM-002', 'no encryption at host', () => broken(...VMSS, (r) => (r.encryption_at_host_enabled = false))],
+  ['ASE-VM-005', 'a scale set without the VM agent', () => broken(...VMSS, (r) => (r.provision_vm_agent = false))],
+  ['ASE-NET-003', 'an NSG with an inline rule open to the internet', () => broken('retail-network', 'azurerm_network_security_group', 'network_front-nsg', (r) => (r.security_rule = [{ name: 'udp', direction: 'Inbound', access: 'Allow', protocol: 'Udp', source_address_prefix: 'Internet', destination_port_range: '53', priority: 200 }]))],
+  ['ASE-ST-001', 'the front store with shared keys (the provider default)', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => delete r.shared_access_key_enabled)],
+  ['ASE-ST-001', 'the front store open to anonymous containers (the provider default)', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => delete r.allow_nested_items_to_be_public)],
+  ['ASE-ST-001', 'the front store over plain HTTP and TLS 1.0', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => ((r.https_traffic_only_enabled = false), (r.min_tls_version = 'TLS1_0')))],
+  ['ASE-ST-001', "a public container in the front's store", () => broken('retail-front', 'azurerm_storage_container', 'front_container', (r) => (r.container_access_type = 'blob'))],
+  ['ASE-ST-002', 'the front store without network rules', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => delete r.network_rules)],
+  ['ASE-ST-002', 'the front store admitting every network', () => broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => (r.network_rules.default_action = 'Allow'))],
+  ['ASE-KV-004', 'a vault without its private endpoint', () => broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (_r, st) => delete st.resource.azurerm_private_endpoint)],
   ['ASE-VM-003', 'one zone', () => broken(...VMSS, (r) => (r.zones = ['1']))],
   ['ASE-VM-004', 'manual upgrades without repair', () => broken(...VMSS, (r) => ((r.upgrade_mode = 'Manual'), (r.automatic_instance_repair = { enabled: false })))],
   ['ASE-AS-001', 'an autoscale minimum of 1', () => broken('retail-svc-pricing', 'azurerm_monitor_autoscale_setting', 'blue_autoscale_autoscale', (r) => (r.profile[0].capacity.minimum = 1))],
@@ -160,6 +170,57 @@ describe('in the synth', () => {
 
 test('findings print one line each', () => {
   expect(formatFinding({ rule: 'ASE-VM-002', severity: 'error', resource: 'a:b.c', message: 'no encryption at host' })).toBe('error ASE-VM-002 a:b.c: no encryption at host');
+});
+
+describe('rules checkov also knows (docs/checkov.md)', () => {
+  test('ASE-ST-001 names each weak property of a storage account', () => {
+    expect(broken('retail-front', 'azurerm_storage_account', 'front_store', (r) => (delete r.shared_access_key_enabled, delete r.allow_nested_items_to_be_public, (r.min_tls_version = 'TLS1_1')))).toEqual([
+      'ASE-ST-001 retail-front:azurerm_storage_account.front_store: shared access keys enabled (account keys and SAS tokens work), min_tls_version TLS1_1, containers may be made public (allow_nested_items_to_be_public)',
+    ]);
+  });
+
+  test('ASE-ST-002 reads network rules given as their own resource; ASE-KV-004 takes a subnet rule or an endpoint named by ID', () => {
+    expect(
+      broken('retail-front', 'azurerm_storage_account', 'front_store', (r, st) => {
+        delete r.network_rules;
+        st.resource.azurerm_storage_account_network_rules = { rules: { storage_account_id: '${azurerm_storage_account.front_store.id}', default_action: 'Deny' } };
+      }),
+    ).toEqual([]);
+    expect(broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r, st) => (delete st.resource.azurerm_private_endpoint, (r.network_acls.virtual_network_subnet_ids = ['/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s'])))).toEqual([]);
+    expect(
+      broken('retail-vault', 'azurerm_key_vault', 'key-vault_vault', (r, st) => {
+        delete st.resource.azurerm_private_endpoint;
+        // an endpoint in another stack, to the vault by its Azure ID
+        const all = st as Json;
+        (all.resource.azurerm_private_endpoint ??= {}).elsewhere = { private_service_connection: { private_connection_resource_id: `/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/${r.name.toUpperCase()}` } };
+      }),
+    ).toEqual([]);
+  });
+
+  test('the state account passes ASE-ST-001 as it is', () => {
+    const spec = exampleSpec();
+    spec.stateBackend = { resourceGroupName: 'rg-retail-state', storageAccountName: 'stretailstate', containerName: 'tfstate' };
+    const all = Object.fromEntries(Object.entries(synthStacks(spec)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    expect(checkStacks(all, { requiredTags: TAGS })).toEqual([]);
+    delete all['retail-state'].resource.azurerm_storage_account.storage.shared_access_key_enabled;
+    expect(checkStacks(all, { requiredTags: TAGS }).map((f) => `${f.rule} ${f.resource}`)).toEqual(['ASE-ST-001 retail-state:azurerm_storage_account.storage']);
+  });
+
+  test('ASE-NET-003 names the inline rule; ASE-VM-001 and ASE-VM-005 read the Flexible scale set too', () => {
+    expect(
+      broken('retail-network', 'azurerm_network_security_group', 'network_front-nsg', (r) => (r.security_rule = [{ name: 'ssh', direction: 'Inbound', access: 'Allow', source_address_prefixes: ['10.0.0.0/8', '0.0.0.0/0'] }])),
+    ).toEqual(['ASE-NET-003 retail-network:azurerm_network_security_group.network_front-nsg: admits inbound traffic from 0.0.0.0/0 (rule ssh)']);
+    const spec = exampleSpec();
+    spec.services[2].orchestration = 'Flexible';
+    const all = Object.fromEntries(Object.entries(synthStacks(spec)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    const linux = all['retail-svc-catalog'].resource.azurerm_orchestrated_virtual_machine_scale_set['blue_scale-set_vmss'].os_profile.linux_configuration;
+    linux.provision_vm_agent = false;
+    linux.admin_ssh_key = [];
+    expect(checkStacks(all, { requiredTags: TAGS }).map((f) => `${f.rule} ${f.resource}: ${f.message}`)).toEqual([
+      'ASE-VM-001 retail-svc-catalog:azurerm_orchestrated_virtual_machine_scale_set.blue_scale-set_vmss: no admin SSH key',
+      'ASE-VM-005 retail-svc-catalog:azurerm_orchestrated_virtual_machine_scale_set.blue_scale-set_vmss: provision_vm_agent is false: no extension can run',
+    ]);
+  });
 });
 
 describe('ASE-VM-004 and the unhealthy limit', () => {

@@ -269,6 +269,8 @@ describe('Azure Storage state backend', () => {
       blob_properties: { versioning_enabled: true, delete_retention_policy: { days: 30 }, container_delete_retention_policy: { days: 30 } },
       lifecycle: { prevent_destroy: true },
     });
+    // only the deployer's ranges reach the state (the example's 203.0.113.0/28)
+    expect(resourceAt(state, 'azurerm_storage_account', 'storage').network_rules).toEqual({ default_action: 'Deny', bypass: ['None'], ip_rules: ['203.0.113.0/28'] });
     expect(resourceAt(state, 'azurerm_management_lock', 'storage-lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: '${azurerm_storage_account.storage.id}' });
     expect(resourceAt(state, 'azurerm_storage_container', 'container')).toMatchObject({ name: 'tfstate', container_access_type: 'private' });
     // every other stack's backend uses Entra ID: the deployer gets the data role above the lock, and the stack waits for it
