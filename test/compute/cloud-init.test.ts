@@ -53,7 +53,7 @@ describe('cloud-init documents', () => {
     expect(doc.users).toEqual(['default', { name: 'pricing', system: true, shell: '/usr/sbin/nologin', no_create_home: true }]);
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
+      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
     ]);
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
     // no VERSION: the release is in the user data (releaseUserData), installed by the release agent
@@ -106,7 +106,7 @@ describe('cloud-init documents', () => {
   test('two services on one VM: each its env file and units, one health endpoint checking every port on its own path', () => {
     const doc = parse(renderCloudInit(pooled));
     expect(doc.users.slice(1).map((u: { name: string }) => u.name)).toEqual(['order-processing', 'search']);
-    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
+    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
     const health = JSON.parse(doc.write_files.find((f: { path: string }) => f.path === '/etc/slotenv/vm-health.json').content);
     expect(health.services).toEqual([
       { service: 'order-processing', steps: ['order-processing-release'], checks: [{ port: 10016, path: '/health' }, { port: 10017, path: '/health' }] },
