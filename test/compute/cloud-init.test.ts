@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cloudInitFor, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, DRAIN_UNIT, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
 
@@ -150,7 +150,7 @@ describe('systemd units', () => {
   test.each([...documents.filter((d) => d.name.endsWith('/blue')), { name: 'two services on one VM', input: pooled }])('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
     const root = layOut(renderCloudInit(input), input.services.map((b) => b.service));
     const units = input.services.flatMap((b) => [unitNames(b.service).release, ...b.ports.map((p) => unitNames(b.service).instanceOf(p))]);
-    const r = verify(root, [HEALTH_UNIT, RELEASE_AGENT_UNIT, ...units]);
+    const r = verify(root, [HEALTH_UNIT, RELEASE_AGENT_UNIT, DRAIN_UNIT, ...units]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
