@@ -15,6 +15,7 @@
  * Secrets never appear here: custom data is readable by anyone who can read the scale set.
  */
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { readVmProgram } from '../core/vm-program';
 import { AZURE_PROBE_SOURCE, LB_PROBE_INTERVAL_SECONDS, LB_PROBE_THRESHOLD, VM_HEALTH_PORT } from '../spec/constants';
@@ -242,6 +243,13 @@ export const DRAIN_UNIT = 'slotenv-drain.service';
  * The program: `lib/compute/vm/drain.py`.
  */
 export const DRAIN_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'drain.py', [`"DRAIN_CONFIG", "${VM_PATHS.drainConfig}"`, '/metadata/scheduledevents?api-version=2020-07-01']);
+
+/**
+ * DRAIN_SCRIPT as custom data carries it: gzip, base64 (cloud-init's `encoding: gz+b64`), about
+ * 4.7 KB instead of 14.7 KB; custom data is limited to 64 KB. Deterministic: Node's gzip writes no
+ * name and no time.
+ */
+export const DRAIN_SCRIPT_PACKED = gzipSync(Buffer.from(DRAIN_SCRIPT, 'utf8'), { level: 9 }).toString('base64');
 
 /** Seconds the drain agent waits after its switch for the load balancer to stop sending new connections. */
 export const DRAIN_LB_SECONDS = LB_PROBE_INTERVAL_SECONDS * LB_PROBE_THRESHOLD + LB_PROBE_INTERVAL_SECONDS;
@@ -494,6 +502,7 @@ interface WriteFile {
   readonly owner: string;
   readonly permissions: string;
   readonly content: string;
+  readonly encoding?: 'gz+b64';
 }
 
 /** The document as data: what `renderCloudInit` writes. */
@@ -567,7 +576,7 @@ const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permis
 const SECRETS_FILE: WriteFile = { path: VM_PATHS.secrets, owner: 'root:root', permissions: '0755', content: SECRETS_SCRIPT };
 const CERTS_FILE: WriteFile = { path: VM_PATHS.certs, owner: 'root:root', permissions: '0755', content: CERTS_SCRIPT };
 const AGENT_FILE: WriteFile = { path: VM_PATHS.agent, owner: 'root:root', permissions: '0755', content: RELEASE_AGENT_SCRIPT };
-const DRAIN_FILE: WriteFile = { path: VM_PATHS.drain, owner: 'root:root', permissions: '0755', content: DRAIN_SCRIPT };
+const DRAIN_FILE: WriteFile = { path: VM_PATHS.drain, owner: 'root:root', permissions: '0755', encoding: 'gz+b64', content: DRAIN_SCRIPT_PACKED };
 const YAML_OPTIONS = { lineWidth: 0 } as const;
 
 /** The reference rendering: the whole document through the yaml library. */

@@ -31,7 +31,7 @@ import { parseSshPublicKey } from './ssh-key';
 import { mapTimeZone, sameClockZones } from './time-zones';
 import { suggestVmSizes } from './vm-sizes';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from './capacity';
-import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../compute/cloud-init';
+import { CERTS_SCRIPT, DRAIN_SCRIPT_PACKED, FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../compute/cloud-init';
 import { portsOf } from './port-plan';
 import { checkRawInput } from './raw-input';
 import { AZURE_REGIONS, REGION_NAMES } from './regions';
@@ -70,7 +70,7 @@ export type ValidationResult =
 export const CUSTOM_DATA_MAX_BYTES = 65535;
 
 /** More than the scripts, units, ports and names of any document take, settings and URLs aside. */
-const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + RETRY_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + RELEASE_AGENT_SCRIPT.length + 8192;
+const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + RETRY_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + RELEASE_AGENT_SCRIPT.length + DRAIN_SCRIPT_PACKED.length + 8192;
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
 

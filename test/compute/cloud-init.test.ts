@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, readFileSync, readlinkSync, writeFileSync } f
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { cloudInitFor, DRAIN_UNIT, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
@@ -230,4 +231,17 @@ describe('release fetcher (lib/compute/vm/fetch-release.sh, run by sh)', () => {
     expect(seen.filter((s) => s.url === '/releases/app.tar.gz').length).toBe(downloads);
     expect(readFileSync(join(prefix, 'opt/app/current/.sha256'), 'utf8').trim()).toBe(sha);
   });
+});
+
+test('every service VM carries the drain agent (gzip, byte for byte once unpacked), its config and its unit, enabled at boot', () => {
+  const doc = parse(renderCloudInit(documents.find((d) => d.name === 'pricing/blue')!.input));
+  const file = doc.write_files.find((f: { path: string }) => f.path === VM_PATHS.drain);
+  expect(file).toMatchObject({ owner: 'root:root', permissions: '0755', encoding: 'gz+b64' });
+  expect(gunzipSync(Buffer.from(file.content, 'base64')).toString('utf8')).toBe(readFileSync(vmProgram('service', 'drain.py'), 'utf8'));
+  expect(JSON.parse(doc.write_files.find((f: { path: string }) => f.path === VM_PATHS.drainConfig).content)).toEqual({
+    mode: 'service', ports: [10000, 10001, 10002, 10003], pollSeconds: 1, lbSeconds: 15, approveMarginSeconds: 10,
+    stateFile: '/run/slotenv/drain.json', probeSource: '168.63.129.16', ignorePeers: ['127.0.0.1'],
+  });
+  expect(doc.write_files.find((f: { path: string }) => f.path === `/etc/systemd/system/${DRAIN_UNIT}`).content).toContain(`ExecStart=/usr/bin/python3 ${VM_PATHS.drain} watch\n`);
+  expect(doc.runcmd[1]).toContain(DRAIN_UNIT);
 });

@@ -18,7 +18,7 @@ import { vmProgram } from '../support/vm-programs';
 const front = synthStacks(exampleSpec())['retail-front'];
 const vmss = resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
 const text = Buffer.from(vmss.custom_data as string, 'base64').toString('utf8');
-const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; packages: string[] };
+const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; packages: string[]; runcmd: string[][] };
 /** The files as cloud-init writes them (gz+b64 entries decoded). */
 const files = doc.write_files.map((f) => (f.encoding === 'gz+b64' ? { ...f, content: gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') } : f));
 const fileAt = (path: string) => files.find((f) => f.path === path)!;
