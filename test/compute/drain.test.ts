@@ -13,23 +13,9 @@ import { createServer, request, type Server, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from '../helpers';
-import { event, notBefore, startDrain, startImds, until, type RunningDrain, type StubImds } from '../support/scheduled-events';
+import { event, FAKE_IPTABLES, notBefore, startDrain, startImds, until, type RunningDrain, type StubImds } from '../support/scheduled-events';
 
 const ME = 'vmss-app-blue_3';
-const FAKE_IPTABLES = [
-  '#!/bin/sh',
-  '# records every call in $IPT_LOG; keeps the rules, one a line, in $IPT_RULES',
-  'echo "$*" >> "$IPT_LOG"',
-  'op=$1; shift',
-  'touch "$IPT_RULES"',
-  'case $op in',
-  '  -C) grep -qxF -- "$*" "$IPT_RULES" ;;',
-  '  -I) echo "$*" >> "$IPT_RULES" ;;',
-  '  -D) grep -vxF -- "$*" "$IPT_RULES" > "$IPT_RULES.tmp"; mv "$IPT_RULES.tmp" "$IPT_RULES" ;;',
-  'esac',
-  '',
-].join('\n');
-
 interface Instance {
   readonly port: number;
   /** Slow requests waiting for release. */

@@ -125,3 +125,18 @@ export function startDrain(dir: string, config: Record<string, unknown>, imds: S
     },
   };
 }
+
+/** A stand-in for `iptables` (IPTABLES=): it records every call in $IPT_LOG and keeps the rules, one a line, in $IPT_RULES. */
+export const FAKE_IPTABLES = [
+  '#!/bin/sh',
+  '# records every call in $IPT_LOG; keeps the rules, one a line, in $IPT_RULES',
+  'echo "$*" >> "$IPT_LOG"',
+  'op=$1; shift',
+  'touch "$IPT_RULES"',
+  'case $op in',
+  '  -C) grep -qxF -- "$*" "$IPT_RULES" ;;',
+  '  -I) echo "$*" >> "$IPT_RULES" ;;',
+  '  -D) grep -vxF -- "$*" "$IPT_RULES" > "$IPT_RULES.tmp"; mv "$IPT_RULES.tmp" "$IPT_RULES" ;;',
+  'esac',
+  '',
+].join('\n');
