@@ -15,9 +15,10 @@
  * Secrets never appear here: custom data is readable by anyone who can read the scale set.
  */
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { readVmProgram } from '../core/vm-program';
-import { VM_HEALTH_PORT } from '../spec/constants';
+import { AZURE_PROBE_SOURCE, LB_PROBE_INTERVAL_SECONDS, LB_PROBE_THRESHOLD, VM_HEALTH_PORT } from '../spec/constants';
 import { keyVaultCertificatePath } from '../vault/vm-extension';
 import type { EnvironmentPlan } from '../spec/plan';
 import type { Service, SlotName } from '../spec/schema';
@@ -86,6 +87,11 @@ export const VM_PATHS = {
   /** The release a service runs, the one its user data wants, and why they differ: written by the agent, read by the health endpoint. */
   releaseState: (service: string) => `/run/slotenv/${service}.release.json`,
   health: '/usr/local/lib/slotenv/vm-health.py',
+  /** Drains the VM before a Scheduled Events Terminate, Preempt, Reboot or Redeploy (DRAIN_SCRIPT). */
+  drain: '/usr/local/lib/slotenv/drain',
+  drainConfig: '/etc/slotenv/drain.json',
+  /** Where the drain agent records the event it handles and its phase. */
+  drainState: '/run/slotenv/drain.json',
   healthConfig: '/etc/slotenv/vm-health.json',
   releaseEnv: (service: string) => `/etc/${service}/release.env`,
   secrets: '/usr/local/lib/slotenv/fetch-secrets',
@@ -227,6 +233,96 @@ export const HEALTH_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'vm-health.py', [`els
  * systemd keeps a raw newline, while `\n` would reach the service as a backslash and an n.
  */
 export const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+
+/** The drain agent's unit: one per VM, service and front VMs alike. */
+export const DRAIN_UNIT = 'slotenv-drain.service';
+
+/**
+ * The drain agent (python3, one per VM, service and front). It polls Azure's Scheduled Events
+ * (IMDS `/metadata/scheduledevents`, once a second) and, on a `Terminate`, `Preempt`, `Reboot` or
+ * `Redeploy` that names this VM (IMDS `compute/name`): turns the drain switch on (service VMs: the
+ * load balancer's probe address may not open connections to the instance ports any more, so
+ * every per-port probe fails; front VMs: `/healthz` answers 503 and every response says
+ * `Connection: close`), waits interval × threshold plus one interval of the load balancer's
+ * probes, waits until no connection is established on the ports, on the front stops nginx
+ * gracefully (Terminate, Preempt), then approves the event. Every wait ends at NotBefore minus
+ * `approveMarginSeconds`. docs/vm-side.md has the sequence and what Azure's docs say.
+ * DRAIN_CONFIG, IMDS_ENDPOINT and IPTABLES exist for tests.
+ * The program: `lib/compute/vm/drain.py`.
+ */
+export const DRAIN_SCRIPT = readVmProgram(SERVICE_VM_DIR, 'drain.py', [`"DRAIN_CONFIG", "${VM_PATHS.drainConfig}"`, '/metadata/scheduledevents?api-version=2020-07-01']);
+
+/**
+ * DRAIN_SCRIPT as custom data carries it: gzip, base64 (cloud-init's `encoding: gz+b64`), about
+ * 4.7 KB instead of 14.7 KB; custom data is limited to 64 KB. Deterministic: Node's gzip writes no
+ * name and no time.
+ */
+export const DRAIN_SCRIPT_PACKED = gzipSync(Buffer.from(DRAIN_SCRIPT, 'utf8'), { level: 9 }).toString('base64');
+
+/** Seconds the drain agent waits after its switch for the load balancer to stop sending new connections. */
+export const DRAIN_LB_SECONDS = LB_PROBE_INTERVAL_SECONDS * LB_PROBE_THRESHOLD + LB_PROBE_INTERVAL_SECONDS;
+
+/** The drain agent approves at the latest this long before the event's NotBefore. */
+export const DRAIN_APPROVE_MARGIN_SECONDS = 10;
+
+/** The drain agent's config: what it switches, which ports it waits on. */
+export interface DrainConfig {
+  readonly mode: 'service' | 'front';
+  /** Ports whose established connections must end before the event is approved. */
+  readonly ports: readonly number[];
+  readonly pollSeconds: number;
+  readonly lbSeconds: number;
+  readonly approveMarginSeconds: number;
+  readonly stateFile: string;
+  /** Service VMs: connections from this address to the ports are refused while draining. */
+  readonly probeSource?: string;
+  /** Peers whose connections do not count (the VM health endpoint's probes on loopback). */
+  readonly ignorePeers?: readonly string[];
+  /** Front VMs: the admin endpoint that turns the drain on (PUT) and off (DELETE). */
+  readonly adminUrl?: string;
+  /** Front VMs: commands run once the connections are gone (Terminate, Preempt). */
+  readonly stop?: readonly (readonly string[])[];
+  /** Front VMs: the pid file whose removal says nginx has exited. */
+  readonly stopPidFile?: string;
+}
+
+/** A service VM's drain config: the fence is on the instance ports of every service. */
+export function serviceDrainConfig(ports: readonly number[]): DrainConfig {
+  return {
+    mode: 'service',
+    ports: [...ports].sort((a, b) => a - b),
+    pollSeconds: 1,
+    lbSeconds: DRAIN_LB_SECONDS,
+    approveMarginSeconds: DRAIN_APPROVE_MARGIN_SECONDS,
+    stateFile: VM_PATHS.drainState,
+    probeSource: AZURE_PROBE_SOURCE,
+    ignorePeers: ['127.0.0.1'],
+  };
+}
+
+/** The drain agent's unit (one per VM). It runs as root: iptables, and nginx on the front. */
+export function renderDrainUnit(): string {
+  return [
+    '[Unit]',
+    'Description=Drain this VM before Azure deletes or reboots it (Scheduled Events from IMDS)',
+    'After=network-online.target',
+    'Wants=network-online.target',
+    'StartLimitIntervalSec=0',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=/usr/bin/python3 ${VM_PATHS.drain} watch`,
+    'Restart=always',
+    'RestartSec=2',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
+const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 
 /**
  * How long an instance may take to answer its health path for the first time, counted from when
@@ -414,8 +510,8 @@ interface WriteFile {
   readonly owner: string;
   readonly permissions: string;
   readonly content: string;
-  /** 'b64' when the content is base64 of the file (see {@link asYamlSafe}). */
-  readonly encoding?: 'b64';
+  /** 'b64' when the content is base64 of the file (see {@link asYamlSafe}); 'gz+b64' when it is gzip, then base64 (the drain agent). */
+  readonly encoding?: 'b64' | 'gz+b64';
 }
 
 /**
@@ -470,16 +566,19 @@ export function cloudInitDocument(input: CloudInitInput) {
     ...perService.flatMap((p) => [p.envFile, ...p.secretsList]),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
     { path: VM_PATHS.agentConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(agentConfig)}\n` },
+    { path: VM_PATHS.drainConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(serviceDrainConfig(services.flatMap((b) => b.ports)))}\n` },
     HEALTH_FILE,
     RETRY_FILE,
     // a later release may bring an artifact: the fetcher is always there
     FETCH_FILE,
     AGENT_FILE,
+    DRAIN_FILE,
     ...(services.some((b) => Object.keys(b.secrets ?? {}).length > 0) ? [SECRETS_FILE] : []),
     ...(services.some((b) => (b.certificates ?? []).length > 0) ? [CERTS_FILE] : []),
     ...perService.flatMap((p) => p.unitFiles),
     { path: `/etc/systemd/system/${HEALTH_UNIT}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
     { path: `/etc/systemd/system/${RELEASE_AGENT_UNIT}`, owner: 'root:root', permissions: '0644', content: renderReleaseAgentUnit() },
+    { path: `/etc/systemd/system/${DRAIN_UNIT}`, owner: 'root:root', permissions: '0644', content: renderDrainUnit() },
   ];
   return {
     users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],
@@ -488,7 +587,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     runcmd: [
       ['systemctl', 'daemon-reload'],
       // --no-block: start steps may retry for a long time; cloud-init's final stage does not wait for them
-      ['systemctl', 'enable', '--now', '--no-block', HEALTH_UNIT, RELEASE_AGENT_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
+      ['systemctl', 'enable', '--now', '--no-block', HEALTH_UNIT, RELEASE_AGENT_UNIT, DRAIN_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
     ],
   };
 }
@@ -499,6 +598,7 @@ const FETCH_FILE: WriteFile = { path: VM_PATHS.fetch, owner: 'root:root', permis
 const SECRETS_FILE: WriteFile = { path: VM_PATHS.secrets, owner: 'root:root', permissions: '0755', content: SECRETS_SCRIPT };
 const CERTS_FILE: WriteFile = { path: VM_PATHS.certs, owner: 'root:root', permissions: '0755', content: CERTS_SCRIPT };
 const AGENT_FILE: WriteFile = { path: VM_PATHS.agent, owner: 'root:root', permissions: '0755', content: RELEASE_AGENT_SCRIPT };
+const DRAIN_FILE: WriteFile = { path: VM_PATHS.drain, owner: 'root:root', permissions: '0755', encoding: 'gz+b64', content: DRAIN_SCRIPT_PACKED };
 const YAML_OPTIONS = { lineWidth: 0 } as const;
 
 /** The reference rendering: the whole document through the yaml library. */
@@ -509,7 +609,7 @@ export function renderCloudInitReference(input: CloudInitInput): string {
 /** One write_files entry as it appears under `write_files:` (two-space indented sequence item). */
 const fragment = (f: WriteFile) => stringify([f], YAML_OPTIONS).replace(/^(?=.)/gm, '  ');
 /** The library's own scripts are the same in every document: rendered once. */
-const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, RETRY_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE, AGENT_FILE].map((f) => [f, fragment(f)]));
+const CONSTANT_FRAGMENTS = new Map([HEALTH_FILE, RETRY_FILE, FETCH_FILE, SECRETS_FILE, CERTS_FILE, AGENT_FILE, DRAIN_FILE].map((f) => [f, fragment(f)]));
 
 /**
  * The whole #cloud-config document, deterministic for the same input. Byte-identical to

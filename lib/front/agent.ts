@@ -41,6 +41,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { readVmProgram } from '../core/vm-program';
+import { DRAIN_APPROVE_MARGIN_SECONDS, DRAIN_LB_SECONDS, DRAIN_SCRIPT, DRAIN_UNIT, renderDrainUnit, VM_PATHS, type DrainConfig } from '../compute/cloud-init';
+import { DEFAULT_FRONT_PORTS } from '../spec/constants';
 import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
 import { FRONT_DEFAULTS, FRONT_UNIT_NOFILE, VM_FRONT_PATHS } from './nginx-conf';
@@ -104,6 +106,8 @@ export interface FrontAgentSettings {
    * certificate, read with the VM's identity) and publishes to nginx. @default - no TLS
    */
   readonly tls?: FrontTlsSource;
+  /** The ports callers reach nginx on: the drain agent waits for their connections to end. @default 80 and 443 */
+  readonly ports?: readonly number[];
 }
 
 /** Where the front's certificate is read: a Key Vault certificate's secret. */
@@ -225,6 +229,25 @@ export function renderNginxDropIn(): string {
   ].join('\n');
 }
 
+/**
+ * The front VM's drain config: the switch is the router's (`PUT /drain` on the admin endpoint:
+ * `/healthz` answers 503, responses say `Connection: close`); once the caller ports hold no
+ * connection, the agent is stopped and nginx quits gracefully, then the event is approved.
+ */
+export function frontDrainConfig(ports: readonly number[] = [DEFAULT_FRONT_PORTS.http, DEFAULT_FRONT_PORTS.https]): DrainConfig {
+  return {
+    mode: 'front',
+    ports: [...ports].sort((a, b) => a - b),
+    pollSeconds: 1,
+    lbSeconds: DRAIN_LB_SECONDS,
+    approveMarginSeconds: DRAIN_APPROVE_MARGIN_SECONDS,
+    stateFile: VM_PATHS.drainState,
+    adminUrl: `http://127.0.0.1:${FRONT_DEFAULTS.adminPort}/drain`,
+    stop: [['systemctl', 'stop', FRONT_UNITS.agent], ['/usr/sbin/nginx', '-c', FRONT_VM_PATHS.conf, '-s', 'quit']],
+    stopPidFile: VM_FRONT_PATHS.pid,
+  };
+}
+
 /** The front VMs' #cloud-config: packages, the agent, its units. Constant across swaps. */
 export function frontCloudInitDocument(input: FrontAgentSettings) {
   const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
@@ -246,15 +269,20 @@ export function frontCloudInitDocument(input: FrontAgentSettings) {
       ...renderFrontUpdatesFiles().map((f) => file(f.path, f.content)),
       file(`/etc/systemd/system/${FRONT_UNITS.sync}`, renderSyncUnit()),
       file(`/etc/systemd/system/${FRONT_UNITS.agent}`, renderAgentUnit()),
+      // the drain agent (Scheduled Events): the service VMs' program, in the front's mode
+      packed(VM_PATHS.drain, DRAIN_SCRIPT, '0755'),
+      file(VM_PATHS.drainConfig, `${JSON.stringify(frontDrainConfig(input.ports))}\n`),
+      file(`/etc/systemd/system/${DRAIN_UNIT}`, renderDrainUnit()),
       // after the packages: with it in place, the nginx package's own start would wait for the first sync
       { ...file('/etc/systemd/system/nginx.service.d/front.conf', renderNginxDropIn()), defer: true },
     ],
     runcmd: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx'],
+      ['systemctl', 'enable', FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx', DRAIN_UNIT],
       ['systemctl', 'start', FRONT_UNITS.sync],
       ['systemctl', 'restart', 'nginx'],
       ['systemctl', 'start', FRONT_UNITS.agent],
+      ['systemctl', 'start', DRAIN_UNIT],
     ],
   };
 }

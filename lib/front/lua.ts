@@ -45,6 +45,7 @@ export const ROUTER_FILE = {
   health: 'health.lua',
   adminTable: 'admin-table.lua',
   adminConfigState: 'admin-config-state.lua',
+  adminDrain: 'admin-drain.lua',
 } as const;
 
 /** The router's files: name and content (what the front's custom data writes). */

@@ -55,6 +55,14 @@ export const FRONT_DEFAULTS = {
   upstreamKeepaliveRequests: 10_000,
   upstreamKeepaliveTimeoutSeconds: 4,
   /**
+   * The longest an upstream connection is reused (`keepalive_time`, nginx 1.19.10 and later). The
+   * internal LB keeps an established flow on its VM even once that VM's probes fail, so without a
+   * bound a busy pooled connection would keep a draining service VM busy until it is deleted;
+   * with it, every connection opened before the drain is closed by nginx, after a complete
+   * response, within this time, and its successor goes to a VM still in rotation.
+   */
+  upstreamKeepaliveTimeSeconds: 30,
+  /**
    * A slot none of whose attempts could connect is skipped (failover to the other slot) for this
    * long; then the next request tries it again.
    */
@@ -210,6 +218,7 @@ function upstreams(svc: FrontServiceConfig): string[] {
     `    keepalive ${FRONT_DEFAULTS.upstreamKeepalive};`,
     `    keepalive_requests ${FRONT_DEFAULTS.upstreamKeepaliveRequests};`,
     `    keepalive_timeout ${FRONT_DEFAULTS.upstreamKeepaliveTimeoutSeconds}s;`,
+    `    keepalive_time ${FRONT_DEFAULTS.upstreamKeepaliveTimeSeconds}s;`,
     '  }',
   ]);
 }
@@ -224,6 +233,7 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): st
     '      set $front_reason "";',
     '      set $front_upstream "";',
     '      set $front_mirror_upstream "";',
+    '      set $front_drained "";',
     `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
     `      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`,
     `      mirror /_mirror/${svc.name};`,
@@ -232,6 +242,19 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): st
     `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
     `      proxy_pass http://$front_upstream;`,
     // nginx's own 502/504 (no response from the slot); a backend's own 5xx is passed through
+    `      error_page 502 504 = @failover_${svc.name};`,
+    '    }',
+    '    # while the VM drains (the drain agent): the same, and the response closes the connection',
+    `    location @drain_${svc.name} {`,
+    '      keepalive_timeout 0;',
+    `      set $front_service ${svc.name};`,
+    '      set $front_drained 1;',
+    `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
+    `      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`,
+    `      mirror /_mirror/${svc.name};`,
+    '      mirror_request_body off;',
+    `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
+    `      proxy_pass http://$front_upstream;`,
     `      error_page 502 504 = @failover_${svc.name};`,
     '    }',
     `    location @failover_${svc.name} {`,
@@ -355,6 +378,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '    client_body_buffer_size 4m;',
     `    location = /table { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminTable}; }`,
     `    location = /config-state { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminConfigState}; }`,
+    `    location = /drain { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminDrain}; }`,
     '    location / { return 404; }',
     '  }',
     '',

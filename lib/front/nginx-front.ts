@@ -271,6 +271,7 @@ export class NginxFront extends Construct {
         containerUrl: `https://${props.storeName}.blob.core.windows.net/${FRONT_CONTAINER}`,
         identityResourceId,
         pollSeconds: props.pollSeconds ?? 5,
+        ports: lbPorts,
         ...(props.tls ? { tls: { vaultUrl: keyVaultUrl(props.tls.vaultName), secret: props.tls.certificate, pollSeconds: props.tls.pollingIntervalSeconds } } : {}),
       }),
       { lineWidth: 0 },

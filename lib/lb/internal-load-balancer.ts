@@ -11,6 +11,7 @@ import { LbNatRule } from '@cdktf/provider-azurerm/lib/lb-nat-rule';
 import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
 import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
 import { Construct } from 'constructs';
+import { LB_PROBE_INTERVAL_SECONDS, LB_PROBE_THRESHOLD } from '../spec/constants';
 
 /** Props of {@link InternalLoadBalancer}. */
 export interface InternalLoadBalancerProps {
@@ -127,8 +128,8 @@ export class InternalLoadBalancer extends Construct {
         protocol: 'Http',
         port,
         requestPath: path,
-        intervalInSeconds: props.probeIntervalSeconds ?? 5,
-        probeThreshold: props.probeThreshold ?? 2,
+        intervalInSeconds: props.probeIntervalSeconds ?? LB_PROBE_INTERVAL_SECONDS,
+        probeThreshold: props.probeThreshold ?? LB_PROBE_THRESHOLD,
       });
       probes.set(port, probe);
       return probe;

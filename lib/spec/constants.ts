@@ -38,6 +38,16 @@ export const FRONT_RESERVED_PORTS: Readonly<Record<number, string>> = {
  */
 export const MAX_BATCH_PERCENT_WITHOUT_SURGE = 34;
 
+/**
+ * The internal load balancers' HTTP probes (lib/lb): one every LB_PROBE_INTERVAL_SECONDS, a
+ * backend leaves rotation after LB_PROBE_THRESHOLD failures in a row. The drain agent waits
+ * interval × threshold plus one interval after its switch before it counts connections.
+ */
+export const LB_PROBE_INTERVAL_SECONDS = 5;
+export const LB_PROBE_THRESHOLD = 2;
+/** The address Azure Load Balancer's health probes come from (Azure's load balancer docs). */
+export const AZURE_PROBE_SOURCE = '168.63.129.16';
+
 export const DEFAULT_FRONT_PORTS = { http: 80, https: 443 } as const;
 export const DEFAULT_SUBNET_PREFIX_LENGTH = 24;
 

@@ -8,8 +8,9 @@ import { copyFileSync, existsSync, readFileSync, readlinkSync, writeFileSync } f
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
-import { cloudInitFor, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
+import { cloudInitFor, DRAIN_UNIT, HEALTH_UNIT, RELEASE_AGENT_UNIT, releaseUserData, renderCloudInit, renderCloudInitReference, unitNames, VM_PATHS, type CloudInitInput } from '../../lib/compute/cloud-init';
 import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
 
@@ -53,7 +54,7 @@ describe('cloud-init documents', () => {
     expect(doc.users).toEqual(['default', { name: 'pricing', system: true, shell: '/usr/sbin/nologin', no_create_home: true }]);
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
+      ['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', 'pricing@10000.service', 'pricing@10001.service', 'pricing@10002.service', 'pricing@10003.service'],
     ]);
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
     // no VERSION: the release is in the user data (releaseUserData), installed by the release agent
@@ -106,7 +107,7 @@ describe('cloud-init documents', () => {
   test('two services on one VM: each its env file and units, one health endpoint checking every port on its own path', () => {
     const doc = parse(renderCloudInit(pooled));
     expect(doc.users.slice(1).map((u: { name: string }) => u.name)).toEqual(['order-processing', 'search']);
-    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
+    expect(doc.runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', 'order-processing@10016.service', 'order-processing@10017.service', 'search@10048.service', 'search@10049.service']);
     const health = JSON.parse(doc.write_files.find((f: { path: string }) => f.path === '/etc/slotenv/vm-health.json').content);
     expect(health.services).toEqual([
       { service: 'order-processing', steps: ['order-processing-release'], checks: [{ port: 10016, path: '/health' }, { port: 10017, path: '/health' }] },
@@ -150,7 +151,7 @@ describe('systemd units', () => {
   test.each([...documents.filter((d) => d.name.endsWith('/blue')), { name: 'two services on one VM', input: pooled }])('$name: every unit instance passes systemd-analyze verify', ({ input }) => {
     const root = layOut(renderCloudInit(input), input.services.map((b) => b.service));
     const units = input.services.flatMap((b) => [unitNames(b.service).release, ...b.ports.map((p) => unitNames(b.service).instanceOf(p))]);
-    const r = verify(root, [HEALTH_UNIT, RELEASE_AGENT_UNIT, ...units]);
+    const r = verify(root, [HEALTH_UNIT, RELEASE_AGENT_UNIT, DRAIN_UNIT, ...units]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
@@ -230,4 +231,17 @@ describe('release fetcher (lib/compute/vm/fetch-release.sh, run by sh)', () => {
     expect(seen.filter((s) => s.url === '/releases/app.tar.gz').length).toBe(downloads);
     expect(readFileSync(join(prefix, 'opt/app/current/.sha256'), 'utf8').trim()).toBe(sha);
   });
+});
+
+test('every service VM carries the drain agent (gzip, byte for byte once unpacked), its config and its unit, enabled at boot', () => {
+  const doc = parse(renderCloudInit(documents.find((d) => d.name === 'pricing/blue')!.input));
+  const file = doc.write_files.find((f: { path: string }) => f.path === VM_PATHS.drain);
+  expect(file).toMatchObject({ owner: 'root:root', permissions: '0755', encoding: 'gz+b64' });
+  expect(gunzipSync(Buffer.from(file.content, 'base64')).toString('utf8')).toBe(readFileSync(vmProgram('service', 'drain.py'), 'utf8'));
+  expect(JSON.parse(doc.write_files.find((f: { path: string }) => f.path === VM_PATHS.drainConfig).content)).toEqual({
+    mode: 'service', ports: [10000, 10001, 10002, 10003], pollSeconds: 1, lbSeconds: 15, approveMarginSeconds: 10,
+    stateFile: '/run/slotenv/drain.json', probeSource: '168.63.129.16', ignorePeers: ['127.0.0.1'],
+  });
+  expect(doc.write_files.find((f: { path: string }) => f.path === `/etc/systemd/system/${DRAIN_UNIT}`).content).toContain(`ExecStart=/usr/bin/python3 ${VM_PATHS.drain} watch\n`);
+  expect(doc.runcmd[1]).toContain(DRAIN_UNIT);
 });

@@ -65,7 +65,7 @@ describe('a pool shared by two services', () => {
     const release = JSON.parse(Buffer.from(vmss.user_data, 'base64').toString('utf8'));
     expect(release.slot).toBe('blue');
     expect(Object.keys(release.services)).toEqual(['recommend', 'search']);
-    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'recommend@10064.service', 'search@10048.service', 'search@10049.service']);
+    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', 'recommend@10064.service', 'search@10048.service', 'search@10049.service']);
     const file = join(tempDir(), 'user-data');
     writeFileSync(file, text);
     const r = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });

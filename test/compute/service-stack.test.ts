@@ -65,7 +65,7 @@ describe.each(cases)('$service $slot', ({ service, slot }) => {
     const text = Buffer.from(vmss.custom_data, 'base64').toString('utf8');
     const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', `id-retail-${service}-${slot}`);
     expect(text).toBe(renderCloudInit(cloudInitFor(plan, svc, slot, identityId)));
-    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', ...ports.map((p) => `${service}@${p}.service`)]);
+    expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', ...ports.map((p) => `${service}@${p}.service`)]);
     // the static identity ID names the identity the identities stack creates; this stack makes none
     expect(resourceAt(stacks['retail-identities'], 'azurerm_user_assigned_identity', `svc-${service}-${slot}_identity`)).toMatchObject({ name: `id-retail-${service}-${slot}`, resource_group_name: '${azurerm_resource_group.resource-group.name}' });
     expect(resourceAt(stacks['retail-identities'], 'azurerm_resource_group', 'resource-group').name).toBe('rg-retail-identities');

@@ -7,6 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
+import { DRAIN_UNIT, VM_PATHS } from '../../lib/compute/cloud-init';
+import { FRONT_DEFAULTS } from '../../lib/front/nginx-conf';
 import { FRONT_UNITS, FRONT_VM_PATHS } from '../../lib/front/agent';
 import { ROUTER_DIR, ROUTER_FILES } from '../../lib/front/lua';
 import { FRONT_HELD_PACKAGES, FRONT_UPDATES_PATHS } from '../../lib/front/updates';
@@ -16,7 +18,7 @@ import { vmProgram } from '../support/vm-programs';
 const front = synthStacks(exampleSpec())['retail-front'];
 const vmss = resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
 const text = Buffer.from(vmss.custom_data as string, 'base64').toString('utf8');
-const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; packages: string[] };
+const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; packages: string[]; runcmd: string[][] };
 /** The files as cloud-init writes them (gz+b64 entries decoded). */
 const files = doc.write_files.map((f) => (f.encoding === 'gz+b64' ? { ...f, content: gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') } : f));
 const fileAt = (path: string) => files.find((f) => f.path === path)!;
@@ -36,8 +38,10 @@ test('holds the agent and its settings only: no config, no table, a few KB', () 
     expect(f.content).not.toMatch(/^\s*upstream \S+ \{/m);
     expect(f.content).not.toContain('"live"');
   }
-  // the router, the guard and the agent are compressed: Azure's limit is 64 KB (base64)
-  expect(vmss.custom_data.length).toBeLessThan(32 * 1024);
+  // the router, the guard, the agent and the drain agent are compressed: Azure's limit is 64 KB
+  // (base64). With the drain agent (about 4.7 KB compressed) it is about 41 KB; the budget keeps
+  // a quarter of the limit free
+  expect(vmss.custom_data.length).toBeLessThan(48 * 1024);
   const env = doc.write_files.find((f) => f.path === FRONT_VM_PATHS.env)!.content;
   // the container and the pointer's name only: the blobs it names change, these never do
   expect(env).toMatch(/^CONTAINER_URL='https:\/\/stretailfr[0-9a-f]{6}\.blob\.core\.windows\.net\/front'$/m);
@@ -61,14 +65,14 @@ test('the boot sync waits for as long as the agent retries (config, table, certi
 });
 
 test('its units and nginx with its drop-in pass systemd-analyze verify, laid out as on the VM', () => {
-  const root = layOutVm(files, { binaries: ['/usr/sbin/nginx'] });
-  const r = systemdVerify(root, [FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx.service']);
+  const root = layOutVm(files, { binaries: ['/usr/sbin/nginx', '/usr/bin/python3'] });
+  const r = systemdVerify(root, [FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx.service', DRAIN_UNIT]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
 
 test('ships the router (the config only names its files), the agent and the config guard, byte for byte as they are in the repository', () => {
-  expect(ROUTER_FILES.length).toBe(11);
+  expect(ROUTER_FILES.length).toBe(12);
   for (const f of ROUTER_FILES) {
     const shipped = fileAt(`${FRONT_VM_PATHS.lua}/${f.name}`);
     expect(shipped.content).toBe(readFileSync(join(ROUTER_DIR, f.name), 'utf8'));
@@ -131,4 +135,16 @@ describe('security updates that never restart nginx on every front VM at once', 
     expect(vmss.automatic_os_upgrade_policy).toEqual({ enable_automatic_os_upgrade: true, disable_automatic_rollback: false });
     expect(vmss.source_image_reference).toMatchObject({ offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' });
   });
+});
+
+test('ships the drain agent (the service VMs\' program, byte for byte) in the front\'s mode: the router\'s switch, the caller ports, nginx quit', () => {
+  expect(fileAt(VM_PATHS.drain).content).toBe(readFileSync(vmProgram('service', 'drain.py'), 'utf8'));
+  expect(fileAt(VM_PATHS.drain).permissions).toBe('0755');
+  expect(JSON.parse(fileAt(VM_PATHS.drainConfig).content)).toEqual({
+    mode: 'front', ports: [80, 443], pollSeconds: 1, lbSeconds: 15, approveMarginSeconds: 10, stateFile: '/run/slotenv/drain.json',
+    adminUrl: `http://127.0.0.1:${FRONT_DEFAULTS.adminPort}/drain`,
+    stop: [['systemctl', 'stop', 'front-agent.service'], ['/usr/sbin/nginx', '-c', '/etc/front/nginx.conf', '-s', 'quit']],
+    stopPidFile: '/run/nginx.pid',
+  });
+  expect(doc.runcmd).toContainEqual(['systemctl', 'start', DRAIN_UNIT]);
 });

@@ -77,7 +77,10 @@ for (const [onVm, file] of Object.entries(programs)) {
   const want = fs.readFileSync(path.join(dist, 'compute', 'vm', file), 'utf8');
   if (written[onVm] !== want) { console.error(onVm + ' in custom data is not ' + file + ' from ' + dist); process.exit(1); }
 }
-console.log(Object.keys(programs).length + ' programs from ' + path.relative(process.cwd(), dist));
+// the drain agent travels gzip-packed (encoding gz+b64): unpacked, it is drain.py byte for byte
+const drain = require('node:zlib').gunzipSync(Buffer.from(written['drain'] ?? '', 'base64')).toString('utf8');
+if (drain !== fs.readFileSync(path.join(dist, 'compute', 'vm', 'drain.py'), 'utf8')) { console.error('drain in custom data is not drain.py from ' + dist); process.exit(1); }
+console.log((Object.keys(programs).length + 1) + ' programs from ' + path.relative(process.cwd(), dist));
 `;
 
 const APP = `import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
@@ -224,7 +227,7 @@ try {
   // 6. the VM-side programs: read by the installed modules beside themselves (dist/), rendered unchanged
   fs.writeFileSync(path.join(app, 'render-check.js'), RENDER_CHECK);
   const rendered = run(process.execPath, ['render-check.js'], app);
-  if (!/^6 programs from node_modules\/azure-slot-environments\/dist\/lib$/m.test(rendered.stdout)) fail(`render check: ${rendered.stdout}`);
+  if (!/^7 programs from node_modules\/azure-slot-environments\/dist\/lib$/m.test(rendered.stdout)) fail(`render check: ${rendered.stdout}`);
   step('VM programs rendered from the installed package');
   process.stdout.write(`package install check: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 } catch (e) {

@@ -230,8 +230,16 @@ function R.set_config_error(msg)
   if msg then dict:set("config_error", msg:sub(1, 2000)) else dict:delete("config_error") end
 end
 
+-- the drain agent's switch (before Azure deletes or reboots this VM): /healthz answers 503, and
+-- every service response says Connection: close (route.lua sends the request to @drain_<service>)
+function R.set_draining(on)
+  if on then dict:set("draining", ngx.now()) else dict:delete("draining") end
+end
+
+function R.draining() return dict:get("draining") ~= nil end
+
 function R.status()
-  return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error") }
+  return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error"), draining = dict:get("draining") }
 end
 
 -- the last good table, if the agent has written one; on a reload the shared dict still holds

@@ -37,6 +37,7 @@ TABLE = ENV("GUARD_TABLE", "/var/lib/front/table.json")
 ROUTER_FILES = {
     "router.lua", "init-worker.lua", "route.lua", "add-cookie.lua", "mirror.lua", "status.lua",
     "lb-probe.lua", "health.lua", "admin-table.lua", "admin-config-state.lua", "failover.lua",
+    "admin-drain.lua",
 }
 ROUTER_ENV = "FRONT_ROUTER="
 
@@ -50,7 +51,8 @@ ALLOWED = {
     "server_tokens": {"http"}, "default_type": {"http"},
     "client_body_temp_path": {"http"}, "proxy_temp_path": {"http"}, "fastcgi_temp_path": {"http"},
     "uwsgi_temp_path": {"http"}, "scgi_temp_path": {"http"},
-    "keepalive_timeout": {"http", "upstream"}, "keepalive_requests": {"http", "upstream"},
+    "keepalive_timeout": {"http", "upstream", "location"}, "keepalive_requests": {"http", "upstream"},
+    "keepalive_time": {"upstream"},
     "log_format": {"http"}, "access_log": {"http", "server", "location"},
     "map": {"http"}, "default": {"map"},
     "ssl_protocols": {"http"}, "ssl_session_cache": {"http"},

@@ -4,7 +4,7 @@
  * artifact in the artifact store, or an image), VM sizes Azure has, custom data within Azure's
  * limit, and retirement in the order that orphans nothing.
  */
-import { CERTS_SCRIPT, FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../../compute/cloud-init';
+import { CERTS_SCRIPT, DRAIN_SCRIPT_PACKED, FETCH_SCRIPT, HEALTH_SCRIPT, RELEASE_AGENT_SCRIPT, renderCloudInit, RETRY_SCRIPT, SECRETS_SCRIPT } from '../../compute/cloud-init';
 import { vmSizeInfo } from '../capacity';
 import { show, suggest, type Path } from '../issues';
 import { checkRetirement } from '../lifecycle';
@@ -17,7 +17,7 @@ import { collect, isRecord, lenient, rawItem, under, type Add, type Findings, ty
 export const CUSTOM_DATA_MAX_BYTES = 65535;
 
 /** More than the scripts, units, ports and names of any document take, settings and URLs aside. */
-const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + RETRY_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + RELEASE_AGENT_SCRIPT.length + 8192;
+const CLOUD_INIT_FIXED_BYTES = FETCH_SCRIPT.length + HEALTH_SCRIPT.length + RETRY_SCRIPT.length + SECRETS_SCRIPT.length + CERTS_SCRIPT.length + RELEASE_AGENT_SCRIPT.length + DRAIN_SCRIPT_PACKED.length + 8192;
 
 /**
  * Whether a marketplace image is known to be generation 1, which trusted launch (secure boot and
