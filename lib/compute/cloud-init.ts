@@ -321,8 +321,6 @@ export function renderDrainUnit(): string {
   ].join('\n');
 }
 
-/** systemd EnvironmentFile syntax: KEY="value" with \\, " and $ escaped. */
-const envLine = (key: string, value: string) => `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 
 /**
  * How long an instance may take to answer its health path for the first time, counted from when
