@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { FRONT_DEFAULTS, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
 import { event, FAKE_IPTABLES, startDrain, startImds, until, type RunningDrain, type StubImds } from '../support/scheduled-events';
-import { freePorts, startFront, type RunningFront } from './harness';
+import { freePorts, startFront, type RunningFront } from '../front/harness';
 
 const ENV = 'test';
 const ME = 'vmss-pricing-blue_0';
