@@ -10,6 +10,7 @@
  * one of them on every input. No rule reads what another found, so one bad field or one failing
  * rule never hides a problem elsewhere. Never throws for any input.
  */
+import { validatePolicySuppressions } from './rules/policy';
 import { fromZod, type SpecIssue } from './issues';
 import { checkRawInput } from './raw-input';
 import { validateAdminUsername, validateDeployerRanges, validateEntraIdLogin, validateSshKeys } from './rules/access';
@@ -82,6 +83,7 @@ export const RULES: ReadonlyArray<{ readonly concern: string; readonly rule: (vi
   { concern: 'traffic', rule: validateTraffic },
   { concern: 'traffic', rule: validateRoutes },
   { concern: 'vault', rule: validateServiceVaultReferences },
+  { concern: 'policy', rule: validatePolicySuppressions },
 ];
 
 /** Validates an environment given as any value (typed object, parsed JSON or YAML). */

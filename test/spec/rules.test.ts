@@ -28,6 +28,7 @@ const MUTATIONS: Record<string, Mutation> = {
   'inline secret': { rules: ['validateNoInlineSecrets'], mutate: (s) => (s.services[2].settings = { CA: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }), paths: ['services[2].settings.CA'] },
   'import file on a self-signed certificate': { rules: ['validateCertificates'], mutate: (s) => (s.keyVault.certificates[0].importFrom = { path: '/secure/front.pem' }), paths: ['keyVault.certificates[0].importFrom'] },
   'unknown region': { rules: ['validateRegion'], mutate: (s) => (s.region = 'westeurop'), paths: ['region'] },
+  'a suppression of a rule the pack does not have': { rules: ['validatePolicySuppressions'], mutate: (s) => (s.policy = { suppressions: [{ rule: 'ASE-NET-901', resource: 'retail-network:azurerm_subnet.x', reason: 'a reason long enough to pass' }] }), paths: ['policy.suppressions[0].rule'] },
   'short RSA key': { rules: ['validateSshKeys'], mutate: (s) => s.admin.sshPublicKeys.push(SHORT_RSA_KEY), paths: ['admin.sshPublicKeys[1]'] },
   'reserved admin name': { rules: ['validateAdminUsername'], mutate: (s) => (s.admin.username = 'root'), paths: ['admin.username'] },
   'private deployer range': { rules: ['validateDeployerRanges'], mutate: (s) => (s.deployer.ipRanges = ['10.1.0.0/16']), paths: ['deployer.ipRanges[0]'] },
@@ -137,7 +138,7 @@ describe('every rule alone, and beside every other', () => {
     const combined = lines(build(all, typeError));
     const concerns = new Map(RULES.map(({ concern, rule }) => [rule.name, concern]));
     const seen = new Set(all.flatMap((n) => MUTATIONS[n].rules.map((r) => concerns.get(r))));
-    expect([...seen].sort()).toEqual(['access', 'capacity', 'compute', 'front', 'names', 'network', 'ports', 'traffic', 'vault']);
+    expect([...seen].sort()).toEqual(['access', 'capacity', 'compute', 'front', 'names', 'network', 'policy', 'ports', 'traffic', 'vault']);
     for (const n of all) for (const l of alone[n]) expect(combined).toContain(l);
   });
 });
