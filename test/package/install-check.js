@@ -153,8 +153,14 @@ try {
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ name: 'install-check-app', version: '0.0.0', private: true }, null, 2)}\n`);
   const peers = ['cdktf', 'constructs', '@cdktf/provider-azurerm', '@cdktf/provider-time'].map((p) => `${p}@${pkg.devDependencies[p]}`);
+  // `cdktf init` installs typescript@latest, which is 7 now (no JavaScript compiler API): the
+  // package must install beside it (it brings its own typescript 5) and ase must work
+  run('npm', ['install', '-D', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'typescript@7.0.2'], app);
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...peers], app);
-  step('install');
+  const nested = JSON.parse(fs.readFileSync(require.resolve('typescript/package.json', { paths: [path.join(app, 'node_modules', 'azure-slot-environments')] }), 'utf8')).version;
+  const top = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'typescript', 'package.json'), 'utf8')).version;
+  if (!nested.startsWith('5.') || !top.startsWith('7.')) fail(`typescript: the app has ${top}, the package resolves ${nested} (expected 7 and 5)`);
+  step(`install (beside typescript ${top}; the package's own ${nested})`);
 
   // 3. type-check and compile against the installed .d.ts (module node16: resolution through "exports")
   fs.writeFileSync(path.join(app, 'main.ts'), APP);
@@ -222,6 +228,17 @@ try {
   const table = JSON.parse(fs.readFileSync(path.join(app, 'front-out', 'routing.json'), 'utf8'));
   expect('ase front render: routing table', Object.keys(table.services), ['catalog']);
   if (!fs.readFileSync(path.join(app, 'front-out', 'nginx.conf'), 'utf8').includes('catalog.shop.internal')) fail('ase front render: nginx.conf does not serve catalog.shop.internal');
+  // ase synth, the app's synth as this repository's: all or nothing, problems located
+  const synthOk = run(path.join(app, 'node_modules', '.bin', 'ase'), ['synth', '--out', 'ase.out'], app);
+  if (!/^Synthesized \d+ stacks into ase\.out\/: .*shop-svc-catalog/.test(synthOk.stdout)) fail(`ase synth: ${synthOk.stdout}${synthOk.stderr}`);
+  if (!fs.existsSync(path.join(app, 'stacks', 'environments', 'shop.lock.json'))) fail('ase synth wrote no lock file beside the environment file');
+  const bad = { ...shop, services: [{ ...shop.services[0], capacity: { min: 1, default: 2, max: 8 } }] };
+  fs.writeFileSync(path.join(app, 'stacks', 'environments', 'shop.json'), JSON.stringify(bad, null, 2));
+  const refused = spawnSync(path.join(app, 'node_modules', '.bin', 'ase'), ['synth', '--out', 'ase.bad'], { cwd: app, encoding: 'utf8' });
+  expect('ase synth of a bad spec: exit code', refused.status, 1);
+  if (!/stacks\/environments\/shop\.json:\d+:\d+: services\[0\] \(catalog\)\.capacity\.min: got 1/.test(refused.stderr)) fail(`ase synth of a bad spec: ${refused.stderr}`);
+  if (fs.existsSync(path.join(app, 'ase.bad'))) fail('ase synth of a bad spec wrote its output folder');
+  fs.writeFileSync(path.join(app, 'stacks', 'environments', 'shop.json'), JSON.stringify(shop));
   step('bin');
 
   // 6. the VM-side programs: read by the installed modules beside themselves (dist/), rendered unchanged
