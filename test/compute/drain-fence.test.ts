@@ -36,8 +36,22 @@ def connect(source):
     return s
 
 def ask(s):
+    # the whole response, however the server's writes arrive: the headers, then Content-Length bytes
     s.sendall(b"GET /health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
-    return s.recv(1024).split(b"\\r\\n")[0].decode()
+    data = b""
+    while b"\\r\\n\\r\\n" not in data:
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\\r\\n\\r\\n")
+    length = next((int(l.split(b":")[1]) for l in head.split(b"\\r\\n") if l.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        body += chunk
+    return head.split(b"\\r\\n")[0].decode()
 
 def fresh(source):
     try:
