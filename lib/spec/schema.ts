@@ -669,7 +669,9 @@ export const EnvironmentSchema = z
           .min(1),
         /**
          * Entra ID SSH login (seed 002): the AADSSHLoginForLinux extension, a system-assigned
-         * identity beside the user-assigned one, and login roles for these groups on each scale set.
+         * identity beside the user-assigned one, and login roles for these groups on each service
+         * and pool scale set (not the front's: its VMs run no service code and are reached with
+         * the SSH keys only).
          * The SSH keys stay as the break-glass path. @default - off
          */
         entraIdLogin: z
