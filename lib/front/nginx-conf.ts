@@ -225,15 +225,8 @@ function upstreams(svc: FrontServiceConfig): string[] {
 
 /** The location that routes one service (inside its server, or under its path prefix). */
 function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): string[] {
-  return [
-    `    location ${path} {`,
-    `      set $front_service ${svc.name};`,
-    '      # set per request by front_router.route(); the mirror subrequest reads them too',
-    '      set $front_slot "";',
-    '      set $front_reason "";',
-    '      set $front_upstream "";',
-    '      set $front_mirror_upstream "";',
-    '      set $front_drained "";',
+  // routed, mirrored and proxied alike in the service's location and in its draining twin
+  const routed = [
     `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
     `      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`,
     `      mirror /_mirror/${svc.name};`,
@@ -243,19 +236,24 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): st
     `      proxy_pass http://$front_upstream;`,
     // nginx's own 502/504 (no response from the slot); a backend's own 5xx is passed through
     `      error_page 502 504 = @failover_${svc.name};`,
+  ];
+  return [
+    `    location ${path} {`,
+    `      set $front_service ${svc.name};`,
+    '      # set per request by front_router.route(); the mirror subrequest reads them too',
+    '      set $front_slot "";',
+    '      set $front_reason "";',
+    '      set $front_upstream "";',
+    '      set $front_mirror_upstream "";',
+    '      set $front_drained "";',
+    ...routed,
     '    }',
     '    # while the VM drains (the drain agent): the same, and the response closes the connection',
     `    location @drain_${svc.name} {`,
     '      keepalive_timeout 0;',
     `      set $front_service ${svc.name};`,
     '      set $front_drained 1;',
-    `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
-    `      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`,
-    `      mirror /_mirror/${svc.name};`,
-    '      mirror_request_body off;',
-    `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
-    `      proxy_pass http://$front_upstream;`,
-    `      error_page 502 504 = @failover_${svc.name};`,
+    ...routed,
     '    }',
     `    location @failover_${svc.name} {`,
     '      # the other slot only when no attempt could connect (the slot is down); else the error stands',
