@@ -15,11 +15,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
 import { event, startDrain, startImds, until, type RunningDrain, type StubImds } from '../support/scheduled-events';
+import { startStandInLb } from '../support/stand-in-lb';
 import { freePorts, request, startBackends, startFront, type Backends, type RunningFront } from './harness';
 
 const ENV = 'test';
@@ -37,49 +37,13 @@ interface StubLb {
 
 async function startLb(fronts: RunningFront[]): Promise<StubLb> {
   const [port] = await freePorts(1);
-  const up = fronts.map(() => true);
-  const fails = fronts.map(() => 0);
-  const open = fronts.map(() => 0);
-  const lastClosed = fronts.map(() => 0);
-  let next = 0;
-  const probe = setInterval(() => {
-    fronts.forEach((f, i) => {
-      request({ port: f.statusPort, path: '/healthz' })
-        .then((r) => r.status === 200)
-        .catch(() => false)
-        .then((ok) => {
-          fails[i] = ok ? 0 : fails[i] + 1;
-          if (fails[i] >= 2) up[i] = false;
-          else if (ok) up[i] = true;
-        });
-    });
-  }, 50);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const healthy = fronts.map((_, i) => i).filter((i) => up[i]);
-    const i = healthy[next++ % healthy.length];
-    const upstream = net.connect(fronts[i].httpPort, '127.0.0.1');
-    open[i]++;
-    sockets.add(client).add(upstream);
-    upstream.on('close', () => { open[i]--; lastClosed[i] = Date.now(); sockets.delete(upstream); client.end(); });
-    client.on('close', () => { sockets.delete(client); upstream.end(); });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
+  const lb = await startStandInLb({
+    host: '127.0.0.1',
     port,
-    open: (i) => open[i],
-    lastClosedAt: (i) => lastClosed[i],
-    inRotation: (i) => up[i],
-    close: async () => {
-      clearInterval(probe);
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
+    backends: fronts.map((f) => f.httpPort),
+    probe: (i) => request({ port: fronts[i].statusPort, path: '/healthz' }).then((r) => r.status === 200),
+  });
+  return { port, ...lb };
 }
 
 interface Result {

@@ -15,11 +15,11 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { FRONT_DEFAULTS, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { tempDir } from '../helpers';
 import { event, FAKE_IPTABLES, startDrain, startImds, until, type RunningDrain, type StubImds } from '../support/scheduled-events';
+import { startStandInLb } from '../support/stand-in-lb';
 import { freePorts, startFront, type RunningFront } from '../front/harness';
 
 const ENV = 'test';
@@ -61,35 +61,16 @@ test('a service VM drained under keep-alive load through the front: 0 failed req
   const rules = join(dir, 'rules');
   writeFileSync(rules, '');
   const fenced = (port: number) => readFileSync(rules, 'utf8').includes(`--dport ${port} `);
-  const up = [true, true];
-  const fails = [0, 0];
-  const open = [0, 0];
-  const lastClosed = [0, 0];
-  const probe = setInterval(() => {
-    vmPorts.forEach((port, i) => {
-      const done = (ok: boolean) => { fails[i] = ok ? 0 : fails[i] + 1; if (fails[i] >= 2) up[i] = false; else if (ok) up[i] = true; };
-      if (fenced(port)) { done(false); return; }
-      http.get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => { res.resume(); done(res.statusCode === 200); }).on('error', () => done(false));
-    });
-  }, 50);
-  closers.push(async () => clearInterval(probe));
-  let next = 0;
-  const sockets = new Set<net.Socket>();
-  const lb = net.createServer((client) => {
-    const healthy = [0, 1].filter((i) => up[i]);
-    const i = healthy[next++ % healthy.length];
-    const upstream = net.connect(vmPorts[i], '127.0.0.1');
-    open[i]++;
-    sockets.add(client).add(upstream);
-    upstream.on('close', () => { open[i]--; lastClosed[i] = Date.now(); sockets.delete(upstream); client.end(); });
-    client.on('close', () => { sockets.delete(client); upstream.end(); });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+  const lb = await startStandInLb({
+    host: SLOT_ADDRESS,
+    port: slotPort,
+    backends: vmPorts,
+    probe: (i) =>
+      fenced(vmPorts[i])
+        ? Promise.resolve(false)
+        : new Promise<boolean>((ok) => http.get({ host: '127.0.0.1', port: vmPorts[i], path: '/health', agent: false }, (res) => (res.resume(), ok(res.statusCode === 200))).on('error', () => ok(false))),
   });
-  await new Promise<void>((r) => lb.listen(slotPort, SLOT_ADDRESS, r));
-  closers.push(() => { for (const s of sockets) s.destroy(); return new Promise((r) => lb.close(r)); });
+  closers.push(() => lb.close());
 
   const services: FrontServiceConfig[] = [{ name: 'pricing', hosts: ['pricing.test'], readTimeoutSeconds: 5, slots: { blue: { address: SLOT_ADDRESS, ports: [slotPort] }, green: { address: '127.87.1.6', ports: [slotPort] } } }];
   front = await startFront(tempDir('front-drain-svc-'), { environment: ENV, services, workerProcesses: 1 }, table);
@@ -121,8 +102,8 @@ test('a service VM drained under keep-alive load through the front: 0 failed req
   await round(200);
   expect(failed).toEqual([]);
   // the front's pooled upstream connections are spread over both VMs
-  expect(open[0]).toBeGreaterThan(0);
-  expect(open[1]).toBeGreaterThan(0);
+  expect(lb.open(0)).toBeGreaterThan(0);
+  expect(lb.open(1)).toBeGreaterThan(0);
   const hitsBefore = hits[0];
 
   const raisedAt = Date.now();
@@ -143,8 +124,8 @@ test('a service VM drained under keep-alive load through the front: 0 failed req
   expect(JSON.parse(imds.approvals[0].body)).toEqual({ StartRequests: [{ EventId: 'E-svc' }] });
   // the drained VM kept serving on the connections it held (nothing was cut), then had none
   expect(hits[0]).toBeGreaterThan(hitsBefore);
-  expect(open[0]).toBe(0);
-  expect(lastClosed[0]).toBeLessThanOrEqual(approvedAt);
+  expect(lb.open(0)).toBe(0);
+  expect(lb.lastClosedAt(0)).toBeLessThanOrEqual(approvedAt);
   expect(hitsAfterApproval[0]).toBe(0);
   expect(hitsAfterApproval[1]).toBeGreaterThan(0);
   // nginx retired the pooled connections within keepalive_time of their opening (they opened before the event)
