@@ -302,23 +302,13 @@ export function serviceDrainConfig(ports: readonly number[]): DrainConfig {
 
 /** The drain agent's unit (one per VM). It runs as root: iptables, and nginx on the front. */
 export function renderDrainUnit(): string {
-  return [
-    '[Unit]',
-    'Description=Drain this VM before Azure deletes or reboots it (Scheduled Events from IMDS)',
-    'After=network-online.target',
-    'Wants=network-online.target',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    'Type=simple',
-    `ExecStart=/usr/bin/python3 ${VM_PATHS.drain} watch`,
-    'Restart=always',
-    'RestartSec=2',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return daemonUnit({
+    description: 'Drain this VM before Azure deletes or reboots it (Scheduled Events from IMDS)',
+    unit: ['After=network-online.target', 'Wants=network-online.target', 'StartLimitIntervalSec=0'],
+    service: ['Type=simple'],
+    execStart: `/usr/bin/python3 ${VM_PATHS.drain} watch`,
+    restartSec: 2,
+  });
 }
 
 
@@ -446,25 +436,31 @@ export function renderServiceUnits(input: Omit<ServiceBoot, 'version' | 'artifac
   return units;
 }
 
+/**
+ * A long-running unit that systemd restarts whenever it exits, with no start limit: the shape of
+ * every agent on the VMs (release agent, drain agent, health endpoint, the front's agent).
+ */
+export function daemonUnit(u: {
+  readonly description: string;
+  /** `[Unit]` lines after the description (After=, Wants=, Requires=). */
+  readonly unit: readonly string[];
+  /** `[Service]` lines before ExecStart (Type=, DynamicUser=, EnvironmentFile=). */
+  readonly service: readonly string[];
+  readonly execStart: string;
+  readonly restartSec: number;
+}): string {
+  return ['[Unit]', `Description=${u.description}`, ...u.unit, '', '[Service]', ...u.service, `ExecStart=${u.execStart}`, 'Restart=always', `RestartSec=${u.restartSec}`, '', '[Install]', 'WantedBy=multi-user.target', ''].join('\n');
+}
+
 /** The release agent's unit (one per VM): polls the user data, switches services to a new release. */
 export function renderReleaseAgentUnit(): string {
-  return [
-    '[Unit]',
-    'Description=Switch the services to the release the VM\'s user data names (polled from IMDS)',
-    'After=network-online.target',
-    'Wants=network-online.target',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    'Type=simple',
-    `ExecStart=/usr/bin/python3 ${VM_PATHS.agent} watch`,
-    'Restart=always',
-    'RestartSec=5',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return daemonUnit({
+    description: "Switch the services to the release the VM's user data names (polled from IMDS)",
+    unit: ['After=network-online.target', 'Wants=network-online.target', 'StartLimitIntervalSec=0'],
+    service: ['Type=simple'],
+    execStart: `/usr/bin/python3 ${VM_PATHS.agent} watch`,
+    restartSec: 5,
+  });
 }
 
 /**
@@ -484,23 +480,13 @@ export function releaseUserData(input: Pick<CloudInitInput, 'slot' | 'services'>
 
 /** The VM health endpoint's unit (one per VM). */
 export function renderHealthUnit(): string {
-  return [
-    '[Unit]',
-    `Description=VM health endpoint on port ${VM_HEALTH_PORT}`,
-    'After=network-online.target',
-    'StartLimitIntervalSec=0',
-    '',
-    '[Service]',
-    'Type=simple',
-    'DynamicUser=yes',
-    `ExecStart=/usr/bin/python3 ${VM_PATHS.health} ${VM_PATHS.healthConfig}`,
-    'Restart=always',
-    'RestartSec=2',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return daemonUnit({
+    description: `VM health endpoint on port ${VM_HEALTH_PORT}`,
+    unit: ['After=network-online.target', 'StartLimitIntervalSec=0'],
+    service: ['Type=simple', 'DynamicUser=yes'],
+    execStart: `/usr/bin/python3 ${VM_PATHS.health} ${VM_PATHS.healthConfig}`,
+    restartSec: 2,
+  });
 }
 
 interface WriteFile {

@@ -41,7 +41,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { readVmProgram } from '../core/vm-program';
-import { DRAIN_APPROVE_MARGIN_SECONDS, DRAIN_LB_SECONDS, DRAIN_SCRIPT, DRAIN_UNIT, renderDrainUnit, VM_PATHS, type DrainConfig } from '../compute/cloud-init';
+import { daemonUnit, DRAIN_APPROVE_MARGIN_SECONDS, DRAIN_LB_SECONDS, DRAIN_SCRIPT, DRAIN_UNIT, renderDrainUnit, VM_PATHS, type DrainConfig } from '../compute/cloud-init';
 import { DEFAULT_FRONT_PORTS } from '../spec/constants';
 import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
@@ -190,22 +190,13 @@ export function renderSyncUnit(): string {
 }
 
 export function renderAgentUnit(): string {
-  return [
-    '[Unit]',
-    'Description=Keep the front config and routing table equal to the blobs the front stack writes',
-    `After=nginx.service ${FRONT_UNITS.sync}`,
-    `Requires=${FRONT_UNITS.sync}`,
-    '',
-    '[Service]',
-    `EnvironmentFile=${FRONT_VM_PATHS.env}`,
-    `ExecStart=${FRONT_VM_PATHS.agent} loop`,
-    'Restart=always',
-    'RestartSec=5',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return daemonUnit({
+    description: 'Keep the front config and routing table equal to the blobs the front stack writes',
+    unit: [`After=nginx.service ${FRONT_UNITS.sync}`, `Requires=${FRONT_UNITS.sync}`],
+    service: [`EnvironmentFile=${FRONT_VM_PATHS.env}`],
+    execStart: `${FRONT_VM_PATHS.agent} loop`,
+    restartSec: 5,
+  });
 }
 
 /** nginx from the distribution, started on the front's config once the first sync is done. */
