@@ -35,6 +35,8 @@ beforeAll(async () => {
     if (url.pathname === '/secrets/front-tls' && req.headers.authorization === 'Bearer vtok-1') {
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: pem, contentType: 'application/x-pem-file', id: 'https://kv.vault.azure.net/secrets/front-tls/v1' }));
     }
+    // the identity's Storage Blob Data Reader grant has not reached the store yet
+    if (url.pathname === '/front/current') return void res.writeHead(403).end();
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
@@ -96,6 +98,20 @@ test('boot, IMDS gives no token for the store: each try says so by name; a VM wi
   expect(r.out.split('\n').filter((l) => l.startsWith('front: '))).toEqual([
     'front: cannot get a token for the store; keeping the current config and table',
     'front: cannot get a token for the store; keeping the current config and table',
+    'front: boot: cannot read the current config and table; starting with the last good ones on disk',
+    'front: boot: config and routing table in place',
+  ]);
+});
+
+test('boot, the store refuses the pointer (403: the grant has not propagated): each try says it cannot read the pointer, not that the pointer names nothing', async () => {
+  issue.storage = true;
+  const { env } = vm({ onDisk: true });
+  const r = await agent('once', env);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain('curl: (22) The requested URL returned error: 403');
+  expect(r.out.split('\n').filter((l) => l.startsWith('front: '))).toEqual([
+    'front: cannot read the pointer current; keeping the current config and table',
+    'front: cannot read the pointer current; keeping the current config and table',
     'front: boot: cannot read the current config and table; starting with the last good ones on disk',
     'front: boot: config and routing table in place',
   ]);

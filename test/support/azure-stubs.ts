@@ -10,10 +10,13 @@
  *       → the user data, base64 (as IMDS serves it)
  *   GET /blob/<account>/<container>/<path>                         (Bearer token for https://storage.azure.com/)
  *       → the blob; 403 AuthorizationPermissionMismatch while `refuse` says so; 404 BlobNotFound
+ *   HEAD (Get Blob Properties) the same, without the body: its metadata as x-ms-meta-<name> headers
  *   GET /vault/<name>/secrets/<secret>?api-version=7.4             (Bearer token for https://vault.azure.net)
- *       → {"value": ..., "id": ...}; 404 SecretNotFound when the vault has no such secret
+ *       → {"value": ..., "id": ..., "contentType"?}; 404 SecretNotFound when the vault has no such secret
+ *
+ * `extra` answers other requests first (the Scheduled Events stand-in, test/support/scheduled-events.ts).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface StubRequest {
@@ -32,8 +35,10 @@ export interface AzureStubs {
   userData: string;
   /** Blobs by path below /blob/ (`<account>/<container>/<name>`). */
   readonly blobs: Map<string, Buffer>;
-  /** Secrets by vault name, then secret name. */
-  readonly secrets: Map<string, Map<string, string>>;
+  /** Blob metadata by the same path (served as x-ms-meta-<name> headers). */
+  readonly blobMetadata: Map<string, Readonly<Record<string, string>>>;
+  /** Secrets by vault name, then secret name: a value, or a value with its contentType (a certificate's). */
+  readonly secrets: Map<string, Map<string, string | { value: string; contentType: string }>>;
   /** Refuse (403) a request to this path? Called with the path and how many came before it. */
   refuse: (path: string, seen: number) => boolean;
   /** Every request, in order. */
@@ -59,12 +64,16 @@ function tokenClaims(authorization: unknown): { resource?: string; identity?: st
   }
 }
 
-export async function azureStubs(): Promise<AzureStubs> {
+/** Answers a request itself (true), or leaves it to the stubs (false). */
+export type ExtraHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export async function azureStubs(extra?: ExtraHandler): Promise<AzureStubs> {
   const seen = new Map<string, number>();
   const state = {
     userData: '',
     blobs: new Map<string, Buffer>(),
-    secrets: new Map<string, Map<string, string>>(),
+    blobMetadata: new Map<string, Readonly<Record<string, string>>>(),
+    secrets: new Map<string, Map<string, string | { value: string; contentType: string }>>(),
     refuse: (() => false) as (path: string, seen: number) => boolean,
     log: [] as StubRequest[],
   };
@@ -73,12 +82,14 @@ export async function azureStubs(): Promise<AzureStubs> {
     return claims.resource === resource && !!claims.identity;
   };
   const server: Server = createServer((req, res) => {
+    if (extra?.(req, res)) return;
     const url = new URL(req.url!, 'http://stub');
     const path = url.pathname;
     const n = seen.get(path) ?? 0;
     seen.set(path, n + 1);
     let status = 404;
     let body: Buffer = Buffer.from('');
+    const headers: Record<string, string> = {};
     const metadata = req.headers.metadata === 'true';
     if (path === '/metadata/identity/oauth2/token') {
       const resource = url.searchParams.get('resource') ?? '';
@@ -90,22 +101,28 @@ export async function azureStubs(): Promise<AzureStubs> {
       if (!metadata) status = 400;
       else [status, body] = [200, Buffer.from(Buffer.from(state.userData, 'utf8').toString('base64'))];
     } else if (path.startsWith('/blob/')) {
-      const blob = state.blobs.get(decodeURIComponent(path.slice('/blob/'.length)));
+      const name = decodeURIComponent(path.slice('/blob/'.length));
+      const blob = state.blobs.get(name);
       if (!tokenOk(req, 'https://storage.azure.com/') || !req.headers['x-ms-version']) [status, body] = [401, Buffer.from('NoAuthenticationInformation')];
       else if (state.refuse(path, n)) [status, body] = [403, Buffer.from('AuthorizationPermissionMismatch')];
       else if (!blob) [status, body] = [404, Buffer.from('BlobNotFound')];
-      else [status, body] = [200, blob];
+      else {
+        [status, body] = [200, blob];
+        for (const [k, v] of Object.entries(state.blobMetadata.get(name) ?? {})) headers[`x-ms-meta-${k}`] = v;
+      }
     } else if (path.startsWith('/vault/')) {
       const m = /^\/vault\/([^/]+)\/secrets\/([^/]+)$/.exec(path);
-      const value = m && state.secrets.get(m[1])?.get(m[2]);
+      const secret = m && state.secrets.get(m[1])?.get(m[2]);
+      const value = typeof secret === 'object' && secret ? secret.value : secret;
+      const contentType = typeof secret === 'object' && secret ? { contentType: secret.contentType } : {};
       if (!tokenOk(req, 'https://vault.azure.net')) [status, body] = [401, json({ error: { code: 'Unauthorized' } })];
       else if (state.refuse(path, n)) [status, body] = [403, json({ error: { code: 'Forbidden' } })];
       else if (value === undefined || value === null) [status, body] = [404, json({ error: { code: 'SecretNotFound', message: `A secret with (name/id) ${m?.[2]} was not found in this key vault.` } })];
-      else [status, body] = [200, json({ value, id: `https://${m![1]}.vault.azure.net/secrets/${m![2]}/0123456789abcdef` })];
+      else [status, body] = [200, json({ value, ...contentType, id: `https://${m![1]}.vault.azure.net/secrets/${m![2]}/0123456789abcdef` })];
     }
     state.log.push({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, status });
-    res.writeHead(status, { 'Content-Length': body.length });
-    res.end(body);
+    res.writeHead(status, { 'Content-Length': body.length, ...headers });
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -120,6 +137,7 @@ export async function azureStubs(): Promise<AzureStubs> {
       state.userData = v;
     },
     blobs: state.blobs,
+    blobMetadata: state.blobMetadata,
     secrets: state.secrets,
     get refuse() {
       return state.refuse;

@@ -9,10 +9,12 @@
  *   read-only under an overlay whose upper layer is the VM's own folder (`--overlay=ROOT:UPPER:/`,
  *   mounted inside nspawn's own mount namespace, so nothing is left mounted when nspawn exits and
  *   the root is never written); the upper layer survives a reboot() and goes with stop().
- * - The container shares the host's network namespace (no `--private-network`): loopback stubs on
- *   127.0.0.1 are reachable from inside, and what the VM serves (its health endpoint on 9000, its
- *   instances) is reachable from the test on 127.0.0.1. So boots run one at a time, and the ports
- *   a document listens on are checked free before the boot.
+ * - By default the container shares the host's network namespace (no `--private-network`): loopback
+ *   stubs on 127.0.0.1 are reachable from inside, and what the VM serves (its health endpoint on
+ *   9000, its instances) is reachable from the test on 127.0.0.1. So such boots run one at a time,
+ *   and the ports a document listens on are checked free before the boot. A VM that must see Azure
+ *   addresses (169.254.169.254, the load balancers' frontends) runs in a namespace of its own
+ *   instead (`network`, test/support/netns.ts), joined to the host's loopback by Unix sockets.
  * - Every boot is bounded: `timeout -k 15 <limit>` wraps nspawn (each boot of a reboot() afresh) (it bounds the boot even if the
  *   test process dies), and stop() powers off through the reporter, then ends nspawn and the
  *   container's init by PID if they are still there.
@@ -57,6 +59,11 @@ export interface BootSpec {
   readonly files?: readonly VmFile[];
   /** Ports the document listens on (on the host's loopback, shared): checked free before the boot. */
   readonly ports?: readonly number[];
+  /**
+   * A network namespace to run in (its path, /run/netns/NAME: test/support/netns.ts) instead of
+   * the host's: the VM then has its own loopback and Azure addresses, and `ports` are not checked.
+   */
+  readonly network?: string;
   /** The hard limit on the boot, from start to power-off (default 300 s). */
   readonly limitSeconds?: number;
 }
@@ -318,7 +325,7 @@ network: {config: disabled}
  * what you need with {@link Vm.waitForUnits} and probes on loopback, then {@link Vm.stop}.
  */
 export async function boot(root: string, spec: BootSpec): Promise<Vm> {
-  for (const port of spec.ports ?? []) {
+  for (const port of spec.network ? [] : spec.ports ?? []) {
     if (!(await portFree(port, '0.0.0.0'))) throw new Error(`boot ${spec.name}: port ${port} is in use on this machine; the VM shares the host's network and listens on it`);
   }
   const dir = mkdtempSync(`/tmp/ase-boot-${spec.name}.`);
@@ -347,6 +354,7 @@ export async function boot(root: string, spec: BootSpec): Promise<Vm> {
     '-k', '15', String(limit),
     'systemd-nspawn', '-q', '-D', root, `--overlay=${root}:${join(dir, 'upper')}:/`, '-b', '--register=no', '--keep-unit', '--console=read-only',
     `--machine=${instance.slice(0, 60)}`,
+    ...(spec.network ? [`--network-namespace-path=${spec.network}`] : []),
     `--bind=${dir}:/ase-boot`,
     `--bind-ro=${join(dir, 'seed')}:/var/lib/cloud/seed/nocloud`,
     ...binds,

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { vmProgram } from './vm-programs';
@@ -48,42 +48,66 @@ export function event(id: string, type: ScheduledEvent['EventType'], resources: 
   return { EventId: id, EventType: type, ResourceType: 'VirtualMachine', Resources: resources, EventStatus: 'Scheduled', NotBefore: notBefore(seconds).text, Description: '', EventSource: 'Platform', DurationInSeconds: -1 };
 }
 
-export async function startImds(vmName: string): Promise<StubImds> {
+/** The Scheduled Events endpoints without a server of their own (also served by test/support/azure-stubs.ts's `extra`). */
+export interface ScheduledEventsHandler extends Omit<StubImds, 'url' | 'close'> {
+  /** Answers IMDS's Scheduled Events and compute/name requests (true); leaves any other (false). */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+export function scheduledEvents(vmName: string): ScheduledEventsHandler {
   let incarnation = 1;
   let events: ScheduledEvent[] = [];
   let gets = 0;
   const approvals: Approval[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.headers.metadata !== 'true') { res.writeHead(400); res.end('Bad request: Metadata header'); return; }
-      const url = req.url ?? '';
-      if (url === '/metadata/instance/compute/name?api-version=2021-02-01&format=text') { res.end(vmName); return; }
-      if (url === '/metadata/scheduledevents?api-version=2020-07-01') {
-        if (req.method === 'POST') {
-          approvals.push({ body, at: Date.now() });
-          res.end();
+  const ours = (url: string) => url.startsWith('/metadata/scheduledevents') || url.startsWith('/metadata/instance/compute/name');
+  return {
+    handle(req, res) {
+      if (!ours(req.url ?? '')) return false;
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (req.headers.metadata !== 'true') { res.writeHead(400); res.end('Bad request: Metadata header'); return; }
+        const url = req.url ?? '';
+        if (url === '/metadata/instance/compute/name?api-version=2021-02-01&format=text') { res.end(vmName); return; }
+        if (url === '/metadata/scheduledevents?api-version=2020-07-01') {
+          if (req.method === 'POST') {
+            approvals.push({ body, at: Date.now() });
+            res.end();
+            return;
+          }
+          gets++;
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify({ DocumentIncarnation: incarnation, Events: events }));
           return;
         }
-        gets++;
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ DocumentIncarnation: incarnation, Events: events }));
-        return;
-      }
-      res.writeHead(404);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        res.writeHead(404);
+        res.end();
+      });
+      return true;
+    },
     gets: () => gets,
     approvals,
     setEvents(next, opts = {}) {
       events = next;
       if (!opts.sameIncarnation) incarnation++;
     },
+  };
+}
+
+export async function startImds(vmName: string): Promise<StubImds> {
+  const handler = scheduledEvents(vmName);
+  const server: Server = createServer((req, res) => {
+    if (!handler.handle(req, res)) {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    gets: handler.gets,
+    approvals: handler.approvals,
+    setEvents: handler.setEvents,
     close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }),
   };
 }

@@ -20,8 +20,11 @@ token() {
 # the pointer's metadata (Get Blob Properties): sets conf_name and table_name
 read_pointer() {
   if ! t=$(token) || [ -z "$t" ]; then log "cannot get a token for the store; keeping the current config and table"; return 1; fi
-  headers=$(curl -fsS --max-time 10 -I -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' "$CONTAINER_URL/$POINTER" | tr -d '\r') ||
+  # curl's own status, not a pipe's (sh has no pipefail): a refused read (403 while a grant
+  # propagates) must say so, not read as a pointer without metadata
+  headers=$(curl -fsS --max-time 10 -I -H "Authorization: Bearer $t" -H 'x-ms-version: 2021-08-06' "$CONTAINER_URL/$POINTER") ||
     { log "cannot read the pointer $POINTER; keeping the current config and table"; return 1; }
+  headers=$(printf '%s\n' "$headers" | tr -d '\r')
   conf_name=$(printf '%s\n' "$headers" | sed -n 's/^[Xx]-[Mm][Ss]-[Mm][Ee][Tt][Aa]-[Cc][Oo][Nn][Ff][Ii][Gg]: *//p')
   table_name=$(printf '%s\n' "$headers" | sed -n 's/^[Xx]-[Mm][Ss]-[Mm][Ee][Tt][Aa]-[Tt][Aa][Bb][Ll][Ee]: *//p')
   if ! printf '%s' "$conf_name" | grep -Eqx 'config/[0-9a-f]{16}\.conf' || ! printf '%s' "$table_name" | grep -Eqx 'routing/[0-9a-f]{16}\.json'; then
