@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds (once) the Debian 12 root file system the boot tests run the VMs' rendered cloud-init in,
-# and prints its path. Cached outside the repository under $ASE_BOOT_CACHE (default
+# Builds (once) the Debian root file system the boot tests run the VMs' rendered cloud-init in,
+# and prints its path: Debian 12 (bookworm) by default, Debian 13 (trixie) with ASE_BOOT_SUITE=trixie
+# (the newer end of the bracket around the VM image's Ubuntu packages, docs/boot-tests.md). Cached outside the repository under $ASE_BOOT_CACHE (default
 # /var/cache/ase-boot), in a folder named by the hash of everything that shapes it (this script's commands,
 # its package list, the suite, the source), so a changed list or step builds a new root beside the old one.
 #
-#   debootstrap --variant=minbase bookworm, from the machine's configured Debian source (the first
+#   debootstrap --variant=minbase <suite>, from the machine's configured Debian source (the first
 #   deb.debian.org-style URI in /etc/apt/sources.list{,.d}), then apt-get install of PACKAGES inside
 #   it; cloud-init's first-boot state is left empty, and the root is never booted itself (each boot
 #   runs on a throwaway copy).
@@ -12,7 +13,8 @@
 # Needs root. Installs debootstrap and systemd-container (systemd-nspawn) with apt-get when missing.
 # Concurrent callers wait on a lock; a half-built root is never used (built in DIR.tmp, renamed).
 set -euo pipefail
-suite=bookworm
+suite="${ASE_BOOT_SUITE:-bookworm}"
+case "$suite" in bookworm | trixie) ;; *) echo "boot-root: ASE_BOOT_SUITE is bookworm or trixie, not '$suite'" >&2; exit 2 ;; esac
 # what the rendered documents need: systemd as PID 1, cloud-init, the service VM's python3 and curl,
 # the front's nginx with its Lua module, lua-cjson and openssl; iproute2 and procps for diagnosis
 packages=(systemd systemd-sysv dbus python3 curl ca-certificates cloud-init nginx libnginx-mod-http-lua lua-cjson openssl iproute2 procps)

@@ -1,0 +1,366 @@
+/**
+ * The example's front VM, booted for real: cloud-init (Debian 12's 22.4.2) runs the front scale
+ * set's custom data exactly as the synth renders it, under systemd 252 as PID 1
+ * (test/support/boot.ts), with nginx and its Lua module installed from Debian 12 (docs/boot-tests.md
+ * says what that is not: the VM image's Ubuntu packages).
+ *
+ * The VM runs in a network namespace of its own (test/support/netns.ts) that has the addresses the
+ * front uses on Azure: IMDS on 169.254.169.254:80 (tokens, Scheduled Events: the stubs in
+ * test/support/azure-stubs.ts and scheduled-events.ts) and the slots' internal load balancer
+ * frontends (10.20.1.x: the rendered upstreams), each answered by a stand-in on the host that says
+ * which address and port it is. The front stack's blobs (the pointer with its metadata, the config,
+ * the routing table) are served from the stub store, as the synth writes them, and the front's
+ * certificate from the stub vault.
+ *
+ * The one change to the rendered document's behaviour: a drop-in per agent unit adds an
+ * EnvironmentFile= after the rendered one, pointing CONTAINER_URL and VAULT_URL at the stubs (plain
+ * HTTP on the IMDS address) instead of https://<account>.blob.core.windows.net and the vault.
+ *
+ * Run with `npm run test:boot` (ASE_BOOT_TESTS=1, as root); skipped otherwise.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { azureStubs, type AzureStubs } from '../support/azure-stubs';
+import { boot, BOOT_TESTS, bootRoot, type BootResult, type Units, type Vm } from '../support/boot';
+import { privateNetwork, type PrivateNetwork } from '../support/netns';
+import { event, scheduledEvents, type ScheduledEventsHandler } from '../support/scheduled-events';
+import { exampleSpec, synthStacks, tempDir } from '../helpers';
+
+const describeBoot = BOOT_TESTS ? describe : describe.skip;
+const IMDS = '169.254.169.254';
+const VM_NAME = 'front-vm_0';
+
+interface Blob {
+  readonly name: string;
+  readonly content: string;
+}
+
+/** What the synth renders for the front: the custom data and the blobs the front stack writes. */
+interface Front {
+  readonly customData: string;
+  readonly account: string;
+  readonly container: string;
+  readonly vault: string;
+  readonly secret: string;
+  readonly config: Blob;
+  readonly table: Blob;
+  readonly pointer: Blob & { readonly metadata: Record<string, string> };
+}
+
+function front(spec: ReturnType<typeof exampleSpec>): Front {
+  const stack = JSON.parse(synthStacks(spec)['retail-front']);
+  const ss = Object.values(stack.resource.azurerm_linux_virtual_machine_scale_set)[0] as { custom_data: string };
+  const customData = Buffer.from(ss.custom_data, 'base64').toString('utf8');
+  const env = (k: string) => new RegExp(`^\\s*${k}='([^']*)'$`, 'm').exec(customData)?.[1] ?? '';
+  const container = new URL(env('CONTAINER_URL'));
+  const blobs = stack.resource.azurerm_storage_blob as Record<string, { name: string; source_content: string; metadata?: Record<string, string> }>;
+  const byName = (ref: string) => {
+    const m = /^\$\{azurerm_storage_blob\.([^.]+)\.name\}$/.exec(ref);
+    return m ? blobs[m[1]].name : ref;
+  };
+  const pointer = Object.values(blobs).find((b) => b.metadata)!;
+  const metadata = Object.fromEntries(Object.entries(pointer.metadata!).map(([k, v]) => [k, byName(v)]));
+  const blob = (name: string) => ({ name, content: Object.values(blobs).find((b) => b.name === name)!.source_content });
+  return {
+    customData,
+    account: container.hostname.split('.')[0],
+    container: container.pathname.slice(1),
+    vault: new URL(env('VAULT_URL')).hostname.split('.')[0],
+    secret: env('TLS_SECRET'),
+    config: blob(metadata.config),
+    table: blob(metadata.table),
+    pointer: { name: pointer.name, content: pointer.source_content, metadata },
+  };
+}
+
+/** A self-signed certificate for the example's names, as Key Vault returns a PEM certificate's secret: the key, then the certificate. */
+function certificate(): { pem: string; cert: string } {
+  const dir = tempDir('ase-front-cert-');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=retail.internal', '-addext', 'subjectAltName=DNS:retail.internal,DNS:*.retail.internal', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  return { pem: readFileSync(join(dir, 'key.pem'), 'utf8') + cert, cert };
+}
+
+/** One stand-in per upstream address:port (a slot's load balancer frontend): it answers with its own address; /slow?ms=N answers after N ms. */
+async function standIns(addresses: readonly string[]): Promise<{ ports: Map<string, number>; close(): Promise<void> }> {
+  const servers: http.Server[] = [];
+  const ports = new Map<string, number>();
+  for (const upstream of addresses) {
+    const s = http.createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const body = JSON.stringify({ upstream, host: req.headers.host, path: u.pathname });
+      const send = () => (res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }), res.end(body));
+      if (u.pathname === '/slow') setTimeout(send, Number(u.searchParams.get('ms') ?? 0));
+      else send();
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    servers.push(s);
+    ports.set(upstream, (s.address() as AddressInfo).port);
+  }
+  return {
+    ports,
+    close: async () => {
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
+  /** The local port of the client's socket (the same for requests on one keep-alive connection). */
+  readonly socket: number;
+}
+
+function request(opts: { port: number; host: string; path?: string; agent?: http.Agent; tls?: { ca: string } }): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const o = { host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', headers: { Host: opts.host }, agent: opts.agent ?? false, timeout: 30_000 };
+    const req = opts.tls ? https.request({ ...o, servername: opts.host, ca: opts.tls.ca }) : http.request(o);
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, socket: req.socket?.localPort ?? 0 }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const failed = (u: Units) => Object.values(u).filter((x) => x.ActiveState === 'failed').map((x) => x.Id);
+const state = (u: Units, id: string) => `${u[id]?.ActiveState}/${u[id]?.SubState}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, vm: Vm, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (!vm.running || Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${vm.journal().split('\n').slice(-60).join('\n')}`);
+    await sleep(500);
+  }
+}
+
+describeBoot('the example front VM, booted', () => {
+  let root: string;
+  let ex: Front;
+  let green: Front;
+  let tls: { pem: string; cert: string };
+  let stubs: AzureStubs;
+  let events: ScheduledEventsHandler;
+  let upstreams: Awaited<ReturnType<typeof standIns>>;
+  let net: PrivateNetwork;
+  let vm: Vm | undefined;
+  let storeOpen = false;
+  const blobPath = (f: Front, name: string) => `${f.account}/${f.container}/${name}`;
+  const publish = (f: Front) => {
+    for (const b of [f.config, f.table]) stubs.blobs.set(blobPath(f, b.name), Buffer.from(b.content));
+    stubs.blobs.set(blobPath(f, f.pointer.name), Buffer.from(f.pointer.content));
+    stubs.blobMetadata.set(blobPath(f, f.pointer.name), f.pointer.metadata);
+  };
+  const get = (host: string, path = '/', agent?: http.Agent) => request({ port: net.hostPort(80), host, path, agent });
+
+  beforeAll(async () => {
+    root = bootRoot();
+    ex = front(exampleSpec());
+    const spec = exampleSpec();
+    spec.services.find((s) => s.name === 'pricing')!.traffic = { live: 'green' };
+    green = front(spec);
+    tls = certificate();
+    const addresses = [...new Set([...ex.config.content.matchAll(/^\s*server (\d+\.\d+\.\d+\.\d+:\d+)/gm)].map((m) => m[1]))].sort();
+    upstreams = await standIns(addresses);
+    events = scheduledEvents(VM_NAME);
+    stubs = await azureStubs((req, res) => events.handle(req, res));
+    stubs.refuse = (path) => path.startsWith('/blob/') && !storeOpen;
+    stubs.secrets.set(ex.vault, new Map([[ex.secret, { value: tls.pem, contentType: 'application/x-pem-file' }]]));
+    publish(ex);
+    net = await privateNetwork('front', {
+      vm: '10.20.0.4/24',
+      addresses: [IMDS, ...new Set(addresses.map((a) => a.split(':')[0]))],
+      inbound: [{ address: IMDS, port: 80, to: stubs.port }, ...addresses.map((a) => ({ address: a.split(':')[0], port: Number(a.split(':')[1]), to: upstreams.ports.get(a)! }))],
+      publish: [80, 443, 9000],
+    });
+    const stub = `http://${IMDS}`;
+    const dropIn = '# ase-boot (test-only): the stub store and vault, after the rendered environment file\n[Service]\nEnvironmentFile=/etc/ase-boot/front.env\n';
+    vm = await boot(root, {
+      name: 'front',
+      userData: ex.customData,
+      network: net.path,
+      files: [
+        { path: '/etc/ase-boot/front.env', content: `CONTAINER_URL='${stub}/blob/${ex.account}/${ex.container}'\nVAULT_URL='${stub}/vault/${ex.vault}'\n` },
+        { path: '/etc/systemd/system/front-sync.service.d/ase-boot.conf', content: dropIn },
+        { path: '/etc/systemd/system/front-agent.service.d/ase-boot.conf', content: dropIn },
+        // no package archive inside the namespace: package_update's `apt-get update` has no source
+        // to read (the packages are in the root already, docs/boot-tests.md)
+        { path: '/etc/apt/sources.list', content: '' },
+      ],
+      limitSeconds: 600,
+    });
+  }, 900_000);
+
+  afterAll(async () => {
+    if (vm) {
+      const r = await vm.stop();
+      console.log(`front boot: ${r.seconds.toFixed(1)} s, ended by ${r.ended}`);
+    }
+    await net?.close();
+    await stubs?.close();
+    await upstreams?.close();
+  }, 180_000);
+
+  test('while the store refuses the identity (a grant not yet propagated), front-sync retries and nginx does not start; once it reads the blobs, nginx starts with them and the agent runs', async () => {
+    const pointer = `/blob/${blobPath(ex, ex.pointer.name)}`;
+    await until('three refused reads of the pointer', () => stubs.log.filter((r) => r.path === pointer && r.status === 403).length >= 3 || undefined, vm!, 240_000);
+    const waiting = vm!.units();
+    expect(state(waiting, 'front-sync.service')).toBe('activating/start');
+    expect(waiting['nginx.service']?.ActiveState ?? 'inactive').toBe('inactive');
+    expect(failed(waiting)).toEqual([]);
+    // each read was Get Blob Properties with the identity's storage token
+    const reads = stubs.log.filter((r) => r.path === pointer);
+    expect(new Set(reads.map((r) => r.method))).toEqual(new Set(['HEAD']));
+    expect(vm!.journal()).toMatch(/front: cannot read the pointer current; keeping the current config and table/);
+
+    storeOpen = true;
+    const units = await vm!.waitForUnits('nginx and the front agent running', (u) => state(u, 'nginx.service') === 'active/running' && state(u, 'front-agent.service') === 'active/running' && state(u, 'front-sync.service') === 'active/exited');
+    expect(failed(units)).toEqual([]);
+    // the config nginx runs is the blob, byte for byte; the table and the certificate too
+    expect((await vm!.exec('sha256sum < /etc/front/nginx.conf')).output.slice(0, 16)).toBe(ex.config.name.replace(/^config\/(\w+)\.conf$/, '$1'));
+    expect((await vm!.exec('cat /var/lib/front/table.json')).output).toBe(ex.table.content);
+    expect((await vm!.exec('stat -c "%U:%G %a" /etc/front/tls/front.pem; cat /etc/front/tls/front.pem')).output).toBe(`root:www-data 640\n${tls.pem}`);
+    const fetched = stubs.log.filter((r) => r.path.startsWith('/blob/') && r.method === 'GET' && r.status === 200).map((r) => r.path.replace(/^\/blob\/[^/]+\/[^/]+\//, ''));
+    expect(new Set(fetched)).toEqual(new Set([ex.config.name, ex.table.name]));
+  }, 400_000);
+
+  test('requests by host name reach the live slot\'s load balancer frontend, over HTTP and over HTTPS with the vault\'s certificate', async () => {
+    const live = (f: Front) => JSON.parse(f.table.content).services as Record<string, { live: string }>;
+    expect(live(ex).pricing.live).toBe('blue');
+    const seen = new Map<string, Set<string>>();
+    for (const host of ['pricing', 'catalog', 'order-processing']) {
+      seen.set(host, new Set());
+      for (let i = 0; i < 12; i++) {
+        const r = await get(`${host}.retail.internal`, `/items/${i}`);
+        expect(r.status).toBe(200);
+        const b = JSON.parse(r.body);
+        expect(b).toMatchObject({ host: `${host}.retail.internal`, path: `/items/${i}` });
+        seen.get(host)!.add(b.upstream);
+      }
+    }
+    // the rendered upstreams of each service's live slot, and only those
+    expect([...seen.get('pricing')!].sort()).toEqual(['10.20.1.5:10000', '10.20.1.5:10001', '10.20.1.5:10002', '10.20.1.5:10003']);
+    expect([...seen.get('catalog')!]).toEqual(['10.20.1.9:10032']);
+    expect(live(ex)['order-processing'].live).toBe('green');
+    expect([...seen.get('order-processing')!].sort()).toEqual(['10.20.1.8:10016', '10.20.1.8:10017']);
+    expect((await get('unknown.retail.internal')).status).toBe(404);
+
+    // HTTPS: the certificate from the vault, verified against itself for the service's name
+    const r = await request({ port: net.hostPort(443), host: 'pricing.retail.internal', tls: { ca: tls.cert } });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).upstream).toMatch(/^10\.20\.1\.5:1000[0-3]$/);
+
+    // the load balancer's probe, and the health report
+    expect((await request({ port: net.hostPort(9000), host: 'x', path: '/healthz' })).status).toBe(200);
+    const health = await request({ port: net.hostPort(9000), host: 'x', path: '/health' });
+    expect(health.status).toBe(200);
+  }, 120_000);
+
+  test('a new routing table (pricing live on green) through the pointer: the agent applies it without a reload; the next requests reach green', async () => {
+    // the config does not depend on which slot is live: only the table changes
+    expect(green.config.name).toBe(ex.config.name);
+    expect(green.table.name).not.toBe(ex.table.name);
+    const pids = async () => (await vm!.exec('cat /run/nginx.pid; pgrep -P "$(cat /run/nginx.pid)" | sort -n')).output;
+    const before = await pids();
+    expect(before.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get('pricing.retail.internal', '/', agent);
+    expect(JSON.parse(first.body).upstream).toMatch(/^10\.20\.1\.5:/);
+
+    publish(green);
+    const changedAt = Date.now();
+    const moved = await until('pricing answered from green', async () => {
+      const r = await get('pricing.retail.internal', '/', agent);
+      expect(r.status).toBe(200);
+      return JSON.parse(r.body).upstream.startsWith('10.20.1.6:') ? r : undefined;
+    }, vm!, 60_000);
+    const seconds = (Date.now() - changedAt) / 1000;
+    console.log(`front boot: the new table reached nginx ${seconds.toFixed(1)} s after the pointer changed (POLL_SECONDS=5)`);
+    // on the same keep-alive connection, with the same master and workers: no reload, no new worker
+    expect(moved.socket).toBe(first.socket);
+    expect(await pids()).toBe(before);
+    expect(vm!.journal()).toMatch(new RegExp(`front: routing table .*\\(${green.table.name.replace(/[./]/g, '\\$&')}\\)`));
+    expect(vm!.journal()).not.toMatch(/nginx reloaded/);
+    for (let i = 0; i < 8; i++) expect(JSON.parse((await get('pricing.retail.internal', '/', agent)).body).upstream).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
+    agent.destroy();
+    expect(failed(vm!.units())).toEqual([]);
+  }, 120_000);
+
+  test('a Terminate event for this VM: /healthz turns 503, a request in flight finishes, nginx stops gracefully, and only then is the event approved', async () => {
+    // a request that takes 20 s, in flight when the event arrives (the load balancer wait is 15 s)
+    const slowStart = Date.now();
+    const slow = get('pricing.retail.internal', '/slow?ms=20000').then((r) => ({ ...r, at: Date.now() }));
+    await sleep(500);
+    events.setEvents([event('e-term-1', 'Terminate', [VM_NAME], 300)]);
+    const probe = () => request({ port: net.hostPort(9000), host: 'x', path: '/healthz' }).catch(() => ({ status: 0 }) as Reply);
+    await until('the probe answering 503', async () => ((await probe()).status === 503 ? true : undefined), vm!, 30_000);
+    // draining: a new request is still served, and its response closes the connection
+    const during = await get('pricing.retail.internal');
+    expect(during.status).toBe(200);
+    expect(during.headers.connection).toBe('close');
+    expect(events.approvals).toEqual([]);
+
+    const done = await slow;
+    expect(done.status).toBe(200);
+    expect(JSON.parse(done.body).upstream).toMatch(/^10\.20\.1\.6:/);
+    await until('the approval', () => (events.approvals.length ? true : undefined), vm!, 120_000);
+    const approval = events.approvals[0];
+    expect(JSON.parse(approval.body)).toEqual({ StartRequests: [{ EventId: 'e-term-1' }] });
+    // approved after the last request in flight ended, and after the load balancer wait
+    expect(approval.at).toBeGreaterThanOrEqual(done.at);
+    expect(approval.at - slowStart).toBeGreaterThanOrEqual(15_000);
+    console.log(`front boot: drain approved ${((approval.at - slowStart) / 1000).toFixed(1)} s after the event (in-flight request ended at ${((done.at - slowStart) / 1000).toFixed(1)} s)`);
+    const units = await vm!.waitForUnits('nginx and the agent stopped', (u) => u['nginx.service']?.ActiveState === 'inactive' && u['front-agent.service']?.ActiveState === 'inactive');
+    expect(failed(units)).toEqual([]);
+    expect((await vm!.exec('cat /run/slotenv/drain.json')).output).toMatch(/"phase": "approved"/);
+  }, 180_000);
+
+  test('a reboot while the store refuses the identity: after its retries front-sync starts nginx from the last good config and table on disk, and the front serves green again', async () => {
+    events.setEvents([]);
+    storeOpen = false;
+    const since = stubs.log.length;
+    await vm!.reboot();
+    const units = await vm!.waitForUnits('nginx running again', (u) => state(u, 'nginx.service') === 'active/running' && state(u, 'front-agent.service') === 'active/running', 180_000);
+    expect(failed(units)).toEqual([]);
+    // the rendered BOOT_FALLBACK_TRIES (6) reads of the pointer, each refused, then the disk
+    const refused = stubs.log.slice(since).filter((r) => r.path === `/blob/${blobPath(ex, ex.pointer.name)}`);
+    expect(refused.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(refused.map((r) => r.status))).toEqual(new Set([403]));
+    expect(vm!.journal()).toMatch(/front: boot: cannot read the current config and table; starting with the last good ones on disk/);
+    const r = await get('pricing.retail.internal');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).upstream).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
+    // runcmd ran on the first boot only: nginx started because the first boot enabled it
+    expect((await vm!.exec("grep -c \"Running command \\['/var/lib/cloud/instance/scripts/runcmd'\\]\" /var/log/cloud-init.log")).output).toBe('1\n');
+    storeOpen = true;
+  }, 300_000);
+
+  test('the boot ends clean: cloud-init done, no unit failed', async () => {
+    const result: BootResult = await vm!.stop();
+    vm = undefined;
+    console.log(`front boot: ${result.seconds.toFixed(1)} s, ended by ${result.ended}`);
+    expect(result.ended).toBe('poweroff');
+    expect(failed(result.units)).toEqual([]);
+    expect(result.cloudInitStatus).toMatch(/^status: done$/m);
+    expect(result.cloudInitOutput).not.toMatch(/Traceback|failed to run/i);
+    // the only warnings are the known ones about ssh (no ssh in the root, docs/boot-tests.md)
+    expect(result.cloudInitOutput.split('\n').filter((l) => /WARNING/.test(l) && !/ssh/.test(l))).toEqual([]);
+    // package_update and packages ran: apt read its (empty) sources, the packages were there
+    expect(result.cloudInitOutput).toMatch(/^nginx is already the newest version/m);
+    expect(result.cloudInitOutput).toMatch(/^libnginx-mod-http-lua is already the newest version/m);
+  }, 180_000);
+});
