@@ -7,8 +7,10 @@
  * The VM runs in a network namespace of its own (test/support/netns.ts) that has the addresses the
  * front uses on Azure: IMDS on 169.254.169.254:80 (tokens, Scheduled Events: the stubs in
  * test/support/azure-stubs.ts and scheduled-events.ts) and the slots' internal load balancer
- * frontends (10.20.1.x: the rendered upstreams), each answered by a stand-in on the host that says
- * which address and port it is. The front stack's blobs (the pointer with its metadata, the config,
+ * frontends (10.20.1.x: the rendered upstreams). Pricing's blue frontend (10.20.1.5:10000-10003)
+ * leads to the example's pricing blue VM, booted beside the front in a network of its own
+ * (10.20.3.4, the pricing subnet) from its own rendered custom data, as test/boot/service-vm.test.ts
+ * boots it; every other frontend to a stand-in on the host that says which address and port it is. The front stack's blobs (the pointer with its metadata, the config,
  * the routing table) are served from the stub store, as the synth writes them, and the front's
  * certificate from the stub vault.
  *
@@ -27,6 +29,7 @@ import { join } from 'node:path';
 import { azureStubs, type AzureStubs } from '../support/azure-stubs';
 import { boot, BOOT_TESTS, bootRoot, type BootResult, type Units, type Vm } from '../support/boot';
 import { privateNetwork, type PrivateNetwork } from '../support/netns';
+import { pricingExample, release, SECRET, servedUserData } from '../support/pricing-vm';
 import { event, scheduledEvents, type ScheduledEventsHandler } from '../support/scheduled-events';
 import { exampleSpec, synthStacks, tempDir } from '../helpers';
 
@@ -138,6 +141,18 @@ const failed = (u: Units) => Object.values(u).filter((x) => x.ActiveState === 'f
 const state = (u: Units, id: string) => `${u[id]?.ActiveState}/${u[id]?.SubState}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Who answered: a stand-in names its frontend address:port; the booted pricing blue VM's release
+ * answers {port, version, slot, secret}, named `pricing-vm:<port>` once its version, slot and
+ * secret are checked.
+ */
+function answeredBy(r: Reply): string {
+  const b = JSON.parse(r.body);
+  if (b.upstream) return b.upstream;
+  expect(b).toMatchObject({ version: '2024.11.3', slot: 'blue', secret: true });
+  return `pricing-vm:${b.port}`;
+}
+
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, vm: Vm, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -159,6 +174,12 @@ describeBoot('the example front VM, booted', () => {
   let net: PrivateNetwork;
   let vm: Vm | undefined;
   let storeOpen = false;
+  // the pricing blue VM behind the front, with stubs of its own
+  const svc = pricingExample();
+  let svcStubs: AzureStubs;
+  let svcNet: PrivateNetwork;
+  let svcVm: Vm | undefined;
+  const SVC_PORTS = [10000, 10001, 10002, 10003];
   const blobPath = (f: Front, name: string) => `${f.account}/${f.container}/${name}`;
   const publish = (f: Front) => {
     for (const b of [f.config, f.table]) stubs.blobs.set(blobPath(f, b.name), Buffer.from(b.content));
@@ -175,7 +196,18 @@ describeBoot('the example front VM, booted', () => {
     green = front(spec);
     tls = certificate();
     const addresses = [...new Set([...ex.config.content.matchAll(/^\s*server (\d+\.\d+\.\d+\.\d+:\d+)/gm)].map((m) => m[1]))].sort();
-    upstreams = await standIns(addresses);
+    const toVm = SVC_PORTS.map((p) => `10.20.1.5:${p}`);
+    expect(toVm.every((a) => addresses.includes(a))).toBe(true);
+    upstreams = await standIns(addresses.filter((a) => !toVm.includes(a)));
+
+    // the pricing blue VM first: it boots while the front waits for its store
+    const archive = release('0.0.0.0');
+    svcStubs = await azureStubs();
+    svcStubs.blobs.set(new URL(svcStubs.blobUrl(svc.userData.services.pricing.artifact.url)).pathname.slice('/blob/'.length), archive.tarball);
+    svcStubs.secrets.set(svc.vault, new Map([['pricing-db-password', SECRET]]));
+    svcStubs.userData = servedUserData(svc, svcStubs, archive.sha, `http://${IMDS}`);
+    svcNet = await privateNetwork('pricing', { vm: '10.20.3.4/24', addresses: [IMDS], inbound: [{ address: IMDS, port: 80, to: svcStubs.port }], publish: [9000, ...SVC_PORTS] });
+    svcVm = await boot(root, { name: 'pricing', userData: svc.customData, network: svcNet.path, environment: { VAULT_URL: `http://${IMDS}/vault/${svc.vault}` }, limitSeconds: 600 });
     events = scheduledEvents(VM_NAME);
     stubs = await azureStubs((req, res) => events.handle(req, res));
     stubs.refuse = (path) => path.startsWith('/blob/') && !storeOpen;
@@ -184,7 +216,7 @@ describeBoot('the example front VM, booted', () => {
     net = await privateNetwork('front', {
       vm: '10.20.0.4/24',
       addresses: [IMDS, ...new Set(addresses.map((a) => a.split(':')[0]))],
-      inbound: [{ address: IMDS, port: 80, to: stubs.port }, ...addresses.map((a) => ({ address: a.split(':')[0], port: Number(a.split(':')[1]), to: upstreams.ports.get(a)! }))],
+      inbound: [{ address: IMDS, port: 80, to: stubs.port }, ...addresses.map((a) => ({ address: a.split(':')[0], port: Number(a.split(':')[1]), to: upstreams.ports.get(a) ?? svcNet.hostPort(Number(a.split(':')[1])) }))],
       publish: [80, 443, 9000],
     });
     const stub = `http://${IMDS}`;
@@ -210,8 +242,11 @@ describeBoot('the example front VM, booted', () => {
       const r = await vm.stop();
       console.log(`front boot: ${r.seconds.toFixed(1)} s, ended by ${r.ended}`);
     }
+    if (svcVm) await svcVm.stop();
     await net?.close();
+    await svcNet?.close();
     await stubs?.close();
+    await svcStubs?.close();
     await upstreams?.close();
   }, 180_000);
 
@@ -238,7 +273,12 @@ describeBoot('the example front VM, booted', () => {
     expect(new Set(fetched)).toEqual(new Set([ex.config.name, ex.table.name]));
   }, 400_000);
 
-  test('requests by host name reach the live slot\'s load balancer frontend, over HTTP and over HTTPS with the vault\'s certificate', async () => {
+  test('requests by host name reach the live slot\'s load balancer frontend, over HTTP and over HTTPS with the vault\'s certificate; pricing\'s reach the booted pricing blue VM\'s four instances', async () => {
+    // the service VM reports Healthy on its own endpoint (as the load balancer's probe and the extension see it)
+    await until('the pricing VM healthy', async () => {
+      const h = await request({ port: svcNet.hostPort(9000), host: 'x', path: '/health' }).catch(() => undefined);
+      return h?.status === 200 && /"Healthy"/.test(h.body) ? true : undefined;
+    }, svcVm!, 180_000);
     const live = (f: Front) => JSON.parse(f.table.content).services as Record<string, { live: string }>;
     expect(live(ex).pricing.live).toBe('blue');
     const seen = new Map<string, Set<string>>();
@@ -248,12 +288,12 @@ describeBoot('the example front VM, booted', () => {
         const r = await get(`${host}.retail.internal`, `/items/${i}`);
         expect(r.status).toBe(200);
         const b = JSON.parse(r.body);
-        expect(b).toMatchObject({ host: `${host}.retail.internal`, path: `/items/${i}` });
-        seen.get(host)!.add(b.upstream);
+        if (host !== 'pricing') expect(b).toMatchObject({ host: `${host}.retail.internal`, path: `/items/${i}` });
+        seen.get(host)!.add(answeredBy(r));
       }
     }
     // the rendered upstreams of each service's live slot, and only those
-    expect([...seen.get('pricing')!].sort()).toEqual(['10.20.1.5:10000', '10.20.1.5:10001', '10.20.1.5:10002', '10.20.1.5:10003']);
+    expect([...seen.get('pricing')!].sort()).toEqual(['pricing-vm:10000', 'pricing-vm:10001', 'pricing-vm:10002', 'pricing-vm:10003']);
     expect([...seen.get('catalog')!]).toEqual(['10.20.1.9:10032']);
     expect(live(ex)['order-processing'].live).toBe('green');
     expect([...seen.get('order-processing')!].sort()).toEqual(['10.20.1.8:10016', '10.20.1.8:10017']);
@@ -262,7 +302,7 @@ describeBoot('the example front VM, booted', () => {
     // HTTPS: the certificate from the vault, verified against itself for the service's name
     const r = await request({ port: net.hostPort(443), host: 'pricing.retail.internal', tls: { ca: tls.cert } });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body).upstream).toMatch(/^10\.20\.1\.5:1000[0-3]$/);
+    expect(answeredBy(r)).toMatch(/^pricing-vm:1000[0-3]$/);
 
     // the load balancer's probe, and the health report
     expect((await request({ port: net.hostPort(9000), host: 'x', path: '/healthz' })).status).toBe(200);
@@ -279,14 +319,14 @@ describeBoot('the example front VM, booted', () => {
     expect(before.trim().split('\n').length).toBeGreaterThanOrEqual(2);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const first = await get('pricing.retail.internal', '/', agent);
-    expect(JSON.parse(first.body).upstream).toMatch(/^10\.20\.1\.5:/);
+    expect(answeredBy(first)).toMatch(/^pricing-vm:/);
 
     publish(green);
     const changedAt = Date.now();
     const moved = await until('pricing answered from green', async () => {
       const r = await get('pricing.retail.internal', '/', agent);
       expect(r.status).toBe(200);
-      return JSON.parse(r.body).upstream.startsWith('10.20.1.6:') ? r : undefined;
+      return answeredBy(r).startsWith('10.20.1.6:') ? r : undefined;
     }, vm!, 60_000);
     const seconds = (Date.now() - changedAt) / 1000;
     console.log(`front boot: the new table reached nginx ${seconds.toFixed(1)} s after the pointer changed (POLL_SECONDS=5)`);
@@ -295,12 +335,38 @@ describeBoot('the example front VM, booted', () => {
     expect(await pids()).toBe(before);
     expect(vm!.journal()).toMatch(new RegExp(`front: routing table .*\\(${green.table.name.replace(/[./]/g, '\\$&')}\\)`));
     expect(vm!.journal()).not.toMatch(/nginx reloaded/);
-    for (let i = 0; i < 8; i++) expect(JSON.parse((await get('pricing.retail.internal', '/', agent)).body).upstream).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
+    for (let i = 0; i < 8; i++) expect(answeredBy(await get('pricing.retail.internal', '/', agent))).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
     agent.destroy();
     expect(failed(vm!.units())).toEqual([]);
   }, 120_000);
 
-  test('a Terminate event for this VM: /healthz turns 503, a request in flight finishes, nginx stops gracefully, and only then is the event approved', async () => {
+  test('a Terminate event for this VM under keep-alive load: /healthz turns 503, every client leaves on a Connection: close with 0 failed requests, a request in flight finishes, nginx stops gracefully, and only then is the event approved', async () => {
+    // four keep-alive clients, each a request every 20 ms on one connection, as clients behind the
+    // load balancer: once the balancer has marked this VM down (the test saw the probe fail), a
+    // client whose connection closes moves to another front VM (it stops here)
+    const lb = { down: false };
+    const clientsUntil = Date.now() + 90_000;
+    const clients = Array.from({ length: 4 }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const out = { ok: 0, failures: [] as string[], leftOnClose: false };
+      try {
+        while (!out.leftOnClose && Date.now() < clientsUntil) {
+          try {
+            const r = await get('pricing.retail.internal', '/', agent);
+            if (r.status === 200) out.ok++;
+            else out.failures.push(`HTTP ${r.status}`);
+            if (r.headers.connection === 'close' && lb.down) out.leftOnClose = true;
+          } catch (e) {
+            out.failures.push(String(e));
+          }
+          await sleep(20);
+        }
+      } finally {
+        agent.destroy();
+      }
+      return out;
+    });
+    await sleep(1_000);
     // a request that takes 20 s, in flight when the event arrives (the load balancer wait is 15 s)
     const slowStart = Date.now();
     const slow = get('pricing.retail.internal', '/slow?ms=20000').then((r) => ({ ...r, at: Date.now() }));
@@ -308,6 +374,12 @@ describeBoot('the example front VM, booted', () => {
     events.setEvents([event('e-term-1', 'Terminate', [VM_NAME], 300)]);
     const probe = () => request({ port: net.hostPort(9000), host: 'x', path: '/healthz' }).catch(() => ({ status: 0 }) as Reply);
     await until('the probe answering 503', async () => ((await probe()).status === 503 ? true : undefined), vm!, 30_000);
+    lb.down = true;
+    const load = await Promise.all(clients);
+    console.log(`front boot: drain under keep-alive load: ${load.map((c) => c.ok).join(' + ')} requests, ${load.flatMap((c) => c.failures).length} failed`);
+    expect(load.flatMap((c) => c.failures)).toEqual([]);
+    expect(load.map((c) => c.leftOnClose)).toEqual([true, true, true, true]);
+    expect(load.every((c) => c.ok > 10)).toBe(true);
     // draining: a new request is still served, and its response closes the connection
     const during = await get('pricing.retail.internal');
     expect(during.status).toBe(200);
@@ -316,7 +388,7 @@ describeBoot('the example front VM, booted', () => {
 
     const done = await slow;
     expect(done.status).toBe(200);
-    expect(JSON.parse(done.body).upstream).toMatch(/^10\.20\.1\.6:/);
+    expect(answeredBy(done)).toMatch(/^10\.20\.1\.6:/);
     await until('the approval', () => (events.approvals.length ? true : undefined), vm!, 120_000);
     const approval = events.approvals[0];
     expect(JSON.parse(approval.body)).toEqual({ StartRequests: [{ EventId: 'e-term-1' }] });
@@ -343,13 +415,18 @@ describeBoot('the example front VM, booted', () => {
     expect(vm!.journal()).toMatch(/front: boot: cannot read the current config and table; starting with the last good ones on disk/);
     const r = await get('pricing.retail.internal');
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body).upstream).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
+    expect(answeredBy(r)).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
     // runcmd ran on the first boot only: nginx started because the first boot enabled it
     expect((await vm!.exec("grep -c \"Running command \\['/var/lib/cloud/instance/scripts/runcmd'\\]\" /var/log/cloud-init.log")).output).toBe('1\n');
     storeOpen = true;
   }, 300_000);
 
-  test('the boot ends clean: cloud-init done, no unit failed', async () => {
+  test('the boots end clean: cloud-init done, no unit failed, on the front and on the pricing VM', async () => {
+    const svcResult = await svcVm!.stop();
+    svcVm = undefined;
+    expect(svcResult.ended).toBe('poweroff');
+    expect(failed(svcResult.units)).toEqual([]);
+    expect(svcResult.cloudInitStatus).toMatch(/^status: done$/m);
     const result: BootResult = await vm!.stop();
     vm = undefined;
     console.log(`front boot: ${result.seconds.toFixed(1)} s, ended by ${result.ended}`);

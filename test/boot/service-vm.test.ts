@@ -8,78 +8,14 @@
  * Run with `npm run test:boot` (ASE_BOOT_TESTS=1, as root); skipped otherwise. docs/boot-tests.md
  * lists what differs from Azure.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { probeUrl, type Evaluation } from '../support/app-health-extension';
 import { azureStubs, stubToken, type AzureStubs } from '../support/azure-stubs';
 import { boot, BOOT_TESTS, bootRoot, type BootResult, type Units, type Vm } from '../support/boot';
-import { exampleSpec, synthStacks, tempDir } from '../helpers';
+import { pricingExample as example, release, SECRET, servedUserData, type Example } from '../support/pricing-vm';
 
 const describeBoot = BOOT_TESTS ? describe : describe.skip;
-const STACK = 'retail-svc-pricing';
-const SCALE_SET = 'blue_scale-set_vmss';
 const PORTS = [10000, 10001, 10002, 10003];
 const HEALTH = 'http://127.0.0.1:9000/health';
-const SECRET = 'pa55-w0rd "quoted"';
-
-/** The release archive the stub store serves: bin/start answers on $PORT, 200 on /health only with the vault's secret. */
-function release(): { tarball: Buffer; sha: string } {
-  const dir = tempDir('ase-boot-release-');
-  try {
-    mkdirSync(join(dir, 'bin'));
-    writeFileSync(
-      join(dir, 'bin', 'start'),
-      `#!/usr/bin/python3
-import http.server, json, os
-want = ${JSON.stringify(SECRET)}
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        ok = os.environ.get("DB_PASSWORD") == want
-        body = json.dumps({"port": os.environ["PORT"], "version": os.environ.get("VERSION"), "slot": os.environ.get("SLOT"), "secret": ok}).encode()
-        self.send_response(200 if ok or self.path != "/health" else 500)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
-`,
-    );
-    chmodSync(join(dir, 'bin', 'start'), 0o755);
-    const tarball = execFileSync('tar', ['-czf', '-', '-C', dir, 'bin']);
-    return { tarball, sha: createHash('sha256').update(tarball).digest('hex') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface Example {
-  customData: string;
-  userData: { slot: string; services: Record<string, { version: string; artifact: { url: string; sha256: string } }> };
-  identity: string;
-  vault: string;
-}
-
-function example(): Example {
-  const stack = JSON.parse(synthStacks(exampleSpec())[STACK]);
-  const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[SCALE_SET];
-  const customData = Buffer.from(ss.custom_data, 'base64').toString('utf8');
-  const vault = /fetch-secrets pricing (\S+) /.exec(customData)?.[1];
-  if (!vault) throw new Error('no fetch-secrets line in the custom data');
-  return { customData, userData: JSON.parse(Buffer.from(ss.user_data, 'base64').toString('utf8')), identity: ss.identity.identity_ids[0], vault };
-}
-
-/** The stub IMDS's user data: the synthesized release document, its artifact on the stub store (and, unless told, the test archive's SHA-256). */
-function servedUserData(ex: Example, stubs: AzureStubs, sha?: string): string {
-  const doc = structuredClone(ex.userData);
-  for (const s of Object.values(doc.services)) {
-    s.artifact.url = stubs.blobUrl(s.artifact.url);
-    if (sha) s.artifact.sha256 = sha;
-  }
-  return JSON.stringify(doc, null, 2) + '\n';
-}
 
 const active = (u: Units, id: string) => u[id]?.ActiveState === 'active' && u[id]?.SubState === 'running';
 const failed = (u: Units) => Object.values(u).filter((x) => x.ActiveState === 'failed').map((x) => x.Id);

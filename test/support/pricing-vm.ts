@@ -1,0 +1,82 @@
+/**
+ * The example's pricing service VM (blue slot) as the boot tests run it: its rendered custom data and
+ * user data from a fresh synth, and the release archive the stub store serves in place of the
+ * example's (test/boot/service-vm.test.ts boots it alone, test/boot/front-vm.test.ts behind the front).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AzureStubs } from './azure-stubs';
+import { exampleSpec, synthStacks, tempDir } from '../helpers';
+
+const STACK = 'retail-svc-pricing';
+const SCALE_SET = 'blue_scale-set_vmss';
+/** The vault's secret the release's /health wants (DB_PASSWORD). */
+export const SECRET = 'pa55-w0rd "quoted"';
+
+/**
+ * The release archive the stub store serves: bin/start answers on $PORT (on `bind`: loopback when
+ * the VM shares the host's network, every address when a load balancer reaches it on its NIC), 200
+ * on /health only with the vault's secret.
+ */
+export function release(bind = '127.0.0.1'): { tarball: Buffer; sha: string } {
+  const dir = tempDir('ase-boot-release-');
+  try {
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(
+      join(dir, 'bin', 'start'),
+      `#!/usr/bin/python3
+import http.server, json, os
+want = ${JSON.stringify(SECRET)}
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = os.environ.get("DB_PASSWORD") == want
+        body = json.dumps({"port": os.environ["PORT"], "version": os.environ.get("VERSION"), "slot": os.environ.get("SLOT"), "secret": ok}).encode()
+        self.send_response(200 if ok or self.path != "/health" else 500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer((${JSON.stringify(bind)}, int(os.environ["PORT"])), H).serve_forever()
+`,
+    );
+    chmodSync(join(dir, 'bin', 'start'), 0o755);
+    const tarball = execFileSync('tar', ['-czf', '-', '-C', dir, 'bin']);
+    return { tarball, sha: createHash('sha256').update(tarball).digest('hex') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface Example {
+  customData: string;
+  userData: { slot: string; services: Record<string, { version: string; artifact: { url: string; sha256: string } }> };
+  identity: string;
+  vault: string;
+}
+
+export function pricingExample(): Example {
+  const stack = JSON.parse(synthStacks(exampleSpec())[STACK]);
+  const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[SCALE_SET];
+  const customData = Buffer.from(ss.custom_data, 'base64').toString('utf8');
+  const vault = /fetch-secrets pricing (\S+) /.exec(customData)?.[1];
+  if (!vault) throw new Error('no fetch-secrets line in the custom data');
+  return { customData, userData: JSON.parse(Buffer.from(ss.user_data, 'base64').toString('utf8')), identity: ss.identity.identity_ids[0], vault };
+}
+
+/**
+ * The stub IMDS's user data: the synthesized release document, its artifact on the stub store (and,
+ * unless told, the test archive's SHA-256). `base`: the stub's address as the VM reaches it
+ * (default its loopback URL; `http://169.254.169.254` in a private network).
+ */
+export function servedUserData(ex: Example, stubs: AzureStubs, sha?: string, base = stubs.imds): string {
+  const doc = structuredClone(ex.userData);
+  for (const s of Object.values(doc.services)) {
+    s.artifact.url = base + stubs.blobUrl(s.artifact.url).slice(stubs.imds.length);
+    if (sha) s.artifact.sha256 = sha;
+  }
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
