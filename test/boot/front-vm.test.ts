@@ -21,13 +21,13 @@
  * Run with `npm run test:boot` (ASE_BOOT_TESTS=1, as root); skipped otherwise.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { azureStubs, type AzureStubs } from '../support/azure-stubs';
-import { boot, BOOT_TESTS, bootRoot, type BootResult, type Units, type Vm } from '../support/boot';
+import { boot, BOOT_TESTS, bootRoot, failedUnits as failed, type BootResult, type Units, type Vm } from '../support/boot';
 import { privateNetwork, type PrivateNetwork } from '../support/netns';
 import { pricingExample, release, SECRET, servedUserData } from '../support/pricing-vm';
 import { event, scheduledEvents, type ScheduledEventsHandler } from '../support/scheduled-events';
@@ -83,9 +83,13 @@ function front(spec: ReturnType<typeof exampleSpec>): Front {
 /** A self-signed certificate for the example's names, as Key Vault returns a PEM certificate's secret: the key, then the certificate. */
 function certificate(): { pem: string; cert: string } {
   const dir = tempDir('ase-front-cert-');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=retail.internal', '-addext', 'subjectAltName=DNS:retail.internal,DNS:*.retail.internal', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-  return { pem: readFileSync(join(dir, 'key.pem'), 'utf8') + cert, cert };
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=retail.internal', '-addext', 'subjectAltName=DNS:retail.internal,DNS:*.retail.internal', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    return { pem: readFileSync(join(dir, 'key.pem'), 'utf8') + cert, cert };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** One stand-in per upstream address:port (a slot's load balancer frontend): it answers with its own address; /slow?ms=N answers after N ms. */
@@ -137,7 +141,6 @@ function request(opts: { port: number; host: string; path?: string; agent?: http
   });
 }
 
-const failed = (u: Units) => Object.values(u).filter((x) => x.ActiveState === 'failed').map((x) => x.Id);
 const state = (u: Units, id: string) => `${u[id]?.ActiveState}/${u[id]?.SubState}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -175,7 +178,7 @@ describeBoot('the example front VM, booted', () => {
   let vm: Vm | undefined;
   let storeOpen = false;
   // the pricing blue VM behind the front, with stubs of its own
-  const svc = pricingExample();
+  let svc: ReturnType<typeof pricingExample>;
   let svcStubs: AzureStubs;
   let svcNet: PrivateNetwork;
   let svcVm: Vm | undefined;
@@ -201,6 +204,7 @@ describeBoot('the example front VM, booted', () => {
     upstreams = await standIns(addresses.filter((a) => !toVm.includes(a)));
 
     // the pricing blue VM first: it boots while the front waits for its store
+    svc = pricingExample();
     const archive = release('0.0.0.0');
     svcStubs = await azureStubs();
     svcStubs.blobs.set(new URL(svcStubs.blobUrl(svc.userData.services.pricing.artifact.url)).pathname.slice('/blob/'.length), archive.tarball);

@@ -10,7 +10,7 @@
  */
 import { probeUrl, type Evaluation } from '../support/app-health-extension';
 import { azureStubs, stubToken, type AzureStubs } from '../support/azure-stubs';
-import { boot, BOOT_TESTS, bootRoot, type BootResult, type Units, type Vm } from '../support/boot';
+import { boot, BOOT_TESTS, bootRoot, failedUnits as failed, type BootResult, type Units, type Vm } from '../support/boot';
 import { pricingExample as example, release, SECRET, servedUserData, type Example } from '../support/pricing-vm';
 
 const describeBoot = BOOT_TESTS ? describe : describe.skip;
@@ -18,7 +18,6 @@ const PORTS = [10000, 10001, 10002, 10003];
 const HEALTH = 'http://127.0.0.1:9000/health';
 
 const active = (u: Units, id: string) => u[id]?.ActiveState === 'active' && u[id]?.SubState === 'running';
-const failed = (u: Units) => Object.values(u).filter((x) => x.ActiveState === 'failed').map((x) => x.Id);
 
 /** Probes the health endpoint as the extension does, every second, recording each distinct reply until `done`. */
 async function probeUntil(vm: Vm, done: (e: Evaluation, body: string) => boolean, timeoutMs = 240_000): Promise<Array<{ state: string; status: number; body: string }>> {

@@ -81,6 +81,9 @@ export interface UnitState {
 
 export type Units = Readonly<Record<string, UnitState>>;
 
+/** The units in state failed, by name. */
+export const failedUnits = (u: Units): string[] => Object.values(u).filter((x) => x.ActiveState === 'failed').map((x) => x.Id);
+
 /** What a finished boot leaves: the final unit states, the journal, cloud-init's status and log. */
 export interface BootResult {
   readonly units: Units;

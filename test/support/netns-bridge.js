@@ -13,6 +13,7 @@
  *                                      to address:port, the VM's (what the VM serves)
  *
  * Prints "ready" once every listener is up; ends on SIGTERM or when its parent's pipe closes.
+ * Required (netns.ts does), it only gives `join`, the two-way pipe both halves use.
  */
 const net = require('node:net');
 const { rmSync } = require('node:fs');
@@ -31,36 +32,41 @@ function join(a, b) {
   b.on('close', () => a.end());
 }
 
-const config = JSON.parse(process.argv[2]);
-const servers = [];
-let pending = config.listen.length + config.expose.length;
-const up = () => {
-  if (--pending === 0) process.stdout.write('ready\n');
-};
-for (const l of config.listen) {
-  const s = net.createServer((c) => join(c, net.connect(l.socket)));
-  s.on('error', (e) => {
-    process.stderr.write(`netns-bridge: ${l.address}:${l.port}: ${e.message}\n`);
-    process.exit(1);
-  });
-  s.listen(l.port, l.address, up);
-  servers.push(s);
+module.exports = { join };
+if (require.main === module) main();
+
+function main() {
+  const config = JSON.parse(process.argv[2]);
+  const servers = [];
+  let pending = config.listen.length + config.expose.length;
+  const up = () => {
+    if (--pending === 0) process.stdout.write('ready\n');
+  };
+  for (const l of config.listen) {
+    const s = net.createServer((c) => join(c, net.connect(l.socket)));
+    s.on('error', (e) => {
+      process.stderr.write(`netns-bridge: ${l.address}:${l.port}: ${e.message}\n`);
+      process.exit(1);
+    });
+    s.listen(l.port, l.address, up);
+    servers.push(s);
+  }
+  for (const x of config.expose) {
+    rmSync(x.socket, { force: true });
+    const s = net.createServer((c) => join(c, net.connect(x.port, x.address)));
+    s.on('error', (e) => {
+      process.stderr.write(`netns-bridge: ${x.socket}: ${e.message}\n`);
+      process.exit(1);
+    });
+    s.listen(x.socket, up);
+    servers.push(s);
+  }
+  if (pending === 0) process.stdout.write('ready\n');
+  const quit = () => {
+    for (const s of servers) s.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', quit);
+  process.stdin.on('end', quit);
+  process.stdin.resume();
 }
-for (const x of config.expose) {
-  rmSync(x.socket, { force: true });
-  const s = net.createServer((c) => join(c, net.connect(x.port, x.address)));
-  s.on('error', (e) => {
-    process.stderr.write(`netns-bridge: ${x.socket}: ${e.message}\n`);
-    process.exit(1);
-  });
-  s.listen(x.socket, up);
-  servers.push(s);
-}
-if (pending === 0) process.stdout.write('ready\n');
-const quit = () => {
-  for (const s of servers) s.close();
-  process.exit(0);
-};
-process.on('SIGTERM', quit);
-process.stdin.on('end', quit);
-process.stdin.resume();

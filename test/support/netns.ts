@@ -59,19 +59,8 @@ export interface PrivateNetwork {
   close(): Promise<void>;
 }
 
-/** Pipes two sockets both ways; an error or close on one ends the other. */
-function join2(a: net.Socket, b: net.Socket): void {
-  a.pipe(b);
-  b.pipe(a);
-  const end = () => {
-    a.destroy();
-    b.destroy();
-  };
-  a.on('error', end);
-  b.on('error', end);
-  a.on('close', () => b.end());
-  b.on('close', () => a.end());
-}
+// the two-way pipe, shared with the bridge's half
+const { join: join2 } = require('./netns-bridge.js') as { join: (a: net.Socket, b: net.Socket) => void };
 
 const listen = (server: net.Server, ...args: [string] | [number, string]) =>
   new Promise<void>((resolve, reject) => {
