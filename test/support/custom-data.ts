@@ -96,14 +96,17 @@ export function envByShell(files: readonly string[]): Array<Record<string, strin
   }
 }
 
-/** The Debian root that scripts/boot-vm-units.sh boots (made once by debootstrap, see there). */
+/**
+ * The Debian root to boot: ROOTFS when set (the boot suite sets it to scripts/boot-root.sh's cached
+ * root: test/boot/custom-data.test.ts), else the one scripts/boot-vm-units.sh boots.
+ */
 const ROOTFS = process.env.ROOTFS ?? '/var/cache/slotenv-nspawn/bookworm';
 
 /** Why a real systemd cannot be booted here, or undefined when it can. */
 export function systemdUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (systemd-nspawn needs root)';
   if (spawnSync('systemd-nspawn', ['--version']).status !== 0) return 'no systemd-nspawn (apt-get install systemd-container)';
-  if (!existsSync(join(ROOTFS, 'lib/systemd/systemd'))) return `no Debian root at ${ROOTFS} (see scripts/boot-vm-units.sh)`;
+  if (!existsSync(join(ROOTFS, 'lib/systemd/systemd'))) return `no Debian root at ${ROOTFS} (npm run test:boot builds one and runs this test there)`;
   return undefined;
 }
 
