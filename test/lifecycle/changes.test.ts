@@ -16,7 +16,7 @@ let base: SynthOutput;
 
 beforeEach(() => {
   history = new History();
-  base = history.ok(exampleSpec());
+  base = history.baseline();
 });
 afterEach(() => history.cleanUp());
 

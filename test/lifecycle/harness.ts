@@ -3,7 +3,7 @@
  * spec with the environment's lock file from the step before (seeded with the committed
  * `stacks/environments/retail.lock.json`), so a step sees what earlier ones recorded.
  */
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { azureRuleReport, type AzureCheck, type AzureFinding } from '../../lib/review/azure-rules';
 import { readSynthOutput, type SynthOutput } from '../../lib/review/config-diff';
@@ -12,6 +12,8 @@ import type { FileProblems } from '../../lib/spec/environments';
 import { exampleSpec, tempDir, type Json } from '../helpers';
 
 export const EMPTY: SynthOutput = { stacks: {}, summaries: {} };
+
+let baselineCache: { output: SynthOutput; lock: string; manifest: string } | undefined;
 
 export type StepResult = { ok: true; output: SynthOutput } | { ok: false; problems: FileProblems };
 
@@ -31,6 +33,27 @@ export class History {
     const r = synthesize([{ file, spec, issues: [] }], out, this.lock === 'none' ? {} : { lockDir: this.dir });
     if (!r.ok) return { ok: false, problems: r.problems };
     return { ok: true, output: readSynthOutput(out) };
+  }
+
+  /**
+   * The first step, the unchanged example from the committed lock: synthesized once per test file
+   * and replayed for every later History (its output, its lock file and its manifest). A synth is a
+   * pure function of the spec and the lock (test/stacks/synth.test.ts holds two synths
+   * byte-identical), so this saves a synth per test; a test that compares two synths takes
+   * `ok()` for both.
+   */
+  baseline(): SynthOutput {
+    if (this.n !== 0 || this.lock !== 'committed') throw new Error('baseline() is the first step of a History from the committed lock');
+    const lockFile = join(this.dir, 'retail.lock.json');
+    if (!baselineCache) {
+      const output = this.ok(exampleSpec());
+      baselineCache = { output: structuredClone(output), lock: readFileSync(lockFile, 'utf8'), manifest: readFileSync(join(this.dir, 'out-0', 'manifest.json'), 'utf8') };
+      return output;
+    }
+    writeFileSync(lockFile, baselineCache.lock);
+    mkdirSync(join(this.dir, `out-${this.n++}`));
+    writeFileSync(join(this.dir, 'out-0', 'manifest.json'), baselineCache.manifest);
+    return structuredClone(baselineCache.output);
   }
 
   /** The same, failing the test when the step does not synthesize. */

@@ -3,7 +3,8 @@
  * starts with `ts` or `typescript` is checked, wherever it sits (under any heading, in a list item):
  *
  * - every such block is type-checked against the library with the TypeScript compiler API, the
- *   package name mapped to lib/index.ts as an installed package resolves it;
+ *   package name mapped to lib/index.ts as an installed package resolves it (in CI's slow step:
+ *   test/slow/doc-types.test.ts runs this file with ASE_DOCS_TYPECHECK=1);
  * - a block with `export default defineEnvironment(` is an environment file, as pasted into
  *   stacks/environments/: it is type-checked there (its `../../lib/spec/schema` import resolves) and
  *   synthesized through `synthesize()`, as `npm run synth` does (validation, every stack, the
@@ -106,7 +107,9 @@ test('getting started has an example per construct, each importing the package',
   for (const e of own) expect(e.code).toMatch(new RegExp(`from '${PACKAGE}'`));
 });
 
-test('every TypeScript block in the docs type-checks against the library', () => {
+// the type-check takes about 8 s of CPU (the whole library): in CI's slow step (test/slow/doc-types.test.ts), as the
+// suite leaves type-checking to npm run typecheck
+const typeCheckDocs = () => {
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.CommonJS,
@@ -135,7 +138,8 @@ test('every TypeScript block in the docs type-checks against the library', () =>
     return `${place}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
   });
   expect(problems).toEqual([]);
-});
+};
+if (process.env.ASE_DOCS_TYPECHECK) test('every TypeScript block in the docs type-checks against the library', typeCheckDocs);
 
 /** Runs a block as CommonJS; relative imports resolve from where its virtual file lies. */
 function run(e: Example, i: number): Record<string, unknown> {
