@@ -37,6 +37,7 @@
 import { ROUTER_DIR, ROUTER_FILE, routerEnvDirective } from './lua';
 import { FRONT_ADMIN_PORT, VM_HEALTH_PORT } from '../spec/constants';
 import type { SlotName } from '../spec/schema';
+import { renderFrontLogFormat } from '../monitor/front-access-log';
 
 export const FRONT_DEFAULTS = {
   /** Probe and status port: the front LB's probe and the VM health extension (which probes VM_HEALTH_PORT). */
@@ -324,9 +325,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
     `  scgi_temp_path ${paths.temp}/scgi;`,
     '  keepalive_timeout 75s;',
     '  keepalive_requests 10000;',
-    "  log_format front '$remote_addr [$time_iso8601] \"$request\" $status $body_bytes_sent '",
-    "                   'service=$front_service slot=$front_slot reason=$front_reason upstream=$upstream_addr '",
-    "                   'upstream_status=$upstream_status rt=$request_time urt=$upstream_response_time';",
+    // one JSON object per line: the Azure Monitor Agent's JSON log source (lib/monitor/front-access-log.ts)
+    ...renderFrontLogFormat(),
     // buffered: one write per 64 KB or per second instead of one per request
     `  access_log ${paths.accessLog} front buffer=64k flush=1s;`,
     '',

@@ -10,6 +10,7 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { frontServices, onLoopback } from '../../lib/front/model';
+import { FRONT_ACCESS_LOG_FIELDS } from '../../lib/monitor/front-access-log';
 import type { RouteEntry } from '../../lib/slots/traffic';
 import { routeEntry, routingTable } from '../../lib/slots/traffic';
 import fc from 'fast-check';
@@ -37,6 +38,8 @@ const table = (pricing: Partial<RouteEntry> = {}, catalog: Partial<RouteEntry> =
 let services: FrontServiceConfig[];
 let backends: Backends;
 let front: RunningFront;
+/** The access log's lines, each parsed as the JSON the Azure Monitor Agent reads (a line that is not JSON throws). */
+const accessEntries = (): Array<Record<string, unknown>> => front.accessLog().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const pricing = (extra: { headers?: Record<string, string>; agent?: http.Agent; method?: string; body?: string } = {}) =>
   request({ port: front.httpPort, host: 'pricing.test.internal', path: '/quote', ...extra });
@@ -147,7 +150,7 @@ describe('the rendered front, run by nginx', () => {
     expect((await sendMany(50, 5, () => pricing({ headers: { 'X-Slot': 'blue' } }))).bySlot).toEqual({ blue: 50 });
     expect((await sendMany(50, 5, () => pricing({ headers: { Cookie: 'a=b; beta=yes' } }))).bySlot).toEqual({ blue: 50 });
     // the access log is buffered: flushed within a second
-    await waitFor(() => /service=pricing slot=blue reason=rule:testers upstream=127\.77\.1\.5:\d+/.test(front.accessLog()), 3000);
+    await waitFor(() => accessEntries().some((e) => e.Service === 'pricing' && e.Slot === 'blue' && e.Reason === 'rule:testers' && /^127\.77\.1\.5:\d+$/.test(String(e.Upstream))), 3000);
   });
 
   test("when the live slot's backends stop, requests are served by the other slot within 2 s; without failover they fail", async () => {
@@ -279,6 +282,34 @@ describe('the rendered front, run by nginx', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  test("every line the front logged is one JSON object with the data collection rule's fields and types, whatever the request held", async () => {
+    await apply(table({ live: 'blue' }));
+    // a path with a quote, a backslash, a line break and non-ASCII (nginx decodes $uri), and an unknown host
+    const odd = '/q%22uote%5Cback%0Aline%C3%A9';
+    expect((await request({ port: front.httpPort, host: 'pricing.test.internal', path: odd })).status).toBe(200);
+    expect((await request({ port: front.httpPort, host: 'nobody.test.internal', path: '/' })).status).toBe(404);
+    await waitFor(() => accessEntries().some((e) => e.Host === 'nobody.test.internal'), 3000);
+    const entries = accessEntries();
+    // every test above wrote here too (thousands of lines of live, ramp, rule, failover and mirrored requests in a whole run)
+    expect(entries.length).toBeGreaterThan(100);
+    const names = FRONT_ACCESS_LOG_FIELDS.map((f) => f.name);
+    const wrongType = (v: unknown, type: string) =>
+      type === 'int' || type === 'long' ? !Number.isInteger(v) : type === 'real' ? typeof v !== 'number' : typeof v !== 'string';
+    // plain checks per line (thousands of them), the first bad line reported whole
+    for (const e of entries) {
+      const bad = FRONT_ACCESS_LOG_FIELDS.filter((f) => wrongType(e[f.name], f.type)).map((f) => `${f.name}=${JSON.stringify(e[f.name])}`);
+      if (Object.keys(e).join() !== names.join()) bad.push(`fields ${Object.keys(e).join()}`);
+      // todatetime() in the transform reads ISO 8601 with its offset
+      if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/.test(String(e.Time))) bad.push('Time');
+      if (!/^[0-9a-f]{32}$/.test(String(e.RequestId))) bad.push('RequestId');
+      if (bad.length > 0) throw new Error(`a line the stream would mistype: ${bad.join(', ')} in ${JSON.stringify(e)}`);
+    }
+    expect(entries.find((e) => e.Path === '/q"uote\\back\nlineé')).toMatchObject({ Service: 'pricing', Slot: 'blue', Reason: 'live', Status: 200 });
+    expect(entries.find((e) => e.Host === 'nobody.test.internal')).toMatchObject({ Service: '', Slot: '', Status: 404, Upstream: '' });
+    const slots = new Set(entries.map((e) => e.Slot));
+    expect([...slots].sort()).toEqual(['', 'blue', 'green']);
   });
 
   test('a new front boots with the last good table on disk and serves at once', async () => {

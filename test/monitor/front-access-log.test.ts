@@ -1,0 +1,44 @@
+/**
+ * The front's access log as the workspace receives it: the data collection rule's stream, its
+ * transform and the `FrontAccess_CL` table agree, checked by Kusto.Language (the parser and binder
+ * of Log Analytics). The lines real nginx writes are held to the stream's fields and types in
+ * test/front/nginx-front.test.ts.
+ */
+import { FRONT_ACCESS_LOG_FIELDS, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns, renderFrontLogFormat } from '../../lib/monitor/front-access-log';
+import { analyzeKql } from '../support/kql';
+
+const stream = { source: frontAccessStreamColumns() };
+
+test('the transform binds against the stream with no diagnostic, and its result is the table less the two columns the agent fills', () => {
+  const r = analyzeKql(FRONT_ACCESS_TRANSFORM, stream);
+  expect(r.diagnostics).toEqual([]);
+  const table = frontAccessTableColumns();
+  const agentFilled = ['Computer', 'FilePath'];
+  const byName = (cs: Array<{ name: string; type: string }>) => Object.fromEntries(cs.map((c) => [c.name, c.type]));
+  expect(byName(r.columns)).toEqual(byName(table.filter((c) => !agentFilled.includes(c.name))));
+  expect(r.columns.find((c) => c.name === 'TimeGenerated')?.type).toBe('datetime');
+});
+
+test('the checker is real: a misspelt column or an unknown function is a diagnostic', () => {
+  expect(analyzeKql('source | extend TimeGenerated = todatetime(Tme)', stream).diagnostics.join()).toMatch(/Tme/);
+  expect(analyzeKql('source | extend TimeGenerated = to_datetime(Time)', stream).diagnostics.join()).toMatch(/to_datetime/);
+});
+
+test('the transform uses only what Azure allows in a transform (extend, project-away, todatetime)', () => {
+  // "Supported KQL features in Azure Monitor transformations": operators on one row at a time
+  const operators = [...FRONT_ACCESS_TRANSFORM.matchAll(/\|\s*([a-z-]+)/g)].map((m) => m[1]);
+  const functions = [...FRONT_ACCESS_TRANSFORM.matchAll(/\b([a-z_]+)\(/g)].map((m) => m[1]);
+  expect(FRONT_ACCESS_TRANSFORM.startsWith('source |')).toBe(true);
+  expect({ operators, functions }).toEqual({ operators: ['extend', 'project-away'], functions: ['todatetime'] });
+});
+
+test('the nginx log_format names every field once, numbers unquoted and strings quoted', () => {
+  const text = renderFrontLogFormat().join('\n');
+  expect(text).toMatch(/^ {2}log_format front escape=json\n/);
+  for (const f of FRONT_ACCESS_LOG_FIELDS) expect(text.split(`"${f.name}":`).length - 1).toBe(1);
+  expect(text).toContain('"Status":$status');
+  expect(text).toContain('"Host":"$host"');
+  // the table's columns: at most 500 in a Log Analytics table, names unique
+  const names = frontAccessTableColumns().map((c) => c.name);
+  expect(new Set(names).size).toBe(names.length);
+});
