@@ -55,6 +55,11 @@ export interface ScaleSetExtension {
   readonly typeHandlerVersion: string;
   /** The public settings, as JSON text. @default - none */
   readonly settings?: string;
+  /**
+   * Azure upgrades the extension itself when its publisher releases a version (automatic extension
+   * upgrade; Uniform scale sets: azurerm's orchestrated extension block has no such field). @default false
+   */
+  readonly automaticUpgradeEnabled?: boolean;
 }
 
 /**
@@ -253,8 +258,8 @@ export class ScaleSet extends Construct {
       lifecycle: { ignoreChanges: ['instances'] },
       dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
     };
-    const health = { name: 'health', ...HEALTH_EXTENSION, settings: JSON.stringify(healthSettings) };
-    const entra = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
+    const health: ScaleSetExtension = { name: 'health', ...HEALTH_EXTENSION, settings: JSON.stringify(healthSettings) };
+    const entra: ScaleSetExtension[] = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
     const more = (props.extensions ?? []).map((e) => ({ ...e }));
     const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
     const userData = props.userData === undefined ? undefined : Buffer.from(props.userData, 'utf8').toString('base64');
@@ -271,7 +276,7 @@ export class ScaleSet extends Construct {
               customData,
               linuxConfiguration: { adminUsername: props.adminUsername, adminSshKey, disablePasswordAuthentication: true, computerNamePrefix, provisionVmAgent: true },
             },
-            extension: [health, ...entra, ...more].map((e) => ({ ...e, autoUpgradeMinorVersionEnabled: true })),
+            extension: [health, ...entra, ...more].map(({ automaticUpgradeEnabled: _, ...e }) => ({ ...e, autoUpgradeMinorVersionEnabled: true })),
           })
         : new LinuxVirtualMachineScaleSet(this, 'vmss', {
             ...common,

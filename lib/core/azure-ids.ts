@@ -11,4 +11,8 @@ export const azureIds = {
   userAssignedIdentity: (subscriptionId: string, resourceGroup: string, name: string) =>
     `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
   keyVault: (subscriptionId: string, resourceGroup: string, name: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.KeyVault/vaults/${name}`,
+  logAnalyticsWorkspace: (subscriptionId: string, resourceGroup: string, name: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.OperationalInsights/workspaces/${name}`,
+  dataCollectionRule: (subscriptionId: string, resourceGroup: string, name: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Insights/dataCollectionRules/${name}`,
+  actionGroup: (subscriptionId: string, resourceGroup: string, name: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Insights/actionGroups/${name}`,
+  storageAccount: (subscriptionId: string, resourceGroup: string, name: string) => `${rg(subscriptionId, resourceGroup)}/providers/Microsoft.Storage/storageAccounts/${name}`,
 };

@@ -1,5 +1,5 @@
 /**
- * One environment's stacks: network, the vault, identities, one per service, the front, and the state bootstrap when
+ * One environment's stacks: monitoring, network, the vault, identities, one per service, the front, and the state bootstrap when
  * the spec names a backend. Stacks share the static plan, never references; the dependencies
  * only order `cdktf deploy`.
  */
@@ -10,12 +10,16 @@ import { IdentitiesStack } from './identities-stack';
 import { NetworkStack } from './network-stack';
 import { ComputeStack } from './compute-stack';
 import { StateStack } from './state-stack';
+import { MonitorStack } from './monitor-stack';
+import { monitoringOf } from '../monitor/monitoring';
 import { VaultStack } from './vault-stack';
 
 /** The stacks {@link buildEnvironment} made for one environment. */
 export interface EnvironmentStacks {
   /** The state storage bootstrap, when the spec names a backend. */
   readonly state?: StateStack;
+  /** The workspace, data collection rules, action group and log alerts, unless monitoring is off. */
+  readonly monitor?: MonitorStack;
   /** Resource group, VNet, subnets, NSGs, NAT gateway. */
   readonly network: NetworkStack;
   /** The Key Vault and its certificates, when the spec has `keyVault`. */
@@ -35,8 +39,13 @@ export interface EnvironmentStacks {
  */
 export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): EnvironmentStacks {
   const state = plan.env.stateBackend ? new StateStack(scope, plan) : undefined;
+  // the workspace and rules first: every other stack's diagnostic settings and agents send there
+  const monitoring = monitoringOf(plan);
+  const monitor = monitoring ? new MonitorStack(scope, plan, monitoring) : undefined;
+  if (state) monitor?.addDependency(state);
   const network = new NetworkStack(scope, plan);
   if (state) network.addDependency(state);
+  if (monitor) network.addDependency(monitor);
   // the vault's firewall names the VM subnets, which the network stack creates first
   const vault = plan.env.keyVault ? new VaultStack(scope, plan) : undefined;
   vault?.addDependency(network);
@@ -57,5 +66,5 @@ export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): Envir
   // a retired placement is emptied after the front stops routing to it: `cdktf deploy` applies
   // the front (its config and routing table without the retired services) first
   for (const placement of plan.placements) if (placement.retired || placement.services.some((s) => s.retired)) compute[placement.part].addDependency(front);
-  return { state, network, vault, identities, compute, front };
+  return { state, monitor, network, vault, identities, compute, front };
 }

@@ -16,7 +16,9 @@ import { peakInstances } from '../spec/capacity';
 import { PLATFORM_PARTS } from '../spec/names';
 import { runningServices, type Placement } from '../spec/placement';
 import type { EnvironmentPlan } from '../spec/plan';
-import type { SlotName } from '../spec/schema';
+import { SLOT_NAMES, type SlotName } from '../spec/schema';
+import { dataCollectionRuleAssociation, monitorAgentExtension, monitoringOf } from '../monitor/monitoring';
+import { scaleSetAlerts } from '../monitor/metric-alerts';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
 import { keyVaultExtension } from '../vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
@@ -75,11 +77,18 @@ export class ComputeStack extends EnvironmentStack {
       // a service's slot may bring its own image, and be parked; a pool's VMs share the pool's
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,
       parked: placement.kind === 'service' ? placement.services[0].slots[s].parked : undefined,
-      extensions: certificates.length > 0 ? [keyVaultExtension({ vaultName: names.keyVault, certificates, identityClientId: clientId(s) })] : undefined,
+      extensions: [
+        ...(certificates.length > 0 ? [keyVaultExtension({ vaultName: names.keyVault, certificates, identityClientId: clientId(s) })] : []),
+        // the Azure Monitor Agent, signed in as the slot's identity; Uniform only (docs/monitoring.md)
+        ...(monitored ? [monitorAgentExtension(slotIdentity(plan, placement.part, s).id)] : []),
+      ],
       // what the lock file records for this scale set (the same key the synth's lock check uses)
       fixedSettings: plan.fixedSettings?.[`${placement.label}/${s}`],
     });
 
+    const monitoring = monitoringOf(plan);
+    // Azure associates data collection rules with each VM of a Flexible scale set, not the set (docs/monitoring.md)
+    const monitored = monitoring !== undefined && placement.orchestration !== 'Flexible';
     const pair = new SlotPair(this, 'Default', {
       resourceGroupName,
       location: env.region,
@@ -104,5 +113,14 @@ export class ComputeStack extends EnvironmentStack {
       tags,
     });
     this.slots = pair.slots;
+    if (monitoring) {
+      for (const s of SLOT_NAMES) {
+        if (monitored) dataCollectionRuleAssociation(this, `${s}-monitoring`, { scaleSetId: pair.slots[s].scaleSet.scaleSetId, ruleId: monitoring.dataCollectionRuleIds.vms, name: 'dcra-vms' });
+        const r = pair.slots[s];
+        const parked = placement.kind === 'service' && placement.services[0].slots[s].parked !== undefined;
+        scaleSetAlerts(this, s, { plan, monitoring, resourceGroupName, watched: { label: `${placement.label}-${s}`, loadBalancerId: r.loadBalancer.loadBalancerId, autoscaleSettingId: r.autoscale.autoscaleSettingId, capacityMax: placement.capacity.max, parked } });
+      }
+      this.sendDiagnostics();
+    }
   }
 }

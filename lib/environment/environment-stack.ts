@@ -10,6 +10,7 @@ import { AzurermBackend, LocalBackend } from 'cdktf';
 import type { Construct } from 'constructs';
 import { StableAddressStack } from '../core/stable-address-stack';
 import type { EnvironmentPlan } from '../spec/plan';
+import { addDiagnostics, monitoringOf } from '../monitor/monitoring';
 
 /** Options of {@link EnvironmentStack}. */
 export interface EnvironmentStackOptions {
@@ -61,6 +62,16 @@ export class EnvironmentStack extends StableAddressStack {
       // Terraform runs each stack from cdktf.out/stacks/<stack>/: this is the project root.
       new LocalBackend(this, { path: `../../../terraform.${stackName}.tfstate` });
     }
+  }
+
+  /**
+   * A diagnostic setting to the environment's workspace on every resource of this stack that takes
+   * one (unless monitoring is off); call it last in the constructor. `skip`: types that already send
+   * elsewhere.
+   */
+  protected sendDiagnostics(skip: readonly string[] = []): void {
+    const m = monitoringOf(this.plan);
+    if (m) addDiagnostics(this, m.workspaceId, skip);
   }
 
   /** The stack's own resource group, named from the spec's template. */

@@ -10,6 +10,8 @@ import { renderFrontConf } from '../front/model';
 import { azureIds } from '../core/azure-ids';
 import { routingTable, routingTableJson } from '../slots/traffic';
 import { PLATFORM_PARTS } from '../spec/names';
+import { dataCollectionRuleAssociation, monitorAgentExtension, monitoringOf } from '../monitor/monitoring';
+import { scaleSetAlerts } from '../monitor/metric-alerts';
 import type { EnvironmentPlan } from '../spec/plan';
 import { AutoscaleSchema } from '../spec/schema';
 import { EnvironmentStack } from './environment-stack';
@@ -32,6 +34,7 @@ export class FrontStack extends EnvironmentStack {
     const f = env.front;
     // the identity and its Key Vault grant come from the identities stack, applied before this one
     const id = frontIdentity(plan);
+    const monitoring = monitoringOf(plan);
     const identity = new DataAzurermUserAssignedIdentity(this, 'identity', { name: id.name, resourceGroupName: id.resourceGroupName });
     this.front = new NginxFront(this, 'front', {
       name,
@@ -56,7 +59,14 @@ export class FrontStack extends EnvironmentStack {
       identity: { id: id.id, principalId: identity.principalId, clientId: identity.clientId },
       tls: f.tlsCertificate ? { vaultName: names.keyVault, certificate: f.tlsCertificate } : undefined,
       fixedSettings: plan.fixedSettings?.front,
+      // the Azure Monitor Agent, signed in as the front's identity (docs/monitoring.md)
+      extensions: monitoring ? [monitorAgentExtension(id.id)] : undefined,
       tags: plan.tags,
     });
+    if (monitoring) {
+      dataCollectionRuleAssociation(this, 'monitoring', { scaleSetId: this.front.scaleSet.scaleSetId, ruleId: monitoring.dataCollectionRuleIds.front, name: 'dcra-front' });
+      scaleSetAlerts(this, 'front', { plan, monitoring, resourceGroupName, watched: { label: 'front', loadBalancerId: this.front.loadBalancer.loadBalancerId, autoscaleSettingId: this.front.autoscale.autoscaleSettingId, capacityMax: f.capacity.max } });
+      this.sendDiagnostics();
+    }
   }
 }

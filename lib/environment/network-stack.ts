@@ -38,5 +38,6 @@ export class NetworkStack extends EnvironmentStack {
         value: vmSubnets.map((key) => this.network.subnetIds[key]),
       });
     }
+    this.sendDiagnostics();
   }
 }

@@ -175,6 +175,7 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       const built = withoutCreationStacks(() => buildEnvironment(app, plan));
       const mine = [
         ...(built.state ? [built.state.stackName] : []),
+        ...(built.monitor ? [built.monitor.stackName] : []),
         built.network.stackName,
         ...(built.vault ? [built.vault.stackName] : []),
         built.identities.stackName,

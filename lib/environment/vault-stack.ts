@@ -79,5 +79,7 @@ export class VaultStack extends EnvironmentStack {
       });
     }
     this.certificates = certificates;
+    // a vault whose audit log the spec sends to a workspace of its own has its setting already (keyVault.logAnalyticsWorkspaceId)
+    this.sendDiagnostics(kv.logAnalyticsWorkspaceId ? ['azurerm_key_vault'] : []);
   }
 }

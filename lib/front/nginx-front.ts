@@ -24,7 +24,7 @@ import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { stringify } from 'yaml';
 import { Autoscale, type CpuRules } from '../autoscale/autoscale';
 import { planProfiles } from '../autoscale/plan';
-import { FRONT_IMAGE, ScaleSet, type ImageReference } from '../compute/scale-set';
+import { FRONT_IMAGE, ScaleSet, type ImageReference, type ScaleSetExtension } from '../compute/scale-set';
 import type { FixedSettings } from '../compute/fixed-settings';
 import { InternalLoadBalancer } from '../lb/internal-load-balancer';
 import { FRONT_BLOBS, frontBlobName, frontCloudInitDocument } from './agent';
@@ -40,6 +40,8 @@ export const POINTER_CONTENT = 'The front agent reads the metadata of this blob:
 
 /** Props of {@link NginxFront}. */
 export interface NginxFrontProps {
+  /** More VM extensions on the front's scale set (the Azure Monitor Agent, say). @default - none */
+  readonly extensions?: readonly ScaleSetExtension[];
   /** Base of the resource names: scale set, load balancer, identity, autoscale. */
   readonly name: string;
   /** The resource group it is created in. */
@@ -161,6 +163,8 @@ export interface NginxFrontProps {
 export class NginxFront extends Construct {
   /** The front VMs' scale set. */
   public readonly scaleSet: ScaleSet;
+  /** The front's autoscale setting. */
+  public readonly autoscale: Autoscale;
   /** The front's internal load balancer (its frontend is `frontendIp`). */
   public readonly loadBalancer: InternalLoadBalancer;
   /** The identity created here; undefined when one was given. */
@@ -301,9 +305,10 @@ export class NginxFront extends Construct {
       dependsOn: [reader],
       fixedSettings: props.fixedSettings,
       // no Key Vault extension: the agent reads the certificate itself (it is not supported on 24.04)
+      extensions: props.extensions,
       tags,
     });
-    new Autoscale(this, 'autoscale', {
+    this.autoscale = new Autoscale(this, 'autoscale', {
       name: `as-${props.name}`,
       resourceGroupName,
       location,

@@ -11,6 +11,17 @@ import type { Json } from './rules';
 const REF = /\$\{([^}]*)\}/g;
 const SIMPLE = /^([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)$/;
 
+/** The ARM provider namespace and type of the resources that sit directly in a resource group. */
+const PROVIDER_TYPES: Readonly<Record<string, string>> = {
+  azurerm_network_security_group: 'Microsoft.Network/networkSecurityGroups',
+  azurerm_lb: 'Microsoft.Network/loadBalancers',
+  azurerm_virtual_network: 'Microsoft.Network/virtualNetworks',
+  azurerm_nat_gateway: 'Microsoft.Network/natGateways',
+  azurerm_public_ip: 'Microsoft.Network/publicIPAddresses',
+  azurerm_monitor_autoscale_setting: 'Microsoft.Insights/autoscaleSettings',
+  azurerm_log_analytics_workspace: 'Microsoft.OperationalInsights/workspaces',
+};
+
 /** The `azurerm` provider's subscription in a stack, if it is a literal. */
 function subscriptionOf(stack: Json): string | undefined {
   const p = stack.provider?.azurerm;
@@ -43,6 +54,16 @@ function idOf(type: string, address: string, stack: Json, depth: number): string
     case 'azurerm_storage_account': {
       const rg = group();
       return rg && `${rg}/providers/Microsoft.Storage/storageAccounts/${name}`;
+    }
+    case 'azurerm_network_security_group':
+    case 'azurerm_lb':
+    case 'azurerm_virtual_network':
+    case 'azurerm_nat_gateway':
+    case 'azurerm_public_ip':
+    case 'azurerm_monitor_autoscale_setting':
+    case 'azurerm_log_analytics_workspace': {
+      const rg = group();
+      return rg && `${rg}/providers/${PROVIDER_TYPES[type]}/${name}`;
     }
     case 'azurerm_storage_container': {
       // with storage_account_id the provider manages it through Resource Manager: an ARM child

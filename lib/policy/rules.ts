@@ -6,6 +6,7 @@
 
 import { isAtOrUnder, resolveAzureId } from './azure-scope';
 import { MAX_BATCH_PERCENT_WITHOUT_SURGE } from '../spec/constants';
+import { DIAGNOSTICS_BY_TYPE } from '../monitor/diagnostic-types';
 
 /** A resource's synthesized Terraform JSON. */
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -316,6 +317,30 @@ export const RULES: readonly PolicyRule[] = [
       if (!lock) return undefined;
       const what = type === 'azurerm_role_assignment' ? `a ${r.role_definition_name ?? 'role'} grant` : 'a diagnostic setting';
       return `${what} at ${id ?? scope} is under the CanNotDelete lock ${lock.stack ? `${lock.stack}:` : ''}azurerm_management_lock.${lock.address} (${lock.id ?? lock.scope}): deleting it fails with ScopeLocked`;
+    },
+  },
+  {
+    id: 'ASE-MON-001',
+    severity: 'warning',
+    title: 'Every resource that takes a diagnostic setting has one',
+    rationale:
+      "Without a diagnostic setting a resource's logs (the vault's audit events, an NSG's rule events, a load balancer's health events, autoscale's decisions) and its metrics history are nowhere to query or alert on when something goes wrong.",
+    fix: 'keep monitoring on (monitoring.enabled, the default): every stack adds a setting to the workspace; a resource added outside the library needs its own azurerm_monitor_diagnostic_setting. Resources under a CanNotDelete lock are exempt: their setting could not be deleted (ASE-STATE-002)',
+    resourceTypes: Object.keys(DIAGNOSTICS_BY_TYPE),
+    check: (_r, address, ctx, type) => {
+      const own = stacksOf(ctx)[ctx.stack ?? ''] ?? { resource: ctx.resources };
+      const ref = `\${${type}.${address}.id}`;
+      const id = resolveAzureId(ref, own);
+      // under a CanNotDelete lock a setting could never be deleted (ASE-STATE-002): the state account
+      if (deleteLocks(ctx).some((l) => (id !== undefined && l.id !== undefined && isAtOrUnder(id, l.id)) || (l.stack === (ctx.stack ?? '') && l.scope === ref))) return undefined;
+      const settings = Object.values(stacksOf(ctx)).flatMap((json) => Object.values((json.resource?.azurerm_monitor_diagnostic_setting ?? {}) as Record<string, Json>).map((d) => ({ d, json })));
+      const covers = ({ d, json }: { d: Json; json: Json }) => {
+        const target = d.target_resource_id;
+        if (typeof target !== 'string') return false;
+        if (json === own && target === ref) return true;
+        return id !== undefined && resolveAzureId(target, json)?.toLowerCase() === id.toLowerCase();
+      };
+      return settings.some(covers) ? undefined : `no diagnostic setting sends its ${DIAGNOSTICS_BY_TYPE[type].logs ? 'logs and ' : ''}metrics anywhere`;
     },
   },
   {

@@ -84,9 +84,16 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
     'zone_balance',
     'zones',
   ],
+  azurerm_log_analytics_workspace: ['location', 'name', 'resource_group_name', 'sku'],
+  azurerm_log_analytics_workspace_table_custom_log: ['name', 'workspace_id'],
   azurerm_management_lock: ['lock_level', 'name', 'notes', 'scope'],
+  azurerm_monitor_action_group: ['location', 'name', 'resource_group_name'],
   azurerm_monitor_autoscale_setting: ['location', 'name', 'resource_group_name', 'target_resource_id'],
+  azurerm_monitor_data_collection_rule: ['kind', 'location', 'name', 'resource_group_name'],
+  azurerm_monitor_data_collection_rule_association: ['name', 'target_resource_id'],
   azurerm_monitor_diagnostic_setting: ['name', 'target_resource_id'],
+  azurerm_monitor_metric_alert: ['name', 'resource_group_name'],
+  azurerm_monitor_scheduled_query_rules_alert_v2: ['location', 'name', 'resource_group_name', 'scopes'],
   azurerm_nat_gateway: ['location', 'name', 'resource_group_name', 'zones'],
   azurerm_nat_gateway_public_ip_association: ['nat_gateway_id', 'public_ip_address_id'],
   azurerm_network_security_group: ['location', 'name', 'resource_group_name'],
@@ -236,6 +243,12 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
 export const FORCE_NEW_CONDITIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   azurerm_linux_virtual_machine_scale_set: {
     zones: 'Updating `zones` to remove an existing zone forces a new Virtual Machine Scale Set to be created.',
+  },
+  azurerm_log_analytics_workspace: {
+    sku: 'Changing `sku` forces a new Log Analytics Workspace to be created, except when changing between `PerGB2018` and `CapacityReservation`.',
+  },
+  azurerm_monitor_data_collection_rule: {
+    kind: 'Once `kind` has been set, changing it forces a new Data Collection Rule to be created.',
   },
   azurerm_orchestrated_virtual_machine_scale_set: {
     zones: 'Updating `zones` to remove an existing zone forces a new Virtual Machine Scale Set to be created.',

@@ -63,7 +63,7 @@ export function resourceGroupName(template: string, env: string, part: string): 
 /** The domain of the front's default host names, '<service>.<domain>'. */
 export const defaultDomain = (env: string, front: { readonly domain?: string }): string => front.domain ?? `${env}.internal`;
 
-export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state', vault: 'vault', identities: 'identities' } as const;
+export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state', vault: 'vault', identities: 'identities', monitor: 'monitor' } as const;
 
 /** Stable six-hex suffix for globally unique names, from the subscription and environment. */
 export function globalSuffix(subscriptionId: string, env: string): string {
@@ -94,6 +94,12 @@ export interface EnvironmentNames {
   readonly endpointSubnet: string;
   /** A part's NSG: `nsg-<env>-<part>`. */
   readonly nsg: (part: string) => string;
+  /** The Log Analytics workspace the monitor stack creates: `log-<env>`. */
+  readonly workspace: string;
+  /** The data collection rules: `dcr-<env>-<kind>` (kind `vms` or `front`). */
+  readonly dataCollectionRule: (kind: 'vms' | 'front') => string;
+  /** The alerts' action group: `ag-<env>`. */
+  readonly actionGroup: string;
 }
 
 export function environmentNames(env: { name: string; subscriptionId: string; resourceGroupName: string }): EnvironmentNames {
@@ -110,6 +116,9 @@ export function environmentNames(env: { name: string; subscriptionId: string; re
     loadBalancerSubnet: 'snet-lb-frontends',
     endpointSubnet: 'snet-endpoints',
     nsg: (part) => `nsg-${e}-${part}`,
+    workspace: `log-${e}`,
+    dataCollectionRule: (kind) => `dcr-${e}-${kind}`,
+    actionGroup: `ag-${e}`,
   };
 }
 

@@ -756,6 +756,45 @@ export const EnvironmentSchema = z
           .default([]),
       })
       .prefault({}),
+    /**
+     * Logs, metrics and alerts (docs/monitoring.md): a Log Analytics workspace (created in the
+     * `<env>-monitor` stack, or an existing one), the Azure Monitor Agent on every Uniform scale set
+     * with data collection rules (the services' journal through syslog, performance counters, the
+     * front's access log), diagnostic settings on every resource type that has them, and alerts to
+     * an action group. @default - on, with a workspace of its own
+     */
+    monitoring: z
+      .strictObject({
+        /** Off: no workspace, agent, rule, diagnostic setting or alert (the policy pack's ASE-MON-001 then warns for each resource). @default true */
+        enabled: z.boolean().default(true),
+        /** An existing Log Analytics workspace (resource ID) to send everything to. @default - one created in `<env>-monitor` */
+        workspaceId: z
+          .string()
+          .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/i, { message: 'a Log Analytics workspace resource ID' })
+          .optional(),
+        /** Days the created workspace keeps data (Azure: 30-730). @default 30 */
+        retentionDays: z.number().int().min(30).max(730).default(30),
+        /** GB the created workspace ingests a day at most; ingestion stops for the day beyond it. @default - no cap */
+        dailyQuotaGb: z.number().positive().optional(),
+        /** Who the alerts reach (email); at least one is needed for alerts. @default - keyVault.contacts */
+        contacts: z.array(z.email().max(254)).optional(),
+        /** Alert thresholds. */
+        alerts: z
+          .strictObject({
+            /** A slot's share of 5xx answers over 5 minutes that alerts, in percent. @default 5 */
+            errorRatePercent: z.number().gt(0).max(100).default(5),
+            /** A slot's 95th percentile request time over 5 minutes that alerts, in milliseconds. @default 2000 */
+            latencyP95Ms: z.number().int().min(10).default(2000),
+            /** Requests a slot needs in those 5 minutes before either alerts (a quiet slot never trips on noise). @default 100 */
+            minRequests: z.number().int().min(1).default(100),
+            /** Minutes a slot's autoscale stays at its maximum before it alerts (Azure: 5, 15, 30 or 60). @default 30 */
+            autoscaleAtMaxMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]).default(30),
+            /** Minutes a slot's load balancer sees an instance fail its health probe before it alerts (5, 15, 30 or 60). @default 15 */
+            unhealthyMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]).default(15),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     /** vCPU quota per VM family in the region (as `az vm list-usage` names it), checked at synth. @default - not checked */
     quotas: z.record(z.string(), z.number().int().min(0)).default({}),
     /** @default - local state files at the project root */

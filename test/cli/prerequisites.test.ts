@@ -21,6 +21,7 @@ describe('prerequisites of the example', () => {
       'Microsoft.KeyVault',
       'Microsoft.ManagedIdentity',
       'Microsoft.Network',
+      'Microsoft.OperationalInsights',
       'Microsoft.Resources',
       'Microsoft.Storage',
     ]);

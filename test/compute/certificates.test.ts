@@ -43,7 +43,7 @@ test("the Key Vault extension polls the versionless URL with the slot identity's
   });
   expect((JSON.parse(catalog) as Json).data.azurerm_user_assigned_identity['blue-identity']).toMatchObject({ name: 'id-retail-catalog-blue', resource_group_name: 'rg-retail-identities' });
   const pricing = resourceAt(stacks['retail-svc-pricing'], 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
-  expect((pricing.extension as Json[]).map((e) => e.type)).toEqual(['ApplicationHealthLinux']);
+  expect((pricing.extension as Json[]).map((e) => e.type)).toEqual(['ApplicationHealthLinux', 'AzureMonitorLinuxAgent']);
 });
 
 test("each slot's identity may read that certificate's secret, granted in the identities stack", () => {

@@ -37,7 +37,7 @@ describe('a pool shared by two services', () => {
   const pool = JSON.parse(stacks['retail-pool-highcpu']) as Json;
 
   test('is one stack; its services get no stacks of their own, and no other compute stack changes', () => {
-    expect(Object.keys(stacks)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-pool-highcpu', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
+    expect(Object.keys(stacks)).toEqual(['retail-front', 'retail-identities', 'retail-monitor', 'retail-network', 'retail-pool-highcpu', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
     for (const s of ['retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing']) expect({ s, json: stacks[s] }).toEqual({ s, json: baseline[s] });
     // the front serves the two new services: its config and table change, nothing else of it
     expect(changedResources(baseline['retail-front'], stacks['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);

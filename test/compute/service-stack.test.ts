@@ -34,7 +34,8 @@ describe.each(cases)('$service $slot', ({ service, slot }) => {
     expect(vmss.rolling_upgrade_policy.max_batch_instance_percent).toBeLessThanOrEqual(33);
     expect(vmss.rolling_upgrade_policy.maximum_surge_instances_enabled).toBe(true);
     expect(vmss.overprovision).toBe(false); // surge needs it off
-    expect(vmss.extension).toEqual([expect.objectContaining({ type: 'ApplicationHealthLinux', publisher: 'Microsoft.ManagedServices' })]);
+    // the health extension, and the Azure Monitor Agent (docs/monitoring.md)
+    expect(vmss.extension.map((e: Json) => `${e.publisher}/${e.type}`)).toEqual(['Microsoft.ManagedServices/ApplicationHealthLinux', 'Microsoft.Azure.Monitor/AzureMonitorLinuxAgent']);
     expect(JSON.parse(vmss.extension[0].settings)).toMatchObject({ protocol: 'http', port: 9000, requestPath: '/health' });
   });
 
@@ -306,7 +307,7 @@ describe('Entra ID login (seed 002)', () => {
     const json = JSON.parse(synthStacks(spec)['retail-svc-catalog']) as Json;
     const vmss = resourceAt(json, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
     expect(vmss.identity.type).toBe('SystemAssigned, UserAssigned');
-    expect(vmss.extension.map((e: Json) => e.type)).toEqual(['ApplicationHealthLinux', 'AADSSHLoginForLinux']);
+    expect(vmss.extension.map((e: Json) => e.type)).toEqual(['ApplicationHealthLinux', 'AADSSHLoginForLinux', 'AzureMonitorLinuxAgent']);
     expect(vmss.disable_password_authentication).toBe(true);
     expect(resourceAt(json, 'azurerm_role_assignment', 'blue_admin-login')).toMatchObject({
       scope: '${azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss.id}',
@@ -320,6 +321,6 @@ describe('Entra ID login (seed 002)', () => {
   test('is off by default', () => {
     const vmss = resourceAt(stackOf('catalog'), 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
     expect(vmss.identity.type).toBe('UserAssigned');
-    expect(vmss.extension).toHaveLength(1);
+    expect(vmss.extension.map((e: Json) => e.type)).toEqual(['ApplicationHealthLinux', 'AzureMonitorLinuxAgent']);
   });
 });

@@ -91,7 +91,7 @@ describe('HTTPS with a Key Vault certificate', () => {
   const vmss = resourceAt(f, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
 
   test('no Key Vault VM extension on the front (it does not list Ubuntu 24.04): the agent reads the secret itself, with the identity from the identities stack', () => {
-    expect((vmss.extension as Json[]).map((e) => e.type).sort()).toEqual(['ApplicationHealthLinux']);
+    expect((vmss.extension as Json[]).map((e) => e.type).sort()).toEqual(['ApplicationHealthLinux', 'AzureMonitorLinuxAgent']);
     expect(JSON.stringify(vmss)).not.toMatch(/KeyVaultForLinux|Microsoft\.Azure\.KeyVault/);
     expect(vmss.identity.type).toBe('UserAssigned');
     const doc = parse(Buffer.from(vmss.custom_data, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string }> };

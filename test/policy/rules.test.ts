@@ -96,6 +96,8 @@ describe('ASE-STATE-002: no grant or diagnostic setting under a delete lock', ()
         'retail-identities:azurerm_role_assignment.front_tls-reader',
         'retail-identities:azurerm_role_assignment.svc-pricing-blue_secret-pricing-db-password',
         'retail-identities:azurerm_role_assignment.svc-pricing-green_secret-pricing-db-password',
+        // the vault's own diagnostic setting (to the environment's workspace) is under it too
+        'retail-vault:azurerm_monitor_diagnostic_setting.key-vault_vault-diagnostics',
         'retail-vault:azurerm_role_assignment.key-vault_deployer-certificates',
         'retail-vault:azurerm_role_assignment.key-vault_deployer-secrets',
       ].map((r) => `ASE-STATE-002 ${r}`),
@@ -110,7 +112,9 @@ describe('ASE-STATE-002: no grant or diagnostic setting under a delete lock', ()
     const f = checkStacks(all, { requiredTags: TAGS }).map((x) => `${x.rule} ${x.resource}`);
     expect(f).toContain('ASE-STATE-002 retail-vault:azurerm_monitor_diagnostic_setting.key-vault_diagnostics');
     all['retail-vault'].resource.azurerm_management_lock['vault-lock'].lock_level = 'ReadOnly';
-    lock(all['retail-network'], 'vnet-lock', '${azurerm_virtual_network.network_vnet.id}');
+    // a lock on a resource no grant or diagnostic setting is on: an identity
+    const identity = Object.keys(all['retail-identities'].resource.azurerm_user_assigned_identity)[0];
+    lock(all['retail-identities'], 'identity-lock', `\${azurerm_user_assigned_identity.${identity}.id}`);
     expect(checkStacks(all, { requiredTags: TAGS })).toEqual([]);
   });
 

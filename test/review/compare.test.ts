@@ -68,7 +68,7 @@ test('no change: the comment says so and lists nothing', () => {
 
 test('a swap: a new version of the routing table (routine: no replacement warning), the traffic row and a chart of the new route; nothing else', () => {
   const r = reviewOutputs(base, changed.swap);
-  expect(r.markdown).toContain('**0 to add, 0 to change, 0 to replace, 0 to destroy; 1 new blob version (created before the previous one is removed)** in 1 of 7 stacks');
+  expect(r.markdown).toContain('**0 to add, 0 to change, 0 to replace, 0 to destroy; 1 new blob version (created before the previous one is removed)** in 1 of 8 stacks');
   expect(stackHeadings(r.markdown)).toEqual(['retail-front']);
   expect(r.markdown).toContain('#### retail-front: 1 new version\n');
   // source_content and name force a new blob (the docs say so); created before the old one is deleted, it is a new version
@@ -145,10 +145,11 @@ test('an added service: only its own resources and the front blobs; the vault no
   expect(others).toEqual(['retail-front: +/- azurerm_storage_blob.front_config', 'retail-front: +/- azurerm_storage_blob.front_routing-table']);
   expect(r.markdown).toMatch(/\| nginx config: new version `[0-9a-f]{16}`, named by the pointer `current` \(updated in place\); the previous `[0-9a-f]{16}` is removed after \|/);
   const own = all.filter((x) => /search/.test(x));
-  expect(own).toHaveLength(27); // with the two waits for its grants (time_sleep)
+  // with the two waits for its grants (time_sleep), and monitoring: the NSG's diagnostic setting; per slot the agent's rule association, two metric alerts, the load balancer's and autoscale's diagnostic settings
+  expect(own).toHaveLength(38);
   expect(own.every((x) => /^[a-z-]+: \+ /.test(x))).toBe(true);
   expect(stackHeadings(r.markdown)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-svc-search']);
-  expect(r.markdown).toContain('#### retail-svc-search (new stack): 13 to add');
+  expect(r.markdown).toContain('#### retail-svc-search (new stack): 23 to add');
   expect(r.markdown).toContain('| retail/search (new) |');
   expect(r.markdown).toContain('| retail/svc-search | Standard_D2as_v5 |');
   expect(r.exitCode).toBe(0);

@@ -36,7 +36,7 @@ test('writes a commented environment with no services that synthesizes with no p
   const env = synthFile(dir, 'shop.ts');
   expect(env.problems).toEqual([]);
   expect(env.warnings).toEqual([]);
-  expect(env.stackNames).toEqual(['shop-front', 'shop-identities', 'shop-network', 'shop-vault']);
+  expect(env.stackNames).toEqual(['shop-front', 'shop-identities', 'shop-monitor', 'shop-network', 'shop-vault']);
 
   // the scaffold's two commands together: `services: []` becomes a list with the new entry
   const s = run('service', 'search', '--env', 'shop', '--dir', dir, '--version', '1.0.0', '--sha256', SHA);

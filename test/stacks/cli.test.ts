@@ -33,9 +33,9 @@ describe('npm run synth', () => {
     expect(ra.stderr).toBe('');
     expect(ra.status).toBe(0);
     expect(rb.status).toBe(0);
-    expect(ra.stdout).toBe("Synthesized 7 stacks into cdktf.out/: retail-network, retail-vault, retail-identities, retail-svc-catalog, retail-svc-order-processing, retail-svc-pricing, retail-front\n");
+    expect(ra.stdout).toBe("Synthesized 8 stacks into cdktf.out/: retail-monitor, retail-network, retail-vault, retail-identities, retail-svc-catalog, retail-svc-order-processing, retail-svc-pricing, retail-front\n");
     const one = readStacks(join(a, 'cdktf.out'));
-    expect(Object.keys(one)).toHaveLength(7);
+    expect(Object.keys(one)).toHaveLength(8);
     expect(readStacks(join(b, 'cdktf.out'))).toEqual(one);
     for (const text of Object.values(one)) expect(text).not.toContain(a);
   });

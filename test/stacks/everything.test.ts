@@ -48,7 +48,7 @@ describe('the option-coverage fixtures', () => {
     // what the synth prints: the imported PKCS#12 file's unset password, and the two suppressed findings with their reasons
     const findings = (result.warnings ?? []).filter((w) => /^ASE-/.test(w.message) || / ASE-[A-Z]+-\d{3} /.test(w.message));
     expect(findings.map((w) => w.message.split(' ').slice(0, 2).join(' ')).sort()).toEqual(['suppressed ASE-KV-002', 'suppressed ASE-KV-002']);
-    expect(result.stacks).toHaveLength(28);
+    expect(result.stacks).toHaveLength(31);
   });
 
   // each option: where in the synthesized JSON it shows
@@ -68,6 +68,21 @@ describe('the option-coverage fixtures', () => {
     ['state backend (azurerm, Entra ID auth) and local state', () => stacks['everything-network'].terraform.backend.azurerm?.use_azuread_auth === true && stacks['everything-network'].terraform.backend.azurerm.container_name === 'states' && stacks['everything-state'].terraform.backend.local !== undefined && stacks['everyhttp-network'].terraform.backend.local !== undefined],
     ['state storage bootstrap with its lock', () => all('azurerm_storage_account', 'everything-state').length === 1 && all('azurerm_management_lock', 'everything-state').length === 1],
     ['Log Analytics diagnostics on the vault', () => all('azurerm_monitor_diagnostic_setting', 'everything-vault').some((d) => /workspaces\/law-everything$/.test(d.log_analytics_workspace_id))],
+    ['monitoring: a workspace of its own with retention and a daily cap, the front access table, two rules, an action group emailing two contacts, three log alerts', () => {
+      const w = all('azurerm_log_analytics_workspace', 'everything-monitor');
+      const ag = all('azurerm_monitor_action_group', 'everything-monitor');
+      return w.length === 1 && w[0].retention_in_days === 90 && w[0].daily_quota_gb === 20 && all('azurerm_log_analytics_workspace_table_custom_log', 'everything-monitor').length === 1 && all('azurerm_monitor_data_collection_rule', 'everything-monitor').length === 2 && ag.length === 1 && ag[0].email_receiver.length === 2 && all('azurerm_monitor_scheduled_query_rules_alert_v2', 'everything-monitor').length === 3;
+    }],
+    ['monitoring: the alert thresholds reach the alerts (2.5 %, 800 ms, 50 requests; 60 and 5 minutes)', () =>
+      all('azurerm_monitor_scheduled_query_rules_alert_v2', 'everything-monitor').some((a) => a.criteria[0].query.includes('Errors * 100.0 / Requests > 2.5') && a.criteria[0].query.includes('Requests >= 50')) &&
+      all('azurerm_monitor_metric_alert', 'everything-svc-pricing').some((a) => a.window_size === 'PT1H' && a.criteria[0].metric_name === 'ObservedCapacity') &&
+      all('azurerm_monitor_metric_alert', 'everything-svc-pricing').some((a) => a.window_size === 'PT5M' && a.frequency === 'PT1M' && a.criteria[0].metric_name === 'DipAvailability')],
+    ['monitoring: an existing workspace (no workspace created; the rules and settings send to it)', () =>
+      all('azurerm_log_analytics_workspace', 'everyentra-monitor').length === 0 && all('azurerm_monitor_data_collection_rule', 'everyentra-monitor').every((r) => /workspaces\/law-shared$/.test(r.destinations.log_analytics[0].workspace_resource_id))],
+    ['monitoring: the agent and a rule association on every Uniform scale set, none on Flexible ones', () =>
+      all('azurerm_linux_virtual_machine_scale_set', 'every').every((v) => v.extension.some((e: Json) => e.type === 'AzureMonitorLinuxAgent')) &&
+      all('azurerm_orchestrated_virtual_machine_scale_set', 'every').every((v) => !v.extension.some((e: Json) => e.type === 'AzureMonitorLinuxAgent')) &&
+      all('azurerm_monitor_data_collection_rule_association', 'everything-svc-orders').length === 0],
     ['issued certificates: self-signed RSA and EC, integrated CA', () => {
       const policies = all('azurerm_key_vault_certificate').map((c) => c.certificate_policy).filter(Boolean);
       return policies.some((p) => p.issuer_parameters.name === 'Self' && p.key_properties.key_type === 'EC') && policies.some((p) => p.issuer_parameters.name === 'Self' && p.key_properties.key_size === 4096) && policies.some((p) => p.issuer_parameters.name === 'DigiCert' && p.key_properties.key_size === 3072);

@@ -41,8 +41,8 @@ const search: ServiceSpec = {
 };
 
 describe('synth of the example', () => {
-  test('writes a network, a vault, the identities, a front and one stack per service', () => {
-    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
+  test('writes the monitoring, a network, a vault, the identities, a front and one stack per service', () => {
+    expect(Object.keys(baseline)).toEqual(['retail-front', 'retail-identities', 'retail-monitor', 'retail-network', 'retail-svc-catalog', 'retail-svc-order-processing', 'retail-svc-pricing', 'retail-vault']);
   });
 
   test('deploy order: identities and their grants after the vault, and before every stack whose VMs use them', () => {
@@ -50,6 +50,9 @@ describe('synth of the example', () => {
     expect(synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], out).ok).toBe(true);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { stacks: Record<string, { dependencies: string[] }> };
     const deps = (s: string) => [...manifest.stacks[s].dependencies].sort();
+    // the workspace and rules first: every other stack sends its diagnostic settings there
+    expect(deps('retail-monitor')).toEqual([]);
+    expect(deps('retail-network')).toEqual(['retail-monitor']);
     expect(deps('retail-vault')).toEqual(['retail-network']);
     expect(deps('retail-identities')).toEqual(['retail-vault']);
     for (const s of ['retail-svc-pricing', 'retail-svc-catalog', 'retail-front']) expect(deps(s)).toEqual(['retail-identities', 'retail-network']);
@@ -188,7 +191,8 @@ describe('traffic changes deploy only the front, and in it only the routing tabl
     spec.services[0].slots.green.parked = { instances: 1 };
     const after = synthStacks(spec);
     expect(Object.keys(baseline).filter((s) => after[s] !== baseline[s])).toEqual(['retail-svc-pricing']);
-    expect(changedResources(baseline['retail-svc-pricing'], after['retail-svc-pricing'])).toEqual(['azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss', 'azurerm_monitor_autoscale_setting.green_autoscale_autoscale']);
+    // and a parked slot, held at a fixed count, has no at-maximum alert (docs/monitoring.md)
+    expect(changedResources(baseline['retail-svc-pricing'], after['retail-svc-pricing'])).toEqual(['azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss', 'azurerm_monitor_autoscale_setting.green_autoscale_autoscale', 'azurerm_monitor_metric_alert.green-at-max-alert']);
     // the scale set differs only in its creation count, which Terraform ignores on an existing one
     const [was, now] = [baseline, after].map((st) => resourceAt(st['retail-svc-pricing'], 'azurerm_linux_virtual_machine_scale_set', 'green_scale-set_vmss'));
     expect(now.instances).toBe(1);

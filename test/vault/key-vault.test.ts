@@ -86,8 +86,18 @@ describe('Key Vault', () => {
     ]);
   });
 
-  test('sends audit logs to Log Analytics when a workspace is named, and has no diagnostics otherwise', () => {
-    expect(resourcesOf(vaultStack, 'azurerm_monitor_diagnostic_setting')).toEqual({});
+  test("sends audit logs and metrics to the environment's workspace; to the vault's own workspace when one is named, in one setting; none with monitoring off", () => {
+    expect(Object.values(resourcesOf(vaultStack, 'azurerm_monitor_diagnostic_setting'))).toEqual([
+      expect.objectContaining({
+        target_resource_id: '${azurerm_key_vault.key-vault_vault.id}',
+        log_analytics_workspace_id: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-monitor/providers/Microsoft.OperationalInsights/workspaces/log-retail',
+        enabled_log: [{ category_group: 'audit' }],
+        enabled_metric: [{ category: 'AllMetrics' }],
+      }),
+    ]);
+    const off = exampleSpec();
+    off.monitoring = { enabled: false };
+    expect(resourcesOf(synthStacks(off)['retail-vault'], 'azurerm_monitor_diagnostic_setting')).toEqual({});
     const spec = exampleSpec();
     const workspace = '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/law-retail';
     spec.keyVault!.logAnalyticsWorkspaceId = workspace;
@@ -97,6 +107,8 @@ describe('Key Vault', () => {
       log_analytics_workspace_id: workspace,
       enabled_log: [{ category_group: 'audit' }],
     });
+    // the vault's audit log goes where the spec says, once
+    expect(Object.keys(resourcesOf(withLogs, 'azurerm_monitor_diagnostic_setting'))).toEqual(['key-vault_diagnostics']);
   });
 
   test('an environment without keyVault has no vault stack and no rule for private endpoints (VM subnets keep their storage endpoint)', () => {
