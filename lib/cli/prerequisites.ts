@@ -124,7 +124,7 @@ function describeScope(stackName: string, stack: Json, scope: string): string {
  * Pure: reads the JSON only.
  */
 export function prerequisitesOf(
-  env: { readonly name: string; readonly subscriptionId: string; readonly deployer: { readonly principalId: string; readonly ipRanges?: readonly string[] }; readonly artifactStore?: { readonly storageAccountId: string }; readonly stateBackend?: { readonly resourceGroupName: string; readonly storageAccountName: string } },
+  env: { readonly name: string; readonly subscriptionId: string; readonly deployer: { readonly principalId: string; readonly ipRanges?: readonly string[] }; readonly artifactStore?: { readonly storageAccountId: string }; readonly stateBackend?: { readonly resourceGroupName: string; readonly storageAccountName: string }; readonly monitoring?: { readonly enabled: boolean; readonly workspaceId?: string } },
   stacks: Readonly<Record<string, Json>>,
 ): Prerequisites {
   const byNamespace = new Map<string, Set<string>>();
@@ -192,6 +192,13 @@ export function prerequisitesOf(
       role: 'Storage Blob Data Contributor',
       scopes: [`the state account ${account} (the state stack grants it to the deployer itself, on ${rg}, above the account's lock, and waits for it)`],
       why: 'every stack keeps its state there with Entra ID auth',
+    });
+  }
+  if (env.monitoring?.enabled && env.monitoring.workspaceId) {
+    roles.push({
+      role: 'Log Analytics Contributor',
+      scopes: [env.monitoring.workspaceId],
+      why: "the monitor stack creates the FrontAccess_CL table in that workspace, and every stack's diagnostic settings and data collection rules send to it (Contributor on the environment's subscription does not reach a workspace elsewhere)",
     });
   }
   if (stacks[`${env.name}-vault`]) {

@@ -26,7 +26,7 @@ import { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-g
 import { MonitorDataCollectionRule, type MonitorDataCollectionRuleDataSources } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 import { MonitorScheduledQueryRulesAlertV2 } from '@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2';
 import type { Construct } from 'constructs';
-import { FRONT_ACCESS_STREAM, FRONT_ACCESS_TABLE, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns } from '../monitor/front-access-log';
+import { FRONT_ACCESS_STREAM, FRONT_ACCESS_TABLE, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns, tableColumnType } from '../monitor/front-access-log';
 import { diagnosticSetting, type MonitoringPlan } from '../monitor/monitoring';
 import { workspaceAlerts } from '../monitor/queries';
 import { VM_FRONT_PATHS } from '../front/nginx-conf';
@@ -83,7 +83,7 @@ export class MonitorStack extends EnvironmentStack {
       name: FRONT_ACCESS_TABLE,
       workspaceId,
       description: "The front's access log: one row per request, with the service, the slot that served it and why",
-      column: frontAccessTableColumns().map((c) => ({ name: c.name, type: c.type, description: c.description })),
+      column: frontAccessTableColumns().map((c) => ({ name: c.name, type: tableColumnType(c.type), description: c.description })),
     });
 
     const destinations = { logAnalytics: [{ name: WORKSPACE_DESTINATION, workspaceResourceId: workspaceId }] };

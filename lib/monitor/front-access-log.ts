@@ -69,6 +69,15 @@ export function renderFrontLogFormat(): string[] {
   return ['  log_format front escape=json', ...parts.map((p, i) => `    '${p}${i === parts.length - 1 ? '}' : ''}'${i === parts.length - 1 ? ';' : ''}`)];
 }
 
+/**
+ * A column type as `azurerm_log_analytics_workspace_table_custom_log` spells it: the tables API's
+ * enum has `dateTime` where the data collection rule's stream has `datetime` (azurerm v4.55.0,
+ * vendored go-azure-sdk operationalinsights/2022-10-01/tables `ColumnTypeEnum` and
+ * insights/2023-03-11/datacollectionrules `KnownColumnDefinitionType`; both are validated
+ * case-sensitively, and `terraform validate` refused the table with `datetime`).
+ */
+export const tableColumnType = (t: LogColumnType): string => (t === 'datetime' ? 'dateTime' : t);
+
 /** The stream the agent sends: every field as declared. */
 export const frontAccessStreamColumns = (): Array<{ name: string; type: LogColumnType }> => FRONT_ACCESS_LOG_FIELDS.map((f) => ({ name: f.name, type: f.type }));
 

@@ -80,3 +80,12 @@ describe('ase prerequisites, the command', () => {
     expect(ase().status).toBe(2);
   });
 });
+
+test("an existing workspace (monitoring.workspaceId) asks for Log Analytics Contributor on it; the environment's own needs nothing beyond Contributor", () => {
+  expect(p.roles.map((r) => r.role)).not.toContain('Log Analytics Contributor');
+  const spec = exampleSpec();
+  const workspace = '/subscriptions/0d2a4c6e-8f10-4b32-a547-6c8e9f0a1b2c/resourceGroups/rg-shared/providers/Microsoft.OperationalInsights/workspaces/law-shared';
+  spec.monitoring = { workspaceId: workspace };
+  const q = prerequisitesOf(planOf(spec).env, parse(synthStacks(spec)));
+  expect(q.roles.find((r) => r.role === 'Log Analytics Contributor')).toMatchObject({ scopes: [workspace] });
+});

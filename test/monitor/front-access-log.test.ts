@@ -6,6 +6,7 @@
  */
 import { FRONT_ACCESS_LOG_FIELDS, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns, renderFrontLogFormat } from '../../lib/monitor/front-access-log';
 import { analyzeKql } from '../support/kql';
+import { exampleSpec, resourceAt, synthStacks, type Json } from '../helpers';
 
 const stream = { source: frontAccessStreamColumns() };
 
@@ -41,4 +42,17 @@ test('the nginx log_format names every field once, numbers unquoted and strings 
   // the table's columns: at most 500 in a Log Analytics table, names unique
   const names = frontAccessTableColumns().map((c) => c.name);
   expect(new Set(names).size).toBe(names.length);
+});
+
+test("the synthesized table and stream spell each type as its API does (the table's dateTime, the stream's datetime)", () => {
+  const stacks = synthStacks(exampleSpec());
+  const monitor = JSON.parse(stacks['retail-monitor']) as Json;
+  // azurerm v4.55.0's validation lists (vendored go-azure-sdk tables.ColumnTypeEnum, datacollectionrules.KnownColumnDefinitionType)
+  const TABLE_TYPES = ['boolean', 'dateTime', 'dynamic', 'guid', 'int', 'long', 'real', 'string'];
+  const STREAM_TYPES = ['boolean', 'datetime', 'dynamic', 'int', 'long', 'real', 'string'];
+  const table = resourceAt(monitor, 'azurerm_log_analytics_workspace_table_custom_log', 'front-access-table');
+  expect(table.column.filter((c: Json) => !TABLE_TYPES.includes(c.type))).toEqual([]);
+  expect(table.column.find((c: Json) => c.name === 'TimeGenerated').type).toBe('dateTime');
+  const rule = resourceAt(monitor, 'azurerm_monitor_data_collection_rule', 'front-rule');
+  expect(rule.stream_declaration[0].column.filter((c: Json) => !STREAM_TYPES.includes(c.type))).toEqual([]);
 });
