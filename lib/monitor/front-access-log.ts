@@ -40,7 +40,8 @@ export const FRONT_ACCESS_LOG_FIELDS: readonly AccessLogField[] = [
   { name: 'Method', nginx: '$request_method', type: 'string', description: 'the HTTP method' },
   { name: 'Path', nginx: '$uri', type: 'string', description: 'the request path, without the query string' },
   { name: 'Protocol', nginx: '$server_protocol', type: 'string', description: 'HTTP/1.0, HTTP/1.1 or HTTP/2.0' },
-  { name: 'Status', nginx: '$status', type: 'int', number: true, description: 'the status sent to the caller' },
+  // a string in the line: nginx can log 000 (a request it never answered), which is no JSON number; the transform makes it an int
+  { name: 'Status', nginx: '$status', type: 'string', description: 'the status sent to the caller' },
   { name: 'BytesSent', nginx: '$body_bytes_sent', type: 'long', number: true, description: 'body bytes sent to the caller' },
   { name: 'RequestSeconds', nginx: '$request_time', type: 'real', number: true, description: 'seconds from the first byte read to the last byte sent (millisecond resolution)' },
   { name: 'Service', nginx: '$front_service', type: 'string', description: 'the service the router chose (empty: no service matched)' },
@@ -58,10 +59,11 @@ export const FRONT_ACCESS_STREAM = 'Custom-FrontAccess';
 
 /**
  * The ingestion-time transform: `TimeGenerated` from the line's own time (else the agent's
- * ingestion time), `Time` dropped. Only operators Azure lists for transforms (`extend`,
- * `project-away`, `todatetime`): "Supported KQL features in Azure Monitor transformations".
+ * ingestion time), `Time` dropped, `Status` from the line's string to the table's int. Only
+ * operators Azure lists for transforms (`extend`, `project-away`, `todatetime`, `toint`):
+ * "Supported KQL features in Azure Monitor transformations".
  */
-export const FRONT_ACCESS_TRANSFORM = 'source | extend TimeGenerated = todatetime(Time) | project-away Time';
+export const FRONT_ACCESS_TRANSFORM = 'source | extend TimeGenerated = todatetime(Time), Status = toint(Status) | project-away Time';
 
 /** The nginx `log_format front` directive (inside `http {}`), two-space indented. */
 export function renderFrontLogFormat(): string[] {
@@ -78,8 +80,19 @@ export function renderFrontLogFormat(): string[] {
  */
 export const tableColumnType = (t: LogColumnType): string => (t === 'datetime' ? 'dateTime' : t);
 
-/** The stream the agent sends: every field as declared. */
-export const frontAccessStreamColumns = (): Array<{ name: string; type: LogColumnType }> => FRONT_ACCESS_LOG_FIELDS.map((f) => ({ name: f.name, type: f.type }));
+/**
+ * The stream the agent sends: every field as declared, and the two the agent fills itself when the
+ * stream declares them ("If you add this column to the incoming stream in the DCR, it will be
+ * populated", Azure Monitor docs, JSON logs; Microsoft's JSON rule samples declare both).
+ */
+export const frontAccessStreamColumns = (): Array<{ name: string; type: LogColumnType }> => [
+  ...FRONT_ACCESS_LOG_FIELDS.map((f) => ({ name: f.name, type: f.type })),
+  { name: 'Computer', type: 'string' },
+  { name: 'FilePath', type: 'string' },
+];
+
+/** The table's type of a field: as the stream's, except what the transform converts. */
+const TABLE_TYPE_OVERRIDES: Readonly<Record<string, LogColumnType>> = { Status: 'int' };
 
 /**
  * The table's columns: TimeGenerated, the two the agent fills itself (`Computer`, `FilePath`:
@@ -90,6 +103,6 @@ export function frontAccessTableColumns(): Array<{ name: string; type: LogColumn
     { name: 'TimeGenerated', type: 'datetime', description: 'when nginx finished the request' },
     { name: 'Computer', type: 'string', description: 'the front VM (filled by the agent)' },
     { name: 'FilePath', type: 'string', description: 'the log file (filled by the agent)' },
-    ...FRONT_ACCESS_LOG_FIELDS.filter((f) => f.name !== 'Time').map(({ name, type, description }) => ({ name, type, description })),
+    ...FRONT_ACCESS_LOG_FIELDS.filter((f) => f.name !== 'Time').map(({ name, type, description }) => ({ name, type: TABLE_TYPE_OVERRIDES[name] ?? type, description })),
   ];
 }

@@ -767,7 +767,11 @@ export const EnvironmentSchema = z
       .strictObject({
         /** Off: no workspace, agent, rule, diagnostic setting or alert (the policy pack's ASE-MON-001 then warns for each resource). @default true */
         enabled: z.boolean().default(true),
-        /** An existing Log Analytics workspace (resource ID) to send everything to. @default - one created in `<env>-monitor` */
+        /**
+         * An existing Log Analytics workspace (resource ID) to send everything to; it must be in the
+         * environment's region (a data collection rule sends only to workspaces of its own region).
+         * @default - one created in `<env>-monitor`
+         */
         workspaceId: z
           .string()
           .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/i, { message: 'a Log Analytics workspace resource ID' })

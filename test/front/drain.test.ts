@@ -85,7 +85,7 @@ async function load(lbPort: number, agent: http.Agent, n: number, concurrency: n
 /** The front's access log lines (JSON, lib/monitor/front-access-log.ts) of GET / answered 200. */
 const accessLines = (f: RunningFront) =>
   existsSync(join(f.dir, 'access.log'))
-    ? readFileSync(join(f.dir, 'access.log'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Method: string; Path: string; Protocol: string; Status: number }).filter((e) => e.Method === 'GET' && e.Path === '/' && e.Protocol === 'HTTP/1.1' && e.Status === 200).length
+    ? readFileSync(join(f.dir, 'access.log'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Method: string; Path: string; Protocol: string; Status: string }).filter((e) => e.Method === 'GET' && e.Path === '/' && e.Protocol === 'HTTP/1.1' && e.Status === '200').length
     : 0;
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 

@@ -304,10 +304,12 @@ describe('the rendered front, run by nginx', () => {
       // todatetime() in the transform reads ISO 8601 with its offset
       if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/.test(String(e.Time))) bad.push('Time');
       if (!/^[0-9a-f]{32}$/.test(String(e.RequestId))) bad.push('RequestId');
+      // toint() in the transform: three digits
+      if (!/^\d{3}$/.test(String(e.Status))) bad.push('Status');
       if (bad.length > 0) throw new Error(`a line the stream would mistype: ${bad.join(', ')} in ${JSON.stringify(e)}`);
     }
-    expect(entries.find((e) => e.Path === '/q"uote\\back\nlineé')).toMatchObject({ Service: 'pricing', Slot: 'blue', Reason: 'live', Status: 200 });
-    expect(entries.find((e) => e.Host === 'nobody.test.internal')).toMatchObject({ Service: '', Slot: '', Status: 404, Upstream: '' });
+    expect(entries.find((e) => e.Path === '/q"uote\\back\nlineé')).toMatchObject({ Service: 'pricing', Slot: 'blue', Reason: 'live', Status: '200' });
+    expect(entries.find((e) => e.Host === 'nobody.test.internal')).toMatchObject({ Service: '', Slot: '', Status: '404', Upstream: '' });
     const slots = new Set(entries.map((e) => e.Slot));
     expect([...slots].sort()).toEqual(['', 'blue', 'green']);
   });

@@ -10,14 +10,14 @@ import { exampleSpec, resourceAt, synthStacks, type Json } from '../helpers';
 
 const stream = { source: frontAccessStreamColumns() };
 
-test('the transform binds against the stream with no diagnostic, and its result is the table less the two columns the agent fills', () => {
+test("the transform binds against the stream with no diagnostic, and its result is the table's columns, names and types", () => {
   const r = analyzeKql(FRONT_ACCESS_TRANSFORM, stream);
   expect(r.diagnostics).toEqual([]);
-  const table = frontAccessTableColumns();
-  const agentFilled = ['Computer', 'FilePath'];
   const byName = (cs: Array<{ name: string; type: string }>) => Object.fromEntries(cs.map((c) => [c.name, c.type]));
-  expect(byName(r.columns)).toEqual(byName(table.filter((c) => !agentFilled.includes(c.name))));
+  // Computer and FilePath ride the stream (the agent fills them only when the stream declares them)
+  expect(byName(r.columns)).toEqual(byName(frontAccessTableColumns()));
   expect(r.columns.find((c) => c.name === 'TimeGenerated')?.type).toBe('datetime');
+  expect(r.columns.find((c) => c.name === 'Status')?.type).toBe('int');
 });
 
 test('the checker is real: a misspelt column or an unknown function is a diagnostic', () => {
@@ -25,19 +25,20 @@ test('the checker is real: a misspelt column or an unknown function is a diagnos
   expect(analyzeKql('source | extend TimeGenerated = to_datetime(Time)', stream).diagnostics.join()).toMatch(/to_datetime/);
 });
 
-test('the transform uses only what Azure allows in a transform (extend, project-away, todatetime)', () => {
+test('the transform uses only what Azure allows in a transform (extend, project-away, todatetime, toint)', () => {
   // "Supported KQL features in Azure Monitor transformations": operators on one row at a time
   const operators = [...FRONT_ACCESS_TRANSFORM.matchAll(/\|\s*([a-z-]+)/g)].map((m) => m[1]);
   const functions = [...FRONT_ACCESS_TRANSFORM.matchAll(/\b([a-z_]+)\(/g)].map((m) => m[1]);
   expect(FRONT_ACCESS_TRANSFORM.startsWith('source |')).toBe(true);
-  expect({ operators, functions }).toEqual({ operators: ['extend', 'project-away'], functions: ['todatetime'] });
+  expect({ operators, functions }).toEqual({ operators: ['extend', 'project-away'], functions: ['todatetime', 'toint'] });
 });
 
 test('the nginx log_format names every field once, numbers unquoted and strings quoted', () => {
   const text = renderFrontLogFormat().join('\n');
   expect(text).toMatch(/^ {2}log_format front escape=json\n/);
   for (const f of FRONT_ACCESS_LOG_FIELDS) expect(text.split(`"${f.name}":`).length - 1).toBe(1);
-  expect(text).toContain('"Status":$status');
+  expect(text).toContain('"Status":"$status"');
+  expect(text).toContain('"BytesSent":$body_bytes_sent');
   expect(text).toContain('"Host":"$host"');
   // the table's columns: at most 500 in a Log Analytics table, names unique
   const names = frontAccessTableColumns().map((c) => c.name);
