@@ -1,7 +1,7 @@
 /** Test helpers: the example spec, synth into temp folders, and resources by address. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import example from '../stacks/environments/retail';
@@ -12,6 +12,8 @@ import { planEnvironment, type EnvironmentPlan } from '../lib/spec/plan';
 import { synthesize } from '../stacks/synthesize';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const REPO = join(__dirname, '..');
 
 /** A fresh deep copy of the example environment, to change in a test. */
 export function exampleSpec(): EnvironmentSpec {
@@ -44,6 +46,28 @@ export function synthStacks(...specs: unknown[]): Record<string, string> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The unchanged example's stacks, synthesized once for the whole run and shared by every test file
+ * that only reads them: a file in the system temp folder keyed by a hash of the spec and of every
+ * source the synth reads (lib/, the lock of the dependencies), so a change to either synthesizes
+ * again. A synth is a pure function of those (test/stacks/synth.test.ts holds a fresh synth equal to
+ * this one); a test that compares two synths takes `synthStacks` for the second.
+ */
+export function exampleStacks(): Record<string, string> {
+  const h = createHash('sha256').update(JSON.stringify(example));
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const f of [...walk(join(REPO, 'lib')), join(REPO, 'package-lock.json')].sort()) h.update(f).update(readFileSync(f));
+  const file = join(tmpdir(), 'ase-example-synth', `${h.digest('hex').slice(0, 32)}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  const stacks = synthStacks(exampleSpec());
+  mkdirSync(dirname(file), { recursive: true });
+  // written whole, then renamed: a worker reading beside it sees the old state or the new one
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(stacks));
+  renameSync(temp, file);
+  return stacks;
 }
 
 export function readStacks(outdir: string): Record<string, string> {

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { IMAGE_RELEASES, packagesInstalledBy, packagesMissingFrom, releaseOf, UBUNTU_2204, UBUNTU_2404 } from '../../lib/compute/image-packages';
 import { DEFAULT_IMAGE, FRONT_IMAGE } from '../../lib/compute/scale-set';
 import type { EnvironmentSpec } from '../../lib/spec/schema';
-import { exampleSpec, synthStacks, type Json } from '../helpers';
+import { exampleSpec, synthStacks, type Json, exampleStacks } from '../helpers';
 
 const ART = (svc: string) => ({ url: `https://stretailreleases.blob.core.windows.net/releases/${svc}/1.0.0.tar.gz`, sha256: 'c'.repeat(64) });
 
@@ -58,7 +58,7 @@ test('every rendered document installs only packages its image has (services, po
 });
 
 test('the front on 22.04 (the old default) is caught: jammy has no Lua module', () => {
-  const sets = scaleSets(synthStacks(exampleSpec()));
+  const sets = scaleSets(exampleStacks());
   const front = sets.find((s) => s.address.startsWith('retail-front:'))!;
   expect(packagesMissingFrom(UBUNTU_2204, front.doc)).toEqual(['libnginx-mod-http-lua']);
   expect(packagesMissingFrom(UBUNTU_2404, front.doc)).toEqual([]);

@@ -12,7 +12,7 @@ import { formatIssue } from '../../lib/spec/issues';
 import type { EnvironmentSpec } from '../../lib/spec/schema';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../stacks/synthesize';
-import { changedResources, exampleSpec, FRONT_BLOB_ADDRESSES, resourceAt, resourcesOf, synthStacks, tempDir, type Json } from '../helpers';
+import { changedResources, exampleSpec, FRONT_BLOB_ADDRESSES, resourceAt, resourcesOf, synthStacks, tempDir, type Json, exampleStacks } from '../helpers';
 
 const ART = (svc: string) => ({ url: `https://stretailreleases.blob.core.windows.net/releases/${svc}/1.0.0.tar.gz`, sha256: 'c'.repeat(64) });
 
@@ -32,7 +32,7 @@ const problems = (spec: unknown) => {
 };
 
 describe('a pool shared by two services', () => {
-  const baseline = synthStacks(exampleSpec());
+  const baseline = exampleStacks();
   const stacks = synthStacks(withPool());
   const pool = JSON.parse(stacks['retail-pool-highcpu']) as Json;
 

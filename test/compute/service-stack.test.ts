@@ -9,10 +9,10 @@ import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { cloudInitFor, renderCloudInit } from '../../lib/compute/cloud-init';
 import { azureIds } from '../../lib/core/azure-ids';
-import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
+import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json, exampleStacks } from '../helpers';
 
 const plan = planOf(exampleSpec());
-const stacks = synthStacks(exampleSpec());
+const stacks = exampleStacks();
 const SERVICES = ['pricing', 'order-processing', 'catalog'];
 const SLOTS = ['blue', 'green'] as const;
 const stackOf = (svc: string) => JSON.parse(stacks[`retail-svc-${svc}`]) as Json;

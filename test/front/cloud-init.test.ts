@@ -12,10 +12,10 @@ import { FRONT_DEFAULTS } from '../../lib/front/nginx-conf';
 import { FRONT_UNITS, FRONT_VM_PATHS } from '../../lib/front/agent';
 import { ROUTER_DIR, ROUTER_FILES } from '../../lib/front/lua';
 import { FRONT_HELD_PACKAGES, FRONT_UPDATES_PATHS } from '../../lib/front/updates';
-import { exampleSpec, layOutVm, resourceAt, synthStacks, systemdVerify, tempDir } from '../helpers';
+import { layOutVm, resourceAt, systemdVerify, tempDir, exampleStacks } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
 
-const front = synthStacks(exampleSpec())['retail-front'];
+const front = exampleStacks()['retail-front'];
 const vmss = resourceAt(front, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
 const text = Buffer.from(vmss.custom_data as string, 'base64').toString('utf8');
 const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; packages: string[]; runcmd: string[][] };

@@ -12,7 +12,7 @@ import { azureIds } from '../../lib/core/azure-ids';
 import { parseCidr } from '../../lib/spec/cidr';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
-import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
+import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json, exampleStacks } from '../helpers';
 
 /** The example without HTTPS; the HTTPS case is below. */
 const httpOnly = () => {
@@ -86,7 +86,7 @@ describe('its blobs: content-addressed, created before the old version is delete
 
 describe('HTTPS with a Key Vault certificate', () => {
   // the example serves HTTPS with its vault's certificate
-  const tls = synthStacks(exampleSpec());
+  const tls = exampleStacks();
   const f = tls['retail-front'];
   const vmss = resourceAt(f, 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss');
 

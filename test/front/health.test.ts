@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FRONT_DEFAULTS } from '../../lib/front/nginx-conf';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
-import { exampleSpec, resourceAt, synthStacks, tempDir } from '../helpers';
+import { resourceAt, tempDir, exampleStacks } from '../helpers';
 import { evaluateReply, probeUrl } from '../support/app-health-extension';
 import { freePorts, request, startBackends, startFront, type Backends, type RunningFront } from './harness';
 
@@ -43,7 +43,7 @@ describe('the front\'s health endpoints, run by nginx', () => {
   let front: RunningFront;
   // the path and port the synthesized front scale set's health extension probes
   const settings = JSON.parse(
-    (resourceAt(synthStacks(exampleSpec())['retail-front'], 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').extension as Array<{ type: string; type_handler_version: string; settings: string }>).find((e) => e.type === 'ApplicationHealthLinux')!
+    (resourceAt(exampleStacks()['retail-front'], 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').extension as Array<{ type: string; type_handler_version: string; settings: string }>).find((e) => e.type === 'ApplicationHealthLinux')!
       .settings,
   ) as { protocol: string; port: number; requestPath: string };
   const extension = (f: RunningFront) => probeUrl(`http://127.0.0.1:${f.statusPort}${settings.requestPath}`, 5000);
@@ -61,7 +61,7 @@ describe('the front\'s health endpoints, run by nginx', () => {
   });
 
   test('the extension speaks type handler 2.0 over HTTP on the status port', () => {
-    const ext = (resourceAt(synthStacks(exampleSpec())['retail-front'], 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').extension as Array<{ type: string; type_handler_version: string }>).find((e) => e.type === 'ApplicationHealthLinux')!;
+    const ext = (resourceAt(exampleStacks()['retail-front'], 'azurerm_linux_virtual_machine_scale_set', 'front_scale-set_vmss').extension as Array<{ type: string; type_handler_version: string }>).find((e) => e.type === 'ApplicationHealthLinux')!;
     expect(ext.type_handler_version).toBe('2.0');
     expect(settings).toMatchObject({ protocol: 'http', port: FRONT_DEFAULTS.statusPort });
   });

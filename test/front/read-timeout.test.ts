@@ -6,7 +6,7 @@
 import { formatIssue } from '../../lib/spec/issues';
 import { LB_IDLE_TIMEOUT_SECONDS, READ_TIMEOUT_MAX_SECONDS } from '../../lib/spec/schema';
 import { validateEnvironment } from '../../lib/spec/validate';
-import { exampleSpec, resourcesOf, synthStacks, type Json } from '../helpers';
+import { exampleSpec, resourcesOf, type Json, exampleStacks } from '../helpers';
 
 describe('route.readTimeoutSeconds and the load balancers idle timeout', () => {
   test('a read timeout the load balancers would cut (3,600 s, 240 s) is refused with its path and why; all of them at once; 230 s is accepted', () => {
@@ -25,7 +25,7 @@ describe('route.readTimeoutSeconds and the load balancers idle timeout', () => {
   });
 
   test("the cap is below the idle timeout every synthesized LB rule has, the front's and every slot's", () => {
-    const stacks = synthStacks(exampleSpec());
+    const stacks = exampleStacks();
     const rules = Object.values(stacks).flatMap((s) => Object.values(resourcesOf(s, 'azurerm_lb_rule')));
     expect(rules.length).toBeGreaterThan(2);
     const idle = new Set(rules.map((r) => r.idle_timeout_in_minutes));

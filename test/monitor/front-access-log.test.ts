@@ -6,7 +6,7 @@
  */
 import { FRONT_ACCESS_LOG_FIELDS, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns, renderFrontLogFormat } from '../../lib/monitor/front-access-log';
 import { analyzeKql } from '../support/kql';
-import { exampleSpec, resourceAt, synthStacks, type Json } from '../helpers';
+import { resourceAt, type Json, exampleStacks } from '../helpers';
 
 const stream = { source: frontAccessStreamColumns() };
 
@@ -46,7 +46,7 @@ test('the nginx log_format names every field once, numbers unquoted and strings 
 });
 
 test("the synthesized table and stream spell each type as its API does (the table's dateTime, the stream's datetime)", () => {
-  const stacks = synthStacks(exampleSpec());
+  const stacks = exampleStacks();
   const monitor = JSON.parse(stacks['retail-monitor']) as Json;
   // azurerm v4.55.0's validation lists (vendored go-azure-sdk tables.ColumnTypeEnum, datacollectionrules.KnownColumnDefinitionType)
   const TABLE_TYPES = ['boolean', 'dateTime', 'dynamic', 'guid', 'int', 'long', 'real', 'string'];

@@ -10,9 +10,9 @@ import { planNetworkSecurity, PRIORITY } from '../../lib/network/security-plan';
 import { forcesReplacement } from '../../lib/review/force-new';
 import { ServiceNetwork } from '../../lib/network/service-network';
 import { StableAddressStack } from '../../lib/core/stable-address-stack';
-import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json } from '../helpers';
+import { exampleSpec, planOf, resourceAt, resourcesOf, type Json, exampleStacks } from '../helpers';
 
-const stacks = synthStacks(exampleSpec());
+const stacks = exampleStacks();
 const network = JSON.parse(stacks['retail-network']) as Json;
 const rule = (subnetKey: string, name: string) => resourceAt(network, 'azurerm_network_security_rule', `network_${subnetKey}-${name}`);
 const SUBNETS = ['front', 'lb-frontends', 'endpoints', 'svc-pricing', 'svc-order-processing', 'svc-catalog'];

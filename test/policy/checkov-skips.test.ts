@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classify, parseSkips, resourceLines, resourcesOf, skipMatches, type CheckResult } from '../../scripts/checkov';
-import { exampleSpec, synthStacks } from '../helpers';
+import { exampleStacks } from '../helpers';
 
 const result = (stack: string, resource: string, check = 'CKV_AZURE_59'): CheckResult => ({ stack, check, title: 't', resource, result: 'failed', kind: 'resource' });
 
@@ -62,7 +62,7 @@ test('a skip matches its check on resources its pattern names, and nothing else;
 });
 
 test("checkov's line numbers map to every resource of a synthesized stack", () => {
-  const stacks = synthStacks(exampleSpec());
+  const stacks = exampleStacks();
   for (const [name, text] of Object.entries(stacks)) {
     const lines = resourceLines(text);
     expect([name, [...lines.values()].sort()]).toEqual([name, resourcesOf(JSON.parse(text)).sort()]);

@@ -10,9 +10,9 @@ import { RULES, type Json } from '../../lib/policy/rules';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../stacks/synthesize';
-import { exampleSpec, resourceAt, synthStacks, tempDir } from '../helpers';
+import { exampleSpec, resourceAt, synthStacks, tempDir, exampleStacks } from '../helpers';
 
-const stacks = synthStacks(exampleSpec());
+const stacks = exampleStacks();
 const TAGS = ['owner', 'cost-center'];
 const parsed = () => Object.fromEntries(Object.entries(stacks).map(([k, v]) => [k, JSON.parse(v) as Json]));
 /** The rules a change to one resource of the example trips. */

@@ -6,14 +6,14 @@
 import { reviewOutputs } from '../../lib/review/compare';
 import { diffStack, diffValues, formatPath, type SynthOutput } from '../../lib/review/config-diff';
 import { fitComment } from '../../lib/review/markdown';
-import { exampleSpec, synthStacks, type Json } from '../helpers';
+import { type Json, exampleStacks } from '../helpers';
 
 const output = (stacks: Record<string, Json>): SynthOutput => ({ stacks, summaries: {} });
 const stack = (resources: Record<string, Record<string, Json>>): Json => ({ resource: resources });
 
 let example: Record<string, Json>;
 beforeAll(() => {
-  example = Object.fromEntries(Object.entries(synthStacks(exampleSpec())).map(([k, v]) => [k, JSON.parse(v)]));
+  example = Object.fromEntries(Object.entries(exampleStacks()).map(([k, v]) => [k, JSON.parse(v)]));
 });
 
 /** The example with one resource's body changed by `edit`. */

@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { ServiceSpec } from '../../lib/spec/schema';
 import { synthesize } from '../../stacks/synthesize';
-import { changedResources, exampleSpec, FRONT_BLOB_ADDRESSES, readStacks, resourceAt, synthStacks, tempDir, type Json } from '../helpers';
+import { changedResources, exampleSpec, FRONT_BLOB_ADDRESSES, readStacks, resourceAt, synthStacks, tempDir, type Json, exampleStacks } from '../helpers';
 
-const baseline = synthStacks(exampleSpec());
+// the run's shared synth of the example; the determinism test below synthesizes afresh and compares
+const baseline = exampleStacks();
 
 /** Every resource of a stack as 'type.address' → JSON text. */
 function resources(stackJson: string): Map<string, string> {

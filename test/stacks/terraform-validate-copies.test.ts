@@ -4,7 +4,7 @@
  * replaced by a value of the shape Azure returns. The real provider runs in npm run test:terraform;
  * this checks the rewrites themselves, so a wrong rewrite cannot hide a finding.
  */
-import { exampleSpec, synthStacks } from '../helpers';
+import { exampleStacks } from '../helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { to52, concretize } = require('../../scripts/terraform-validate-copies.js') as {
@@ -14,7 +14,7 @@ const { to52, concretize } = require('../../scripts/terraform-validate-copies.js
 
 const stacks: Record<string, Record<string, any>> = {};
 beforeAll(() => {
-  for (const [name, text] of Object.entries(synthStacks(exampleSpec()))) stacks[name] = JSON.parse(text);
+  for (const [name, text] of Object.entries(exampleStacks())) stacks[name] = JSON.parse(text);
 });
 
 const ARM_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[A-Za-z0-9._()-]+(\/providers\/[A-Za-z.]+\/[A-Za-z]+\/[^/]+(\/[A-Za-z/]+\/[^/]+)*)?$/;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AzureStubs } from './azure-stubs';
-import { exampleSpec, synthStacks, tempDir } from '../helpers';
+import { tempDir, exampleStacks } from '../helpers';
 
 const STACK = 'retail-svc-pricing';
 const SCALE_SET = 'blue_scale-set_vmss';
@@ -58,7 +58,7 @@ export interface Example {
 }
 
 export function pricingExample(): Example {
-  const stack = JSON.parse(synthStacks(exampleSpec())[STACK]);
+  const stack = JSON.parse(exampleStacks()[STACK]);
   const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[SCALE_SET];
   const customData = Buffer.from(ss.custom_data, 'base64').toString('utf8');
   const vault = /fetch-secrets pricing (\S+) /.exec(customData)?.[1];

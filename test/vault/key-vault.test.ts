@@ -10,9 +10,9 @@ import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../stacks/synthesize';
 import { globalSuffix } from '../../lib/spec/names';
-import { exampleSpec, resourceAt, resourcesOf, synthStacks, tempDir, type Json } from '../helpers';
+import { exampleSpec, resourceAt, resourcesOf, synthStacks, tempDir, type Json, exampleStacks } from '../helpers';
 
-const stacks = synthStacks(exampleSpec());
+const stacks = exampleStacks();
 const vaultStack = JSON.parse(stacks['retail-vault']) as Json;
 const vault = resourceAt(vaultStack, 'azurerm_key_vault', 'key-vault_vault');
 const subnet = (name: string) => azureIds.subnet('6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10', 'rg-retail-network', 'vnet-retail', name);
