@@ -256,3 +256,42 @@ describe('ASE-VM-004 and the unhealthy limit', () => {
     ]);
   });
 });
+
+describe('ASE-MON-001: every resource that takes a diagnostic setting has one', () => {
+  const parsed = () => Object.fromEntries(Object.entries(stacks).map(([k, v]) => [k, JSON.parse(v) as Json]));
+  const mon = (all: Record<string, Json>) => checkStacks(all, { requiredTags: TAGS }).filter((f) => f.rule === 'ASE-MON-001').map((f) => `${f.severity} ${f.resource}: ${f.message}`);
+
+  test('the example has one on each; removing the NSG\'s names it, as a warning', () => {
+    const all = parsed();
+    expect(mon(all)).toEqual([]);
+    const settings = all['retail-network'].resource.azurerm_monitor_diagnostic_setting;
+    const nsg = Object.keys(settings).find((a) => a.endsWith('svc-pricing-nsg-diagnostics'))!;
+    delete settings[nsg];
+    expect(mon(all)).toEqual(['warning retail-network:azurerm_network_security_group.network_svc-pricing-nsg: no diagnostic setting sends its logs and metrics anywhere']);
+  });
+
+  test('a setting in another stack that names the resource by its Azure ID counts', () => {
+    const all = parsed();
+    const settings = all['retail-network'].resource.azurerm_monitor_diagnostic_setting;
+    const key = Object.keys(settings).find((a) => a.endsWith('svc-pricing-nsg-diagnostics'))!;
+    const moved = settings[key];
+    delete settings[key];
+    const nsg = all['retail-network'].resource.azurerm_network_security_group['network_svc-pricing-nsg'];
+    (all['retail-monitor'].resource.azurerm_monitor_diagnostic_setting ??= {})['pricing-nsg'] = {
+      ...moved,
+      target_resource_id: `/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-network/providers/Microsoft.Network/networkSecurityGroups/${nsg.name}`,
+    };
+    expect(mon(all)).toEqual([]);
+  });
+
+  test('with monitoring off, every such resource is named; a resource under a CanNotDelete lock is exempt', () => {
+    const spec = exampleSpec();
+    spec.monitoring = { enabled: false };
+    const all = Object.fromEntries(Object.entries(synthStacks(spec)).map(([k, v]) => [k, JSON.parse(v) as Json]));
+    const found = mon(all);
+    expect(found.length).toBeGreaterThan(10);
+    expect(found).toContain('warning retail-vault:azurerm_key_vault.key-vault_vault: no diagnostic setting sends its logs and metrics anywhere');
+    lock(all['retail-vault'], 'vault-lock', '${azurerm_key_vault.key-vault_vault.id}');
+    expect(mon(all).filter((f) => f.includes('azurerm_key_vault.'))).toEqual([]);
+  });
+});
