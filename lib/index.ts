@@ -53,6 +53,8 @@ export { IdentitiesStack } from './environment/identities-stack';
 export { ComputeStack } from './environment/compute-stack';
 export { FrontStack } from './environment/front-stack';
 export { StateStack } from './environment/state-stack';
+export { MonitorStack } from './environment/monitor-stack';
+export { monitoringOf, type MonitoringPlan } from './monitor/monitoring';
 
 // the policy pack over synthesized stacks
 export { checkStacks, formatFinding, type Finding, type Suppression } from './policy/policy';
