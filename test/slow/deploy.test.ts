@@ -51,17 +51,17 @@ describe('cdktf deploy, the real CLI', () => {
     expect(r.out).not.toMatch(/Initializing the backend/);
   });
 
-  test('the check is transitive: naming the network and identities still leaves the vault they depend on', () => {
-    expect(missingOf(deploy('retail-network', 'retail-identities', 'retail-front').out)).toEqual(['retail-vault']);
+  test('the check is transitive: naming the network and identities still leaves the vault and the monitor they depend on', () => {
+    expect(missingOf(deploy('retail-network', 'retail-identities', 'retail-front').out)).toEqual(['retail-monitor', 'retail-vault']);
   });
 
   test.each([
     ['a swap: the front only, with the flag', ['retail-front', '--ignore-missing-stack-dependencies']],
     ["a release: one service's stack, with the flag", ['retail-svc-pricing', '--ignore-missing-stack-dependencies']],
-    ['the platform in order, every dependency named', ['retail-network', 'retail-vault', 'retail-identities', 'retail-front']],
+    ['the platform in order, every dependency named', ['retail-monitor', 'retail-network', 'retail-vault', 'retail-identities', 'retail-front']],
     ['the whole environment by pattern', ['retail-*']],
-    ['a grant changed: network, vault and identities', ['retail-network', 'retail-vault', 'retail-identities']],
-    ['a service added: every stack it and the front depend on', ['retail-network', 'retail-vault', 'retail-identities', 'retail-svc-pricing', 'retail-front']],
+    ['a grant changed: monitor, network, vault and identities', ['retail-monitor', 'retail-network', 'retail-vault', 'retail-identities']],
+    ['a service added: every stack it and the front depend on', ['retail-monitor', 'retail-network', 'retail-vault', 'retail-identities', 'retail-svc-pricing', 'retail-front']],
   ])('%s passes the check and goes on to terraform init (which fails offline)', (_what, args) => {
     const r = deploy(...args);
     expect(r.out).not.toMatch(REFUSED);
