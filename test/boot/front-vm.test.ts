@@ -420,7 +420,9 @@ describeBoot('the example front VM, booted', () => {
     const r = await get('pricing.retail.internal');
     expect(r.status).toBe(200);
     expect(answeredBy(r)).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
-    // runcmd ran on the first boot only: nginx started because the first boot enabled it
+    // runcmd ran on the first boot only: nginx started because the first boot enabled it (read once cloud-final,
+    // which runs after multi-user.target, has finished this boot: before it, the count could not show a second run)
+    await vm!.waitForUnits('cloud-final finished', (u) => state(u, 'cloud-final.service').startsWith('active/'), 180_000);
     expect((await vm!.exec("grep -c \"Running command \\['/var/lib/cloud/instance/scripts/runcmd'\\]\" /var/log/cloud-init.log")).output).toBe('1\n');
     storeOpen = true;
   }, 300_000);

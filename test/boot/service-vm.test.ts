@@ -189,7 +189,12 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
 
     await vm.reboot();
     await probeUntil(vm, (e) => e.state === 'Healthy');
-    const units = await vm.waitForUnits('every instance running, the boot finished', (u) => PORTS.every((p) => active(u, `pricing@${p}.service`)) && u['multi-user.target']?.ActiveState === 'active');
+    // cloud-final (which logs "already ran") is ordered after multi-user.target, not before it: wait for both,
+    // or the grep below races cloud-final on a loaded machine (CI saw 0 for the second count)
+    const units = await vm.waitForUnits(
+      'every instance running, the boot and cloud-final finished',
+      (u) => PORTS.every((p) => active(u, `pricing@${p}.service`)) && u['multi-user.target']?.ActiveState === 'active' && u['cloud-final.service']?.ActiveState === 'active',
+    );
     expect(failed(units)).toEqual([]);
     // cloud-init's per-instance modules (runcmd among them) ran on the first boot only
     const log = await vm.exec("grep -c \"Running command \\['/var/lib/cloud/instance/scripts/runcmd'\\]\" /var/log/cloud-init.log; grep -c 'config-scripts-user already ran' /var/log/cloud-init.log");
