@@ -103,7 +103,10 @@ const guid = (seed) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
-const REF = /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$/;
+const REF = /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+(?:\.[a-z0-9_]+)*)\}$/;
+
+/** A marketplace image version of the shape Canonical publishes (`22.04.YYYYMMDDN`). */
+const IMAGE_VERSION = '22.04.202611200';
 
 /**
  * Replaces every whole-string reference with a value of its shape; returns
@@ -129,6 +132,12 @@ function concretize(input) {
     if (!body) return undefined;
     const lit = (v) => (typeof v === 'string' && v.includes('${') ? value(v, depth + 1) : v);
     if (GUID_ATTRIBUTES.has(attr)) return guid(`${type}.${name}.${attr}`);
+    // the image version a slot pins (lib/compute/scale-set.ts): the data source's, kept in terraform_data's input
+    if (type === 'azurerm_platform_image' && attr === 'version') return IMAGE_VERSION;
+    if (type === 'terraform_data' && attr.startsWith('input.')) {
+      const held = attr.split('.').slice(1).reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), body.input);
+      return lit(held);
+    }
     if (attr === 'name') return typeof lit(body.name) === 'string' ? lit(body.name) : undefined;
     if (attr !== 'id') return undefined;
     if (type === 'azurerm_resource_group') return `/subscriptions/${sub}/resourceGroups/${lit(body.name)}`;

@@ -35,6 +35,8 @@ export const NAMESPACE_OF: Readonly<Record<string, string>> = {
   azurerm_lb_probe: 'Microsoft.Network',
   azurerm_lb_rule: 'Microsoft.Network',
   azurerm_linux_virtual_machine_scale_set: 'Microsoft.Compute',
+  // a data source: lists an image SKU's versions (each slot pins one, docs/patching.md)
+  azurerm_platform_image: 'Microsoft.Compute',
   azurerm_log_analytics_workspace: 'Microsoft.OperationalInsights',
   azurerm_log_analytics_workspace_table_custom_log: 'Microsoft.OperationalInsights',
   azurerm_orchestrated_virtual_machine_scale_set: 'Microsoft.Compute',

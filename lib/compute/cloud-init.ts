@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { readVmProgram } from '../core/vm-program';
+import { renderServiceUpdatesFiles } from './updates';
 import { AZURE_PROBE_SOURCE, LB_PROBE_INTERVAL_SECONDS, LB_PROBE_THRESHOLD, VM_HEALTH_PORT } from '../spec/constants';
 import { keyVaultCertificatePath } from '../vault/vm-extension';
 import type { EnvironmentPlan } from '../spec/plan';
@@ -563,6 +564,8 @@ export function cloudInitDocument(input: CloudInitInput) {
     { path: `/etc/systemd/system/${HEALTH_UNIT}`, owner: 'root:root', permissions: '0644', content: renderHealthUnit() },
     { path: `/etc/systemd/system/${RELEASE_AGENT_UNIT}`, owner: 'root:root', permissions: '0644', content: renderReleaseAgentUnit() },
     { path: `/etc/systemd/system/${DRAIN_UNIT}`, owner: 'root:root', permissions: '0644', content: renderDrainUnit() },
+    // security updates between OS patches: daily, never a reboot, never a restart of every instance at once (updates.ts)
+    ...renderServiceUpdatesFiles(services.map((b) => b.service)),
   ];
   return {
     users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],

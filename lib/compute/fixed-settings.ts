@@ -49,6 +49,15 @@ export interface FixedSettings {
    * default, `LEGACY_DEFAULT_IMAGE` (Ubuntu 22.04 Gen2), unless the spec named an image.
    */
   readonly image?: string;
+  /**
+   * 'resolved': a marketplace image at 'latest' runs the version resolved when the scale set was
+   * created (or at its slot's last `osPatch` change), held in a `terraform_data` resource, so a
+   * scale-out boots what its siblings run (docs/patching.md). Absent: the image's own version; for
+   * a scale set recorded at 'latest' before versions were resolved, the model keeps 'latest' (no
+   * change, no rollout) until its slot's `osPatch` is set. Not a creation-time setting: it changes
+   * in place, and is recorded so a library upgrade never rolls a live slot.
+   */
+  readonly imageVersion?: 'resolved';
 }
 
 /** The library's default image for every scale set before the image was recorded (Ubuntu 22.04 LTS, Gen2). */
@@ -81,6 +90,8 @@ export function fixedSettings(input: {
   vmSize: string;
   /** The image's lock key (`publisher:offer:sku`, or 'gallery'). @default - not recorded */
   image?: string;
+  /** A marketplace image at 'latest', resolved to a version at creation. @default - the image's own version */
+  imageVersion?: 'resolved';
 }): FixedSettings {
   const zonal = input.zones.length > 0;
   const orchestration = input.orchestration ?? 'Uniform';
@@ -103,6 +114,7 @@ export function fixedSettings(input: {
     },
     osDiskStorageAccountType: osDiskType(input.vmSize),
     ...(input.image !== undefined ? { image: input.image } : {}),
+    ...(input.imageVersion !== undefined ? { imageVersion: input.imageVersion } : {}),
   };
 }
 
@@ -135,7 +147,15 @@ interface ServiceLike {
    * named it, and the packages its custom data installs that this image's archive lacks (an
    * image that lacks some cannot run the VMs: it is never kept for them). @default - not recorded
    */
-  readonly imageOf?: (slot: 'blue' | 'green' | undefined) => { readonly key: string; readonly fromSpec: boolean; readonly missingOn: (key: string) => readonly string[] };
+  readonly imageOf?: (slot: 'blue' | 'green' | undefined) => {
+    readonly key: string;
+    readonly fromSpec: boolean;
+    readonly missingOn: (key: string) => readonly string[];
+    /** A marketplace image at 'latest': resolved to a version at creation (`FixedSettings.imageVersion`). @default false */
+    readonly resolved?: boolean;
+    /** The slot's OS patch label: set, it pins a scale set recorded at 'latest' too. @default - none */
+    readonly osPatch?: string;
+  };
 }
 
 const slotsOf = (svc: ServiceLike) => (svc.single ? [undefined] : ['blue', 'green']);
@@ -146,7 +166,16 @@ export function plannedFixedSettings(services: readonly ServiceLike[], zones: re
   const out: Record<string, FixedSettings> = {};
   for (const svc of [...services].sort((a, b) => a.name.localeCompare(b.name))) {
     for (const slot of slotsOf(svc)) {
-      out[keyOf(svc, slot)] = fixedSettings({ orchestration: svc.orchestration, zones, maxBatchPercent: svc.upgrade.maxBatchPercent, maxSurge: svc.upgrade.maxSurge, vmSize: svc.vmSize, image: svc.imageOf?.(slot as 'blue' | 'green' | undefined).key });
+      const img = svc.imageOf?.(slot as 'blue' | 'green' | undefined);
+      out[keyOf(svc, slot)] = fixedSettings({
+        orchestration: svc.orchestration,
+        zones,
+        maxBatchPercent: svc.upgrade.maxBatchPercent,
+        maxSurge: svc.upgrade.maxSurge,
+        vmSize: svc.vmSize,
+        image: img?.key,
+        imageVersion: img?.resolved ? 'resolved' : undefined,
+      });
     }
   }
   return out;
@@ -272,9 +301,15 @@ export function checkFixedSettings(
         // compared below as a recorded field
         before = { ...before, image: sameScaleSet ? after.image : recordedImage };
       }
+      // recorded at 'latest' before versions were resolved: the model stays at 'latest' (a change
+      // of it would roll every VM of the slot, the live one too) until the slot's osPatch is set
+      if (img?.resolved && before.imageVersion === undefined && img.osPatch === undefined) {
+        const { imageVersion: _, ...rest } = merged;
+        merged = rest;
+      }
       kept[key] = merged;
       for (const field of Object.keys(merged) as (keyof FixedSettings)[]) {
-        if (field === 'image') continue;
+        if (field === 'image' || field === 'imageVersion') continue;
         // a field older lock files lack is recorded now, not compared
         if (before[field] === undefined || JSON.stringify(before[field]) === JSON.stringify(merged[field])) continue;
         const c = changed.get(field) ?? { what: describeChange(field, before[field], merged[field]), slots: [] };

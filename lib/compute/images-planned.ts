@@ -5,7 +5,7 @@
 import { frontCloudInitDocument } from '../front/agent';
 import type { Placement } from '../spec/placement';
 import { packagesMissingFrom, releaseOf } from './image-packages';
-import { DEFAULT_IMAGE, FRONT_IMAGE, imageFromLockKey, imageLockKey, type ImageReference } from './scale-set';
+import { DEFAULT_IMAGE, FRONT_IMAGE, imageFromLockKey, imageLockKey, isResolvedAtCreation, type ImageReference } from './scale-set';
 
 type SpecImage = Placement['image'];
 
@@ -27,6 +27,14 @@ export function imageOfScaleSet(input: { role: 'front' } | { role: 'service'; pl
     const p = input.placement;
     const own = p.kind === 'service' && slot ? p.services[0].slots[slot].image : undefined;
     const spec = own ?? p.image;
-    return { key: imageLockKey(spec ? referenceOf(spec) : DEFAULT_IMAGE), fromSpec: spec !== undefined, missingOn: (k: string) => missingOn('service', k) };
+    const reference = spec ? referenceOf(spec) : DEFAULT_IMAGE;
+    return {
+      key: imageLockKey(reference),
+      fromSpec: spec !== undefined,
+      missingOn: (k: string) => missingOn('service', k),
+      // a marketplace image at 'latest' is resolved to a version per slot (docs/patching.md)
+      resolved: isResolvedAtCreation(reference),
+      osPatch: slot ? p.osPatch[slot] : undefined,
+    };
   };
 }

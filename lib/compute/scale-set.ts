@@ -19,7 +19,8 @@
  */
 import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
 import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/orchestrated-virtual-machine-scale-set';
-import type { ITerraformDependable } from 'cdktf';
+import { DataAzurermPlatformImage } from '@cdktf/provider-azurerm/lib/data-azurerm-platform-image';
+import { DataResource, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import { fixedSettings, osDiskType, type FixedSettings } from './fixed-settings';
@@ -89,6 +90,13 @@ export function imageFromLockKey(key: string): ImageReference | undefined {
   const [publisher, offer, sku, ...rest] = key.split(':');
   return publisher && offer && sku && rest.length === 0 ? { marketplace: { publisher, offer, sku, version: 'latest' } } : undefined;
 }
+
+/**
+ * Whether an image is resolved to one version when its scale set is created (a marketplace image
+ * at 'latest'): Azure resolves 'latest' anew for every VM it creates, so a scale-out or a repair
+ * would boot a newer OS than its siblings (docs/patching.md).
+ */
+export const isResolvedAtCreation = (image: ImageReference): boolean => image.marketplace !== undefined && image.marketplace.version.toLowerCase() === 'latest';
 
 /** Props of {@link ScaleSet}. */
 export interface ScaleSetProps {
@@ -169,6 +177,16 @@ export interface ScaleSetProps {
    */
   readonly automaticOsUpgrade?: boolean;
   /**
+   * The OS patch label (docs/patching.md). A marketplace image at 'latest' (unless
+   * `automaticOsUpgrade`, which needs 'latest' in the model, or a lock that recorded the scale set
+   * at 'latest' before versions were resolved) runs one version: `azurerm_platform_image`'s newest
+   * at the scale set's creation, kept in a `terraform_data` resource (`ignore_changes = [input]`)
+   * whose `triggers_replace` is this label. Changing the label resolves the newest version again
+   * at the next apply; the model's version changes in place and the rolling upgrade moves the VMs
+   * onto it, health-gated. @default - none: the version resolved at creation stays
+   */
+  readonly osPatch?: string;
+  /**
    * The creation-time settings recorded for this scale set (the synth's lock file): they win over
    * today's defaults, so a library default that changes (zone balance, the unhealthy limit) never
    * replaces a running scale set. @default - `fixedSettings()` of these props
@@ -231,7 +249,17 @@ export class ScaleSet extends Construct {
     const image = props.image ?? fixedImage ?? DEFAULT_IMAGE;
     const healthSettings = healthExtensionSettings(VM_HEALTH_PORT, props.healthPath ?? '/health');
     const zonal = zones.length > 0;
-    const fixed = props.fixedSettings ?? fixedSettings({ orchestration: props.orchestration, zones, maxBatchPercent: props.upgrade?.maxBatchPercent, maxSurge: props.upgrade?.maxSurge, vmSize: props.vmSize });
+    const fixed =
+      props.fixedSettings ??
+      fixedSettings({
+        orchestration: props.orchestration,
+        zones,
+        maxBatchPercent: props.upgrade?.maxBatchPercent,
+        maxSurge: props.upgrade?.maxSurge,
+        vmSize: props.vmSize,
+        imageVersion: isResolvedAtCreation(image) ? 'resolved' : undefined,
+      });
+    const sourceImageReference = image.marketplace && !props.automaticOsUpgrade && fixed.imageVersion === 'resolved' && isResolvedAtCreation(image) ? this.resolvedVersion(image.marketplace, props) : image.marketplace;
     const nullable = <T>(v: T | null) => (v === null ? undefined : v);
     const ipConfiguration = [
       { name: 'ipconfig', primary: true, subnetId: props.subnetId, loadBalancerBackendAddressPoolIds: props.loadBalancerBackendPoolIds ? [...props.loadBalancerBackendPoolIds] : undefined },
@@ -244,7 +272,7 @@ export class ScaleSet extends Construct {
       identity: { type: props.entraIdLogin ? 'SystemAssigned, UserAssigned' : 'UserAssigned', identityIds: [props.identityId] },
       encryptionAtHostEnabled: true,
       bootDiagnostics: {},
-      sourceImageReference: image.marketplace,
+      sourceImageReference,
       sourceImageId: image.galleryImageVersionId,
       osDisk: { caching: 'ReadWrite', storageAccountType: fixed.osDiskStorageAccountType ?? osDiskType(props.vmSize) },
       networkInterface: [{ name: 'nic', primary: true, ipConfiguration }],
@@ -299,5 +327,22 @@ export class ScaleSet extends Construct {
           });
     this.scaleSetId = vmss.id;
     this.scaleSetName = vmss.name;
+  }
+
+  /**
+   * The image at the version resolved once: `azurerm_platform_image` lists the SKU's versions at
+   * plan and takes the last (Canonical's list in release order), and `terraform_data` keeps the
+   * first value it saw (`ignore_changes = [input]`) until `triggers_replace` (the OS patch label)
+   * changes. The scale set reads `input`, not `output`: a replaced `terraform_data` plans its
+   * `output` as unknown, its `input` as the data source's value, so the plan shows the version.
+   */
+  private resolvedVersion(m: NonNullable<ImageReference['marketplace']>, props: ScaleSetProps): NonNullable<ImageReference['marketplace']> {
+    const newest = new DataAzurermPlatformImage(this, 'image', { location: props.location, publisher: m.publisher, offer: m.offer, sku: m.sku });
+    const pinned = new DataResource(this, 'image-version', {
+      input: { version: newest.version },
+      triggersReplace: { osPatch: props.osPatch ?? '' },
+      lifecycle: { ignoreChanges: ['input'] },
+    });
+    return { ...m, version: pinned.getStringAttribute('input.version') };
   }
 }

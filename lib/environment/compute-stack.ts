@@ -77,6 +77,8 @@ export class ComputeStack extends EnvironmentStack {
       // a service's slot may bring its own image, and be parked; a pool's VMs share the pool's
       image: placement.kind === 'service' ? placement.services[0].slots[s].image : undefined,
       parked: placement.kind === 'service' ? placement.services[0].slots[s].parked : undefined,
+      // the slot's OS patch label: a change resolves its image's newest version again (docs/patching.md)
+      osPatch: placement.osPatch[s],
       extensions: [
         ...(certificates.length > 0 ? [keyVaultExtension({ vaultName: names.keyVault, certificates, identityClientId: clientId(s) })] : []),
         // the Azure Monitor Agent, signed in as the slot's identity; Uniform only (docs/monitoring.md)

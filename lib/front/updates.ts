@@ -21,6 +21,8 @@
  * drop-in with `systemd-analyze verify`.
  */
 
+import { renderUpgradeTimerDropIn } from '../compute/updates';
+
 /** Package name patterns (Python regular expressions, matched at the start) unattended-upgrades leaves alone on the front. */
 export const FRONT_HELD_PACKAGES = ['nginx', 'libnginx-mod-', 'lua-cjson', 'lua-resty-', 'libluajit'] as const;
 
@@ -46,9 +48,8 @@ export function renderFrontNeedrestartConf(): string {
   return ['# front VMs: never restart nginx after a library upgrade (it moves to the new library with the next image)', '$nrconf{override_rc}{qr(^nginx)} = 0;', ''].join('\n');
 }
 
-export function renderFrontUpgradeTimerDropIn(): string {
-  return ['[Timer]', '# each VM at its own time of day, the same every day', 'RandomizedDelaySec=6h', 'FixedRandomDelay=true', ''].join('\n');
-}
+/** The same drop-in as the service VMs' (`compute/updates.ts`). */
+export const renderFrontUpgradeTimerDropIn = renderUpgradeTimerDropIn;
 
 export function renderFrontUpdatesFiles(): Array<{ path: string; content: string }> {
   return [

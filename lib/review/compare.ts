@@ -8,12 +8,13 @@ import { diffOutputs, formatPath, type AttributeChange, type ResourceChange, typ
 import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './markdown';
 import { allowanceLookup, attributeBody, blockersText, details, escapeCell, shortList, type Allowance, type AttributeRow, type Blocker, type ReviewResult } from './render';
 import { azureChecksText, azureRuleReport } from './azure-rules';
-import { rolloutBlockers } from './rollout';
+import { exposure, rolloutBlockers } from './rollout';
 import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
 import { blobVersionOf, SAME_NAME_BLOB, versionText, type BlobVersion } from './versions';
 import type { RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
+import { SLOT_NAMES } from '../spec/schema';
 
 export interface CompareOptions {
   /** Shown in the heading, e.g. 'main → this branch'. @default 'before → after' */
@@ -135,6 +136,23 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
     });
     const charted = trafficRows.filter((r) => r.after?.viaFront);
     if (charted.length > 0) blocks.push({ text: ['Where requests go after this change:', '', '```mermaid', flowchart(charted.map((r) => ({ name: r.name, s: r.after! }))), '```', ''].join('\n'), optional: 'the traffic flowchart' });
+  }
+
+  // OS patches: each slot whose patch label changed, with what it serves (docs/patching.md)
+  const patches = envs.flatMap((e) => osPatchRows(e, before.summaries[e], after.summaries[e]));
+  if (patches.length > 0) {
+    blocks.push({
+      text: [
+        '### OS patches',
+        '',
+        "A changed label resolves the image SKU's newest version at this apply; the slot's rolling upgrade then reimages its VMs onto it, health-gated (docs/patching.md).",
+        '',
+        '| Slot | OS patch | Serves | What the apply does |',
+        '|---|---|---|---|',
+        ...patches,
+        '',
+      ].join('\n'),
+    });
   }
 
   // capacity: placements whose numbers changed or whose scale sets roll
@@ -266,7 +284,11 @@ const otherOf = (slot: string) => (slot === 'blue' ? 'green' : 'blue');
 
 function trafficCells(s: ServiceSummary): string[] {
   const t = s.traffic;
-  const version = (slot: 'blue' | 'green') => `${slot} ${s.slots[slot].version}${s.slots[slot].parked !== undefined ? ` (parked at ${s.slots[slot].parked})` : ''}`;
+  const version = (slot: 'blue' | 'green') => {
+    const v = s.slots[slot];
+    const notes = [v.parked !== undefined ? `parked at ${v.parked}` : '', v.osPatch !== undefined ? `OS patch ${v.osPatch}` : ''].filter(Boolean);
+    return `${slot} ${v.version}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+  };
   return [
     s.retired ? 'retired: not routed' : s.viaFront ? t.live : `${t.live} (not via the front)`,
     t.weight > 0 ? `${t.weight} % to ${otherOf(t.live)}` : '0',
@@ -322,6 +344,40 @@ export function flowchart(services: ReadonlyArray<{ name: string; s: ServiceSumm
     }
   }
   return lines.join('\n');
+}
+
+// ---- OS patches ----
+
+/**
+ * One row per slot whose OS patch label changed: the placement's slot, the label before → after,
+ * the share of each service's requests the slot serves after the change, and whether the rollout
+ * reimages VMs that serve requests (a live slot) or none (the idle one: patch it, then swap).
+ */
+function osPatchRows(env: string, before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined): string[] {
+  if (!before || !after) return [];
+  const rows: string[] = [];
+  for (const [part, p] of Object.entries(after.placements)) {
+    if (p.retired || !before.placements[part]) continue;
+    const services = p.services.map((name) => ({ name, now: after.services[name], was: before.services[name] })).filter((x) => x.now && !x.now.retired);
+    if (services.length === 0) continue;
+    for (const slot of SLOT_NAMES) {
+      const label = (side: 'now' | 'was') => services.map((x) => x[side]?.slots[slot].osPatch).find((v) => v !== undefined);
+      const [a, b] = [label('was'), label('now')];
+      if (a === b) continue;
+      const shares = services.map((x) => ({ name: x.name, ...exposure(x.now, slot) }));
+      const parked = services[0].now.slots[slot].parked;
+      const serving = shares.some((x) => x.share > 0 || x.pinned);
+      const serves = shares.map((x) => `${x.share} % of ${x.name}${x.pinned ? ' (and pinned requests)' : ''}`).join('; ');
+      const effect =
+        parked === 0
+          ? 'parked at 0: no VM to reimage; the VMs it starts later boot the new version'
+          : serving
+            ? `reimages VMs that serve requests, in batches of ${p.upgrade.maxBatchPercent} %${p.upgrade.maxSurge ? ' with surge' : ''}: each VM's in-flight requests end with it. The zero-downtime path: patch the idle slot, let its rollout complete, then swap`
+            : 'no live instance is touched: it reimages the idle slot\'s VMs, which serve no requests; swap once their rollout completed (az vmss rolling-upgrade get-latest shows Completed): a zero-downtime OS upgrade';
+      rows.push(`| ${escapeCell(`${env}/${part} · ${slot}`)} | ${escapeCell(arrow(a ?? '–', b ?? '–'))} | ${escapeCell(serves + (serving ? '' : ' (idle)'))} | ${escapeCell(effect)} |`);
+    }
+  }
+  return rows;
 }
 
 // ---- capacity ----

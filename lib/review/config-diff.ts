@@ -143,8 +143,17 @@ const keysOf = (path: AttrPath) => path.filter((p): p is string => typeof p === 
  * A change forces replacement when the documentation lists the attribute or a block around it,
  * or, for a whole block added or removed, any attribute inside it.
  */
+/**
+ * Replacing arguments of the types beside azurerm's (the generated table covers azurerm only):
+ * Terraform's built-in `terraform_data` is replaced when `triggers_replace` changes (Terraform
+ * 1.11 internal/builtin/providers/terraform/resource_data.go; measured with the real terraform in
+ * test/compute/os-patch.test.ts: `delete,create`).
+ */
+const BUILTIN_FORCE_NEW: Readonly<Record<string, readonly string[]>> = { terraform_data: ['triggers_replace'] };
+
 function forcesNew(type: string, keys: readonly string[], wholeBlock: boolean): boolean {
   if (forcesReplacement(type, keys)) return true;
+  if (BUILTIN_FORCE_NEW[type]?.includes(keys[0] ?? '')) return true;
   const prefix = `${keys.join('.')}.`;
   return wholeBlock && (FORCE_NEW[type] ?? []).some((p) => p.startsWith(prefix));
 }

@@ -22,6 +22,8 @@ export interface SlotSummary {
   readonly version: string;
   /** Fixed count when parked; absent when autoscaled like the placement. */
   readonly parked?: number;
+  /** The OS patch label of the slot's VMs (the placement's: a pool's slot is shared); absent when none is set. */
+  readonly osPatch?: string;
 }
 
 export interface ServiceSummary {
@@ -81,7 +83,12 @@ export function environmentSummary(plan: EnvironmentPlan, stacks: readonly strin
         placement: placementOfService.get(s.name)!.part,
         viaFront: s.endpoints.input.from.includes('front') && !s.retired,
         traffic: routeEntry(s.traffic),
-        slots: Object.fromEntries(SLOT_NAMES.map((slot) => [slot, { version: s.slots[slot].version, ...(s.slots[slot].parked ? { parked: s.slots[slot].parked!.instances } : {}) }])) as Record<SlotName, SlotSummary>,
+        slots: Object.fromEntries(
+          SLOT_NAMES.map((slot) => {
+            const osPatch = placementOfService.get(s.name)!.osPatch[slot];
+            return [slot, { version: s.slots[slot].version, ...(s.slots[slot].parked ? { parked: s.slots[slot].parked!.instances } : {}), ...(osPatch !== undefined ? { osPatch } : {}) }];
+          }),
+        ) as Record<SlotName, SlotSummary>,
         ...(s.retired ? { retired: true as const } : {}),
       },
     ]),

@@ -44,6 +44,8 @@ export interface SlotProps {
   readonly userData?: string;
   /** @default - the pair's image */
   readonly image?: ImageReference;
+  /** The slot's OS patch label: a change resolves a marketplace image at 'latest' again (`ScaleSetProps.osPatch`). @default - none */
+  readonly osPatch?: string;
   /** Hold this many instances instead of autoscaling (0 stops the slot). @default - warm: autoscaled */
   readonly parked?: {
     /** The fixed instance count. */
@@ -198,6 +200,7 @@ export class SlotPair extends Construct {
         entraIdLogin: props.entraIdLogin !== undefined,
         extensions: s.extensions,
         fixedSettings: s.fixedSettings,
+        osPatch: s.osPatch,
         tags,
       });
       const entra = props.entraIdLogin;

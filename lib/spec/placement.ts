@@ -5,7 +5,7 @@
  * validated environment.
  */
 import { servicePart } from './names';
-import type { Capacity, Environment, Pool, Service } from './schema';
+import type { Capacity, Environment, Pool, Service, SlotName } from './schema';
 
 export const poolPart = (pool: string) => `pool-${pool}`;
 
@@ -35,6 +35,8 @@ export interface Placement {
   readonly allowReplacement: boolean;
   /** The image. @default - Ubuntu 22.04 LTS */
   readonly image?: Service['image'];
+  /** Each slot's OS patch label (`slots.<slot>.osPatch`, a pool's `osPatch`); a change re-resolves the slot's image version. */
+  readonly osPatch: Readonly<Record<SlotName, string | undefined>>;
   /** Tags of its resources, beside the environment's. */
   readonly tags: Readonly<Record<string, string>>;
   /** The services on these VMs, in name order. */
@@ -64,6 +66,7 @@ export function placementOf(svc: Service, index: number): Placement {
     orchestration: svc.orchestration,
     allowReplacement: svc.allowReplacement,
     image: svc.image,
+    osPatch: { blue: svc.slots.blue.osPatch, green: svc.slots.green.osPatch },
     tags: { ...svc.tags, service: svc.name },
     services: [svc],
     specPath: `services[${index}]`,
@@ -85,6 +88,7 @@ export function poolPlacement(pool: Pool, index: number, services: readonly Serv
     orchestration: pool.orchestration,
     allowReplacement: pool.allowReplacement,
     image: pool.image,
+    osPatch: { blue: pool.osPatch?.blue, green: pool.osPatch?.green },
     tags: { ...pool.tags, pool: pool.name },
     services: services.filter((s) => s.pool === pool.name).sort(byName),
     specPath: `pools[${index}]`,

@@ -94,6 +94,9 @@ export const ArtifactSchema = z
   })
   .describe('An application release the VM downloads and verifies at boot.');
 
+/** An OS patch label: any change of it re-resolves a slot's image version (docs/patching.md). */
+export const OsPatchSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: "a patch label: letters, digits, . _ -; at most 64 characters, e.g. '2026-12'" });
+
 export const SlotSchema = z
   .strictObject({
     /** The application version this slot runs (a release tag). */
@@ -102,6 +105,15 @@ export const SlotSchema = z
     artifact: ArtifactSchema.optional(),
     /** The slot's own image, when the version is baked into one. @default - the service's image */
     image: ImageSchema.optional(),
+    /**
+     * The slot's OS patch label (docs/patching.md). A marketplace image at 'latest' is resolved
+     * to a version when the slot's scale set is created and kept, so a scale-out boots what its
+     * siblings run; changing this label (e.g. '2026-12') resolves the SKU's newest version again
+     * at the next apply, and the slot's rolling upgrade moves its VMs onto it, health-gated. Bump
+     * it on the idle slot, then swap: a zero-downtime OS upgrade the review shows as such.
+     * Services on a pool set the pool's `osPatch`. @default - none: the version resolved at creation
+     */
+    osPatch: OsPatchSchema.optional(),
     /**
      * Park this slot at a fixed instance count instead of autoscaling it (an idle slot between
      * releases; 0 stops it). Traffic the slot would receive (live, a ramp weight, a pin rule,
@@ -500,6 +512,18 @@ export const PoolSchema = z
     allowReplacement: z.boolean().default(false),
     /** @default - Ubuntu 22.04 LTS */
     image: ImageSchema.optional(),
+    /**
+     * Each slot's OS patch label, as a service's `slots.<slot>.osPatch` (docs/patching.md): a change
+     * re-resolves that slot's image version at the next apply. @default - none: the versions resolved at creation
+     */
+    osPatch: z
+      .strictObject({
+        /** The blue slot's label. */
+        blue: OsPatchSchema.optional(),
+        /** The green slot's label. */
+        green: OsPatchSchema.optional(),
+      })
+      .optional(),
     /** @default - none */
     tags: z.record(z.string(), z.string()).default({}),
     /**

@@ -42,7 +42,7 @@ describe('prerequisites of the example', () => {
     spec.services[2].orchestration = 'Flexible';
     const flex = prerequisitesOf(planOf(spec).env, parse(synthStacks(spec)));
     expect(flex.features.map((f) => f.name)).toEqual(['EncryptionAtHost', 'ImageReferenceUpgradeForVmoVMs', 'MaxSurgeRollingUpgrade', 'VMSSFlexRollingUpgrade']);
-    expect(flex.namespaces.find((n) => n.namespace === 'Microsoft.Compute')!.types).toEqual(['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set']);
+    expect(flex.namespaces.find((n) => n.namespace === 'Microsoft.Compute')!.types).toEqual(['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set', 'azurerm_platform_image']);
   });
 
   test('the deployer: Contributor on the subscription, role-assignment rights where grants are made (the artifact store too), lock rights where locks are', () => {

@@ -141,7 +141,8 @@ describe('retiring a service: two changes', () => {
     history.ok(changed((s) => (s.services[2].retired = true)));
     const back = history.ok(exampleSpec());
     // every other stack as before; the catalog's scale sets are new ones, so they take today's
-    // creation-time defaults (best-effort zone balance) instead of the settings recorded for the old ones
+    // creation-time defaults (best-effort zone balance, the image version resolved at creation)
+    // instead of the settings recorded for the old ones
     for (const stack of Object.keys(base.stacks).filter((x) => x !== 'retail-svc-catalog')) expect(back.stacks[stack]).toEqual(base.stacks[stack]);
     const vmss = (o: typeof base) => (o.stacks['retail-svc-catalog'] as Json).resource.azurerm_linux_virtual_machine_scale_set;
     for (const slot of ['blue', 'green']) {
@@ -149,7 +150,9 @@ describe('retiring a service: two changes', () => {
       const now = vmss(back)[`${slot}_scale-set_vmss`];
       expect(was.zone_balance).toBe(true);
       expect(now.zone_balance).toBe(false);
-      expect({ ...now, zone_balance: true }).toEqual(was);
+      expect(was.source_image_reference.version).toBe('latest');
+      expect(now.source_image_reference.version).toBe(`\${terraform_data.${slot}_scale-set_image-version.input.version}`);
+      expect({ ...now, zone_balance: true, source_image_reference: was.source_image_reference }).toEqual(was);
     }
   });
 });

@@ -51,7 +51,7 @@ test('retire and remove in one pull request: the synth passes (the lock says ret
     'blocking: retail-svc-catalog',
     'blocking: retail-svc-catalog:azurerm_resource_group.resource-group',
   ]);
-  expect(r.stdout).toContain('`retail-svc-catalog` leaves the synth with 23 resources in it');
+  expect(r.stdout).toContain('`retail-svc-catalog` leaves the synth with 25 resources in it');
 });
 
 test('retire, merge (deploy), then remove: the review of each change has no blocker', () => {

@@ -145,11 +145,11 @@ test('an added service: only its own resources and the front blobs; the vault no
   expect(others).toEqual(['retail-front: +/- azurerm_storage_blob.front_config', 'retail-front: +/- azurerm_storage_blob.front_routing-table']);
   expect(r.markdown).toMatch(/\| nginx config: new version `[0-9a-f]{16}`, named by the pointer `current` \(updated in place\); the previous `[0-9a-f]{16}` is removed after \|/);
   const own = all.filter((x) => /search/.test(x));
-  // with the two waits for its grants (time_sleep), and monitoring: the NSG's diagnostic setting; per slot the agent's rule association, two metric alerts, the load balancer's and autoscale's diagnostic settings
-  expect(own).toHaveLength(38);
+  // with the two waits for its grants (time_sleep), and monitoring: the NSG's diagnostic setting; per slot the agent's rule association, two metric alerts, the load balancer's and autoscale's diagnostic settings, and the pinned image version (terraform_data)
+  expect(own).toHaveLength(40);
   expect(own.every((x) => /^[a-z-]+: \+ /.test(x))).toBe(true);
   expect(stackHeadings(r.markdown)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-svc-search']);
-  expect(r.markdown).toContain('#### retail-svc-search (new stack): 23 to add');
+  expect(r.markdown).toContain('#### retail-svc-search (new stack): 25 to add');
   expect(r.markdown).toContain('| retail/search (new) |');
   expect(r.markdown).toContain('| retail/svc-search | Standard_D2as_v5 |');
   expect(r.exitCode).toBe(0);

@@ -57,6 +57,10 @@ export function validatePools(view: SpecView): Findings {
         }
         for (const slot of SLOT_NAMES) {
           if (s.slots?.[slot].image) add(at('slots', slot, 'image'), { code: 'invalid_value', message: `a service on a pool shares the pool's image`, hint: 'use an artifact, or give the pool the image' });
+          if (s.slots?.[slot].osPatch !== undefined) {
+            const poolIndex = view.pools.find(({ p }) => p.name === s.pool)?.index;
+            add(at('slots', slot, 'osPatch'), { code: 'invalid_value', message: `a service on a pool runs on the pool's VMs, whose OS the pool patches`, hint: poolIndex !== undefined ? `set pools[${poolIndex}].osPatch.${slot}` : 'set it on the pool' });
+          }
         }
       } else if (rawService) {
         for (const field of ['vmSize', 'capacity'] as const) {
@@ -73,6 +77,8 @@ export function validateImages(view: SpecView): Findings {
     for (const { index, p } of view.pools) {
       if (p.image) checkImage(add, ['pools', index, 'image'], p.image);
       if (p.image) checkTrustedLaunchImage(add, ['pools', index, 'image'], p.image, p.orchestration);
+      if (p.image) checkLatestResolvable(add, ['pools', index, 'image'], p.image);
+      for (const slot of SLOT_NAMES) if (p.osPatch?.[slot] !== undefined) checkOsPatch(add, ['pools', index, 'osPatch', slot], p.image, ['pools', index, 'image']);
     }
     for (const { index, s } of view.services) {
       const at = under('services', index);
@@ -80,12 +86,17 @@ export function validateImages(view: SpecView): Findings {
       const rawSlots = rawSvc && isRecord(rawSvc.slots) ? rawSvc.slots : undefined;
       if (s.image) checkImage(add, at('image'), s.image);
       if (s.image) checkTrustedLaunchImage(add, at('image'), s.image, s.orchestration);
+      if (s.image) checkLatestResolvable(add, at('image'), s.image);
       for (const slot of SLOT_NAMES) {
         const slotSpec = rawSlots?.[slot];
         if (!isRecord(slotSpec)) continue;
         const parsed = lenient(ServiceSchema.shape.slots.shape[slot], slotSpec);
         if (parsed.image) checkImage(add, at('slots', slot, 'image'), parsed.image);
         if (parsed.image) checkTrustedLaunchImage(add, at('slots', slot, 'image'), parsed.image, s.orchestration);
+        if (parsed.image) checkLatestResolvable(add, at('slots', slot, 'image'), parsed.image);
+        if (parsed.osPatch !== undefined && s.pool === undefined) {
+          checkOsPatch(add, at('slots', slot, 'osPatch'), parsed.image ?? s.image, parsed.image ? at('slots', slot, 'image') : at('image'));
+        }
         if (slotSpec.artifact === undefined && slotSpec.image === undefined && rawSvc?.image === undefined) {
           add(at('slots', slot), {
             code: 'missing',
@@ -203,6 +214,38 @@ function checkTrustedLaunchImage(add: Add, path: Path, img: { marketplace?: { pu
     message: `${show(m.sku)} is a generation-1 image, and Uniform scale sets run with trusted launch (secure boot and vTPM), which Azure allows only on generation-2 images: the apply would fail`,
     value: m.sku,
     hint: /gen1$/i.test(m.sku) ? `use the offer's generation-2 SKU ${show(m.sku.replace(/[-_]?gen1$/i, ''))}` : `use the generation-2 SKU ${show(`${m.sku}-gen2`)}`,
+  });
+}
+
+type SpecImage = { marketplace?: { publisher?: string; version?: string }; galleryImageVersionId?: string };
+
+/** A marketplace image at 'latest' (the default image is one): the synth pins it per slot, and `osPatch` re-resolves it. */
+const resolvedAtCreation = (img: SpecImage | undefined) => img === undefined || (img.marketplace !== undefined && img.galleryImageVersionId === undefined && (img.marketplace.version ?? 'latest') === 'latest');
+
+/**
+ * 'latest' is resolved when a slot's scale set is created, by `azurerm_platform_image`, which
+ * takes the last version Azure lists (azurerm v4.55.0 platform_image_data_source.go). Canonical's
+ * versions (`22.04.YYYYMMDDN`) list in release order; other publishers' need not (provider issue
+ * #31577, a Windows Server SKU; Azure REST API specs issue #30142, RHEL's 8.9 listed after 8.10).
+ */
+function checkLatestResolvable(add: Add, path: Path, img: SpecImage) {
+  const m = img.marketplace;
+  if (!m || !resolvedAtCreation(img) || m.publisher === undefined || m.publisher.toLowerCase() === 'canonical') return;
+  add([...path, 'marketplace', 'version'], {
+    code: 'invalid_value',
+    message: `'latest' is resolved to one version when a slot's scale set is created (so a scale-out boots what its siblings run), through azurerm_platform_image, which takes the last version Azure lists; only Canonical's versions are known to list in release order, and those of ${show(m.publisher)} may not (azurerm issue #31577)`,
+    hint: `pin the version (az vm image list --publisher ${m.publisher} --all shows them); bump it on the idle slot to patch (docs/patching.md)`,
+  });
+}
+
+/** `osPatch` re-resolves a marketplace image at 'latest'; a pinned version or a gallery image version is bumped by changing it. */
+function checkOsPatch(add: Add, path: Path, img: SpecImage | undefined, imagePath: Path) {
+  if (resolvedAtCreation(img)) return;
+  const what = img?.galleryImageVersionId !== undefined ? 'a gallery image version' : `version ${show(img?.marketplace?.version ?? '')}`;
+  add(path, {
+    code: 'invalid_value',
+    message: `re-resolves a marketplace image at 'latest', and this slot's image is pinned (${what} at ${imagePath.join('.')}): the label would change nothing`,
+    hint: `patch by changing the pinned version on the idle slot, or remove the pin (version 'latest') to use osPatch`,
   });
 }
 
