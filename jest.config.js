@@ -1,11 +1,23 @@
 /** Tests are transpiled by sucrase (no type-check: that is `npm run typecheck`). */
+
+/**
+ * The VM programs run for real over time (npm run test:runtime, a CI step of its own): the front's
+ * nginx with real HTTP through it, the front agent, the release agent, the drain agents and the
+ * config guard. They wait on real polls and restarts, and run nginx, sh, curl and python3.
+ */
+const RUNTIME_TESTS = require('./test/runtime-tests.json');
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // slow proofs run as their own CI step (npm run test:slow): the real cdktf CLI, the 10,000-mutation spec fuzzer;
   // the boot tests too (npm run test:boot): real systemd boots of the rendered cloud-init, as root
-  testPathIgnorePatterns: [...(process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/']), ...(process.env.ASE_BOOT_TESTS ? [] : ['/test/boot/'])],
+  testPathIgnorePatterns: [
+    ...(process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/']),
+    ...(process.env.ASE_BOOT_TESTS ? [] : ['/test/boot/']),
+    ...(process.env.ASE_RUNTIME_TESTS ? [] : RUNTIME_TESTS.map((f) => `/${f.replace(/\./g, '\\.')}$`)),
+  ],
   transform: {
     '^.+\\.ts$': '@sucrase/jest-plugin',
   },

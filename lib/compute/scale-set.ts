@@ -20,7 +20,8 @@
 import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
 import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/orchestrated-virtual-machine-scale-set';
 import { DataAzurermPlatformImage } from '@cdktf/provider-azurerm/lib/data-azurerm-platform-image';
-import { DataResource, type ITerraformDependable } from 'cdktf';
+import type { ITerraformDependable } from 'cdktf';
+import { BuiltinData } from '../core/builtin-data';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';
 import { fixedSettings, osDiskType, type FixedSettings } from './fixed-settings';
@@ -338,7 +339,7 @@ export class ScaleSet extends Construct {
    */
   private resolvedVersion(m: NonNullable<ImageReference['marketplace']>, props: ScaleSetProps): NonNullable<ImageReference['marketplace']> {
     const newest = new DataAzurermPlatformImage(this, 'image', { location: props.location, publisher: m.publisher, offer: m.offer, sku: m.sku });
-    const pinned = new DataResource(this, 'image-version', {
+    const pinned = new BuiltinData(this, 'image-version', {
       input: { version: newest.version },
       triggersReplace: { osPatch: props.osPatch ?? '' },
       lifecycle: { ignoreChanges: ['input'] },

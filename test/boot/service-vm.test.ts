@@ -121,6 +121,12 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     expect((await vm.exec('cat /run/slotenv/pricing-release.state')).output).toBe('ready\n');
     expect(JSON.parse((await vm.exec('cat /run/slotenv/pricing.release.json')).output)).toEqual({ release: ['2024.11.3', archive.sha], running: '2024.11.3' });
     expect((await vm.exec('stat -c "%U %a" /run/slotenv-secrets/pricing.env')).output).toBe('root 600\n');
+    // security updates between OS patches (lib/compute/updates.ts): the booted systemd took the
+    // timer drop-in, and apt reads the settings from the folder the image's own files are in
+    const timer = (await vm.exec('systemctl show -p RandomizedDelayUSec -p FixedRandomDelay apt-daily-upgrade.timer')).output;
+    expect(timer).toMatch(/^RandomizedDelayUSec=6h$/m);
+    expect(timer).toMatch(/^FixedRandomDelay=yes$/m);
+    expect((await vm.exec('apt-config shell R Unattended-Upgrade::Automatic-Reboot U APT::Periodic::Unattended-Upgrade')).output).toBe("R='false'\nU='1'\n");
 
     result = await vm.stop();
     vm = undefined;

@@ -40,6 +40,21 @@ describe('npm run synth', () => {
     for (const text of Object.values(one)) expect(text).not.toContain(a);
   });
 
+  test('synthesizing needs no terraform binary, with every slot pinning its image version (terraform_data)', () => {
+    const dir = checkout();
+    const envs = join(dir, 'fresh-envs');
+    mkdirSync(envs);
+    // no lock beside it: every scale set is new, so each slot pins its image version
+    writeFileSync(join(envs, 'retail.json'), JSON.stringify(exampleSpec()));
+    const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', PATH: '/usr/bin:/bin' };
+    delete env.CDKTF_OUTDIR;
+    expect(spawnSync('sh', ['-c', 'command -v terraform'], { env, encoding: 'utf8' }).stdout).toBe('');
+    const r = spawnSync(process.execPath, ['scripts/app.js', 'stacks/main.ts', '--environments', 'fresh-envs'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readStacks(join(dir, 'cdktf.out'))['retail-svc-pricing']).toContain('"terraform_data"');
+  });
+
   test('a spec with mistakes exits 1, lists every one with its path and file, and writes nothing', () => {
     const dir = checkout();
     const envs = join(dir, 'bad-envs');
