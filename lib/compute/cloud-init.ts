@@ -19,6 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { readVmProgram } from '../core/vm-program';
 import { renderServiceUpdatesFiles } from './updates';
+import { CERT_EXPIRY_UNITS, certExpiryFiles } from './cert-expiry';
 import { AZURE_PROBE_SOURCE, LB_PROBE_INTERVAL_SECONDS, LB_PROBE_THRESHOLD, VM_HEALTH_PORT } from '../spec/constants';
 import { keyVaultCertificatePath } from '../vault/vm-extension';
 import type { EnvironmentPlan } from '../spec/plan';
@@ -547,6 +548,7 @@ export function cloudInitDocument(input: CloudInitInput) {
     startupSeconds: STARTUP_SECONDS,
     services: services.map((b) => ({ service: b.service, ports: b.ports, healthPath: b.healthPath })),
   };
+  const reported = services.flatMap((b) => (b.certificates ?? []).map((c) => ({ name: `${b.service}/${c}`, path: `${VM_PATHS.certsDir(b.service)}/${c}.pem` })));
   const writeFiles: WriteFile[] = [
     ...perService.flatMap((p) => [p.envFile, ...p.secretsList]),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
@@ -566,6 +568,8 @@ export function cloudInitDocument(input: CloudInitInput) {
     { path: `/etc/systemd/system/${DRAIN_UNIT}`, owner: 'root:root', permissions: '0644', content: renderDrainUnit() },
     // security updates between OS patches: daily, never a reboot, never a restart of every instance at once (updates.ts)
     ...renderServiceUpdatesFiles(services.map((b) => b.service)),
+    // when each certificate on the VM expires, for the certificate-expiry alert (cert-expiry.ts)
+    ...certExpiryFiles(reported),
   ];
   return {
     users: ['default', ...services.map((b) => ({ name: b.service, system: true, shell: '/usr/sbin/nologin', no_create_home: true }))],
@@ -574,7 +578,18 @@ export function cloudInitDocument(input: CloudInitInput) {
     runcmd: [
       ['systemctl', 'daemon-reload'],
       // --no-block: start steps may retry for a long time; cloud-init's final stage does not wait for them
-      ['systemctl', 'enable', '--now', '--no-block', HEALTH_UNIT, RELEASE_AGENT_UNIT, DRAIN_UNIT, ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath), ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p)))],
+      [
+        'systemctl',
+        'enable',
+        '--now',
+        '--no-block',
+        HEALTH_UNIT,
+        RELEASE_AGENT_UNIT,
+        DRAIN_UNIT,
+        ...services.filter((b) => (b.certificates ?? []).length > 0).map((b) => unitNames(b.service).certsPath),
+        ...(reported.length > 0 ? [CERT_EXPIRY_UNITS.timer] : []),
+        ...services.flatMap((b) => b.ports.map((p) => unitNames(b.service).instanceOf(p))),
+      ],
     ],
   };
 }

@@ -47,6 +47,7 @@ import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
 import { FRONT_DEFAULTS, FRONT_UNIT_NOFILE, VM_FRONT_PATHS } from './nginx-conf';
 import { renderFrontUpdatesFiles } from './updates';
+import { CERT_EXPIRY_UNITS, certExpiryFiles } from '../compute/cert-expiry';
 
 /**
  * The folder of the programs the front VMs run, beside this module (`lib/front/vm/`, copied to
@@ -243,6 +244,7 @@ export function frontDrainConfig(ports: readonly number[] = [DEFAULT_FRONT_PORTS
 export function frontCloudInitDocument(input: FrontAgentSettings) {
   const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
   // gzip is deterministic here (no name, no time in the header): the same bytes every synth
+  const tlsReported = input.tls ? [{ name: 'front-tls', path: FRONT_TLS_FILE }] : [];
   const packed = (path: string, content: string, permissions = '0644') => ({ ...file(path, gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64'), permissions), encoding: 'gz+b64' });
   return {
     package_update: true,
@@ -264,16 +266,19 @@ export function frontCloudInitDocument(input: FrontAgentSettings) {
       packed(VM_PATHS.drain, DRAIN_SCRIPT, '0755'),
       file(VM_PATHS.drainConfig, `${JSON.stringify(frontDrainConfig(input.ports))}\n`),
       file(`/etc/systemd/system/${DRAIN_UNIT}`, renderDrainUnit()),
+      // when the TLS certificate on the VM expires, for the certificate-expiry alert (compute/cert-expiry.ts)
+      ...certExpiryFiles(tlsReported),
       // after the packages: with it in place, the nginx package's own start would wait for the first sync
       { ...file('/etc/systemd/system/nginx.service.d/front.conf', renderNginxDropIn()), defer: true },
     ],
     runcmd: [
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx', DRAIN_UNIT],
+      ['systemctl', 'enable', FRONT_UNITS.sync, FRONT_UNITS.agent, 'nginx', DRAIN_UNIT, ...(tlsReported.length > 0 ? [CERT_EXPIRY_UNITS.timer] : [])],
       ['systemctl', 'start', FRONT_UNITS.sync],
       ['systemctl', 'restart', 'nginx'],
       ['systemctl', 'start', FRONT_UNITS.agent],
       ['systemctl', 'start', DRAIN_UNIT],
+      ...(tlsReported.length > 0 ? [['systemctl', 'start', CERT_EXPIRY_UNITS.timer]] : []),
     ],
   };
 }

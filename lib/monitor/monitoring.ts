@@ -44,7 +44,15 @@ export interface MonitoringPlan {
   readonly contacts: readonly string[];
   /** Alert thresholds. */
   readonly alerts: Environment['monitoring']['alerts'];
+  /**
+   * The certificates the VMs serve with and report (cert-expiry.ts), and the days left that
+   * alert; absent when no VM has one.
+   */
+  readonly certificateExpiry?: { readonly certificates: readonly string[]; readonly days: number };
 }
+
+/** The default days left that alert: 14, or one day before the soonest renewal. */
+export const CERTIFICATE_EXPIRY_DAYS = 14;
 
 /** The monitoring plan, or undefined when the spec turns monitoring off. */
 export function monitoringOf(plan: EnvironmentPlan): MonitoringPlan | undefined {
@@ -63,7 +71,16 @@ export function monitoringOf(plan: EnvironmentPlan): MonitoringPlan | undefined 
     actionGroupId: azureIds.actionGroup(env.subscriptionId, rg, names.actionGroup),
     contacts: m.contacts ?? env.keyVault?.contacts ?? [],
     alerts: m.alerts,
+    ...certificateExpiryOf(env),
   };
+}
+
+function certificateExpiryOf(env: EnvironmentPlan['env']): Pick<MonitoringPlan, 'certificateExpiry'> {
+  const onVms = new Set([...(env.front.tlsCertificate ? [env.front.tlsCertificate] : []), ...env.services.filter((s) => !s.retired).flatMap((s) => s.certificates)]);
+  if (onVms.size === 0) return {};
+  const renewals = (env.keyVault?.certificates ?? []).filter((c) => onVms.has(c.name)).map((c) => c.renewBeforeDays);
+  const days = env.monitoring.alerts.certificateExpiryDays ?? Math.max(1, Math.min(CERTIFICATE_EXPIRY_DAYS, ...renewals.map((d) => d - 1)));
+  return { certificateExpiry: { certificates: [...onVms].sort(), days } };
 }
 
 /** The one name every diagnostic setting of the environment takes (a resource can hold five; names are unique per resource). */

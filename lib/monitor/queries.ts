@@ -6,6 +6,7 @@
  */
 import { FRONT_ACCESS_TABLE } from './front-access-log';
 import type { MonitoringPlan } from './monitoring';
+import { CERT_EXPIRY_TAG } from '../compute/cert-expiry';
 
 /** A log alert on the workspace: it fires when the query returns a row (one alert per dimension value). */
 export interface WorkspaceAlert {
@@ -17,6 +18,8 @@ export interface WorkspaceAlert {
   readonly query: string;
   /** Columns the alert splits by: a row per service and slot fires (and resolves) on its own. */
   readonly dimensions: readonly string[];
+  /** How often it runs and over how much data (ISO 8601, as azurerm allows them). @default - every 5 minutes over 5 minutes */
+  readonly schedule?: { readonly frequency: string; readonly window: string };
 }
 
 /** The log alerts, from the spec's thresholds. Each query returns only the rows that breach. */
@@ -62,6 +65,26 @@ export function workspaceAlerts(m: MonitoringPlan): WorkspaceAlert[] {
       ].join('\n'),
       dimensions: ['Computer'],
     },
+    ...(m.certificateExpiry
+      ? [
+          {
+            key: 'certificate-expiry',
+            description: `A certificate a VM serves with expires in fewer than ${m.certificateExpiry.days} days, or the VM cannot read it (as the VMs report them every 6 hours): Key Vault's renewal did not happen or did not reach the VM`,
+            severity: 2,
+            query: [
+              'Syslog',
+              `| where ProcessName == '${CERT_EXPIRY_TAG}'`,
+              '| extend Certificate = extract(@"^(\\S+) ", 1, SyslogMessage), DaysLeft = toint(extract(@" in (-?[0-9]+) days$", 1, SyslogMessage))',
+              '| summarize arg_max(TimeGenerated, DaysLeft, SyslogMessage) by Computer, Certificate',
+              `| where isnull(DaysLeft) or DaysLeft < ${m.certificateExpiry.days}`,
+              '| project Computer, Certificate, DaysLeft, SyslogMessage',
+            ].join('\n'),
+            dimensions: ['Computer', 'Certificate'],
+            // the VMs report every 6 hours: a day holds several reports from each
+            schedule: { frequency: 'PT6H', window: 'P1D' },
+          },
+        ]
+      : []),
   ];
 }
 

@@ -819,6 +819,13 @@ export const EnvironmentSchema = z
             autoscaleAtMaxMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]).default(30),
             /** Minutes a slot's load balancer sees an instance fail its health probe before it alerts (5, 15, 30 or 60). @default 15 */
             unhealthyMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]).default(15),
+            /**
+             * Days before a certificate on a VM expires that alert (the front's TLS certificate,
+             * the services' Key Vault certificates, as the VMs report them). @default - 14, or one
+             * day before the soonest `renewBeforeDays` of those certificates when that is sooner
+             * (so Key Vault's renewal never alerts)
+             */
+            certificateExpiryDays: z.number().int().min(1).max(365).optional(),
           })
           .prefault({}),
       })

@@ -14,7 +14,7 @@ const shell = vmPrograms('service', '.sh');
 const python = vmPrograms('service', '.py');
 
 test('the folder holds shell and Python programs only, each linted below', () => {
-  expect(readdirSync(VM_PROGRAM_DIRS.service).sort()).toEqual(['drain.py', 'fetch-release.sh', 'fetch-secrets.py', 'publish-certs.sh', 'release-agent.py', 'retry.sh', 'vm-health.py']);
+  expect(readdirSync(VM_PROGRAM_DIRS.service).sort()).toEqual(['cert-expiry.sh', 'drain.py', 'fetch-release.sh', 'fetch-secrets.py', 'publish-certs.sh', 'release-agent.py', 'retry.sh', 'vm-health.py']);
   for (const f of shell) expect(readFileSync(f, 'utf8').startsWith('#!/bin/sh\n')).toBe(true);
   for (const f of python) expect(readFileSync(f, 'utf8').startsWith('#!/usr/bin/env python3\n')).toBe(true);
 });
