@@ -17,7 +17,7 @@ suite="${ASE_BOOT_SUITE:-bookworm}"
 case "$suite" in bookworm | trixie) ;; *) echo "boot-root: ASE_BOOT_SUITE is bookworm or trixie, not '$suite'" >&2; exit 2 ;; esac
 # what the rendered documents need: systemd as PID 1, cloud-init, the service VM's python3 and curl,
 # the front's nginx with its Lua module, lua-cjson and openssl; iproute2 and procps for diagnosis
-packages=(systemd systemd-sysv dbus python3 curl ca-certificates cloud-init nginx libnginx-mod-http-lua lua-cjson openssl iproute2 procps)
+packages=(systemd systemd-sysv dbus python3 curl ca-certificates cloud-init nginx libnginx-mod-http-lua lua-cjson openssl iproute2 procps iptables)
 cache="${ASE_BOOT_CACHE:-/var/cache/ase-boot}"
 
 [ "$(id -u)" = 0 ] || { echo "boot-root: run as root (debootstrap, systemd-nspawn)" >&2; exit 2; }

@@ -48,7 +48,12 @@ export interface MonitoringPlan {
    * The certificates the VMs serve with and report (cert-expiry.ts), and the days left that
    * alert; absent when no VM has one.
    */
-  readonly certificateExpiry?: { readonly certificates: readonly string[]; readonly days: number };
+  readonly certificateExpiry?: {
+    /** The Key Vault certificates some VM serves with, by name. */
+    readonly certificates: readonly string[];
+    /** Fewer days left than this alert. */
+    readonly days: number;
+  };
 }
 
 /** The default days left that alert: 14, or one day before the soonest renewal. */

@@ -20,7 +20,7 @@
  *
  * Run with `npm run test:boot` (ASE_BOOT_TESTS=1, as root); skipped otherwise.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -32,6 +32,7 @@ import { privateNetwork, type PrivateNetwork } from '../support/netns';
 import { pricingExample, release, SECRET, servedUserData } from '../support/pricing-vm';
 import { event, scheduledEvents, type ScheduledEventsHandler } from '../support/scheduled-events';
 import { exampleSpec, synthStacks, tempDir } from '../helpers';
+import { AZURE_PROBE_SOURCE } from '../../lib/spec/constants';
 
 const describeBoot = BOOT_TESTS ? describe : describe.skip;
 const IMDS = '169.254.169.254';
@@ -182,6 +183,8 @@ describeBoot('the example front VM, booted', () => {
   let svcStubs: AzureStubs;
   let svcNet: PrivateNetwork;
   let svcVm: Vm | undefined;
+  let svcEvents: ScheduledEventsHandler;
+  const SVC_VM_NAME = 'pricing-blue_0';
   const SVC_PORTS = [10000, 10001, 10002, 10003];
   const blobPath = (f: Front, name: string) => `${f.account}/${f.container}/${name}`;
   const publish = (f: Front) => {
@@ -206,11 +209,13 @@ describeBoot('the example front VM, booted', () => {
     // the pricing blue VM first: it boots while the front waits for its store
     svc = pricingExample();
     const archive = release('0.0.0.0');
-    svcStubs = await azureStubs();
+    svcEvents = scheduledEvents(SVC_VM_NAME);
+    svcStubs = await azureStubs((req, res) => svcEvents.handle(req, res));
     svcStubs.blobs.set(new URL(svcStubs.blobUrl(svc.userData.services.pricing.artifact.url)).pathname.slice('/blob/'.length), archive.tarball);
     svcStubs.secrets.set(svc.vault, new Map([['pricing-db-password', SECRET]]));
     svcStubs.userData = servedUserData(svc, svcStubs, archive.sha, `http://${IMDS}`);
-    svcNet = await privateNetwork('pricing', { vm: '10.20.3.4/24', addresses: [IMDS], inbound: [{ address: IMDS, port: 80, to: svcStubs.port }], publish: [9000, ...SVC_PORTS] });
+    // the load balancer's probe address on the network's side too: the drain's fence is tested from it
+    svcNet = await privateNetwork('pricing', { vm: '10.20.3.4/24', addresses: [IMDS, AZURE_PROBE_SOURCE], inbound: [{ address: IMDS, port: 80, to: svcStubs.port }], publish: [9000, ...SVC_PORTS] });
     svcVm = await boot(root, { name: 'pricing', userData: svc.customData, network: svcNet.path, environment: { VAULT_URL: `http://${IMDS}/vault/${svc.vault}` }, limitSeconds: 600 });
     events = scheduledEvents(VM_NAME);
     stubs = await azureStubs((req, res) => events.handle(req, res));
@@ -425,6 +430,29 @@ describeBoot('the example front VM, booted', () => {
     await vm!.waitForUnits('cloud-final finished', (u) => state(u, 'cloud-final.service').startsWith('active/'), 180_000);
     expect((await vm!.exec("grep -c \"Running command \\['/var/lib/cloud/instance/scripts/runcmd'\\]\" /var/log/cloud-init.log")).output).toBe('1\n');
     storeOpen = true;
+  }, 300_000);
+
+  test("the pricing VM drains for a Terminate naming it: its drain agent fences the load balancer's probe address with the VM's iptables, other callers are still served, and it approves", async () => {
+    // a request to an instance port from inside the network: from the probe address, or from the gateway (any other caller)
+    const fromNetwork = (source?: string) =>
+      spawnSync('ip', ['netns', 'exec', `${svcNet.name}-n`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...(source ? ['--interface', source] : []), `http://${svcNet.address}:${SVC_PORTS[0]}/`], { encoding: 'utf8' });
+    expect(fromNetwork(AZURE_PROBE_SOURCE).stdout).toBe('200');
+    const t0 = Date.now();
+    svcEvents.setEvents([event('e-svc-term', 'Terminate', [SVC_VM_NAME], 240)]);
+    const deadline = Date.now() + 260_000;
+    while (svcEvents.approvals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(svcEvents.approvals.map((a) => JSON.parse(a.body))).toEqual([{ StartRequests: [{ EventId: 'e-svc-term' }] }]);
+    console.log(`pricing boot: drain approved ${((svcEvents.approvals[0].at - t0) / 1000).toFixed(1)} s after the event (NotBefore 240 s)`);
+    // the fence, as the VM's own iptables holds it: one REJECT per instance port, for the probe address only
+    const rules = (await svcVm!.exec('iptables -S INPUT')).output;
+    for (const port of SVC_PORTS) expect(rules).toContain(`-A INPUT -s ${AZURE_PROBE_SOURCE}/32 -p tcp -m tcp --dport ${port} --tcp-flags FIN,SYN,RST,ACK SYN -j REJECT --reject-with tcp-reset`);
+    // the probes fail (reset), every other caller is still served
+    const probe = fromNetwork(AZURE_PROBE_SOURCE);
+    expect(probe.stdout).toBe('000');
+    expect(probe.status).not.toBe(0);
+    expect(fromNetwork().stdout).toBe('200');
+    expect(JSON.parse((await svcVm!.exec('cat /run/slotenv/drain.json')).output)).toMatchObject({ approved: ['e-svc-term'], current: { event: 'e-svc-term', phase: 'approved' } });
+    expect(svcVm!.journal()).toMatch(/drain: Terminate e-svc-term for pricing-blue_0 \(not before .*\): draining/);
   }, 300_000);
 
   test('the boots end clean: cloud-init done, no unit failed, on the front and on the pricing VM', async () => {

@@ -79,7 +79,7 @@ test('the threshold: 14 days, one day before the soonest renewal when that is so
   expect(days((s) => (s.keyVault!.certificates![0].renewBeforeDays = 10))!.days).toBe(9);
   expect(days((s) => (s.monitoring = { alerts: { certificateExpiryDays: 40 } }))!.days).toBe(40);
   // no certificate on any VM: no alert
-  expect(days((s) => delete s.front.tlsCertificate)).toBeUndefined();
+  expect(days((s) => delete s.front!.tlsCertificate)).toBeUndefined();
 });
 
 describe('the units, on both VM kinds of the example', () => {

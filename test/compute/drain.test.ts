@@ -121,6 +121,27 @@ test('a Terminate for this VM: fence first, then wait for the request in flight,
   expect(rules()).toContain(ruleFor(instance.port));
 });
 
+test('without a working iptables (none on the image) the drain says so and goes on: it waits for the request in flight and approves, instead of failing', async () => {
+  drain = startDrain(dir, {
+    mode: 'service', ports: [instance.port], pollSeconds: 0.05, lbSeconds: 0.3, approveMarginSeconds: 1,
+    stateFile: join(dir, 'run', 'drain.json'), probeSource: '127.0.0.2', ignorePeers: ['127.0.0.1'],
+  }, imds, { IPTABLES: join(dir, 'no-such-iptables') });
+  await until(() => imds.gets() >= 2, 'the agent polling');
+  const slow = get(instance.port, '/slow');
+  await until(() => instance.held.length === 1, 'the slow request to arrive');
+  imds.setEvents([event('E-9', 'Terminate', [ME])]);
+  await until(() => /cannot raise the fence \(\[Errno 2\] No such file or directory: '[^']*no-such-iptables'\): the load balancer's probes still pass/.test(drain!.log()), 'the agent saying it cannot fence');
+  await until(() => drain!.state().current?.phase === 'waiting for connections', 'the agent waiting on connections');
+  expect(imds.approvals).toEqual([]);
+  instance.held[0].end('done\n');
+  const { endedAt } = await slow;
+  await until(() => imds.approvals.length === 1, 'the approval');
+  expect(imds.approvals[0].at).toBeGreaterThanOrEqual(endedAt);
+  // the state file is written just after the approval
+  await until(() => drain!.state().current?.phase === 'approved', 'the state file');
+  expect(drain!.state()).toMatchObject({ approved: ['E-9'], current: { event: 'E-9', phase: 'approved' } });
+});
+
 test('NotBefore bounds the wait: a request that never ends does not hold the approval past NotBefore', async () => {
   run();
   await until(() => imds.gets() >= 2, 'the agent polling');

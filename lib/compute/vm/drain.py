@@ -79,14 +79,22 @@ def write_state(state):
 
 
 def fence(on):
-    """Service VMs: refuse (TCP reset) new connections from the probe address to every port."""
-    for port in config["ports"]:
-        rule = ["INPUT", "-p", "tcp", "--syn", "-s", config["probeSource"], "--dport", str(port), "-j", "REJECT", "--reject-with", "tcp-reset"]
-        present = subprocess.run([iptables, "-C"] + rule, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
-        if on and not present:
-            subprocess.run([iptables, "-I"] + rule, check=True)
-        elif not on and present:
-            subprocess.run([iptables, "-D"] + rule, check=True)
+    """Service VMs: refuse (TCP reset) new connections from the probe address to every port.
+
+    Without a working iptables (not installed on the image, or refused) the drain goes on without
+    the fence, saying so: it still waits for connections and approves, instead of failing (and
+    restarting) until Azure goes ahead at NotBefore anyway.
+    """
+    try:
+        for port in config["ports"]:
+            rule = ["INPUT", "-p", "tcp", "--syn", "-s", config["probeSource"], "--dport", str(port), "-j", "REJECT", "--reject-with", "tcp-reset"]
+            present = subprocess.run([iptables, "-C"] + rule, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+            if on and not present:
+                subprocess.run([iptables, "-I"] + rule, check=True)
+            elif not on and present:
+                subprocess.run([iptables, "-D"] + rule, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        log("cannot %s the fence (%s): the load balancer's probes still pass, so new connections keep arriving until Azure takes the VM out" % ("raise" if on else "lower", e))
 
 
 def switch(on):
