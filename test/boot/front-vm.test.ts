@@ -453,6 +453,8 @@ describeBoot('the example front VM, booted', () => {
     expect(fromNetwork().stdout).toBe('200');
     expect(JSON.parse((await svcVm!.exec('cat /run/slotenv/drain.json')).output)).toMatchObject({ approved: ['e-svc-term'], current: { event: 'e-svc-term', phase: 'approved' } });
     expect(svcVm!.journal()).toMatch(/drain: Terminate e-svc-term for pricing-blue_0 \(not before .*\): draining/);
+    // the fence was raised, not skipped (without a working iptables the agent drains without it, saying so)
+    expect(svcVm!.journal()).not.toMatch(/cannot raise the fence/);
   }, 300_000);
 
   test('the boots end clean: cloud-init done, no unit failed, on the front and on the pricing VM', async () => {

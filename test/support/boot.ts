@@ -357,7 +357,9 @@ export async function boot(root: string, spec: BootSpec): Promise<Vm> {
     '-k', '15', String(limit),
     'systemd-nspawn', '-q', '-D', root, `--overlay=${root}:${join(dir, 'upper')}:/`, '-b', '--register=no', '--keep-unit', '--console=read-only',
     `--machine=${instance.slice(0, 60)}`,
-    ...(spec.network ? [`--network-namespace-path=${spec.network}`] : []),
+    // a VM in a network of its own manages that network as root does on Azure (the service VMs'
+    // drain fence is iptables); nspawn drops CAP_NET_ADMIN otherwise. On the host's network it stays dropped
+    ...(spec.network ? [`--network-namespace-path=${spec.network}`, '--capability=CAP_NET_ADMIN'] : []),
     `--bind=${dir}:/ase-boot`,
     `--bind-ro=${join(dir, 'seed')}:/var/lib/cloud/seed/nocloud`,
     ...binds,
