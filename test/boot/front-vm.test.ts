@@ -20,7 +20,7 @@
  *
  * Run with `npm run test:boot` (ASE_BOOT_TESTS=1, as root); skipped otherwise.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -437,12 +437,32 @@ describeBoot('the example front VM, booted', () => {
     const fromNetwork = (source?: string) =>
       spawnSync('ip', ['netns', 'exec', `${svcNet.name}-n`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...(source ? ['--interface', source] : []), `http://${svcNet.address}:${SVC_PORTS[0]}/`], { encoding: 'utf8' });
     expect(fromNetwork(AZURE_PROBE_SOURCE).stdout).toBe('200');
+    // a caller's kept-alive connection (as the load balancer forwards one) sending 20 requests a
+    // second for 20 s, across the drain: every request must be answered, and the approval must wait for it
+    const REQUESTS = 400;
+    const url = `http://${svcNet.address}:${SVC_PORTS[0]}/`;
+    const load = spawn('ip', ['netns', 'exec', `${svcNet.name}-n`, 'curl', '-s', '--rate', '20/s', '-w', '%{http_code} %{num_connects}\\n', ...Array.from({ length: REQUESTS }, () => ['-o', '/dev/null', url]).flat()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let loadOut = '';
+    load.stdout.on('data', (c) => (loadOut += c));
+    const loadEnded = new Promise<number>((resolve) => load.once('exit', () => resolve(Date.now())));
+    // the caller's connection is up, as the VM sees it (curl's own output comes at its exit: a pipe buffers it)
+    const established = async () => (await svcVm!.exec(`ss -Htn state established '( sport = :${SVC_PORTS[0]} )'`)).output.includes('10.20.3.1:');
+    while (!(await established())) await new Promise((r) => setTimeout(r, 200));
     const t0 = Date.now();
     svcEvents.setEvents([event('e-svc-term', 'Terminate', [SVC_VM_NAME], 240)]);
     const deadline = Date.now() + 260_000;
     while (svcEvents.approvals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     expect(svcEvents.approvals.map((a) => JSON.parse(a.body))).toEqual([{ StartRequests: [{ EventId: 'e-svc-term' }] }]);
-    console.log(`pricing boot: drain approved ${((svcEvents.approvals[0].at - t0) / 1000).toFixed(1)} s after the event (NotBefore 240 s)`);
+    const endedAt = await loadEnded;
+    const answers = loadOut.trim().split('\n');
+    // every request answered 200, all on the one connection (1 connect, then 0 for each reuse)
+    expect(answers).toHaveLength(REQUESTS);
+    expect(answers.filter((a) => !a.startsWith('200 '))).toEqual([]);
+    expect(answers.filter((a) => a !== '200 0')).toEqual(['200 1']);
+    // the caller was still sending when the event came, and the approval came after its last request was answered
+    expect(endedAt).toBeGreaterThan(t0 + 5000);
+    expect(svcEvents.approvals[0].at).toBeGreaterThanOrEqual(endedAt - 1000);
+    console.log(`pricing boot: drain under a kept-alive caller: ${REQUESTS} requests, 0 failed; approved ${((svcEvents.approvals[0].at - t0) / 1000).toFixed(1)} s after the event, ${((svcEvents.approvals[0].at - endedAt) / 1000).toFixed(1)} s after the caller's last request (NotBefore 240 s)`);
     // the fence, as the VM's own iptables holds it: one REJECT per instance port, for the probe address only
     const rules = (await svcVm!.exec('iptables -S INPUT')).output;
     for (const port of SVC_PORTS) expect(rules).toContain(`-A INPUT -s ${AZURE_PROBE_SOURCE}/32 -p tcp -m tcp --dport ${port} --tcp-flags FIN,SYN,RST,ACK SYN -j REJECT --reject-with tcp-reset`);

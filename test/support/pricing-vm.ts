@@ -30,6 +30,8 @@ export function release(bind = '127.0.0.1'): { tarball: Buffer; sha: string } {
 import http.server, json, os
 want = ${JSON.stringify(SECRET)}
 class H(http.server.BaseHTTPRequestHandler):
+    # keep-alive, as a service behind the load balancer answers
+    protocol_version = "HTTP/1.1"
     def do_GET(self):
         ok = os.environ.get("DB_PASSWORD") == want
         body = json.dumps({"port": os.environ["PORT"], "version": os.environ.get("VERSION"), "slot": os.environ.get("SLOT"), "secret": ok}).encode()
@@ -39,7 +41,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *a):
         pass
-http.server.HTTPServer((${JSON.stringify(bind)}, int(os.environ["PORT"])), H).serve_forever()
+http.server.ThreadingHTTPServer((${JSON.stringify(bind)}, int(os.environ["PORT"])), H).serve_forever()
 `,
     );
     chmodSync(join(dir, 'bin', 'start'), 0o755);
