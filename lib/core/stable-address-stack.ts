@@ -9,6 +9,7 @@
  */
 import { Aspects, TerraformElement, TerraformStack } from 'cdktf';
 import type { Construct, Node } from 'constructs';
+import { foreignReferences } from './local-references';
 import { TerraformDataAspect } from './terraform-data';
 
 /** The Terraform address (resource name) for a construct path below a stack. */
@@ -31,6 +32,29 @@ export class StableAddressStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     Aspects.of(this).add(new TerraformDataAspect());
+  }
+
+  /**
+   * cdktf's `App.synth` resolves every element twice: a 'preparing' pass whose only job is to find
+   * references to another stack's resources (and add an output and a `terraform_remote_state`
+   * for each), then the pass that writes. This library never makes one: stacks share names and
+   * IDs computed from the plan, so each plans on its own (core/local-references.ts). The
+   * preparing pass was 37 % of `app.synth`'s CPU for the example; it is skipped, keeping only
+   * its other step (a local backend when none is set), and {@link toTerraform} proves at every
+   * synth that each reference names an element of its own stack.
+   */
+  prepareStack(): void {
+    (this as unknown as { ensureBackendExists(): unknown }).ensureBackendExists();
+  }
+
+  /** The stack's Terraform JSON; a reference to anything it does not declare fails the synth (see {@link prepareStack}). */
+  toTerraform(): Record<string, unknown> {
+    const tf = super.toTerraform() as Record<string, unknown>;
+    const foreign = foreignReferences(tf);
+    if (foreign.length > 0) {
+      throw new Error(`Stack ${this.node.id} references what it does not declare: ${foreign.join(', ')}. Stacks of this library never reference another stack's resources; pass names or IDs computed from the plan instead.`);
+    }
+    return tf;
   }
 
   protected allocateLogicalId(element: TerraformElement | Node): string {
