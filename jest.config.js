@@ -6,6 +6,13 @@
  * config guard. They wait on real polls and restarts, and run nginx, sh, curl and python3.
  */
 const RUNTIME_TESTS = require('./test/runtime-tests.json');
+/**
+ * The commands run as a user runs them (npm run test:cli, a CI step of its own): each test starts
+ * real node processes (the app, `ase`, the fixtures script), in fresh checkouts with real git, and
+ * reads their exit codes and output. Each process loads and compiles the library afresh.
+ */
+const CLI_TESTS = require('./test/cli-tests.json');
+const ignored = (list) => list.map((f) => `/${f.replace(/\./g, '\\.')}$`);
 
 module.exports = {
   testEnvironment: 'node',
@@ -16,7 +23,8 @@ module.exports = {
   testPathIgnorePatterns: [
     ...(process.env.ASE_SLOW_TESTS ? [] : ['/test/slow/']),
     ...(process.env.ASE_BOOT_TESTS ? [] : ['/test/boot/']),
-    ...(process.env.ASE_RUNTIME_TESTS ? [] : RUNTIME_TESTS.map((f) => `/${f.replace(/\./g, '\\.')}$`)),
+    ...(process.env.ASE_RUNTIME_TESTS ? [] : ignored(RUNTIME_TESTS)),
+    ...(process.env.ASE_CLI_TESTS ? [] : ignored(CLI_TESTS)),
   ],
   transform: {
     '^.+\\.ts$': '@sucrase/jest-plugin',

@@ -1,7 +1,7 @@
 /**
  * The KQL the library ships (pure): the log alerts `<env>-monitor` creates on the workspace, and
  * the day-two queries docs/monitoring.md lists. Every query is bound by Kusto.Language against the
- * tables' columns in test/monitor/queries.test.ts: `FrontAccess_CL` as the data collection rule
+ * tables' columns in test/monitor/queries.cases.ts: `FrontAccess_CL` as the data collection rule
  * fills it, `Syslog`, `Perf`, `AutoscaleScaleActionsLog` and `AzureActivity` as Azure documents them.
  */
 import { FRONT_ACCESS_TABLE } from './front-access-log';

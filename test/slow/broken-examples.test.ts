@@ -1,7 +1,7 @@
 /**
  * The suite's broken-examples property (test/spec/validate.property.test.ts: a value of a type the
  * field never takes, an unknown field, a missing required field, 1-4 per spec) at 10,000 runs, in
- * CI's slow step, and the arbitrary-value properties 2,000 times each; the suite runs them 500 times
+ * CI's slow step, and the arbitrary-value properties 2,000 times each; the suite runs them 200 times
  * each to keep its time.
  */
 process.env.ASE_BROKEN_EXAMPLE_RUNS = '10000';

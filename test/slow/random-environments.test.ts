@@ -1,6 +1,6 @@
 /**
  * All 200 random valid environments of test/stacks/random-environments.test.ts synthesized (the
- * fast suite synthesizes the first 16): no crash, no policy error. About a minute on 2 cores, so
+ * fast suite synthesizes the first 4): no crash, no policy error. About a minute on 2 cores, so
  * it runs in the slow step (npm run test:slow).
  */
 import { rmSync } from 'node:fs';

@@ -10,6 +10,9 @@ import type { EnvironmentSpec, ServiceSpec } from '../../lib/spec/schema';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec } from '../helpers';
 
+/** Runs of the collision property: 100 in the suite, 2,000 in the slow step (test/slow/plans.property.test.ts). */
+const COLLISION_RUNS = Number(process.env.ASE_PLAN_COLLISION_RUNS ?? 100);
+
 const NAMES = ['pricing', 'catalog', 'orders', 'search', 'cart', 'checkout', 'users', 'reviews', 'stock', 'ship', 'tax', 'promo', 'email', 'auth', 'media', 'feeds', 'ads', 'geo', 'fx', 'audit'];
 
 const ART = { url: 'https://stretailreleases.blob.core.windows.net/releases/app.tar.gz', sha256: 'a'.repeat(64) };
@@ -74,7 +77,7 @@ describe('IP and port plans', () => {
         ranges.slice(1).forEach((r, i) => expect(r.first).toBeGreaterThan(ranges[i].last));
         for (const r of ranges) expect(r.ports).not.toContain(p.ports.vmHealth);
       }),
-      { numRuns: 200 },
+      { numRuns: COLLISION_RUNS },
     );
   });
 
