@@ -25,6 +25,8 @@ import { LogAnalyticsWorkspaceTableCustomLog } from '@cdktf/provider-azurerm/lib
 import { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-group';
 import { MonitorDataCollectionRule, type MonitorDataCollectionRuleDataSources } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 import { MonitorScheduledQueryRulesAlertV2 } from '@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import type { Construct } from 'constructs';
 import { FRONT_ACCESS_STREAM, FRONT_ACCESS_TABLE, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns, tableColumnType } from '../monitor/front-access-log';
 import { diagnosticSetting, type MonitoringPlan } from '../monitor/monitoring';
@@ -127,7 +129,26 @@ export class MonitorStack extends EnvironmentStack {
       tags: plan.tags,
     });
 
-    for (const alert of workspaceAlerts(monitoring)) {
+    const alerts = workspaceAlerts(monitoring);
+    // the quota alert reads Azure Resource Graph: Azure runs its query as this identity, with Reader on the subscription
+    const existingReader = env.monitoring.alerts.vcpuQuotaReaderId;
+    const quotaReader = !alerts.some((a) => a.readsResourceGraph)
+      ? undefined
+      : existingReader
+        ? { identityId: existingReader, after: [] }
+        : (() => {
+          const identity = new UserAssignedIdentity(this, 'quota-reader', { name: names.quotaReaderIdentity, resourceGroupName, location, tags: plan.tags });
+          const grant = new RoleAssignment(this, 'quota-reader-subscription', {
+            scope: `/subscriptions/${env.subscriptionId}`,
+            roleDefinitionName: 'Reader',
+            principalId: identity.principalId,
+            principalType: 'ServicePrincipal',
+            description: `${env.name}: the vCPU quota alert reads QuotaResources in Azure Resource Graph`,
+          });
+          return { identityId: identity.id, after: [grant] };
+        })();
+    for (const alert of alerts) {
+      const reader = alert.readsResourceGraph ? quotaReader : undefined;
       new MonitorScheduledQueryRulesAlertV2(this, `alert-${alert.key}`, {
         name: `${env.name}-${alert.key}`,
         resourceGroupName,
@@ -142,7 +163,9 @@ export class MonitorStack extends EnvironmentStack {
         autoMitigationEnabled: true,
         // FrontAccess_CL has no row until the first front VM logs: Azure's check would refuse the query
         skipQueryValidation: true,
-        dependsOn: [table],
+        ...(reader ? { identity: { type: 'UserAssigned', identityIds: [reader.identityId] } } : {}),
+        // no wait for the grant: no write depends on it, and until Azure honours it an evaluation fails and the next one runs (docs/monitoring.md)
+        dependsOn: [table, ...(reader?.after ?? [])],
         tags: plan.tags,
       });
     }

@@ -21,6 +21,7 @@ import { TerraformResource } from 'cdktf';
 import type { Construct } from 'constructs';
 import { azureIds } from '../core/azure-ids';
 import type { ScaleSetExtension } from '../compute/scale-set';
+import { vmSizeInfo } from '../spec/capacity';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import type { Environment } from '../spec/schema';
@@ -54,6 +55,17 @@ export interface MonitoringPlan {
     /** Fewer days left than this alert. */
     readonly days: number;
   };
+  /**
+   * The vCPU quotas watched (absent when `alerts.vcpuQuotaPercent` is false): Azure's name of each
+   * (`cores` for the regional total, then each family the environment's VMs run, e.g.
+   * `standardDSv5Family`), in the environment's region and subscription.
+   */
+  readonly vcpuQuota?: {
+    readonly percent: number;
+    readonly quotaNames: readonly string[];
+    readonly region: string;
+    readonly subscriptionId: string;
+  };
 }
 
 /** The default days left that alert: 14, or one day before the soonest renewal. */
@@ -77,7 +89,20 @@ export function monitoringOf(plan: EnvironmentPlan): MonitoringPlan | undefined 
     contacts: m.contacts ?? env.keyVault?.contacts ?? [],
     alerts: m.alerts,
     ...certificateExpiryOf(env),
+    ...vcpuQuotaOf(env),
   };
+}
+
+/** The quota names of the regional total and of each VM family the environment runs. */
+function vcpuQuotaOf(env: EnvironmentPlan['env']): Pick<MonitoringPlan, 'vcpuQuota'> {
+  const percent = env.monitoring.alerts.vcpuQuotaPercent;
+  if (percent === false) return {};
+  const sizes = [env.front.vmSize, ...env.services.filter((s) => !s.retired).map((s) => s.vmSize), ...env.pools.map((p) => p.vmSize)];
+  const families = new Set(sizes.flatMap((s) => {
+    const family = s === undefined ? undefined : vmSizeInfo(s)?.family;
+    return family ? [family] : [];
+  }));
+  return { vcpuQuota: { percent, quotaNames: ['cores', ...[...families].sort()], region: env.region, subscriptionId: env.subscriptionId } };
 }
 
 function certificateExpiryOf(env: EnvironmentPlan['env']): Pick<MonitoringPlan, 'certificateExpiry'> {

@@ -20,6 +20,11 @@ export interface WorkspaceAlert {
   readonly dimensions: readonly string[];
   /** How often it runs and over how much data (ISO 8601, as azurerm allows them). @default - every 5 minutes over 5 minutes */
   readonly schedule?: { readonly frequency: string; readonly window: string };
+  /**
+   * The query reads Azure Resource Graph (`arg("")`): the rule runs as the quota reader identity,
+   * which holds Reader on the subscription (a rule without an identity cannot read it).
+   */
+  readonly readsResourceGraph?: true;
 }
 
 /** The log alerts, from the spec's thresholds. Each query returns only the rows that breach. */
@@ -85,7 +90,35 @@ export function workspaceAlerts(m: MonitoringPlan): WorkspaceAlert[] {
           },
         ]
       : []),
+    ...(m.vcpuQuota ? [vcpuQuotaAlert(m.vcpuQuota)] : []),
   ];
+}
+
+/**
+ * Quota near its limit: Azure Resource Graph's QuotaResources, the same data and the same query
+ * shape as the alert the portal's Quotas page creates ("Create alerts for quotas"): one row per
+ * usage of `microsoft.compute/locations/usages`, `name.value` as `az vm list-usage` prints it.
+ */
+function vcpuQuotaAlert(q: NonNullable<MonitoringPlan['vcpuQuota']>): WorkspaceAlert {
+  const list = q.quotaNames.map((n) => `'${n}'`).join(', ');
+  return {
+    key: 'vcpu-quota',
+    description: `A vCPU quota in ${q.region} (the regional total or a VM family the environment runs) is ${q.percent} % used or more: the next scale-out, surge upgrade or new slot may fail to allocate`,
+    severity: 2,
+    query: [
+      'arg("").QuotaResources',
+      `| where type =~ 'microsoft.compute/locations/usages' and subscriptionId =~ '${q.subscriptionId}' and location =~ '${q.region}'`,
+      '| mv-expand Usage = properties.value limit 400',
+      "| extend QuotaName = tostring(Usage.name.value), Used = toint(Usage.currentValue), Limit = toint(Usage['limit'])",
+      `| where QuotaName in~ (${list})`,
+      `| where Limit > 0 and Used * 100 >= Limit * ${q.percent}`,
+      '| project QuotaName, Used, Limit, UsedPercent = Used * 100 / Limit',
+    ].join('\n'),
+    dimensions: ['QuotaName'],
+    // quota usage moves with VMs, not requests: the portal's quota alerts offer 5 to 15 minutes
+    schedule: { frequency: 'PT15M', window: 'PT15M' },
+    readsResourceGraph: true,
+  };
 }
 
 /** A query docs/monitoring.md lists for a day-two question. */

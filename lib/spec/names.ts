@@ -100,6 +100,8 @@ export interface EnvironmentNames {
   readonly dataCollectionRule: (kind: 'vms' | 'front') => string;
   /** The alerts' action group: `ag-<env>`. */
   readonly actionGroup: string;
+  /** The identity the vCPU quota alert reads Azure Resource Graph as: `id-<env>-quota-reader`. */
+  readonly quotaReaderIdentity: string;
 }
 
 export function environmentNames(env: { name: string; subscriptionId: string; resourceGroupName: string }): EnvironmentNames {
@@ -119,6 +121,7 @@ export function environmentNames(env: { name: string; subscriptionId: string; re
     workspace: `log-${e}`,
     dataCollectionRule: (kind) => `dcr-${e}-${kind}`,
     actionGroup: `ag-${e}`,
+    quotaReaderIdentity: `id-${e}-quota-reader`,
   };
 }
 

@@ -826,6 +826,23 @@ export const EnvironmentSchema = z
              * (so Key Vault's renewal never alerts)
              */
             certificateExpiryDays: z.number().int().min(1).max(365).optional(),
+            /**
+             * Percent of a vCPU quota in the region that alerts: the regional total and each VM
+             * family the environment runs (services, pools, the front), read every 15 minutes from
+             * Azure Resource Graph. The rule runs as an identity the monitor stack creates and
+             * grants Reader on the subscription (the deployer needs role-assignment rights there),
+             * or as `vcpuQuotaReaderId`. `false`: no quota alert. @default 80
+             */
+            vcpuQuotaPercent: z.union([z.number().int().min(1).max(100), z.literal(false)]).default(80),
+            /**
+             * A user-assigned identity (resource ID) that already holds Reader on the subscription,
+             * for a deployer that may not grant at subscription scope: the quota alert runs as it,
+             * and the monitor stack creates no identity and no grant. @default - one created
+             */
+            vcpuQuotaReaderId: z
+              .string()
+              .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/i, { message: 'a user-assigned identity resource ID' })
+              .optional(),
           })
           .prefault({}),
       })

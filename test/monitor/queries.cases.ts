@@ -25,6 +25,8 @@ const TABLES: Tables = {
   Perf: [...standard, ...['Computer', 'ObjectName', 'CounterName', 'InstanceName'].map((name) => ({ name, type: 'string' as const })), { name: 'CounterValue', type: 'real' }],
   // AutoscaleScaleActionsLog (Azure's example queries for the table)
   AutoscaleScaleActionsLog: [...standard, ...['ResourceId', 'ScaleDirection', 'ResultType'].map((name) => ({ name, type: 'string' as const })), { name: 'CurrentInstanceCount', type: 'int' }, { name: 'NewInstanceCount', type: 'int' }],
+  // Azure Resource Graph's QuotaResources, through arg(""): the columns every Resource Graph table has (its docs' schema)
+  QuotaResources: [...['id', 'name', 'type', 'tenantId', 'location', 'resourceGroup', 'subscriptionId'].map((name) => ({ name, type: 'string' as const })), { name: 'properties', type: 'dynamic' }],
   // AzureActivity
   AzureActivity: [...standard, ...['OperationNameValue', 'ActivityStatusValue', 'Caller', 'CategoryValue', 'ResourceGroup'].map((name) => ({ name, type: 'string' as const }))],
 };
@@ -62,7 +64,26 @@ describe('the log alerts', () => {
     for (const line of ['front: routing table applied v2 (x)', 'front: boot: config and routing table in place']) expect(line).not.toMatch(pattern);
   });
 
+  test("the vCPU quota alert watches the regional total and each family the example's VMs run, at the spec's percent, in its region and subscription", () => {
+    const quota = alerts.find((a) => a.key === 'vcpu-quota')!;
+    expect(quota.readsResourceGraph).toBe(true);
+    expect(quota.query.split('\n')[0]).toBe('arg("").QuotaResources');
+    // pricing D4s_v5, order-processing D2s_v5, catalog E4s_v5, the front the default D2s_v5 (the example)
+    expect(quota.query).toContain("| where QuotaName in~ ('cores', 'standardDSv5Family', 'standardESv5Family')");
+    expect(quota.query).toContain("location =~ 'westeurope'");
+    expect(quota.query).toContain("subscriptionId =~ '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10'");
+    expect(quota.query).toContain('Used * 100 >= Limit * 80');
+    expect(quota.schedule).toEqual({ frequency: 'PT15M', window: 'PT15M' });
+    const spec = exampleSpec();
+    spec.monitoring = { alerts: { vcpuQuotaPercent: 95 } };
+    spec.pools = [];
+    expect(workspaceAlerts(monitoringOf(planOf(spec))!).find((a) => a.key === 'vcpu-quota')!.query).toContain('Used * 100 >= Limit * 95');
+    spec.monitoring = { alerts: { vcpuQuotaPercent: false } };
+    expect(workspaceAlerts(monitoringOf(planOf(spec))!).map((a) => a.key)).not.toContain('vcpu-quota');
+  });
+
   test('a broken query is a diagnostic (the checker is not a no-op)', () => {
+    expect(analyzeKql('arg("").QuotaResources | where Type =~ "x"', TABLES).diagnostics.join()).toMatch(/Type/);
     expect(analyzeKql('FrontAccess_CL | summarize count() by Slott', TABLES).diagnostics.join()).toMatch(/Slott/);
     expect(analyzeKql('Syslog | where SyslogMessage hass "x"', TABLES).diagnostics.length).toBeGreaterThan(0);
   });

@@ -102,7 +102,8 @@ test('a ramp step: the weight and a two-way chart', () => {
 
 test('a changed VM size: two scale sets update in place, the capacity row and both quota families', () => {
   const r = reviewOutputs(base, changed.size);
-  expect(rows(r.markdown)).toEqual(['~ azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss', '~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
+  // and the quota alert watches the new family too (an in-place update of its query)
+  expect(rows(r.markdown)).toEqual(['~ azurerm_monitor_scheduled_query_rules_alert_v2.alert-vcpu-quota', '~ azurerm_linux_virtual_machine_scale_set.blue_scale-set_vmss', '~ azurerm_linux_virtual_machine_scale_set.green_scale-set_vmss']);
   expect(r.markdown).toContain('| `sku` | `Standard_D2s_v5` | `Standard_D2as_v5` |  |');
   expect(sections(r.markdown)).toEqual(['Capacity', 'Changes by stack']);
   expect(r.markdown).toContain('| retail/svc-order-processing | Standard_D2s_v5 → **Standard_D2as_v5** | 2 / 3 / 10 | 2 | 12 / 12 | 1 / 2 (surge) / 1 | capacity changed; its scale sets roll |');
@@ -142,13 +143,14 @@ test('an added service: only its own resources and the front blobs; the vault no
   const r = reviewOutputs(base, changed.added);
   const all = stackRows(r.markdown);
   const others = all.filter((x) => !/search/.test(x));
-  expect(others).toEqual(['retail-front: +/- azurerm_storage_blob.front_config', 'retail-front: +/- azurerm_storage_blob.front_routing-table']);
+  // search runs D2as_v5, a family no other VM runs: the quota alert watches it too
+  expect(others).toEqual(['retail-front: +/- azurerm_storage_blob.front_config', 'retail-front: +/- azurerm_storage_blob.front_routing-table', 'retail-monitor: ~ azurerm_monitor_scheduled_query_rules_alert_v2.alert-vcpu-quota']);
   expect(r.markdown).toMatch(/\| nginx config: new version `[0-9a-f]{16}`, named by the pointer `current` \(updated in place\); the previous `[0-9a-f]{16}` is removed after \|/);
   const own = all.filter((x) => /search/.test(x));
   // with the two waits for its grants (time_sleep), and monitoring: the NSG's diagnostic setting; per slot the agent's rule association, two metric alerts, the load balancer's and autoscale's diagnostic settings, and the pinned image version (terraform_data)
   expect(own).toHaveLength(40);
   expect(own.every((x) => /^[a-z-]+: \+ /.test(x))).toBe(true);
-  expect(stackHeadings(r.markdown)).toEqual(['retail-front', 'retail-identities', 'retail-network', 'retail-svc-search']);
+  expect(stackHeadings(r.markdown)).toEqual(['retail-front', 'retail-identities', 'retail-monitor', 'retail-network', 'retail-svc-search']);
   expect(r.markdown).toContain('#### retail-svc-search (new stack): 25 to add');
   expect(r.markdown).toContain('| retail/search (new) |');
   expect(r.markdown).toContain('| retail/svc-search | Standard_D2as_v5 |');

@@ -39,6 +39,7 @@ test("the descriptions the example's grants carry (rewording one replaces it)", 
     'retail-identities:svc-pricing-blue_secret-pricing-db-password: pricing blue: read the secret pricing-db-password',
     'retail-identities:svc-pricing-green_artifact-reader: pricing green: read release artifacts',
     'retail-identities:svc-pricing-green_secret-pricing-db-password: pricing green: read the secret pricing-db-password',
+    'retail-monitor:quota-reader-subscription: retail: the vCPU quota alert reads QuotaResources in Azure Resource Graph',
     'retail-vault:key-vault_deployer-certificates: (none)',
     'retail-vault:key-vault_deployer-secrets: (none)',
   ]);

@@ -108,8 +108,11 @@ describe('stable addresses', () => {
     spec.services.splice(1, 0, search); // in the middle of the list
     const after = synthStacks(spec);
     expect(Object.keys(after)).toContain('retail-svc-search');
-    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-front', 'retail-identities'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
+    for (const stack of Object.keys(baseline).filter((s) => !['retail-network', 'retail-front', 'retail-identities', 'retail-monitor'].includes(s))) expect({ stack, json: after[stack] }).toEqual({ stack, json: baseline[stack] });
     expect(changedResources(baseline['retail-front'], after['retail-front'])).toEqual(FRONT_BLOB_ADDRESSES);
+    // search runs a VM family no other VM runs (Fsv2): the quota alert watches it too, an in-place update of its query
+    expect(changedResources(baseline['retail-monitor'], after['retail-monitor'])).toEqual(['azurerm_monitor_scheduled_query_rules_alert_v2.alert-vcpu-quota']);
+    expect(resourceAt(after['retail-monitor'], 'azurerm_monitor_scheduled_query_rules_alert_v2', 'alert-vcpu-quota').criteria[0].query).toContain("'standardESv5Family', 'standardFSv2Family')");
     expect(changedResources(baseline['retail-identities'], after['retail-identities'])).toEqual([
       'azurerm_role_assignment.svc-search-blue_artifact-reader',
       'azurerm_role_assignment.svc-search-green_artifact-reader',

@@ -17,7 +17,8 @@ beforeAll(() => {
   for (const [name, text] of Object.entries(exampleStacks())) stacks[name] = JSON.parse(text);
 });
 
-const ARM_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[A-Za-z0-9._()-]+(\/providers\/[A-Za-z.]+\/[A-Za-z]+\/[^/]+(\/[A-Za-z/]+\/[^/]+)*)?$/;
+// a subscription (the quota reader's grant), a resource group, or a resource under one
+const ARM_ID = /^\/subscriptions\/[0-9a-f-]{36}(\/resourceGroups\/[A-Za-z0-9._()-]+(\/providers\/[A-Za-z.]+\/[A-Za-z]+\/[^/]+(\/[A-Za-z/]+\/[^/]+)*)?)?$/;
 
 test('to52: each 4.55 name 5.0 removed becomes its 5.x form with the same meaning, nothing else changes', () => {
   const [front, done] = to52(stacks['retail-front']);

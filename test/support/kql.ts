@@ -34,8 +34,17 @@ export interface Analysis {
 const scalar = (S: any, t: Column['type']) =>
   ({ string: S.ScalarTypes.String, int: S.ScalarTypes.Int, long: S.ScalarTypes.Long, real: S.ScalarTypes.Real, datetime: S.ScalarTypes.DateTime, bool: S.ScalarTypes.Bool, dynamic: S.ScalarTypes.Dynamic, guid: S.ScalarTypes.Guid, timespan: S.ScalarTypes.TimeSpan })[t];
 
+/**
+ * `arg("").<Table>`: Log Analytics' cross-service query into Azure Resource Graph, which
+ * Kusto.Language's globals do not know ("The name 'arg' does not refer to any known function").
+ * It is read as the table it names (spaces keep the offsets), so give that table in `tables`
+ * with Resource Graph's columns; the rest of the query binds against them.
+ */
+const ARG = /\barg\(""\)\./g;
+
 /** Parses and binds `query` against `tables` (one database holding them all). */
 export function analyzeKql(query: string, tables: Tables): Analysis {
+  query = query.replace(ARG, (m) => ' '.repeat(m.length));
   const k = kusto();
   const S = k.Symbols;
   const symbols = Object.entries(tables).map(([name, cols]) => new S.TableSymbol.$ctor4(name, cols.map((c) => new S.ColumnSymbol(c.name, scalar(S, c.type)))));
