@@ -61,9 +61,13 @@ export interface MonitoringPlan {
    * `standardDSv5Family`), in the environment's region and subscription.
    */
   readonly vcpuQuota?: {
+    /** Percent of a quota in use that alerts. */
     readonly percent: number;
+    /** `cores`, then the families, sorted. */
     readonly quotaNames: readonly string[];
+    /** The environment's region, as Resource Graph writes `location`. */
     readonly region: string;
+    /** The environment's subscription. */
     readonly subscriptionId: string;
   };
 }
