@@ -67,10 +67,22 @@ export interface RouterInput {
   readonly slotDownSeconds: number;
   /** Methods copied to the other slot when a service mirrors. */
   readonly mirrorMethods: readonly string[];
+  /** This front's region, with regions. @default - one region */
+  readonly region?: string;
+  /** The other regions' fronts: each name with the networks its requests come from. */
+  readonly peers?: ReadonlyArray<{ readonly name: string; readonly cidrs: readonly string[] }>;
 }
 
 /** The router's data as an nginx `env` directive (JSON in a single-quoted nginx string). */
 export function routerEnvDirective(input: RouterInput): string {
-  const json = JSON.stringify({ environment: input.environment, services: input.services, tablePath: input.tablePath, dict: input.dict, slotDownSeconds: input.slotDownSeconds, mirrorMethods: input.mirrorMethods });
+  const json = JSON.stringify({
+    environment: input.environment,
+    services: input.services,
+    tablePath: input.tablePath,
+    dict: input.dict,
+    slotDownSeconds: input.slotDownSeconds,
+    mirrorMethods: input.mirrorMethods,
+    ...(input.region !== undefined ? { region: input.region, peers: input.peers ?? [] } : {}),
+  });
   return `env '${ROUTER_ENV}=${json.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}';`;
 }

@@ -95,8 +95,8 @@ export const MIRROR_METHODS = ['GET', 'HEAD'] as const;
  * `worker_connections`, idle upstream ones too (each upstream block keeps up to `keepalive` per
  * worker). `worker_rlimit_nofile` adds the files that are not connections.
  */
-export function frontConnectionBudget(services: number): { upstreams: number; workerConnections: number; rlimitNofile: number } {
-  const upstreams = services * 2;
+export function frontConnectionBudget(services: number, peers = 0): { upstreams: number; workerConnections: number; rlimitNofile: number } {
+  const upstreams = services * 2 + peers;
   const workerConnections = FRONT_DEFAULTS.activeConnections + FRONT_DEFAULTS.upstreamKeepalive * upstreams;
   return { upstreams, workerConnections, rlimitNofile: workerConnections + FRONT_DEFAULTS.fileHeadroom };
 }
@@ -128,6 +128,29 @@ export interface FrontServiceConfig {
   /** Each slot's backend. */
   readonly slots: Readonly<Record<SlotName, FrontSlotBackend>>;
 }
+
+/** Another region's front, which this front may forward a share of a service's requests to. */
+export interface FrontPeer {
+  /** The region's name (the routing table's `regions.shares` key). */
+  readonly name: string;
+  /** Its front's internal LB address, reached over global VNet peering. */
+  readonly address: string;
+  /** Its front's plain HTTP port (the hop between fronts stays inside the peered networks). */
+  readonly port: number;
+  /** The networks its requests come from (its front subnet): only these are trusted to say which region forwarded a request. */
+  readonly cidrs: readonly string[];
+}
+
+/** This front's region and the other regions' fronts (issue 15, docs/regions.md). */
+export interface FrontRegionConfig {
+  /** This front's region. */
+  readonly name: string;
+  /** The other regions' fronts. */
+  readonly peers: readonly FrontPeer[];
+}
+
+/** The upstream of another region's front. */
+export const peerUpstreamName = (region: string) => `region__${region}`;
 
 /** Where nginx keeps its files. */
 export interface FrontPaths {
@@ -176,6 +199,8 @@ export interface FrontConfigInput {
   readonly workerProcesses?: number | 'auto';
   /** @default 'info' */
   readonly errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error';
+  /** Regions: this front forwards a service's planned share to other regions' fronts. @default - one region */
+  readonly region?: FrontRegionConfig;
 }
 
 /** Paths on a front VM (Ubuntu, nginx from the distribution). */
@@ -224,8 +249,26 @@ function upstreams(svc: FrontServiceConfig): string[] {
   ]);
 }
 
+/** Another region's front: two entries, so a failed attempt has a retry, never marked down. */
+function peerUpstream(peer: FrontPeer): string[] {
+  return [
+    `  upstream ${peerUpstreamName(peer.name)} {`,
+    `    zone ${peerUpstreamName(peer.name)} 64k;`,
+    `    server ${peer.address}:${peer.port} max_fails=0;`,
+    `    server ${peer.address}:${peer.port} max_fails=0;`,
+    `    keepalive ${FRONT_DEFAULTS.upstreamKeepalive};`,
+    `    keepalive_requests ${FRONT_DEFAULTS.upstreamKeepaliveRequests};`,
+    `    keepalive_timeout ${FRONT_DEFAULTS.upstreamKeepaliveTimeoutSeconds}s;`,
+    `    keepalive_time ${FRONT_DEFAULTS.upstreamKeepaliveTimeSeconds}s;`,
+    '  }',
+  ];
+}
+
+/** The variables a front with regions sets per request (front_router.route). */
+const REGION_VARIABLES = ['      set $front_from "";', '      set $front_forward "";', '      set $front_proto $scheme;'];
+
 /** The location that routes one service (inside its server, or under its path prefix). */
-function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): string[] {
+function serviceLocation(svc: FrontServiceConfig, path: string, lua: string, regions = false): string[] {
   // routed, mirrored and proxied alike in the service's location and in its draining twin
   const routed = [
     `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.route};`,
@@ -247,6 +290,7 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): st
     '      set $front_upstream "";',
     '      set $front_mirror_upstream "";',
     '      set $front_drained "";',
+    ...(regions ? REGION_VARIABLES : []),
     ...routed,
     '    }',
     '    # while the VM drains (the drain agent): the same, and the response closes the connection',
@@ -254,11 +298,14 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string): st
     '      keepalive_timeout 0;',
     `      set $front_service ${svc.name};`,
     '      set $front_drained 1;',
+    ...(regions ? REGION_VARIABLES : []),
     ...routed,
     '    }',
     `    location @failover_${svc.name} {`,
     '      # the other slot only when no attempt could connect (the slot is down); else the error stands',
     `      rewrite_by_lua_file ${lua}/${ROUTER_FILE.failover};`,
+    // a request sent back to the region it came from says so in its answer (front_router.region_signal)
+    ...(regions ? [`      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`] : []),
     `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
     '      proxy_pass http://$front_upstream;',
     '    }',
@@ -289,7 +336,12 @@ export function renderNginxConf(input: FrontConfigInput): string {
   const statusPort = input.statusPort ?? FRONT_DEFAULTS.statusPort;
   const adminPort = input.adminPort ?? FRONT_DEFAULTS.adminPort;
   const services = byName(input.services);
-  const budget = frontConnectionBudget(services.length);
+  const peers = input.region ? [...input.region.peers].sort((a, b) => a.name.localeCompare(b.name, 'en')) : [];
+  for (const name of input.region ? [input.region.name, ...peers.map((p) => p.name)] : []) {
+    if (!/^[a-z][a-z0-9]*$/.test(name)) throw new Error(`front: region name '${name}' is not an Azure region name (lower-case letters and digits)`);
+  }
+  const regions = input.region !== undefined;
+  const budget = frontConnectionBudget(services.length, peers.length);
   const listen = (extra = '') => {
     const lines = [`    listen ${addr}:${input.ports.http}${extra};`];
     if (input.tlsFile && input.ports.https !== undefined) lines.push(`    listen ${addr}:${input.ports.https} ssl${extra};`);
@@ -303,7 +355,15 @@ export function renderNginxConf(input: FrontConfigInput): string {
     `load_module ${paths.modules}/ndk_http_module.so;`,
     `load_module ${paths.modules}/ngx_http_lua_module.so;`,
     '# the router (shipped with the VM) reads its data from here: this config holds no code',
-    routerEnvDirective({ environment: input.environment, services: services.map((s) => s.name), tablePath: paths.table, dict: SHARED_DICT, slotDownSeconds: FRONT_DEFAULTS.slotDownSeconds, mirrorMethods: MIRROR_METHODS }),
+    routerEnvDirective({
+      environment: input.environment,
+      services: services.map((s) => s.name),
+      tablePath: paths.table,
+      dict: SHARED_DICT,
+      slotDownSeconds: FRONT_DEFAULTS.slotDownSeconds,
+      mirrorMethods: MIRROR_METHODS,
+      ...(input.region ? { region: input.region.name, peers: peers.map((p) => ({ name: p.name, cidrs: [...p.cidrs] })) } : {}),
+    }),
     ...(input.user ? [`user ${input.user};`] : []),
     `worker_processes ${input.workerProcesses ?? 'auto'};`,
     `# open files per worker: ${budget.workerConnections} connections (${FRONT_DEFAULTS.activeConnections} active, ${FRONT_DEFAULTS.upstreamKeepalive} idle × ${budget.upstreams} upstreams) + ${FRONT_DEFAULTS.fileHeadroom} other files`,
@@ -343,7 +403,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '  proxy_set_header Connection "";',
     '  proxy_set_header Host $host;',
     '  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    '  proxy_set_header X-Forwarded-Proto $scheme;',
+    // with regions, a request another region's front forwarded keeps its client's scheme, and a forwarded one says which region sent it
+    ...(regions ? ['  proxy_set_header X-Forwarded-Proto $front_proto;', '  proxy_set_header X-Ase-Region $front_forward;'] : ['  proxy_set_header X-Forwarded-Proto $scheme;']),
     '  proxy_set_header X-Request-Id $request_id;',
     `  proxy_connect_timeout ${FRONT_DEFAULTS.connectTimeoutSeconds}s;`,
     '  proxy_next_upstream error timeout http_502 http_503 http_504;',
@@ -356,6 +417,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     `  init_worker_by_lua_file ${paths.lua}/${ROUTER_FILE.initWorker};`,
     '',
     ...services.flatMap(upstreams),
+    ...peers.flatMap(peerUpstream),
     '',
     '  # status: /healthz for the front LB probe (200, or 503 with no table), /health for the',
     '  # Application Health extension (type handler 2.0: always 200 with ApplicationHealthState)',
@@ -384,7 +446,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '  server {',
     ...listen(' default_server'),
     ...(input.tlsFile ? ['    ssl_certificate $front_tls_file;', '    ssl_certificate_key $front_tls_file;'] : []),
-    ...prefixed.flatMap((s) => [...serviceLocation(s, s.pathPrefix!, paths.lua), ...mirrorLocation(s, paths.lua)]),
+    ...prefixed.flatMap((s) => [...serviceLocation(s, s.pathPrefix!, paths.lua, regions), ...mirrorLocation(s, paths.lua)]),
     '    location / {',
     '      set $front_service "";',
     '      set $front_slot "";',
@@ -398,7 +460,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
       ...listen(),
       `    server_name ${s.hosts.join(' ')};`,
       ...(input.tlsFile ? ['    ssl_certificate $front_tls_file;', '    ssl_certificate_key $front_tls_file;'] : []),
-      ...serviceLocation(s, '/', paths.lua),
+      ...serviceLocation(s, '/', paths.lua, regions),
       ...mirrorLocation(s, paths.lua),
       '  }',
     ]),

@@ -67,6 +67,36 @@ test('a rendered config run from a folder (host names, path prefixes, TLS, a wor
   expect(t.status).toBe(0);
 });
 
+test('a config with regions (another region\'s front as an upstream, the router told its peers) passes the guard and real nginx -t', async () => {
+  const dir = tempDir();
+  const paths = localFrontPaths(dir);
+  const [http, status, admin] = await freePorts(3);
+  const text = renderNginxConf({
+    environment: 'retail',
+    services: [svc('pricing'), svc('catalog', { pathPrefix: '/catalog/' })],
+    listenAddress: '127.0.0.1',
+    ports: { http },
+    statusPort: status,
+    adminPort: admin,
+    paths,
+    workerProcesses: 1,
+    region: { name: 'westeurope', peers: [{ name: 'northeurope', address: '10.40.0.100', port: 80, cidrs: ['10.40.0.0/26'] }] },
+  });
+  expect(text).toContain('upstream region__northeurope {');
+  expect(text).toContain('"region":"westeurope","peers":[{"name":"northeurope","cidrs":["10.40.0.0/26"]}]');
+  const env = { GUARD_TABLE: paths.table, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp };
+  expect(guard(text, env)).toEqual({ status: 0, problems: [], stderr: '' });
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, text);
+  mkdirSync(paths.temp, { recursive: true });
+  const t = spawnSync('nginx', ['-t', '-q', '-c', file, '-p', `${dir}/`], { encoding: 'utf8' });
+  expect(t.stderr).toBe('');
+  expect(t.status).toBe(0);
+  // regions the router cannot read are refused: a peer named as this region, a network that is not a CIDR
+  expect(guard(text.replace('"name":"northeurope"', '"name":"westeurope"'), env).problems.join()).toMatch(/the router's regions must be/);
+  expect(guard(text.replace('"cidrs":["10.40.0.0/26"]', '"cidrs":["any"]'), env).problems.join()).toMatch(/the router's regions must be/);
+});
+
 describe('refused, each with its line', () => {
   const base = renderFrontConf(planOf(exampleSpec()));
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;

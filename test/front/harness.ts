@@ -92,11 +92,12 @@ export interface RunningFront {
  */
 export const VM_SERVICE_NOFILE = '1024:';
 
-export async function startFront(dir: string, input: Omit<FrontConfigInput, 'ports' | 'statusPort' | 'adminPort' | 'paths' | 'listenAddress'> & { https?: boolean; /** run nginx under `prlimit --nofile=<soft:hard>` */ nofile?: string }, initialTable?: unknown): Promise<RunningFront> {
-  const [httpPort, statusPort, adminPort, httpsPort] = await freePorts(4);
+export async function startFront(dir: string, input: Omit<FrontConfigInput, 'ports' | 'statusPort' | 'adminPort' | 'paths' | 'listenAddress'> & { https?: boolean; /** run nginx under `prlimit --nofile=<soft:hard>` */ nofile?: string; /** the HTTP port, when another front must know it first (regions) */ httpPort?: number }, initialTable?: unknown): Promise<RunningFront> {
+  const [freeHttp, statusPort, adminPort, httpsPort] = await freePorts(4);
+  const httpPort = input.httpPort ?? freeHttp;
   const paths = localFrontPaths(dir);
   mkdirSync(paths.temp, { recursive: true });
-  const { nofile, ...rest } = input;
+  const { nofile, httpPort: _port, ...rest } = input;
   const conf = renderNginxConf({ ...rest, listenAddress: '127.0.0.1', ports: { http: httpPort, ...(input.https ? { https: httpsPort } : {}) }, statusPort, adminPort, paths, workerProcesses: input.workerProcesses ?? 2 });
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);

@@ -19,6 +19,39 @@ R.TABLE_PATH = cfg.tablePath
 R.SLOT_DOWN_SECONDS = cfg.slotDownSeconds
 local MIRROR_METHODS = {}
 for _, m in ipairs(cfg.mirrorMethods) do MIRROR_METHODS[m] = true end
+
+-- regions (optional): this front's region, and the other regions' fronts it may forward to, each
+-- with the networks its requests come from (its front subnet): a request carries the sending
+-- region in X-Ase-Region, trusted only from those networks
+local function ipv4(s)
+  local a, b, c, d = tostring(s):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
+  a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+  if a > 255 or b > 255 or c > 255 or d > 255 then return nil end
+  return ((a * 256 + b) * 256 + c) * 256 + d
+end
+local function cidr(s)
+  local ip, bits = tostring(s):match("^([%d.]+)/(%d+)$")
+  local n, m = ipv4(ip), tonumber(bits)
+  if not n or not m or m > 32 then return nil end
+  local size = 2 ^ (32 - m)
+  local first = n - n % size
+  return { first = first, last = first + size - 1 }
+end
+R.REGION = cfg.region
+R.PEERS = {}
+if cfg.region ~= nil or cfg.peers ~= nil then
+  if type(cfg.region) ~= "string" or type(cfg.peers) ~= "table" then error("front: FRONT_ROUTER region and peers go together") end
+  for _, p in ipairs(cfg.peers) do
+    if type(p) ~= "table" or type(p.name) ~= "string" or p.name == cfg.region or type(p.cidrs) ~= "table" then error("front: FRONT_ROUTER peers: each needs a name (not this region) and cidrs") end
+    local nets = {}
+    for _, c in ipairs(p.cidrs) do
+      nets[#nets + 1] = cidr(c) or error("front: FRONT_ROUTER peers." .. p.name .. ": not an IPv4 CIDR: " .. tostring(c))
+    end
+    R.PEERS[p.name] = nets
+  end
+end
+R.PEER_UPSTREAM = "region__"
 local dict = ngx.shared[cfg.dict]
 if not dict then error("front: no lua_shared_dict " .. cfg.dict) end
 local SLOTS = { blue = "green", green = "blue" }
@@ -51,6 +84,25 @@ function R.check(t)
       if not is_num(e.weight, 0, 100) or math.abs(math.floor(e.weight * 100 + 0.5) - e.weight * 100) > 1e-6 then bad(p .. ".weight", "expected 0-100 with at most two decimals, got " .. tostring(e.weight)) end
       if type(e.failover) ~= "boolean" then bad(p .. ".failover", "expected true or false") end
       if not is_num(e.mirror, 0, 100) then bad(p .. ".mirror", "expected 0-100, got " .. tostring(e.mirror)) end
+      if e.regions ~= nil then
+        local g = e.regions
+        if type(g) ~= "table" or type(g.shares) ~= "table" then
+          bad(p .. ".regions", "expected {shares, failover}")
+        else
+          if type(g.failover) ~= "boolean" then bad(p .. ".regions.failover", "expected true or false") end
+          local total = 0
+          for region, share in pairs(g.shares) do
+            if not R.PEERS[region] then
+              bad(p .. ".regions.shares." .. tostring(region), "not a region this front forwards to")
+            elseif not is_num(share, 0, 100) or math.abs(math.floor(share * 100 + 0.5) - share * 100) > 1e-6 then
+              bad(p .. ".regions.shares." .. region, "expected 0-100 with at most two decimals, got " .. tostring(share))
+            else
+              total = total + share
+            end
+          end
+          if total > 100 + 1e-6 then bad(p .. ".regions.shares", "add up to " .. total .. ", more than 100") end
+        end
+      end
       local a = e.affinity
       if type(a) ~= "table" then
         bad(p .. ".affinity", "missing")
@@ -102,6 +154,18 @@ local function prepare(t)
     end
     if e.affinity.by == "header" then e.affinity.var = "http_" .. e.affinity.name:lower():gsub("-", "_")
     elseif e.affinity.by == "cookie" then e.affinity.var = "cookie_" .. e.affinity.name end
+    -- each other region's share as a bucket range (0-9999), in a fixed order
+    e.away = {}
+    if e.regions then
+      local names = {}
+      for region in pairs(e.regions.shares) do names[#names + 1] = region end
+      table.sort(names)
+      local upto = 0
+      for _, region in ipairs(names) do
+        upto = upto + math.floor(e.regions.shares[region] * 100 + 0.5)
+        e.away[#e.away + 1] = { region = region, upto = upto }
+      end
+    end
   end
   return t
 end
@@ -147,6 +211,33 @@ local function bucket_of(service, key)
   return ngx.crc32_long(service .. ":" .. key) % 10000
 end
 
+-- the region a request came from, when another region's front forwarded it (header and network
+-- agree); such a request is served here and never forwarded again
+local function from_region()
+  local var = ngx.var
+  local claimed = var.http_x_ase_region
+  local nets = claimed and R.PEERS[claimed]
+  if not nets then return nil end
+  local addr = ipv4(var.remote_addr)
+  for _, n in ipairs(nets) do
+    if addr and addr >= n.first and addr <= n.last then return claimed end
+  end
+  return nil
+end
+
+-- another region found unable to serve a service (its front took no attempt, or it sent the
+-- request back): skipped for the service for the window, as a slot is
+local function region_down_key(service, region) return "rdown:" .. service .. ":" .. region end
+function R.region_down(service, region) return dict:get(region_down_key(service, region)) ~= nil end
+
+-- send the request to another region's front
+local function forward(var, region, reason)
+  var.front_slot = ""
+  var.front_reason = reason
+  var.front_upstream = R.PEER_UPSTREAM .. region
+  var.front_forward = R.REGION
+end
+
 function R.route()
   local var = ngx.var
   local service = var.front_service
@@ -155,6 +246,36 @@ function R.route()
   if not e then
     var.front_reason = "no-table"
     return ngx.exit(503)
+  end
+  -- a front with regions only (a config without them declares none of these variables); they are
+  -- variables, not ngx.ctx, because the failover location (an internal redirect) reads them too
+  local from = R.REGION and from_region()
+  if R.REGION then
+    var.front_from = from or ""
+    -- the sender's scheme stands for the client's (the hop between fronts is plain HTTP)
+    var.front_proto = from and (var.http_x_forwarded_proto or var.scheme) or var.scheme
+  end
+  -- (one region: nothing below applies)
+  if from then
+    -- served here (the loop guard): never forwarded again, whatever the table says; with both
+    -- slots here down, straight back to the sender, which serves it in its own region
+    if R.slot_down(service, "blue") and R.slot_down(service, "green") then return forward(var, from, "bounce:" .. from) end
+  elseif R.REGION and #e.away > 0 then
+    local a, key = e.affinity, nil
+    if a.var then key = var[a.var] elseif a.by == "address" then key = var.remote_addr end
+    local b = key and ngx.crc32_long("region:" .. service .. ":" .. key) % 10000 or math.random(0, 9999)
+    for _, w in ipairs(e.away) do
+      if b < w.upto then
+        if not R.region_down(service, w.region) then return forward(var, w.region, "region:" .. w.region) end
+        break -- that region's front is down: served here
+      end
+    end
+    -- this region's slots are both down: another region serves it
+    if e.regions.failover and R.slot_down(service, "blue") and R.slot_down(service, "green") then
+      for _, w in ipairs(e.away) do
+        if not R.region_down(service, w.region) then return forward(var, w.region, "failover:local-down") end
+      end
+    end
   end
   local slot, reason
   for _, r in ipairs(e.rules) do
@@ -202,8 +323,34 @@ function R.failover()
   local e = t and t.services[service]
   local times = var.upstream_connect_time or ""
   local connected = times == "" or times:find("%d") ~= nil
+  local upstream = var.front_upstream or ""
+  if R.REGION and upstream:sub(1, #R.PEER_UPSTREAM) == R.PEER_UPSTREAM then
+    -- another region's front took no attempt: it is down for the window, and this region serves
+    local region = upstream:sub(#R.PEER_UPSTREAM + 1)
+    if connected or not e or var.front_reason:find("^bounce") then return ngx.exit(status) end
+    dict:set(region_down_key(service, region), true, R.SLOT_DOWN_SECONDS)
+    ngx.log(ngx.WARN, "front: ", service, ": the front of region ", region, " refused or dropped every attempt (", tostring(var.upstream_addr), "); serving here for ", R.SLOT_DOWN_SECONDS, " s")
+    var.front_forward = ""
+    var.front_slot = e.live
+    var.front_reason = "failover:region-" .. region .. "-down"
+    var.front_upstream = e.primary[e.live]
+    return
+  end
   if connected or not e or not SLOTS[slot] then return ngx.exit(status) end
   dict:set(down_key(service, slot), true, R.SLOT_DOWN_SECONDS)
+  -- a request another region forwarded, and both slots here are down: back to that region, which
+  -- serves it there (nothing reached a backend here: no attempt connected)
+  local from = R.REGION and var.front_from or ""
+  if from ~= "" and (R.slot_down(service, SLOTS[slot]) or var.front_reason:find("^failover")) then
+    ngx.log(ngx.WARN, "front: ", service, ": no slot here answers a request from region ", from, "; sending it back")
+    return forward(var, from, "bounce:" .. from)
+  end
+  -- both slots here down, and the service fails over to other regions: to one whose front is up
+  if R.REGION and from == "" and e.regions and e.regions.failover and R.slot_down(service, SLOTS[slot]) then
+    for _, w in ipairs(e.away) do
+      if not R.region_down(service, w.region) then return forward(var, w.region, "failover:local-down") end
+    end
+  end
   if not e.failover or var.front_reason:find("^failover") then return ngx.exit(status) end
   ngx.log(ngx.WARN, "front: ", service, " slot ", slot, " refused or dropped every attempt (", tostring(var.upstream_addr), "); failing over to ", SLOTS[slot], " for ", R.SLOT_DOWN_SECONDS, " s")
   var.front_reason = "failover:" .. slot .. "-down"
@@ -214,6 +361,25 @@ end
 -- in the mirror subrequest (which shares the request's variables): send the copy or nothing
 function R.mirror()
   if ngx.var.front_mirror_upstream == "" then return ngx.exit(204) end
+end
+
+-- the region signal between fronts: a front that sent a request back says its region is down (for
+-- this service's slots); the front that receives that answer skips the region for the window and
+-- keeps the signal from its client
+function R.region_signal()
+  if not R.REGION then return end
+  if (ngx.var.front_reason or ""):find("^bounce:") then
+    ngx.header["X-Ase-Region-Down"] = R.REGION
+    return
+  end
+  local down = ngx.var.upstream_http_x_ase_region_down
+  if down then
+    ngx.header["X-Ase-Region-Down"] = nil
+    if R.PEERS[down] and ngx.var.front_upstream == R.PEER_UPSTREAM .. down then
+      dict:set(region_down_key(ngx.var.front_service, down), true, R.SLOT_DOWN_SECONDS)
+      ngx.log(ngx.WARN, "front: ", ngx.var.front_service, ": region ", down, " has no slot that answers; serving here for ", R.SLOT_DOWN_SECONDS, " s")
+    end
+  end
 end
 
 function R.add_cookie()

@@ -181,7 +181,18 @@ def directive(name, args, ctx, line, opens, modules):
             data = json.loads(args[0][len(ROUTER_ENV):])
         except ValueError:
             return [f"{at}: the router's data is not JSON"]
-        ok = (isinstance(data, dict) and set(data) == {"environment", "services", "tablePath", "dict", "slotDownSeconds", "mirrorMethods"}
+        base = {"environment", "services", "tablePath", "dict", "slotDownSeconds", "mirrorMethods"}
+        # with regions: this front's region, and each other region's front with the networks its requests come from
+        regions = set(data) == base | {"region", "peers"} if isinstance(data, dict) else False
+        if regions and not (isinstance(data["region"], str) and re.fullmatch(r"[a-z][a-z0-9]*", data["region"])
+                            and isinstance(data["peers"], list)
+                            and all(isinstance(p, dict) and set(p) == {"name", "cidrs"} and isinstance(p["name"], str)
+                                    and re.fullmatch(r"[a-z][a-z0-9]*", p["name"]) and p["name"] != data["region"]
+                                    and isinstance(p["cidrs"], list)
+                                    and all(isinstance(c, str) and re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", c) for c in p["cidrs"])
+                                    for p in data["peers"])):
+            return [f"{at}: the router's regions must be {{region, peers: [{{name, cidrs}}]}}"]
+        ok = (isinstance(data, dict) and (set(data) == base or regions)
               and data["tablePath"] == TABLE and isinstance(data["environment"], str)
               and isinstance(data["dict"], str) and isinstance(data["services"], list)
               and all(isinstance(x, str) for x in data["services"])
