@@ -38,7 +38,12 @@
 // wrk is its own process. The bench's own node process only sends the PUTs and reads counters.
 // The core count is printed; figures from a 2-core machine are noisy, the errors are not.
 //
-//   node bench/front.js [--duration-swaps 22] [--duration 10] [--rounds 3] [--skip-swaps] [--skip-throughput] [--skip-flaky] [--skip-mirror]
+// 5. POST bodies of 1, 24 and 256 KB: `wrk -t2 -c50` for --duration seconds with each body at the
+//    front as rendered (request bodies up to FRONT_DEFAULTS.clientBodyBufferKb stay in memory), at
+//    the same front with nginx's default 16k body buffer (the config before), and straight at the
+//    5 ms backend, alternating, median of --rounds; req/s and p50/p99 (printed, not pass/fail).
+//
+//   node bench/front.js [--duration-swaps 22] [--duration 10] [--rounds 3] [--skip-swaps] [--skip-throughput] [--skip-flaky] [--skip-mirror] [--skip-bodies]
 //
 // Needs nginx with the Lua module (libnginx-mod-http-lua) and wrk (see scripts/install-test-tools.sh).
 // Exit 0: all ran and the swap proof held; 1: the swap proof failed; 2: setup failed.
@@ -51,7 +56,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { renderNginxConf, localFrontPaths } = require('../lib/front/nginx-conf');
+const { renderNginxConf, localFrontPaths, FRONT_DEFAULTS } = require('../lib/front/nginx-conf');
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +67,7 @@ const { values } = parseArgs({
     'skip-throughput': { type: 'boolean', default: false },
     'skip-flaky': { type: 'boolean', default: false },
     'skip-mirror': { type: 'boolean', default: false },
+    'skip-bodies': { type: 'boolean', default: false },
   },
 });
 const SWAP_SECONDS = Number(values['duration-swaps']);
@@ -274,8 +280,8 @@ let wrkScript;
 let workDir;
 
 /** Runs wrk to completion; resolves with the parsed summary (throws if there is none). */
-function wrk({ url, host, connections, seconds }) {
-  const args = ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '2s', '-s', wrkScript, ...(host ? ['-H', `Host: ${host}`] : []), url];
+function wrk({ url, host, connections, seconds, script }) {
+  const args = ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '2s', '-s', script ?? wrkScript, ...(host ? ['-H', `Host: ${host}`] : []), url];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -360,10 +366,10 @@ const entry = (live, weight, mirror = 0) => ({ live, weight, affinity: { by: 'co
 let tableSerial = 0;
 const table = (services) => ({ format: 1, environment: ENV, version: `bench-${++tableSerial}`, services });
 
-async function startFront(name, dir, services) {
+async function startFront(name, dir, services, edit = (conf) => conf) {
   const [httpPort, statusPort, adminPort] = await freePorts(3);
   const paths = localFrontPaths(dir);
-  const conf = renderNginxConf({ environment: ENV, services, listenAddress: '127.0.0.1', ports: { http: httpPort }, statusPort, adminPort, paths });
+  const conf = edit(renderNginxConf({ environment: ENV, services, listenAddress: '127.0.0.1', ports: { http: httpPort }, statusPort, adminPort, paths }));
   const inst = await startNginx(name, dir, conf, VM_NOFILE);
   await waitFor(async () => (await request({ port: statusPort, path: '/healthz' })).status === 503, 5000, `${name} status endpoint`);
   return {
@@ -635,6 +641,39 @@ async function main() {
       console.log(`  ${(share + ' %').padStart(6)} ${int(s.rps).padStart(8)} ${fmt(s.p50_ms, 2).padStart(11)} ${fmt(s.p99_ms, 2).padStart(9)} ${fmt(s.max_ms, 1).padStart(9)}   ${int(copies).padStart(29)}   ${String(s.socketErrors + s.status).padStart(6)}`);
     }
     stopNginx(front.inst);
+  }
+  if (!values['skip-bodies']) {
+    const slow = svc('slow', SLOW_HOST, ADDR.slow, slowPort);
+    const buffer = `client_body_buffer_size ${FRONT_DEFAULTS.clientBodyBufferKb}k;`;
+    const current = await startFront('bodies front', path.join(work, 'front-bodies'), [slow]);
+    const before = await startFront('bodies front (16k)', path.join(work, 'front-bodies-16k'), [slow], (conf) => {
+      if (!conf.includes(buffer)) throw new SetupError(`the rendered front has no '${buffer}'`);
+      return conf.replace(buffer, 'client_body_buffer_size 16k;');
+    });
+    for (const f of [current, before]) {
+      const put = await f.put(table({ slow: entry('blue', 0) }));
+      if (put.status !== 200) throw new SetupError(`bodies table refused: ${put.status} ${put.body}`);
+    }
+    console.log('');
+    console.log(`5. POST bodies: wrk -t2 -c50 -d${RUN_SECONDS}s, backend answering after 5 ms; the front as rendered (body buffer ${FRONT_DEFAULTS.clientBodyBufferKb}k), the same front with nginx's default 16k, and direct, alternating, median of ${ROUNDS}`);
+    console.log(`  body      ${`front ${FRONT_DEFAULTS.clientBodyBufferKb}k req/s  p50/p99 ms`.padEnd(32)}${'front 16k req/s  p50/p99 ms'.padEnd(32)}direct req/s  p50/p99 ms        errors`);
+    for (const kb of [1, 24, 256]) {
+      const script = path.join(work, `post-${kb}k.lua`);
+      fs.writeFileSync(script, `wrk.method = "POST"\nwrk.body = string.rep("x", ${kb * 1024})\nwrk.headers["Content-Type"] = "application/octet-stream"\n${WRK_LUA}`);
+      const runs = { current: [], before: [], direct: [] };
+      for (let i = 0; i < ROUNDS; i++) {
+        runs.current.push(await wrk({ url: `http://127.0.0.1:${current.httpPort}/`, host: SLOW_HOST, connections: 50, seconds: RUN_SECONDS, script }));
+        runs.before.push(await wrk({ url: `http://127.0.0.1:${before.httpPort}/`, host: SLOW_HOST, connections: 50, seconds: RUN_SECONDS, script }));
+        runs.direct.push(await wrk({ url: `http://${ADDR.slow.blue}:${slowPort}/`, host: SLOW_HOST, connections: 50, seconds: RUN_SECONDS, script }));
+      }
+      const cell = (k) => `${int(median(runs[k].map((x) => x.rps))).padStart(8)}   ${fmt(median(runs[k].map((x) => x.p50_ms)), 2)} / ${fmt(median(runs[k].map((x) => x.p99_ms)), 2)}`.padEnd(32);
+      const errors = Object.values(runs).flat().reduce((n, x) => n + x.socketErrors + x.status, 0);
+      console.log(`  ${(kb + ' KB').padEnd(8)}${cell('current')}${cell('before')}${cell('direct')}${String(errors).padStart(6)}`);
+    }
+    const tempWarnings = (f) => (fs.readFileSync(f.errorLog, 'utf8').match(/a client request body is buffered to a temporary file/g) ?? []).length;
+    console.log(`  request bodies written to a temp file (error log warnings): front ${FRONT_DEFAULTS.clientBodyBufferKb}k ${int(tempWarnings(current))}, front 16k ${int(tempWarnings(before))}`);
+    stopNginx(current.inst);
+    stopNginx(before.inst);
   }
   return proofFailed || flakyFailed ? 1 : 0;
 }

@@ -64,7 +64,7 @@ ALLOWED = {
     "upstream": {"http"}, "zone": {"upstream"}, "keepalive": {"upstream"}, "server": {"http", "upstream"},
     "listen": {"server"}, "server_name": {"server"},
     "ssl_certificate": {"server"}, "ssl_certificate_key": {"server"},
-    "client_max_body_size": {"server"}, "client_body_buffer_size": {"server"},
+    "client_max_body_size": {"server"}, "client_body_buffer_size": {"http", "server"},
     "location": {"server"}, "internal": {"location"}, "set": {"location"}, "return": {"location"},
     "content_by_lua_file": {"location"}, "rewrite_by_lua_file": {"location"},
     "header_filter_by_lua_file": {"location"},
