@@ -145,7 +145,22 @@ export class MonitorStack extends EnvironmentStack {
             principalType: 'ServicePrincipal',
             description: `${env.name}: the vCPU quota alert reads QuotaResources in Azure Resource Graph`,
           });
-          return { identityId: identity.id, after: [grant] };
+          // Azure runs the rule's query as the identity, on the workspace too: Reader on this
+          // subscription reads a workspace in it; one in another subscription needs its own grant
+          const workspaceSubscription = /^\/subscriptions\/([^/]+)\//i.exec(workspaceId)?.[1];
+          const elsewhere =
+            workspaceSubscription !== undefined && workspaceSubscription.toLowerCase() !== env.subscriptionId.toLowerCase()
+              ? [
+                  new RoleAssignment(this, 'quota-reader-workspace', {
+                    scope: workspaceId,
+                    roleDefinitionName: 'Log Analytics Reader',
+                    principalId: identity.principalId,
+                    principalType: 'ServicePrincipal',
+                    description: `${env.name}: the vCPU quota alert queries the workspace`,
+                  }),
+                ]
+              : [];
+          return { identityId: identity.id, after: [grant, ...elsewhere] };
         })();
     for (const alert of alerts) {
       const reader = alert.readsResourceGraph ? quotaReader : undefined;

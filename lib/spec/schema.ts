@@ -835,8 +835,9 @@ export const EnvironmentSchema = z
              */
             vcpuQuotaPercent: z.union([z.number().int().min(1).max(100), z.literal(false)]).default(80),
             /**
-             * A user-assigned identity (resource ID) that already holds Reader on the subscription,
-             * for a deployer that may not grant at subscription scope: the quota alert runs as it,
+             * A user-assigned identity (resource ID) that already holds Reader on the subscription
+             * (and can read the workspace, when it is in another subscription), for a deployer that
+             * may not grant at subscription scope: the quota alert runs as it,
              * and the monitor stack creates no identity and no grant. @default - one created
              */
             vcpuQuotaReaderId: z

@@ -47,3 +47,15 @@ test('vcpuQuotaReaderId: the rule runs as that identity, and the stack creates n
   expect(resourcesOf(monitor, 'azurerm_user_assigned_identity')).toEqual({});
   expect(resourcesOf(monitor, 'azurerm_role_assignment')).toEqual({});
 });
+
+test("a workspace in another subscription: the reader also gets Log Analytics Reader on it (Azure runs the rule's query as the identity)", () => {
+  const spec = exampleSpec();
+  const workspace = '/subscriptions/0b7e5a10-8d54-4a7e-9a41-3c2d6f1c2f59/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/law-shared';
+  spec.monitoring = { workspaceId: workspace };
+  const monitor = synthStacks(spec)['retail-monitor'];
+  expect(resourceAt(monitor, 'azurerm_role_assignment', 'quota-reader-workspace')).toMatchObject({ scope: workspace, role_definition_name: 'Log Analytics Reader', principal_id: '${azurerm_user_assigned_identity.quota-reader.principal_id}' });
+  expect(resourceAt(monitor, 'azurerm_monitor_scheduled_query_rules_alert_v2', 'alert-vcpu-quota').depends_on).toContain('azurerm_role_assignment.quota-reader-workspace');
+  // one in this subscription is read through Reader on the subscription: no second grant
+  spec.monitoring = { workspaceId: workspace.replace('0b7e5a10-8d54-4a7e-9a41-3c2d6f1c2f59', '6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10') };
+  expect(Object.keys(resourcesOf(synthStacks(spec)['retail-monitor'], 'azurerm_role_assignment'))).toEqual(['quota-reader-subscription']);
+});
