@@ -150,6 +150,40 @@ test("a region shift 0 → 10 → 50 → 100 under keep-alive load: each step is
   await waitFor(() => west.front!.accessLog().includes(`"Reason":"region:${NORTH}"`), 5000);
 });
 
+test('clients sending continuously on kept-alive connections move on their first request after the table changes, with no error', async () => {
+  expect((await west.front!.putTable(table('w4b', NORTH, { pricing: 0 }))).status).toBe(200);
+  const agents = Array.from({ length: 4 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  let changedAt = Number.POSITIVE_INFINITY;
+  let stop = false;
+  const seen: Array<Array<{ sentAt: number; doneAt: number; region: string; status: number }>> = agents.map(() => []);
+  const clients = agents.map(async (agent, a) => {
+    for (let i = 0; !stop; i++) {
+      const sentAt = Date.now();
+      const r = await get(west.front!.httpPort, `kept-${a}`, { agent });
+      seen[a].push({ sentAt, doneAt: Date.now(), region: servedBy(r.body), status: r.status });
+    }
+  });
+  // let every client send on its connection first, then send everything to north
+  await waitFor(() => seen.every((s) => s.length >= 5), 5000);
+  const putAt = Date.now();
+  expect((await west.front!.putTable(table('w4c', NORTH, { pricing: 100 }))).status).toBe(200);
+  changedAt = Date.now();
+  await waitFor(() => seen.every((s) => s.some((x) => x.sentAt > changedAt + 5)), 5000);
+  stop = true;
+  await Promise.all(clients);
+  for (const a of agents) a.destroy();
+  for (const s of seen) {
+    expect(s.filter((x) => x.status !== 200)).toEqual([]);
+    // answered before the PUT was sent: west; in flight across it: either
+    expect(s.filter((x) => x.doneAt < putAt).every((x) => x.region === WEST)).toBe(true);
+    expect(s.filter((x) => x.doneAt < putAt).length).toBeGreaterThanOrEqual(5);
+    // sent after the PUT returned: north, from the first one on
+    const after = s.filter((x) => x.sentAt > changedAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((x) => x.region === NORTH)).toBe(true);
+  }
+});
+
 test('a forwarded request is served where it arrives, never forwarded again, though both tables send everything away', async () => {
   expect((await west.front!.putTable(table('w5', NORTH, { pricing: 100 }))).status).toBe(200);
   expect((await north.front!.putTable(table('n5', WEST, { pricing: 100 }))).status).toBe(200);
