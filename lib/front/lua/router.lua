@@ -212,15 +212,17 @@ local function bucket_of(service, key)
 end
 
 -- the region a request came from, when another region's front forwarded it (header and network
--- agree); such a request is served here and never forwarded again
+-- agree), and whether that front was sending it back (`<region>;bounce`); such a request is served
+-- here and never forwarded again, and one sent back is never sent back again
 local function from_region()
   local var = ngx.var
-  local claimed = var.http_x_ase_region
+  local header = var.http_x_ase_region or ""
+  local claimed = header:match("^[a-z][a-z0-9]*")
   local nets = claimed and R.PEERS[claimed]
-  if not nets then return nil end
+  if not nets or (header ~= claimed and header ~= claimed .. ";bounce") then return nil end
   local addr = ipv4(var.remote_addr)
   for _, n in ipairs(nets) do
-    if addr and addr >= n.first and addr <= n.last then return claimed end
+    if addr and addr >= n.first and addr <= n.last then return claimed, header ~= claimed end
   end
   return nil
 end
@@ -235,7 +237,7 @@ local function forward(var, region, reason)
   var.front_slot = ""
   var.front_reason = reason
   var.front_upstream = R.PEER_UPSTREAM .. region
-  var.front_forward = R.REGION
+  var.front_forward = reason:find("^bounce:") and R.REGION .. ";bounce" or R.REGION
 end
 
 function R.route()
@@ -249,9 +251,11 @@ function R.route()
   end
   -- a front with regions only (a config without them declares none of these variables); they are
   -- variables, not ngx.ctx, because the failover location (an internal redirect) reads them too
-  local from = R.REGION and from_region()
+  local from, bounced
+  if R.REGION then from, bounced = from_region() end
   if R.REGION then
-    var.front_from = from or ""
+    -- "<region>" or "<region>;bounce": failover() reads it after the internal redirect
+    var.front_from = from and (bounced and from .. ";bounce" or from) or ""
     -- the sender's scheme stands for the client's (the hop between fronts is plain HTTP)
     var.front_proto = from and (var.http_x_forwarded_proto or var.scheme) or var.scheme
   end
@@ -259,7 +263,7 @@ function R.route()
   if from then
     -- served here (the loop guard): never forwarded again, whatever the table says; with both
     -- slots here down, straight back to the sender, which serves it in its own region
-    if R.slot_down(service, "blue") and R.slot_down(service, "green") then return forward(var, from, "bounce:" .. from) end
+    if not bounced and R.slot_down(service, "blue") and R.slot_down(service, "green") then return forward(var, from, "bounce:" .. from) end
   elseif R.REGION and #e.away > 0 then
     local a, key = e.affinity, nil
     if a.var then key = var[a.var] elseif a.by == "address" then key = var.remote_addr end
@@ -341,7 +345,9 @@ function R.failover()
   -- a request another region forwarded, and both slots here are down: back to that region, which
   -- serves it there (nothing reached a backend here: no attempt connected)
   local from = R.REGION and var.front_from or ""
-  if from ~= "" and (R.slot_down(service, SLOTS[slot]) or var.front_reason:find("^failover")) then
+  -- a request sent back here is never sent back again (this region's other slot may still serve it)
+  local sent_back = from:find(";bounce$") ~= nil
+  if from ~= "" and not sent_back and (R.slot_down(service, SLOTS[slot]) or var.front_reason:find("^failover")) then
     ngx.log(ngx.WARN, "front: ", service, ": no slot here answers a request from region ", from, "; sending it back")
     return forward(var, from, "bounce:" .. from)
   end
