@@ -26,7 +26,7 @@ export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';
 
 // what constructs take, rendered by pure functions
 export { releaseUserData, renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';
-export { renderNginxConf, type FrontConfigInput, type FrontServiceConfig, type FrontSlotBackend, type FrontPaths } from './front/nginx-conf';
+export { renderNginxConf, type FrontConfigInput, type FrontServiceConfig, type FrontSlotBackend, type FrontPaths, type FrontRegionConfig, type FrontPeer } from './front/nginx-conf';
 export { renderFrontConf } from './front/model';
 export { routingTable, routingTableJson, type RoutingTable, type RouteEntry, type RouteRule } from './slots/traffic';
 
