@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderFrontConf } from '../../lib/front/model';
-import { localFrontPaths, renderNginxConf, VM_FRONT_PATHS, type FrontServiceConfig } from '../../lib/front/nginx-conf';
+import { localFrontPaths, renderNginxConf, VM_FRONT_PATHS, type FrontPaths, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { exampleSpec, planOf, tempDir } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
 import { freePorts } from './harness';
@@ -20,6 +20,19 @@ function guard(text: string, env: Record<string, string> = {}) {
   writeFileSync(file, text);
   const r = spawnSync('python3', [GUARD, file], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, problems: r.stdout.split('\n').filter(Boolean), stderr: r.stderr };
+}
+
+/** The guard's paths for a config run from a folder. */
+const guardEnv = (paths: FrontPaths, extra: Record<string, string> = {}) => ({ GUARD_TABLE: paths.table, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp, ...extra });
+
+/** The guard's verdict on a config run from `dir`, and real `nginx -t`'s. */
+function guardAndNginx(dir: string, paths: FrontPaths, text: string, extraEnv: Record<string, string> = {}) {
+  const verdict = guard(text, guardEnv(paths, extraEnv));
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, text);
+  mkdirSync(paths.temp, { recursive: true });
+  const t = spawnSync('nginx', ['-t', '-q', '-c', file, '-p', `${dir}/`], { encoding: 'utf8' });
+  return { guard: verdict, nginx: { status: t.status, stderr: t.stderr } };
 }
 
 const svc = (name: string, extra: Partial<FrontServiceConfig> = {}): FrontServiceConfig => ({
@@ -57,14 +70,7 @@ test('a rendered config run from a folder (host names, path prefixes, TLS, a wor
     user: 'www-data',
     workerProcesses: 1,
   });
-  const env = { GUARD_TABLE: paths.table, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp, GUARD_TLS_FILE: pem };
-  expect(guard(text, env)).toEqual({ status: 0, problems: [], stderr: '' });
-  const file = join(dir, 'nginx.conf');
-  writeFileSync(file, text);
-  mkdirSync(paths.temp, { recursive: true });
-  const t = spawnSync('nginx', ['-t', '-q', '-c', file, '-p', `${dir}/`], { encoding: 'utf8' });
-  expect(t.stderr).toBe('');
-  expect(t.status).toBe(0);
+  expect(guardAndNginx(dir, paths, text, { GUARD_TLS_FILE: pem })).toEqual({ guard: { status: 0, problems: [], stderr: '' }, nginx: { status: 0, stderr: '' } });
 });
 
 test('a config with regions (another region\'s front as an upstream, the router told its peers) passes the guard and real nginx -t', async () => {
@@ -84,14 +90,8 @@ test('a config with regions (another region\'s front as an upstream, the router 
   });
   expect(text).toContain('upstream region__northeurope {');
   expect(text).toContain('"region":"westeurope","peers":[{"name":"northeurope","cidrs":["10.40.0.0/26"]}]');
-  const env = { GUARD_TABLE: paths.table, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp };
-  expect(guard(text, env)).toEqual({ status: 0, problems: [], stderr: '' });
-  const file = join(dir, 'nginx.conf');
-  writeFileSync(file, text);
-  mkdirSync(paths.temp, { recursive: true });
-  const t = spawnSync('nginx', ['-t', '-q', '-c', file, '-p', `${dir}/`], { encoding: 'utf8' });
-  expect(t.stderr).toBe('');
-  expect(t.status).toBe(0);
+  expect(guardAndNginx(dir, paths, text)).toEqual({ guard: { status: 0, problems: [], stderr: '' }, nginx: { status: 0, stderr: '' } });
+  const env = guardEnv(paths);
   // regions the router cannot read are refused: a peer named as this region, a network that is not a CIDR
   expect(guard(text.replace('"name":"northeurope"', '"name":"westeurope"'), env).problems.join()).toMatch(/the router's regions must be/);
   expect(guard(text.replace('"cidrs":["10.40.0.0/26"]', '"cidrs":["any"]'), env).problems.join()).toMatch(/the router's regions must be/);

@@ -152,10 +152,10 @@ export interface Reply {
   headers?: http.IncomingHttpHeaders;
 }
 
-export function request(opts: { port: number; path?: string; method?: string; body?: string; headers?: Record<string, string>; agent?: http.Agent; host?: string }): Promise<Reply> {
+export function request(opts: { port: number; path?: string; method?: string; body?: string; headers?: Record<string, string>; agent?: http.Agent; host?: string; /** the client's own address (a loopback one) */ localAddress?: string }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', method: opts.method ?? 'GET', headers: { ...(opts.host ? { Host: opts.host } : {}), ...opts.headers }, agent: opts.agent ?? false, timeout: 5000 },
+      { host: '127.0.0.1', port: opts.port, path: opts.path ?? '/', method: opts.method ?? 'GET', headers: { ...(opts.host ? { Host: opts.host } : {}), ...opts.headers }, agent: opts.agent ?? false, timeout: 5000, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { FrontServiceConfig } from '../../lib/front/nginx-conf';
-import { freePorts, startBackends, startFront, waitFor, type Backends, type RunningFront } from './harness';
+import { freePorts, request, startBackends, startFront, waitFor, type Backends, type RunningFront } from './harness';
 
 const WEST = 'westeurope';
 const NORTH = 'northeurope';
@@ -59,21 +59,9 @@ const table = (version: string, other: string, shares: Partial<Record<Service, n
 const regionBucket = (key: string) => crc32(`region:pricing:${key}`) % 10000;
 
 /** GET through a front from the client address; the body says which region's backend answered. */
-function get(port: number, key: string, opts: { agent?: http.Agent; headers?: Record<string, string>; service?: Service } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: '/price', localAddress: CLIENT_ADDRESS, agent: opts.agent ?? false, timeout: 5000, headers: { Host: host(opts.service ?? 'pricing'), 'X-Client': key, ...opts.headers } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
+async function get(port: number, key: string, opts: { agent?: http.Agent; headers?: Record<string, string>; service?: Service } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  const r = await request({ port, path: '/price', host: host(opts.service ?? 'pricing'), localAddress: CLIENT_ADDRESS, agent: opts.agent, headers: { 'X-Client': key, ...opts.headers } });
+  return { status: r.status, body: r.body, headers: r.headers ?? {} };
 }
 
 let west: Region;
