@@ -136,32 +136,7 @@ export class MonitorStack extends EnvironmentStack {
       ? undefined
       : existingReader
         ? { identityId: existingReader, after: [] }
-        : (() => {
-          const identity = new UserAssignedIdentity(this, 'quota-reader', { name: names.quotaReaderIdentity, resourceGroupName, location, tags: plan.tags });
-          const grant = new RoleAssignment(this, 'quota-reader-subscription', {
-            scope: `/subscriptions/${env.subscriptionId}`,
-            roleDefinitionName: 'Reader',
-            principalId: identity.principalId,
-            principalType: 'ServicePrincipal',
-            description: `${env.name}: the vCPU quota alert reads QuotaResources in Azure Resource Graph`,
-          });
-          // Azure runs the rule's query as the identity, on the workspace too: Reader on this
-          // subscription reads a workspace in it; one in another subscription needs its own grant
-          const workspaceSubscription = /^\/subscriptions\/([^/]+)\//i.exec(workspaceId)?.[1];
-          const elsewhere =
-            workspaceSubscription !== undefined && workspaceSubscription.toLowerCase() !== env.subscriptionId.toLowerCase()
-              ? [
-                  new RoleAssignment(this, 'quota-reader-workspace', {
-                    scope: workspaceId,
-                    roleDefinitionName: 'Log Analytics Reader',
-                    principalId: identity.principalId,
-                    principalType: 'ServicePrincipal',
-                    description: `${env.name}: the vCPU quota alert queries the workspace`,
-                  }),
-                ]
-              : [];
-          return { identityId: identity.id, after: [grant, ...elsewhere] };
-        })();
+        : this.quotaReader(plan, workspaceId, resourceGroupName);
     for (const alert of alerts) {
       const reader = alert.readsResourceGraph ? quotaReader : undefined;
       new MonitorScheduledQueryRulesAlertV2(this, `alert-${alert.key}`, {
@@ -186,5 +161,24 @@ export class MonitorStack extends EnvironmentStack {
     }
 
     // no setting on the state account: its CanNotDelete lock would block deleting one (ScopeLocked, ASE-STATE-002)
+  }
+
+  /**
+   * `id-<env>-quota-reader` with Reader on the subscription, which a rule needs to read Azure
+   * Resource Graph. Azure runs the rule's whole query as the identity, the workspace part too:
+   * Reader on this subscription reads a workspace in it; one in another subscription gets a grant of
+   * its own.
+   */
+  private quotaReader(plan: EnvironmentPlan, workspaceId: string, resourceGroupName: string): { identityId: string; after: RoleAssignment[] } {
+    const { env, names } = plan;
+    const identity = new UserAssignedIdentity(this, 'quota-reader', { name: names.quotaReaderIdentity, resourceGroupName, location: env.region, tags: plan.tags });
+    const grant = (id: string, scope: string, role: string, description: string) =>
+      new RoleAssignment(this, id, { scope, roleDefinitionName: role, principalId: identity.principalId, principalType: 'ServicePrincipal', description: `${env.name}: ${description}` });
+    const after = [grant('quota-reader-subscription', `/subscriptions/${env.subscriptionId}`, 'Reader', 'the vCPU quota alert reads QuotaResources in Azure Resource Graph')];
+    const workspaceSubscription = /^\/subscriptions\/([^/]+)\//i.exec(workspaceId)?.[1];
+    if (workspaceSubscription !== undefined && workspaceSubscription.toLowerCase() !== env.subscriptionId.toLowerCase()) {
+      after.push(grant('quota-reader-workspace', workspaceId, 'Log Analytics Reader', 'the vCPU quota alert queries the workspace'));
+    }
+    return { identityId: identity.id, after };
   }
 }
