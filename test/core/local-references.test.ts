@@ -47,24 +47,23 @@ test('escaped expressions, quoted literals, functions and declared names are not
   expect(foreignReferences(tf)).toEqual([]);
 });
 
-test("a cross-stack reference fails the synth with the stack's name, where cdktf would have added a remote state", () => {
+/** Two stacks of `Stack` in a new app, the second's resource group named after the first's (a cross-stack reference). */
+function crossStackApp(Stack: typeof TerraformStack): App {
   const app = new App({ outdir: join(tempDir(), 'out') });
-  const a = new StableAddressStack(app, 'a');
-  new AzurermProvider(a, 'azurerm', { features: [{}] });
+  const [a, b] = ['a', 'b'].map((id) => {
+    const stack = new Stack(app, id);
+    new AzurermProvider(stack, 'azurerm', { features: [{}] });
+    return stack;
+  });
   const rg = new ResourceGroup(a, 'rg', { name: 'rg-a', location: 'westeurope' });
-  const b = new StableAddressStack(app, 'b');
-  new AzurermProvider(b, 'azurerm', { features: [{}] });
   new ResourceGroup(b, 'other', { name: rg.name, location: 'westeurope' });
-  expect(() => app.synth()).toThrow("Stack b references what it does not declare: azurerm_resource_group.rg. Stacks of this library never reference another stack's resources");
+  return app;
+}
 
+test("a cross-stack reference fails the synth with the stack's name, where cdktf would have added a remote state", () => {
+  expect(() => crossStackApp(StableAddressStack).synth()).toThrow("Stack b references what it does not declare: azurerm_resource_group.rg. Stacks of this library never reference another stack's resources");
   // the same two stacks as plain cdktf stacks: the preparing pass turns the reference into a remote state
-  const plain = new App({ outdir: join(tempDir(), 'out') });
-  const pa = new TerraformStack(plain, 'a');
-  new AzurermProvider(pa, 'azurerm', { features: [{}] });
-  const prg = new ResourceGroup(pa, 'rg', { name: 'rg-a', location: 'westeurope' });
-  const pb = new TerraformStack(plain, 'b');
-  new AzurermProvider(pb, 'azurerm', { features: [{}] });
-  new ResourceGroup(pb, 'other', { name: prg.name, location: 'westeurope' });
+  const plain = crossStackApp(TerraformStack);
   plain.synth();
   expect(Object.keys(JSON.parse(readFileSync(join(plain.outdir, 'stacks', 'b', 'cdk.tf.json'), 'utf8')).data)).toEqual(['terraform_remote_state']);
 });

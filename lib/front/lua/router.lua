@@ -20,9 +20,7 @@ R.SLOT_DOWN_SECONDS = cfg.slotDownSeconds
 local MIRROR_METHODS = {}
 for _, m in ipairs(cfg.mirrorMethods) do MIRROR_METHODS[m] = true end
 
--- regions (optional): this front's region, and the other regions' fronts it may forward to, each
--- with the networks its requests come from (its front subnet): a request carries the sending
--- region in X-Ase-Region, trusted only from those networks
+-- regions (optional, docs/regions.md): this front's region; each other region's front networks
 local function ipv4(s)
   local a, b, c, d = tostring(s):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
   if not a then return nil end
@@ -211,9 +209,7 @@ local function bucket_of(service, key)
   return ngx.crc32_long(service .. ":" .. key) % 10000
 end
 
--- the region a request came from, when another region's front forwarded it (header and network
--- agree), and whether that front was sending it back (`<region>;bounce`); such a request is served
--- here and never forwarded again, and one sent back is never sent back again
+-- the region that forwarded this request (X-Ase-Region from its networks), and whether it sent it back
 local function from_region()
   local var = ngx.var
   local header = var.http_x_ase_region or ""
@@ -227,10 +223,24 @@ local function from_region()
   return nil
 end
 
--- another region found unable to serve a service (its front took no attempt, or it sent the
--- request back): skipped for the service for the window, as a slot is
+-- a region that could not serve a service: skipped for it for the window
 local function region_down_key(service, region) return "rdown:" .. service .. ":" .. region end
 function R.region_down(service, region) return dict:get(region_down_key(service, region)) ~= nil end
+
+-- the client's affinity key (nil: none, or not sent yet)
+local function affinity_key(e, var)
+  local a = e.affinity
+  if a.var then return var[a.var] elseif a.by == "address" then return var.remote_addr end
+  return nil
+end
+
+-- the first other region whose front is not marked down for the service
+local function region_up(service, e)
+  for _, w in ipairs(e.away) do
+    if not R.region_down(service, w.region) then return w.region end
+  end
+  return nil
+end
 
 -- send the request to another region's front
 local function forward(var, region, reason)
@@ -249,24 +259,20 @@ function R.route()
     var.front_reason = "no-table"
     return ngx.exit(503)
   end
-  -- a front with regions only (a config without them declares none of these variables); they are
-  -- variables, not ngx.ctx, because the failover location (an internal redirect) reads them too
+  -- with regions only (other configs declare no such variables); variables, as failover() reads them
   local from, bounced
   if R.REGION then from, bounced = from_region() end
   if R.REGION then
-    -- "<region>" or "<region>;bounce": failover() reads it after the internal redirect
     var.front_from = from and (bounced and from .. ";bounce" or from) or ""
-    -- the sender's scheme stands for the client's (the hop between fronts is plain HTTP)
+    -- the client's scheme, across the plain-HTTP hop
     var.front_proto = from and (var.http_x_forwarded_proto or var.scheme) or var.scheme
   end
   -- (one region: nothing below applies)
   if from then
-    -- served here (the loop guard): never forwarded again, whatever the table says; with both
-    -- slots here down, straight back to the sender, which serves it in its own region
+    -- served here, never forwarded again; both slots down: back to the sender (once)
     if not bounced and R.slot_down(service, "blue") and R.slot_down(service, "green") then return forward(var, from, "bounce:" .. from) end
   elseif R.REGION and #e.away > 0 then
-    local a, key = e.affinity, nil
-    if a.var then key = var[a.var] elseif a.by == "address" then key = var.remote_addr end
+    local key = affinity_key(e, var)
     local b = key and ngx.crc32_long("region:" .. service .. ":" .. key) % 10000 or math.random(0, 9999)
     for _, w in ipairs(e.away) do
       if b < w.upto then
@@ -275,11 +281,8 @@ function R.route()
       end
     end
     -- this region's slots are both down: another region serves it
-    if e.regions.failover and R.slot_down(service, "blue") and R.slot_down(service, "green") then
-      for _, w in ipairs(e.away) do
-        if not R.region_down(service, w.region) then return forward(var, w.region, "failover:local-down") end
-      end
-    end
+    local up = e.regions.failover and R.slot_down(service, "blue") and R.slot_down(service, "green") and region_up(service, e)
+    if up then return forward(var, up, "failover:local-down") end
   end
   local slot, reason
   for _, r in ipairs(e.rules) do
@@ -291,8 +294,7 @@ function R.route()
     elseif e.buckets >= 10000 then
       slot, reason = e.other, "weight"
     else
-      local a, key = e.affinity, nil
-      if a.var then key = var[a.var] elseif a.by == "address" then key = var.remote_addr end
+      local a, key = e.affinity, affinity_key(e, var)
       if a.by == "cookie" and (key == nil or not key:find("^%x+$") or #key ~= 16) then
         key = string.format("%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
         ngx.ctx.front_cookie = a.name .. "=" .. key .. "; Path=/; Max-Age=" .. a.maxAgeSeconds .. "; HttpOnly; SameSite=Lax"
@@ -329,7 +331,7 @@ function R.failover()
   local connected = times == "" or times:find("%d") ~= nil
   local upstream = var.front_upstream or ""
   if R.REGION and upstream:sub(1, #R.PEER_UPSTREAM) == R.PEER_UPSTREAM then
-    -- another region's front took no attempt: it is down for the window, and this region serves
+    -- another region's front took no attempt: skip it for the window, serve here
     local region = upstream:sub(#R.PEER_UPSTREAM + 1)
     if connected or not e or var.front_reason:find("^bounce") then return ngx.exit(status) end
     dict:set(region_down_key(service, region), true, R.SLOT_DOWN_SECONDS)
@@ -342,21 +344,16 @@ function R.failover()
   end
   if connected or not e or not SLOTS[slot] then return ngx.exit(status) end
   dict:set(down_key(service, slot), true, R.SLOT_DOWN_SECONDS)
-  -- a request another region forwarded, and both slots here are down: back to that region, which
-  -- serves it there (nothing reached a backend here: no attempt connected)
+  -- forwarded here and both slots down (nothing reached a backend): back to the sender, never twice
   local from = R.REGION and var.front_from or ""
-  -- a request sent back here is never sent back again (this region's other slot may still serve it)
   local sent_back = from:find(";bounce$") ~= nil
   if from ~= "" and not sent_back and (R.slot_down(service, SLOTS[slot]) or var.front_reason:find("^failover")) then
     ngx.log(ngx.WARN, "front: ", service, ": no slot here answers a request from region ", from, "; sending it back")
     return forward(var, from, "bounce:" .. from)
   end
-  -- both slots here down, and the service fails over to other regions: to one whose front is up
-  if R.REGION and from == "" and e.regions and e.regions.failover and R.slot_down(service, SLOTS[slot]) then
-    for _, w in ipairs(e.away) do
-      if not R.region_down(service, w.region) then return forward(var, w.region, "failover:local-down") end
-    end
-  end
+  -- both slots here down: to another region, if the service fails over
+  local up = R.REGION and from == "" and e.regions and e.regions.failover and R.slot_down(service, SLOTS[slot]) and region_up(service, e)
+  if up then return forward(var, up, "failover:local-down") end
   if not e.failover or var.front_reason:find("^failover") then return ngx.exit(status) end
   ngx.log(ngx.WARN, "front: ", service, " slot ", slot, " refused or dropped every attempt (", tostring(var.upstream_addr), "); failing over to ", SLOTS[slot], " for ", R.SLOT_DOWN_SECONDS, " s")
   var.front_reason = "failover:" .. slot .. "-down"
@@ -369,9 +366,7 @@ function R.mirror()
   if ngx.var.front_mirror_upstream == "" then return ngx.exit(204) end
 end
 
--- the region signal between fronts: a front that sent a request back says its region is down (for
--- this service's slots); the front that receives that answer skips the region for the window and
--- keeps the signal from its client
+-- X-Ase-Region-Down: set by a front that sent a request back; its receiver skips that region, hides it
 function R.region_signal()
   if not R.REGION then return end
   if (ngx.var.front_reason or ""):find("^bounce:") then
