@@ -302,7 +302,11 @@ describe('the rendered front, run by nginx', () => {
     const odd = '/q%22uote%5Cback%0Aline%C3%A9';
     expect((await request({ port: front.httpPort, host: 'pricing.test.internal', path: odd })).status).toBe(200);
     expect((await request({ port: front.httpPort, host: 'nobody.test.internal', path: '/' })).status).toBe(404);
-    await waitFor(() => accessEntries().some((e) => e.Host === 'nobody.test.internal'), 3000);
+    // each worker buffers its own lines (buffer=64k flush=1s): the two requests may sit in two workers' buffers
+    await waitFor(() => {
+      const seen = accessEntries();
+      return seen.some((e) => e.Host === 'nobody.test.internal') && seen.some((e) => e.Path === '/q"uote\\back\nlineé');
+    }, 5000);
     const entries = accessEntries();
     // every test above wrote here too (thousands of lines of live, ramp, rule, failover and mirrored requests in a whole run)
     expect(entries.length).toBeGreaterThan(100);
