@@ -51,6 +51,8 @@ export const RESOURCE_TYPES: readonly string[] = [
   'azurerm_private_endpoint',
   'azurerm_public_ip',
   'azurerm_resource_group',
+  'azurerm_resource_group_policy_assignment',
+  'azurerm_resource_group_policy_remediation',
   'azurerm_role_assignment',
   'azurerm_storage_account',
   'azurerm_storage_blob',

@@ -103,7 +103,7 @@ const guid = (seed) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
-const REF = /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+(?:\.[a-z0-9_]+)*)\}$/;
+const REF = /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+(?:\[0\])?(?:\.[a-z0-9_]+)*)\}$/;
 
 /** A marketplace image version of the shape Canonical publishes (`22.04.YYYYMMDDN`). */
 const IMAGE_VERSION = '22.04.202611200';
@@ -131,7 +131,8 @@ function concretize(input) {
     const body = resourceOf(isData, type, name);
     if (!body) return undefined;
     const lit = (v) => (typeof v === 'string' && v.includes('${') ? value(v, depth + 1) : v);
-    if (GUID_ATTRIBUTES.has(attr)) return guid(`${type}.${name}.${attr}`);
+    // a GUID attribute, of the resource or of its one identity block (`identity[0].principal_id`)
+    if (GUID_ATTRIBUTES.has(attr.replace(/^identity\[0\]\./, ''))) return guid(`${type}.${name}.${attr}`);
     // the image version a slot pins (lib/compute/scale-set.ts): the data source's, kept in terraform_data's input
     if (type === 'azurerm_platform_image' && attr === 'version') return IMAGE_VERSION;
     if (type === 'terraform_data' && attr.startsWith('input.')) {
@@ -155,6 +156,10 @@ function concretize(input) {
       const rg = lit(body.resource_group_name);
       const vnet = lit(body.virtual_network_name);
       return `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${lit(body.name)}`;
+    }
+    if (type === 'azurerm_resource_group_policy_assignment') {
+      const rg = lit(body.resource_group_id);
+      return typeof rg === 'string' ? `${rg}/providers/Microsoft.Authorization/policyAssignments/${lit(body.name)}` : undefined;
     }
     if (type === 'azurerm_role_assignment') {
       const scope = lit(body.scope);

@@ -57,6 +57,8 @@ export const NAMESPACE_OF: Readonly<Record<string, string>> = {
   azurerm_private_endpoint: 'Microsoft.Network',
   azurerm_public_ip: 'Microsoft.Network',
   azurerm_resource_group: 'Microsoft.Resources',
+  azurerm_resource_group_policy_assignment: 'Microsoft.Authorization',
+  azurerm_resource_group_policy_remediation: 'Microsoft.PolicyInsights',
   azurerm_role_assignment: 'Microsoft.Authorization',
   azurerm_storage_account: 'Microsoft.Storage',
   azurerm_storage_blob: 'Microsoft.Storage',
@@ -134,6 +136,7 @@ export function prerequisitesOf(
   const features = new Map<string, FeatureNeed>();
   const assignScopes = new Set<string>();
   const lockScopes = new Set<string>();
+  const policyGroups = new Set<string>();
   const rolesAssigned = new Set<string>();
   const groups = new Set<string>();
   let storageAzureAd = false;
@@ -165,6 +168,7 @@ export function prerequisitesOf(
       if (typeof ra.role_definition_name === 'string') rolesAssigned.add(ra.role_definition_name);
     }
     for (const lock of Object.values((stack.resource?.azurerm_management_lock ?? {}) as Json)) lockScopes.add(describeScope(stackName, stack, lock.scope));
+    for (const a of Object.values((stack.resource?.azurerm_resource_group_policy_assignment ?? {}) as Json)) policyGroups.add(describeScope(stackName, stack, a.resource_group_id));
   }
 
   const subscription = `/subscriptions/${env.subscriptionId}`;
@@ -183,6 +187,13 @@ export function prerequisitesOf(
       role: 'User Access Administrator or Owner, or a custom role with Microsoft.Authorization/locks/*',
       scopes: sorted(lockScopes),
       why: 'the stacks create CanNotDelete locks there (neither Contributor nor Role Based Access Control Administrator may write locks)',
+    });
+  }
+  if (policyGroups.size > 0) {
+    roles.push({
+      role: 'Resource Policy Contributor',
+      scopes: sorted(policyGroups),
+      why: 'the stacks of Flexible scale sets assign the built-in policy that associates each VM with its data collection rule, and start its remediation task (Contributor may not write Microsoft.Authorization)',
     });
   }
   if (storageAzureAd) {

@@ -242,6 +242,8 @@ export class ScaleSet extends Construct {
   public readonly scaleSetId: string;
   /** The scale set's name (a Terraform reference). */
   public readonly scaleSetName: string;
+  /** The scale set resource itself, for what must come after it (`depends_on`). */
+  public readonly resource: LinuxVirtualMachineScaleSet | OrchestratedVirtualMachineScaleSet;
 
   constructor(scope: Construct, id: string, props: ScaleSetProps) {
     super(scope, id);
@@ -328,6 +330,7 @@ export class ScaleSet extends Construct {
           });
     this.scaleSetId = vmss.id;
     this.scaleSetName = vmss.name;
+    this.resource = vmss;
   }
 
   /**

@@ -34,6 +34,14 @@ export const GRANT_WAIT = {
    * 5 minutes: ten times the Azure Verified Module's default (30 s), past the reported cases.
    */
   deployerWrites: '5m',
+  /**
+   * The grants a policy assignment's identity needs before its remediation task runs (the data
+   * collection rule association of each VM already in a Flexible scale set, docs/monitoring.md): a
+   * task that meets a 403 fails for that VM, Terraform never hears (it starts the task and returns),
+   * and no later task runs. 10 minutes: Azure's documented bound. It runs beside the scale sets'
+   * creation, which takes minutes of its own.
+   */
+  policyRemediation: '10m',
 } as const;
 
 /**

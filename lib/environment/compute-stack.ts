@@ -19,6 +19,7 @@ import type { EnvironmentPlan } from '../spec/plan';
 import { SLOT_NAMES, type SlotName } from '../spec/schema';
 import { dataCollectionRuleAssociation, monitorAgentExtension, monitoringOf } from '../monitor/monitoring';
 import { scaleSetAlerts } from '../monitor/metric-alerts';
+import { VmAssociationPolicy } from '../monitor/vm-association-policy';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
 import { keyVaultExtension } from '../vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
@@ -45,7 +46,8 @@ export class ComputeStack extends EnvironmentStack {
     const { env, names } = plan;
     const n = plan.placementNames[placement.part];
     const tags = { ...plan.tags, ...placement.tags };
-    const resourceGroupName = this.resourceGroup(placement.part, tags).name; // read once: one token
+    const group = this.resourceGroup(placement.part, tags);
+    const resourceGroupName = group.name; // read once: one token
     const networkRg = names.resourceGroup(PLATFORM_PARTS.network);
     const subnetId = (subnet: string) => azureIds.subnet(env.subscriptionId, networkRg, names.virtualNetwork, subnet);
     const subnet = placement.kind === 'pool' ? plan.ips.pools[placement.name].subnet : plan.ips.services[placement.name].subnet;
@@ -81,16 +83,14 @@ export class ComputeStack extends EnvironmentStack {
       osPatch: placement.osPatch[s],
       extensions: [
         ...(certificates.length > 0 ? [keyVaultExtension({ vaultName: names.keyVault, certificates, identityClientId: clientId(s) })] : []),
-        // the Azure Monitor Agent, signed in as the slot's identity; Uniform only (docs/monitoring.md)
-        ...(monitored ? [monitorAgentExtension(slotIdentity(plan, placement.part, s).id)] : []),
+        // the Azure Monitor Agent, signed in as the slot's identity
+        ...(monitoring ? [monitorAgentExtension(slotIdentity(plan, placement.part, s).id)] : []),
       ],
       // what the lock file records for this scale set (the same key the synth's lock check uses)
       fixedSettings: plan.fixedSettings?.[`${placement.label}/${s}`],
     });
 
     const monitoring = monitoringOf(plan);
-    // Azure associates data collection rules with each VM of a Flexible scale set, not the set (docs/monitoring.md)
-    const monitored = monitoring !== undefined && placement.orchestration !== 'Flexible';
     const pair = new SlotPair(this, 'Default', {
       resourceGroupName,
       location: env.region,
@@ -116,8 +116,13 @@ export class ComputeStack extends EnvironmentStack {
     });
     this.slots = pair.slots;
     if (monitoring) {
+      // Azure associates a rule with each VM of a Flexible scale set, never the set: a policy does it
+      // for every VM that appears in the group (lib/monitor/vm-association-policy.ts)
+      if (placement.orchestration === 'Flexible') {
+        new VmAssociationPolicy(this, 'vm-monitoring', { environment: env.name, resourceGroupId: group.id, location: env.region, ruleId: monitoring.dataCollectionRuleIds.vms, scaleSets: SLOT_NAMES.map((s) => pair.slots[s].scaleSet.resource) });
+      }
       for (const s of SLOT_NAMES) {
-        if (monitored) dataCollectionRuleAssociation(this, `${s}-monitoring`, { scaleSetId: pair.slots[s].scaleSet.scaleSetId, ruleId: monitoring.dataCollectionRuleIds.vms, name: 'dcra-vms' });
+        if (placement.orchestration !== 'Flexible') dataCollectionRuleAssociation(this, `${s}-monitoring`, { scaleSetId: pair.slots[s].scaleSet.scaleSetId, ruleId: monitoring.dataCollectionRuleIds.vms, name: 'dcra-vms' });
         const r = pair.slots[s];
         const parked = placement.kind === 'service' && placement.services[0].slots[s].parked !== undefined;
         scaleSetAlerts(this, s, { plan, monitoring, resourceGroupName, watched: { label: `${placement.label}-${s}`, loadBalancerId: r.loadBalancer.loadBalancerId, autoscaleSettingId: r.autoscale.autoscaleSettingId, capacityMax: placement.capacity.max, parked } });

@@ -184,6 +184,8 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
     'zones',
   ],
   azurerm_resource_group: ['location', 'name'],
+  azurerm_resource_group_policy_assignment: ['location', 'name', 'policy_definition_id', 'resource_group_id'],
+  azurerm_resource_group_policy_remediation: ['name', 'resource_group_id'],
   azurerm_role_assignment: [
     'condition',
     'condition_version',

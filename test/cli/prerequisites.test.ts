@@ -37,12 +37,19 @@ describe('prerequisites of the example', () => {
     expect(p.features.map((f) => `${f.namespace}/${f.name}`)).toEqual(['Microsoft.Compute/EncryptionAtHost', 'Microsoft.Compute/MaxSurgeRollingUpgrade']);
   });
 
-  test('a Flexible service adds the Flexible rolling-upgrade flags', () => {
+  test('a Flexible service adds the Flexible rolling-upgrade flags, and (monitoring on) the VM association policy: its namespace, the deployer\'s policy rights on the group, the roles its identity gets', () => {
     const spec = exampleSpec();
     spec.services[2].orchestration = 'Flexible';
     const flex = prerequisitesOf(planOf(spec).env, parse(synthStacks(spec)));
     expect(flex.features.map((f) => f.name)).toEqual(['EncryptionAtHost', 'ImageReferenceUpgradeForVmoVMs', 'MaxSurgeRollingUpgrade', 'VMSSFlexRollingUpgrade']);
     expect(flex.namespaces.find((n) => n.namespace === 'Microsoft.Compute')!.types).toEqual(['azurerm_linux_virtual_machine_scale_set', 'azurerm_orchestrated_virtual_machine_scale_set', 'azurerm_platform_image']);
+    expect(flex.namespaces.find((n) => n.namespace === 'Microsoft.PolicyInsights')!.types).toEqual(['azurerm_resource_group_policy_remediation']);
+    const group = `resource_group rg-retail-svc-${spec.services[2].name} (retail-svc-${spec.services[2].name})`;
+    expect(flex.roles.find((r) => r.role === 'Resource Policy Contributor')!.scopes).toEqual([group]);
+    expect(flex.roles.find((r) => r.role.startsWith('Role Based Access Control Administrator'))!.scopes).toEqual(expect.arrayContaining([group, '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-monitor/providers/Microsoft.Insights/dataCollectionRules/dcr-retail-vms']));
+    expect(flex.rolesAssigned).toEqual(expect.arrayContaining(['Log Analytics Contributor', 'Monitoring Contributor', 'Monitoring Reader']));
+    // the example's own services are Uniform: none of it there
+    expect(p.roles.find((r) => r.role === 'Resource Policy Contributor')).toBeUndefined();
   });
 
   test('the deployer: Contributor on the subscription, role-assignment rights where grants are made (the artifact store too), lock rights where locks are', () => {

@@ -184,7 +184,12 @@ describe('Flexible orchestration', () => {
   test('is zonal with one platform fault domain, rolling with surge, gated by the health extension, self-repairing', () => {
     expect(vmss).toMatchObject({ sku_name: 'Standard_E4s_v5', zones: ['1', '2', '3'], zone_balance: false, platform_fault_domain_count: 1, upgrade_mode: 'Rolling' });
     expect(vmss.rolling_upgrade_policy).toMatchObject({ maximum_surge_instances_enabled: true, max_batch_instance_percent: 20 });
-    expect(vmss.extension).toEqual([expect.objectContaining({ type: 'ApplicationHealthLinux', auto_upgrade_minor_version_enabled: true })]);
+    // the Azure Monitor Agent as on Uniform sets, without automatic upgrade (the orchestrated block has no such field)
+    expect(vmss.extension).toEqual([
+      expect.objectContaining({ type: 'ApplicationHealthLinux', auto_upgrade_minor_version_enabled: true }),
+      expect.objectContaining({ type: 'AzureMonitorLinuxAgent', auto_upgrade_minor_version_enabled: true }),
+    ]);
+    expect(vmss.extension[1]).not.toHaveProperty('automatic_upgrade_enabled');
     expect(vmss.automatic_instance_repair).toEqual({ enabled: true, action: 'Replace', grace_period: 'PT10M' });
     expect(vmss.lifecycle).toEqual({ ignore_changes: ['instances'] });
     expect(vmss.encryption_at_host_enabled).toBe(true);

@@ -84,10 +84,32 @@ describe('the option-coverage fixtures', () => {
     ['monitoring: the quota alert as a named reader (alerts.vcpuQuotaReaderId): no identity or grant created', () =>
       all('azurerm_monitor_scheduled_query_rules_alert_v2', 'everyentra-monitor').some((a) => a.name.endsWith('-vcpu-quota') && /userAssignedIdentities\/id-quota-reader$/.test(a.identity.identity_ids[0])) &&
       all('azurerm_user_assigned_identity', 'everyentra-monitor').length === 0 && all('azurerm_role_assignment', 'everyentra-monitor').length === 0],
-    ['monitoring: the agent and a rule association on every Uniform scale set, none on Flexible ones', () =>
-      all('azurerm_linux_virtual_machine_scale_set', 'every').every((v) => v.extension.some((e: Json) => e.type === 'AzureMonitorLinuxAgent')) &&
-      all('azurerm_orchestrated_virtual_machine_scale_set', 'every').every((v) => !v.extension.some((e: Json) => e.type === 'AzureMonitorLinuxAgent')) &&
-      all('azurerm_monitor_data_collection_rule_association', 'everything-svc-orders').length === 0],
+    ['monitoring: the agent on every scale set; a rule association on every Uniform one; on each Flexible placement the association policy, its three grants waited for, and a remediation after both scale sets', () => {
+      const flexibleStacks = Object.keys(stacks).filter((name) => all('azurerm_orchestrated_virtual_machine_scale_set', name).length > 0);
+      const flexibleCovered = flexibleStacks.every((name) => {
+        const [assignment] = all('azurerm_resource_group_policy_assignment', name);
+        const [remediation] = all('azurerm_resource_group_policy_remediation', name);
+        const grants = all('azurerm_role_assignment', name).filter((r) => String(r.principal_id).startsWith('${azurerm_resource_group_policy_assignment.'));
+        const waits = all('time_sleep', name).filter((w) => String(w.triggers.role_assignment_id).startsWith('${azurerm_role_assignment.vm-monitoring_'));
+        return (
+          assignment?.policy_definition_id.endsWith('/2ea82cdd-f2e8-4500-af75-67a2e084ca74') &&
+          JSON.parse(assignment.parameters).dcrResourceId.value.endsWith('/dataCollectionRules/dcr-' + name.split('-')[0] + '-vms') &&
+          grants.map((g) => g.role_definition_name).sort().join() === 'Log Analytics Contributor,Monitoring Contributor,Monitoring Reader' &&
+          waits.length === 3 &&
+          remediation?.resource_discovery_mode === 'ReEvaluateCompliance' &&
+          remediation.depends_on.filter((d: string) => d.startsWith('time_sleep.')).length === 3 &&
+          remediation.depends_on.filter((d: string) => d.startsWith('azurerm_orchestrated_virtual_machine_scale_set.')).length === 2 &&
+          all('azurerm_monitor_data_collection_rule_association', name).length === 0
+        );
+      });
+      return (
+        [...flexibleStacks].sort().join() === 'everyhttp-svc-api,everything-pool-flexpool,everything-svc-orders,everything-svc-reports' &&
+        flexibleCovered &&
+        [...all('azurerm_linux_virtual_machine_scale_set', 'every'), ...all('azurerm_orchestrated_virtual_machine_scale_set', 'every')].every((v) => v.extension.some((e: Json) => e.type === 'AzureMonitorLinuxAgent')) &&
+        all('azurerm_resource_group_policy_assignment', 'everything-svc-pricing').length === 0 &&
+        all('azurerm_monitor_data_collection_rule_association', 'everything-svc-pricing').length === 2
+      );
+    }],
     ['issued certificates: self-signed RSA and EC, integrated CA', () => {
       const policies = all('azurerm_key_vault_certificate').map((c) => c.certificate_policy).filter(Boolean);
       return policies.some((p) => p.issuer_parameters.name === 'Self' && p.key_properties.key_type === 'EC') && policies.some((p) => p.issuer_parameters.name === 'Self' && p.key_properties.key_size === 4096) && policies.some((p) => p.issuer_parameters.name === 'DigiCert' && p.key_properties.key_size === 3072);

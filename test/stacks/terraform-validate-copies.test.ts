@@ -4,7 +4,7 @@
  * replaced by a value of the shape Azure returns. The real provider runs in npm run test:terraform;
  * this checks the rewrites themselves, so a wrong rewrite cannot hide a finding.
  */
-import { exampleStacks } from '../helpers';
+import { exampleSpec, exampleStacks, synthStacks } from '../helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { to52, concretize } = require('../../scripts/terraform-validate-copies.js') as {
@@ -69,4 +69,16 @@ test('concretize: a subnet ID names its network and resource group; a probe ID s
   expect(assoc.subnet_id).toMatch(/^\/subscriptions\/[^/]+\/resourceGroups\/rg-retail-network\/providers\/Microsoft\.Network\/virtualNetworks\/vnet-retail\/subnets\/snet-/);
   // literal strings are not touched
   expect(concretize({ resource: { x: { y: { name: 'literal', tags: { a: '$${not-a-ref}' } } } } })[0].resource.x.y).toEqual({ name: 'literal', tags: { a: '$${not-a-ref}' } });
+});
+
+test("concretize: a Flexible service's VM association policy: the assignment's ID under its group, its identity's principal a GUID", () => {
+  const spec = exampleSpec();
+  spec.services[2].orchestration = 'Flexible';
+  const name = `retail-svc-${spec.services[2].name}`;
+  const [flex, , unresolved] = concretize(JSON.parse(synthStacks(spec)[name]));
+  expect(unresolved).toEqual([]);
+  const remediation = Object.values(flex.resource.azurerm_resource_group_policy_remediation)[0] as any;
+  expect(remediation.policy_assignment_id).toBe(`/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-${name}/providers/Microsoft.Authorization/policyAssignments/ase-dcr-vms`);
+  const grants = Object.values(flex.resource.azurerm_role_assignment) as any[];
+  expect(grants.filter((g) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(g.principal_id)).length).toBe(grants.length);
 });
