@@ -491,7 +491,7 @@ export function renderHealthUnit(): string {
   });
 }
 
-interface WriteFile {
+export interface WriteFile {
   readonly path: string;
   readonly owner: string;
   readonly permissions: string;
@@ -511,7 +511,7 @@ interface WriteFile {
 const YAML_SAFE = /^[\t\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
 
 /** A file whose content (a service's settings, as written in the spec) PyYAML would not read back exactly goes base64-encoded. */
-const asYamlSafe = (f: WriteFile): WriteFile => (YAML_SAFE.test(f.content) ? f : { ...f, content: Buffer.from(f.content, 'utf8').toString('base64'), encoding: 'b64' });
+export const asYamlSafe = (f: WriteFile): WriteFile => (YAML_SAFE.test(f.content) ? f : { ...f, content: Buffer.from(f.content, 'utf8').toString('base64'), encoding: 'b64' });
 
 /** The document as data: what `renderCloudInit` writes. */
 export function cloudInitDocument(input: CloudInitInput) {

@@ -17,6 +17,7 @@
  * scale sets); it has no LB health probe option, so the health extension (used for both here) is
  * what gates upgrades and repair, and its fault-domain count is required: 1 when zonal.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
 import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/orchestrated-virtual-machine-scale-set';
 import { DataAzurermPlatformImage } from '@cdktf/provider-azurerm/lib/data-azurerm-platform-image';
@@ -129,6 +130,14 @@ export interface ScaleSetProps {
    */
   readonly cloudInit: string;
   /**
+   * Gzip the document before base64. Azure caps custom data at 65,535 bytes once decoded, and
+   * cloud-init decompresses gzip user data from any source before reading it (`convert_string` in
+   * cloudinit/user_data.py, unchanged since 22.4 at least), so one gzip over the whole document
+   * replaces gzip per file and compresses across files. The review decodes it (review/values.ts).
+   * @default false
+   */
+  readonly gzipCloudInit?: boolean;
+  /**
    * The user data, as text (base64-encoded here): what changes per release. Unlike custom data it
    * reaches a running instance when the instance is updated to the latest model (a rolling
    * upgrade does that, without a reimage), and the VM reads it from IMDS. Not secret: any process
@@ -237,6 +246,21 @@ export { osDiskType };
  * health endpoint), automatic repair, encryption at host, trusted launch (Uniform), SSH keys only,
  * a user-assigned identity, no public IP, and the instance count left to autoscale after creation.
  */
+/**
+ * Custom data as Azure takes it: base64 of the document, gzipped first when `gzip` (deterministic:
+ * Node's gzip writes no name and no time, so the same document gives the same bytes every synth).
+ */
+export function encodeCustomData(document: string, gzip: boolean): string {
+  const bytes = Buffer.from(document, 'utf8');
+  return (gzip ? gzipSync(bytes, { level: 9 }) : bytes).toString('base64');
+}
+
+/** The document custom data carries: base64 decoded, and gunzipped when it is gzip (as cloud-init reads it). */
+export function decodeCustomData(base64: string): string {
+  const bytes = Buffer.from(base64, 'base64');
+  return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
 export class ScaleSet extends Construct {
   /** The scale set's resource ID (a Terraform reference). */
   public readonly scaleSetId: string;
@@ -292,7 +316,7 @@ export class ScaleSet extends Construct {
     const health: ScaleSetExtension = { name: 'health', ...HEALTH_EXTENSION, settings: JSON.stringify(healthSettings) };
     const entra: ScaleSetExtension[] = props.entraIdLogin ? [{ name: 'entra-id-login', publisher: 'Microsoft.Azure.ActiveDirectory', type: 'AADSSHLoginForLinux', typeHandlerVersion: '1.0' }] : [];
     const more = (props.extensions ?? []).map((e) => ({ ...e }));
-    const customData = Buffer.from(props.cloudInit, 'utf8').toString('base64');
+    const customData = encodeCustomData(props.cloudInit, props.gzipCloudInit ?? false);
     const userData = props.userData === undefined ? undefined : Buffer.from(props.userData, 'utf8').toString('base64');
     const adminSshKey = props.sshPublicKeys.map((publicKey) => ({ username: props.adminUsername, publicKey }));
     const computerNamePrefix = (props.computerNamePrefix ?? props.name).slice(0, 58);

@@ -38,10 +38,9 @@
  * cannot be read after a few tries; the loop catches up once it can.
  */
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { readVmProgram } from '../core/vm-program';
-import { daemonUnit, DRAIN_APPROVE_MARGIN_SECONDS, DRAIN_LB_SECONDS, DRAIN_SCRIPT, DRAIN_UNIT, renderDrainUnit, VM_PATHS, type DrainConfig } from '../compute/cloud-init';
+import { asYamlSafe, daemonUnit, DRAIN_APPROVE_MARGIN_SECONDS, DRAIN_LB_SECONDS, DRAIN_SCRIPT, DRAIN_UNIT, renderDrainUnit, VM_PATHS, type DrainConfig } from '../compute/cloud-init';
 import { DEFAULT_FRONT_PORTS } from '../spec/constants';
 import { ROUTER_FILES } from './lua';
 import { FRONT_TLS_FILE } from './model';
@@ -242,10 +241,10 @@ export function frontDrainConfig(ports: readonly number[] = [DEFAULT_FRONT_PORTS
 
 /** The front VMs' #cloud-config: packages, the agent, its units. Constant across swaps. */
 export function frontCloudInitDocument(input: FrontAgentSettings) {
-  const file = (path: string, content: string, permissions = '0644') => ({ path, owner: 'root:root', permissions, content });
-  // gzip is deterministic here (no name, no time in the header): the same bytes every synth
+  // plain text: the whole document is gzipped once as custom data (ScaleSet's gzipCloudInit), which
+  // compresses across files where gzip per file could not
+  const file = (path: string, content: string, permissions = '0644') => asYamlSafe({ path, owner: 'root:root', permissions, content });
   const tlsReported = input.tls ? [{ name: 'front-tls', path: FRONT_TLS_FILE }] : [];
-  const packed = (path: string, content: string, permissions = '0644') => ({ ...file(path, gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64'), permissions), encoding: 'gz+b64' });
   return {
     package_update: true,
     // Ubuntu's nginx and its Lua module (universe); lua-cjson for the table's JSON. The agent's
@@ -253,17 +252,16 @@ export function frontCloudInitDocument(input: FrontAgentSettings) {
     packages: ['nginx', 'libnginx-mod-http-lua', 'lua-cjson', 'curl'],
     write_files: [
       file(FRONT_VM_PATHS.env, renderAgentEnv(input), '0600'),
-      packed(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
-      // compressed: custom data is limited to 64 KB (base64), and these are most of it
-      packed(FRONT_VM_PATHS.guard, GUARD_SCRIPT, '0755'),
+      file(FRONT_VM_PATHS.agent, AGENT_SCRIPT, '0755'),
+      file(FRONT_VM_PATHS.guard, GUARD_SCRIPT, '0755'),
       // the router ships with the VM: the config blob only names these files
-      ...ROUTER_FILES.map((f) => packed(`${FRONT_VM_PATHS.lua}/${f.name}`, f.content)),
+      ...ROUTER_FILES.map((f) => file(`${FRONT_VM_PATHS.lua}/${f.name}`, f.content)),
       // security updates that never restart nginx on every front VM at once (updates.ts)
       ...renderFrontUpdatesFiles().map((f) => file(f.path, f.content)),
       file(`/etc/systemd/system/${FRONT_UNITS.sync}`, renderSyncUnit()),
       file(`/etc/systemd/system/${FRONT_UNITS.agent}`, renderAgentUnit()),
       // the drain agent (Scheduled Events): the service VMs' program, in the front's mode
-      packed(VM_PATHS.drain, DRAIN_SCRIPT, '0755'),
+      file(VM_PATHS.drain, DRAIN_SCRIPT, '0755'),
       file(VM_PATHS.drainConfig, `${JSON.stringify(frontDrainConfig(input.ports))}\n`),
       file(`/etc/systemd/system/${DRAIN_UNIT}`, renderDrainUnit()),
       // when the TLS certificate on the VM expires, for the certificate-expiry alert (compute/cert-expiry.ts)

@@ -33,6 +33,7 @@ import { pricingExample, release, SECRET, servedUserData } from '../support/pric
 import { event, scheduledEvents, type ScheduledEventsHandler } from '../support/scheduled-events';
 import { exampleSpec, synthStacks, tempDir } from '../helpers';
 import { AZURE_PROBE_SOURCE } from '../../lib/spec/constants';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const describeBoot = BOOT_TESTS ? describe : describe.skip;
 const IMDS = '169.254.169.254';
@@ -46,6 +47,8 @@ interface Blob {
 /** What the synth renders for the front: the custom data and the blobs the front stack writes. */
 interface Front {
   readonly customData: string;
+  /** The custom data's bytes as the VM receives them: gzip, which cloud-init decompresses itself. */
+  readonly customDataBytes: Buffer;
   readonly account: string;
   readonly container: string;
   readonly vault: string;
@@ -58,7 +61,7 @@ interface Front {
 function front(spec: ReturnType<typeof exampleSpec>): Front {
   const stack = JSON.parse(synthStacks(spec)['retail-front']);
   const ss = Object.values(stack.resource.azurerm_linux_virtual_machine_scale_set)[0] as { custom_data: string };
-  const customData = Buffer.from(ss.custom_data, 'base64').toString('utf8');
+  const customData = decodeCustomData(ss.custom_data);
   const env = (k: string) => new RegExp(`^\\s*${k}='([^']*)'$`, 'm').exec(customData)?.[1] ?? '';
   const container = new URL(env('CONTAINER_URL'));
   const blobs = stack.resource.azurerm_storage_blob as Record<string, { name: string; source_content: string; metadata?: Record<string, string> }>;
@@ -71,6 +74,7 @@ function front(spec: ReturnType<typeof exampleSpec>): Front {
   const blob = (name: string) => ({ name, content: Object.values(blobs).find((b) => b.name === name)!.source_content });
   return {
     customData,
+    customDataBytes: Buffer.from(ss.custom_data, 'base64'),
     account: container.hostname.split('.')[0],
     container: container.pathname.slice(1),
     vault: new URL(env('VAULT_URL')).hostname.split('.')[0],
@@ -232,7 +236,8 @@ describeBoot('the example front VM, booted', () => {
     const dropIn = '# ase-boot (test-only): the stub store and vault, after the rendered environment file\n[Service]\nEnvironmentFile=/etc/ase-boot/front.env\n';
     vm = await boot(root, {
       name: 'front',
-      userData: ex.customData,
+      // the gzip bytes, not the text: cloud-init's own decompression is part of what boots
+      userData: ex.customDataBytes,
       network: net.path,
       files: [
         { path: '/etc/ase-boot/front.env', content: `CONTAINER_URL='${stub}/blob/${ex.account}/${ex.container}'\nVAULT_URL='${stub}/vault/${ex.vault}'\n` },

@@ -14,6 +14,7 @@ import { workspaceAlerts } from '../../lib/monitor/queries';
 import { monitoringOf } from '../../lib/monitor/monitoring';
 
 import { exampleSpec, exampleStacks, layOutVm, planOf, resourceAt, synthStacks, systemdVerify, tempDir } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const dir = tempDir('cert-expiry-');
 const cert = (name: string, days: number) => {
@@ -85,7 +86,7 @@ test('the threshold: 14 days, one day before the soonest renewal when that is so
 describe('the units, on both VM kinds of the example', () => {
   const docOf = (stack: string, address: string) => {
     const vmss = resourceAt(exampleStacks()[stack], 'azurerm_linux_virtual_machine_scale_set', address);
-    const doc = parse(Buffer.from(vmss.custom_data as string, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; runcmd: string[][] };
+    const doc = parse(decodeCustomData(vmss.custom_data as string)) as { write_files: Array<{ path: string; content: string; permissions: string; encoding?: string }>; runcmd: string[][] };
     return { ...doc, write_files: doc.write_files.map((f) => (f.encoding === 'gz+b64' ? { ...f, content: gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') } : f)) };
   };
 
@@ -105,7 +106,7 @@ describe('the units, on both VM kinds of the example', () => {
     const spec = exampleSpec();
     spec.services.find((x) => x.name === 'pricing')!.certificates = ['front-tls'];
     const vmss = resourceAt(synthStacks(spec)['retail-svc-pricing'], 'azurerm_linux_virtual_machine_scale_set', 'green_scale-set_vmss');
-    const doc = parse(Buffer.from(vmss.custom_data as string, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
+    const doc = parse(decodeCustomData(vmss.custom_data as string)) as { write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
     expect(doc.write_files.find((f) => f.path === `/etc/systemd/system/${CERT_EXPIRY_UNITS.service}`)!.content).toContain(`ExecStart=${CERT_EXPIRY_PATH} pricing/front-tls=/etc/pricing/certs/front-tls.pem`);
     expect(doc.runcmd.flat()).toContain(CERT_EXPIRY_UNITS.timer);
     const root = layOutVm(doc.write_files, { services: ['pricing'] });

@@ -14,6 +14,7 @@ import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, layOutVm, planOf, resourceAt, synthStacks, systemdVerify, tempDir, type Json } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const withCert = () => {
   const spec = exampleSpec();
@@ -25,7 +26,7 @@ const plan = planOf(withCert());
 const stacks = synthStacks(withCert());
 const catalog = stacks['retail-svc-catalog'];
 const vmss = resourceAt(catalog, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
-const doc = parse(Buffer.from(vmss.custom_data as string, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
+const doc = parse(decodeCustomData(vmss.custom_data as string)) as { write_files: Array<{ path: string; content: string; permissions: string }>; runcmd: string[][] };
 const unit = (name: string) => doc.write_files.find((f) => f.path === `/etc/systemd/system/${name}`)!.content;
 
 test('a certificate the vault does not hold is refused at its field', () => {

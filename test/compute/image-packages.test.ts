@@ -10,6 +10,7 @@ import { IMAGE_RELEASES, packagesInstalledBy, packagesMissingFrom, releaseOf, UB
 import { DEFAULT_IMAGE, FRONT_IMAGE } from '../../lib/compute/scale-set';
 import type { EnvironmentSpec } from '../../lib/spec/schema';
 import { exampleSpec, synthStacks, type Json, exampleStacks } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const ART = (svc: string) => ({ url: `https://stretailreleases.blob.core.windows.net/releases/${svc}/1.0.0.tar.gz`, sha256: 'c'.repeat(64) });
 
@@ -32,7 +33,7 @@ function scaleSets(stacks: Record<string, string>) {
       for (const [name, r] of Object.entries(resources[type] ?? {})) {
         const data = (r.custom_data ?? r.os_profile?.custom_data) as string;
         const image = Array.isArray(r.source_image_reference) ? r.source_image_reference[0] : r.source_image_reference;
-        out.push({ address: `${stack}:${type}.${name}`, image, doc: parse(Buffer.from(data, 'base64').toString('utf8')) });
+        out.push({ address: `${stack}:${type}.${name}`, image, doc: parse(decodeCustomData(data)) });
       }
     }
   }

@@ -13,6 +13,7 @@ import type { EnvironmentSpec } from '../../lib/spec/schema';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { synthesize } from '../../stacks/synthesize';
 import { changedResources, exampleSpec, FRONT_BLOB_ADDRESSES, resourceAt, resourcesOf, synthStacks, tempDir, type Json, exampleStacks } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const ART = (svc: string) => ({ url: `https://stretailreleases.blob.core.windows.net/releases/${svc}/1.0.0.tar.gz`, sha256: 'c'.repeat(64) });
 
@@ -60,7 +61,7 @@ describe('a pool shared by two services', () => {
   test("each slot's VMs run every service of the pool on its planned ports, with that slot's versions", () => {
     const vmss = resourceAt(pool, 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
     expect(vmss).toMatchObject({ name: 'vmss-retail-pool-highcpu-blue', sku: 'Standard_F8s_v2', instances: 3, computer_name_prefix: 'pool-highcpu-blue' });
-    const text = Buffer.from(vmss.custom_data, 'base64').toString('utf8');
+    const text = decodeCustomData(vmss.custom_data);
     // the slot's versions travel in the user data, one entry per service of the pool
     const release = JSON.parse(Buffer.from(vmss.user_data, 'base64').toString('utf8'));
     expect(release.slot).toBe('blue');

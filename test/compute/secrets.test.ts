@@ -14,6 +14,7 @@ import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, layOutVm, planOf, resourceAt, resourcesOf, synthStacks, systemdVerify, tempDir } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const withSecrets = () => {
   const spec = exampleSpec();
@@ -23,7 +24,7 @@ const withSecrets = () => {
 const plan = planOf(withSecrets());
 const stacks = synthStacks(withSecrets());
 const vmss = resourceAt(stacks['retail-svc-pricing'], 'azurerm_linux_virtual_machine_scale_set', 'blue_scale-set_vmss');
-const text = Buffer.from(vmss.custom_data as string, 'base64').toString('utf8');
+const text = decodeCustomData(vmss.custom_data as string);
 const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string }> };
 const file = (path: string) => doc.write_files.find((f) => f.path === path)!;
 

@@ -10,6 +10,7 @@ import { validateEnvironment } from '../../lib/spec/validate';
 import { cloudInitFor, renderCloudInit } from '../../lib/compute/cloud-init';
 import { azureIds } from '../../lib/core/azure-ids';
 import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json, exampleStacks } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const plan = planOf(exampleSpec());
 const stacks = exampleStacks();
@@ -63,7 +64,7 @@ describe.each(cases)('$service $slot', ({ service, slot }) => {
   });
 
   test("boots the slot's own cloud-init, with the identity it runs as (made and granted in the identities stack)", () => {
-    const text = Buffer.from(vmss.custom_data, 'base64').toString('utf8');
+    const text = decodeCustomData(vmss.custom_data);
     const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', `id-retail-${service}-${slot}`);
     expect(text).toBe(renderCloudInit(cloudInitFor(plan, svc, slot, identityId)));
     expect(parse(text).runcmd[1]).toEqual(['systemctl', 'enable', '--now', '--no-block', 'vm-health.service', 'slotenv-release-agent.service', 'slotenv-drain.service', ...ports.map((p) => `${service}@${p}.service`)]);
@@ -198,7 +199,7 @@ describe('Flexible orchestration', () => {
   test('boots the same cloud-init and takes SSH keys only', () => {
     const identityId = azureIds.userAssignedIdentity(plan.env.subscriptionId, 'rg-retail-identities', 'id-retail-catalog-blue');
     const svc = { ...plan.env.services[2], orchestration: 'Flexible' as const };
-    expect(Buffer.from(vmss.os_profile.custom_data, 'base64').toString('utf8')).toBe(renderCloudInit(cloudInitFor(plan, svc, 'blue', identityId)));
+    expect(decodeCustomData(vmss.os_profile.custom_data)).toBe(renderCloudInit(cloudInitFor(plan, svc, 'blue', identityId)));
     expect(vmss.os_profile.linux_configuration).toMatchObject({ admin_username: 'azureadmin', disable_password_authentication: true, computer_name_prefix: 'catalog-blue' });
     expect(vmss.os_profile.linux_configuration.admin_password).toBeUndefined();
   });

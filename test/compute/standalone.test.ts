@@ -8,6 +8,7 @@ import { NginxFront } from '../../lib/front/nginx-front';
 import { SlotPair, type SlotProps } from '../../lib/slots/slot-pair';
 import { AutoscaleSchema } from '../../lib/spec/schema';
 import type { Json } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const cpu = AutoscaleSchema.parse({}).cpu;
 const admin = { adminUsername: 'azureadmin', sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq3mVn5uYw3Zg6c8Yt0cXo7fJ9Q2pWz0k4m1x7Hn2aE ops'] };
@@ -80,5 +81,5 @@ test('an NginxFront without a given identity makes one and names it in the agent
   const reads = Object.values(json.resource.azurerm_role_assignment as Record<string, Json>).find((g) => g.role_definition_name === 'Storage Blob Data Reader')!;
   expect(reads.principal_id).toBe(`\${azurerm_user_assigned_identity.${idKey}.principal_id}`);
   const vmss = Object.values(json.resource.azurerm_linux_virtual_machine_scale_set as Record<string, Json>)[0];
-  expect(Buffer.from(vmss.custom_data, 'base64').toString('utf8')).toContain("IDENTITY_RESOURCE_ID='/subscriptions/s/resourceGroups/rg-edge/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-edge'");
+  expect(decodeCustomData(vmss.custom_data)).toContain("IDENTITY_RESOURCE_ID='/subscriptions/s/resourceGroups/rg-edge/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-edge'");
 });

@@ -11,11 +11,12 @@ import { parse } from 'yaml';
 import { SERVICE_UPDATES_PATHS } from '../../lib/compute/updates';
 import { FRONT_UPDATES_PATHS } from '../../lib/front/updates';
 import { exampleStacks, layOutVm, resourceAt, systemdVerify, tempDir } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 type File = { path: string; content: string; permissions: string; encoding?: string };
 const filesOf = (stack: string, address: string): File[] => {
   const vmss = resourceAt(exampleStacks()[stack], 'azurerm_linux_virtual_machine_scale_set', address);
-  const doc = parse(Buffer.from(vmss.custom_data as string, 'base64').toString('utf8')) as { write_files: File[] };
+  const doc = parse(decodeCustomData(vmss.custom_data as string)) as { write_files: File[] };
   return doc.write_files.map((f) => (f.encoding === 'gz+b64' ? { ...f, content: gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8') } : f));
 };
 const files = filesOf('retail-svc-pricing', 'blue_scale-set_vmss');

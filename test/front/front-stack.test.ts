@@ -13,6 +13,7 @@ import { parseCidr } from '../../lib/spec/cidr';
 import { formatIssue } from '../../lib/spec/issues';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, planOf, resourceAt, resourcesOf, synthStacks, type Json, exampleStacks } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 /** The example without HTTPS; the HTTPS case is below. */
 const httpOnly = () => {
@@ -94,7 +95,7 @@ describe('HTTPS with a Key Vault certificate', () => {
     expect((vmss.extension as Json[]).map((e) => e.type).sort()).toEqual(['ApplicationHealthLinux', 'AzureMonitorLinuxAgent']);
     expect(JSON.stringify(vmss)).not.toMatch(/KeyVaultForLinux|Microsoft\.Azure\.KeyVault/);
     expect(vmss.identity.type).toBe('UserAssigned');
-    const doc = parse(Buffer.from(vmss.custom_data, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string }> };
+    const doc = parse(decodeCustomData(vmss.custom_data)) as { write_files: Array<{ path: string; content: string }> };
     const env = doc.write_files.find((w) => w.path === FRONT_VM_PATHS.env)!.content;
     expect(env).toContain(`VAULT_URL='https://${plan.names.keyVault}.vault.azure.net'`);
     expect(env).toContain("TLS_SECRET='front-tls'");
@@ -137,7 +138,7 @@ describe('HTTPS with a Key Vault certificate', () => {
     expect(conf).toContain('listen 0.0.0.0:443 ssl;');
     expect(conf).toContain(`map $host $front_tls_file { default "${FRONT_TLS_FILE}"; }`);
     expect(Object.keys(resourcesOf(f, 'azurerm_lb_rule'))).toEqual(['front_lb_rule-443', 'front_lb_rule-80']);
-    const doc = parse(Buffer.from(vmss.custom_data, 'base64').toString('utf8')) as { write_files: Array<{ path: string; content: string }> };
+    const doc = parse(decodeCustomData(vmss.custom_data)) as { write_files: Array<{ path: string; content: string }> };
     const env = doc.write_files.find((w) => w.path === FRONT_VM_PATHS.env)!.content;
     expect(env).toContain(`TLS_PATH='${FRONT_TLS_FILE}'`);
   });

@@ -11,6 +11,7 @@ import { validateEnvironment } from '../../lib/spec/validate';
 import { AUTOSCALE_TIME_ZONES } from '../../lib/spec/autoscale-time-zones';
 import { FIXTURE_ENVIRONMENTS_DIR, loadFixtureSpecs, synthesizeFixtures } from '../support/fixture-environments';
 import { readStacks, tempDir, type Json } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const dir = tempDir('ase-everything-');
 const out = join(dir, 'nested', 'cdktf.out');
@@ -30,7 +31,7 @@ const frontConfig = (env: string): string => stacks[`${env}-front`].resource.azu
 const routingTable = (env: string): Json => JSON.parse(stacks[`${env}-front`].resource.azurerm_storage_blob['front_routing-table'].source_content);
 const customData = (stack: string): string[] =>
   Object.values({ ...(stacks[stack].resource.azurerm_linux_virtual_machine_scale_set ?? {}), ...(stacks[stack].resource.azurerm_orchestrated_virtual_machine_scale_set ?? {}) } as Record<string, Json>).map((v) =>
-    Buffer.from((v.custom_data ?? v.user_data_base64) as string, 'base64').toString('utf8'),
+    decodeCustomData((v.custom_data ?? v.user_data_base64) as string),
   );
 
 describe('the option-coverage fixtures', () => {

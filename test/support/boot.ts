@@ -30,6 +30,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 /** The boot suites run only when asked (root, systemd-nspawn, a few minutes). */
 export const BOOT_TESTS = process.env.ASE_BOOT_TESTS === '1';
@@ -374,5 +375,5 @@ export function customData(stackJson: string, scaleSet: string): string {
   const j = JSON.parse(readFileSync(stackJson, 'utf8'));
   const ss = j.resource?.azurerm_linux_virtual_machine_scale_set?.[scaleSet] ?? j.resource?.azurerm_orchestrated_virtual_machine_scale_set?.[scaleSet];
   if (!ss) throw new Error(`${stackJson}: no scale set ${scaleSet}`);
-  return Buffer.from(ss.custom_data, 'base64').toString('utf8');
+  return decodeCustomData(ss.custom_data);
 }

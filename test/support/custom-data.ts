@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTemplate } from './terraform-strings';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 /** One base64 document attribute of a scale set in the synthesized JSON. */
 export interface VmDocument {
@@ -40,7 +41,7 @@ export function vmDocuments(stacks: Record<string, unknown>): VmDocument[] {
           const read = readTemplate(v);
           if (read.expressions.length > 0 || read.directives.length > 0 || read.literal !== v) throw new Error(`${at} is not a literal: ${v.slice(0, 80)}`);
           if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new Error(`${at} is not base64`);
-          out.push({ at, json: v, text: Buffer.from(v, 'base64').toString('utf8') });
+          out.push({ at, json: v, text: decodeCustomData(v) });
         }
       }
     }

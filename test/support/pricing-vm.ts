@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AzureStubs } from './azure-stubs';
 import { tempDir, exampleStacks } from '../helpers';
+import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const STACK = 'retail-svc-pricing';
 const SCALE_SET = 'blue_scale-set_vmss';
@@ -62,7 +63,7 @@ export interface Example {
 export function pricingExample(): Example {
   const stack = JSON.parse(exampleStacks()[STACK]);
   const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[SCALE_SET];
-  const customData = Buffer.from(ss.custom_data, 'base64').toString('utf8');
+  const customData = decodeCustomData(ss.custom_data);
   const vault = /fetch-secrets pricing (\S+) /.exec(customData)?.[1];
   if (!vault) throw new Error('no fetch-secrets line in the custom data');
   return { customData, userData: JSON.parse(Buffer.from(ss.user_data, 'base64').toString('utf8')), identity: ss.identity.identity_ids[0], vault };
