@@ -241,12 +241,6 @@ export const SINGLE_PLACEMENT_GROUP_MAX = 100;
 export { osDiskType };
 
 /**
- * A Linux VM scale set with safe defaults: zones with best-effort balance (else two fault domains),
- * rolling upgrades gated by the ApplicationHealthLinux extension (it probes port 9000, the VM
- * health endpoint), automatic repair, encryption at host, trusted launch (Uniform), SSH keys only,
- * a user-assigned identity, no public IP, and the instance count left to autoscale after creation.
- */
-/**
  * Custom data as Azure takes it: base64 of the document, gzipped first when `gzip` (deterministic:
  * Node's gzip writes no name and no time, so the same document gives the same bytes every synth).
  */
@@ -261,6 +255,12 @@ export function decodeCustomData(base64: string): string {
   return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
+/**
+ * A Linux VM scale set with safe defaults: zones with best-effort balance (else two fault domains),
+ * rolling upgrades gated by the ApplicationHealthLinux extension (it probes port 9000, the VM
+ * health endpoint), automatic repair, encryption at host, trusted launch (Uniform), SSH keys only,
+ * a user-assigned identity, no public IP, and the instance count left to autoscale after creation.
+ */
 export class ScaleSet extends Construct {
   /** The scale set's resource ID (a Terraform reference). */
   public readonly scaleSetId: string;
