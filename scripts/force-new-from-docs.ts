@@ -62,6 +62,7 @@ export const RESOURCE_TYPES: readonly string[] = [
   'azurerm_subnet_network_security_group_association',
   'azurerm_user_assigned_identity',
   'azurerm_virtual_network',
+  'azurerm_virtual_network_peering',
 ];
 
 // ---- the markdown parser (no published types: the few members used here) ----

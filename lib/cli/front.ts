@@ -14,9 +14,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { frontServices, onLoopback, renderFrontConf } from '../front/model';
+import { frontRoutingTable, frontServices, onLoopback, renderFrontConf } from '../front/model';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../front/nginx-conf';
-import { routingTable, routingTableJson } from '../slots/traffic';
+import { routingTableJson } from '../slots/traffic';
 import { planEnvironment, type EnvironmentPlan } from '../spec/plan';
 import { commandHelp, intFlag, parseCommandArgs, printable, usageError, usageText, type CommandArgs } from './args';
 import { CommandError } from './command';
@@ -27,7 +27,7 @@ import { DEFAULT_ENVIRONMENTS, loadEnvironment } from './environments';
 function render(plan: EnvironmentPlan, dir: string): number {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'nginx.conf'), renderFrontConf(plan));
-  writeFileSync(join(dir, 'routing.json'), routingTableJson(routingTable(plan.env)));
+  writeFileSync(join(dir, 'routing.json'), routingTableJson(frontRoutingTable(plan)));
   process.stdout.write(`wrote ${join(dir, 'nginx.conf')} and ${join(dir, 'routing.json')}\n`);
   return 0;
 }
@@ -67,7 +67,7 @@ async function preview(plan: EnvironmentPlan, port: number, requests: number): P
   let statusPort: number;
   try {
     mkdirSync(paths.temp, { recursive: true });
-    writeFileSync(paths.table, routingTableJson(routingTable(plan.env)));
+    writeFileSync(paths.table, routingTableJson(frontRoutingTable(plan)));
     // the status and admin ports: free ones, so nothing else on this machine collides
     statusPort = await freePort();
     const adminPort = await freePort();

@@ -68,6 +68,7 @@ export const NAMESPACE_OF: Readonly<Record<string, string>> = {
   azurerm_subnet_network_security_group_association: 'Microsoft.Network',
   azurerm_user_assigned_identity: 'Microsoft.ManagedIdentity',
   azurerm_virtual_network: 'Microsoft.Network',
+  azurerm_virtual_network_peering: 'Microsoft.Network',
 };
 
 /** Namespaces every subscription has registered (`az provider list` shows them Registered). */

@@ -13,6 +13,7 @@ import { StateStack } from './state-stack';
 import { MonitorStack } from './monitor-stack';
 import { monitoringOf } from '../monitor/monitoring';
 import { VaultStack } from './vault-stack';
+import { regionOf } from '../spec/regional';
 
 /** The stacks {@link buildEnvironment} made for one environment. */
 export interface EnvironmentStacks {
@@ -38,7 +39,8 @@ export interface EnvironmentStacks {
  * never references; their dependencies only order `cdktf deploy`.
  */
 export function buildEnvironment(scope: Construct, plan: EnvironmentPlan): EnvironmentStacks {
-  const state = plan.env.stateBackend ? new StateStack(scope, plan) : undefined;
+  // another region's stacks keep their state in the account the first region's state stack made
+  const state = plan.env.stateBackend && regionOf(plan.env) === undefined ? new StateStack(scope, plan) : undefined;
   // the workspace and rules first: every other stack's diagnostic settings and agents send there
   const monitoring = monitoringOf(plan);
   const monitor = monitoring ? new MonitorStack(scope, plan, monitoring) : undefined;

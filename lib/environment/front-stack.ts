@@ -6,9 +6,9 @@
  */
 import type { Construct } from 'constructs';
 import { NginxFront } from '../front/nginx-front';
-import { renderFrontConf } from '../front/model';
+import { frontRoutingTable, renderFrontConf } from '../front/model';
 import { azureIds } from '../core/azure-ids';
-import { routingTable, routingTableJson } from '../slots/traffic';
+import { routingTableJson } from '../slots/traffic';
 import { PLATFORM_PARTS } from '../spec/names';
 import { dataCollectionRuleAssociation, monitorAgentExtension, monitoringOf } from '../monitor/monitoring';
 import { scaleSetAlerts } from '../monitor/metric-alerts';
@@ -52,7 +52,7 @@ export class FrontStack extends EnvironmentStack {
       adminUsername: env.admin.username,
       sshPublicKeys: env.admin.sshPublicKeys,
       nginxConf: renderFrontConf(plan),
-      routingTable: routingTableJson(routingTable(env)),
+      routingTable: routingTableJson(frontRoutingTable(plan)),
       storeName: names.frontStore,
       deployer: env.deployer,
       pollSeconds: f.tablePollSeconds,

@@ -6,6 +6,7 @@ import { ServiceNetwork } from '../network/service-network';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
+import { VirtualNetworkPeering } from '@cdktf/provider-azurerm/lib/virtual-network-peering';
 
 /** The name of the network stack's output that lists the VM subnets an external artifact store must admit. */
 export const ARTIFACT_STORE_SUBNETS_OUTPUT = 'artifact_store_subnet_ids';
@@ -37,6 +38,17 @@ export class NetworkStack extends EnvironmentStack {
         description: 'Subnets whose VMs fetch releases from the artifact store: add each as a VNet rule on that storage account',
         value: vmSubnets.map((key) => this.network.subnetIds[key]),
       });
+    }
+    // another region: peered both ways with each earlier region, both sides made here, so adding a
+    // region never changes the earlier regions' network stacks beyond their fronts' NSG rule
+    if (plan.regions) {
+      const self = plan.regions.self;
+      for (const other of plan.regions.others.filter((o) => o.index < self.index)) {
+        const key = other.code ?? 'first';
+        const options = { allowVirtualNetworkAccess: true, allowForwardedTraffic: false, allowGatewayTransit: false, useRemoteGateways: false };
+        new VirtualNetworkPeering(this, `peering-to-${key}`, { name: `peer-${self.environment}-to-${other.environment}`, resourceGroupName: rg.name, virtualNetworkName: this.network.virtualNetworkName, remoteVirtualNetworkId: other.virtualNetworkId, ...options });
+        new VirtualNetworkPeering(this, `peering-from-${key}`, { name: `peer-${other.environment}-to-${self.environment}`, resourceGroupName: other.networkResourceGroup, virtualNetworkName: other.virtualNetworkName, remoteVirtualNetworkId: this.network.virtualNetworkId, ...options });
+      }
     }
     this.sendDiagnostics();
   }

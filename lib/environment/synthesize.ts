@@ -17,7 +17,8 @@ import { checkBlocks, isBlockLock, type BlockLock } from '../spec/block-lock';
 import { checkRemovals, orphanLockIssue, type LifecycleEntry, type LifecycleLock } from '../spec/lifecycle';
 import { LOCK_SUFFIX, lockFileOf, type LoadedSpec } from '../spec/load';
 import type { Environment } from '../spec/schema';
-import { planEnvironment } from '../spec/plan';
+import { linkRegions, planEnvironment } from '../spec/plan';
+import { regionalEnvironments, regionOf } from '../spec/regional';
 import { VM_SIZE_NAMES } from '../spec/vm-sizes';
 import { withoutCreationStacks } from '../core/creation-stacks';
 import { constructSuppressions } from '../policy/construct';
@@ -103,7 +104,14 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     if (outside.length > 0) return { ok: false, problems: outside, stacks: [] };
   }
 
-  let plans = environments.map((env) => ({ env, plan: planEnvironment(env) }));
+  // each region of an environment is planned as an environment of its own, told of the others (spec/regional.ts)
+  let plans = environments.flatMap((env) => {
+    const regional = regionalEnvironments(env);
+    return linkRegions(
+      regional.map((r) => planEnvironment(r.env)),
+      regional.map((r) => r.code),
+    ).map((plan) => ({ env: plan.env as typeof env, plan }));
+  });
 
   // creation-time settings against each environment's lock file
   const locksToWrite: Array<{ path: string; text: string }> = [];
@@ -170,9 +178,19 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     const app = new App({ outdir: staging });
     const stacks: string[] = [];
     const stacksOf = new Map<string, string[]>();
+    const builtOf = new Map<string, ReturnType<typeof buildEnvironment>>();
     for (const { plan } of plans) {
       // cdktf's creation stack traces cost a second and 130 MB of peak at 200 services (core/creation-stacks.ts)
       const built = withoutCreationStacks(() => buildEnvironment(app, plan));
+      builtOf.set(plan.env.name, built);
+      // another region after the first: its state lives in the account the first region's state
+      // stack makes, and its peerings name the earlier regions' VNets (network-stack.ts)
+      const firstOf = regionOf(plan.env);
+      if (firstOf !== undefined) {
+        const first = builtOf.get(firstOf)!;
+        if (first.state) for (const st of [built.monitor, built.network]) st?.addDependency(first.state);
+        for (const earlier of plan.regions!.others.filter((o) => o.index < plan.regions!.self.index)) built.network.addDependency(builtOf.get(earlier.environment)!.network);
+      }
       const mine = [
         ...(built.state ? [built.state.stackName] : []),
         ...(built.monitor ? [built.monitor.stackName] : []),
@@ -197,7 +215,8 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
       );
       const fromConstructs = declaredOnConstructs.filter((x) => mine[x.resource.split(':')[0]] !== undefined);
       const found = checkStacks(mine, { requiredTags: env.requiredTags, suppressions: [...env.policy.suppressions, ...fromConstructs] });
-      const unused = env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
+      // another region holds the first region's suppressions under its own stack names; one it does not use is no news
+      const unused = regionOf(env) !== undefined ? [] : env.policy.suppressions.filter((s) => !found.some((f) => f.rule === s.rule && f.resource === s.resource));
       return [
         ...found.map((f) => ({ env: env.name, file: env.file ?? env.name, f })),
         ...unused.map((s) => ({ env: env.name, file: env.file ?? env.name, f: { rule: s.rule, severity: 'warning' as const, resource: s.resource, message: `the suppression matches no finding (reason given: ${s.reason}); remove it` } })),

@@ -7,6 +7,7 @@ import type { EnvironmentPlan } from '../spec/plan';
 import { defaultDomain } from '../spec/names';
 import { SLOT_NAMES } from '../spec/schema';
 import { renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from './nginx-conf';
+import { routingTable, type RoutingTable } from '../slots/traffic';
 
 /** The domain of default host names. */
 export const frontDomain = (plan: EnvironmentPlan): string => defaultDomain(plan.env.name, plan.env.front);
@@ -44,7 +45,15 @@ export function frontConfigInput(plan: EnvironmentPlan): FrontConfigInput {
     ports: plan.env.front.ports,
     user: 'www-data',
     ...(tls ? { tlsFile: FRONT_TLS_FILE } : {}),
+    // several regions: the other regions' fronts, reached over peering (docs/regions.md)
+    ...(plan.regions ? { region: { name: plan.regions.self.name, peers: plan.regions.others.map((o) => ({ name: o.name, address: o.frontAddress, port: o.frontHttpPort, cidrs: [o.frontCidr] })) } } : {}),
   };
+}
+
+/** The routing table the environment's front serves: with each multi-region service's shares when there are regions. */
+export function frontRoutingTable(plan: EnvironmentPlan): RoutingTable {
+  const r = plan.regions;
+  return routingTable(plan.env, r ? { self: r.self.name, first: r.self.index === 0 ? r.self.name : r.others.find((o) => o.index === 0)!.name } : undefined);
 }
 
 /** The nginx.conf the environment's front VMs run (renderNginxConf of the plan's services). */

@@ -70,6 +70,7 @@ export const PRIORITY = {
   inputFromFront: 100,
   inputFromVnet: 110,
   inputFromPeers: 120,
+  frontsOfOtherRegions: 125,
   instanceInput: 130,
   internalTcp: 200,
   internalUdp: 210,
@@ -125,6 +126,10 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   }
   if (env.front.allowFrom.includes('peers') && peers.length > 0) {
     frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });
+  }
+  // the other regions' fronts forward their planned shares here, over peering, on plain HTTP (docs/regions.md)
+  if (plan.regions) {
+    frontRules.push({ name: 'allow-fronts-of-other-regions', priority: PRIORITY.frontsOfOtherRegions, access: 'Allow', protocol: 'Tcp', sources: plan.regions.others.map((o) => o.frontCidr), destination: ips.front.cidr, ports: [String(ports.front.http)], description: "The other regions' fronts (their planned shares and failover)" });
   }
   // the front VMs pull their config and routing table from the front's storage account
   out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: vmEndpoints, privateEndpointPolicies: false, rules: [...frontRules, ...baseline(ips.front.cidr)] });

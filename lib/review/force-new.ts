@@ -239,6 +239,14 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   azurerm_subnet_network_security_group_association: ['network_security_group_id', 'subnet_id'],
   azurerm_user_assigned_identity: ['location', 'name', 'resource_group_name'],
   azurerm_virtual_network: ['edge_zone', 'location', 'name', 'resource_group_name'],
+  azurerm_virtual_network_peering: [
+    'name',
+    'only_ipv6_peering_enabled',
+    'peer_complete_virtual_networks_enabled',
+    'remote_virtual_network_id',
+    'resource_group_name',
+    'virtual_network_name',
+  ],
 };
 
 /** Paths in FORCE_NEW that the docs state only under a condition: type → path → the sentence. */

@@ -72,6 +72,30 @@ export interface RouteEntry {
   readonly failover: boolean;
   /** Percent of the live slot's requests copied to the other slot. */
   readonly mirror: number;
+  /**
+   * A service in several regions: the share of this front's requests each other region serves
+   * (every other region the service runs in, 0 included: the front fails over only to a region it
+   * names), and whether it fails over to them. @default - all served here
+   */
+  readonly regions?: { readonly shares: Readonly<Record<string, number>>; readonly failover: boolean };
+}
+
+/** This front's region and the environment's first region, for the entries of services in several regions. */
+export interface TableRegion {
+  /** This front's region. */
+  readonly self: string;
+  /** The environment's first region (`region`): where a service without `regions` runs. */
+  readonly first: string;
+}
+
+/** A service's `regions` entry as the front in `region.self` reads it; undefined for a service in one region. */
+export function regionEntry(svc: Pick<Service, 'regions' | 'traffic'>, region: TableRegion): RouteEntry['regions'] {
+  const runs = svc.regions ?? [region.first];
+  if (runs.length < 2) return undefined;
+  // by default every request is served by the first of its regions
+  const planned = svc.traffic.regions?.shares ?? { [runs[0]]: 100 };
+  const others = runs.filter((r) => r !== region.self).sort();
+  return { shares: Object.fromEntries(others.map((r) => [r, planned[r] ?? 0])), failover: svc.traffic.regions?.failover ?? true };
 }
 
 /** A rule that pins matching requests to a slot. */
@@ -129,11 +153,14 @@ export function routeEntry(traffic: Traffic): RouteEntry {
  * The environment's routing table: the services callers reach through the front, sorted by name
  * so list order never shows.
  */
-export function routingTable(env: Pick<Environment, 'name' | 'services'>): RoutingTable {
+export function routingTable(env: Pick<Environment, 'name' | 'services'>, region?: TableRegion): RoutingTable {
   const services: Record<string, RouteEntry> = {};
   // a retired service leaves the front at once (docs/lifecycle.md)
   const served = env.services.filter((svc) => svc.endpoints.input.from.includes('front') && !svc.retired);
-  for (const svc of served.sort((a, b) => a.name.localeCompare(b.name, 'en'))) services[svc.name] = routeEntry(svc.traffic);
+  for (const svc of served.sort((a, b) => a.name.localeCompare(b.name, 'en'))) {
+    const regions = region ? regionEntry(svc, region) : undefined;
+    services[svc.name] = { ...routeEntry(svc.traffic), ...(regions ? { regions } : {}) };
+  }
   const version = createHash('sha256').update(JSON.stringify(services)).digest('hex').slice(0, 16);
   return { format: ROUTING_TABLE_FORMAT, environment: env.name, version, services };
 }

@@ -3,7 +3,8 @@
  * and the port plan. Stacks pass slices of this to constructs; no construct decides an address.
  */
 import { planIps, type IpPlan } from './ip-plan';
-import { computeNames, environmentNames, serviceNames, type EnvironmentNames, type ComputeNames } from './names';
+import { azureIds } from '../core/azure-ids';
+import { computeNames, environmentNames, PLATFORM_PARTS, serviceNames, type EnvironmentNames, type ComputeNames } from './names';
 import { placementsOf, type Placement } from './placement';
 import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
@@ -36,6 +37,62 @@ export interface EnvironmentPlan {
    * @default - none: every scale set takes today's defaults
    */
   readonly fixedSettings?: Readonly<Record<string, FixedSettings>>;
+  /**
+   * This environment's place among its regions (`otherRegions`, docs/regions.md), set by
+   * {@link linkRegions}. @default - one region
+   */
+  readonly regions?: RegionLinks;
+}
+
+/** One region of an environment, as the other regions' stacks see it (static values only). */
+export interface RegionLink {
+  /** Its position: 0 for the first region (`region`), then `otherRegions` in order. */
+  readonly index: number;
+  /** The Azure region. */
+  readonly name: string;
+  /** Its `otherRegions[].code`; undefined for the first region. */
+  readonly code?: string;
+  /** The name of its environment (`<env>` or `<env>-<code>`), which names its stacks. */
+  readonly environment: string;
+  /** Its VNet: resource group, name and static ID. */
+  readonly networkResourceGroup: string;
+  readonly virtualNetworkName: string;
+  readonly virtualNetworkId: string;
+  /** Its VNet's address space. */
+  readonly addressSpace: string;
+  /** Its front VMs' subnet: the source of the requests its front forwards. */
+  readonly frontCidr: string;
+  /** Its front's internal load balancer address and plain HTTP port. */
+  readonly frontAddress: string;
+  readonly frontHttpPort: number;
+}
+
+/** This region, and the environment's others, the first region first. */
+export interface RegionLinks {
+  readonly self: RegionLink;
+  readonly others: readonly RegionLink[];
+}
+
+/** The plans of one environment's regions (the first first), each told of the others. One plan stays as it is. */
+export function linkRegions(plans: readonly EnvironmentPlan[], codes: readonly (string | undefined)[]): EnvironmentPlan[] {
+  if (plans.length < 2) return [...plans];
+  const links: RegionLink[] = plans.map((p, index) => {
+    const rg = p.names.resourceGroup(PLATFORM_PARTS.network);
+    return {
+      index,
+      name: p.env.region,
+      ...(codes[index] !== undefined ? { code: codes[index] } : {}),
+      environment: p.env.name,
+      networkResourceGroup: rg,
+      virtualNetworkName: p.names.virtualNetwork,
+      virtualNetworkId: azureIds.virtualNetwork(p.env.subscriptionId, rg, p.names.virtualNetwork),
+      addressSpace: p.env.network.addressSpace,
+      frontCidr: p.ips.front.cidr,
+      frontAddress: p.ips.frontFrontendIp,
+      frontHttpPort: p.ports.front.http,
+    };
+  });
+  return plans.map((p, i) => ({ ...p, regions: { self: links[i], others: links.filter((_, j) => j !== i) } }));
 }
 
 /** Plans a validated environment (see {@link validateEnvironment}): names, placements, IPs, ports. */

@@ -221,6 +221,28 @@ export const TrafficSchema = z
      * discarded, to warm its caches before a ramp (seed 001). @default 0
      */
     mirror: z.number().int().min(0).max(100).default(0),
+    /**
+     * A service in several regions (`regions`): which region serves the requests that reach any
+     * region's front. Each front serves its own region's share from its slots and sends the rest
+     * to the other regions' fronts over VNet peering, with the same run-time table as the slots
+     * (no DNS change, no reload): a region shift is a PR per step, like a ramp.
+     * @default - every request served by the first of the service's regions
+     */
+    regions: z
+      .strictObject({
+        /** Percent (two decimals) per region name, adding up to 100. */
+        shares: z.record(
+          z.string(),
+          z
+            .number()
+            .min(0)
+            .max(100)
+            .refine((w) => Math.abs(Math.round(w * 100) - w * 100) < 1e-6, { message: 'at most two decimals (the front draws from 10,000 buckets)' }),
+        ),
+        /** When a region has no healthy slot for the service, another region serves it. @default true */
+        failover: z.boolean().default(true),
+      })
+      .optional(),
   })
   .describe('Where requests go: the live slot, a ramp weight, pin rules, affinity, failover, mirroring.');
 
@@ -436,6 +458,12 @@ export const ServiceSchema = z
       .describe('The two deployment slots.'),
     /** Where the front sends the service's requests: the live slot, a ramp weight, pin rules. */
     traffic: TrafficSchema,
+    /**
+     * The regions the service runs in, by name: the environment's `region` and any of
+     * `otherRegions`, each with both slots at this capacity. The first region must be among them.
+     * @default - the environment's `region` only
+     */
+    regions: z.array(z.string().min(1)).min(1).optional(),
     /** @default - by host name '<service>.<front.domain>' */
     route: RouteSchema.prefault({}),
     /** Who may reach the service's ports. @default - the front only */
@@ -630,6 +658,20 @@ export const FrontSchema = z
   })
   .describe('The nginx front every caller uses.');
 
+export const RegionSchema = z
+  .strictObject({
+    /** The Azure region, e.g. northeurope. */
+    name: z.string().min(1),
+    /**
+     * Short code in the region's stack and resource names (`<env>-<code>-network`,
+     * `vnet-<env>-<code>`): 2-4 lower-case letters and digits, starting with a letter. Never change it.
+     */
+    code: z.string().regex(/^[a-z][a-z0-9]{1,3}$/, { message: "a region code: 2-4 lower-case letters and digits, starting with a letter, e.g. 'ne'" }),
+    /** The region's VNet address space: private, overlapping neither the first region's nor another's. */
+    addressSpace: cidr,
+  })
+  .describe('Another region of the environment.');
+
 export const NetworkSchema = z
   .strictObject({
     /** The VNet's address space (private range). */
@@ -668,6 +710,14 @@ export const EnvironmentSchema = z
     tenantId: z.guid(),
     /** Azure region name, e.g. westeurope. */
     region: z.string().min(1).describe('Azure region, e.g. westeurope.'),
+    /**
+     * More regions (docs/regions.md): each gets its own network, vault, identities, monitoring,
+     * front and the scale sets of the services that run there (`services[].regions`), in stacks
+     * named `<env>-<code>-…`; the first region's stacks keep their names and addresses. The VNets
+     * are peered, and each region's front routes a service's planned share to the others'
+     * fronts. @default - none
+     */
+    otherRegions: z.array(RegionSchema).default([]),
     /**
      * Resource group name; `{env}` and `{part}` (network, front, state or a service name) are
      * replaced. @default 'rg-{env}-{part}'

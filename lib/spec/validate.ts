@@ -20,6 +20,7 @@ import { validateFrontCertificate, validateFrontPorts } from './rules/front';
 import { validateEnvironmentNames, validatePoolNames, validateRegion, validateServiceNames, validateTags } from './rules/names';
 import { validateAddressSpace, validateBlocks, validateEndpointSources, validateRanges, validateSubnetFits } from './rules/network';
 import { validatePorts } from './rules/ports';
+import { validateOtherRegions, validateServiceRegions } from './rules/regions';
 import { validateRoutes, validateTraffic } from './rules/traffic';
 import { validateCertificates, validateNoInlineSecrets, validateServiceVaultReferences } from './rules/vault';
 import { specView, type Findings, type SpecView } from './rules/view';
@@ -54,6 +55,8 @@ export const RULES: ReadonlyArray<{ readonly concern: string; readonly rule: (vi
   { concern: 'vault', rule: validateNoInlineSecrets },
   { concern: 'vault', rule: validateCertificates },
   { concern: 'names', rule: validateRegion },
+  { concern: 'regions', rule: validateOtherRegions },
+  { concern: 'regions', rule: validateServiceRegions },
   { concern: 'access', rule: validateSshKeys },
   { concern: 'access', rule: validateAdminUsername },
   { concern: 'access', rule: validateDeployerRanges },

@@ -80,6 +80,8 @@ const MUTATIONS: Record<string, Mutation> = {
     paths: ['services[0].traffic.rules[0]'],
   },
   'a route by host and path': { rules: ['validateRoutes'], mutate: (s) => (s.services[1].route = { hosts: ['orders.retail.internal'], pathPrefix: '/orders/' }), paths: ['services[1].route'] },
+  'another region of another size than the first': { rules: ['validateOtherRegions'], mutate: (s) => (s.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.20.128.0/17' }]), paths: ['otherRegions[0].addressSpace'] },
+  'a regional traffic plan for a service in one region': { rules: ['validateServiceRegions'], mutate: (s) => (s.services[1].traffic.regions = { shares: { westeurope: 100 } }), paths: ['services[1].traffic.regions'] },
   'an undeclared service certificate': { rules: ['validateServiceVaultReferences'], mutate: (s) => (s.services[1].certificates = ['front-tsl']), paths: ['services[1].certificates[0]'] },
 };
 
@@ -138,7 +140,7 @@ describe('every rule alone, and beside every other', () => {
     const combined = lines(build(all, typeError));
     const concerns = new Map(RULES.map(({ concern, rule }) => [rule.name, concern]));
     const seen = new Set(all.flatMap((n) => MUTATIONS[n].rules.map((r) => concerns.get(r))));
-    expect([...seen].sort()).toEqual(['access', 'capacity', 'compute', 'front', 'names', 'network', 'policy', 'ports', 'traffic', 'vault']);
+    expect([...seen].sort()).toEqual(['access', 'capacity', 'compute', 'front', 'names', 'network', 'policy', 'ports', 'regions', 'traffic', 'vault']);
     for (const n of all) for (const l of alone[n]) expect(combined).toContain(l);
   });
 });

@@ -49,7 +49,7 @@ describe('the option-coverage fixtures', () => {
     // what the synth prints: the imported PKCS#12 file's unset password, and the two suppressed findings with their reasons
     const findings = (result.warnings ?? []).filter((w) => /^ASE-/.test(w.message) || / ASE-[A-Z]+-\d{3} /.test(w.message));
     expect(findings.map((w) => w.message.split(' ').slice(0, 2).join(' ')).sort()).toEqual(['suppressed ASE-KV-002', 'suppressed ASE-KV-002']);
-    expect(result.stacks).toHaveLength(31);
+    expect(result.stacks).toHaveLength(36);
   });
 
   // each option: where in the synthesized JSON it shows
@@ -149,6 +149,11 @@ describe('the option-coverage fixtures', () => {
     }],
     ['custom resource group names', () => all('azurerm_resource_group', 'everything-network').some((g) => g.name === 'rg-network-everything')],
     ['ssh-ed25519 and ssh-rsa admin keys, custom admin user', () => all('azurerm_linux_virtual_machine_scale_set', 'everything-svc-pricing').every((v) => v.admin_username === 'opsadmin' && v.admin_ssh_key.length === 2)],
+    ['a second region: its stacks, the peering both ways, each front forwarding its share (66.67 / 33.33, no failover)', () =>
+      ['monitor', 'network', 'identities', 'svc-web', 'front'].every((p) => stacks[`everyhttp-sc-${p}`] !== undefined) &&
+      all('azurerm_virtual_network_peering', 'everyhttp-sc-network').length === 2 &&
+      JSON.stringify(routingTable('everyhttp').services.web.regions) === JSON.stringify({ shares: { southcentralus: 33.33 }, failover: false }) &&
+      JSON.stringify(routingTable('everyhttp-sc').services.web.regions) === JSON.stringify({ shares: { northcentralus: 66.67 }, failover: false })],
     ['policy suppressions with reasons', () => (result.warnings ?? []).filter((w) => w.message.startsWith('suppressed ASE-KV-002')).length === 2],
   ];
   test.each(options)('cover %s', (_what, check) => {

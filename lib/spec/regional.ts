@@ -1,0 +1,70 @@
+/**
+ * An environment across regions (issue 15, docs/regions.md), as one environment per region. The
+ * first region is the spec itself: its stacks, names and addresses are what a single-region spec
+ * has. Each of `otherRegions` becomes an environment of its own named `<env>-<code>`, in its
+ * region, on its own address space, with the services that run there; every stack builder then
+ * works on it unchanged, so a region has its own network, vault, identities, monitoring, front
+ * and scale sets. The synth adds what ties the regions together: the peerings, the NSG rule that
+ * admits the other fronts, and each front's peers and shares.
+ */
+import type { Environment, Service } from './schema';
+
+/** One region of an environment. */
+export interface RegionalEnvironment {
+  /** The region's code (`otherRegions[].code`); undefined for the first region. */
+  readonly code?: string;
+  /** The environment this region's stacks are built from (the spec itself for the first). */
+  readonly env: Environment;
+}
+
+/** The regions a service runs in: its `regions`, else the environment's first region. */
+export const serviceRegions = (env: Pick<Environment, 'region'>, svc: Pick<Service, 'regions'>): readonly string[] => svc.regions ?? [env.region];
+
+/** Every region's name, the first region first, then `otherRegions` in their order. */
+export const regionNames = (env: Pick<Environment, 'region' | 'otherRegions'>): string[] => [env.region, ...env.otherRegions.map((r) => r.name)];
+
+/** The name a region's environment takes: the spec's for the first region, `<env>-<code>` for another. */
+export const regionalName = (env: string, code: string | undefined): string => (code === undefined ? env : `${env}-${code}`);
+
+/** The file a region's environment is read from, for its lock file: `<file>.<code>.<ext>` for another region. */
+const regionalFile = (file: string | undefined, code: string): string | undefined => (file === undefined ? undefined : /\.[^./]+$/.test(file) ? file.replace(/(\.[^./]+)$/, `.${code}$1`) : `${file}.${code}`);
+
+/**
+ * The environment of each region, the first region first. The first is the spec unchanged. Another
+ * region keeps everything that is not regional (subscription, deployer, admin, front settings,
+ * state backend, the artifact store) and takes: its name `<env>-<code>`, its region, its address
+ * space, the services that run there, no pools (a pool's services run in the first region), no
+ * state bootstrap (the first region's state stack made the account every stack uses), a
+ * workspace of its own (a data collection rule sends only to a workspace in its region), and
+ * tags naming the environment and the region.
+ */
+export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
+  const first: RegionalEnvironment = { env };
+  return [
+    first,
+    ...env.otherRegions.map((r) => {
+      const services = env.services.filter((s) => serviceRegions(env, s).includes(r.name));
+      const file = regionalFile((env as Environment & { file?: string }).file, r.code);
+      const regional: Environment & { file?: string; regionOf?: string } = {
+        ...env,
+        name: regionalName(env.name, r.code),
+        region: r.name,
+        otherRegions: [],
+        network: { ...env.network, addressSpace: r.addressSpace },
+        services,
+        pools: [],
+        tags: { ...env.tags, environment: env.name, 'ase-region': r.name },
+        monitoring: { ...env.monitoring, workspaceId: undefined },
+        // a suppression names a stack: the same finding in this region's stack of that part is suppressed too
+        policy: { ...env.policy, suppressions: env.policy.suppressions.map((x) => ({ ...x, resource: x.resource.startsWith(`${env.name}-`) ? `${regionalName(env.name, r.code)}-${x.resource.slice(env.name.length + 1)}` : x.resource })) },
+        ...(file !== undefined ? { file } : {}),
+        // read by the plan: no state bootstrap here (the first region's made the account)
+        regionOf: env.name,
+      };
+      return { code: r.code, env: regional };
+    }),
+  ];
+}
+
+/** Whether this environment is another region of `regionOf` (set by {@link regionalEnvironments}). */
+export const regionOf = (env: Environment): string | undefined => (env as Environment & { regionOf?: string }).regionOf;

@@ -1,0 +1,112 @@
+/**
+ * An environment in two regions (issue 15, docs/regions.md): the second region's stacks, built
+ * from the same spec; the first region's stacks unchanged but for what must change (its front's
+ * NSG rule, config and table); the peering; each front's peers and shares; and the spec errors.
+ */
+import { decodeCustomData } from '../../lib/compute/scale-set';
+import { validateEnvironment } from '../../lib/spec/validate';
+import { exampleSpec, exampleStacks, synthStacks, type Json } from '../helpers';
+
+const twoRegions = (): Json => {
+  const s = exampleSpec() as Json;
+  s.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.30.0.0/16' }];
+  s.services[0].regions = ['westeurope', 'northeurope'];
+  s.services[0].traffic.regions = { shares: { westeurope: 90, northeurope: 10 } };
+  return s;
+};
+
+const single = exampleStacks();
+const stacks = synthStacks(twoRegions());
+const json = (name: string): Json => JSON.parse(stacks[name]);
+const blob = (stack: string, key: string): string => json(stack).resource.azurerm_storage_blob[key].source_content;
+const table = (stack: string): Json => JSON.parse(blob(stack, 'front_routing-table'));
+
+test("the second region's stacks: its network, vault, identities, monitoring, front and the services that run there; no state bootstrap", () => {
+  const added = Object.keys(stacks).filter((s) => !(s in single)).sort();
+  expect(added).toEqual(['retail-ne-front', 'retail-ne-identities', 'retail-ne-monitor', 'retail-ne-network', 'retail-ne-svc-pricing', 'retail-ne-vault']);
+  const vnet = Object.values(json('retail-ne-network').resource.azurerm_virtual_network)[0] as Json;
+  expect(vnet).toMatchObject({ name: 'vnet-retail-ne', location: 'northeurope', address_space: ['10.30.0.0/16'] });
+  // the same block plan on the region's own space: pricing keeps block 1
+  const subnets = Object.values(json('retail-ne-network').resource.azurerm_subnet) as Json[];
+  expect(subnets.find((x) => x.name === 'snet-svc-pricing').address_prefixes[0].startsWith('10.30.')).toBe(true);
+  const vmss = Object.values(json('retail-ne-svc-pricing').resource.azurerm_linux_virtual_machine_scale_set) as Json[];
+  expect(vmss.map((v) => [v.name, v.location]).sort()).toEqual([['vmss-retail-ne-pricing-blue', 'northeurope'], ['vmss-retail-ne-pricing-green', 'northeurope']]);
+  // tagged with the environment's name and the region
+  expect(vmss[0].tags).toMatchObject({ environment: 'retail', 'ase-region': 'northeurope' });
+});
+
+test("the first region's stacks are unchanged but for its network (the other front's NSG rule) and its front (peers and shares)", () => {
+  const changed = Object.keys(single).filter((s) => stacks[s] !== single[s]).sort();
+  expect(changed).toEqual(['retail-front', 'retail-network']);
+  const rules = (s: Record<string, string>) => Object.values(JSON.parse(s['retail-network']).resource.azurerm_network_security_rule) as Json[];
+  const added = rules(stacks).filter((r) => !rules(single).some((o) => o.name === r.name && o.network_security_group_name === r.network_security_group_name));
+  expect(added).toEqual([expect.objectContaining({ name: 'allow-fronts-of-other-regions', priority: 125, access: 'Allow', direction: 'Inbound', source_address_prefix: '10.30.0.0/24', destination_port_range: '80' })]);
+});
+
+test("the VNets are peered both ways, both sides in the second region's network stack", () => {
+  const peerings = Object.values(json('retail-ne-network').resource.azurerm_virtual_network_peering) as Json[];
+  const local = peerings.find((p) => p.name === 'peer-retail-ne-to-retail');
+  const remote = peerings.find((p) => p.name === 'peer-retail-to-retail-ne');
+  expect(peerings).toHaveLength(2);
+  // this region's side on its own VNet (a reference: created after it), the first region's side by name
+  expect(local).toMatchObject({ resource_group_name: '${azurerm_resource_group.resource-group.name}', remote_virtual_network_id: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-network/providers/Microsoft.Network/virtualNetworks/vnet-retail' });
+  expect(local.virtual_network_name).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.name\}$/);
+  expect(remote).toMatchObject({ resource_group_name: 'rg-retail-network', virtual_network_name: 'vnet-retail' });
+  expect(remote.remote_virtual_network_id).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.id\}$/);
+  for (const p of peerings) expect(p).toMatchObject({ allow_virtual_network_access: true, allow_forwarded_traffic: false, use_remote_gateways: false });
+});
+
+test("each front knows the other region's front, and serves its share of pricing: 90 % west, 10 % north", () => {
+  const west = table('retail-front').services;
+  const north = table('retail-ne-front').services;
+  expect(west.pricing.regions).toEqual({ shares: { northeurope: 10 }, failover: true });
+  expect(north.pricing.regions).toEqual({ shares: { westeurope: 90 }, failover: true });
+  // a service in one region: no regions entry, and the other region's front does not serve it
+  expect(west.catalog.regions).toBeUndefined();
+  expect(Object.keys(north)).toEqual(['pricing']);
+  const config = (stack: string) => blob(stack, 'front_config');
+  expect(config('retail-front')).toContain('region__northeurope');
+  expect(config('retail-ne-front')).toContain('region__westeurope');
+  const northFrontIp = (Object.values(json('retail-ne-front').resource.azurerm_lb)[0] as Json).frontend_ip_configuration[0].private_ip_address;
+  expect(config('retail-front')).toContain(`${northFrontIp}:80`);
+  // the front VMs' custom data is the same agent in both regions, only its settings differ
+  const custom = (stack: string) => decodeCustomData((Object.values(json(stack).resource.azurerm_linux_virtual_machine_scale_set)[0] as Json).custom_data);
+  expect(custom('retail-ne-front')).toContain("CONTAINER_URL='https://stretailnefr");
+});
+
+test('without traffic.regions a service in two regions is served by its first region; the second is its warm standby', () => {
+  const s = twoRegions();
+  delete s.services[0].traffic.regions;
+  const t = synthStacks(s);
+  const tableOf = (stack: string) => JSON.parse(JSON.parse(t[stack]).resource.azurerm_storage_blob['front_routing-table'].source_content);
+  expect(tableOf('retail-front').services.pricing.regions).toEqual({ shares: { northeurope: 0 }, failover: true });
+  expect(tableOf('retail-ne-front').services.pricing.regions).toEqual({ shares: { westeurope: 100 }, failover: true });
+});
+
+test('spec errors name the field, all at once', () => {
+  const s = twoRegions();
+  s.otherRegions.push({ name: 'westeurope', code: 'ne', addressSpace: '10.20.128.0/17' }, { name: 'northeurop', code: 'n2', addressSpace: '10.30.0.0/16' });
+  s.services[0].traffic.regions = { shares: { westeurope: 60, eastus: 30 } };
+  s.services[1].regions = ['northeurope'];
+  const r = validateEnvironment(s);
+  expect(r.ok).toBe(false);
+  const issues = r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
+  expect(issues).toEqual(
+    expect.arrayContaining([
+      "otherRegions[1].name: 'westeurope' is the environment's region already",
+      "otherRegions[1].code: the code 'ne' is taken by otherRegions[0]",
+      "otherRegions[1].addressSpace: '10.20.128.0/17' is a /17, network.addressSpace a /16",
+      "otherRegions[2].name: unknown Azure region 'northeurop'",
+      "otherRegions[2].addressSpace: '10.30.0.0/16' overlaps otherRegions[0].addressSpace '10.30.0.0/16'",
+      "services[0].traffic.regions.shares.eastus: the service does not run in 'eastus' (its regions: 'westeurope', 'northeurope')",
+      'services[0].traffic.regions.shares: the shares add up to 90, not 100',
+      "services[1].regions: the service does not run in the environment's region 'westeurope'",
+    ]),
+  );
+  // a code whose names no longer fit: a 12-character environment and a 4-character code
+  const long = twoRegions();
+  long.name = 'retailstores';
+  long.otherRegions[0].code = 'neu2';
+  const l = validateEnvironment(long);
+  expect(l.ok ? [] : l.issues.map((i) => i.path)).toContain('otherRegions[0].code');
+});
