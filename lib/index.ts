@@ -28,7 +28,7 @@ export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';
 export { releaseUserData, renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';
 export { renderNginxConf, type FrontConfigInput, type FrontServiceConfig, type FrontSlotBackend, type FrontPaths, type FrontRegionConfig, type FrontPeer } from './front/nginx-conf';
 export { renderFrontConf } from './front/model';
-export { routingTable, routingTableJson, type RoutingTable, type RouteEntry, type RouteRule } from './slots/traffic';
+export { regionEntry, routingTable, routingTableJson, type RoutingTable, type RouteEntry, type RouteRule, type RegionShares, type TableRegion } from './slots/traffic';
 
 // the environment spec: types, validation, plans
 export { defineEnvironment, SLOT_NAMES, type EnvironmentSpec, type ServiceSpec, type Environment, type Service, type SlotName } from './spec/schema';
@@ -36,7 +36,7 @@ export { validateEnvironment, type ValidationResult } from './spec/validate';
 export { formatIssue, type SpecIssue, type IssueCode } from './spec/issues';
 export { validateAll, formatProblems, type FileProblems, type EnvironmentFromFile } from './spec/environments';
 export { environmentFiles, loadSpecFile, type LoadedSpec } from './spec/load';
-export { planEnvironment, type EnvironmentPlan } from './spec/plan';
+export { linkRegions, planEnvironment, type EnvironmentPlan, type RegionLink, type RegionLinks } from './spec/plan';
 export { planIps, type IpPlan, type PlannedSubnet, type ServiceIps } from './spec/ip-plan';
 export { planPorts, type PortPlan, type ServicePorts } from './spec/port-plan';
 export { type EnvironmentNames, type ComputeNames } from './spec/names';

@@ -77,7 +77,15 @@ export interface RouteEntry {
    * (every other region the service runs in, 0 included: the front fails over only to a region it
    * names), and whether it fails over to them. @default - all served here
    */
-  readonly regions?: { readonly shares: Readonly<Record<string, number>>; readonly failover: boolean };
+  readonly regions?: RegionShares;
+}
+
+/** A service's shares between regions, as one front reads them. */
+export interface RegionShares {
+  /** Percent (two decimals) of this front's requests each other region serves. */
+  readonly shares: Readonly<Record<string, number>>;
+  /** Whether this front sends the service's requests to another region when its own slots are down. */
+  readonly failover: boolean;
 }
 
 /** This front's region and the environment's first region, for the entries of services in several regions. */

@@ -54,22 +54,27 @@ export interface RegionLink {
   readonly code?: string;
   /** The name of its environment (`<env>` or `<env>-<code>`), which names its stacks. */
   readonly environment: string;
-  /** Its VNet: resource group, name and static ID. */
+  /** Its VNet's resource group. */
   readonly networkResourceGroup: string;
+  /** Its VNet's name. */
   readonly virtualNetworkName: string;
+  /** Its VNet's static resource ID. */
   readonly virtualNetworkId: string;
   /** Its VNet's address space. */
   readonly addressSpace: string;
   /** Its front VMs' subnet: the source of the requests its front forwards. */
   readonly frontCidr: string;
-  /** Its front's internal load balancer address and plain HTTP port. */
+  /** Its front's internal load balancer address. */
   readonly frontAddress: string;
+  /** Its front's plain HTTP port (the hop between fronts). */
   readonly frontHttpPort: number;
 }
 
 /** This region, and the environment's others, the first region first. */
 export interface RegionLinks {
+  /** This region. */
   readonly self: RegionLink;
+  /** The environment's other regions, the first region first. */
   readonly others: readonly RegionLink[];
 }
 

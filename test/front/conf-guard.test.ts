@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderFrontConf } from '../../lib/front/model';
 import { localFrontPaths, renderNginxConf, VM_FRONT_PATHS, type FrontPaths, type FrontServiceConfig } from '../../lib/front/nginx-conf';
-import { exampleSpec, planOf, tempDir } from '../helpers';
+import { exampleSpec, planOf, synthStacks, tempDir, type Json } from '../helpers';
 import { vmProgram } from '../support/vm-programs';
 import { freePorts } from './harness';
 
@@ -48,6 +48,18 @@ test('the example front config, as delivered to the VMs (with TLS), passes the g
   expect(text).toContain('ssl_certificate $front_tls_file;');
   expect(text).not.toMatch(/_by_lua_block|_by_lua\s/);
   expect(guard(text)).toEqual({ status: 0, problems: [], stderr: '' });
+});
+
+test("both regions' front configs of a two-region spec, as delivered to the VMs, pass the guard with the VM paths", () => {
+  const spec = exampleSpec() as Json;
+  spec.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.30.0.0/16' }];
+  spec.services[0].regions = ['westeurope', 'northeurope'];
+  const stacks = synthStacks(spec);
+  for (const [stack, peer] of [['retail-front', 'northeurope'], ['retail-ne-front', 'westeurope']]) {
+    const text = JSON.parse(stacks[stack]).resource.azurerm_storage_blob.front_config.source_content as string;
+    expect(text).toContain(`upstream region__${peer} {`);
+    expect({ stack, ...guard(text) }).toEqual({ stack, status: 0, problems: [], stderr: '' });
+  }
 });
 
 test('a rendered config run from a folder (host names, path prefixes, TLS, a worker user) passes the guard and real nginx -t', async () => {

@@ -3,9 +3,12 @@
  * from the same spec; the first region's stacks unchanged but for what must change (its front's
  * NSG rule, config and table); the peering; each front's peers and shares; and the spec errors.
  */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeCustomData } from '../../lib/compute/scale-set';
+import { synthesize } from '../../lib/environment/synthesize';
 import { validateEnvironment } from '../../lib/spec/validate';
-import { exampleSpec, exampleStacks, synthStacks, type Json } from '../helpers';
+import { exampleSpec, exampleStacks, synthStacks, tempDir, type Json } from '../helpers';
 
 const twoRegions = (): Json => {
   const s = exampleSpec() as Json;
@@ -28,7 +31,7 @@ test("the second region's stacks: its network, vault, identities, monitoring, fr
   expect(vnet).toMatchObject({ name: 'vnet-retail-ne', location: 'northeurope', address_space: ['10.30.0.0/16'] });
   // the same block plan on the region's own space: pricing keeps block 1
   const subnets = Object.values(json('retail-ne-network').resource.azurerm_subnet) as Json[];
-  expect(subnets.find((x) => x.name === 'snet-svc-pricing').address_prefixes[0].startsWith('10.30.')).toBe(true);
+  expect(subnets.find((x) => x.name === 'snet-svc-pricing')!.address_prefixes[0].startsWith('10.30.')).toBe(true);
   const vmss = Object.values(json('retail-ne-svc-pricing').resource.azurerm_linux_virtual_machine_scale_set) as Json[];
   expect(vmss.map((v) => [v.name, v.location]).sort()).toEqual([['vmss-retail-ne-pricing-blue', 'northeurope'], ['vmss-retail-ne-pricing-green', 'northeurope']]);
   // tagged with the environment's name and the region
@@ -50,9 +53,9 @@ test("the VNets are peered both ways, both sides in the second region's network 
   expect(peerings).toHaveLength(2);
   // this region's side on its own VNet (a reference: created after it), the first region's side by name
   expect(local).toMatchObject({ resource_group_name: '${azurerm_resource_group.resource-group.name}', remote_virtual_network_id: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-network/providers/Microsoft.Network/virtualNetworks/vnet-retail' });
-  expect(local.virtual_network_name).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.name\}$/);
+  expect(local!.virtual_network_name).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.name\}$/);
   expect(remote).toMatchObject({ resource_group_name: 'rg-retail-network', virtual_network_name: 'vnet-retail' });
-  expect(remote.remote_virtual_network_id).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.id\}$/);
+  expect(remote!.remote_virtual_network_id).toMatch(/^\$\{azurerm_virtual_network\.[^.]+\.id\}$/);
   for (const p of peerings) expect(p).toMatchObject({ allow_virtual_network_access: true, allow_forwarded_traffic: false, use_remote_gateways: false });
 });
 
@@ -109,4 +112,25 @@ test('spec errors name the field, all at once', () => {
   long.otherRegions[0].code = 'neu2';
   const l = validateEnvironment(long);
   expect(l.ok ? [] : l.issues.map((i) => i.path)).toContain('otherRegions[0].code');
+});
+
+test("each region keeps its own lock file (<file>.<code>.lock.json); dropping a region whose lock exists is refused, nothing written", () => {
+  const dir = tempDir();
+  try {
+    const out = join(dir, 'cdktf.out');
+    const first = synthesize([{ file: 'retail.ts', spec: twoRegions(), issues: [] }], out, { lockDir: dir });
+    expect(first.ok).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lock.json')).sort()).toEqual(['retail.lock.json', 'retail.ne.lock.json']);
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'retail.ne.lock.json'), 'utf8')).scaleSets).sort()).toEqual(['front', 'pricing/blue', 'pricing/green']);
+    // cdktf deploy runs the second region's network after the first's (its peering names that VNet)
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.stacks['retail-ne-network'].dependencies).toContain('retail-network');
+    const before = readdirSync(join(out, 'stacks')).sort();
+    const dropped = synthesize([{ file: 'retail.ts', spec: exampleSpec(), issues: [] }], out, { lockDir: dir });
+    expect(dropped.ok).toBe(false);
+    expect(dropped.problems).toEqual([expect.objectContaining({ file: 'retail.ne.lock.json' })]);
+    expect(readdirSync(join(out, 'stacks')).sort()).toEqual(before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
