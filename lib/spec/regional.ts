@@ -7,6 +7,7 @@
  * and scale sets. The synth adds what ties the regions together: the peerings, the NSG rule that
  * admits the other fronts, and each front's peers and shares.
  */
+import { defaultDomain } from './names';
 import type { Environment, Service } from './schema';
 
 /** One region of an environment. */
@@ -51,6 +52,8 @@ export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
         region: r.name,
         otherRegions: [],
         network: { ...env.network, addressSpace: r.addressSpace },
+        // the same host names in every region: a request another front forwards keeps its Host
+        front: { ...env.front, domain: defaultDomain(env.name, env.front) },
         services,
         pools: [],
         tags: { ...env.tags, environment: env.name, 'ase-region': r.name },
