@@ -9,7 +9,7 @@ import { COMMENT_MARKER, fitComment, GITHUB_COMMENT_LIMIT, type Block } from './
 import { allowanceLookup, attributeBody, blockersText, details, escapeCell, shortList, type Allowance, type AttributeRow, type Blocker, type ReviewResult } from './render';
 import { azureChecksText, azureRuleReport } from './azure-rules';
 import { exposure, rolloutBlockers } from './rollout';
-import type { EnvironmentSummary, PlacementSummary, ServiceSummary } from './summary';
+import type { EnvironmentSummary, PlacementSummary, RegionsSummary, ServiceSummary } from './summary';
 import { code, documentText, inlineValue, lineDiff } from './values';
 import { blobVersionOf, SAME_NAME_BLOB, versionText, type BlobVersion } from './versions';
 import type { RouteEntry } from '../slots/traffic';
@@ -101,6 +101,8 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   const nVersions = all.filter((x) => x.version).length;
   const counts = [count(n('create'), 'add'), count(n('update'), 'change'), count(n('replace'), 'replace'), count(n('delete'), 'destroy')].join(', ') + (nVersions > 0 ? `; ${nVersions} new blob version${nVersions === 1 ? '' : 's'} (created before the previous one is removed)` : '');
   const trafficRows = envs.flatMap((e) => trafficChanges(before.summaries[e], after.summaries[e]));
+  const regionRows = envs.flatMap((e) => regionChanges(before.summaries[e], after.summaries[e]));
+  const servicesChanged = new Set([...trafficRows, ...regionRows].map((r) => r.name)).size;
   const policy = envs.map((e) => policyChanges(before.summaries[e], after.summaries[e]));
   const newFindings = policy.reduce((a, p) => a + p.added.length, 0);
 
@@ -112,9 +114,9 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
   const changedStacks = stacks.filter((s) => s.resources.length > 0 || s.settings.length > 0 || s.status !== 'changed');
   blocks.push({
     text:
-      stacks.length === 0 && trafficRows.length === 0 && policy.every((p) => p.added.length === 0 && p.removed.length === 0)
+      stacks.length === 0 && servicesChanged === 0 && policy.every((p) => p.added.length === 0 && p.removed.length === 0)
         ? 'No changes: both sides synthesize to the same Terraform.\n'
-        : `**${counts}** in ${changedStacks.length} of ${new Set([...Object.keys(before.stacks), ...Object.keys(after.stacks)]).size} stacks · slot or traffic changes for ${trafficRows.length} service${trafficRows.length === 1 ? '' : 's'} · ${newFindings} new policy finding${newFindings === 1 ? '' : 's'}\n`,
+        : `**${counts}** in ${changedStacks.length} of ${new Set([...Object.keys(before.stacks), ...Object.keys(after.stacks)]).size} stacks · slot or traffic changes for ${servicesChanged} service${servicesChanged === 1 ? '' : 's'} · ${newFindings} new policy finding${newFindings === 1 ? '' : 's'}\n`,
   });
   const open = blockers.filter((b) => !b.allowed);
   if (blockers.length > 0) blocks.push({ text: blockersText(blockers, 'lose state or cannot be applied', '<resource>') });
@@ -136,6 +138,22 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
     });
     const charted = trafficRows.filter((r) => r.after?.viaFront);
     if (charted.length > 0) blocks.push({ text: ['Where requests go after this change:', '', '```mermaid', flowchart(charted.map((r) => ({ name: r.name, s: r.after! }))), '```', ''].join('\n'), optional: 'the traffic flowchart' });
+  }
+
+  // regions: each service in several regions whose plan changed (docs/regions.md)
+  if (regionRows.length > 0) {
+    blocks.push({
+      text: [
+        '### Regions',
+        '',
+        "Share of every region's front requests served by each region. Requests served in another region than the one they reached cross the peering (billed per GB, both ways) and take one more proxy hop.",
+        '',
+        '| Service | Served by | Failover between regions | If one region is lost |',
+        '|---|---|---|---|',
+        ...regionRows.map((r) => r.row),
+        '',
+      ].join('\n'),
+    });
   }
 
   // OS patches: each slot whose patch label changed, with what it serves (docs/patching.md)
@@ -313,6 +331,29 @@ function trafficChanges(before: EnvironmentSummary | undefined, after: Environme
     const cells = cb ? cb.map((x, i) => (ca ? arrow(ca[i], x) : x)) : ca!.map((x) => `~~${x}~~`);
     const label = `${shown}/${name}${!a ? ' (new)' : !b ? ' (removed)' : ''}`;
     rows.push({ name, row: `| ${label} | ${cells.join(' | ')} |`, after: b });
+  }
+  return rows;
+}
+
+// ---- regions ----
+
+function regionCells(r: RegionsSummary): string[] {
+  const served = Object.entries(r.shares).map(([region, share]) => `${region} ${share} %`).join(', ');
+  // every region runs the same capacity: any one carries the whole peak when its minimum covers it
+  const lost = r.minPerRegion >= r.peakLoad ? `any other region carries the whole peak (min ${r.minPerRegion} ≥ peak ${r.peakLoad} per slot)` : `the others carry ${r.minPerRegion} of ${r.peakLoad} instances of peak at their minimum; autoscale must add the rest`;
+  return [served, r.failover ? 'on' : 'off', lost].map(escapeCell);
+}
+
+function regionChanges(before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined): Array<{ name: string; row: string }> {
+  const names = [...new Set([...Object.keys(before?.services ?? {}), ...Object.keys(after?.services ?? {})])].sort();
+  const rows: Array<{ name: string; row: string }> = [];
+  for (const name of names) {
+    const a = before?.services[name]?.regions;
+    const b = after?.services[name]?.regions;
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    const ca = a ? regionCells(a) : ['one region', '–', '–'];
+    const cb = b ? regionCells(b) : ['one region', '–', '–'];
+    rows.push({ name, row: `| ${after?.environment ?? before!.environment}/${name} | ${cb.map((x, i) => arrow(ca[i], x)).join(' | ')} |` });
   }
   return rows;
 }

@@ -7,7 +7,8 @@
  */
 import { batchSize, peakInstances, slotPeak, vmSizeInfo } from '../spec/capacity';
 import type { EnvironmentPlan } from '../spec/plan';
-import { SLOT_NAMES, type SlotName } from '../spec/schema';
+import { SLOT_NAMES, type Service, type SlotName } from '../spec/schema';
+import { serviceRegions } from '../spec/regional';
 import { busiestMinimum, routeEntry, type RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
 
@@ -35,6 +36,25 @@ export interface ServiceSummary {
   readonly slots: Readonly<Record<SlotName, SlotSummary>>;
   /** Retired: the front no longer routes to it and its VMs are gone (docs/lifecycle.md). */
   readonly retired?: true;
+  /**
+   * A service in several regions, in the first region's summary only (the plan is the
+   * environment's, not one region's): the share of every front's requests each region serves,
+   * whether regions fail over to each other, and the instances each region's minimum runs against
+   * the peak load. @default - one region
+   */
+  readonly regions?: RegionsSummary;
+}
+
+/** A service's plan across regions (docs/regions.md). */
+export interface RegionsSummary {
+  /** Percent of the requests reaching any region's front served by each region (adding up to 100). */
+  readonly shares: Readonly<Record<string, number>>;
+  /** Regions fail over to each other when one has no healthy slot. */
+  readonly failover: boolean;
+  /** Each region's capacity.min (per slot), the same in every region. */
+  readonly minPerRegion: number;
+  /** Instances' worth of load at peak (upgrade.peakLoadInstances, else capacity.min − 1). */
+  readonly peakLoad: number;
 }
 
 export interface PlacementSummary {
@@ -71,6 +91,22 @@ export interface EnvironmentSummary {
   readonly policy: readonly Finding[];
 }
 
+/** A service's plan across regions, for the first region's summary; nothing for a service in one region. */
+function regionsOf(plan: EnvironmentPlan, s: Service): { regions?: RegionsSummary } {
+  const runs = serviceRegions(plan.env, s);
+  // a pooled service runs in the first region only (rules/regions.ts), so it has its own capacity here
+  if (runs.length < 2 || !s.capacity || (plan.regions !== undefined && plan.regions.self.index !== 0)) return {};
+  const shares = s.traffic.regions?.shares ?? { [runs[0]]: 100 };
+  return {
+    regions: {
+      shares: Object.fromEntries(runs.map((r) => [r, shares[r] ?? 0])),
+      failover: s.traffic.regions?.failover ?? true,
+      minPerRegion: s.capacity.min,
+      peakLoad: s.upgrade.peakLoadInstances ?? Math.max(1, s.capacity.min - 1),
+    },
+  };
+}
+
 const sortedRecord = <T>(entries: Array<[string, T]>): Record<string, T> => Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b, 'en')));
 
 export function environmentSummary(plan: EnvironmentPlan, stacks: readonly string[], findings: readonly Finding[]): EnvironmentSummary {
@@ -90,6 +126,7 @@ export function environmentSummary(plan: EnvironmentPlan, stacks: readonly strin
           }),
         ) as Record<SlotName, SlotSummary>,
         ...(s.retired ? { retired: true as const } : {}),
+        ...regionsOf(plan, s),
       },
     ]),
   );

@@ -181,3 +181,31 @@ test('the chart draws pin rules, mirroring and two-way failover during a ramp', 
   expect(r.markdown).toContain('pricing_green -.->|failover| pricing_blue');
   expect(r.markdown).toContain('testers: header x-slot=green → green');
 });
+
+describe('an environment in two regions', () => {
+  const twoRegions = (shares?: Record<string, number>): Json => {
+    const s = exampleSpec() as Json;
+    s.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.30.0.0/16' }];
+    s.services[0].regions = ['westeurope', 'northeurope'];
+    if (shares) s.services[0].traffic.regions = { shares };
+    return s;
+  };
+  const before = synthOutput(twoRegions());
+  const shift = synthOutput(twoRegions({ westeurope: 90, northeurope: 10 }));
+
+  test('adding a region: the regions table says which region serves what, and what losing one means', () => {
+    const r = reviewOutputs(base, before);
+    expect(sections(r.markdown)).toContain('Regions');
+    expect(r.markdown).toContain('| retail/pricing | one region → **westeurope 100 %, northeurope 0 %** | – → **on** | – → **any other region carries the whole peak (min 3 ≥ peak 2 per slot)** |');
+    // the new region's stacks are listed as any new stacks
+    expect(stackHeadings(r.markdown)).toEqual(expect.arrayContaining(['retail-ne-network', 'retail-ne-front', 'retail-ne-svc-pricing']));
+  });
+
+  test('a regional shift step: only the two fronts\' tables change, and the regions row says 100/0 → 90/10', () => {
+    const r = reviewOutputs(before, shift);
+    expect(stackRows(r.markdown)).toEqual(['retail-front: +/- azurerm_storage_blob.front_routing-table', 'retail-ne-front: +/- azurerm_storage_blob.front_routing-table']);
+    expect(r.markdown).toContain('| retail/pricing | westeurope 100 %, northeurope 0 % → **westeurope 90 %, northeurope 10 %** | on | any other region carries the whole peak (min 3 ≥ peak 2 per slot) |');
+    expect(r.markdown).toContain('slot or traffic changes for 1 service ·');
+    expect(r.markdown).not.toContain('### Traffic');
+  });
+});
