@@ -593,6 +593,21 @@ async function main() {
       console.log(`  ${r.label}: front/direct ${fmt(ratio, 2)}× against a goal of >= ${fmt(r.goal, 2)}×: ${ratio >= r.goal ? 'met' : 'NOT met'}`);
     }
     printProblems('front error log during the throughput runs', logProblems(front.errorLog, offset));
+    // (c) the per-slot outcome counters (front_router.count, a log phase per request): the same
+    // front with its log_by_lua_file lines removed beside it, alternating, in both cases
+    const bare = await startFront('throughput front without counters', path.join(work, 'front-nocounters'), [slow, fast], (conf) => conf.replace(/^\s*log_by_lua_file .*\n/gm, ''));
+    const putBare = await bare.put(table({ slow: entry('blue', 0), fast: entry('blue', 0) }));
+    if (putBare.status !== 200) throw new SetupError(`counter-less table refused: ${putBare.status} ${putBare.body}`);
+    for (const [label, host] of [['backend after 5 ms', SLOW_HOST], ['backend at once', FAST_HOST]]) {
+      const runs = { on: [], off: [] };
+      for (let i = 0; i < ROUNDS; i++) {
+        runs.on.push(await wrkCounted({ url: `http://127.0.0.1:${front.httpPort}/`, host, connections: 100, seconds: RUN_SECONDS }));
+        runs.off.push(await wrkCounted({ url: `http://127.0.0.1:${bare.httpPort}/`, host, connections: 100, seconds: RUN_SECONDS }));
+      }
+      const med = (k, f) => median(runs[k].map(f));
+      console.log(`  (c) outcome counters on vs off, ${label}, median of ${ROUNDS}: ${int(med('on', (x) => x.rps))} vs ${int(med('off', (x) => x.rps))} req/s (${fmt(med('on', (x) => x.rps) / med('off', (x) => x.rps), 3)}×), p99 ${fmt(med('on', (x) => x.p99_ms), 2)} vs ${fmt(med('off', (x) => x.p99_ms), 2)} ms; runs on: ${runs.on.map((x) => int(x.rps)).join(', ')}; off: ${runs.off.map((x) => int(x.rps)).join(', ')}`);
+    }
+    stopNginx(bare.inst);
     stopNginx(front.inst);
   }
   let flakyFailed = false;

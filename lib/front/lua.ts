@@ -46,6 +46,7 @@ export const ROUTER_FILE = {
   adminTable: 'admin-table.lua',
   adminConfigState: 'admin-config-state.lua',
   adminDrain: 'admin-drain.lua',
+  count: 'count.lua',
 } as const;
 
 /** The router's files: name and content (what the front's custom data writes). */

@@ -291,6 +291,8 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string, reg
     `      proxy_pass http://$front_upstream;`,
     // nginx's own 502/504 (no response from the slot); a backend's own 5xx is passed through
     `      error_page 502 504 = @failover_${svc.name};`,
+    // each slot's outcome counters (front_router.count), on /status
+    `      log_by_lua_file ${lua}/${ROUTER_FILE.count};`,
   ];
   return [
     `    location ${path} {`,
@@ -319,6 +321,8 @@ function serviceLocation(svc: FrontServiceConfig, path: string, lua: string, reg
     ...(regions ? [`      header_filter_by_lua_file ${lua}/${ROUTER_FILE.addCookie};`] : []),
     `      proxy_read_timeout ${svc.readTimeoutSeconds}s;`,
     '      proxy_pass http://$front_upstream;',
+    // the request ends here after a failover: counted here (the log phase runs where it ends)
+    `      log_by_lua_file ${lua}/${ROUTER_FILE.count};`,
     '    }',
   ];
 }

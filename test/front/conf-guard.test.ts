@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROUTER_FILE } from '../../lib/front/lua';
 import { renderFrontConf } from '../../lib/front/model';
 import { localFrontPaths, renderNginxConf, VM_FRONT_PATHS, type FrontPaths, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import { exampleSpec, planOf, synthStacks, tempDir, type Json } from '../helpers';
@@ -41,6 +42,12 @@ const svc = (name: string, extra: Partial<FrontServiceConfig> = {}): FrontServic
   readTimeoutSeconds: 5,
   slots: { blue: { address: '127.0.0.1', ports: [18001] }, green: { address: '127.0.0.1', ports: [18002] } },
   ...extra,
+});
+
+test("the guard admits exactly the router's files (a new one left out of its list refuses every config that names it)", () => {
+  const guardText = readFileSync(join(__dirname, '..', '..', 'lib', 'front', 'vm', 'conf-guard.py'), 'utf8');
+  const listed = new Set([.../ROUTER_FILES = \{([^}]*)\}/.exec(guardText)![1].matchAll(/"([^"]+)"/g)].map((m) => m[1]));
+  expect([...listed].sort()).toEqual(Object.values(ROUTER_FILE).sort());
 });
 
 test('the example front config, as delivered to the VMs (with TLS), passes the guard with the VM paths', () => {

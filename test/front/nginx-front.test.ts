@@ -176,6 +176,45 @@ describe('the rendered front, run by nginx', () => {
     expect(Date.now() - back).toBeLessThan(6500);
   });
 
+  test("each slot's outcome counters on /status: requests, latency buckets, 5xx and upstream errors, the failover's attempt on the slot it left", async () => {
+    type Counts = Record<string, number>;
+    // a front of its own with one worker: /status adds that worker's counts before it reads, so
+    // every reading is exact at once (with more workers each adds its own within a second)
+    const solo = await startFront(tempDir('front-counters-'), { environment: ENV, services, workerProcesses: 1 }, table({ live: 'blue', failover: true }));
+    const get = () => request({ port: solo.httpPort, host: 'pricing.test.internal', path: '/quote' });
+    const counts = async () => JSON.parse((await request({ port: solo.statusPort, path: '/status' })).body).counters.pricing as Record<'blue' | 'green', { total: Counts; last_5m: Counts }>;
+    const delta = (a: Counts, b: Counts) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
+    const buckets = (c: Counts) => c['le_0.05'] + c['le_0.2'] + c['le_1'] + c.le_inf;
+    try {
+      const c0 = await counts();
+      expect(c0.blue.total.requests).toBe(0);
+      expect((await sendMany(30, 5, get)).bySlot).toEqual({ blue: 30 });
+      const c1 = await counts();
+      const d1 = delta(c0.blue.total, c1.blue.total);
+      expect(d1).toMatchObject({ requests: 30, '5xx': 0, upstream_errors: 0 });
+      expect(buckets(d1)).toBe(30);
+      expect(delta(c0.green.total, c1.green.total).requests).toBe(0);
+      expect(c1.blue.last_5m.requests).toBe(30);
+      await backends.stop('pricing', 'blue');
+      try {
+        // the first request tries blue, fails over to green; the next nine skip blue, known down
+        for (let i = 0; i < 10; i++) expect((await get()).body).toContain('pricing green');
+        const c2 = await counts();
+        expect(delta(c1.blue.total, c2.blue.total)).toMatchObject({ requests: 0, upstream_errors: 1 });
+        expect(delta(c1.green.total, c2.green.total)).toMatchObject({ requests: 10, '5xx': 0, upstream_errors: 0 });
+        // without failover the request fails in blue: a request, a 5xx and an upstream error there
+        expect((await solo.putTable(table({ live: 'blue', failover: false }))).status).toBe(200);
+        expect((await get()).status).toBe(502);
+        const c3 = await counts();
+        expect(delta(c2.blue.total, c3.blue.total)).toMatchObject({ requests: 1, '5xx': 1, upstream_errors: 1 });
+      } finally {
+        await backends.start('pricing', 'blue');
+      }
+    } finally {
+      await solo.stop();
+    }
+  });
+
   test('request bodies up to 64 KB reach the slot from memory (no temp file); a larger one is written to one first, and still served', async () => {
     await apply(table());
     const before = front.errorLog().split('temporary file').length;

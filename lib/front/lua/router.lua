@@ -405,8 +405,83 @@ end
 
 function R.draining() return dict:get("draining") ~= nil end
 
+-- per-slot outcome counters (issue 16): since nginx started, and per minute for the last ten.
+-- A request's latency falls in the first bucket whose bound (seconds) it does not pass. A request
+-- that failed over counts as an upstream error of the slot it left and as a request of the slot
+-- that answered. Forwarded requests (no slot here) are not counted.
+local METRICS = { "requests", "5xx", "upstream_errors", "le_0.05", "le_0.2", "le_1", "le_inf" }
+local LATENCY = { { 0.05, "le_0.05" }, { 0.2, "le_0.2" }, { 1, "le_1" } }
+-- counted in this worker's own table (no shared-dict lock per request), added to the shared dict
+-- once a second by R.flush (a timer of every worker, init-worker.lua): /status lags by at most 1 s
+local pending = {}
+local function bump(service, slot, metric, minute)
+  local key = service .. ":" .. slot .. ":" .. metric
+  local m = pending[minute]
+  if not m then m = {}; pending[minute] = m end
+  m[key] = (m[key] or 0) + 1
+end
+
+function R.flush()
+  local batch = pending
+  pending = {}
+  for minute, counts in pairs(batch) do
+    for key, n in pairs(counts) do
+      dict:incr("c:" .. key, n, 0)
+      dict:incr("m:" .. minute .. ":" .. key, n, 0, 660)
+    end
+  end
+end
+
+function R.count()
+  local var = ngx.var
+  local service, slot = var.front_service, var.front_slot
+  if not service or service == "" or not slot or slot == "" then return end
+  local minute = math.floor(ngx.now() / 60)
+  local status = ngx.status
+  -- the request's time from the cached clock (no variable lookup): millisecond resolution
+  local t = ngx.now() - ngx.req.start_time()
+  local bucket = "le_inf"
+  for _, b in ipairs(LATENCY) do
+    if t <= b[1] then bucket = b[2]; break end
+  end
+  bump(service, slot, "requests", minute)
+  bump(service, slot, bucket, minute)
+  -- most requests are live or ramped: no pattern to match
+  local reason = var.front_reason
+  local left = reason ~= "live" and reason ~= "weight" and reason and reason:match("^failover:(%a+)%-down$") or nil
+  if status < 500 and not left then return end
+  -- per attempt group (" : " between the slot tried first and the failover), "-" where no header came back
+  local headers = var.upstream_header_time or ""
+  -- the slot it left only when it was tried in this request (not when known down and skipped)
+  if left and headers:find(" : ", 1, true) then bump(service, left, "upstream_errors", minute) end
+  if status >= 500 then bump(service, slot, "5xx", minute) end
+  -- nginx's own 502/504: no answer from the slot (a backend's own 5xx came with its headers)
+  if (status == 502 or status == 504) and (headers == "" or headers:find("%-$")) then bump(service, slot, "upstream_errors", minute) end
+end
+
+-- each served service's counters: since start, and the last five whole minutes and this one
+local function counters()
+  local t = R.current()
+  if not t then return nil end
+  local out, minute = {}, math.floor(ngx.now() / 60)
+  for service in pairs(t.services) do
+    out[service] = {}
+    for _, slot in ipairs({ "blue", "green" }) do
+      local total, recent = {}, {}
+      for _, m in ipairs(METRICS) do
+        total[m] = dict:get("c:" .. service .. ":" .. slot .. ":" .. m) or 0
+        local n = 0
+        for k = minute - 5, minute do n = n + (dict:get("m:" .. k .. ":" .. service .. ":" .. slot .. ":" .. m) or 0) end
+        recent[m] = n
+      end
+      out[service][slot] = { total = total, last_5m = recent }
+    end
+  end
+  return out
+end
+
 function R.status()
-  return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error"), draining = dict:get("draining") }
+  return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error"), draining = dict:get("draining"), counters = counters() }
 end
 
 -- the last good table, if the agent has written one; on a reload the shared dict still holds

@@ -37,7 +37,7 @@ TABLE = ENV("GUARD_TABLE", "/var/lib/front/table.json")
 ROUTER_FILES = {
     "router.lua", "init-worker.lua", "route.lua", "add-cookie.lua", "mirror.lua", "status.lua",
     "lb-probe.lua", "health.lua", "admin-table.lua", "admin-config-state.lua", "failover.lua",
-    "admin-drain.lua",
+    "admin-drain.lua", "count.lua",
 }
 ROUTER_ENV = "FRONT_ROUTER="
 
@@ -67,7 +67,7 @@ ALLOWED = {
     "client_max_body_size": {"server"}, "client_body_buffer_size": {"http", "server"},
     "location": {"server"}, "internal": {"location"}, "set": {"location"}, "return": {"location"},
     "content_by_lua_file": {"location"}, "rewrite_by_lua_file": {"location"},
-    "header_filter_by_lua_file": {"location"},
+    "header_filter_by_lua_file": {"location"}, "log_by_lua_file": {"location"},
     "mirror": {"location"}, "mirror_request_body": {"location"},
     "proxy_read_timeout": {"location"}, "proxy_pass": {"location"},
 }
