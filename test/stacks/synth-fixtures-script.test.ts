@@ -23,9 +23,9 @@ describe('scripts/synth-fixtures.mjs', () => {
       const r = run(out);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       const lines = r.stdout.trim().split('\n');
-      expect(lines.at(-1)).toMatch(new RegExp(`^Synthesized 31 stacks into ${out}/ in \\d+\\.\\d s$`));
+      expect(lines.at(-1)).toMatch(new RegExp(`^Synthesized 36 stacks into ${out}/ in \\d+\\.\\d s$`));
       const stacks = lines.slice(0, -1).map((l) => l.split(' '));
-      expect(stacks).toHaveLength(31);
+      expect(stacks).toHaveLength(36);
       for (const [name, folder] of stacks) {
         expect(folder).toBe(join(out, 'stacks', name));
         expect(existsSync(join(folder, 'cdk.tf.json'))).toBe(true);
