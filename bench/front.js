@@ -43,6 +43,9 @@
 //    the same front with nginx's default 16k body buffer (the config before), and straight at the
 //    5 ms backend, alternating, median of --rounds; req/s and p50/p99 (printed, not pass/fail).
 //
+// 2 (c) and (d): the outcome counters on vs off (two fronts), and the traffic guard on vs off (one
+//    front, the table with and without a guard), alternating, median of --rounds (printed).
+//
 //   node bench/front.js [--duration-swaps 22] [--duration 10] [--rounds 3] [--skip-swaps] [--skip-throughput] [--skip-flaky] [--skip-mirror] [--skip-bodies]
 //
 // Needs nginx with the Lua module (libnginx-mod-http-lua) and wrk (see scripts/install-test-tools.sh).
@@ -608,6 +611,22 @@ async function main() {
       console.log(`  (c) outcome counters on vs off, ${label}, median of ${ROUNDS}: ${int(med('on', (x) => x.rps))} vs ${int(med('off', (x) => x.rps))} req/s (${fmt(med('on', (x) => x.rps) / med('off', (x) => x.rps), 3)}×), p99 ${fmt(med('on', (x) => x.p99_ms), 2)} vs ${fmt(med('off', (x) => x.p99_ms), 2)} ms; runs on: ${runs.on.map((x) => int(x.rps)).join(', ')}; off: ${runs.off.map((x) => int(x.rps)).join(', ')}`);
     }
     stopNginx(bare.inst);
+    // (d) the traffic guard (docs/guard.md): its windows counted per request and its evaluation
+    // once a second, on the same front, the table with and without a guard on both services, alternating
+    const guard = { errorRateMargin: 5, latencyRatio: 2, latencyMarginMs: 20, minRequests: 100, windowSeconds: 60, action: 'rollback', bakeSeconds: 600, attempt: 1, releases: { blue: 'b1', green: 'g1' } };
+    const guarded = (on) => table({ slow: { ...entry('blue', 0), ...(on ? { guard } : {}) }, fast: { ...entry('blue', 0), ...(on ? { guard } : {}) } });
+    for (const [label, host] of [['backend after 5 ms', SLOW_HOST], ['backend at once', FAST_HOST]]) {
+      const runs = { on: [], off: [] };
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const on of [true, false]) {
+          const r = await front.put(guarded(on));
+          if (r.status !== 200) throw new SetupError(`guarded table refused: ${r.status} ${r.body}`);
+          runs[on ? 'on' : 'off'].push(await wrkCounted({ url: `http://127.0.0.1:${front.httpPort}/`, host, connections: 100, seconds: RUN_SECONDS }));
+        }
+      }
+      const med = (k, f) => median(runs[k].map(f));
+      console.log(`  (d) traffic guard on vs off, ${label}, median of ${ROUNDS}: ${int(med('on', (x) => x.rps))} vs ${int(med('off', (x) => x.rps))} req/s (${fmt(med('on', (x) => x.rps) / med('off', (x) => x.rps), 3)}×), p99 ${fmt(med('on', (x) => x.p99_ms), 2)} vs ${fmt(med('off', (x) => x.p99_ms), 2)} ms; runs on: ${runs.on.map((x) => int(x.rps)).join(', ')}; off: ${runs.off.map((x) => int(x.rps)).join(', ')}`);
+    }
     stopNginx(front.inst);
   }
   let flakyFailed = false;

@@ -28,7 +28,7 @@ export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';
 export { releaseUserData, renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';
 export { renderNginxConf, type FrontConfigInput, type FrontServiceConfig, type FrontSlotBackend, type FrontPaths, type FrontRegionConfig, type FrontPeer } from './front/nginx-conf';
 export { renderFrontConf } from './front/model';
-export { regionEntry, routingTable, routingTableJson, type RoutingTable, type RouteEntry, type RouteRule, type RegionShares, type TableRegion } from './slots/traffic';
+export { guardEntry, regionEntry, routingTable, routingTableJson, type RoutingTable, type RouteEntry, type RouteGuard, type RouteRule, type RegionShares, type TableRegion } from './slots/traffic';
 
 // the environment spec: types, validation, plans
 export { defineEnvironment, SLOT_NAMES, type EnvironmentSpec, type ServiceSpec, type Environment, type Service, type SlotName } from './spec/schema';

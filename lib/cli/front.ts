@@ -9,11 +9,11 @@
  * service, default 200).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { frontRoutingTable, frontServices, onLoopback, renderFrontConf } from '../front/model';
 import { localFrontPaths, renderNginxConf, type FrontServiceConfig } from '../front/nginx-conf';
 import { routingTableJson } from '../slots/traffic';
@@ -67,6 +67,10 @@ async function preview(plan: EnvironmentPlan, port: number, requests: number): P
   let statusPort: number;
   try {
     mkdirSync(paths.temp, { recursive: true });
+    // the guard's state, written by the workers (nobody, when nginx runs as root)
+    mkdirSync(dirname(paths.guardState), { recursive: true, mode: 0o777 });
+    chmodSync(dirname(paths.guardState), 0o777);
+    chmodSync(dir, 0o711);
     writeFileSync(paths.table, routingTableJson(frontRoutingTable(plan)));
     // the status and admin ports: free ones, so nothing else on this machine collides
     statusPort = await freePort();

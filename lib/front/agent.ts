@@ -144,6 +144,7 @@ export function renderAgentEnv(s: FrontAgentSettings): string {
     envLine('GUARD_TEMP', VM_FRONT_PATHS.temp),
     envLine('GUARD_TLS_FILE', FRONT_TLS_FILE),
     envLine('GUARD_TABLE', FRONT_VM_PATHS.table),
+    envLine('GUARD_TRIP_STATE', VM_FRONT_PATHS.guardState),
     ...(s.tls
       ? [
           envLine('VAULT_URL', s.tls.vaultUrl.replace(/\/+$/, '')),

@@ -47,6 +47,7 @@ export const ROUTER_FILE = {
   adminConfigState: 'admin-config-state.lua',
   adminDrain: 'admin-drain.lua',
   count: 'count.lua',
+  guard: 'guard.lua',
 } as const;
 
 /** The router's files: name and content (what the front's custom data writes). */
@@ -62,8 +63,12 @@ export interface RouterInput {
   readonly environment: string;
   readonly services: readonly string[];
   readonly tablePath: string;
-  /** Name of the lua_shared_dict. */
+  /** Name of the lua_shared_dict that holds the table, the trips and the swaps. */
   readonly dict: string;
+  /** Name of the lua_shared_dict of the outcome counters (nginx evicts old ones when it fills, never the table). */
+  readonly countersDict: string;
+  /** The guard's state file (its trips and swaps): written by the nginx worker, read at a cold start. */
+  readonly guardStatePath: string;
   /** How long a slot that could not be connected to is skipped. */
   readonly slotDownSeconds: number;
   /** Methods copied to the other slot when a service mirrors. */
@@ -81,6 +86,8 @@ export function routerEnvDirective(input: RouterInput): string {
     services: input.services,
     tablePath: input.tablePath,
     dict: input.dict,
+    countersDict: input.countersDict,
+    guardStatePath: input.guardStatePath,
     slotDownSeconds: input.slotDownSeconds,
     mirrorMethods: input.mirrorMethods,
     ...(input.region !== undefined ? { region: input.region, peers: input.peers ?? [] } : {}),

@@ -175,6 +175,8 @@ export interface FrontPaths {
   readonly temp: string;
   /** The last good routing table (written by the agent). */
   readonly table: string;
+  /** The guard's trips and swaps (written by the nginx worker, read at a cold start). */
+  readonly guardState: string;
   /** Where the Debian/Ubuntu packages put the dynamic modules. */
   readonly modules: string;
   /** The folder of the router's Lua files (shipped with the VM, never in the config). */
@@ -221,6 +223,8 @@ export const VM_FRONT_PATHS: FrontPaths = {
   accessLog: '/var/log/nginx/access.log',
   temp: '/var/lib/nginx',
   table: '/var/lib/front/table.json',
+  // a folder the nginx worker (www-data) owns: the front agent makes it (front-agent.sh)
+  guardState: '/var/lib/front/guard/state.json',
   modules: '/usr/lib/nginx/modules',
   lua: '/usr/local/lib/front',
 };
@@ -232,6 +236,7 @@ export const localFrontPaths = (dir: string): FrontPaths => ({
   accessLog: `${dir}/access.log`,
   temp: `${dir}/temp`,
   table: `${dir}/table.json`,
+  guardState: `${dir}/guard/state.json`,
   modules: '/usr/lib/nginx/modules',
   // the router's files as this package has them
   lua: ROUTER_DIR,
@@ -240,6 +245,7 @@ export const localFrontPaths = (dir: string): FrontPaths => ({
 export const upstreamName = (service: string, slot: SlotName) => `${service}__${slot}`;
 
 const SHARED_DICT = 'front_table';
+const COUNTERS_DICT = 'front_counters';
 const byName = <T extends { name: string }>(xs: readonly T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name, 'en'));
 
 /** A slot's upstream: its LB address on every planned port, never marked down; at least two entries, so a failed attempt has a retry. */
@@ -375,6 +381,8 @@ export function renderNginxConf(input: FrontConfigInput): string {
       services: services.map((s) => s.name),
       tablePath: paths.table,
       dict: SHARED_DICT,
+      countersDict: COUNTERS_DICT,
+      guardStatePath: paths.guardState,
       slotDownSeconds: FRONT_DEFAULTS.slotDownSeconds,
       mirrorMethods: MIRROR_METHODS,
       ...(input.region ? { region: input.region.name, peers: peers.map((p) => ({ name: p.name, cidrs: [...p.cidrs] })) } : {}),
@@ -429,6 +437,10 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '',
     // larger than the admin endpoint's body limit (4m), so any accepted table fits beside the last one
     `  lua_shared_dict ${SHARED_DICT} 16m;`,
+    // the outcome counters and the guard's windows: per service and slot about 85 counters, and
+    // 370 more for a guarded one (three per 5 s bucket over 10 minutes), some 100 bytes each:
+    // about 90 KB per guarded service, so 16m holds some 170 of them (nginx evicts the oldest first)
+    `  lua_shared_dict ${COUNTERS_DICT} 16m;`,
     `  init_by_lua_file ${paths.lua}/${ROUTER_FILE.init};`,
     `  init_worker_by_lua_file ${paths.lua}/${ROUTER_FILE.initWorker};`,
     '',
@@ -455,6 +467,7 @@ export function renderNginxConf(input: FrontConfigInput): string {
     `    location = /table { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminTable}; }`,
     `    location = /config-state { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminConfigState}; }`,
     `    location = /drain { content_by_lua_file ${paths.lua}/${ROUTER_FILE.adminDrain}; }`,
+    `    location = /guard { content_by_lua_file ${paths.lua}/${ROUTER_FILE.guard}; }`,
     '    location / { return 404; }',
     '  }',
     '',

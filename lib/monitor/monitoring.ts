@@ -55,6 +55,11 @@ export interface MonitoringPlan {
     /** Fewer days left than this alert. */
     readonly days: number;
   };
+  /** The services a traffic guard watches (their trips alert); absent when none has one. */
+  readonly guarded?: {
+    /** The services behind the front whose traffic has a guard (docs/guard.md), sorted. */
+    readonly services: readonly string[];
+  };
   /**
    * The vCPU quotas watched (absent when `alerts.vcpuQuotaPercent` is false): Azure's name of each
    * (`cores` for the regional total, then each family the environment's VMs run, e.g.
@@ -94,6 +99,7 @@ export function monitoringOf(plan: EnvironmentPlan): MonitoringPlan | undefined 
     alerts: m.alerts,
     ...certificateExpiryOf(env),
     ...vcpuQuotaOf(env),
+    ...guardedOf(env),
   };
 }
 
@@ -107,6 +113,11 @@ function vcpuQuotaOf(env: EnvironmentPlan['env']): Pick<MonitoringPlan, 'vcpuQuo
     return family ? [family] : [];
   }));
   return { vcpuQuota: { percent, quotaNames: ['cores', ...[...families].sort()], region: env.region, subscriptionId: env.subscriptionId } };
+}
+
+function guardedOf(env: EnvironmentPlan['env']): Pick<MonitoringPlan, 'guarded'> {
+  const services = env.services.filter((s) => !s.retired && s.traffic.guard && s.endpoints.input.from.includes('front')).map((s) => s.name).sort();
+  return services.length > 0 ? { guarded: { services } } : {};
 }
 
 function certificateExpiryOf(env: EnvironmentPlan['env']): Pick<MonitoringPlan, 'certificateExpiry'> {

@@ -70,6 +70,24 @@ export function workspaceAlerts(m: MonitoringPlan): WorkspaceAlert[] {
       ].join('\n'),
       dimensions: ['Computer'],
     },
+    ...(m.guarded
+      ? [
+          {
+            key: 'guard-tripped',
+            description: 'A front VM\'s traffic guard tripped: a new slot failed against the good one and the front moved its traffic back or held it (docs/guard.md); it stays so until the slot runs another version',
+            severity: 1,
+            query: [
+              'Syslog',
+              // the front agent logs each trip once per VM, from the router's admin endpoint
+              "| where SyslogMessage has 'front: guard tripped:'",
+              '| extend Service = extract(@"front: guard tripped: (\\S+) ", 1, SyslogMessage)',
+              '| summarize FrontVMs = dcount(Computer), Last = arg_max(TimeGenerated, SyslogMessage) by Service',
+              '| project Service, FrontVMs, SyslogMessage',
+            ].join('\n'),
+            dimensions: ['Service'],
+          },
+        ]
+      : []),
     ...(m.certificateExpiry
       ? [
           {

@@ -14,7 +14,7 @@ import { code, documentText, inlineValue, lineDiff } from './values';
 import { blobVersionOf, SAME_NAME_BLOB, versionText, type BlobVersion } from './versions';
 import type { RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
-import { SLOT_NAMES } from '../spec/schema';
+import { SLOT_NAMES, type SlotName } from '../spec/schema';
 
 export interface CompareOptions {
   /** Shown in the heading, e.g. 'main → this branch'. @default 'before → after' */
@@ -138,6 +138,23 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
     });
     const charted = trafficRows.filter((r) => r.after?.viaFront);
     if (charted.length > 0) blocks.push({ text: ['Where requests go after this change:', '', '```mermaid', flowchart(charted.map((r) => ({ name: r.name, s: r.after! }))), '```', ''].join('\n'), optional: 'the traffic flowchart' });
+  }
+
+  // the guard: what each changed service's guard judges after this change, and what would trip it
+  const guardRows = trafficRows.flatMap((r) => guardRow(r, before.summaries, after.summaries));
+  if (guardRows.length > 0) {
+    blocks.push({
+      text: [
+        '### Guard',
+        '',
+        "Each front VM judges the new slot against the good one on its own share of the requests (docs/guard.md); a trip only ever moves traffic back to the good slot, and holds until the judged slot runs another version, `live` moves away from the good slot, or the guard changes.",
+        '',
+        '| Service | After this change | Trips when | Then |',
+        '|---|---|---|---|',
+        ...guardRows,
+        '',
+      ].join('\n'),
+    });
   }
 
   // regions: each service in several regions whose plan changed (docs/regions.md)
@@ -333,6 +350,43 @@ function trafficChanges(before: EnvironmentSummary | undefined, after: Environme
     rows.push({ name, row: `| ${label} | ${cells.join(' | ')} |`, after: b });
   }
   return rows;
+}
+
+// ---- guard ----
+
+/** A changed service's guard after the change: its phase, the judged and good slots, what trips it. */
+function guardRow(r: TrafficRow, before: Record<string, EnvironmentSummary>, after: Record<string, EnvironmentSummary>): string[] {
+  const b = r.after;
+  const env = Object.keys(after).find((e) => after[e].services[r.name] === b);
+  if (!b || !b.viaFront || env === undefined) return [];
+  const a = before[env]?.services[r.name];
+  const g = b.traffic.guard;
+  const label = `${env}/${r.name}`;
+  if (!g) {
+    // a ramp or a swap with no guard: worth a line, since nothing watches it
+    if (a?.traffic.guard) return [`| ${escapeCell(label)} | guard removed: the front routes as the table says | – | – |`];
+    const moves = b.traffic.weight > 0 || (a !== undefined && a.traffic.live !== b.traffic.live);
+    return moves ? [`| ${escapeCell(label)} | no guard: the front routes as the table says | – | – |`] : [];
+  }
+  const t = b.traffic;
+  const other: SlotName = t.live === 'blue' ? 'green' : 'blue';
+  const swapped = a !== undefined && a.traffic.live !== t.live;
+  const [judged, good]: [SlotName, SlotName] | [undefined, undefined] = t.weight > 0 ? [other, t.live] : swapped ? [t.live, a.traffic.live] : [undefined, undefined];
+  const phase =
+    t.weight > 0
+      ? `ramp: ${judged} (${g.releases[judged!]}) at ${t.weight} % judged against ${good} (${g.releases[good!]})`
+      : swapped && g.bakeSeconds > 0
+        ? `swap: for ${g.bakeSeconds / 60} min on each front VM, ${judged} (${g.releases[judged!]}) judged against ${good}, live before`
+        : 'nothing judged: no ramp, no swap';
+  if (judged === undefined || (t.weight === 0 && g.bakeSeconds === 0)) return [`| ${escapeCell(label)} | ${escapeCell(phase)} | – | – |`];
+  const trips = `over ${g.windowSeconds} s, once ${judged} served ${g.minRequests} requests on a front VM: its error rate passes ${good}'s by ${g.errorRateMargin} points, or its mean time passes ${g.latencyRatio} × ${good}'s and by ${g.latencyMarginMs} ms`;
+  const then =
+    g.action === 'rollback'
+      ? `rollback: ${judged}'s unpinned requests go to ${good} on that front VM`
+      : t.weight > 0
+        ? `hold: ${judged} keeps the weight it tripped at; a higher one waits`
+        : 'hold: nothing moves after a swap; the trip is logged and alerts';
+  return [`| ${escapeCell(label)} | ${escapeCell(phase)} | ${escapeCell(trips)} | ${escapeCell(then)} |`];
 }
 
 // ---- regions ----

@@ -9,7 +9,7 @@ import { batchSize, peakInstances, slotPeak, vmSizeInfo } from '../spec/capacity
 import type { EnvironmentPlan } from '../spec/plan';
 import { SLOT_NAMES, type Service, type SlotName } from '../spec/schema';
 import { serviceRegions } from '../spec/regional';
-import { busiestMinimum, routeEntry, type RouteEntry } from '../slots/traffic';
+import { busiestMinimum, guardEntry, routeEntry, type RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
 
 /** Bump on an incompatible change; the review refuses a summary whose format it does not know. */
@@ -118,7 +118,8 @@ export function environmentSummary(plan: EnvironmentPlan, stacks: readonly strin
       {
         placement: placementOfService.get(s.name)!.part,
         viaFront: s.endpoints.input.from.includes('front') && !s.retired,
-        traffic: routeEntry(s.traffic),
+        // with the guard as the front reads it (its settings and each slot's version)
+        traffic: ((g) => ({ ...routeEntry(s.traffic), ...(g ? { guard: g } : {}) }))(guardEntry(s)),
         slots: Object.fromEntries(
           SLOT_NAMES.map((slot) => {
             const osPatch = placementOfService.get(s.name)!.osPatch[slot];

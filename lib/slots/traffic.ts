@@ -78,6 +78,47 @@ export interface RouteEntry {
    * names), and whether it fails over to them. @default - all served here
    */
   readonly regions?: RegionShares;
+  /** The front's guard of a ramp and a swap (docs/guard.md). @default - none */
+  readonly guard?: RouteGuard;
+}
+
+/** A service's guard as the front reads it: the spec's settings, and each slot's version. */
+export interface RouteGuard {
+  /** Percentage points of errors the judged slot may have above the good one. */
+  readonly errorRateMargin: number;
+  /** How many times the good slot's mean request time the judged one may take. */
+  readonly latencyRatio: number;
+  /** The least difference of mean request times that trips, in milliseconds. */
+  readonly latencyMarginMs: number;
+  /** Requests the judged slot must serve in the window before it is judged. */
+  readonly minRequests: number;
+  /** The window, in seconds (a multiple of 5). */
+  readonly windowSeconds: number;
+  /** What a trip does. */
+  readonly action: 'rollback' | 'hold';
+  /** How long after a swap the new live slot is judged, in seconds. */
+  readonly bakeSeconds: number;
+  /** Raised to judge the same version again after a trip. */
+  readonly attempt: number;
+  /** Each slot's version (a release tag): a trip belongs to the version it judged. */
+  readonly releases: Readonly<Record<SlotName, string>>;
+}
+
+/** A service's guard entry, or undefined when its traffic has none. */
+export function guardEntry(svc: Pick<Service, 'traffic' | 'slots'>): RouteGuard | undefined {
+  const g = svc.traffic.guard;
+  if (!g) return undefined;
+  return {
+    errorRateMargin: g.errorRateMargin,
+    latencyRatio: g.latencyRatio,
+    latencyMarginMs: g.latencyMarginMs,
+    minRequests: g.minRequests,
+    windowSeconds: g.windowSeconds,
+    action: g.action,
+    bakeSeconds: g.bakeMinutes * 60,
+    attempt: g.attempt,
+    releases: { blue: svc.slots.blue.version, green: svc.slots.green.version },
+  };
 }
 
 /** A service's shares between regions, as one front reads them. */
@@ -167,7 +208,8 @@ export function routingTable(env: Pick<Environment, 'name' | 'services'>, region
   const served = env.services.filter((svc) => svc.endpoints.input.from.includes('front') && !svc.retired);
   for (const svc of served.sort((a, b) => a.name.localeCompare(b.name, 'en'))) {
     const regions = region ? regionEntry(svc, region) : undefined;
-    services[svc.name] = { ...routeEntry(svc.traffic), ...(regions ? { regions } : {}) };
+    const guard = guardEntry(svc);
+    services[svc.name] = { ...routeEntry(svc.traffic), ...(regions ? { regions } : {}), ...(guard ? { guard } : {}) };
   }
   const version = createHash('sha256').update(JSON.stringify(services)).digest('hex').slice(0, 16);
   return { format: ROUTING_TABLE_FORMAT, environment: env.name, version, services };

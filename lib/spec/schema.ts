@@ -191,6 +191,45 @@ export const AffinitySchema = z
     "How a client keeps its slot during a ramp. 'cookie': the front gives each new client a random ID in a cookie; 'header': an ID the client sends (e.g. a user ID); 'address': the client's IP; 'none': each request is drawn afresh. An ID's bucket is fixed, so a client moved to the new slot stays there as the weight grows.",
   );
 
+/**
+ * The front's guard of a ramp and a swap (docs/guard.md): every front VM compares the new slot
+ * with the good one over a window and, when the new one is worse by a margin, moves its share back
+ * (or holds it). It never sends more traffic to a slot than the table declares.
+ */
+export const GuardSchema = z
+  .strictObject({
+    /**
+     * The judged slot trips when its error rate (5xx answers, and requests it could not take)
+     * passes the good slot's by more than this many percentage points. @default 5
+     */
+    errorRateMargin: z.number().min(0.1).max(100).default(5),
+    /**
+     * The judged slot trips when its mean request time is more than this many times the good
+     * slot's, and at least `latencyMarginMs` more. @default 2
+     */
+    latencyRatio: z.number().min(1.1).max(100).default(2),
+    /** The least difference of mean request times that trips, so fast services never trip on a millisecond. @default 20 */
+    latencyMarginMs: z.number().int().min(0).max(60_000).default(20),
+    /** Requests the judged slot must serve in the window (on each front VM) before it is judged: a quiet service never trips on noise. @default 100 */
+    minRequests: z.number().int().min(10).max(1_000_000).default(100),
+    /** The window both slots are measured over (a multiple of 5). @default 60 */
+    windowSeconds: z.number().int().min(10).max(600).multipleOf(5, { message: 'a multiple of 5 (the front counts in 5 s buckets)' }).default(60),
+    /**
+     * 'rollback': the judged slot's unpinned requests go to the good slot at once. 'hold': the
+     * judged slot keeps the weight it had when it tripped, and a later, higher weight waits (after
+     * a swap nothing moves: the trip is an alert). @default 'rollback'
+     */
+    action: z.enum(['rollback', 'hold']).default('rollback'),
+    /** After a swap, the new live slot is judged against the one live before for this long (0: not at all). @default 10 */
+    bakeMinutes: z.number().int().min(0).max(1440).default(10),
+    /**
+     * A trip holds until the judged slot runs another version, `live` moves away from the good
+     * slot, or this block changes: raise `attempt` to judge the same version again. @default 1
+     */
+    attempt: z.number().int().min(1).max(1_000_000).default(1),
+  })
+  .describe("The front's guard: it judges the new slot against the good one during a ramp and after a swap, and moves traffic back when it is worse.");
+
 export const TrafficSchema = z
   .strictObject({
     /** The slot that receives all traffic not pinned elsewhere. */
@@ -243,6 +282,12 @@ export const TrafficSchema = z
         failover: z.boolean().default(true),
       })
       .optional(),
+    /**
+     * The front judges a ramp's new slot (and, after a swap, the new live slot) against the good
+     * one and moves traffic back when it fails (docs/guard.md); `{}` takes every default.
+     * @default - none: the front routes as the table says
+     */
+    guard: GuardSchema.optional(),
   })
   .describe('Where requests go: the live slot, a ramp weight, pin rules, affinity, failover, mirroring.');
 

@@ -40,7 +40,8 @@ export default defineEnvironment({
         blue: { version: '2024.11.3', artifact: { url: 'https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.3.tar.gz', sha256: '78b2dca965848b5db72383bc3044aa59b3ad19fd92cf8699e2447bce687dda0c' } },
         green: { version: '2024.11.4', artifact: { url: 'https://stretailreleases.blob.core.windows.net/releases/pricing/2024.11.4.tar.gz', sha256: 'bb1e4878326b0e30135588c67c0cefe3eb97afc35cae2d4f7d332d749d85a641' } },
       },
-      traffic: { live: 'blue' },
+      // the front judges a ramp's new slot (and the new live one for 10 minutes after a swap) against the good one: docs/guard.md
+      traffic: { live: 'blue', guard: {} },
       endpoints: { input: { from: ['front'] }, management: [{ name: 'ssh', port: 22 }] },
       // seed 000: prices follow the shopping day
       autoscale: { schedules: [{ name: 'business-hours', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'], start: '08:00', end: '20:00', timeZone: 'Europe/Amsterdam', min: 6 }] },

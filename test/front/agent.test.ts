@@ -120,6 +120,7 @@ beforeAll(async () => {
       // the guard holds the config to this run's nginx paths (the VM's are the defaults)
       .replace(/^GUARD_TEMP=.*$/m, `GUARD_TEMP='${localFrontPaths(dir).temp}'`)
       .replace(/^GUARD_TABLE=.*$/m, `GUARD_TABLE='${join(dir, 'table.json')}'`)
+      .replace(/^GUARD_TRIP_STATE=.*$/m, `GUARD_TRIP_STATE='${localFrontPaths(dir).guardState}'`)
       .replace(/^GUARD_LUA_DIR=.*$/m, `GUARD_LUA_DIR='${localFrontPaths(dir).lua}'`)
       .replace(/^GUARD_PID=.*$/m, `GUARD_PID='${localFrontPaths(dir).pid}'`)
       .replace(/^GUARD_ERROR_LOG=.*$/m, `GUARD_ERROR_LOG='${localFrontPaths(dir).errorLog}'`)

@@ -75,7 +75,7 @@ test('its units and nginx with its drop-in pass systemd-analyze verify, laid out
 });
 
 test('ships the router (the config only names its files), the agent and the config guard, byte for byte as they are in the repository', () => {
-  expect(ROUTER_FILES.length).toBe(13);
+  expect(ROUTER_FILES.length).toBe(14);
   for (const f of ROUTER_FILES) {
     const shipped = fileAt(`${FRONT_VM_PATHS.lua}/${f.name}`);
     expect(shipped.content).toBe(readFileSync(join(ROUTER_DIR, f.name), 'utf8'));

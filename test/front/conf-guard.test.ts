@@ -24,7 +24,7 @@ function guard(text: string, env: Record<string, string> = {}) {
 }
 
 /** The guard's paths for a config run from a folder. */
-const guardEnv = (paths: FrontPaths, extra: Record<string, string> = {}) => ({ GUARD_TABLE: paths.table, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp, ...extra });
+const guardEnv = (paths: FrontPaths, extra: Record<string, string> = {}) => ({ GUARD_TABLE: paths.table, GUARD_TRIP_STATE: paths.guardState, GUARD_LUA_DIR: paths.lua, GUARD_PID: paths.pid, GUARD_ERROR_LOG: paths.errorLog, GUARD_ACCESS_LOG: paths.accessLog, GUARD_TEMP: paths.temp, ...extra });
 
 /** The guard's verdict on a config run from `dir`, and real `nginx -t`'s. */
 function guardAndNginx(dir: string, paths: FrontPaths, text: string, extraEnv: Record<string, string> = {}) {
@@ -140,6 +140,8 @@ describe('refused, each with its line', () => {
     ['njs', inHttp('js_import /tmp/evil.js;'), /js_import: not a directive/],
     ['a certificate path read by the root master', base.replace('ssl_certificate $front_tls_file;', 'ssl_certificate /etc/shadow;'), /ssl_certificate: only \$front_tls_file/],
     ['an error page that redirects elsewhere', base.replace('location = /status {', 'location = /status { error_page 502 = http://attacker.invalid/;'), /error_page: only codes = @named-location/],
+    ['the guard\'s state file elsewhere (the worker would write it)', base.replace('"guardStatePath":"/var/lib/front/guard/state.json"', '"guardStatePath":"/etc/cron.d/evil"'), /env: the router's data must be/],
+    ['the counters in the table\'s dict (evictions would take the table)', base.replace('"countersDict":"front_counters"', '"countersDict":"front_table"'), /env: the router's data must be/],
     ['mirroring methods that write', base.replace('"mirrorMethods":["GET","HEAD"]', '"mirrorMethods":["GET","POST"]'), /env: the router's data must be/],
     ['a known directive out of its context', base.replace('location = /status {', 'location = /status { lua_shared_dict other 1m;'), /lua_shared_dict: not allowed in location/],
   ];

@@ -5,10 +5,10 @@
  * (nginx marks nothing, so the stub counts per slot and the test compares with what clients saw).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { localFrontPaths, renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import type { SlotName } from '../../lib/spec/schema';
 
@@ -97,6 +97,10 @@ export async function startFront(dir: string, input: Omit<FrontConfigInput, 'por
   const httpPort = input.httpPort ?? freeHttp;
   const paths = localFrontPaths(dir);
   mkdirSync(paths.temp, { recursive: true });
+  // the guard's folder, writable by the workers (nobody: nginx started as root with no user)
+  mkdirSync(dirname(paths.guardState), { recursive: true });
+  chmodSync(dirname(paths.guardState), 0o777);
+  chmodSync(dir, 0o711);
   const { nofile, httpPort: _port, ...rest } = input;
   const conf = renderNginxConf({ ...rest, listenAddress: '127.0.0.1', ports: { http: httpPort, ...(input.https ? { https: httpsPort } : {}) }, statusPort, adminPort, paths, workerProcesses: input.workerProcesses ?? 2 });
   const confPath = join(dir, 'nginx.conf');

@@ -44,8 +44,9 @@ const changed: Record<string, SynthOutput> = {};
 beforeAll(() => {
   base = synthOutput(exampleSpec());
   const variants: Record<string, (s: Json) => void> = {
-    swap: (s) => (s.services[0].traffic = { live: 'green' }),
-    ramp: (s) => (s.services[0].traffic = { live: 'blue', weight: 10 }),
+    swap: (s) => (s.services[0].traffic = { ...s.services[0].traffic, live: 'green' }),
+    ramp: (s) => (s.services[0].traffic = { ...s.services[0].traffic, live: 'blue', weight: 10 }),
+    unguardedRamp: (s) => (s.services[0].traffic = { live: 'blue', weight: 10 }),
     size: (s) => (s.services[1].vmSize = 'Standard_D2as_v5'),
     release: (s) => (s.services[2].slots.green.version = '1.13.0'),
     setting: (s) => (s.services[0].settings.PRICE_CACHE_SECONDS = '60'),
@@ -77,8 +78,10 @@ test('a swap: a new version of the routing table (routine: no replacement warnin
   expect(r.markdown).toContain(`| \`+/-\` version | \`azurerm_storage_blob.front_routing-table\` | routing table: new version \`${hash(changed.swap)}\`, named by the pointer \`current\` (updated in place); the previous \`${hash(base)}\` is removed after |`);
   expect(r.markdown).not.toContain('forces replacement');
   expect(r.markdown).toContain('`source_content` (new version), line diff:');
-  expect(sections(r.markdown)).toEqual(['Traffic', 'Changes by stack']);
-  const traffic = r.markdown.split('\n').filter((l) => l.startsWith('| retail/'));
+  expect(sections(r.markdown)).toEqual(['Traffic', 'Guard', 'Changes by stack']);
+  // the swap starts pricing's bake: green, live now, judged against blue for 10 minutes
+  expect(r.markdown).toContain("| retail/pricing | swap: for 10 min on each front VM, green (2024.11.4) judged against blue, live before | over 60 s, once green served 100 requests on a front VM: its error rate passes blue's by 5 points, or its mean time passes 2 × blue's and by 20 ms | rollback: green's unpinned requests go to blue on that front VM |");
+  const traffic = r.markdown.split('\n').filter((l) => l.startsWith('| retail/') && !l.includes('judged against'));
   expect(traffic).toEqual(['| retail/pricing | blue → **green** | 0 | – | cookie slot_affinity | on | 0 | blue 2024.11.3; green 2024.11.4 |']);
   expect(r.markdown).toContain('```mermaid');
   expect(r.markdown).toContain('front -->|"100 %"| pricing_green');
@@ -97,7 +100,13 @@ test('a ramp step: the weight and a two-way chart', () => {
   expect(r.markdown).toContain('| retail/pricing | blue | 0 → **10 % to green** |');
   expect(r.markdown).toContain('front -->|"90 %"| pricing_blue');
   expect(r.markdown).toContain('front -->|"10 % ramp"| pricing_green');
-  expect(sections(r.markdown)).toEqual(['Traffic', 'Changes by stack']);
+  expect(sections(r.markdown)).toEqual(['Traffic', 'Guard', 'Changes by stack']);
+  expect(r.markdown).toContain("| retail/pricing | ramp: green (2024.11.4) at 10 % judged against blue (2024.11.3) | over 60 s, once green served 100 requests on a front VM: its error rate passes blue's by 5 points, or its mean time passes 2 × blue's and by 20 ms | rollback: green's unpinned requests go to blue on that front VM |");
+});
+
+test('a ramp step that also drops the guard: the guard section says so', () => {
+  const r = reviewOutputs(base, changed.unguardedRamp);
+  expect(r.markdown).toContain('| retail/pricing | guard removed: the front routes as the table says | – | – |');
 });
 
 test('a changed VM size: two scale sets update in place, the capacity row and both quota families', () => {

@@ -177,12 +177,12 @@ describe('traffic changes deploy only the front, and in it only the routing tabl
   };
 
   test('a swap', () => {
-    const table = onlyTheTable((spec) => (spec.services[0].traffic = { live: 'green' }));
+    const table = onlyTheTable((spec) => (spec.services[0].traffic = { ...spec.services[0].traffic, live: 'green' }));
     expect(table.services.pricing.live).toBe('green');
   });
 
   test('a ramp step', () => {
-    expect(onlyTheTable((spec) => (spec.services[0].traffic = { live: 'blue', weight: 10 })).services.pricing.weight).toBe(10);
+    expect(onlyTheTable((spec) => (spec.services[0].traffic = { ...spec.services[0].traffic, live: 'blue', weight: 10 })).services.pricing.weight).toBe(10);
   });
 
   test('a pin rule, mirroring and failover off', () => {

@@ -7,8 +7,9 @@ local cjson = require "cjson.safe"
 local cfg, cfg_err = cjson.decode(os.getenv("FRONT_ROUTER") or "")
 if type(cfg) ~= "table" or type(cfg.environment) ~= "string" or type(cfg.services) ~= "table"
   or type(cfg.tablePath) ~= "string" or type(cfg.dict) ~= "string"
+  or type(cfg.countersDict) ~= "string" or type(cfg.guardStatePath) ~= "string"
   or type(cfg.slotDownSeconds) ~= "number" or type(cfg.mirrorMethods) ~= "table" then
-  error("front: FRONT_ROUTER (the config's env directive) is not {environment, services, tablePath, dict, slotDownSeconds, mirrorMethods}: " .. tostring(cfg_err or "a field is missing"))
+  error("front: FRONT_ROUTER (the config's env directive) is not {environment, services, tablePath, dict, countersDict, guardStatePath, slotDownSeconds, mirrorMethods}: " .. tostring(cfg_err or "a field is missing"))
 end
 local R = {}
 front_router = R
@@ -52,6 +53,10 @@ end
 R.PEER_UPSTREAM = "region__"
 local dict = ngx.shared[cfg.dict]
 if not dict then error("front: no lua_shared_dict " .. cfg.dict) end
+-- the outcome counters in a dict of their own: when it fills, nginx evicts old counters, never the table
+local counters = ngx.shared[cfg.countersDict]
+if not counters then error("front: no lua_shared_dict " .. cfg.countersDict) end
+R.GUARD_PATH = cfg.guardStatePath
 local SLOTS = { blue = "green", green = "blue" }
 local HEADER = "^[A-Za-z0-9][A-Za-z0-9-]*$"
 local COOKIE = "^[A-Za-z][A-Za-z0-9_]*$"
@@ -82,6 +87,23 @@ function R.check(t)
       if not is_num(e.weight, 0, 100) or math.abs(math.floor(e.weight * 100 + 0.5) - e.weight * 100) > 1e-6 then bad(p .. ".weight", "expected 0-100 with at most two decimals, got " .. tostring(e.weight)) end
       if type(e.failover) ~= "boolean" then bad(p .. ".failover", "expected true or false") end
       if not is_num(e.mirror, 0, 100) then bad(p .. ".mirror", "expected 0-100, got " .. tostring(e.mirror)) end
+      if e.guard ~= nil then
+        local g, gp = e.guard, p .. ".guard"
+        local function whole(v, lo, hi) return is_num(v, lo, hi) and v % 1 == 0 end
+        if type(g) ~= "table" then
+          bad(gp, "not an object")
+        else
+          if not is_num(g.errorRateMargin, 0.1, 100) then bad(gp .. ".errorRateMargin", "expected 0.1-100 percentage points") end
+          if not is_num(g.latencyRatio, 1.1, 100) then bad(gp .. ".latencyRatio", "expected 1.1-100") end
+          if not whole(g.latencyMarginMs, 0, 60000) then bad(gp .. ".latencyMarginMs", "expected 0-60000 ms") end
+          if not whole(g.minRequests, 10, 1000000) then bad(gp .. ".minRequests", "expected 10-1000000") end
+          if not whole(g.windowSeconds, 10, 600) or g.windowSeconds % 5 ~= 0 then bad(gp .. ".windowSeconds", "expected 10-600 in steps of 5") end
+          if g.action ~= "rollback" and g.action ~= "hold" then bad(gp .. ".action", "expected rollback or hold") end
+          if not whole(g.bakeSeconds, 0, 86400) then bad(gp .. ".bakeSeconds", "expected 0-86400") end
+          if not whole(g.attempt, 1, 1000000) then bad(gp .. ".attempt", "expected a whole number from 1") end
+          if type(g.releases) ~= "table" or not is_str(g.releases.blue) or not is_str(g.releases.green) then bad(gp .. ".releases", "expected {blue, green} release tags") end
+        end
+      end
       if e.regions ~= nil then
         local g = e.regions
         if type(g) ~= "table" or type(g.shares) ~= "table" then
@@ -142,6 +164,7 @@ end
 -- derived fields the per-request code uses (done once per table per worker)
 local function prepare(t)
   for name, e in pairs(t.services) do
+    e.declared_live = e.live
     e.other = SLOTS[e.live]
     e.buckets = math.floor(e.weight * 100 + 0.5)
     e.primary = { blue = name .. "__blue", green = name .. "__green" }
@@ -164,6 +187,8 @@ local function prepare(t)
         e.away[#e.away + 1] = { region = region, upto = upto }
       end
     end
+    -- a tripped guard: the effective live slot and weight (defined below)
+    R.with_trip(name, e)
   end
   return t
 end
@@ -179,6 +204,7 @@ function R.apply(raw, source)
     ngx.log(ngx.ERR, "front: routing table refused (", source, "): ", msg, "; still serving version ", tostring(dict:get("version")))
     return false, msg
   end
+  local old_raw = dict:get("table")
   local stored, serr = dict:safe_set("table", raw)
   if not stored then
     local msg = "table: cannot be stored (" .. tostring(serr) .. ")"
@@ -189,6 +215,9 @@ function R.apply(raw, source)
   dict:set("version", t.version)
   dict:set("applied_at", ngx.now())
   dict:delete("error")
+  -- a swap of a guarded service starts its bake (remembered in the guard's state file)
+  local old = old_raw and cjson.decode(old_raw)
+  if R.note_swaps(old, t) then R.write_state() end
   dict:incr("serial", 1, 0)
   ngx.log(ngx.NOTICE, "front: routing table applied (", source, "): version ", t.version)
   return true, t.version
@@ -411,7 +440,11 @@ function R.draining() return dict:get("draining") ~= nil end
 -- that answered. Forwarded requests (no slot here) are not counted.
 local METRICS = { "requests", "5xx", "upstream_errors", "le_0.05", "le_0.2", "le_1", "le_inf" }
 local LATENCY = { { 0.05, "le_0.05" }, { 0.2, "le_0.2" }, { 1, "le_1" } }
--- counted in this worker's own table (no shared-dict lock per request), added to the shared dict
+-- the guard's windows: per 5 s bucket, requests, errors and summed milliseconds of the requests
+-- the live slot or the ramp weight chose (pinned and failed-over ones are not judged)
+local BUCKET = 5
+local WINDOW_TTL = 620
+-- counted in this worker's own table (no shared-dict lock per request), added to the counters dict
 -- once a second by R.flush (a timer of every worker, init-worker.lua): /status lags by at most 1 s
 local pending = {}
 local function bump(service, slot, metric, minute)
@@ -420,16 +453,22 @@ local function bump(service, slot, metric, minute)
   if not m then m = {}; pending[minute] = m end
   m[key] = (m[key] or 0) + 1
 end
+local pending_window = {}
+local function bump_window(service, slot, metric, n)
+  local key = "w:" .. math.floor(ngx.now() / BUCKET) .. ":" .. service .. ":" .. slot .. ":" .. metric
+  pending_window[key] = (pending_window[key] or 0) + n
+end
 
 function R.flush()
-  local batch = pending
-  pending = {}
+  local batch, windows = pending, pending_window
+  pending, pending_window = {}, {}
   for minute, counts in pairs(batch) do
     for key, n in pairs(counts) do
-      dict:incr("c:" .. key, n, 0)
-      dict:incr("m:" .. minute .. ":" .. key, n, 0, 660)
+      counters:incr("c:" .. key, n, 0)
+      counters:incr("m:" .. minute .. ":" .. key, n, 0, 660)
     end
   end
+  for key, n in pairs(windows) do counters:incr(key, n, 0, WINDOW_TTL) end
 end
 
 function R.count()
@@ -446,21 +485,34 @@ function R.count()
   end
   bump(service, slot, "requests", minute)
   bump(service, slot, bucket, minute)
-  -- most requests are live or ramped: no pattern to match
   local reason = var.front_reason
+  -- a guarded service: what the guard judges (cached per table: no extra dict read)
+  local tbl = cached
+  local e = tbl and tbl.services[service]
+  local guarded = e and e.guard ~= nil
+  if guarded and (reason == "live" or reason == "weight") then
+    bump_window(service, slot, "n", 1)
+    bump_window(service, slot, "ms", math.floor(t * 1000 + 0.5))
+    if status >= 500 then bump_window(service, slot, "err", 1) end
+  end
+  -- most requests are live or ramped: no pattern to match
   local left = reason ~= "live" and reason ~= "weight" and reason and reason:match("^failover:(%a+)%-down$") or nil
   if status < 500 and not left then return end
   -- per attempt group (" : " between the slot tried first and the failover), "-" where no header came back
   local headers = var.upstream_header_time or ""
   -- the slot it left only when it was tried in this request (not when known down and skipped)
-  if left and headers:find(" : ", 1, true) then bump(service, left, "upstream_errors", minute) end
+  if left and headers:find(" : ", 1, true) then
+    bump(service, left, "upstream_errors", minute)
+    -- for the guard, a request the slot could not take: one of its requests, and an error
+    if guarded then bump_window(service, left, "n", 1); bump_window(service, left, "err", 1) end
+  end
   if status >= 500 then bump(service, slot, "5xx", minute) end
   -- nginx's own 502/504: no answer from the slot (a backend's own 5xx came with its headers)
   if (status == 502 or status == 504) and (headers == "" or headers:find("%-$")) then bump(service, slot, "upstream_errors", minute) end
 end
 
 -- each served service's counters: since start, and the last five whole minutes and this one
-local function counters()
+local function counts()
   local t = R.current()
   if not t then return nil end
   local out, minute = {}, math.floor(ngx.now() / 60)
@@ -469,9 +521,9 @@ local function counters()
     for _, slot in ipairs({ "blue", "green" }) do
       local total, recent = {}, {}
       for _, m in ipairs(METRICS) do
-        total[m] = dict:get("c:" .. service .. ":" .. slot .. ":" .. m) or 0
+        total[m] = counters:get("c:" .. service .. ":" .. slot .. ":" .. m) or 0
         local n = 0
-        for k = minute - 5, minute do n = n + (dict:get("m:" .. k .. ":" .. service .. ":" .. slot .. ":" .. m) or 0) end
+        for k = minute - 5, minute do n = n + (counters:get("m:" .. k .. ":" .. service .. ":" .. slot .. ":" .. m) or 0) end
         recent[m] = n
       end
       out[service][slot] = { total = total, last_5m = recent }
@@ -480,8 +532,240 @@ local function counters()
   return out
 end
 
+-- ---------------------------------------------------------------------------------------------
+-- The guard (issue 16, docs/guard.md). Per guarded service, each second, one worker compares the
+-- judged slot with the good one over the window: during a ramp (weight > 0) the slot the weight
+-- sends to against the live slot; for `bakeSeconds` after this front saw a swap, the new live slot
+-- against the slot live before. The good slot's own window when it had `minRequests`, else its
+-- last window that had (a slot the weight drained, or the one a swap left, has no traffic now).
+-- A trip only ever moves traffic toward the good slot: `rollback` sends the judged slot's unpinned
+-- share there; `hold` keeps it at the weight it had when it tripped (a later, higher weight waits).
+-- It is sticky (the state file, read at a cold start): it belongs to the judged slot's release and
+-- the guard's settings, so a ramp PR that only raises the weight does not clear it; a new release
+-- in that slot, a PR that changes `live` away from the good slot, or a change of the guard does.
+
+local function window(service, slot, seconds, now)
+  local b = math.floor(now / BUCKET)
+  local w = { n = 0, err = 0, ms = 0 }
+  for k = b - seconds / BUCKET + 1, b do
+    local p = "w:" .. k .. ":" .. service .. ":" .. slot .. ":"
+    w.n = w.n + (counters:get(p .. "n") or 0)
+    w.err = w.err + (counters:get(p .. "err") or 0)
+    w.ms = w.ms + (counters:get(p .. "ms") or 0)
+  end
+  return w
+end
+
+local function decoded(key)
+  local raw = dict:get(key)
+  return raw and cjson.decode(raw) or nil
+end
+local function trip_key(service) return "gtrip:" .. service end
+local function swap_key(service) return "gswap:" .. service end
+local function base_key(service, slot) return "gbase:" .. service .. ":" .. slot end
+
+-- what a trip belongs to: the judged slot's release, the good slot, the guard's settings
+local function guard_id(g, judged, good)
+  return ngx.md5(table.concat({ judged, good, tostring(g.releases[judged]), g.errorRateMargin, g.latencyRatio, g.latencyMarginMs, g.minRequests, g.windowSeconds, g.action, g.bakeSeconds, g.attempt }, "|")):sub(1, 16)
+end
+
+-- the phase a guarded entry is in: "ramp" or "bake", the judged slot, the good slot, the swap
+local function phase_of(service, e, now)
+  local g = e.guard
+  if not g then return nil end
+  local live = e.declared_live or e.live
+  if e.weight > 0 then return "ramp", SLOTS[live], live end
+  local s = decoded(swap_key(service))
+  if s and s.to == live and now - s.at < g.bakeSeconds then return "bake", live, s.from, s end
+  return nil
+end
+
+-- a trip holds while the table still sends traffic the way it judged: the same good slot in a
+-- ramp, the same live slot after a swap, and the same release and settings
+local function trip_holds(trip, e)
+  if not e.guard then return false end
+  local live = e.declared_live or e.live
+  if trip.phase == "ramp" and live ~= trip.good then return false end
+  if trip.phase == "bake" and live ~= trip.judged then return false end
+  return trip.id == guard_id(e.guard, trip.judged, trip.good)
+end
+
+-- the trip's effect on an entry (in prepare: once per table or trip per worker, none per request)
+local function with_trip(service, e)
+  local trip = e.guard and decoded(trip_key(service))
+  if not trip or not trip_holds(trip, e) then return end
+  e.tripped = trip
+  if trip.action == "hold" then
+    if trip.phase == "ramp" then e.buckets = math.min(e.buckets, trip.buckets) end
+  else
+    e.live, e.other = trip.good, trip.judged
+    e.buckets = 0
+    e.mirror = 0
+    e.mirror_upstream = service .. "__" .. trip.judged
+  end
+end
+
+local function rate(w) return w.n > 0 and 100 * w.err / w.n or 0 end
+local function mean(w) return w.n > 0 and w.ms / w.n or 0 end
+local function summary(w) return { requests = w.n, error_percent = math.floor(rate(w) * 10 + 0.5) / 10, mean_ms = math.floor(mean(w) + 0.5), at = w.at } end
+
+-- the good slot's reference now: its window, or its last window with enough requests
+local function reference(service, slot, g, now)
+  local w = window(service, slot, g.windowSeconds, now)
+  if w.n >= g.minRequests then w.at = now; return w end
+  return decoded(base_key(service, slot))
+end
+
+-- one service's assessment now (read-only): the phase, both windows, and why it would trip
+local function assess(service, e, now)
+  local g = e.guard
+  local phase, judged, good, swap = phase_of(service, e, now)
+  if not phase then return { phase = "idle" } end
+  local a = { phase = phase, judged = judged, good = good }
+  local j = window(service, judged, g.windowSeconds, now)
+  local ref = (phase == "bake" and swap.base) or reference(service, good, g, now)
+  a.window = { [judged] = summary(j), [good] = ref and summary(ref) or nil }
+  if j.n < g.minRequests then a.state = "quiet"; return a end
+  if not ref then a.state = "no-reference"; return a end
+  local rj, rr = rate(j), rate(ref)
+  if rj - rr > g.errorRateMargin then
+    a.why = string.format("errors: %s %.1f %% of %d requests against %s %.1f %% of %d (margin %s points)", judged, rj, j.n, good, rr, ref.n, tostring(g.errorRateMargin))
+  else
+    local mj, mr = mean(j), mean(ref)
+    if mj > g.latencyRatio * mr and mj - mr > g.latencyMarginMs then
+      a.why = string.format("latency: %s %d ms mean over %d requests against %s %d ms (ratio %s, margin %d ms)", judged, math.floor(mj + 0.5), j.n, good, math.floor(mr + 0.5), tostring(g.latencyRatio), g.latencyMarginMs)
+    end
+  end
+  a.state = a.why and "failing" or "healthy"
+  return a
+end
+
+-- the guard's state file: swaps and trips, so a restarted nginx keeps them
+local function write_state()
+  local out = { format = 1, swaps = {}, trips = {} }
+  for name in pairs(R.KNOWN) do
+    out.swaps[name] = decoded(swap_key(name))
+    out.trips[name] = decoded(trip_key(name))
+  end
+  local tmp = R.GUARD_PATH .. ".new"
+  local f, err = io.open(tmp, "wb")
+  if f then
+    f:write(cjson.encode(out))
+    f:close()
+    local ok, rerr = os.rename(tmp, R.GUARD_PATH)
+    if ok then return end
+    err = rerr
+  end
+  ngx.log(ngx.ERR, "front: guard state not written to ", R.GUARD_PATH, " (", tostring(err), "): a restarted nginx would forget its trips")
+end
+R.write_state = write_state
+
+-- at a swap (apply): remember the slot live before and its reference, for the bake
+local function note_swaps(old, t)
+  local now, noted = ngx.now(), false
+  for name, e in pairs(t.services) do
+    local o = old and old.services and old.services[name]
+    if e.guard and e.guard.bakeSeconds > 0 and type(o) == "table" and o.live ~= e.live then
+      local base = reference(name, o.live, e.guard, now)
+      dict:set(swap_key(name), cjson.encode({ from = o.live, to = e.live, at = now, base = base }))
+      ngx.log(ngx.NOTICE, "front: guard: ", name, " swapped to ", e.live, "; baking ", e.guard.bakeSeconds, " s against ", o.live, base and "" or " (no reference: this front saw too few of its requests)")
+      noted = true
+    end
+  end
+  return noted
+end
+R.note_swaps = note_swaps
+R.with_trip = with_trip
+
+-- each second, in one worker (init-worker.lua): keep references, clear stale trips, trip
+function R.evaluate()
+  local t = R.current()
+  if not t then return end
+  local now, changed = ngx.now(), false
+  for name, e in pairs(t.services) do
+    local trip = decoded(trip_key(name))
+    local g = e.guard
+    if trip and not trip_holds(trip, e) then
+      dict:delete(trip_key(name))
+      ngx.log(ngx.NOTICE, "front: guard cleared: ", name, " (the traffic plan, the release or the guard changed)")
+      changed, trip = true, nil
+    end
+    if g then
+      for _, slot in ipairs({ "blue", "green" }) do
+        local w = window(name, slot, g.windowSeconds, now)
+        if w.n >= g.minRequests then w.at = now; dict:set(base_key(name, slot), cjson.encode(w)) end
+      end
+      if not trip then
+        local a = assess(name, e, now)
+        if a.why then
+          trip = { id = guard_id(g, a.judged, a.good), phase = a.phase, judged = a.judged, good = a.good, action = g.action, buckets = e.buckets, weight = e.weight, why = a.why, at = now, version = t.version }
+          dict:set(trip_key(name), cjson.encode(trip))
+          local effect = g.action == "hold" and (a.phase == "ramp" and "holding " .. a.judged .. " at " .. e.weight .. " %" or "alert only: nothing to hold after a swap") or "all unpinned requests to " .. a.good
+          ngx.log(ngx.ERR, "front: guard tripped: ", name, " ", a.judged, " (", a.phase, ", ", g.action, "): ", a.why, "; ", effect)
+          changed = true
+        end
+      end
+    end
+  end
+  if changed then
+    -- every worker prepares the table again, with the trips
+    dict:incr("serial", 1, 0)
+    write_state()
+  end
+end
+
+-- the guard runs once a second on one worker: the first to claim the second
+function R.evaluate_once()
+  if counters:add("eval:" .. math.floor(ngx.now()), true, 10) then R.evaluate() end
+end
+
+-- the guard of each guarded service, for /status
+local function guards()
+  local t = R.current()
+  if not t then return nil end
+  local out, now = {}, ngx.now()
+  for name, e in pairs(t.services) do
+    if e.guard then
+      local a = assess(name, e, now)
+      local trip = e.tripped
+      out[name] = { phase = a.phase, judged = a.judged, good = a.good, state = trip and "tripped" or a.state, window = a.window, tripped = trip and { action = trip.action, phase = trip.phase, judged = trip.judged, good = trip.good, why = trip.why, at = trip.at, weight = trip.weight } or nil }
+    end
+  end
+  return out
+end
+
+-- trips as lines for the agent, which logs each new one to the journal (an Azure Monitor alert)
+function R.guard_lines()
+  local t = R.current()
+  local lines = {}
+  for name, e in pairs(t and t.services or {}) do
+    local trip = e.tripped
+    if trip then lines[#lines + 1] = string.format("%s %s %.0f %s %s (%s, %s): %s", name, trip.id, trip.at, name, trip.judged, trip.phase, trip.action, trip.why) end
+  end
+  table.sort(lines)
+  return lines
+end
+
 function R.status()
-  return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error"), draining = dict:get("draining"), counters = counters() }
+  return { version = dict:get("version"), applied_at = dict:get("applied_at"), error = dict:get("error"), refused_at = dict:get("refused_at"), config_error = dict:get("config_error"), draining = dict:get("draining"), counters = counts(), guard = guards() }
+end
+
+-- the guard's swaps and trips, at a cold start (on a reload the shared dict still holds them)
+local gf = not dict:get("version") and io.open(R.GUARD_PATH, "rb")
+if gf then
+  local state = cjson.decode(gf:read("*a") or "")
+  gf:close()
+  if type(state) == "table" and state.format == 1 and type(state.swaps) == "table" and type(state.trips) == "table" then
+    for name in pairs(R.KNOWN) do
+      if type(state.swaps[name]) == "table" then dict:set(swap_key(name), cjson.encode(state.swaps[name])) end
+      if type(state.trips[name]) == "table" then
+        dict:set(trip_key(name), cjson.encode(state.trips[name]))
+        ngx.log(ngx.WARN, "front: guard still tripped (from ", R.GUARD_PATH, "): ", name, " ", tostring(state.trips[name].judged), ": ", tostring(state.trips[name].why))
+      end
+    end
+  else
+    ngx.log(ngx.ERR, "front: guard state ", R.GUARD_PATH, " is not a state file; starting without its trips")
+  end
 end
 
 -- the last good table, if the agent has written one; on a reload the shared dict still holds

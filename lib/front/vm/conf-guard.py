@@ -34,10 +34,12 @@ ACCESS_LOG = ENV("GUARD_ACCESS_LOG", "/var/log/nginx/access.log")
 TEMP = ENV("GUARD_TEMP", "/var/lib/nginx")
 TLS_FILE = ENV("GUARD_TLS_FILE", "/etc/front/tls/front.pem")
 TABLE = ENV("GUARD_TABLE", "/var/lib/front/table.json")
+# the traffic guard's state file (trips and swaps), which the nginx worker writes
+TRIP_STATE = ENV("GUARD_TRIP_STATE", "/var/lib/front/guard/state.json")
 ROUTER_FILES = {
     "router.lua", "init-worker.lua", "route.lua", "add-cookie.lua", "mirror.lua", "status.lua",
     "lb-probe.lua", "health.lua", "admin-table.lua", "admin-config-state.lua", "failover.lua",
-    "admin-drain.lua", "count.lua",
+    "admin-drain.lua", "count.lua", "guard.lua",
 }
 ROUTER_ENV = "FRONT_ROUTER="
 
@@ -181,7 +183,7 @@ def directive(name, args, ctx, line, opens, modules):
             data = json.loads(args[0][len(ROUTER_ENV):])
         except ValueError:
             return [f"{at}: the router's data is not JSON"]
-        base = {"environment", "services", "tablePath", "dict", "slotDownSeconds", "mirrorMethods"}
+        base = {"environment", "services", "tablePath", "dict", "countersDict", "guardStatePath", "slotDownSeconds", "mirrorMethods"}
         # with regions: this front's region, and each other region's front with the networks its requests come from
         regions = set(data) == base | {"region", "peers"} if isinstance(data, dict) else False
         if regions and not (isinstance(data["region"], str) and re.fullmatch(r"[a-z][a-z0-9]*", data["region"])
@@ -193,12 +195,13 @@ def directive(name, args, ctx, line, opens, modules):
                                     for p in data["peers"])):
             return [f"{at}: the router's regions must be {{region, peers: [{{name, cidrs}}]}}"]
         ok = (isinstance(data, dict) and (set(data) == base or regions)
-              and data["tablePath"] == TABLE and isinstance(data["environment"], str)
-              and isinstance(data["dict"], str) and isinstance(data["services"], list)
+              and data["tablePath"] == TABLE and data["guardStatePath"] == TRIP_STATE and isinstance(data["environment"], str)
+              and isinstance(data["dict"], str) and isinstance(data["countersDict"], str) and data["dict"] != data["countersDict"]
+              and isinstance(data["services"], list)
               and all(isinstance(x, str) for x in data["services"])
               and isinstance(data["slotDownSeconds"], (int, float)) and not isinstance(data["slotDownSeconds"], bool)
               and isinstance(data["mirrorMethods"], list) and all(x in ("GET", "HEAD") for x in data["mirrorMethods"]))
-        return [] if ok else [f"{at}: the router's data must be {{environment, services, tablePath: {TABLE}, dict, slotDownSeconds, mirrorMethods (GET, HEAD)}}"]
+        return [] if ok else [f"{at}: the router's data must be {{environment, services, tablePath: {TABLE}, dict, countersDict (another dict), guardStatePath: {TRIP_STATE}, slotDownSeconds, mirrorMethods (GET, HEAD)}}"]
     if name == "error_page":
         # only to a named location of this config (the failover handler), never a URI or a redirect
         ok = len(args) >= 3 and args[-2] == "=" and args[-1].startswith("@") and all(a.isdigit() for a in args[:-2])

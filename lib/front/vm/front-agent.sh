@@ -179,8 +179,24 @@ else:
   tls_next=$(( $(date +%s) + ${TLS_POLL_SECONDS:-3600} ))
 }
 
+# a tripped traffic guard (the router's /guard: one line per trip, "service id time description"):
+# logged once per trip to the journal, which the front-guard-tripped alert reads in Syslog
+report_guard() {
+  lines=$(curl -fsS --max-time 5 "${ADMIN_URL%/table}/guard") || return 0
+  printf '%s\n' "$lines" | while read -r _service id at rest; do
+    [ -n "$rest" ] || continue
+    grep -qx "$id $at" "$STATE_DIR/guard.logged" 2>/dev/null && continue
+    log "guard tripped: $rest"
+    echo "$id $at" >>"$STATE_DIR/guard.logged"
+  done
+}
+
 case "${1:-loop}" in
   once)
+    # the traffic guard's folder: the nginx worker writes its trips there
+    guard_dir=$(dirname "${GUARD_TRIP_STATE:-/var/lib/front/guard/state.json}")
+    { install -d -m 0750 "$guard_dir" && chown "${NGINX_USER:-www-data}" "$guard_dir"; } ||
+      log "cannot make $guard_dir for ${NGINX_USER:-www-data}: a restarted nginx would forget the guard's trips"
     # boot: the pointer and both blobs before nginx starts, retried until the identity can read
     # them; a VM that has served before starts from its last good ones when the store stays unreadable
     tries=0
@@ -207,6 +223,7 @@ case "${1:-loop}" in
   loop)
     while :; do
       if read_pointer; then sync_conf; sync_table; fi
+      report_guard
       sync_tls due
       sleep "$POLL_SECONDS"
     done ;;

@@ -48,6 +48,13 @@ function checkTraffic(add: Add, at: At, s: ServiceParts, raw: unknown, pool: Poo
   });
   const t = s.traffic;
   if (!t || !s.slots) return;
+  if (t.guard && s.endpoints && !s.endpoints.input.from.includes('front')) {
+    add(at('traffic', 'guard'), {
+      code: 'invalid_value',
+      message: `guards traffic the front never sees: ${s.name ?? 'this service'} is not reached through the front (endpoints.input.from)`,
+      hint: "remove guard, or add 'front' to endpoints.input.from",
+    });
+  }
   for (const slot of SLOT_NAMES) {
     if (s.pool !== undefined && s.slots[slot].parked) {
       add(at('slots', slot, 'parked'), { code: 'invalid_value', message: `a service on a pool cannot park a slot: the pool's VMs are shared`, hint: 'remove parked; the pool keeps both slots warm' });
