@@ -60,7 +60,7 @@ test("the example and the every-option example pass: every stack scanned, resour
   expect(r.stdout).toContain('  skipped CKV_AZURE_59 azurerm_storage_account.front_store: The deployer writes the blobs over the public endpoint');
   expect(r.stdout).toMatch(/retail-state \(.*\): 2 of 6 azurerm resources checked: 12 passed, 0 failed, 7 skipped/);
   // the monitor stack: no checkov check covers its resource types (docs/checkov.md)
-  expect(r.stdout).toContain('retail-monitor: 0 of 14 azurerm resources checked: 0 passed, 0 failed, 0 skipped');
+  expect(r.stdout).toContain('retail-monitor: 0 of 15 azurerm resources checked: 0 passed, 0 failed, 0 skipped');
   expect(r.stdout).toMatch(/checkov total: 88 resources, 340 checks passed, 0 failed, 21 skipped with a reason/);
 }, 300_000);
 

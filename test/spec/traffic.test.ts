@@ -31,6 +31,44 @@ describe('traffic plan validation', () => {
     ]);
   });
 
+  test('a guard: its fields out of range are refused with their paths, all at once; a guard on a service the front never sees is refused', () => {
+    expect(
+      problems((s) => {
+        s.services[0].traffic = { live: 'blue', guard: { errorRateMargin: 0, latencyRatio: 1, windowSeconds: 42, minRequests: 5, action: 'abort', bakeMinutes: -1 } };
+      }),
+    ).toEqual([
+      "services[0].traffic.guard.action: got 'abort', expected one of 'rollback', 'hold'",
+      'services[0].traffic.guard.bakeMinutes: got -1, expected >= 0',
+      'services[0].traffic.guard.errorRateMargin: got 0, expected >= 0.1',
+      'services[0].traffic.guard.latencyRatio: got 1, expected >= 1.1',
+      'services[0].traffic.guard.minRequests: got 5, expected >= 10',
+      'services[0].traffic.guard.windowSeconds: got 42, expected a multiple of 5',
+    ]);
+    expect(
+      problems((s) => {
+        s.services[1].traffic = { live: 'green', guard: {} };
+        s.services[1].endpoints = { ...s.services[1].endpoints, input: { from: ['peers'] } };
+      }),
+    ).toEqual([
+      "services[1].traffic.guard: guards traffic the front never sees: order-processing is not reached through the front (endpoints.input.from) (remove guard, or add 'front' to endpoints.input.from)",
+    ]);
+  });
+
+  test("a guard in the table: the spec's settings, minutes as seconds, and each slot's version", () => {
+    const s = exampleSpec() as Json;
+    s.services[0].traffic = { live: 'blue', weight: 10, guard: { action: 'hold', bakeMinutes: 5 } };
+    const r = validateEnvironment(s);
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'));
+    const env = r.environment;
+    const entry = routingTable(env).services[env.services[0].name];
+    expect(entry.guard).toEqual({
+      errorRateMargin: 5, latencyRatio: 2, latencyMarginMs: 20, minRequests: 100, windowSeconds: 60, action: 'hold', bakeSeconds: 300, attempt: 1,
+      releases: { blue: env.services[0].slots.blue.version, green: env.services[0].slots.green.version },
+    });
+    // a service without a guard has no guard entry
+    expect(routingTable(env).services[env.services[2].name].guard).toBeUndefined();
+  });
+
   test('weights with two decimals pass however binary floating point stores them (0.07 * 100 is 7.000000000000001)', () => {
     for (const weight of [0.07, 0.29, 37.73, 99.99, 0.01]) expect(problems((s) => (s.services[0].traffic = { live: 'blue', weight }))).toEqual([]);
   });

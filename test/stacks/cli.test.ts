@@ -74,7 +74,7 @@ describe('npm run synth', () => {
       'bad-envs/retail.json: 3 problems',
       "  bad-envs/retail.json:1:268: network.addressSpace: '10.20.0.0/33' is not an IPv4 CIDR such as 10.20.0.0/16",
       '  bad-envs/retail.json:1:1136: services[0] (pricing).capacity.min: got 1, expected >= 2',
-      "  bad-envs/retail.json:1:2632: services[1] (order-processing).prot: unknown field (did you mean 'port'?)",
+      "  bad-envs/retail.json:1:2643: services[1] (order-processing).prot: unknown field (did you mean 'port'?)",
       'Nothing was written.',
       '',
     ]);
@@ -103,7 +103,7 @@ describe('npm run synth', () => {
     expect(r.stderr.split('\n')).toEqual([
       'bad-envs/retail.ts: 2 problems',
       '  bad-envs/retail.ts:16:19: network.peerRanges[1]: is a hole in the array (two commas with nothing between: [a, , b]) (remove the extra comma)',
-      "  bad-envs/retail.ts:109:21: services[0] (pricing).endpoints.instanceInput[1].name: 'debug' is already endpoints.instanceInput[0]'s name (give each endpoint its own name)",
+      "  bad-envs/retail.ts:110:21: services[0] (pricing).endpoints.instanceInput[1].name: 'debug' is already endpoints.instanceInput[0]'s name (give each endpoint its own name)",
       'bad-envs/shop.json: 1 problem',
       "  bad-envs/shop.json:1:164: tags.__proto__: '__proto__' cannot be a key: JavaScript objects do not keep it as data, so it would vanish from the spec (rename the key)",
       'Nothing was written.',

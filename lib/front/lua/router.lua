@@ -583,7 +583,8 @@ end
 -- a trip holds while the table still sends traffic the way it judged: the same good slot in a
 -- ramp, the same live slot after a swap, and the same release and settings
 local function trip_holds(trip, e)
-  if not e.guard then return false end
+  -- (a trip read back from the state file is data: only blue and green, one against the other)
+  if not e.guard or type(trip) ~= "table" or not SLOTS[trip.judged] or SLOTS[trip.judged] ~= trip.good then return false end
   local live = e.declared_live or e.live
   if trip.phase == "ramp" and live ~= trip.good then return false end
   if trip.phase == "bake" and live ~= trip.judged then return false end
@@ -596,7 +597,7 @@ local function with_trip(service, e)
   if not trip or not trip_holds(trip, e) then return end
   e.tripped = trip
   if trip.action == "hold" then
-    if trip.phase == "ramp" then e.buckets = math.min(e.buckets, trip.buckets) end
+    if trip.phase == "ramp" then e.buckets = math.min(e.buckets, tonumber(trip.buckets) or 0) end
   else
     e.live, e.other = trip.good, trip.judged
     e.buckets = 0
