@@ -714,6 +714,13 @@ export const RegionSchema = z
     code: z.string().regex(/^[a-z][a-z0-9]{1,3}$/, { message: "a region code: 2-4 lower-case letters and digits, starting with a letter, e.g. 'ne'" }),
     /** The region's VNet address space: private, overlapping neither the first region's nor another's. */
     addressSpace: cidr,
+    /**
+     * vCPU quota per VM family in this region (as `az vm list-usage --location <region>` names it),
+     * checked at synth against what this region runs: its services' slots and its front. Quotas
+     * are per subscription and region, so the first region's `quotas` say nothing about this one.
+     * @default - not checked
+     */
+    quotas: z.record(z.string(), z.number().int().min(0)).default({}),
   })
   .describe('Another region of the environment.');
 

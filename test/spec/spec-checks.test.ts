@@ -154,7 +154,7 @@ describe('VM sizes', () => {
     const spec = withChange((s) => (s.services[2].vmSize = 'Standard_F4s_v2'));
     const r = validateEnvironment(spec);
     expect(r.ok && r.warnings.map(formatIssue)).toEqual([
-      'services[2].vmSize: quotas lists no standardFSv2Family: 80 vCPUs at peak (catalog 20 × 4) are not checked against a quota (add quotas.standardFSv2Family (az vm list-usage --location <region>))',
+      'services[2].vmSize: quotas lists no standardFSv2Family: 80 vCPUs at peak (catalog 20 × 4) are not checked against a quota (add quotas.standardFSv2Family (az vm list-usage --location westeurope))',
     ]);
     const synth = synthesize([{ file: 'retail.ts', spec, issues: [] }], join(tempDir(), 'cdktf.out'));
     expect(synth.ok).toBe(true);

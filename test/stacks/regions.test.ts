@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decodeCustomData } from '../../lib/compute/scale-set';
 import { synthesize } from '../../lib/environment/synthesize';
 import { validateEnvironment } from '../../lib/spec/validate';
+import { formatIssue } from '../../lib/spec/issues';
 import { exampleSpec, exampleStacks, synthStacks, tempDir, type Json } from '../helpers';
 
 const twoRegions = (): Json => {
@@ -133,4 +134,30 @@ test("each region keeps its own lock file (<file>.<code>.lock.json); dropping a 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe("each region's vCPU quotas", () => {
+  const check = (regionQuotas: Record<string, number>) => {
+    const s = twoRegions();
+    s.otherRegions[0].quotas = regionQuotas;
+    const r = validateEnvironment(s);
+    return { problems: r.ok ? [] : r.issues.map(formatIssue), warnings: (r.ok ? r.warnings : []).map(formatIssue) };
+  };
+
+  test("a region's quotas are checked against what runs there: the services whose regions name it and its own front, not the first region's pools or services", () => {
+    // west runs pricing, order-processing and catalog; north runs pricing (both slots at 12 max + 12 surge, 4 vCPUs each) and its front (6 + 2, 2 vCPUs)
+    expect(check({ standardDSv5Family: 20 }).problems).toEqual([
+      'otherRegions[0].quotas.standardDSv5Family: 208 vCPUs at peak in northeurope (pricing 48 × 4 + front 8 × 2) exceed the quota of 20 (request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge)',
+    ]);
+    // enough for north; the first region's quotas still hold the first region alone
+    expect(check({ standardDSv5Family: 208 })).toEqual({ problems: [], warnings: [] });
+  });
+
+  test("a family a region's quotas do not list is a warning naming that region's field; no quotas for a region: not checked", () => {
+    expect(check({ standardESv5Family: 10 }).warnings.sort()).toEqual([
+      'front.vmSize: otherRegions (northeurope) quotas lists no standardDSv5Family: 208 vCPUs at peak in northeurope (pricing 48 × 4 + front 8 × 2) are not checked against a quota (add otherRegions[0].quotas.standardDSv5Family (az vm list-usage --location northeurope))',
+      'services[0].vmSize: otherRegions (northeurope) quotas lists no standardDSv5Family: 208 vCPUs at peak in northeurope (pricing 48 × 4 + front 8 × 2) are not checked against a quota (add otherRegions[0].quotas.standardDSv5Family (az vm list-usage --location northeurope))',
+    ]);
+    expect(check({})).toEqual({ problems: [], warnings: [] });
+  });
 });

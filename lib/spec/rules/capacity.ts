@@ -151,51 +151,69 @@ export function validateAutoscale(view: SpecView): Findings {
 }
 
 /**
- * vCPU quotas per family: the worst case is both slots of every service at max plus surge. A
- * family the quotas do not list is a warning: quota is the subscription's, and may be watched elsewhere.
+ * vCPU quotas per family and region: the worst case is both slots of every service at max plus
+ * surge. Each region is checked on its own (`quotas` for the first, `otherRegions[i].quotas` for
+ * another), against what runs there: the services whose `regions` name it, pools (first region
+ * only) and its front. A family a region's quotas do not list is a warning: quota is the
+ * subscription's, and may be watched elsewhere.
  */
 export function validateQuotas(view: SpecView): Findings {
   return collect((add, warn) => {
     const { env, front } = view;
-    if (!env.quotas || Object.keys(env.quotas).length === 0) return;
-    const demand = new Map<string, { vcpus: number; parts: string[]; paths: Path[] }>();
-    const count = (what: string, size: string | undefined, instances: number, path: Path) => {
-      const info = size === undefined ? undefined : vmSizeInfo(size);
-      if (!info) return; // an unknown size is reported by validateVmSizes
-      const d = demand.get(info.family) ?? { vcpus: 0, parts: [], paths: [] };
-      d.vcpus += instances * info.vcpus;
-      if (d.parts.length < 8) d.parts.push(`${what} ${instances} × ${info.vcpus}`);
-      else if (d.parts.length === 8) d.parts.push('…');
-      d.paths.push(path);
-      demand.set(info.family, d);
-    };
-    for (const { index, s } of view.services) {
-      // a parked slot holds its parked count; a warm one may reach max plus a surge batch
-      const instances = (slot: SlotName) => slotPeak(s.capacity!, s.upgrade!, s.slots?.[slot].parked);
-      if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
-    }
-    for (const { index, p } of view.pools) {
-      if (p.capacity && p.upgrade) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
-    }
-    if (front.capacity && front.upgrade) count('front', front.vmSize, peakInstances(front.capacity, front.upgrade), ['front', 'vmSize']);
-    for (const [family, d] of [...demand].sort()) {
-      const quota = Object.prototype.hasOwnProperty.call(env.quotas, family) ? env.quotas[family] : undefined;
-      if (quota === undefined) {
-        for (const path of d.paths) {
-          warn(path, {
-            code: 'missing',
-            message: `quotas lists no ${family}: ${d.vcpus} vCPUs at peak (${d.parts.join(' + ')}) are not checked against a quota`,
-            hint: `add quotas.${family} (az vm list-usage --location <region>)`,
-          });
+    const first = env.region;
+    const regions: Array<{ name: string | undefined; quotas: Record<string, number> | undefined; at: Path; first: boolean }> = [
+      { name: first, quotas: env.quotas, at: ['quotas'], first: true },
+      ...(env.otherRegions ?? []).map((r, i) => ({ name: r.name, quotas: r.quotas, at: ['otherRegions', i, 'quotas'] as Path, first: false })),
+    ];
+    for (const region of regions) {
+      if (!region.quotas || Object.keys(region.quotas).length === 0) continue;
+      const quotas = region.quotas;
+      const where = region.first ? '' : ` in ${region.name}`;
+      const demand = new Map<string, { vcpus: number; parts: string[]; paths: Path[] }>();
+      const count = (what: string, size: string | undefined, instances: number, path: Path) => {
+        const info = size === undefined ? undefined : vmSizeInfo(size);
+        if (!info) return; // an unknown size is reported by validateVmSizes
+        const d = demand.get(info.family) ?? { vcpus: 0, parts: [], paths: [] };
+        d.vcpus += instances * info.vcpus;
+        if (d.parts.length < 8) d.parts.push(`${what} ${instances} × ${info.vcpus}`);
+        else if (d.parts.length === 8) d.parts.push('…');
+        d.paths.push(path);
+        demand.set(info.family, d);
+      };
+      for (const { index, s } of view.services) {
+        // a service runs in its regions (the first region when it names none), at the same capacity in each
+        const runsHere = region.first ? !s.regions || s.regions.includes(first!) : (s.regions ?? []).includes(region.name!);
+        if (!runsHere || s.retired) continue;
+        // a parked slot holds its parked count; a warm one may reach max plus a surge batch
+        const instances = (slot: SlotName) => slotPeak(s.capacity!, s.upgrade!, s.slots?.[slot].parked);
+        if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
+      }
+      if (region.first) {
+        for (const { index, p } of view.pools) {
+          if (p.capacity && p.upgrade && !p.retired) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
         }
       }
-      if (quota !== undefined && d.vcpus > quota) {
-        add(['quotas', family], {
-          code: 'does_not_fit',
-          message: `${d.vcpus} vCPUs at peak (${d.parts.join(' + ')}) exceed the quota of ${quota}`,
-          value: quota,
-          hint: 'request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge',
-        });
+      // every region has its own front, with the same settings
+      if (front.capacity && front.upgrade) count('front', front.vmSize, peakInstances(front.capacity, front.upgrade), ['front', 'vmSize']);
+      for (const [family, d] of [...demand].sort()) {
+        const quota = Object.prototype.hasOwnProperty.call(quotas, family) ? quotas[family] : undefined;
+        if (quota === undefined) {
+          for (const path of d.paths) {
+            warn(path, {
+              code: 'missing',
+              message: `${region.first ? 'quotas' : `otherRegions (${region.name}) quotas`} lists no ${family}: ${d.vcpus} vCPUs at peak${where} (${d.parts.join(' + ')}) are not checked against a quota`,
+              hint: `add ${[...region.at].join('.').replace(/\.(\d+)\./, '[$1].')}.${family} (az vm list-usage --location ${region.name ?? '<region>'})`,
+            });
+          }
+        }
+        if (quota !== undefined && d.vcpus > quota) {
+          add([...region.at, family], {
+            code: 'does_not_fit',
+            message: `${d.vcpus} vCPUs at peak${where} (${d.parts.join(' + ')}) exceed the quota of ${quota}`,
+            value: quota,
+            hint: 'request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge',
+          });
+        }
       }
     }
   });
