@@ -437,9 +437,9 @@ export function renderNginxConf(input: FrontConfigInput): string {
     '',
     // larger than the admin endpoint's body limit (4m), so any accepted table fits beside the last one
     `  lua_shared_dict ${SHARED_DICT} 16m;`,
-    // the outcome counters and the guard's windows: per service and slot about 85 counters, and
-    // 370 more for a guarded one (three per 5 s bucket over 10 minutes), some 100 bytes each:
-    // about 90 KB per guarded service, so 16m holds some 170 of them (nginx evicts the oldest first)
+    // the outcome counters and the guard's windows: per service about 170 counters, and 744 for
+    // the windows (three per slot per 5 s bucket over 620 s), some 100 bytes each: about 90 KB
+    // per service, so 16m holds some 170 services (nginx evicts the oldest first)
     `  lua_shared_dict ${COUNTERS_DICT} 16m;`,
     `  init_by_lua_file ${paths.lua}/${ROUTER_FILE.init};`,
     `  init_worker_by_lua_file ${paths.lua}/${ROUTER_FILE.initWorker};`,

@@ -147,7 +147,7 @@ export function reviewOutputs(before: SynthOutput, after: SynthOutput, options: 
       text: [
         '### Guard',
         '',
-        "Each front VM judges the new slot against the good one on its own share of the requests (docs/guard.md); a trip only ever moves traffic back to the good slot, and holds until the judged slot runs another version, `live` moves away from the good slot, or the guard changes.",
+        "Each front VM judges the new slot against the good one on its own share of the requests (docs/guard.md); a trip only ever moves traffic back to the good slot, and holds until either slot runs another version, `live` moves away from the good slot, or the guard changes.",
         '',
         '| Service | After this change | Trips when | Then |',
         '|---|---|---|---|',

@@ -223,8 +223,8 @@ export const GuardSchema = z
     /** After a swap, the new live slot is judged against the one live before for this long (0: not at all). @default 10 */
     bakeMinutes: z.number().int().min(0).max(1440).default(10),
     /**
-     * A trip holds until the judged slot runs another version, `live` moves away from the good
-     * slot, or this block changes: raise `attempt` to judge the same version again. @default 1
+     * A trip holds until either slot runs another version, `live` moves away from the good slot,
+     * or this block changes: raise `attempt` to judge the same version again. @default 1
      */
     attempt: z.number().int().min(1).max(1_000_000).default(1),
   })

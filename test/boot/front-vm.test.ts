@@ -202,7 +202,9 @@ describeBoot('the example front VM, booted', () => {
     root = bootRoot();
     ex = front(exampleSpec());
     const spec = exampleSpec();
-    spec.services.find((s) => s.name === 'pricing')!.traffic = { live: 'green' };
+    const pricing = spec.services.find((s) => s.name === 'pricing')!;
+    // a swap, its traffic guard kept (the swap starts the guard's bake)
+    pricing.traffic = { ...pricing.traffic, live: 'green' };
     green = front(spec);
     tls = certificate();
     const addresses = [...new Set([...ex.config.content.matchAll(/^\s*server (\d+\.\d+\.\d+\.\d+:\d+)/gm)].map((m) => m[1]))].sort();
@@ -347,7 +349,14 @@ describeBoot('the example front VM, booted', () => {
     // on the same keep-alive connection, with the same master and workers: no reload, no new worker
     expect(moved.socket).toBe(first.socket);
     expect(await pids()).toBe(before);
-    expect(vm!.journal()).toMatch(new RegExp(`front: routing table .*\\(${green.table.name.replace(/[./]/g, '\\$&')}\\)`));
+    // the agent logs the table once nginx answered its PUT, so the line can follow the first green answer
+    const applied = new RegExp(`front: routing table .*\\(${green.table.name.replace(/[./]/g, '\\$&')}\\)`);
+    await until('the agent logged the new table', async () => (applied.test(vm!.journal()) ? true : undefined), vm!, 30_000);
+    // pricing has a traffic guard: the swap starts its bake, which the nginx worker (www-data)
+    // keeps in the guard's state file, in the folder front-sync made for it at boot
+    const state = (await vm!.exec('stat -c %U:%a /var/lib/front/guard; cat /var/lib/front/guard/state.json')).output.trim().split('\n');
+    expect(state[0]).toBe('www-data:750');
+    expect(JSON.parse(state[1]).swaps.pricing).toMatchObject({ from: 'blue', to: 'green' });
     expect(vm!.journal()).not.toMatch(/nginx reloaded/);
     for (let i = 0; i < 8; i++) expect(answeredBy(await get('pricing.retail.internal', '/', agent))).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
     agent.destroy();

@@ -346,8 +346,36 @@ describe('the traffic guard, run by nginx', () => {
       const { outcomes, tripped } = await loadUntilTripped(front, guard, 20_000);
       expect(tripped).toMatchObject({ action: 'rollback', phase: 'bake', judged: 'green', good: 'blue' });
       expect(outcomes.filter((o) => o.sent >= tripped!.at + 0.05 && o.slot !== 'blue')).toEqual([]);
-      // the bake's end does not end the trip
       expect((await guard()).state).toBe('tripped');
+      // a new release in blue (the good slot, serving everything): the trip no longer holds, and
+      // the table's live slot, green, serves again
+      stubs.behaviour.green.failEvery = 0;
+      expect((await front.putTable(table({ live: 'green', weight: 0 }, { releases: { blue: '1.0.1', green: '1.1.0' } }))).status).toBe(200);
+      await waitFor(() => /front: guard cleared: pricing/.test(front.errorLog()), 5000);
+      const after = await load(front.httpPort, { concurrency: 4, maxRequests: 200, stop: () => false });
+      expect(after.filter((o) => o.slot !== 'green')).toEqual([]);
+    });
+  }, 60_000);
+
+  test('a cleared trip judges the slot afresh: the failing requests before it never trip it again', async () => {
+    stubs.behaviour.green.failEvery = 5;
+    await withFront(table({ weight: 10 }), async (front, guard) => {
+      const { tripped } = await loadUntilTripped(front, guard, 20_000);
+      expect(tripped).toBeDefined();
+      // fixed without a new version (a setting), judged again with attempt 2, within the window
+      // that still holds green's failures
+      stubs.behaviour.green.failEvery = 0;
+      expect((await front.putTable(table({ weight: 10 }, { attempt: 2 }))).status).toBe(200);
+      await waitFor(() => /front: guard cleared: pricing/.test(front.errorLog()), 5000);
+      // green serving again for 7 s, inside the 10 s window that still holds its failures (the
+      // window starts at the first whole 5 s bucket after the clear, so by then it has enough)
+      const until = Date.now() + 7000;
+      const outcomes = await load(front.httpPort, { concurrency: 4, maxRequests: 100_000, stop: () => Date.now() > until });
+      expect(outcomes.filter((o) => o.slot === 'green').length).toBeGreaterThan(GUARD.minRequests);
+      const g = await guard();
+      expect(g.tripped).toBeUndefined();
+      expect(g.state).toBe('healthy');
+      expect(front.errorLog().split('guard tripped').length).toBe(2);
     });
   }, 60_000);
 });

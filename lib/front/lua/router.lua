@@ -486,11 +486,8 @@ function R.count()
   bump(service, slot, "requests", minute)
   bump(service, slot, bucket, minute)
   local reason = var.front_reason
-  -- a guarded service: what the guard judges (cached per table: no extra dict read)
-  local tbl = cached
-  local e = tbl and tbl.services[service]
-  local guarded = e and e.guard ~= nil
-  if guarded and (reason == "live" or reason == "weight") then
+  -- what the guard judges, for every service (so a guard added with a swap has its reference)
+  if reason == "live" or reason == "weight" then
     bump_window(service, slot, "n", 1)
     bump_window(service, slot, "ms", math.floor(t * 1000 + 0.5))
     if status >= 500 then bump_window(service, slot, "err", 1) end
@@ -504,7 +501,8 @@ function R.count()
   if left and headers:find(" : ", 1, true) then
     bump(service, left, "upstream_errors", minute)
     -- for the guard, a request the slot could not take: one of its requests, and an error
-    if guarded then bump_window(service, left, "n", 1); bump_window(service, left, "err", 1) end
+    bump_window(service, left, "n", 1)
+    bump_window(service, left, "err", 1)
   end
   if status >= 500 then bump(service, slot, "5xx", minute) end
   -- nginx's own 502/504: no answer from the slot (a backend's own 5xx came with its headers)
@@ -544,10 +542,13 @@ end
 -- the guard's settings, so a ramp PR that only raises the weight does not clear it; a new release
 -- in that slot, a PR that changes `live` away from the good slot, or a change of the guard does.
 
-local function window(service, slot, seconds, now)
+-- the window's buckets; from: a time before which nothing counts (its bucket is skipped whole)
+local function window(service, slot, seconds, now, from)
   local b = math.floor(now / BUCKET)
   local w = { n = 0, err = 0, ms = 0 }
-  for k = b - seconds / BUCKET + 1, b do
+  local first = b - seconds / BUCKET + 1
+  if from then first = math.max(first, math.floor(from / BUCKET) + 1) end
+  for k = first, b do
     local p = "w:" .. k .. ":" .. service .. ":" .. slot .. ":"
     w.n = w.n + (counters:get(p .. "n") or 0)
     w.err = w.err + (counters:get(p .. "err") or 0)
@@ -562,11 +563,13 @@ local function decoded(key)
 end
 local function trip_key(service) return "gtrip:" .. service end
 local function swap_key(service) return "gswap:" .. service end
-local function base_key(service, slot) return "gbase:" .. service .. ":" .. slot end
+local function base_key(service, slot, release) return "gbase:" .. service .. ":" .. slot .. ":" .. tostring(release) end
+local function id_key(service) return "gid:" .. service end
+local function from_key(service) return "gfrom:" .. service end
 
--- what a trip belongs to: the judged slot's release, the good slot, the guard's settings
+-- what a trip belongs to: the judged and good slots and their releases, the guard's settings
 local function guard_id(g, judged, good)
-  return ngx.md5(table.concat({ judged, good, tostring(g.releases[judged]), g.errorRateMargin, g.latencyRatio, g.latencyMarginMs, g.minRequests, g.windowSeconds, g.action, g.bakeSeconds, g.attempt }, "|")):sub(1, 16)
+  return ngx.md5(table.concat({ judged, good, tostring(g.releases[judged]), tostring(g.releases[good]), g.errorRateMargin, g.latencyRatio, g.latencyMarginMs, g.minRequests, g.windowSeconds, g.action, g.bakeSeconds, g.attempt }, "|")):sub(1, 16)
 end
 
 -- the phase a guarded entry is in: "ramp" or "bake", the judged slot, the good slot, the swap
@@ -586,8 +589,15 @@ local function trip_holds(trip, e)
   -- (a trip read back from the state file is data: only blue and green, one against the other)
   if not e.guard or type(trip) ~= "table" or not SLOTS[trip.judged] or SLOTS[trip.judged] ~= trip.good then return false end
   local live = e.declared_live or e.live
-  if trip.phase == "ramp" and live ~= trip.good then return false end
-  if trip.phase == "bake" and live ~= trip.judged then return false end
+  if trip.phase == "ramp" then
+    if live ~= trip.good then return false end
+  elseif trip.phase == "bake" then
+    -- after the swap it judged, with no ramp since: the same live slot, from the same good one
+    local s = decoded(swap_key(trip.service or ""))
+    if live ~= trip.judged or e.weight > 0 or not s or s.from ~= trip.good or s.to ~= trip.judged then return false end
+  else
+    return false
+  end
   return trip.id == guard_id(e.guard, trip.judged, trip.good)
 end
 
@@ -610,11 +620,11 @@ local function rate(w) return w.n > 0 and 100 * w.err / w.n or 0 end
 local function mean(w) return w.n > 0 and w.ms / w.n or 0 end
 local function summary(w) return { requests = w.n, error_percent = math.floor(rate(w) * 10 + 0.5) / 10, mean_ms = math.floor(mean(w) + 0.5), at = w.at } end
 
--- the good slot's reference now: its window, or its last window with enough requests
+-- the good slot's reference now: its window, or its release's last window with enough requests
 local function reference(service, slot, g, now)
   local w = window(service, slot, g.windowSeconds, now)
   if w.n >= g.minRequests then w.at = now; return w end
-  return decoded(base_key(service, slot))
+  return decoded(base_key(service, slot, g.releases[slot]))
 end
 
 -- one service's assessment now (read-only): the phase, both windows, and why it would trip
@@ -623,7 +633,8 @@ local function assess(service, e, now)
   local phase, judged, good, swap = phase_of(service, e, now)
   if not phase then return { phase = "idle" } end
   local a = { phase = phase, judged = judged, good = good }
-  local j = window(service, judged, g.windowSeconds, now)
+  -- the judged slot's requests since what it judges began (a new release, a cleared trip)
+  local j = window(service, judged, g.windowSeconds, now, dict:get(from_key(service)))
   local ref = (phase == "bake" and swap.base) or reference(service, good, g, now)
   a.window = { [judged] = summary(j), [good] = ref and summary(ref) or nil }
   if j.n < g.minRequests then a.state = "quiet"; return a end
@@ -648,14 +659,20 @@ local function write_state()
     out.swaps[name] = decoded(swap_key(name))
     out.trips[name] = decoded(trip_key(name))
   end
-  local tmp = R.GUARD_PATH .. ".new"
+  -- a file of this worker's own, renamed over the state whole (two workers may write at once)
+  local tmp = R.GUARD_PATH .. "." .. ngx.worker.pid() .. ".new"
   local f, err = io.open(tmp, "wb")
   if f then
-    f:write(cjson.encode(out))
-    f:close()
-    local ok, rerr = os.rename(tmp, R.GUARD_PATH)
-    if ok then return end
-    err = rerr
+    local wrote, werr = f:write(cjson.encode(out))
+    local closed, cerr = f:close()
+    if wrote and closed then
+      local ok, rerr = os.rename(tmp, R.GUARD_PATH)
+      if ok then return end
+      err = rerr
+    else
+      err = werr or cerr
+    end
+    os.remove(tmp)
   end
   ngx.log(ngx.ERR, "front: guard state not written to ", R.GUARD_PATH, " (", tostring(err), "): a restarted nginx would forget its trips")
 end
@@ -678,34 +695,53 @@ end
 R.note_swaps = note_swaps
 R.with_trip = with_trip
 
--- each second, in one worker (init-worker.lua): keep references, clear stale trips, trip
+-- one service's evaluation: keep references, clear a stale trip, trip; true when a trip changed
+local function evaluate_service(name, e, t, now)
+  local changed = false
+  local trip = decoded(trip_key(name))
+  local g = e.guard
+  if trip and not trip_holds(trip, e) then
+    dict:delete(trip_key(name))
+    -- the judged slot's earlier requests belong to what the trip judged: judged afresh from now
+    dict:set(from_key(name), now)
+    ngx.log(ngx.NOTICE, "front: guard cleared: ", name, " (the traffic plan, the release or the guard changed)")
+    changed, trip = true, nil
+  end
+  if not g then return changed end
+  for _, slot in ipairs({ "blue", "green" }) do
+    local w = window(name, slot, g.windowSeconds, now)
+    if w.n >= g.minRequests then w.at = now; dict:set(base_key(name, slot, g.releases[slot]), cjson.encode(w), 86400) end
+  end
+  local phase, judged, good = phase_of(name, e, now)
+  if phase then
+    -- another release or setting judged than last time: its window starts now
+    local id = guard_id(g, judged, good)
+    local last = dict:get(id_key(name))
+    if last and last ~= id then dict:set(from_key(name), now) end
+    if last ~= id then dict:set(id_key(name), id) end
+  end
+  if trip then return changed end
+  local a = assess(name, e, now)
+  if not a.why then return changed end
+  trip = { id = guard_id(g, a.judged, a.good), service = name, phase = a.phase, judged = a.judged, good = a.good, action = g.action, buckets = e.buckets, weight = e.weight, why = a.why, at = now, version = t.version }
+  dict:set(trip_key(name), cjson.encode(trip))
+  local effect = g.action == "hold" and (a.phase == "ramp" and "holding " .. a.judged .. " at " .. e.weight .. " %" or "alert only: nothing to hold after a swap") or "all unpinned requests to " .. a.good
+  ngx.log(ngx.ERR, "front: guard tripped: ", name, " ", a.judged, " (", a.phase, ", ", g.action, "): ", a.why, "; ", effect)
+  return true
+end
+
+-- each second, in one worker (init-worker.lua): every service on its own, so one bad record
+-- stops only its own service's guard
 function R.evaluate()
   local t = R.current()
   if not t then return end
   local now, changed = ngx.now(), false
   for name, e in pairs(t.services) do
-    local trip = decoded(trip_key(name))
-    local g = e.guard
-    if trip and not trip_holds(trip, e) then
-      dict:delete(trip_key(name))
-      ngx.log(ngx.NOTICE, "front: guard cleared: ", name, " (the traffic plan, the release or the guard changed)")
-      changed, trip = true, nil
-    end
-    if g then
-      for _, slot in ipairs({ "blue", "green" }) do
-        local w = window(name, slot, g.windowSeconds, now)
-        if w.n >= g.minRequests then w.at = now; dict:set(base_key(name, slot), cjson.encode(w)) end
-      end
-      if not trip then
-        local a = assess(name, e, now)
-        if a.why then
-          trip = { id = guard_id(g, a.judged, a.good), phase = a.phase, judged = a.judged, good = a.good, action = g.action, buckets = e.buckets, weight = e.weight, why = a.why, at = now, version = t.version }
-          dict:set(trip_key(name), cjson.encode(trip))
-          local effect = g.action == "hold" and (a.phase == "ramp" and "holding " .. a.judged .. " at " .. e.weight .. " %" or "alert only: nothing to hold after a swap") or "all unpinned requests to " .. a.good
-          ngx.log(ngx.ERR, "front: guard tripped: ", name, " ", a.judged, " (", a.phase, ", ", g.action, "): ", a.why, "; ", effect)
-          changed = true
-        end
-      end
+    local ok, result = pcall(evaluate_service, name, e, t, now)
+    if not ok then
+      ngx.log(ngx.ERR, "front: guard of ", name, " not evaluated: ", tostring(result))
+    elseif result then
+      changed = true
     end
   end
   if changed then
@@ -757,9 +793,16 @@ if gf then
   local state = cjson.decode(gf:read("*a") or "")
   gf:close()
   if type(state) == "table" and state.format == 1 and type(state.swaps) == "table" and type(state.trips) == "table" then
+    -- data from a file: only records whose slots, phase and times are what the router writes
+    local function a_swap(x) return type(x) == "table" and SLOTS[x.from] ~= nil and SLOTS[x.from] == x.to and type(x.at) == "number" end
+    local function a_trip(x)
+      return type(x) == "table" and type(x.id) == "string" and SLOTS[x.judged] ~= nil and SLOTS[x.judged] == x.good
+        and (x.phase == "ramp" or x.phase == "bake") and (x.action == "rollback" or x.action == "hold") and type(x.at) == "number"
+    end
     for name in pairs(R.KNOWN) do
-      if type(state.swaps[name]) == "table" then dict:set(swap_key(name), cjson.encode(state.swaps[name])) end
-      if type(state.trips[name]) == "table" then
+      if a_swap(state.swaps[name]) then dict:set(swap_key(name), cjson.encode(state.swaps[name])) end
+      if a_trip(state.trips[name]) then
+        state.trips[name].service = name
         dict:set(trip_key(name), cjson.encode(state.trips[name]))
         ngx.log(ngx.WARN, "front: guard still tripped (from ", R.GUARD_PATH, "): ", name, " ", tostring(state.trips[name].judged), ": ", tostring(state.trips[name].why))
       end
