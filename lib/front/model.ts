@@ -46,14 +46,15 @@ export function frontConfigInput(plan: EnvironmentPlan): FrontConfigInput {
     user: 'www-data',
     ...(tls ? { tlsFile: FRONT_TLS_FILE } : {}),
     // several regions: the other regions' fronts, reached over peering (docs/regions.md)
-    ...(plan.regions ? { region: { name: plan.regions.self.name, peers: plan.regions.others.map((o) => ({ name: o.name, address: o.frontAddress, port: o.frontHttpPort, cidrs: [o.frontCidr] })) } } : {}),
+    // (a retired region is no one's peer: no front forwards to it)
+    ...(plan.regions ? { region: { name: plan.regions.self.name, peers: plan.regions.others.filter((o) => !o.retired).map((o) => ({ name: o.name, address: o.frontAddress, port: o.frontHttpPort, cidrs: [o.frontCidr] })) } } : {}),
   };
 }
 
 /** The routing table the environment's front serves: with each multi-region service's shares when there are regions. */
 export function frontRoutingTable(plan: EnvironmentPlan): RoutingTable {
   const r = plan.regions;
-  return routingTable(plan.env, r ? { self: r.self.name, first: r.self.index === 0 ? r.self.name : r.others.find((o) => o.index === 0)!.name } : undefined);
+  return routingTable(plan.env, r ? { self: r.self.name, first: r.self.index === 0 ? r.self.name : r.others.find((o) => o.index === 0)!.name, retired: r.others.filter((o) => o.retired).map((o) => o.name) } : undefined);
 }
 
 /** The nginx.conf the environment's front VMs run (renderNginxConf of the plan's services). */

@@ -361,7 +361,9 @@ export function renderNginxConf(input: FrontConfigInput): string {
   for (const name of input.region ? [input.region.name, ...peers.map((p) => p.name)] : []) {
     if (!/^[a-z][a-z0-9]*$/.test(name)) throw new Error(`front: region name '${name}' is not an Azure region name (lower-case letters and digits)`);
   }
-  const regions = input.region !== undefined;
+  // the region variables are declared in the service locations: a front that serves no service
+  // (a retired region's) proxies nothing and declares none
+  const regions = input.region !== undefined && services.length > 0;
   const budget = frontConnectionBudget(services.length, peers.length);
   const listen = (extra = '') => {
     const lines = [`    listen ${addr}:${input.ports.http}${extra};`];

@@ -128,8 +128,10 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
     frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });
   }
   // the other regions' fronts forward their planned shares here, over peering, on plain HTTP (docs/regions.md)
-  if (plan.regions) {
-    frontRules.push({ name: 'allow-fronts-of-other-regions', priority: PRIORITY.frontsOfOtherRegions, access: 'Allow', protocol: 'Tcp', sources: plan.regions.others.map((o) => o.frontCidr), destination: ips.front.cidr, ports: [String(ports.front.http)], description: "The other regions' fronts (their planned shares and failover)" });
+  // (a retired region's front forwards nothing: it leaves the rule, and the rule goes with the last)
+  const forwarding = plan.regions ? plan.regions.others.filter((o) => !o.retired) : [];
+  if (forwarding.length > 0) {
+    frontRules.push({ name: 'allow-fronts-of-other-regions', priority: PRIORITY.frontsOfOtherRegions, access: 'Allow', protocol: 'Tcp', sources: forwarding.map((o) => o.frontCidr), destination: ips.front.cidr, ports: [String(ports.front.http)], description: "The other regions' fronts (their planned shares and failover)" });
   }
   // the front VMs pull their config and routing table from the front's storage account
   out.push({ key: 'front', subnetName: ips.front.name, cidr: ips.front.cidr, nsgName: names.nsg('front'), hasVms: true, serviceEndpoints: vmEndpoints, privateEndpointPolicies: false, rules: [...frontRules, ...baseline(ips.front.cidr)] });

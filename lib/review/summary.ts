@@ -8,7 +8,7 @@
 import { batchSize, peakInstances, slotPeak, vmSizeInfo } from '../spec/capacity';
 import type { EnvironmentPlan } from '../spec/plan';
 import { SLOT_NAMES, type Service, type SlotName } from '../spec/schema';
-import { serviceRegions } from '../spec/regional';
+import { servedRegions } from '../spec/regional';
 import { busiestMinimum, guardEntry, routeEntry, type RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
 
@@ -93,7 +93,8 @@ export interface EnvironmentSummary {
 
 /** A service's plan across regions, for the first region's summary; nothing for a service in one region. */
 function regionsOf(plan: EnvironmentPlan, s: Service): { regions?: RegionsSummary } {
-  const runs = serviceRegions(plan.env, s);
+  // a retired region serves nothing: what losing one region means is about the others
+  const runs = servedRegions(plan.env, s);
   // a pooled service runs in the first region only (rules/regions.ts), so it has its own capacity here
   if (runs.length < 2 || !s.capacity || (plan.regions !== undefined && plan.regions.self.index !== 0)) return {};
   const shares = s.traffic.regions?.shares ?? { [runs[0]]: 100 };

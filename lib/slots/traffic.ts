@@ -135,11 +135,13 @@ export interface TableRegion {
   readonly self: string;
   /** The environment's first region (`region`): where a service without `regions` runs. */
   readonly first: string;
+  /** Retired regions (`otherRegions[].retired`): no front forwards to them. @default - none */
+  readonly retired?: readonly string[];
 }
 
 /** A service's `regions` entry as the front in `region.self` reads it; undefined for a service in one region. */
 export function regionEntry(svc: Pick<Service, 'regions' | 'traffic'>, region: TableRegion): RouteEntry['regions'] {
-  const runs = svc.regions ?? [region.first];
+  const runs = (svc.regions ?? [region.first]).filter((r) => !(region.retired ?? []).includes(r));
   if (runs.length < 2) return undefined;
   // by default every request is served by the first of its regions
   const planned = svc.traffic.regions?.shares ?? { [runs[0]]: 100 };

@@ -8,6 +8,7 @@ import { computeNames, environmentNames, PLATFORM_PARTS, serviceNames, type Envi
 import { placementsOf, type Placement } from './placement';
 import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
+import { isRetiredRegion } from './regional';
 import type { Environment } from './schema';
 import type { FixedSettings } from '../compute/fixed-settings';
 
@@ -68,6 +69,8 @@ export interface RegionLink {
   readonly frontAddress: string;
   /** Its front's plain HTTP port (the hop between fronts). */
   readonly frontHttpPort: number;
+  /** Retired (`otherRegions[].retired`): no front forwards to it, its peering and network stay. */
+  readonly retired: boolean;
 }
 
 /** This region, and the environment's others, the first region first. */
@@ -95,6 +98,7 @@ export function linkRegions(plans: readonly EnvironmentPlan[], codes: readonly (
       frontCidr: p.ips.front.cidr,
       frontAddress: p.ips.frontFrontendIp,
       frontHttpPort: p.ports.front.http,
+      retired: isRetiredRegion(p.env),
     };
   });
   return plans.map((p, i) => ({ ...p, regions: { self: links[i], others: links.filter((_, j) => j !== i) } }));

@@ -44,7 +44,8 @@ export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
   return [
     first,
     ...env.otherRegions.map((r) => {
-      const services = env.services.filter((s) => serviceRegions(env, s).includes(r.name));
+      // a retired region: each of its services retired there (stacks emptied, not routed)
+      const services = env.services.filter((s) => serviceRegions(env, s).includes(r.name)).map((s) => (r.retired ? { ...s, retired: true } : s));
       const file = regionalFile((env as Environment & { file?: string }).file, r.code);
       const regional: Environment & { file?: string; regionOf?: string } = {
         ...env,
@@ -63,11 +64,21 @@ export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
         ...(file !== undefined ? { file } : {}),
         // read by the plan: no state bootstrap here (the first region's made the account)
         regionOf: env.name,
+        ...(r.retired ? { regionRetired: true } : {}),
       };
       return { code: r.code, env: regional };
     }),
   ];
 }
+
+/** Whether this environment is a retired region (`otherRegions[].retired`). */
+export const isRetiredRegion = (env: Environment): boolean => (env as Environment & { regionRetired?: boolean }).regionRetired === true;
+
+/** The regions a service is served in: its regions but the retired ones. */
+export const servedRegions = (env: Pick<Environment, 'region' | 'otherRegions'>, svc: Pick<Service, 'regions'>): readonly string[] => {
+  const retired = new Set(env.otherRegions.filter((r) => r.retired).map((r) => r.name));
+  return serviceRegions(env, svc).filter((r) => !retired.has(r));
+};
 
 /** Whether this environment is another region of `regionOf` (set by {@link regionalEnvironments}). */
 export const regionOf = (env: Environment): string | undefined => (env as Environment & { regionOf?: string }).regionOf;

@@ -721,6 +721,13 @@ export const RegionSchema = z
      * @default - not checked
      */
     quotas: z.record(z.string(), z.number().int().min(0)).default({}),
+    /**
+     * Retire the region (docs/regions.md), the first of two changes: every service there is
+     * retired (its stacks emptied, its front serves nothing) and the other regions' fronts stop
+     * forwarding to it; its network, vault, identities, monitor and front stacks stay until the
+     * operator's teardown. Its `traffic.regions` shares must be 0. @default false
+     */
+    retired: z.boolean().default(false),
   })
   .describe('Another region of the environment.');
 

@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { tempDir } from '../helpers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -276,4 +277,15 @@ test('a table whose regions this front does not forward to, or whose shares pass
   const over = await west.front!.putTable(table('w12', NORTH, { pricing: 100.5 }));
   expect(over.status).toBe(422);
   expect(over.body).toContain('services.pricing.regions.shares.northeurope: expected 0-100 with at most two decimals');
+});
+
+test("a front that serves no service (a retired region's): nginx accepts its config, the probe answers, every host gets 404", async () => {
+  // with regions, the region variables are declared in the service locations: with none, none is used
+  const empty = await startFront(tempDir('front-retired-region-'), { environment: 'retail-ne', services: [], region: { name: 'northeurope', peers: [] } }, { format: 1, environment: 'retail-ne', version: 'retired', services: {} });
+  try {
+    expect((await request({ port: empty.statusPort, path: '/healthz' })).body).toBe('ok retired\n');
+    expect((await request({ port: empty.httpPort, host: 'pricing.retail.internal' })).status).toBe(404);
+  } finally {
+    await empty.stop();
+  }
 });

@@ -161,3 +161,39 @@ describe("each region's vCPU quotas", () => {
     expect(check({})).toEqual({ problems: [], warnings: [] });
   });
 });
+
+describe('retiring a region (otherRegions[].retired), the first of two changes', () => {
+  const retiring = (): Json => {
+    const s = twoRegions();
+    s.otherRegions[0].retired = true;
+    s.services[0].traffic.regions = { shares: { westeurope: 100, northeurope: 0 } };
+    return s;
+  };
+  const after = synthStacks(retiring());
+  const of = (name: string): Json => JSON.parse(after[name]);
+
+  test("its services' stacks stay in the synth with no resources, so cdktf deploy destroys their scale sets; its other stacks stay", () => {
+    expect(Object.keys(after).sort()).toEqual(Object.keys(stacks).sort());
+    expect(of('retail-ne-svc-pricing').resource ?? {}).toEqual({});
+    expect(Object.keys(of('retail-ne-network').resource.azurerm_virtual_network_peering)).toHaveLength(2);
+    expect(Object.keys(JSON.parse(of('retail-ne-front').resource.azurerm_storage_blob['front_routing-table'].source_content).services)).toEqual([]);
+  });
+
+  test("no front forwards to it: the first region's table has no regions entry, its config no peer, its NSG no rule for the other front", () => {
+    const west = JSON.parse(of('retail-front').resource.azurerm_storage_blob['front_routing-table'].source_content).services;
+    expect(west.pricing.regions).toBeUndefined();
+    expect(of('retail-front').resource.azurerm_storage_blob.front_config.source_content).not.toContain('region__northeurope');
+    // the first region's network and table are a single region's again
+    expect(after['retail-network']).toBe(single['retail-network']);
+    expect(west).toEqual(JSON.parse(JSON.parse(single['retail-front']).resource.azurerm_storage_blob['front_routing-table'].source_content).services);
+  });
+
+  test('a share planned for a retired region is refused at its path', () => {
+    const s = retiring();
+    s.services[0].traffic.regions = { shares: { westeurope: 90, northeurope: 10 } };
+    const r = validateEnvironment(s);
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual([
+      "services[0].traffic.regions.shares.northeurope: 'northeurope' is retired: it serves nothing, so no share can go there (move its share to the regions that stay (shift it first, in its own change, then retire the region))",
+    ]);
+  });
+});

@@ -183,14 +183,15 @@ export function validateQuotas(view: SpecView): Findings {
       for (const { index, s } of view.services) {
         // a service runs in its regions (the first region when it names none), at the same capacity in each
         const runsHere = region.first ? !s.regions || s.regions.includes(first!) : (s.regions ?? []).includes(region.name!);
-        if (!runsHere || s.retired) continue;
+        // a retired one still counts: its VMs may run while the retirement deploys (docs/lifecycle.md)
+        if (!runsHere) continue;
         // a parked slot holds its parked count; a warm one may reach max plus a surge batch
         const instances = (slot: SlotName) => slotPeak(s.capacity!, s.upgrade!, s.slots?.[slot].parked);
         if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
       }
       if (region.first) {
         for (const { index, p } of view.pools) {
-          if (p.capacity && p.upgrade && !p.retired) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
+          if (p.capacity && p.upgrade) count(`pool ${p.name ?? index}`, p.vmSize, SLOT_NAMES.length * peakInstances(p.capacity, p.upgrade), ['pools', index, 'vmSize']);
         }
       }
       // every region has its own front, with the same settings

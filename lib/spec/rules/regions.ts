@@ -18,7 +18,7 @@ import { collect, isRecord, rawItem, under, type Findings, type SpecView } from 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
 
 /** The `otherRegions` entries whose shape is valid, with their index. */
-function otherRegionsOf(view: SpecView): Array<{ index: number; name?: string; code?: string; addressSpace?: string }> {
+function otherRegionsOf(view: SpecView): Array<{ index: number; name?: string; code?: string; addressSpace?: string; retired?: boolean }> {
   const raw = view.raw.otherRegions;
   if (!Array.isArray(raw)) return [];
   return raw.map((r, index) => {
@@ -110,7 +110,11 @@ export function validateServiceRegions(view: SpecView): Findings {
           continue;
         }
         let sum = 0;
+        const retired = new Set(otherRegionsOf(view).filter((r) => r.retired === true).map((r) => r.name));
         for (const [region, share] of Object.entries(plan.shares)) {
+          if (runsIn.includes(region) && retired.has(region) && share > 0) {
+            add(at('traffic', 'regions', 'shares', region), { code: 'invalid_value', message: `${show(region)} is retired: it serves nothing, so no share can go there`, value: share, hint: 'move its share to the regions that stay (shift it first, in its own change, then retire the region)' });
+          }
           if (!runsIn.includes(region)) add(at('traffic', 'regions', 'shares', region), { code: 'invalid_value', message: `the service does not run in ${show(region)} (its regions: ${runsIn.map((r) => `'${r}'`).join(', ')})`, value: share, hint: suggest(region, runsIn) ?? 'name one of its regions, or add this one to its regions' });
           sum += Math.round(share * 100);
         }
