@@ -159,19 +159,25 @@ async function withFront(initial: unknown, body: (front: RunningFront, guard: ()
   }
 }
 
-/** Load until the guard trips (or `maxRequests`); the outcomes and the trip as /status shows it. */
-async function loadUntilTripped(front: RunningFront, guard: () => Promise<GuardStatus>, maxRequests: number) {
+/**
+ * Load until the guard trips, then 300 requests more from half a second after it (what the
+ * front does with the trip in force), or 30 s with no trip; the outcomes and the trip as /status shows it. Bounded in time,
+ * not in requests: a faster machine (or nginx build) sends more requests before the first
+ * evaluation, and the trip must still be seen.
+ */
+async function loadUntilTripped(front: RunningFront, guard: () => Promise<GuardStatus>) {
   let tripped: GuardStatus['tripped'];
   let after = 0;
+  const deadline = Date.now() + 30_000;
   const poll = setInterval(() => {
     void guard().then((g) => { if (g.tripped && !tripped) tripped = g.tripped; }).catch(() => undefined);
   }, 100);
   try {
     const outcomes = await load(front.httpPort, {
       concurrency: 4,
-      maxRequests,
-      // once tripped, 300 requests more: what the front does with the trip in force
-      stop: () => tripped !== undefined && ++after > 300,
+      maxRequests: Number.MAX_SAFE_INTEGER,
+      // the 300 are counted from half a second after the trip (a fast client sends 300 in 20 ms)
+      stop: () => (tripped !== undefined && Date.now() / 1000 > tripped.at + 0.5 && ++after > 300) || Date.now() > deadline,
     });
     return { outcomes, tripped };
   } finally {
@@ -210,7 +216,7 @@ describe('the traffic guard, run by nginx', () => {
     stubs.behaviour.green.failEvery = 5;
     await withFront(table({ weight: 10 }), async (front, guard) => {
       expect(await guard()).toMatchObject({ phase: 'ramp', judged: 'green', good: 'blue' });
-      const { outcomes, tripped } = await loadUntilTripped(front, guard, 20_000);
+      const { outcomes, tripped } = await loadUntilTripped(front, guard);
       expect(tripped).toMatchObject({ action: 'rollback', phase: 'ramp', judged: 'green', good: 'blue', weight: 10 });
       expect(tripped!.why).toMatch(/^errors: green (1[5-9]|2\d)\.\d % of \d+ requests against blue 0\.0 % of \d+ \(margin 5 points\)$/);
       const before = outcomes.filter((o) => o.sent < tripped!.at);
@@ -245,7 +251,7 @@ describe('the traffic guard, run by nginx', () => {
     stubs.behaviour.blue.delayMs = 20;
     stubs.behaviour.green.delayMs = 60;
     await withFront(table({ weight: 10 }), async (front, guard) => {
-      const { outcomes, tripped } = await loadUntilTripped(front, guard, 20_000);
+      const { outcomes, tripped } = await loadUntilTripped(front, guard);
       expect(tripped).toMatchObject({ phase: 'ramp', judged: 'green', good: 'blue' });
       expect(tripped!.why).toMatch(/^latency: green \d+ ms mean over \d+ requests against blue \d+ ms \(ratio 2, margin 20 ms\)$/);
       expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
@@ -260,7 +266,7 @@ describe('the traffic guard, run by nginx', () => {
     await withFront(table({ weight: 10 }), async (front, guard) => {
       // three full windows of load
       const until = Date.now() + 3 * GUARD.windowSeconds * 1000 + 2000;
-      const outcomes = await load(front.httpPort, { concurrency: 4, maxRequests: 200_000, stop: () => Date.now() > until });
+      const outcomes = await load(front.httpPort, { concurrency: 4, maxRequests: Number.MAX_SAFE_INTEGER, stop: () => Date.now() > until });
       const g = await guard();
       expect(g.tripped).toBeUndefined();
       expect(g.state).toBe('healthy');
@@ -286,7 +292,7 @@ describe('the traffic guard, run by nginx', () => {
   test('sticky: a higher weight keeps the trip, so does a restart (the state file); a new release in the judged slot clears it', async () => {
     stubs.behaviour.green.failEvery = 5;
     await withFront(table({ weight: 10 }), async (front, guard) => {
-      const { tripped } = await loadUntilTripped(front, guard, 20_000);
+      const { tripped } = await loadUntilTripped(front, guard);
       expect(tripped).toBeDefined();
       // the next ramp PR (10 → 50) does not clear it: green still gets nothing
       expect((await front.putTable(table({ weight: 50 }))).status).toBe(200);
@@ -319,7 +325,7 @@ describe('the traffic guard, run by nginx', () => {
   test('hold: the new slot keeps the weight it tripped at; a higher weight waits', async () => {
     stubs.behaviour.green.failEvery = 5;
     await withFront(table({ weight: 10 }, { action: 'hold' }), async (front, guard) => {
-      const { tripped } = await loadUntilTripped(front, guard, 20_000);
+      const { tripped } = await loadUntilTripped(front, guard);
       expect(tripped).toMatchObject({ action: 'hold', weight: 10 });
       expect(front.errorLog()).toMatch(/guard tripped: pricing green \(ramp, hold\): .*holding green at 10 %/);
       expect((await front.putTable(table({ weight: 50 }, { action: 'hold' }))).status).toBe(200);
@@ -337,13 +343,13 @@ describe('the traffic guard, run by nginx', () => {
       expect((await guard()).phase).toBe('idle');
       // blue, live, builds its reference
       const until = Date.now() + 3000;
-      await load(front.httpPort, { concurrency: 4, maxRequests: 100_000, stop: () => Date.now() > until });
+      await load(front.httpPort, { concurrency: 4, maxRequests: Number.MAX_SAFE_INTEGER, stop: () => Date.now() > until });
       // the swap: green live; it answers 500 to one request in five
       stubs.behaviour.green.failEvery = 5;
       expect((await front.putTable(table({ live: 'green', weight: 0 }))).status).toBe(200);
       expect(front.errorLog()).toMatch(/front: guard: pricing swapped to green; baking 60 s against blue,/);
       expect(await guard()).toMatchObject({ phase: 'bake', judged: 'green', good: 'blue' });
-      const { outcomes, tripped } = await loadUntilTripped(front, guard, 20_000);
+      const { outcomes, tripped } = await loadUntilTripped(front, guard);
       expect(tripped).toMatchObject({ action: 'rollback', phase: 'bake', judged: 'green', good: 'blue' });
       expect(outcomes.filter((o) => o.sent >= tripped!.at + 0.05 && o.slot !== 'blue')).toEqual([]);
       expect((await guard()).state).toBe('tripped');
@@ -360,7 +366,7 @@ describe('the traffic guard, run by nginx', () => {
   test('a cleared trip judges the slot afresh: the failing requests before it never trip it again', async () => {
     stubs.behaviour.green.failEvery = 5;
     await withFront(table({ weight: 10 }), async (front, guard) => {
-      const { tripped } = await loadUntilTripped(front, guard, 20_000);
+      const { tripped } = await loadUntilTripped(front, guard);
       expect(tripped).toBeDefined();
       // fixed without a new version (a setting), judged again with attempt 2, within the window
       // that still holds green's failures
@@ -370,7 +376,7 @@ describe('the traffic guard, run by nginx', () => {
       // green serving again for 7 s, inside the 10 s window that still holds its failures (the
       // window starts at the first whole 5 s bucket after the clear, so by then it has enough)
       const until = Date.now() + 7000;
-      const outcomes = await load(front.httpPort, { concurrency: 4, maxRequests: 100_000, stop: () => Date.now() > until });
+      const outcomes = await load(front.httpPort, { concurrency: 4, maxRequests: Number.MAX_SAFE_INTEGER, stop: () => Date.now() > until });
       expect(outcomes.filter((o) => o.slot === 'green').length).toBeGreaterThan(GUARD.minRequests);
       const g = await guard();
       expect(g.tripped).toBeUndefined();
