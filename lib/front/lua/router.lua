@@ -538,9 +538,9 @@ end
 -- last window that had (a slot the weight drained, or the one a swap left, has no traffic now).
 -- A trip only ever moves traffic toward the good slot: `rollback` sends the judged slot's unpinned
 -- share there; `hold` keeps it at the weight it had when it tripped (a later, higher weight waits).
--- It is sticky (the state file, read at a cold start): it belongs to the judged slot's release and
--- the guard's settings, so a ramp PR that only raises the weight does not clear it; a new release
--- in that slot, a PR that changes `live` away from the good slot, or a change of the guard does.
+-- It is sticky (the state file, read at a cold start): it belongs to both slots' releases and the
+-- guard's settings, so a ramp PR that only raises the weight does not clear it; a new release in
+-- either slot, a PR that changes `live` away from the good slot, or a change of the guard does.
 
 -- the window's buckets; from: a time before which nothing counts (its bucket is skipped whole)
 local function window(service, slot, seconds, now, from)
