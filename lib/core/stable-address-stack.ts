@@ -7,8 +7,10 @@
  * spec (never list positions), so an address changes only when what it names changes. Two
  * elements that would share an address are an error at synth, never a silent overwrite.
  */
-import { Aspects, TerraformElement, TerraformStack } from 'cdktf';
-import type { Construct, Node } from 'constructs';
+import { Aspects, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
+import type { Construct, IConstruct, Node } from 'constructs';
+import { withoutCreationStacks } from './creation-stacks';
+import { resolveTerraform } from './fast-resolve';
 import { foreignReferences } from './local-references';
 import { TerraformDataAspect } from './terraform-data';
 
@@ -47,13 +49,39 @@ export class StableAddressStack extends TerraformStack {
     (this as unknown as { ensureBackendExists(): unknown }).ensureBackendExists();
   }
 
-  /** The stack's Terraform JSON; a reference to anything it does not declare fails the synth (see {@link prepareStack}). */
+  /**
+   * The stack's Terraform JSON; a reference to anything it does not declare fails the synth (see
+   * {@link prepareStack}). It is cdktf's `TerraformStack.toTerraform()` with two costs taken out,
+   * the output unchanged (test/core/fast-resolve.test.ts): each element is resolved by
+   * {@link resolveTerraform}, and the merged JSON, already resolved, is not resolved a second
+   * time (a stack with raw overrides, which this library never adds, takes cdktf's own path). The
+   * tokens cdktf makes while resolving record no creation stack ({@link withoutCreationStacks}).
+   */
   toTerraform(): Record<string, unknown> {
-    const tf = super.toTerraform() as Record<string, unknown>;
+    const tf = withoutCreationStacks(() => this.terraformJson());
     const foreign = foreignReferences(tf);
     if (foreign.length > 0) {
       throw new Error(`Stack ${this.node.id} references what it does not declare: ${foreign.join(', ')}. Stacks of this library never reference another stack's resources; pass names or IDs computed from the plan instead.`);
     }
+    return tf;
+  }
+
+  private terraformJson(): Record<string, unknown> {
+    const overrides = (this as unknown as { rawOverrides: Record<string, unknown> }).rawOverrides;
+    if (Object.keys(overrides).length > 0) return super.toTerraform() as Record<string, unknown>;
+    const elements = terraformElements(this);
+    const metadata: Record<string, unknown> = { version: (this as unknown as { cdktfVersion: string }).cdktfVersion, stackName: this.node.id, backend: 'local', cloud: undefined };
+    for (const e of elements) deepMerge(metadata, resolveTerraform(this, e.toMetadata()) as Record<string, unknown>);
+    const outputs: Record<string, unknown> = {};
+    for (const e of elements) {
+      if (!TerraformOutput.isTerraformOutput(e)) continue;
+      deepMerge(outputs, e.node.path.split('/').reduceRight<Record<string, unknown>>((inner, part) => (Object.keys(inner).length === 0 ? { [part]: e.friendlyUniqueId } : { [part]: inner }), {}));
+    }
+    const tf: Record<string, unknown> = { '//': { metadata, outputs } };
+    for (const e of elements) deepMerge(tf, resolveTerraform(this, e.toTerraform()) as Record<string, unknown>);
+    // cdktf resolves the merged JSON once more, which changes nothing already resolved; `cloud:
+    // undefined` is the one value that pass drops
+    if (metadata.cloud === undefined) delete metadata.cloud;
     return tf;
   }
 
@@ -72,4 +100,38 @@ export class StableAddressStack extends TerraformStack {
     this.addresses.set(id, node.path);
     return id;
   }
+}
+
+/** The stack's Terraform elements, not those of a stack inside it (cdktf's terraformElements). */
+function terraformElements(node: IConstruct, into: TerraformElement[] = []): TerraformElement[] {
+  if (TerraformElement.isTerraformElement(node)) into.push(node);
+  for (const child of node.node.children) {
+    if (!TerraformStack.isStack(child)) terraformElements(child, into);
+  }
+  return into;
+}
+
+/**
+ * Merges `source` into `target` as cdktf's `deepMerge` does: objects recursively, arrays
+ * concatenated, `undefined` deletes, a resolvable value replaces whatever is there.
+ */
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      if (typeof target[key] !== 'object') target[key] = {};
+      if (Tokenization.isResolvable(value)) {
+        target[key] = value;
+        continue;
+      }
+      deepMerge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
+    } else if (Array.isArray(value)) {
+      target[key] = Array.isArray(target[key]) ? [...(target[key] as unknown[]), ...value] : value;
+    } else if (value === undefined) {
+      delete target[key];
+    } else {
+      target[key] = value;
+    }
+  }
+  return target;
 }
