@@ -29,6 +29,8 @@ module.exports = {
   transform: {
     '^.+\\.ts$': '@sucrase/jest-plugin',
   },
+  // the library makes no TerraformAsset: cdktf's archiver is not loaded in each file (test/support/no-archiver.js)
+  moduleNameMapper: { '^archiver$': '<rootDir>/test/support/no-archiver.js' },
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
   // many suites wait on real nginx, curl and sleeps rather than the CPU: two workers on two cores

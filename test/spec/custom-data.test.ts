@@ -7,14 +7,12 @@
  * `$`, backticks, backslashes, line breaks or specifiers. Nothing on the way is a shell: the
  * instances' ExecStart runs the release's start program directly.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { synthesize } from '../../lib/environment/synthesize';
 import { validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, readStacks, tempDir, type Json } from '../helpers';
-import { envByShell, envBySystemd, loadCloudConfigs, systemdUnavailable, vmDocuments, type VmDocument } from '../support/custom-data';
+import { cloudInitSchemaAll, envByShell, envBySystemd, loadCloudConfigs, systemdUnavailable, vmDocuments, type VmDocument } from '../support/custom-data';
 import { terraformReads } from '../support/terraform-strings';
 
 /** Values a setting may hold that a careless environment file, YAML document or shell would change. */
@@ -95,16 +93,10 @@ describe('settings in custom data reach the service exactly as written', () => {
   }, 120_000);
 
   it("cloud-init's schema check accepts every document that carries them", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ci-'));
-    try {
-      for (const d of docs.filter((x) => x.text.startsWith('#cloud-config\n') && /(pricing|order-processing)/.test(x.at))) {
-        const file = join(dir, 'doc.yaml');
-        writeFileSync(file, d.text);
-        expect({ at: d.at, out: execFileSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' }).trim() }).toEqual({ at: d.at, out: `Valid cloud-config: ${file}` });
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const checked = docs.filter((x) => x.text.startsWith('#cloud-config\n') && /(pricing|order-processing)/.test(x.at));
+    expect(checked.length).toBeGreaterThanOrEqual(2);
+    const results = cloudInitSchemaAll(checked.map((d) => d.text));
+    checked.forEach((d, i) => expect({ at: d.at, ...results[i] }).toEqual({ at: d.at, status: 0, stdout: 'Valid cloud-config: FILE\n', stderr: '' }));
   }, 120_000);
 
   it('both slots of both services write the environment file', () => {

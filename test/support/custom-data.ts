@@ -80,6 +80,54 @@ export function loadCloudConfigs(texts: readonly string[]): CloudConfig[] {
   return JSON.parse(out.toString('utf8')) as CloudConfig[];
 }
 
+/** What `cloud-init schema --config-file FILE` prints and returns for one document. */
+export interface SchemaResult {
+  /** 0 valid, 1 refused. */
+  readonly status: number;
+  /** `Valid cloud-config: FILE` when valid. */
+  readonly stdout: string;
+  /** `Error: …` when refused. */
+  readonly stderr: string;
+}
+
+/**
+ * `cloud-init schema --config-file` for many documents in one python process: the CLI's own
+ * steps (cloudinit/config/schema.py `handle_schema_args` at 22.4: `get_schema()`, then
+ * `validate_cloudconfig_file(file, schema, False)`, "Valid cloud-config: FILE" or the error as
+ * `error()` words it), without a python start-up and a schema load per document. A test holds it
+ * equal to the CLI on a valid and a refused document (test/compute/cloud-init.test.ts).
+ */
+export function cloudInitSchemaAll(texts: readonly string[]): SchemaResult[] {
+  const dir = mkdtempSync(join(tmpdir(), 'ci-schema-'));
+  try {
+    const files = texts.map((t, i) => {
+      const f = join(dir, `${i}.yaml`);
+      writeFileSync(f, t);
+      return f;
+    });
+    const script = [
+      'import contextlib, io, json, sys',
+      'from cloudinit.config.schema import SchemaValidationError, get_schema, validate_cloudconfig_file',
+      'schema = get_schema()',
+      'out = []',
+      'for f in json.load(sys.stdin):',
+      '    printed = io.StringIO()',
+      '    try:',
+      '        with contextlib.redirect_stdout(printed):',
+      '            validate_cloudconfig_file(f, schema, False)',
+      '        out.append({"status": 0, "stdout": printed.getvalue() + "Valid cloud-config: " + f + "\\n", "stderr": ""})',
+      '    except (SchemaValidationError, RuntimeError) as e:',
+      '        out.append({"status": 1, "stdout": printed.getvalue(), "stderr": "Error:\\n" + str(e) + "\\n"})',
+      'sys.stdout.write(json.dumps(out))',
+      '',
+    ].join('\n');
+    const out = execFileSync(CLOUD_INIT_PYTHON, ['-c', script], { input: JSON.stringify(files), maxBuffer: 64 << 20 });
+    return (JSON.parse(out.toString('utf8')) as SchemaResult[]).map((r, i) => ({ ...r, stdout: r.stdout.split(files[i]).join('FILE') }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const DUMP = 'import json, os, sys; sys.stdout.write(json.dumps(dict(os.environ)))';
 
 /** Environment files as a shell reads them (`set -a; . FILE`): the variables each defines. */
