@@ -53,9 +53,10 @@ export class StableAddressStack extends TerraformStack {
    * The stack's Terraform JSON; a reference to anything it does not declare fails the synth (see
    * {@link prepareStack}). It is cdktf's `TerraformStack.toTerraform()` with two costs taken out,
    * the output unchanged (test/core/fast-resolve.test.ts): each element is resolved by
-   * {@link resolveTerraform}, and the merged JSON, already resolved, is not resolved a second
-   * time (a stack with raw overrides, which this library never adds, takes cdktf's own path). The
-   * tokens cdktf makes while resolving record no creation stack ({@link withoutCreationStacks}).
+   * `resolveTerraform` (core/fast-resolve.ts), and the merged JSON, already resolved, is not
+   * resolved a second time (a stack with raw overrides, which this library never adds, takes
+   * cdktf's own path). The tokens cdktf makes while resolving record no creation stack
+   * (`withoutCreationStacks`, core/creation-stacks.ts).
    */
   toTerraform(): Record<string, unknown> {
     const tf = withoutCreationStacks(() => this.terraformJson());
