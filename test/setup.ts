@@ -9,11 +9,12 @@
  */
 import * as stackTrace from 'cdktf/lib/tokens/private/stack-trace';
 import { CREATION_STACKS_ENV } from '../lib/core/creation-stacks';
-import 'cdktf/lib/testing/adapters/jest'; // the matchers' types
+import type {} from 'cdktf/lib/testing/adapters/jest'; // the matchers' types (loaded below)
 
 const capture = stackTrace.captureStackTrace;
 (stackTrace as { captureStackTrace: typeof capture }).captureStackTrace = (...args) => (process.env[CREATION_STACKS_ENV] === '1' ? capture(...args) : []);
 
 // required after the patch, so that cdktf's own module loading records no traces either
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports */
+require('cdktf/lib/testing/adapters/jest');
 (require('cdktf') as typeof import('cdktf')).Testing.setupJest();

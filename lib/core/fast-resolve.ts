@@ -18,8 +18,8 @@
  * The resolver's context flags (`suppressBraces`, `ignoreEscapes`, `warnEscapes`,
  * `iteratorContext`) are set only by a token for what it resolves beneath it, so on the plain path
  * from the root to a delegated value they are all unset, as they are for the delegated call. A test
- * (test/core/fast-resolve.test.ts) holds every stack of the example and the fixtures equal to
- * cdktf's own `toTerraform()`.
+ * (test/core/fast-resolve.test.ts) holds every stack of the fixture environments equal to cdktf's
+ * own `toTerraform()`.
  */
 import { DefaultTokenResolver, StringConcat, Token, Tokenization } from 'cdktf';
 import type { IConstruct } from 'constructs';

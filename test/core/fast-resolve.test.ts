@@ -51,7 +51,9 @@ test("every fixture environment's synth is byte-identical to cdktf's own resolut
 });
 
 describe('resolveTerraform equals cdktf resolve', () => {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'ase-fast-resolve-app-')) });
+  const outdir = mkdtempSync(join(tmpdir(), 'ase-fast-resolve-app-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const app = new App({ outdir });
   const stack = new TerraformStack(app, 's');
   const v = new TerraformVariable(stack, 'v', { type: 'string' });
   const n = new TerraformVariable(stack, 'n', { type: 'number' });
