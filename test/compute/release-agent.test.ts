@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { VM_PATHS } from '../../lib/compute/cloud-init';
 import { evaluateReply } from '../support/app-health-extension';
 import { tempDir } from '../helpers';
+import { freePorts } from '../support/ports';
 import { vmProgram } from '../support/vm-programs';
 
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
@@ -83,13 +84,6 @@ beforeAll(async () => {
 });
 afterAll(() => imds.close());
 
-/** Free loopback ports (bound, then released). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => r(s)); })));
-  const ports = servers.map((s) => (s.address() as AddressInfo).port).sort((x, y) => x - y);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 /**
  * `systemctl start|restart|stop app@PORT.service` as systemd runs the instance unit: its

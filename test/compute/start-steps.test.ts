@@ -22,6 +22,7 @@ import { parse } from 'yaml';
 import { cloudInitFor, HEALTH_UNIT, renderCloudInit, unitNames, VM_PATHS } from '../../lib/compute/cloud-init';
 import { evaluateReply } from '../support/app-health-extension';
 import { exampleSpec, layOutVm, planOf, releaseTarball, systemdVerify, tempDir } from '../helpers';
+import { freePorts } from '../support/ports';
 import { vmProgram } from '../support/vm-programs';
 
 const IDENTITY = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x';
@@ -199,9 +200,7 @@ describe('a refused release, end to end: the fetcher\u2019s state file makes the
     expect(fetched.code).toBe(65);
 
     // two free ports: the endpoint's, and the instance's (nothing runs there: it never started)
-    const holders = await Promise.all([0, 1].map(() => new Promise<Server>((resolve) => { const h = createServer(); h.listen(0, '127.0.0.1', () => resolve(h)); })));
-    const [healthPort, instancePort] = holders.map((h) => (h.address() as AddressInfo).port);
-    await Promise.all(holders.map((h) => new Promise((r) => h.close(r))));
+    const [healthPort, instancePort] = await freePorts(2);
     copyFileSync(vmProgram('service', 'vm-health.py'), join(prefix, 'vm-health.py'));
     writeFileSync(
       join(prefix, 'vm-health.json'),

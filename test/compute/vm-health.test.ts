@@ -14,6 +14,7 @@ import { STARTUP_SECONDS } from '../../lib/compute/cloud-init';
 import { HEALTH_EXTENSION, healthExtensionSettings } from '../../lib/compute/scale-set';
 import { commitStates, evaluateReply, type HealthState } from '../support/app-health-extension';
 import { tempDir } from '../helpers';
+import { freePorts } from '../support/ports';
 import { vmProgram } from '../support/vm-programs';
 
 describe('the port of the extension (checked against the extension\u2019s own test vectors)', () => {
@@ -63,13 +64,8 @@ async function instance(answer: { status: number }): Promise<{ server: Server; p
   return { server, port: (server.address() as AddressInfo).port, answer };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+/** A port nothing listens on (see test/support/ports.ts). */
+const freePort = async (): Promise<number> => (await freePorts(1))[0];
 
 /** GET /health of the endpoint, as the extension would (retrying until it listens). */
 async function ask(port: number): Promise<{ status: number; body: string }> {

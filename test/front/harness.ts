@@ -7,19 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { localFrontPaths, renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from '../../lib/front/nginx-conf';
 import type { SlotName } from '../../lib/spec/schema';
 
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => resolve(s)); })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+import { freePorts } from '../support/ports';
+
+export { freePorts };
 
 export interface Backends {
   /** Requests each slot of each service received: `${service}/${slot}`. */
