@@ -393,9 +393,33 @@ function guardRow(r: TrafficRow, before: Record<string, EnvironmentSummary>, aft
 
 function regionCells(r: RegionsSummary): string[] {
   const served = Object.entries(r.shares).map(([region, share]) => `${region} ${share} %`).join(', ');
-  // every region runs the same capacity: any one carries the whole peak when its minimum covers it
-  const lost = r.minPerRegion >= r.peakLoad ? `any other region carries the whole peak (min ${r.minPerRegion} ≥ peak ${r.peakLoad} per slot)` : `the others carry ${r.minPerRegion} of ${r.peakLoad} instances of peak at their minimum; autoscale must add the rest`;
-  return [served, r.failover ? 'on' : 'off', lost].map(escapeCell);
+  return [served, r.failover ? 'on' : 'off', regionLoss(r)].map(escapeCell);
+}
+
+/**
+ * What losing each region that serves a share means: with failover, whether the regions left
+ * carry the service's whole peak at their minimum, or autoscale must add instances (the synth
+ * refuses a split whose survivors cannot carry it at their max); without, its share fails.
+ */
+function regionLoss(r: RegionsSummary): string {
+  const regions = Object.keys(r.capacity);
+  const parts: string[] = [];
+  for (const lost of regions) {
+    const share = r.shares[lost] ?? 0;
+    if (share === 0) continue;
+    const left = regions.filter((x) => x !== lost);
+    if (!r.failover) {
+      parts.push(`losing ${lost}: its ${share} % fails (no failover)`);
+      continue;
+    }
+    const min = left.reduce((n, x) => n + r.capacity[x].min, 0);
+    const max = left.reduce((n, x) => n + r.capacity[x].max, 0);
+    const who = left.join(' + ');
+    if (min >= r.peakLoad) parts.push(`losing ${lost}: ${who} carries the whole peak at its minimum (min ${min} ≥ peak ${r.peakLoad} per slot)`);
+    else if (max >= r.peakLoad) parts.push(`losing ${lost}: ${who} carries ${min} of the peak's ${r.peakLoad} instances at its minimum; autoscale must add ${r.peakLoad - min} (max ${max})`);
+    else parts.push(`losing ${lost}: ${who} carries at most ${max} of the peak's ${r.peakLoad} instances (${Math.round(((r.peakLoad - max) * 100) / r.peakLoad)} % over its max)`);
+  }
+  return parts.length > 0 ? parts.join('; ') : 'no region serves a share';
 }
 
 function regionChanges(before: EnvironmentSummary | undefined, after: EnvironmentSummary | undefined): Array<{ name: string; row: string }> {

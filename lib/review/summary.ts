@@ -8,7 +8,7 @@
 import { batchSize, peakInstances, slotPeak, vmSizeInfo } from '../spec/capacity';
 import type { EnvironmentPlan } from '../spec/plan';
 import { SLOT_NAMES, type Service, type SlotName } from '../spec/schema';
-import { servedRegions } from '../spec/regional';
+import { capacityIn, regionShares, servedRegions } from '../spec/regional';
 import { busiestMinimum, guardEntry, routeEntry, type RouteEntry } from '../slots/traffic';
 import type { Finding } from '../policy/policy';
 
@@ -51,9 +51,9 @@ export interface RegionsSummary {
   readonly shares: Readonly<Record<string, number>>;
   /** Regions fail over to each other when one has no healthy slot. */
   readonly failover: boolean;
-  /** Each region's capacity.min (per slot), the same in every region. */
-  readonly minPerRegion: number;
-  /** Instances' worth of load at peak (upgrade.peakLoadInstances, else capacity.min − 1). */
+  /** Each region's instance counts per slot (`capacity`, or `regionCapacity` there). */
+  readonly capacity: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
+  /** The whole service's instances' worth of load at peak (upgrade.peakLoadInstances, else the first region's capacity.min − 1). */
   readonly peakLoad: number;
 }
 
@@ -97,13 +97,16 @@ function regionsOf(plan: EnvironmentPlan, s: Service): { regions?: RegionsSummar
   const runs = servedRegions(plan.env, s);
   // a pooled service runs in the first region only (rules/regions.ts), so it has its own capacity here
   if (runs.length < 2 || !s.capacity || (plan.regions !== undefined && plan.regions.self.index !== 0)) return {};
-  const shares = s.traffic.regions?.shares ?? { [runs[0]]: 100 };
+  const counts = (r: string) => {
+    const c = capacityIn(plan.env, s, r)!;
+    return { min: c.min, max: c.max };
+  };
   return {
     regions: {
-      shares: Object.fromEntries(runs.map((r) => [r, shares[r] ?? 0])),
+      shares: regionShares(plan.env, s),
       failover: s.traffic.regions?.failover ?? true,
-      minPerRegion: s.capacity.min,
-      peakLoad: s.upgrade.peakLoadInstances ?? Math.max(1, s.capacity.min - 1),
+      capacity: Object.fromEntries(runs.map((r) => [r, counts(r)])),
+      peakLoad: s.upgrade.peakLoadInstances ?? Math.max(1, counts(runs[0]).min - 1),
     },
   };
 }

@@ -34,7 +34,7 @@ const regionalFile = (file: string | undefined, code: string): string | undefine
  * The environment of each region, the first region first. The first is the spec unchanged. Another
  * region keeps everything that is not regional (subscription, deployer, admin, front settings,
  * state backend, the artifact store) and takes: its name `<env>-<code>`, its region, its address
- * space, the services that run there, no pools (a pool's services run in the first region), no
+ * space, the services that run there at their capacity there (`regionCapacity`), no pools (a pool's services run in the first region), no
  * state bootstrap (the first region's state stack made the account every stack uses), a
  * workspace of its own (a data collection rule sends only to a workspace in its region), and
  * tags naming the environment and the region.
@@ -45,7 +45,10 @@ export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
     first,
     ...env.otherRegions.map((r) => {
       // a retired region: each of its services retired there (stacks emptied, not routed)
-      const services = env.services.filter((s) => serviceRegions(env, s).includes(r.name)).map((s) => (r.retired ? { ...s, retired: true } : s));
+      // each at its capacity there (`regionCapacity`), and in a retired region retired (stacks emptied, not routed)
+      const services = env.services
+        .filter((s) => serviceRegions(env, s).includes(r.name))
+        .map((s) => ({ ...s, capacity: capacityIn(env, s, r.name), ...(r.retired ? { retired: true } : {}) }));
       const file = regionalFile((env as Environment & { file?: string }).file, r.code);
       const regional: Environment & { file?: string; regionOf?: string } = {
         ...env,
@@ -82,3 +85,28 @@ export const servedRegions = (env: Pick<Environment, 'region' | 'otherRegions'>,
 
 /** Whether this environment is another region of `regionOf` (set by {@link regionalEnvironments}). */
 export const regionOf = (env: Environment): string | undefined => (env as Environment & { regionOf?: string }).regionOf;
+
+/**
+ * A service's instance counts per slot in a region: `capacity` in the first region, and in another
+ * its `regionCapacity` entry, else `capacity`.
+ */
+export const capacityIn = <C>(env: Pick<Environment, 'region'>, svc: { readonly capacity?: C; readonly regionCapacity?: Readonly<Record<string, C>> }, region: string): C | undefined =>
+  region === env.region ? svc.capacity : Object.prototype.hasOwnProperty.call(svc.regionCapacity ?? {}, region) ? svc.regionCapacity![region] : svc.capacity;
+
+/**
+ * The percent of a service's requests each region it is served in serves (docs/regions.md):
+ * `traffic.regions.shares`, a region it leaves out at 0; without it, the first of its served
+ * regions serves everything.
+ */
+export function regionShares(env: Pick<Environment, 'region' | 'otherRegions'>, svc: Pick<Service, 'regions'> & { readonly traffic?: { readonly regions?: { readonly shares: Readonly<Record<string, number>> } } }): Record<string, number> {
+  const served = servedRegions(env, svc);
+  const planned = svc.traffic?.regions?.shares;
+  return Object.fromEntries(served.map((r, i) => [r, planned ? (planned[r] ?? 0) : i === 0 ? 100 : 0]));
+}
+
+/**
+ * Instances' worth of a service's peak (`upgrade.peakLoadInstances`, the whole service's across
+ * its regions, else its first region's `capacity.min − 1`) that a region's share brings it,
+ * rounded up.
+ */
+export const regionalPeak = (peak: number, sharePercent: number): number => Math.ceil((peak * Math.round(sharePercent * 100)) / 10_000);

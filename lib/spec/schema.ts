@@ -371,7 +371,9 @@ export const UpgradeSchema = z
     maxSurge: z.boolean().default(true),
     /**
      * Instances' worth of load at the declared peak. Without surge, the instances left while one
-     * batch is down must carry it. @default - capacity.min − 1 (one instance may be down)
+     * batch is down must carry it. A service in several regions: the whole service's peak, of
+     * which each region's minimum carries its share (docs/regions.md).
+     * @default - capacity.min − 1 (one instance may be down)
      */
     peakLoadInstances: z.number().int().min(1).optional(),
   })
@@ -505,10 +507,17 @@ export const ServiceSchema = z
     traffic: TrafficSchema,
     /**
      * The regions the service runs in, by name: the environment's `region` and any of
-     * `otherRegions`, each with both slots at this capacity. The first region must be among them.
+     * `otherRegions`, each with both slots at `capacity` unless `regionCapacity` names it.
      * @default - the environment's `region` only
      */
     regions: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Instance counts of each slot in another of the service's regions, by region name, where they
+     * differ from `capacity` (which is the first region's, and every other region's by default).
+     * Each region's minimum must carry its share (`traffic.regions`) of `upgrade.peakLoadInstances`,
+     * the whole service's peak (docs/regions.md). @default - `capacity` in every region
+     */
+    regionCapacity: z.record(z.string(), CapacitySchema).optional(),
     /** @default - by host name '<service>.<front.domain>' */
     route: RouteSchema.prefault({}),
     /** Who may reach the service's ports. @default - the front only */

@@ -14,7 +14,7 @@ import { validatePolicySuppressions } from './rules/policy';
 import { fromZod, type SpecIssue } from './issues';
 import { checkRawInput } from './raw-input';
 import { validateAdminUsername, validateDeployerRanges, validateEntraIdLogin, validateSshKeys } from './rules/access';
-import { validateAutoscale, validateCapacityOrder, validateQuotas, validateUpgradeHeadroom } from './rules/capacity';
+import { validateAutoscale, validateCapacityOrder, validateQuotas, validateRegionLoss, validateUpgradeHeadroom } from './rules/capacity';
 import { validateArtifacts, validateCustomDataSize, validateImages, validatePools, validateRetirement, validateVmSizes } from './rules/compute';
 import { validateFrontCertificate, validateFrontPorts } from './rules/front';
 import { validateEnvironmentNames, validatePoolNames, validateRegion, validateServiceNames, validateTags } from './rules/names';
@@ -80,6 +80,7 @@ export const RULES: ReadonlyArray<{ readonly concern: string; readonly rule: (vi
   { concern: 'compute', rule: validateRetirement },
   { concern: 'capacity', rule: validateCapacityOrder },
   { concern: 'capacity', rule: validateUpgradeHeadroom },
+  { concern: 'capacity', rule: validateRegionLoss },
   { concern: 'capacity', rule: validateAutoscale },
   { concern: 'capacity', rule: validateQuotas },
   { concern: 'ports', rule: validatePorts },

@@ -205,7 +205,7 @@ describe('an environment in two regions', () => {
   test('adding a region: the regions table says which region serves what, and what losing one means', () => {
     const r = reviewOutputs(base, before);
     expect(sections(r.markdown)).toContain('Regions');
-    expect(r.markdown).toContain('| retail/pricing | one region → **westeurope 100 %, northeurope 0 %** | – → **on** | – → **any other region carries the whole peak (min 3 ≥ peak 2 per slot)** |');
+    expect(r.markdown).toContain('| retail/pricing | one region → **westeurope 100 %, northeurope 0 %** | – → **on** | – → **losing westeurope: northeurope carries the whole peak at its minimum (min 3 ≥ peak 2 per slot)** |');
     // the new region's stacks are listed as any new stacks
     expect(stackHeadings(r.markdown)).toEqual(expect.arrayContaining(['retail-ne-network', 'retail-ne-front', 'retail-ne-svc-pricing']));
   });
@@ -213,8 +213,26 @@ describe('an environment in two regions', () => {
   test('a regional shift step: only the two fronts\' tables change, and the regions row says 100/0 → 90/10', () => {
     const r = reviewOutputs(before, shift);
     expect(stackRows(r.markdown)).toEqual(['retail-front: +/- azurerm_storage_blob.front_routing-table', 'retail-ne-front: +/- azurerm_storage_blob.front_routing-table']);
-    expect(r.markdown).toContain('| retail/pricing | westeurope 100 %, northeurope 0 % → **westeurope 90 %, northeurope 10 %** | on | any other region carries the whole peak (min 3 ≥ peak 2 per slot) |');
+    expect(r.markdown).toContain('| retail/pricing | westeurope 100 %, northeurope 0 % → **westeurope 90 %, northeurope 10 %** | on | losing westeurope: northeurope carries the whole peak at its minimum (min 3 ≥ peak 2 per slot) → **losing westeurope: northeurope carries the whole peak at its minimum (min 3 ≥ peak 2 per slot); losing northeurope: westeurope carries the whole peak at its minimum (min 3 ≥ peak 2 per slot)** |');
     expect(r.markdown).toContain('slot or traffic changes for 1 service ·');
     expect(r.markdown).not.toContain('### Traffic');
+  });
+
+  test("north at its own counts: what losing each region means, with each region's figures; without failover a lost share fails", () => {
+    const sized = (failover: boolean): Json => {
+      const s = twoRegions({ westeurope: 40, northeurope: 60 });
+      s.services[0].traffic.regions.failover = failover;
+      s.services[0].upgrade = { peakLoadInstances: 5 };
+      s.services[0].regionCapacity = { northeurope: { min: 4, default: 4, max: 6 } };
+      return s;
+    };
+    const r = reviewOutputs(shift, synthOutput(sized(true)));
+    // losing west: north carries 4 of 5 at its minimum, 6 at max; losing north: west's min 3 of 5, max 20
+    expect(r.markdown).toContain(
+      '→ **losing westeurope: northeurope carries 4 of the peak\'s 5 instances at its minimum; autoscale must add 1 (max 6); losing northeurope: westeurope carries 3 of the peak\'s 5 instances at its minimum; autoscale must add 2 (max 20)** |',
+    );
+    const off = reviewOutputs(synthOutput(sized(true)), synthOutput(sized(false)));
+    expect(off.markdown).toContain('| on → **off** |');
+    expect(off.markdown).toContain('→ **losing westeurope: its 40 % fails (no failover); losing northeurope: its 60 % fails (no failover)** |');
   });
 });

@@ -82,6 +82,20 @@ const MUTATIONS: Record<string, Mutation> = {
   'a route by host and path': { rules: ['validateRoutes'], mutate: (s) => (s.services[1].route = { hosts: ['orders.retail.internal'], pathPrefix: '/orders/' }), paths: ['services[1].route'] },
   'another region of another size than the first': { rules: ['validateOtherRegions'], mutate: (s) => (s.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.20.128.0/17' }]), paths: ['otherRegions[0].addressSpace'] },
   'a regional traffic plan for a service in one region': { rules: ['validateServiceRegions'], mutate: (s) => (s.services[1].traffic.regions = { shares: { westeurope: 100 } }), paths: ['services[1].traffic.regions'] },
+  'a region left that cannot carry a lost one': {
+    rules: ['validateRegionLoss'],
+    mutate: (s) => {
+      s.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.30.0.0/16' }];
+      // catalog's peak of 7: west's 20 % is 2 at its minimum of 2, north's 80 % is 6 at its 6; losing west, north's max of 6 cannot carry 7
+      s.services[2].regions = ['westeurope', 'northeurope'];
+      s.services[2].upgrade = { ...s.services[2].upgrade, peakLoadInstances: 7 };
+      s.services[2].traffic.regions = { shares: { westeurope: 20, northeurope: 80 } };
+      s.services[2].regionCapacity = { northeurope: { min: 6, default: 6, max: 6 } };
+    },
+    paths: ['services[2].regionCapacity.northeurope.max'],
+    // with 'unknown region' beside it, catalog's regions no longer name the first region, so the first region's quota no longer counts it
+    conflicts: ['another region of another size than the first', 'a quota too small'],
+  },
   'an undeclared service certificate': { rules: ['validateServiceVaultReferences'], mutate: (s) => (s.services[1].certificates = ['front-tsl']), paths: ['services[1].certificates[0]'] },
 };
 

@@ -197,3 +197,82 @@ describe('retiring a region (otherRegions[].retired), the first of two changes',
     ]);
   });
 });
+
+describe('capacity per region (services[].regionCapacity)', () => {
+  const sized = (north: Json, more?: (s: Json) => void): Json => {
+    const s = twoRegions();
+    s.services[0].regionCapacity = { northeurope: north };
+    more?.(s);
+    return s;
+  };
+  const problems = (s: Json) => {
+    const r = validateEnvironment(s);
+    return r.ok ? [] : r.issues.map(formatIssue);
+  };
+
+  test("north runs pricing at its own counts: its scale sets and autoscale take them, its quota counts them; no other stack changes", () => {
+    const out = synthStacks(sized({ min: 6, default: 6, max: 8 }));
+    expect(Object.keys(out).filter((k) => out[k] !== stacks[k])).toEqual(['retail-ne-svc-pricing']);
+    const settings = Object.values(JSON.parse(out['retail-ne-svc-pricing']).resource.azurerm_monitor_autoscale_setting) as Json[];
+    expect(settings).toHaveLength(2);
+    for (const a of settings) expect(a.profile.find((p: Json) => p.name === 'default').capacity).toEqual({ minimum: 6, default: 6, maximum: 8 });
+    const vmss = Object.values(JSON.parse(out['retail-ne-svc-pricing']).resource.azurerm_linux_virtual_machine_scale_set) as Json[];
+    for (const v of vmss) expect(v.instances).toBe(6);
+    // both slots at 8 + 2 surge, 4 vCPUs each, and north's front (6 + 2, 2 vCPUs): 96
+    const s = sized({ min: 6, default: 6, max: 8 });
+    s.otherRegions[0].quotas = { standardDSv5Family: 95 };
+    expect(problems(s)).toEqual([expect.stringContaining('otherRegions[0].quotas.standardDSv5Family: 96 vCPUs at peak in northeurope (pricing 20 × 4 + front 8 × 2) exceed the quota of 95')]);
+  });
+
+  test('the split: a region whose minimum cannot carry its share of the peak is refused at its share, naming the region and its counts', () => {
+    const split = (west: number, north: number) =>
+      sized({ min: 2, default: 2, max: 8 }, (s) => {
+        s.services[0].upgrade = { peakLoadInstances: 3 };
+        s.services[0].traffic.regions.shares = { westeurope: west, northeurope: north };
+      });
+    // 50 % of 3 is 1.5 instances: north's minimum of 2 carries it
+    expect(problems(split(50, 50))).toEqual([]);
+    expect(problems(split(10, 90))).toEqual([
+      'services[0].traffic.regions.shares.northeurope: northeurope serves 90 % of the peak of 3 instances: 3 at its minimum, above its regionCapacity.northeurope.min 2 (raise regionCapacity.northeurope.min to 3, or move share to a region whose minimum carries it)',
+    ]);
+  });
+
+  test("losing a region: with failover on, the regions left must carry the whole peak at their max; refused at that max, and allowed with failover off", () => {
+    const lean = (failover: boolean) =>
+      sized({ min: 5, default: 5, max: 6 }, (s) => {
+        s.services[0].upgrade = { peakLoadInstances: 7 };
+        s.services[0].traffic.regions = { shares: { westeurope: 40, northeurope: 60 }, failover };
+      });
+    expect(problems(lean(true))).toEqual([
+      "services[0].regionCapacity.northeurope.max: losing westeurope fails its 40 % over to northeurope: the whole peak of 7 instances, above regionCapacity.northeurope.max 6 (raise regionCapacity.northeurope.max to carry 7, or set traffic.regions.failover: false (a lost region's share then fails))",
+    ]);
+    expect(problems(lean(false))).toEqual([]);
+  });
+
+  test('regionCapacity mistakes name the field, all at once', () => {
+    const s = sized({ min: 5, default: 4, max: 4 });
+    s.services[0].regionCapacity.westeurope = { min: 2, default: 2, max: 4 };
+    s.services[0].regionCapacity.southcentralus = { min: 2, default: 2, max: 4 };
+    s.services[1].regionCapacity = { northeurope: { min: 2, default: 2, max: 4 } };
+    s.services[0].regionCapacity.northeurope.extra = 1;
+    // a field the schema refuses: the other regions' entries are still checked
+    expect(problems(s)).toEqual(expect.arrayContaining([
+      'services[0].regionCapacity.northeurope.extra: unknown field (allowed here: min, default, max)',
+      "services[0].regionCapacity.westeurope: 'westeurope' is the environment's region, whose counts are capacity (set capacity for the first region; regionCapacity is for the others)",
+      "services[0].regionCapacity.southcentralus: the service does not run in 'southcentralus' (its regions: 'westeurope', 'northeurope') (name one of its other regions, or add this one to its regions)",
+    ]));
+    delete s.services[0].regionCapacity.northeurope.extra;
+    expect(problems(s).sort()).toEqual([
+      "services[0].regionCapacity.northeurope.default: 4 is below min 5 (min <= default <= max)",
+      "services[0].regionCapacity.northeurope.max: 4 is below autoscale.schedules[0] (business-hours)'s min 6, which applies in every region (raise it to 6, or lower the window's min)",
+      "services[0].regionCapacity.northeurope.min: 5 is above max 4 (min <= default <= max)",
+      "services[0].regionCapacity.southcentralus: the service does not run in 'southcentralus' (its regions: 'westeurope', 'northeurope') (name one of its other regions, or add this one to its regions)",
+      "services[0].regionCapacity.westeurope: 'westeurope' is the environment's region, whose counts are capacity (set capacity for the first region; regionCapacity is for the others)",
+      "services[1].regionCapacity.northeurope: the service does not run in 'northeurope' (its regions: 'westeurope') (name one of its other regions, or add this one to its regions)",
+    ]);
+  });
+
+  test("a region's max must fit the service's block, whose size is the same in every region", () => {
+    expect(problems(sized({ min: 6, default: 6, max: 400 }))).toEqual([expect.stringMatching(/^services\[0\]\.regionCapacity\.northeurope\.max: 2 slots × \(400 instances \+ 80 upgrade surge\) need \d+ addresses; a \/\d+ subnet holds \d+ \(lower regionCapacity\.northeurope\.max, /)]);
+  });
+});

@@ -7,6 +7,7 @@ import { AUTOSCALE_LIMITS, overlappingSchedules } from '../../autoscale/plan';
 import { minimumForHeadroom, peakInstances, slotPeak, upgradeHeadroom, vmSizeInfo, VMSS_LIMITS } from '../capacity';
 import { MAX_BATCH_PERCENT_WITHOUT_SURGE } from '../constants';
 import { show, type Path } from '../issues';
+import { capacityIn, regionalPeak, regionShares } from '../regional';
 import { SLOT_NAMES, type Capacity, type SlotName } from '../schema';
 import { mapTimeZone, sameClockZones } from '../time-zones';
 import { collect, isRecord, rawItem, under, type Add, type At, type Findings, type ServiceParts, type SpecView } from './view';
@@ -27,12 +28,46 @@ export function validateCapacityOrder(view: SpecView): Findings {
   return collect((add) => {
     checkCapacity(add, ['front', 'capacity'], isRecord(view.raw.front) ? view.raw.front.capacity : undefined);
     for (const { index } of view.pools) checkCapacity(add, ['pools', index, 'capacity'], rawItem(view, 'pools', index)?.capacity);
-    for (const { index } of view.services) checkCapacity(add, ['services', index, 'capacity'], rawItem(view, 'services', index)?.capacity);
+    for (const { index } of view.services) {
+      const raw = rawItem(view, 'services', index);
+      checkCapacity(add, ['services', index, 'capacity'], raw?.capacity);
+      if (isRecord(raw?.regionCapacity)) for (const [region, c] of Object.entries(raw.regionCapacity)) checkCapacity(add, ['services', index, 'regionCapacity', region], c);
+    }
   });
 }
 
-function checkCapacityProofs(add: Add, at: At, capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean; peakLoadInstances?: number }) {
-  if (upgrade.peakLoadInstances !== undefined && upgrade.peakLoadInstances > capacity.min) {
+/**
+ * A region's part of a service's peak (docs/regions.md): the region serves `share` percent of the
+ * service's requests, so its minimum must carry `peak` instances of the service's `wholePeak`.
+ */
+interface RegionalPeak {
+  readonly region: string;
+  readonly share: number;
+  readonly wholePeak: number;
+  readonly peak: number;
+  /** Where the region's instance counts are written: `capacity` or `regionCapacity.<region>`. */
+  readonly capacityAt: Path;
+  /** Where its share is written (`traffic.regions.shares.<region>`); undefined when it is the default 100. */
+  readonly shareAt?: Path;
+  /** The first of the service's regions: checks of the service's own settings are reported once, there. */
+  readonly first: boolean;
+  /** Its counts are its own (`regionCapacity`), not `capacity`: checks of them are reported here too. */
+  readonly own: boolean;
+}
+
+function checkCapacityProofs(add: Add, at: At, capacity: Capacity, upgrade: { maxBatchPercent: number; maxSurge: boolean; peakLoadInstances?: number }, regional?: RegionalPeak) {
+  const field = (p: Path) => p.slice(2).join('.');
+  if (regional !== undefined && regional.peak > capacity.min) {
+    // the split: this region's share of the whole peak must be carried at its minimum
+    add(regional.shareAt ?? (upgrade.peakLoadInstances !== undefined ? at('upgrade', 'peakLoadInstances') : [...regional.capacityAt, 'min']), {
+      code: 'does_not_fit',
+      message: `${regional.region} serves ${regional.share} % of the peak of ${regional.wholePeak} instances: ${regional.peak} at its minimum, above its ${field(regional.capacityAt)}.min ${capacity.min}`,
+      value: regional.shareAt ? regional.share : regional.wholePeak,
+      hint: `raise ${field(regional.capacityAt)}.min to ${regional.peak}, or move share to a region whose minimum carries it`,
+    });
+    return;
+  }
+  if (regional === undefined && upgrade.peakLoadInstances !== undefined && upgrade.peakLoadInstances > capacity.min) {
     add(at('upgrade', 'peakLoadInstances'), {
       code: 'does_not_fit',
       message: `${upgrade.peakLoadInstances} instances of peak load exceed capacity.min ${capacity.min}`,
@@ -41,15 +76,16 @@ function checkCapacityProofs(add: Add, at: At, capacity: Capacity, upgrade: { ma
     });
     return;
   }
-  const fail = upgradeHeadroom(capacity.min, upgrade);
+  const where = regional !== undefined ? ` in ${regional.region}` : '';
+  const fail = upgradeHeadroom(capacity.min, regional !== undefined ? { ...upgrade, peakLoadInstances: regional.peak } : upgrade);
   if (fail) {
     add(at('upgrade', 'maxBatchPercent'), {
       code: 'does_not_fit',
-      message: `at ${fail.instances} instances a batch of ${fail.batch} leaves ${fail.remaining}, below the peak load of ${fail.peak} instances`,
+      message: `at ${fail.instances} instances${where} a batch of ${fail.batch} leaves ${fail.remaining}, below the peak load of ${fail.peak} instances${regional !== undefined ? ` (its ${regional.share} % of ${regional.wholePeak})` : ''}`,
       value: upgrade.maxBatchPercent,
-      hint: `set upgrade.maxSurge: true, or raise capacity.min to ${minimumForHeadroom(fail.peak, upgrade.maxBatchPercent)}`,
+      hint: `set upgrade.maxSurge: true, or raise ${regional !== undefined ? field(regional.capacityAt) : 'capacity'}.min to ${minimumForHeadroom(fail.peak, upgrade.maxBatchPercent)}`,
     });
-  } else if (!upgrade.maxSurge && upgrade.maxBatchPercent > MAX_BATCH_PERCENT_WITHOUT_SURGE) {
+  } else if (!upgrade.maxSurge && upgrade.maxBatchPercent > MAX_BATCH_PERCENT_WITHOUT_SURGE && (regional === undefined || regional.first)) {
     // the policy pack (ASE-VM-004) refuses the scale set such a batch makes; say so at the field
     add(at('upgrade', 'maxBatchPercent'), {
       code: 'too_big',
@@ -59,8 +95,8 @@ function checkCapacityProofs(add: Add, at: At, capacity: Capacity, upgrade: { ma
     });
   }
   const peak = peakInstances(capacity, upgrade);
-  if (peak > VMSS_LIMITS.instancesPerScaleSet) {
-    add(at('capacity', 'max'), {
+  if (peak > VMSS_LIMITS.instancesPerScaleSet && (regional === undefined || regional.first || regional.own)) {
+    add(regional !== undefined ? [...regional.capacityAt, 'max'] : at('capacity', 'max'), {
       code: 'does_not_fit',
       message: `${capacity.max} instances plus surge reach ${peak}; a scale set holds ${VMSS_LIMITS.instancesPerScaleSet}`,
       value: capacity.max,
@@ -68,11 +104,51 @@ function checkCapacityProofs(add: Add, at: At, capacity: Capacity, upgrade: { ma
   }
 }
 
+/**
+ * A service served in several regions: each region's part of its peak, at its capacity there.
+ * Undefined for a service in one region (or whose regions cannot be read), which the single-region
+ * proofs cover.
+ */
+function regionalPeaks(view: SpecView, index: number, s: ServiceParts): Array<RegionalPeak & { capacity: Capacity }> | undefined {
+  const { env } = view;
+  if (env.region === undefined || !s.capacity || !s.upgrade || !s.regions) return undefined;
+  const regionEnv = { region: env.region, otherRegions: env.otherRegions ?? [] };
+  const shares = regionShares(regionEnv, { regions: s.regions, traffic: s.traffic });
+  const served = Object.keys(shares);
+  if (served.length < 2) return undefined;
+  const first = capacityIn(regionEnv, s, served[0]);
+  const wholePeak = s.upgrade.peakLoadInstances ?? Math.max(1, (first?.min ?? 2) - 1);
+  const out: Array<RegionalPeak & { capacity: Capacity }> = [];
+  for (const region of served) {
+    const capacity = capacityIn(regionEnv, s, region);
+    if (!capacity) continue;
+    const own = region !== env.region && Object.prototype.hasOwnProperty.call(s.regionCapacity ?? {}, region);
+    out.push({
+      region,
+      share: shares[region],
+      wholePeak,
+      peak: regionalPeak(wholePeak, shares[region]),
+      capacity,
+      capacityAt: own ? ['services', index, 'regionCapacity', region] : ['services', index, 'capacity'],
+      first: region === served[0],
+      own,
+      ...(s.traffic?.regions ? { shareAt: ['services', index, 'traffic', 'regions', 'shares', region] } : {}),
+    });
+  }
+  return out;
+}
+
 /** Upgrades: a batch leaves the peak load covered (or surges), and max plus surge fits one scale set. */
 export function validateUpgradeHeadroom(view: SpecView): Findings {
   return collect((add) => {
     for (const { index, p } of view.pools) if (p.capacity && p.upgrade) checkCapacityProofs(add, under('pools', index), p.capacity, p.upgrade);
-    for (const { index, s } of view.services) if (s.capacity && s.upgrade) checkCapacityProofs(add, under('services', index), s.capacity, s.upgrade);
+    for (const { index, s } of view.services) {
+      if (!s.capacity || !s.upgrade) continue;
+      const regional = regionalPeaks(view, index, s);
+      if (regional === undefined) checkCapacityProofs(add, under('services', index), s.capacity, s.upgrade);
+      // in several regions: each region's minimum carries its share of the whole peak
+      else for (const r of regional) checkCapacityProofs(add, under('services', index), r.capacity, s.upgrade, r);
+    }
     const { front } = view;
     if (front.capacity && front.upgrade) checkCapacityProofs(add, under('front'), front.capacity, front.upgrade);
   });
@@ -181,13 +257,14 @@ export function validateQuotas(view: SpecView): Findings {
         demand.set(info.family, d);
       };
       for (const { index, s } of view.services) {
-        // a service runs in its regions (the first region when it names none), at the same capacity in each
+        // a service runs in its regions (the first region when it names none), at its capacity in each (`regionCapacity`)
         const runsHere = region.first ? !s.regions || s.regions.includes(first!) : (s.regions ?? []).includes(region.name!);
         // a retired one still counts: its VMs may run while the retirement deploys (docs/lifecycle.md)
         if (!runsHere) continue;
         // a parked slot holds its parked count; a warm one may reach max plus a surge batch
-        const instances = (slot: SlotName) => slotPeak(s.capacity!, s.upgrade!, s.slots?.[slot].parked);
-        if (s.capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
+        const capacity = region.first || first === undefined ? s.capacity : capacityIn({ region: first }, s, region.name!);
+        const instances = (slot: SlotName) => slotPeak(capacity!, s.upgrade!, s.slots?.[slot].parked);
+        if (capacity && s.upgrade) count(s.name ?? `services[${index}]`, s.vmSize, instances('blue') + instances('green'), ['services', index, 'vmSize']);
       }
       if (region.first) {
         for (const { index, p } of view.pools) {
@@ -215,6 +292,37 @@ export function validateQuotas(view: SpecView): Findings {
             hint: 'request more quota, or lower capacity.max; the peak counts both slots at max plus one upgrade surge',
           });
         }
+      }
+    }
+  });
+}
+
+/**
+ * Losing a region (docs/regions.md): with `traffic.regions.failover` on, the regions left take
+ * its share, so at their max together they must carry the whole peak. Failing over more than they
+ * can run would overload them too (the front sheds nothing), so it is an error at the max of the
+ * region that would carry it; with failover off a lost region's share fails, and the review says so.
+ */
+export function validateRegionLoss(view: SpecView): Findings {
+  return collect((add) => {
+    for (const { index, s } of view.services) {
+      if (!s.capacity || !s.upgrade || s.traffic?.regions?.failover === false) continue;
+      const regional = regionalPeaks(view, index, s);
+      if (regional === undefined) continue;
+      for (const lost of regional) {
+        if (lost.share === 0) continue;
+        const left = regional.filter((r) => r !== lost);
+        const max = left.reduce((n, r) => n + r.capacity.max, 0);
+        if (max >= lost.wholePeak) continue;
+        const field = (p: Path) => p.slice(2).join('.');
+        const carrier = left.length === 1 ? left[0].region : `the regions left (${left.map((r) => r.region).join(', ')})`;
+        const fields = left.map((r) => `${field(r.capacityAt)}.max`).filter((f, i, all) => all.indexOf(f) === i);
+        add([...left[0].capacityAt, 'max'], {
+          code: 'does_not_fit',
+          message: `losing ${lost.region} fails its ${lost.share} % over to ${carrier}: the whole peak of ${lost.wholePeak} instances, above ${fields.join(' + ')} ${max}`,
+          value: left[0].capacity.max,
+          hint: `raise ${fields.join(' or ')} to carry ${lost.wholePeak}, or set traffic.regions.failover: false (a lost region's share then fails)`,
+        });
       }
     }
   });

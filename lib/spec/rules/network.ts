@@ -6,7 +6,8 @@
 import { canonicalIfHostBitsSet, contains, overlaps, parseCidr, type Range } from '../cidr';
 import { PRIVATE_RANGES } from '../constants';
 import { instancesWithSurge, serviceAddressesNeeded, usableInBlock } from '../ip-plan';
-import { show } from '../issues';
+import { show, type Path } from '../issues';
+import type { Capacity } from '../schema';
 import { addressBasis, collect, isRecord, under, type Findings, type SpecView } from './view';
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
@@ -147,16 +148,23 @@ export function validateSubnetFits(view: SpecView): Findings {
       }
     }
     for (const { index, s } of view.services) {
-      if (!s.capacity) continue;
       const batch = s.upgrade?.maxBatchPercent ?? 20;
-      const need = serviceAddressesNeeded(s.capacity, batch);
-      if (need > usableInBlock(prefix)) {
-        add(['services', index, 'capacity', 'max'], {
-          code: 'does_not_fit',
-          message: `2 slots × (${s.capacity.max} instances + ${instancesWithSurge(s.capacity, batch) - s.capacity.max} upgrade surge) need ${need} addresses; a /${prefix} subnet holds ${usableInBlock(prefix)}`,
-          value: s.capacity.max,
-          hint: 'lower capacity.max, or choose a shorter network.subnetPrefixLength (which moves every subnet)',
-        });
+      // the service's block, so its subnet's size, is the same in every region (docs/regions.md)
+      const counts: Array<[Path, Capacity | undefined]> = [
+        [['services', index, 'capacity', 'max'], s.capacity],
+        ...Object.entries(s.regionCapacity ?? {}).map(([region, c]): [Path, Capacity] => [['services', index, 'regionCapacity', region, 'max'], c]),
+      ];
+      for (const [path, capacity] of counts) {
+        if (!capacity) continue;
+        const need = serviceAddressesNeeded(capacity, batch);
+        if (need > usableInBlock(prefix)) {
+          add(path, {
+            code: 'does_not_fit',
+            message: `2 slots × (${capacity.max} instances + ${instancesWithSurge(capacity, batch) - capacity.max} upgrade surge) need ${need} addresses; a /${prefix} subnet holds ${usableInBlock(prefix)}`,
+            value: capacity.max,
+            hint: `lower ${path.slice(2).join('.')}, or choose a shorter network.subnetPrefixLength (which moves every subnet)`,
+          });
+        }
       }
     }
   });

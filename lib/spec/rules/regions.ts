@@ -102,8 +102,23 @@ export function validateServiceRegions(view: SpecView): Findings {
           add(at('regions'), { code: 'invalid_value', message: `a service on a pool (${show(s.pool)}) runs in the first region only`, value: regions, hint: 'give the service its own scale sets to run it in other regions' });
         }
       }
-      const plan = s.traffic?.regions;
       const runsIn = regions ?? (first !== undefined ? [first] : []);
+      // the regions as written: one entry the schema refuses leaves the others checked
+      const written = raw && isRecord(raw.regionCapacity) ? raw.regionCapacity : {};
+      const own = s.regionCapacity ?? {};
+      for (const region of Object.keys(written)) {
+        const p = at('regionCapacity', region);
+        if (region === first) add(p, { code: 'invalid_value', message: `${show(region)} is the environment's region, whose counts are capacity`, value: written[region], hint: 'set capacity for the first region; regionCapacity is for the others' });
+        else if (!runsIn.includes(region)) add(p, { code: 'invalid_value', message: `the service does not run in ${show(region)} (its regions: ${runsIn.map((r) => `'${r}'`).join(', ')})`, value: written[region], hint: suggest(region, runsIn.filter((r) => r !== first)) ?? 'name one of its other regions, or add this one to its regions' });
+        else if (own[region] !== undefined) {
+          // a schedule's counts apply in every region: each must fit this region's counts too
+          (s.autoscale?.schedules ?? []).forEach((sch, i) => {
+            if (sch.min > own[region].max) add([...p, 'max'], { code: 'out_of_order', message: `${own[region].max} is below autoscale.schedules[${i}] (${sch.name})'s min ${sch.min}, which applies in every region`, value: own[region].max, hint: `raise it to ${sch.min}, or lower the window's min` });
+            else if (sch.max !== undefined && sch.max > own[region].max) add([...p, 'max'], { code: 'out_of_order', message: `${own[region].max} is below autoscale.schedules[${i}] (${sch.name})'s max ${sch.max}, which applies in every region`, value: own[region].max, hint: `raise it to ${sch.max}, or lower the window's max` });
+          });
+        }
+      }
+      const plan = s.traffic?.regions;
       if (plan !== undefined) {
         if (runsIn.length < 2) {
           add(at('traffic', 'regions'), { code: 'invalid_value', message: 'the service runs in one region, so there is nothing to share', value: raw && isRecord(raw.traffic) ? raw.traffic.regions : undefined, hint: "list its regions in 'regions' first, or remove traffic.regions" });

@@ -72,7 +72,7 @@ export function specView(input: unknown, parsed: Environment | undefined): SpecV
   return {
     raw,
     parsed,
-    env: parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas', 'artifactStore']),
+    env: parsed ?? lenient(EnvironmentSchema, raw, ['name', 'subscriptionId', 'resourceGroupName', 'tags', 'requiredTags', 'quotas', 'artifactStore', 'region', 'otherRegions']),
     net: parsed?.network ?? lenient(NetworkSchema, raw.network),
     front: parsed?.front ?? lenient(FrontSchema, raw.front),
     pools,
