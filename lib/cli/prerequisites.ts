@@ -141,7 +141,8 @@ export function prerequisitesOf(
   const rolesAssigned = new Set<string>();
   const groups = new Set<string>();
   let storageAzureAd = false;
-  const feature = (name: string, why: string) => features.set(name, { namespace: 'Microsoft.Compute', name, why });
+  const feature = (name: string, why: string, namespace = 'Microsoft.Compute') => features.set(name, { namespace, name, why });
+  const subnetsOf = new Map<string, string[]>();
 
   for (const [stackName, stack] of Object.entries(stacks)) {
     if ((stack.provider?.azurerm ?? []).some((p: Json) => p.storage_use_azuread === true)) storageAzureAd = true;
@@ -164,6 +165,12 @@ export function prerequisitesOf(
         }
       }
     }
+    // every region's network stack names its subnets that read the artifact store (docs/regions.md)
+    if (stack.output?.artifact_store_subnet_ids) subnetsOf.set(stackName, subnetIdsOf(env.subscriptionId, stack));
+    for (const subnet of Object.values((stack.resource?.azurerm_subnet ?? {}) as Json)) {
+      // Azure's provider docs still call the cross-region endpoint a preview behind this feature; Azure's own docs say it is GA since April 2023
+      if ((subnet.service_endpoints ?? []).includes('Microsoft.Storage.Global')) feature('AllowGlobalTagsForStorage', "another region's subnets use the cross-region storage endpoint (Microsoft.Storage.Global); the provider's docs still name this feature for it, Azure's GA notice does not: check it, register it if Azure refuses the subnet", 'Microsoft.Network');
+    }
     for (const ra of Object.values((stack.resource?.azurerm_role_assignment ?? {}) as Json)) {
       assignScopes.add(describeScope(stackName, stack, ra.scope));
       if (typeof ra.role_definition_name === 'string') rolesAssigned.add(ra.role_definition_name);
@@ -172,6 +179,9 @@ export function prerequisitesOf(
     for (const a of Object.values((stack.resource?.azurerm_resource_group_policy_assignment ?? {}) as Json)) policyGroups.add(describeScope(stackName, stack, a.resource_group_id));
   }
 
+  // the first region's subnets first, then the other regions' in stack order
+  const first = `${env.name}-network`;
+  const subnetIds = [...(subnetsOf.get(first) ?? []), ...[...subnetsOf].filter(([k]) => k !== first).flatMap(([, ids]) => ids)];
   const subscription = `/subscriptions/${env.subscriptionId}`;
   const roles: RoleNeed[] = [
     { role: 'Contributor', scopes: [subscription], why: `creates and changes every resource; the stacks create their own resource groups (${sorted(groups).join(', ')}), which needs subscription scope` },
@@ -219,8 +229,6 @@ export function prerequisitesOf(
     roles.push({ role: 'Key Vault Certificates Officer and Key Vault Secrets Officer', scopes: ['the vault (the vault stack grants them to the deployer itself)'], why: 'certificates and contacts are data-plane writes, from an address in deployer.ipRanges' });
   }
 
-  const networkStack = stacks[`${env.name}-network`];
-  const subnetIds = networkStack ? subnetIdsOf(env.subscriptionId, networkStack) : [];
   return {
     environment: env.name,
     subscriptionId: env.subscriptionId,
@@ -262,8 +270,10 @@ export function renderPrerequisites(p: Prerequisites): string {
   if (p.features.length > 0) {
     out.push('Features (az feature register; then register the namespace again so it takes effect):');
     for (const f of p.features) out.push(`  ${f.namespace}/${f.name}: ${f.why}`);
-    out.push('  check:    az feature show --namespace Microsoft.Compute --name <feature> --query properties.state -o tsv   (want Registered)');
-    out.push('  register: az feature register --namespace Microsoft.Compute --name <feature>, wait for Registered, then az provider register --namespace Microsoft.Compute');
+    for (const ns of sorted(p.features.map((f) => f.namespace))) {
+      out.push(`  check:    az feature show --namespace ${ns} --name <feature> --query properties.state -o tsv   (want Registered)`);
+      out.push(`  register: az feature register --namespace ${ns} --name <feature>, wait for Registered, then az provider register --namespace ${ns}`);
+    }
     out.push('');
   }
   out.push(`The deployer (object ID ${p.deployer}) needs:`);
@@ -278,7 +288,7 @@ export function renderPrerequisites(p: Prerequisites): string {
   if (p.artifactStore) {
     const [, , , , rg, , , , account] = p.artifactStore.storageAccountId.split('/');
     out.push(`Artifact store ${p.artifactStore.storageAccountId}: its owner admits these subnets by VNet rule`);
-    out.push('(Azure Storage ignores IP rules for requests from its own region; each subnet has the Microsoft.Storage service endpoint):');
+    out.push("(Azure Storage ignores IP rules for requests from its own region; each subnet has a storage service endpoint: Microsoft.Storage in the first region, which reaches an account in that region or its pair, Microsoft.Storage.Global in another, which reaches any region):");
     for (const id of p.artifactStore.subnetIds) out.push(`  az storage account network-rule add --resource-group ${rg} --account-name ${account} --subnet ${id}`);
     out.push(`  check:    az storage account network-rule list --resource-group ${rg} --account-name ${account} --query virtualNetworkRules[].virtualNetworkResourceId -o tsv`);
     out.push('');

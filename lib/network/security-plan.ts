@@ -111,8 +111,12 @@ const byProtocol = (eps: readonly { port: number; protocol: 'Tcp' | 'Udp' }[], p
 export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   const { env, ips, ports, names } = plan;
   // Storage: the front's store (always) and the artifact store; Azure Storage ignores IP rules
-  // for requests from its own region, so a VNet rule on this endpoint is the only way in there
-  const vmEndpoints = ['Microsoft.Storage'];
+  // for requests from its own region, so a VNet rule on this endpoint is the only way in there.
+  // The local endpoint reaches accounts in this region and its pair only; another region of the
+  // environment (docs/regions.md) reads the one artifact store from wherever it is, so its
+  // subnets take the cross-region endpoint, which reaches accounts in any region (the two cannot
+  // be on one subnet together)
+  const vmEndpoints = plan.regions !== undefined && plan.regions.self.index > 0 ? ['Microsoft.Storage.Global'] : ['Microsoft.Storage'];
   const vnet = env.network.addressSpace;
   const peers = env.network.peerRanges;
   const admins = env.network.adminRanges;

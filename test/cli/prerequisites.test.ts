@@ -69,6 +69,23 @@ describe('prerequisites of the example', () => {
     expect(p.artifactStore).toEqual({ storageAccountId: example.artifactStore!.storageAccountId, subnetIds: ['snet-svc-catalog', 'snet-svc-order-processing', 'snet-svc-pricing'].map((s) => vnet + s) });
     expect(renderPrerequisites(p)).toContain(`  az storage account network-rule add --resource-group rg-releases --account-name stretailreleases --subnet ${vnet}snet-svc-pricing\n`);
   });
+
+  test("in two regions: the other region's service subnets too, on the cross-region storage endpoint, whose feature is listed to check", () => {
+    const spec = exampleSpec() as Json;
+    spec.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.30.0.0/16' }];
+    spec.services[0].regions = ['westeurope', 'northeurope'];
+    const stacks = parse(synthStacks(spec));
+    const two = prerequisitesOf(planOf(spec).env, stacks);
+    const north = '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-ne-network/providers/Microsoft.Network/virtualNetworks/vnet-retail-ne/subnets/';
+    expect(two.artifactStore!.subnetIds).toEqual([...p.artifactStore!.subnetIds, `${north}snet-svc-pricing`]);
+    // north's VM subnets reach a store in any region; the first region's keep the local endpoint
+    const endpoints = (stack: string) => Object.values(stacks[stack].resource.azurerm_subnet as Json).filter((x: Json) => x.service_endpoints).map((x: Json) => x.service_endpoints);
+    expect(new Set(endpoints('retail-ne-network').flat())).toEqual(new Set(['Microsoft.Storage.Global']));
+    expect(new Set(endpoints('retail-network').flat())).toEqual(new Set(['Microsoft.Storage']));
+    expect(two.features.map((f) => `${f.namespace}/${f.name}`)).toContain('Microsoft.Network/AllowGlobalTagsForStorage');
+    expect(renderPrerequisites(two)).toContain('  check:    az feature show --namespace Microsoft.Network --name <feature>');
+    expect(p.features.map((f) => f.name)).not.toContain('AllowGlobalTagsForStorage');
+  });
 });
 
 describe('ase prerequisites, the command', () => {
