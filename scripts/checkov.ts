@@ -241,6 +241,12 @@ export function everyOptionSpec(): EnvironmentSpec {
   spec.stateBackend = { resourceGroupName: 'rg-retail-state', storageAccountName: 'stretailstate', containerName: 'tfstate' };
   spec.keyVault = { ...spec.keyVault!, logAnalyticsWorkspaceId: `/subscriptions/${spec.subscriptionId}/resourceGroups/rg-ops/providers/Microsoft.OperationalInsights/workspaces/law-retail` };
   spec.services = spec.services.map((svc) => (svc.name === 'catalog' ? { ...svc, orchestration: 'Flexible' as const } : svc));
+  // a second region (docs/regions.md): pricing in both, at counts of its own in north, each region's private DNS zone
+  spec.otherRegions = [{ name: 'northeurope', code: 'ne', addressSpace: '10.30.0.0/16' }];
+  spec.front = { ...spec.front, privateDnsZone: true };
+  spec.services = spec.services.map((svc) =>
+    svc.name === 'pricing' ? { ...svc, regions: ['westeurope', 'northeurope'], regionCapacity: { northeurope: { min: 6, default: 6, max: 10 } }, traffic: { ...svc.traffic, regions: { shares: { westeurope: 90, northeurope: 10 } } } } : svc,
+  );
   return spec;
 }
 

@@ -46,6 +46,7 @@ export const RESOURCE_TYPES: readonly string[] = [
   'azurerm_nat_gateway_public_ip_association',
   'azurerm_network_security_group',
   'azurerm_network_security_rule',
+  'azurerm_private_dns_a_record',
   'azurerm_private_dns_zone',
   'azurerm_private_dns_zone_virtual_network_link',
   'azurerm_private_endpoint',

@@ -2,7 +2,7 @@
 // (scripts/terraform-validate.mjs; why each, with the provider source read: docs/terraform-validate.md).
 //
 // to52(json): the build that runs is azurerm 5.2-dev (the Go module proxy serves no 4.55.0), and
-//   5.0 removed five argument names our 4.55 output must use (no name is valid in both). Each is
+//   5.0 removed six argument names our 4.55 output must use (no name is valid in both). Each is
 //   rewritten to its 5.x form with the same meaning; everything else is left as synthesized.
 //
 // concretize(json, index): the provider skips every validation of a block, or of an attribute,
@@ -40,6 +40,14 @@ function to52(input) {
     delete r.private_dns_zone_name;
     delete r.resource_group_name;
     done.push(`azurerm_private_dns_zone_virtual_network_link.${name}: private_dns_zone_name + resource_group_name -> private_dns_zone_id`);
+  }
+  for (const [name, r] of Object.entries(json.resource?.azurerm_private_dns_a_record ?? {})) {
+    if (r.zone_name === undefined) continue;
+    // the same change for a record (5.2 private_dns_a_record_resource.go: private_dns_zone_id, Required, ForceNew)
+    r.private_dns_zone_id = `/subscriptions/${sub}/resourceGroups/${r.resource_group_name}/providers/Microsoft.Network/privateDnsZones/${r.zone_name}`;
+    delete r.zone_name;
+    delete r.resource_group_name;
+    done.push(`azurerm_private_dns_a_record.${name}: zone_name + resource_group_name -> private_dns_zone_id`);
   }
   for (const type of ['azurerm_linux_virtual_machine_scale_set']) {
     for (const [name, r] of Object.entries(json.resource?.[type] ?? {})) {

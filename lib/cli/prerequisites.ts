@@ -52,6 +52,7 @@ export const NAMESPACE_OF: Readonly<Record<string, string>> = {
   azurerm_nat_gateway_public_ip_association: 'Microsoft.Network',
   azurerm_network_security_group: 'Microsoft.Network',
   azurerm_network_security_rule: 'Microsoft.Network',
+  azurerm_private_dns_a_record: 'Microsoft.Network',
   azurerm_private_dns_zone: 'Microsoft.Network',
   azurerm_private_dns_zone_virtual_network_link: 'Microsoft.Network',
   azurerm_private_endpoint: 'Microsoft.Network',

@@ -6,6 +6,7 @@
  */
 import type { Construct } from 'constructs';
 import { NginxFront } from '../front/nginx-front';
+import { FrontPrivateDns, frontDnsPlan } from '../front/private-dns';
 import { frontRoutingTable, renderFrontConf } from '../front/model';
 import { azureIds } from '../core/azure-ids';
 import { routingTableJson } from '../slots/traffic';
@@ -63,6 +64,16 @@ export class FrontStack extends EnvironmentStack {
       extensions: monitoring ? [monitorAgentExtension(id.id)] : undefined,
       tags: plan.tags,
     });
+    // each region's zone for the front's domain, linked to its VNet only (docs/regions.md)
+    if (f.privateDnsZone) {
+      new FrontPrivateDns(this, 'dns', {
+        resourceGroupName,
+        virtualNetworkId: azureIds.virtualNetwork(env.subscriptionId, networkRg, names.virtualNetwork),
+        linkName: `link-${names.virtualNetwork}`,
+        dns: frontDnsPlan(plan),
+        tags: plan.tags,
+      });
+    }
     if (monitoring) {
       dataCollectionRuleAssociation(this, 'monitoring', { scaleSetId: this.front.scaleSet.scaleSetId, ruleId: monitoring.dataCollectionRuleIds.front, name: 'dcra-front' });
       scaleSetAlerts(this, 'front', { plan, monitoring, resourceGroupName, watched: { label: 'front', loadBalancerId: this.front.loadBalancer.loadBalancerId, autoscaleSettingId: this.front.autoscale.autoscaleSettingId, capacityMax: f.capacity.max } });

@@ -147,9 +147,13 @@ export function synthesize(specs: readonly LoadedSpec[], outdir: string, options
     ];
     const blocks = checkBlocks(owners, lock?.blocks, file);
     // an entry the lock records as running may leave the spec only after its retirement
-    const lifecycle = checkRemovals(lifecycleEntries(env), lock as LifecycleLock | undefined);
+    // another region: a service that left only its list is named with the spec's path, in the spec's file
+    const firstOf = regionOf(env);
+    // (the spec as written: the first region's plan leaves out the services that run only elsewhere)
+    const spec = environments.find((e) => e.name === (firstOf ?? env.name) && e.otherRegions.length > 0);
+    const lifecycle = checkRemovals(lifecycleEntries(env), lock as LifecycleLock | undefined, spec ? { name: env.region, services: new Map(spec.services.map((s, i) => [s.name, i])) } : undefined);
     if (issues.length > 0 || blocks.issues.length > 0 || lifecycle.issues.length > 0) {
-      lockProblems.push({ file: env.file ?? env.name, issues: [...issues.map((i) => ({ ...i, code: 'invalid_value' as const })), ...blocks.issues, ...lifecycle.issues] });
+      lockProblems.push({ file: (spec ?? env).file ?? env.name, issues: [...issues.map((i) => ({ ...i, code: 'invalid_value' as const })), ...blocks.issues, ...lifecycle.issues] });
       continue;
     }
     const recorded = { ...(lifecycle.pooled ? { pooled: lifecycle.pooled } : {}), ...(lifecycle.retired ? { retired: lifecycle.retired } : {}) };

@@ -4,7 +4,7 @@
  * never depends on the traffic plan, so a swap never changes the rendered nginx.conf.
  */
 import type { EnvironmentPlan } from '../spec/plan';
-import { defaultDomain } from '../spec/names';
+import { defaultDomain, serviceHosts } from '../spec/names';
 import { SLOT_NAMES } from '../spec/schema';
 import { renderNginxConf, type FrontConfigInput, type FrontServiceConfig } from './nginx-conf';
 import { routingTable, type RoutingTable } from '../slots/traffic';
@@ -19,7 +19,7 @@ export function frontServices(plan: EnvironmentPlan): FrontServiceConfig[] {
     .filter((svc) => svc.endpoints.input.from.includes('front') && !svc.retired)
     .map((svc) => ({
       name: svc.name,
-      hosts: svc.route.pathPrefix ? [] : (svc.route.hosts ?? [`${svc.name}.${domain}`]),
+      hosts: [...serviceHosts(svc, domain)],
       ...(svc.route.pathPrefix ? { pathPrefix: svc.route.pathPrefix } : {}),
       readTimeoutSeconds: svc.route.readTimeoutSeconds,
       slots: Object.fromEntries(

@@ -69,6 +69,7 @@ export interface SubnetSecurity {
 export const PRIORITY = {
   inputFromFront: 100,
   inputFromVnet: 110,
+  inputFromOtherRegions: 115,
   inputFromPeers: 120,
   frontsOfOtherRegions: 125,
   instanceInput: 130,
@@ -127,6 +128,12 @@ export function planNetworkSecurity(plan: EnvironmentPlan): SubnetSecurity[] {
   const frontRules: NsgRule[] = [];
   if (env.front.allowFrom.includes('vnet')) {
     frontRules.push({ name: 'allow-callers-from-vnet', priority: PRIORITY.inputFromVnet, access: 'Allow', protocol: 'Tcp', sources: [vnet], destination: ips.front.cidr, ports: frontPorts, description: 'Callers in this VNet' });
+  }
+  // 'vnet' is the environment's VNets: a caller in another region reaches this front for a service
+  // only this region serves (its private DNS record names this front; docs/regions.md)
+  const otherSpaces = plan.regions ? plan.regions.others.filter((o) => !o.retired).map((o) => o.addressSpace) : [];
+  if (env.front.allowFrom.includes('vnet') && otherSpaces.length > 0) {
+    frontRules.push({ name: 'allow-callers-from-other-regions', priority: PRIORITY.inputFromOtherRegions, access: 'Allow', protocol: 'Tcp', sources: otherSpaces, destination: ips.front.cidr, ports: frontPorts, description: "Callers in the environment's other regions' VNets" });
   }
   if (env.front.allowFrom.includes('peers') && peers.length > 0) {
     frontRules.push({ name: 'allow-callers-from-peers', priority: PRIORITY.inputFromPeers, access: 'Allow', protocol: 'Tcp', sources: peers, destination: ips.front.cidr, ports: frontPorts, description: 'Callers in declared peer ranges' });

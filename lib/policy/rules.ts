@@ -83,6 +83,9 @@ const TAGGED = [
   'azurerm_storage_account',
   'azurerm_user_assigned_identity',
   'azurerm_monitor_autoscale_setting',
+  'azurerm_private_dns_zone',
+  'azurerm_private_dns_zone_virtual_network_link',
+  'azurerm_private_dns_a_record',
   ...SCALE_SETS,
 ];
 

@@ -148,6 +148,7 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
     'zone_balance',
     'zones',
   ],
+  azurerm_private_dns_a_record: ['name', 'resource_group_name', 'zone_name'],
   azurerm_private_dns_zone: ['name', 'resource_group_name', 'soa_record'],
   azurerm_private_dns_zone_virtual_network_link: [
     'name',

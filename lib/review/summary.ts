@@ -91,12 +91,13 @@ export interface EnvironmentSummary {
   readonly policy: readonly Finding[];
 }
 
-/** A service's plan across regions, for the first region's summary; nothing for a service in one region. */
+/** A service's plan across regions, for the summary of the first region serving it; nothing for a service in one region. */
 function regionsOf(plan: EnvironmentPlan, s: Service): { regions?: RegionsSummary } {
   // a retired region serves nothing: what losing one region means is about the others
   const runs = servedRegions(plan.env, s);
   // a pooled service runs in the first region only (rules/regions.ts), so it has its own capacity here
-  if (runs.length < 2 || !s.capacity || (plan.regions !== undefined && plan.regions.self.index !== 0)) return {};
+  // written once, in the summary of the first region that serves it
+  if (runs.length < 2 || !s.capacity || (plan.regions !== undefined && plan.regions.self.name !== runs[0])) return {};
   const counts = (r: string) => {
     const c = capacityIn(plan.env, s, r)!;
     return { min: c.min, max: c.max };

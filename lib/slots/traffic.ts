@@ -140,8 +140,9 @@ export interface TableRegion {
 }
 
 /** A service's `regions` entry as the front in `region.self` reads it; undefined for a service in one region. */
-export function regionEntry(svc: Pick<Service, 'regions' | 'traffic'>, region: TableRegion): RouteEntry['regions'] {
-  const runs = (svc.regions ?? [region.first]).filter((r) => !(region.retired ?? []).includes(r));
+export function regionEntry(svc: Pick<Service, 'regions' | 'retiredIn' | 'traffic'>, region: TableRegion): RouteEntry['regions'] {
+  // a retired region, or one the service is retired in, serves it no more: no front forwards there
+  const runs = (svc.regions ?? [region.first]).filter((r) => !(region.retired ?? []).includes(r) && !(svc.retiredIn ?? []).includes(r));
   if (runs.length < 2) return undefined;
   // by default every request is served by the first of its regions
   const planned = svc.traffic.regions?.shares ?? { [runs[0]]: 100 };

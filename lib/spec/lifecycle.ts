@@ -52,7 +52,12 @@ export function lockedEntries(lock: LifecycleLock | undefined): { running: Set<s
  * Entries the lock records as running that the spec no longer has: each an issue saying the two
  * steps. Returns the lock's new `pooled` and `retired` lists (sorted; absent when empty).
  */
-export function checkRemovals(entries: readonly LifecycleEntry[], lock: LifecycleLock | undefined): { issues: SpecIssue[]; pooled?: string[]; retired?: string[] } {
+export function checkRemovals(
+  entries: readonly LifecycleEntry[],
+  lock: LifecycleLock | undefined,
+  /** Another region's environment (docs/regions.md): its name, and the spec's services by name with their index. */
+  region?: { readonly name: string; readonly services: ReadonlyMap<string, number> },
+): { issues: SpecIssue[]; pooled?: string[]; retired?: string[] } {
   const { running, retired } = lockedEntries(lock);
   const present = new Set(entries.map(labelOf));
   const issues: SpecIssue[] = [];
@@ -60,6 +65,17 @@ export function checkRemovals(entries: readonly LifecycleEntry[], lock: Lifecycl
     if (present.has(label) || retired.has(label)) continue;
     const pool = label.startsWith('pool-') && !(lock?.pooled ?? []).includes(label);
     const what = pool ? `pool '${label.slice('pool-'.length)}'` : `service '${label}'`;
+    const index = region?.services.get(label);
+    if (region && !pool && index !== undefined) {
+      // the service is still in the spec: it left this region's list only
+      issues.push({
+        path: `services[${index}].regions`,
+        code: 'invalid_value',
+        message: `${what} no longer runs in ${region.name}, but that region's lock file records it as running there and never as retired: its stack there would leave the synth with its scale sets in it`,
+        hint: `take it out of the region in two steps: 1. keep '${region.name}' in regions, add it to services[${index}].retiredIn and deploy (its stack there is emptied, no front routes to it there); 2. remove it from both lists in a later change`,
+      });
+      continue;
+    }
     issues.push({
       path: pool ? 'pools' : 'services',
       code: 'invalid_value',

@@ -63,6 +63,10 @@ export function resourceGroupName(template: string, env: string, part: string): 
 /** The domain of the front's default host names, '<service>.<domain>'. */
 export const defaultDomain = (env: string, front: { readonly domain?: string }): string => front.domain ?? `${env}.internal`;
 
+/** The host names the front serves a service on: its `route.hosts`, else `<service>.<domain>`; none when it is served by path prefix. */
+export const serviceHosts = (svc: { readonly name: string; readonly route: { readonly hosts?: readonly string[]; readonly pathPrefix?: string } }, domain: string): readonly string[] =>
+  svc.route.pathPrefix ? [] : (svc.route.hosts ?? [`${svc.name}.${domain}`]);
+
 export const PLATFORM_PARTS = { network: 'network', front: 'front', state: 'state', vault: 'vault', identities: 'identities', monitor: 'monitor' } as const;
 
 /** Stable six-hex suffix for globally unique names, from the subscription and environment. */

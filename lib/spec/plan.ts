@@ -4,7 +4,7 @@
  */
 import { planIps, type IpPlan } from './ip-plan';
 import { azureIds } from '../core/azure-ids';
-import { computeNames, environmentNames, PLATFORM_PARTS, serviceNames, type EnvironmentNames, type ComputeNames } from './names';
+import { computeNames, defaultDomain, environmentNames, PLATFORM_PARTS, serviceHosts, serviceNames, type EnvironmentNames, type ComputeNames } from './names';
 import { placementsOf, type Placement } from './placement';
 import { planPorts, type PortPlan } from './port-plan';
 import { zonesOf } from './regions';
@@ -71,6 +71,11 @@ export interface RegionLink {
   readonly frontHttpPort: number;
   /** Retired (`otherRegions[].retired`): no front forwards to it, its peering and network stay. */
   readonly retired: boolean;
+  /**
+   * The host names its front serves (the services there that are not retired), and the domain
+   * itself when it serves a service by path prefix: what its private DNS records point here.
+   */
+  readonly hosts: readonly string[];
 }
 
 /** This region, and the environment's others, the first region first. */
@@ -79,6 +84,16 @@ export interface RegionLinks {
   readonly self: RegionLink;
   /** The environment's other regions, the first region first. */
   readonly others: readonly RegionLink[];
+}
+
+/**
+ * The host names a plan's front serves: each service it routes that is not retired, by its host
+ * names, and the domain itself for one served by path prefix (the front's default server).
+ */
+export function servedHosts(p: Pick<EnvironmentPlan, 'env'>): string[] {
+  const domain = defaultDomain(p.env.name, p.env.front);
+  const routed = p.env.services.filter((s) => s.endpoints.input.from.includes('front') && !s.retired);
+  return [...new Set(routed.flatMap((s) => (s.route.pathPrefix ? [domain] : serviceHosts(s, domain))))];
 }
 
 /** The plans of one environment's regions (the first first), each told of the others. One plan stays as it is. */
@@ -99,6 +114,7 @@ export function linkRegions(plans: readonly EnvironmentPlan[], codes: readonly (
       frontAddress: p.ips.frontFrontendIp,
       frontHttpPort: p.ports.front.http,
       retired: isRetiredRegion(p.env),
+      hosts: servedHosts(p),
     };
   });
   return plans.map((p, i) => ({ ...p, regions: { self: links[i], others: links.filter((_, j) => j !== i) } }));

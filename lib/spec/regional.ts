@@ -40,7 +40,13 @@ const regionalFile = (file: string | undefined, code: string): string | undefine
  * tags naming the environment and the region.
  */
 export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
-  const first: RegionalEnvironment = { env };
+  // the first region: the spec itself, less the services that run only elsewhere, a service
+  // retired there retired (the spec object unchanged when neither applies)
+  const here = (s: Service) => serviceRegions(env, s).includes(env.region);
+  const retiredHere = (s: Service, region: string) => (s.retiredIn ?? []).includes(region);
+  const first: RegionalEnvironment = {
+    env: env.services.every((s) => here(s) && !retiredHere(s, env.region)) ? env : { ...env, services: env.services.filter(here).map((s) => (retiredHere(s, env.region) ? { ...s, retired: true } : s)) },
+  };
   return [
     first,
     ...env.otherRegions.map((r) => {
@@ -48,7 +54,7 @@ export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
       // each at its capacity there (`regionCapacity`), and in a retired region retired (stacks emptied, not routed)
       const services = env.services
         .filter((s) => serviceRegions(env, s).includes(r.name))
-        .map((s) => ({ ...s, capacity: capacityIn(env, s, r.name), ...(r.retired ? { retired: true } : {}) }));
+        .map((s) => ({ ...s, capacity: capacityIn(env, s, r.name), ...(r.retired || retiredHere(s, r.name) ? { retired: true } : {}) }));
       const file = regionalFile((env as Environment & { file?: string }).file, r.code);
       const regional: Environment & { file?: string; regionOf?: string } = {
         ...env,
@@ -77,9 +83,9 @@ export function regionalEnvironments(env: Environment): RegionalEnvironment[] {
 /** Whether this environment is a retired region (`otherRegions[].retired`). */
 export const isRetiredRegion = (env: Environment): boolean => (env as Environment & { regionRetired?: boolean }).regionRetired === true;
 
-/** The regions a service is served in: its regions but the retired ones. */
-export const servedRegions = (env: Pick<Environment, 'region' | 'otherRegions'>, svc: Pick<Service, 'regions'>): readonly string[] => {
-  const retired = new Set(env.otherRegions.filter((r) => r.retired).map((r) => r.name));
+/** The regions a service is served in: its regions but the retired ones and those it is retired in. */
+export const servedRegions = (env: Pick<Environment, 'region' | 'otherRegions'>, svc: Pick<Service, 'regions'> & { readonly retiredIn?: readonly string[] }): readonly string[] => {
+  const retired = new Set([...env.otherRegions.filter((r) => r.retired).map((r) => r.name), ...(svc.retiredIn ?? [])]);
   return serviceRegions(env, svc).filter((r) => !retired.has(r));
 };
 
@@ -98,7 +104,7 @@ export const capacityIn = <C>(env: Pick<Environment, 'region'>, svc: { readonly 
  * `traffic.regions.shares`, a region it leaves out at 0; without it, the first of its served
  * regions serves everything.
  */
-export function regionShares(env: Pick<Environment, 'region' | 'otherRegions'>, svc: Pick<Service, 'regions'> & { readonly traffic?: { readonly regions?: { readonly shares: Readonly<Record<string, number>> } } }): Record<string, number> {
+export function regionShares(env: Pick<Environment, 'region' | 'otherRegions'>, svc: Pick<Service, 'regions'> & { readonly retiredIn?: readonly string[] } & { readonly traffic?: { readonly regions?: { readonly shares: Readonly<Record<string, number>> } } }): Record<string, number> {
   const served = servedRegions(env, svc);
   const planned = svc.traffic?.regions?.shares;
   return Object.fromEntries(served.map((r, i) => [r, planned ? (planned[r] ?? 0) : i === 0 ? 100 : 0]));

@@ -506,11 +506,18 @@ export const ServiceSchema = z
     /** Where the front sends the service's requests: the live slot, a ramp weight, pin rules. */
     traffic: TrafficSchema,
     /**
-     * The regions the service runs in, by name: the environment's `region` and any of
+     * The regions the service runs in, by name: any of the environment's `region` and
      * `otherRegions`, each with both slots at `capacity` unless `regionCapacity` names it.
      * @default - the environment's `region` only
      */
     regions: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Regions of `regions` the service is retired in: the first of two changes that take it out of
+     * a region (docs/regions.md), as `retired` is for the whole service. Its stacks there stay
+     * with no resources, so `cdktf deploy` destroys its scale sets there, and no front routes to
+     * it there. Once deployed, remove the region from both lists. @default - none
+     */
+    retiredIn: z.array(z.string().min(1)).optional(),
     /**
      * Instance counts of each slot in another of the service's regions, by region name, where they
      * differ from `capacity` (which is the first region's, and every other region's by default).
@@ -703,6 +710,15 @@ export const FrontSchema = z
     tlsCertificate: z.string().optional(),
     /** Seconds between two checks of the routing table by each front VM. @default 5 */
     tablePollSeconds: z.number().int().min(1).max(300).default(5),
+    /**
+     * A private DNS zone named `domain` in each region (docs/regions.md#private-dns-per-region),
+     * linked to that region's VNet, with an A record per host name of the environment's services
+     * in the domain: this region's front when it serves the service, else the front of the first
+     * region that does. Callers in each region then reach their own front by name, and a traffic
+     * move between regions changes no record. Leave it off when your DNS already serves the
+     * domain: a VNet can be linked to one zone of a name only. @default false
+     */
+    privateDnsZone: z.boolean().default(false),
     /**
      * Accept a change that replaces the front's scale set (its rolling upgrade policy, or the
      * region's zones): refused otherwise, comparing with the lock file. Set it for that one

@@ -16,7 +16,7 @@ import { checkRawInput } from './raw-input';
 import { validateAdminUsername, validateDeployerRanges, validateEntraIdLogin, validateSshKeys } from './rules/access';
 import { validateAutoscale, validateCapacityOrder, validateQuotas, validateRegionLoss, validateUpgradeHeadroom } from './rules/capacity';
 import { validateArtifacts, validateCustomDataSize, validateImages, validatePools, validateRetirement, validateVmSizes } from './rules/compute';
-import { validateFrontCertificate, validateFrontPorts } from './rules/front';
+import { validateFrontCertificate, validateFrontDns, validateFrontPorts } from './rules/front';
 import { validateEnvironmentNames, validatePoolNames, validateRegion, validateServiceNames, validateTags } from './rules/names';
 import { validateAddressSpace, validateBlocks, validateEndpointSources, validateRanges, validateSubnetFits } from './rules/network';
 import { validatePorts } from './rules/ports';
@@ -72,6 +72,7 @@ export const RULES: ReadonlyArray<{ readonly concern: string; readonly rule: (vi
   { concern: 'network', rule: validateEndpointSources },
   { concern: 'front', rule: validateFrontPorts },
   { concern: 'front', rule: validateFrontCertificate },
+  { concern: 'front', rule: validateFrontDns },
   { concern: 'compute', rule: validatePools },
   { concern: 'compute', rule: validateImages },
   { concern: 'compute', rule: validateArtifacts },

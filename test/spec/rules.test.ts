@@ -96,6 +96,14 @@ const MUTATIONS: Record<string, Mutation> = {
     // with 'unknown region' beside it, catalog's regions no longer name the first region, so the first region's quota no longer counts it
     conflicts: ['another region of another size than the first', 'a quota too small'],
   },
+  'a private DNS zone under a name Azure reserves': {
+    rules: ['validateFrontDns'],
+    mutate: (s) => {
+      s.front.privateDnsZone = true;
+      s.front.domain = 'retail.azure.com';
+    },
+    paths: ['front.domain'],
+  },
   'an undeclared service certificate': { rules: ['validateServiceVaultReferences'], mutate: (s) => (s.services[1].certificates = ['front-tsl']), paths: ['services[1].certificates[0]'] },
 };
 

@@ -39,12 +39,16 @@ test("the second region's stacks: its network, vault, identities, monitoring, fr
   expect(vmss[0].tags).toMatchObject({ environment: 'retail', 'ase-region': 'northeurope' });
 });
 
-test("the first region's stacks are unchanged but for its network (the other front's NSG rule) and its front (peers and shares)", () => {
+test("the first region's stacks are unchanged but for its network (the other region's callers and front in its NSG) and its front (peers and shares)", () => {
   const changed = Object.keys(single).filter((s) => stacks[s] !== single[s]).sort();
   expect(changed).toEqual(['retail-front', 'retail-network']);
   const rules = (s: Record<string, string>) => Object.values(JSON.parse(s['retail-network']).resource.azurerm_network_security_rule) as Json[];
   const added = rules(stacks).filter((r) => !rules(single).some((o) => o.name === r.name && o.network_security_group_name === r.network_security_group_name));
-  expect(added).toEqual([expect.objectContaining({ name: 'allow-fronts-of-other-regions', priority: 125, access: 'Allow', direction: 'Inbound', source_address_prefix: '10.30.0.0/24', destination_port_range: '80' })]);
+  expect(added).toEqual([
+    // callers in north's VNet, for a service only west's front serves (allowFrom 'vnet': the environment's VNets)
+    expect.objectContaining({ name: 'allow-callers-from-other-regions', priority: 115, access: 'Allow', direction: 'Inbound', source_address_prefix: '10.30.0.0/16', destination_port_ranges: ['80', '443'] }),
+    expect.objectContaining({ name: 'allow-fronts-of-other-regions', priority: 125, access: 'Allow', direction: 'Inbound', source_address_prefix: '10.30.0.0/24', destination_port_range: '80' }),
+  ]);
 });
 
 test("the VNets are peered both ways, both sides in the second region's network stack", () => {
@@ -91,7 +95,9 @@ test('spec errors name the field, all at once', () => {
   const s = twoRegions();
   s.otherRegions.push({ name: 'westeurope', code: 'ne', addressSpace: '10.20.128.0/17' }, { name: 'northeurop', code: 'n2', addressSpace: '10.30.0.0/16' });
   s.services[0].traffic.regions = { shares: { westeurope: 60, eastus: 30 } };
-  s.services[1].regions = ['northeurope'];
+  s.services[1].retiredIn = ['eastus'];
+  s.services[2].regions = ['northeurope'];
+  s.services[2].retiredIn = ['northeurope'];
   const r = validateEnvironment(s);
   expect(r.ok).toBe(false);
   const issues = r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
@@ -104,7 +110,8 @@ test('spec errors name the field, all at once', () => {
       "otherRegions[2].addressSpace: '10.30.0.0/16' overlaps otherRegions[0].addressSpace '10.30.0.0/16'",
       "services[0].traffic.regions.shares.eastus: the service does not run in 'eastus' (its regions: 'westeurope', 'northeurope')",
       'services[0].traffic.regions.shares: the shares add up to 90, not 100',
-      "services[1].regions: the service does not run in the environment's region 'westeurope'",
+      "services[1].retiredIn[0]: the service does not run in 'eastus' (its regions: 'westeurope')",
+      'services[2].retiredIn: retires the service in every region it runs in',
     ]),
   );
   // a code whose names no longer fit: a 12-character environment and a 4-character code
@@ -275,4 +282,112 @@ describe('capacity per region (services[].regionCapacity)', () => {
   test("a region's max must fit the service's block, whose size is the same in every region", () => {
     expect(problems(sized({ min: 6, default: 6, max: 400 }))).toEqual([expect.stringMatching(/^services\[0\]\.regionCapacity\.northeurope\.max: 2 slots × \(400 instances \+ 80 upgrade surge\) need \d+ addresses; a \/\d+ subnet holds \d+ \(lower regionCapacity\.northeurope\.max, /)]);
   });
+});
+
+describe('a service only outside the first region, and leaving a region (services[].retiredIn)', () => {
+  const northOnly = (): Json => {
+    const s = twoRegions();
+    s.services[2].regions = ['northeurope'];
+    return s;
+  };
+  const out = synthStacks(northOnly());
+  const of = (name: string): Json => JSON.parse(out[name]);
+  const tableOf = (o: Record<string, string>, stack: string) => JSON.parse(JSON.parse(o[stack]).resource.azurerm_storage_blob['front_routing-table'].source_content).services;
+
+  test("catalog in north only: its scale sets and subnet in north's stacks, none in the first region's; north's front serves it, west's does not", () => {
+    expect(Object.keys(out)).toContain('retail-ne-svc-catalog');
+    expect(Object.keys(out)).not.toContain('retail-svc-catalog');
+    const subnets = (stack: string) => (Object.values(of(stack).resource.azurerm_subnet) as Json[]).map((x) => x.name);
+    expect(subnets('retail-ne-network')).toContain('snet-svc-catalog');
+    expect(subnets('retail-network')).not.toContain('snet-svc-catalog');
+    expect(Object.keys(tableOf(out, 'retail-ne-front'))).toEqual(expect.arrayContaining(['catalog', 'pricing']));
+    expect(tableOf(out, 'retail-front').catalog).toBeUndefined();
+    // its block is still the environment's: the first region's services keep theirs, and its subnet in north has its block's range
+    const north = (Object.values(of('retail-ne-network').resource.azurerm_subnet) as Json[]).find((x) => x.name === 'snet-svc-catalog')!;
+    const single = (Object.values(JSON.parse(stacks['retail-network']).resource.azurerm_subnet) as Json[]).find((x) => x.name === 'snet-svc-catalog')!;
+    expect(north.address_prefixes[0].replace(/^10\.30\./, '10.20.')).toBe(single.address_prefixes[0]);
+  });
+
+  test('with the private DNS zones, west resolves catalog to north\'s front, and west\'s front NSG admits callers from north', () => {
+    const s = northOnly();
+    s.front.privateDnsZone = true;
+    const dns = synthStacks(s);
+    const ip = (stack: string) => (Object.values(JSON.parse(dns[stack]).resource.azurerm_lb) as Json[])[0].frontend_ip_configuration[0].private_ip_address;
+    const records = (stack: string) => Object.fromEntries((Object.values(JSON.parse(dns[stack]).resource.azurerm_private_dns_a_record) as Json[]).map((r) => [r.name, r.records[0]]));
+    expect(records('retail-front').catalog).toBe(ip('retail-ne-front'));
+    expect(records('retail-ne-front').catalog).toBe(ip('retail-ne-front'));
+    const rules = (Object.values(JSON.parse(dns['retail-network']).resource.azurerm_network_security_rule) as Json[]).map((r) => r.name);
+    expect(rules).toContain('allow-callers-from-other-regions');
+  });
+
+  test("leaving a region: retiredIn empties the service's stacks there and its table entries stop sending there; a share there is refused", () => {
+    const s = twoRegions();
+    s.services[0].retiredIn = ['northeurope'];
+    s.services[0].traffic.regions = { shares: { westeurope: 100, northeurope: 0 } };
+    const leaving = synthStacks(s);
+    expect(JSON.parse(leaving['retail-ne-svc-pricing']).resource ?? {}).toEqual({});
+    expect(tableOf(leaving, 'retail-front').pricing.regions).toBeUndefined();
+    expect(tableOf(leaving, 'retail-ne-front').pricing).toBeUndefined();
+    // the first region's stacks are a single region's again but for the region's peering rules
+    expect(leaving['retail-svc-pricing']).toBe(single['retail-svc-pricing']);
+    s.services[0].traffic.regions = { shares: { westeurope: 90, northeurope: 10 } };
+    const r = validateEnvironment(s);
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual([
+      "services[0].traffic.regions.shares.northeurope: the service is retired in 'northeurope' (retiredIn): it serves nothing there, so no share can go there (move its share to its other regions (shift it first, in its own change, then retire it there))",
+    ]);
+  });
+
+  test('leaving the first region: the service is retired in its first region\'s stacks, which stay empty, and north serves it alone', () => {
+    const s = twoRegions();
+    s.services[0].retiredIn = ['westeurope'];
+    s.services[0].traffic.regions = { shares: { westeurope: 0, northeurope: 100 } };
+    const moved = synthStacks(s);
+    expect(JSON.parse(moved['retail-svc-pricing']).resource ?? {}).toEqual({});
+    expect(tableOf(moved, 'retail-front').pricing).toBeUndefined();
+    expect(tableOf(moved, 'retail-ne-front').pricing.regions).toBeUndefined();
+  });
+});
+
+test("taking a service out of a region is two changes, as retiring one is: dropped from regions at once is refused by that region's lock; retiredIn first, then drop it", () => {
+  const dir = tempDir();
+  try {
+    const out = join(dir, 'cdktf.out');
+    const synth = (spec: Json) => synthesize([{ file: 'retail.ts', spec, issues: [] }], out, { lockDir: dir });
+    expect(synth(twoRegions()).ok).toBe(true);
+    const without = twoRegions();
+    without.services[0].regions = ['westeurope'];
+    delete without.services[0].traffic.regions;
+    const atOnce = synth(without);
+    expect(atOnce.ok).toBe(false);
+    expect(atOnce.ok ? [] : atOnce.problems.map((p) => [p.file, p.issues.map(formatIssue)])).toEqual([
+      [
+        'retail.ts',
+        [
+          "services[0].regions: service 'pricing' no longer runs in northeurope, but that region's lock file records it as running there and never as retired: its stack there would leave the synth with its scale sets in it (take it out of the region in two steps: 1. keep 'northeurope' in regions, add it to services[0].retiredIn and deploy (its stack there is emptied, no front routes to it there); 2. remove it from both lists in a later change)",
+        ],
+      ],
+    ]);
+    // step one: retired there (its scale sets destroyed by the deploy), recorded as retired in north's lock
+    const step1 = twoRegions();
+    step1.services[0].retiredIn = ['northeurope'];
+    step1.services[0].traffic.regions = { shares: { westeurope: 100, northeurope: 0 } };
+    expect(synth(step1).ok).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'retail.ne.lock.json'), 'utf8')).retired).toEqual(['pricing']);
+    // step two: out of both lists
+    expect(synth(without).ok).toBe(true);
+    // the first region too: pricing moves to north alone
+    expect(synth(twoRegions()).ok).toBe(true);
+    const northOnly = twoRegions();
+    northOnly.services[0].regions = ['northeurope'];
+    delete northOnly.services[0].traffic.regions;
+    const moved = synth(northOnly);
+    expect(moved.ok ? [] : moved.problems.flatMap((p) => p.issues.map((i) => `${p.file}: ${i.path}`))).toEqual(['retail.ts: services[0].regions']);
+    const leave = twoRegions();
+    leave.services[0].retiredIn = ['westeurope'];
+    leave.services[0].traffic.regions = { shares: { westeurope: 0, northeurope: 100 } };
+    expect(synth(leave).ok).toBe(true);
+    expect(synth(northOnly).ok).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -43,6 +43,25 @@ test('to52: each 4.55 name 5.0 removed becomes its 5.x form with the same meanin
   expect(pricing).toEqual(stacks['retail-svc-pricing']);
 });
 
+test("to52: a private DNS record's zone name and group become the zone's ID (5.2's private_dns_zone_id), and concretize resolves it", () => {
+  const spec = exampleSpec() as any;
+  spec.front.privateDnsZone = true;
+  const front = JSON.parse(synthStacks(spec)['retail-front']);
+  const [copy, done] = to52(front);
+  const records = Object.entries(copy.resource.azurerm_private_dns_a_record) as [string, any][];
+  expect(records.length).toBe(3);
+  for (const [name, r] of records) {
+    const was = front.resource.azurerm_private_dns_a_record[name];
+    expect(r.zone_name).toBeUndefined();
+    expect(r.resource_group_name).toBeUndefined();
+    expect(r.private_dns_zone_id).toBe(`/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/${was.resource_group_name}/providers/Microsoft.Network/privateDnsZones/${was.zone_name}`);
+    expect(done).toContain(`azurerm_private_dns_a_record.${name}: zone_name + resource_group_name -> private_dns_zone_id`);
+  }
+  const [concrete, , unresolved] = concretize(copy);
+  expect(unresolved).toEqual([]);
+  for (const r of Object.values(concrete.resource.azurerm_private_dns_a_record) as any[]) expect(r.private_dns_zone_id).toBe('/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-retail-front/providers/Microsoft.Network/privateDnsZones/retail.internal');
+});
+
 test('concretize: no reference is left in the example, each became a value of its shape', () => {
   for (const [name, json] of Object.entries(stacks)) {
     const [concrete, resolved, unresolved] = concretize(to52(json)[0]);

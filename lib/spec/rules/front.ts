@@ -5,6 +5,7 @@
 import { certificateFileFormat } from '../certificates';
 import { FRONT_RESERVED_PORTS } from '../constants';
 import { show, suggest } from '../issues';
+import { defaultDomain } from '../names';
 import { writtenCertificates } from './vault';
 import { collect, isRecord, type Findings, type SpecView } from './view';
 
@@ -58,6 +59,40 @@ export function validateFrontCertificate(view: SpecView): Findings {
           hint: suggest(tlsName, certs.map((c) => c.name).filter((n): n is string => typeof n === 'string')) ?? 'declare it under keyVault.certificates',
         });
       }
+    }
+  });
+}
+
+/**
+ * Names Azure keeps for itself: it refuses a private DNS zone of any of these or under them
+ * (Azure DNS docs, "Private DNS zone": restrictions; the Gov and China clouds' equivalents are
+ * not public regions this library knows).
+ */
+const RESERVED_ZONES = ['azclient.ms', 'azure.com', 'cloudapp.net', 'core.windows.net', 'microsoft.com', 'msidentity.com', 'trafficmanager.net', 'windows.net'];
+
+/**
+ * front.privateDnsZone: the domain is a zone Azure accepts (two to 34 labels, not one of Azure's
+ * reserved names), and each host name outside it is a warning: it gets no record.
+ */
+export function validateFrontDns(view: SpecView): Findings {
+  return collect((add, warn) => {
+    const { front } = view;
+    const env = typeof view.env.name === 'string' ? view.env.name : undefined;
+    if (front.privateDnsZone !== true || env === undefined) return;
+    const domain = defaultDomain(env, front);
+    const at = front.domain !== undefined ? ['front', 'domain'] : ['front', 'privateDnsZone'];
+    const labels = domain.split('.').length;
+    if (labels < 2 || labels > 34) {
+      add(at, { code: 'invalid_value', message: `${show(domain)} has ${labels} label${labels === 1 ? '' : 's'}; a private DNS zone needs 2 to 34`, value: domain, hint: labels < 2 ? `use a name such as '${domain}.internal'` : 'use a shorter domain' });
+    }
+    const reserved = RESERVED_ZONES.find((r) => domain === r || domain.endsWith(`.${r}`));
+    if (reserved) add(at, { code: 'invalid_value', message: `${show(domain)} is ${domain === reserved ? '' : 'under '}${show(reserved)}, a name Azure reserves: it refuses a private DNS zone there`, value: domain, hint: 'use a domain of your own, e.g. the default <env>.internal' });
+    for (const { index, s } of view.services) {
+      (s.route?.hosts ?? []).forEach((h, i) => {
+        if (h !== domain && !h.endsWith(`.${domain}`)) {
+          warn(['services', index, 'route', 'hosts', i], { code: 'missing', message: `${show(h)} is outside the front's domain ${show(domain)}: the private DNS zone has no record for it`, hint: 'resolve it to the front by your own DNS, or use a host name in the domain' });
+        }
+      });
     }
   });
 }

@@ -1,10 +1,10 @@
 /**
  * Rules of the regions concern (docs/regions.md): each of `otherRegions` a known Azure region other
  * than the first and the others, a unique code whose names fit Azure's rules, an address space of
- * the first region's size that overlaps no other region's; each service's `regions` known,
- * without repeats, the first region among them (a service only elsewhere is not built yet), and not
- * on a pool; `traffic.regions` only for a service in several regions, naming only its regions,
- * adding up to 100.
+ * the first region's size that overlaps no other region's; each service's `regions` known and
+ * without repeats (any of them, the first region or not), and not on a pool; `retiredIn` and
+ * `regionCapacity` naming its regions; `traffic.regions` only for a service in several regions,
+ * naming only its regions, adding up to 100, nothing to a region it is not served in.
  */
 import { canonicalIfHostBitsSet, contains, overlaps, parseCidr } from '../cidr';
 import { PRIVATE_RANGES } from '../constants';
@@ -95,20 +95,27 @@ export function validateServiceRegions(view: SpecView): Findings {
           else if (seen.has(r)) add(at('regions', i), { code: 'duplicate', message: `${show(r)} is listed twice`, value: r, hint: 'list each region once' });
           seen.add(r);
         });
-        if (first !== undefined && regions.length > 0 && !regions.includes(first)) {
-          add(at('regions'), { code: 'invalid_value', message: `the service does not run in the environment's region ${show(first)}`, value: regions, hint: `add '${first}': a service that runs only in other regions is not built yet (docs/regions.md)` });
-        }
         if (s.pool !== undefined && regions.some((r) => r !== first)) {
           add(at('regions'), { code: 'invalid_value', message: `a service on a pool (${show(s.pool)}) runs in the first region only`, value: regions, hint: 'give the service its own scale sets to run it in other regions' });
         }
       }
       const runsIn = regions ?? (first !== undefined ? [first] : []);
+      // retiredIn: regions of its own list, once each, not all of them (that is `retired`)
+      const retiredIn = s.retiredIn ?? [];
+      const once = new Set<string>();
+      retiredIn.forEach((r, i) => {
+        if (!runsIn.includes(r)) add(at('retiredIn', i), { code: 'invalid_value', message: `the service does not run in ${show(r)} (its regions: ${runsIn.map((x) => `'${x}'`).join(', ')})`, value: r, hint: suggest(r, runsIn) ?? 'name one of its regions' });
+        else if (once.has(r)) add(at('retiredIn', i), { code: 'duplicate', message: `${show(r)} is listed twice`, value: r, hint: 'list each region once' });
+        once.add(r);
+      });
+      if (runsIn.length > 0 && runsIn.every((r) => once.has(r))) add(at('retiredIn'), { code: 'invalid_value', message: 'retires the service in every region it runs in', value: retiredIn, hint: 'retire the whole service with retired: true instead' });
       // the regions as written: one entry the schema refuses leaves the others checked
       const written = raw && isRecord(raw.regionCapacity) ? raw.regionCapacity : {};
       const own = s.regionCapacity ?? {};
       for (const region of Object.keys(written)) {
         const p = at('regionCapacity', region);
         if (region === first) add(p, { code: 'invalid_value', message: `${show(region)} is the environment's region, whose counts are capacity`, value: written[region], hint: 'set capacity for the first region; regionCapacity is for the others' });
+        else if (runsIn.length === 1 && runsIn[0] === region) add(p, { code: 'invalid_value', message: `the service runs in ${show(region)} only: its counts there are capacity`, value: written[region], hint: 'set capacity; regionCapacity is for a service in several regions' });
         else if (!runsIn.includes(region)) add(p, { code: 'invalid_value', message: `the service does not run in ${show(region)} (its regions: ${runsIn.map((r) => `'${r}'`).join(', ')})`, value: written[region], hint: suggest(region, runsIn.filter((r) => r !== first)) ?? 'name one of its other regions, or add this one to its regions' });
         else if (own[region] !== undefined) {
           // a schedule's counts apply in every region: each must fit this region's counts too
@@ -129,6 +136,8 @@ export function validateServiceRegions(view: SpecView): Findings {
         for (const [region, share] of Object.entries(plan.shares)) {
           if (runsIn.includes(region) && retired.has(region) && share > 0) {
             add(at('traffic', 'regions', 'shares', region), { code: 'invalid_value', message: `${show(region)} is retired: it serves nothing, so no share can go there`, value: share, hint: 'move its share to the regions that stay (shift it first, in its own change, then retire the region)' });
+          } else if (runsIn.includes(region) && once.has(region) && share > 0) {
+            add(at('traffic', 'regions', 'shares', region), { code: 'invalid_value', message: `the service is retired in ${show(region)} (retiredIn): it serves nothing there, so no share can go there`, value: share, hint: 'move its share to its other regions (shift it first, in its own change, then retire it there)' });
           }
           if (!runsIn.includes(region)) add(at('traffic', 'regions', 'shares', region), { code: 'invalid_value', message: `the service does not run in ${show(region)} (its regions: ${runsIn.map((r) => `'${r}'`).join(', ')})`, value: share, hint: suggest(region, runsIn) ?? 'name one of its regions, or add this one to its regions' });
           sum += Math.round(share * 100);
