@@ -18,7 +18,7 @@
  * block; a block documented under several parents gets every path.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /** The azurerm resource types this library emits: the table covers each, possibly with no entry. */
 export const RESOURCE_TYPES: readonly string[] = [
@@ -368,7 +368,7 @@ export function withCodeRules(type: string, table: ResourceTable): ResourceTable
   return extra ? { ...table, forceNew: [...new Set([...table.forceNew, ...extra])].sort() } : table;
 }
 
-export function renderTable(tables: ReadonlyMap<string, ResourceTable>, ref: string): string {
+export function renderTable(tables: ReadonlyMap<string, ResourceTable>, ref: string, wraps = '@cdktf/provider-azurerm 14.23.1', out = 'lib/review/force-new.ts'): string {
   const types = [...tables.keys()].sort();
   const force = types.map((t) => renderList(t, tables.get(t)!.forceNew)).join('\n');
   const conditions = types.map((t) => renderSentences(t, tables.get(t)!.conditions)).filter((s) => s !== undefined).join('\n');
@@ -380,11 +380,11 @@ export function renderTable(tables: ReadonlyMap<string, ResourceTable>, ref: str
  *
  *   ${ref}
  *
- * (the provider version @cdktf/provider-azurerm 14.23.1 wraps): an argument is listed when its
+ * (the provider version ${wraps} wraps): an argument is listed when its
  * description, or a note under it, says changing it forces a new resource, plus the replacements
  * its code forces that the docs omit (FROM_CODE in the script). Do not edit; regenerate:
  *
- *   node scripts/app.js scripts/force-new-from-docs.ts <provider>/website/docs/r --ref '<tag (commit)>'
+ *   node scripts/app.js scripts/force-new-from-docs.ts <provider>/website/docs/r --ref '<tag (commit)>'${out === 'lib/review/force-new.ts' ? '' : ` --wraps '${wraps}' --out ${out}`}
  *
  * Paths are Terraform JSON names; a nested argument is \`block.argument\`; a block listed on its own
  * is replaced as a whole when anything in it changes. The docs are the source because the schema
@@ -452,13 +452,15 @@ function main(argv: readonly string[]): number {
   const positional: string[] = [];
   let ref: string | undefined;
   let out: string | undefined;
+  let wraps: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--ref') ref = argv[++i];
     else if (argv[i] === '--out') out = argv[++i];
+    else if (argv[i] === '--wraps') wraps = argv[++i];
     else positional.push(argv[i]);
   }
   if (positional.length !== 1 || !ref) {
-    process.stderr.write("usage: node scripts/app.js scripts/force-new-from-docs.ts <docs-dir> --ref '<tag (commit)>' [--out <file>]\n");
+    process.stderr.write("usage: node scripts/app.js scripts/force-new-from-docs.ts <docs-dir> --ref '<tag (commit)>' [--wraps '<bindings and version>' --out <file>]\n");
     return 2;
   }
   const dir = resolve(positional[0]);
@@ -481,7 +483,7 @@ function main(argv: readonly string[]): number {
   }
   const file = out ? resolve(out) : join(projectRoot(__dirname), 'lib', 'review', 'force-new.ts');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, renderTable(tables, ref));
+  writeFileSync(file, renderTable(tables, ref, wraps, out ? relative(projectRoot(__dirname), file) : undefined));
   process.stdout.write(`wrote ${file}\n`);
   return 0;
 }

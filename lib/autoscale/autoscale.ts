@@ -2,7 +2,7 @@
  * Autoscale: an autoscale setting for a scale set from planned profiles (see `planProfiles`):
  * every profile carries the CPU rules out and in; predictive mode and notifications optional.
  */
-import { MonitorAutoscaleSetting } from '@cdktf/provider-azurerm/lib/monitor-autoscale-setting';
+import { MonitorAutoscaleSetting } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import type { PlannedProfile } from './plan';
 

@@ -18,10 +18,8 @@
  * what gates upgrades and repair, and its fault-domain count is required: 1 when zonal.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { LinuxVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/linux-virtual-machine-scale-set';
-import { OrchestratedVirtualMachineScaleSet } from '@cdktf/provider-azurerm/lib/orchestrated-virtual-machine-scale-set';
-import { DataAzurermPlatformImage } from '@cdktf/provider-azurerm/lib/data-azurerm-platform-image';
-import type { ITerraformDependable } from 'cdktf';
+import { DataAzurermPlatformImage, LinuxVirtualMachineScaleSet, OrchestratedVirtualMachineScaleSet } from '../runtime/azurerm';
+import type { ITerraformDependable } from '../runtime/cdk';
 import { BuiltinData } from '../core/builtin-data';
 import { Construct } from 'constructs';
 import { VM_HEALTH_PORT } from '../spec/constants';

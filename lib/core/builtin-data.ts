@@ -8,7 +8,7 @@
  * the same (`terraform_data` with `input`, `triggers_replace` and `lifecycle`); Terraform itself
  * refuses a version below 1.4 at init, and docs/prerequisites.md names the version.
  */
-import { TerraformResource, type TerraformResourceLifecycle } from 'cdktf';
+import { TerraformResource, type TerraformResourceLifecycle } from '../runtime/cdk';
 import type { Construct } from 'constructs';
 
 export interface BuiltinDataProps {

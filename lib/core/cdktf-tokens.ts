@@ -7,8 +7,7 @@
  * the app, stack or resource machinery, so validation stays fast where cdktf is not otherwise
  * loaded (the `ase` scaffold commands).
  */
-import { TokenString } from 'cdktf/lib/tokens/private/encoding';
-import { Token } from 'cdktf/lib/tokens/token';
+import { Token, TokenString } from '../runtime/cdk-tokens';
 
 /**
  * Whether cdktf reads a number as one of its tokens when it resolves a resource's attributes:

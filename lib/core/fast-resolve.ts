@@ -21,7 +21,7 @@
  * (test/core/fast-resolve.test.ts) holds every stack of the fixture environments equal to cdktf's
  * own `toTerraform()`.
  */
-import { DefaultTokenResolver, StringConcat, Token, Tokenization } from 'cdktf';
+import { DefaultTokenResolver, StringConcat, Token, Tokenization } from '../runtime/cdk';
 import type { IConstruct } from 'constructs';
 
 const RESOLVER = new DefaultTokenResolver(new StringConcat());

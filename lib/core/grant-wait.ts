@@ -10,10 +10,9 @@
  *
  * See docs/apply-order.md for the durations and why.
  */
-import type { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { TimeProvider } from '@cdktf/provider-time/lib/provider';
-import { Sleep } from '@cdktf/provider-time/lib/sleep';
-import { TerraformStack } from 'cdktf';
+import type { RoleAssignment } from '../runtime/azurerm';
+import { Sleep, TimeProvider } from '../runtime/time';
+import { TerraformProvider, TerraformStack } from '../runtime/cdk';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -46,20 +45,21 @@ export const GRANT_WAIT = {
 
 /**
  * The stack's default `time` provider: the app's own if it declared one (without an alias) anywhere
- * in the stack, else one created at the stack's root (id 'time').
+ * in the stack, by any binding, else one created at the stack's root (id 'time').
  */
-export function timeProviderOf(scope: IConstruct): TimeProvider {
+export function timeProviderOf(scope: IConstruct): TerraformProvider {
   const stack = TerraformStack.of(scope);
   const known = providers.get(stack);
   if (known) return known; // one search per stack: an identities stack has a wait per grant
-  const declared = stack.node.findAll().find((c): c is TimeProvider => c instanceof TimeProvider && !c.alias);
+  // any binding's time provider: this library's (runtime/time.ts) or the app's own (@cdktf/provider-time)
+  const declared = stack.node.findAll().find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === 'time' && !(c as { alias?: string }).alias);
   if (!declared && stack.node.tryFindChild('time')) throw new Error(`${stack.node.path}: the id 'time' is taken by something that is not the time provider`);
   const provider = declared ?? new TimeProvider(stack, 'time');
   providers.set(stack, provider);
   return provider;
 }
 
-const providers = new WeakMap<TerraformStack, TimeProvider>();
+const providers = new WeakMap<TerraformStack, TerraformProvider>();
 
 /**
  * A `time_sleep` beside `grant` (id `<grant id>-propagated`), created after it and waiting

@@ -7,7 +7,7 @@
  * spec (never list positions), so an address changes only when what it names changes. Two
  * elements that would share an address are an error at synth, never a silent overwrite.
  */
-import { Aspects, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from 'cdktf';
+import { Aspects, TerraformElement, TerraformOutput, TerraformStack, Tokenization } from '../runtime/cdk';
 import type { Construct, IConstruct, Node } from 'constructs';
 import { withoutCreationStacks } from './creation-stacks';
 import { resolveTerraform } from './fast-resolve';

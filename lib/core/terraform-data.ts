@@ -19,7 +19,7 @@
  * validation refuses token markers (`lib/spec/raw-input.ts`). Backends are left alone: Terraform
  * does not template a backend block, so an escape there would be read as written.
  */
-import { Token, Tokenization, TerraformBackend, TerraformElement, type IAspect, type IResolvable } from 'cdktf';
+import { type IAspect, type IResolvable, TerraformBackend, TerraformElement, Token, Tokenization } from '../runtime/cdk';
 import type { IConstruct } from 'constructs';
 
 /** cdktf's string token marker (`${TfToken[TOKEN.n]}`), as its encoding.js matches it. */

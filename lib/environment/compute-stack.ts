@@ -20,7 +20,7 @@ import { SLOT_NAMES, type SlotName } from '../spec/schema';
 import { dataCollectionRuleAssociation, monitorAgentExtension, monitoringOf } from '../monitor/monitoring';
 import { scaleSetAlerts } from '../monitor/metric-alerts';
 import { VmAssociationPolicy } from '../monitor/vm-association-policy';
-import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
+import { DataAzurermUserAssignedIdentity } from '../runtime/azurerm';
 import { keyVaultExtension } from '../vault/vm-extension';
 import { EnvironmentStack } from './environment-stack';
 import { slotIdentity } from './identities-stack';

@@ -4,9 +4,8 @@
  * checkouts synthesize the same bytes; the spec's Azure Storage account when it names one, one
  * state key per stack, locked by blob lease).
  */
-import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
-import { AzurermBackend, LocalBackend } from 'cdktf';
+import { AzurermProvider, ResourceGroup } from '../runtime/azurerm';
+import { AzurermBackend, LocalBackend } from '../runtime/cdk';
 import type { Construct } from 'constructs';
 import { StableAddressStack } from '../core/stable-address-stack';
 import type { EnvironmentPlan } from '../spec/plan';

@@ -17,7 +17,7 @@ import type { EnvironmentPlan } from '../spec/plan';
 import { AutoscaleSchema } from '../spec/schema';
 import { EnvironmentStack } from './environment-stack';
 import { frontIdentity } from './identities-stack';
-import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
+import { DataAzurermUserAssignedIdentity } from '../runtime/azurerm';
 
 /** `<env>-front`: the NginxFront, its config and routing table rendered from the plan. */
 export class FrontStack extends EnvironmentStack {

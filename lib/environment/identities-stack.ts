@@ -15,8 +15,7 @@
  * Other stacks name these identities by their static resource IDs (`frontIdentity`,
  * `slotIdentity`), never by reference.
  */
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { RoleAssignment, UserAssignedIdentity } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import { azureIds } from '../core/azure-ids';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';

@@ -20,13 +20,7 @@
  *   `skip_query_validation`, because a query on `FrontAccess_CL` fails Azure's check until the
  *   table holds a row.
  */
-import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
-import { LogAnalyticsWorkspaceTableCustomLog } from '@cdktf/provider-azurerm/lib/log-analytics-workspace-table-custom-log';
-import { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-group';
-import { MonitorDataCollectionRule, type MonitorDataCollectionRuleDataSources } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
-import { MonitorScheduledQueryRulesAlertV2 } from '@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { LogAnalyticsWorkspace, LogAnalyticsWorkspaceTableCustomLog, MonitorActionGroup, MonitorDataCollectionRule, type MonitorDataCollectionRuleDataSources, MonitorScheduledQueryRulesAlertV2, RoleAssignment, UserAssignedIdentity } from '../runtime/azurerm';
 import type { Construct } from 'constructs';
 import { FRONT_ACCESS_STREAM, FRONT_ACCESS_TABLE, FRONT_ACCESS_TRANSFORM, frontAccessStreamColumns, frontAccessTableColumns, tableColumnType } from '../monitor/front-access-log';
 import { diagnosticSetting, type MonitoringPlan } from '../monitor/monitoring';

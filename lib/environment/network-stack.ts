@@ -1,12 +1,12 @@
 /** The environment's network: VNet, subnets from the IP plan, NSGs from endpoint declarations, NAT egress. Changes rarely. */
-import { TerraformOutput } from 'cdktf';
+import { TerraformOutput } from '../runtime/cdk';
 import type { Construct } from 'constructs';
 import { planNetworkSecurity } from '../network/security-plan';
 import { ServiceNetwork } from '../network/service-network';
 import { PLATFORM_PARTS } from '../spec/names';
 import type { EnvironmentPlan } from '../spec/plan';
 import { EnvironmentStack } from './environment-stack';
-import { VirtualNetworkPeering } from '@cdktf/provider-azurerm/lib/virtual-network-peering';
+import { VirtualNetworkPeering } from '../runtime/azurerm';
 
 /** The name of the network stack's output that lists the VM subnets an external artifact store must admit. */
 export const ARTIFACT_STORE_SUBNETS_OUTPUT = 'artifact_store_subnet_ids';

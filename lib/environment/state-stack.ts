@@ -11,12 +11,7 @@
  * keeps its own state locally (it creates the backend
  * the others use): deploy it once, first, with `cdktf deploy <env>-state`.
  */
-import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
-import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
-import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
-import { StorageManagementPolicy } from '@cdktf/provider-azurerm/lib/storage-management-policy';
+import { ManagementLock, ResourceGroup, RoleAssignment, StorageAccount, StorageContainer, StorageManagementPolicy } from '../runtime/azurerm';
 import type { Construct } from 'constructs';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { firewallIpRules } from '../spec/cidr';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join } from 'node:path';
 import { checkFixedSettings, LOCK_NOTE, type SettingsLock } from '../compute/fixed-settings';
 import { imageOfScaleSet } from '../compute/images-planned';
-import { App } from 'cdktf';
+import { App } from '../runtime/cdk';
 import { formatProblems, validateAll, type FileProblems } from '../spec/environments';
 import { formatIssue, type SpecIssue } from '../spec/issues';
 import { certificateContentProblem, certificateFileFormat, unsetPasswordWarnings } from '../spec/certificates';

@@ -14,11 +14,7 @@
  * (type handler 2.0) on `/health`, which is Unhealthy only when a VM has no routing table.
  */
 import { firewallIpRules } from '../spec/cidr';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
-import { StorageBlob } from '@cdktf/provider-azurerm/lib/storage-blob';
-import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
-import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { RoleAssignment, StorageAccount, StorageBlob, StorageContainer, UserAssignedIdentity } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 import { stringify } from 'yaml';

@@ -16,9 +16,7 @@
  * name in its own resource group, which Azure allows, and peering shares no zone link, so each
  * VNet resolves its own region's zone.
  */
-import { PrivateDnsARecord } from '@cdktf/provider-azurerm/lib/private-dns-a-record';
-import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
-import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
+import { PrivateDnsARecord, PrivateDnsZone, PrivateDnsZoneVirtualNetworkLink } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import type { EnvironmentPlan, RegionLink } from '../spec/plan';
 import { servedHosts } from '../spec/plan';

@@ -5,11 +5,7 @@
  * on idle. Outbound SNAT is off (egress goes through the NAT gateway). A VM joins the backend
  * pools of one internal load balancer only: services sharing VMs share it, each with a frontend.
  */
-import { Lb } from '@cdktf/provider-azurerm/lib/lb';
-import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-address-pool';
-import { LbNatRule } from '@cdktf/provider-azurerm/lib/lb-nat-rule';
-import { LbProbe } from '@cdktf/provider-azurerm/lib/lb-probe';
-import { LbRule } from '@cdktf/provider-azurerm/lib/lb-rule';
+import { Lb, LbBackendAddressPool, LbNatRule, LbProbe, LbRule } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import { LB_PROBE_INTERVAL_SECONDS, LB_PROBE_THRESHOLD } from '../spec/constants';
 

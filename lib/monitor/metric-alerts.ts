@@ -10,7 +10,7 @@
  * metrics: `Microsoft.Network/loadBalancers` `DipAvailability` (health probe status, Average, in
  * percent) and `Microsoft.Insights/autoscalesettings` `ObservedCapacity` (Average).
  */
-import { MonitorMetricAlert } from '@cdktf/provider-azurerm/lib/monitor-metric-alert';
+import { MonitorMetricAlert } from '../runtime/azurerm';
 import type { Construct } from 'constructs';
 import type { EnvironmentPlan } from '../spec/plan';
 import type { MonitoringPlan } from './monitoring';

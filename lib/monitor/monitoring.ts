@@ -15,9 +15,8 @@
  *   slot's user-assigned identity (`mi_res_id`), which needs no role: the data collection rule
  *   association authorizes it (Azure Monitor Agent requirements).
  */
-import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule-association';
-import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
-import { TerraformResource } from 'cdktf';
+import { MonitorDataCollectionRuleAssociation, MonitorDiagnosticSetting } from '../runtime/azurerm';
+import { TerraformResource } from '../runtime/cdk';
 import type { Construct } from 'constructs';
 import { azureIds } from '../core/azure-ids';
 import type { ScaleSetExtension } from '../compute/scale-set';

@@ -23,10 +23,8 @@
  * new one; create starts the task and returns, it does not wait for the task; delete cancels a
  * running task first).
  */
-import { ResourceGroupPolicyAssignment } from '@cdktf/provider-azurerm/lib/resource-group-policy-assignment';
-import { ResourceGroupPolicyRemediation } from '@cdktf/provider-azurerm/lib/resource-group-policy-remediation';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import type { ITerraformDependable } from 'cdktf';
+import { ResourceGroupPolicyAssignment, ResourceGroupPolicyRemediation, RoleAssignment } from '../runtime/azurerm';
+import type { ITerraformDependable } from '../runtime/cdk';
 import { Construct } from 'constructs';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 

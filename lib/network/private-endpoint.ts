@@ -10,9 +10,7 @@
  * where the resource's own firewall decides. A VNet with custom DNS servers must forward the
  * `privatelink.` zone to Azure's resolver.
  */
-import { PrivateDnsZone } from '@cdktf/provider-azurerm/lib/private-dns-zone';
-import { PrivateDnsZoneVirtualNetworkLink } from '@cdktf/provider-azurerm/lib/private-dns-zone-virtual-network-link';
-import { PrivateEndpoint } from '@cdktf/provider-azurerm/lib/private-endpoint';
+import { PrivateDnsZone, PrivateDnsZoneVirtualNetworkLink, PrivateEndpoint } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 
 /** Props of {@link PrivateLink}. */

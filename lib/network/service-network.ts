@@ -3,15 +3,7 @@
  * rules, and egress through a NAT gateway whose Standard public IP is the only public IP of the
  * environment. Translation only: every CIDR and rule comes from the IP plan and the security plan.
  */
-import { NatGateway } from '@cdktf/provider-azurerm/lib/nat-gateway';
-import { NatGatewayPublicIpAssociation } from '@cdktf/provider-azurerm/lib/nat-gateway-public-ip-association';
-import { NetworkSecurityGroup } from '@cdktf/provider-azurerm/lib/network-security-group';
-import { NetworkSecurityRule } from '@cdktf/provider-azurerm/lib/network-security-rule';
-import { PublicIp } from '@cdktf/provider-azurerm/lib/public-ip';
-import { Subnet } from '@cdktf/provider-azurerm/lib/subnet';
-import { SubnetNatGatewayAssociation } from '@cdktf/provider-azurerm/lib/subnet-nat-gateway-association';
-import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
-import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
+import { NatGateway, NatGatewayPublicIpAssociation, NetworkSecurityGroup, NetworkSecurityRule, PublicIp, Subnet, SubnetNatGatewayAssociation, SubnetNetworkSecurityGroupAssociation, VirtualNetwork } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import type { NsgRule, SubnetSecurity } from './security-plan';
 

@@ -7,7 +7,7 @@
  * construct suppressions from {@link constructSuppressions}; an app with the aspect gets them at
  * `app.synth()`, where an unsuppressed error fails the synth with the rule, resource and fix.
  */
-import { Annotations, TerraformResource, TerraformStack, type IAspect } from 'cdktf';
+import { Annotations, type IAspect, TerraformResource, TerraformStack } from '../runtime/cdk';
 import type { IConstruct } from 'constructs';
 import { checkStacks, formatFinding, type Suppression } from './policy';
 import { ruleById } from './rules';

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cannotUpdate, FORCE_NEW, forcesReplacement } from './force-new';
+import { cannotUpdate, FORCE_NEW, forcesReplacement } from '../runtime/provider';
 import { SUMMARY_DIR, SUMMARY_FORMAT, summaryPath, type EnvironmentSummary } from './summary';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

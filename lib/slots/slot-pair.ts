@@ -8,8 +8,7 @@
  * Which slot serves is not decided here: the front's routing table decides, so a swap never
  * touches a slot pair.
  */
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { RoleAssignment, UserAssignedIdentity } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import { Autoscale, type CpuRules, type MetricRules, type PredictiveAutoscale } from '../autoscale/autoscale';
 import type { PlannedProfile } from '../autoscale/plan';

@@ -9,9 +9,8 @@
  * expects. A PKCS#12 password comes from a sensitive Terraform variable (`TF_VAR_<name>` at plan
  * time), never from the spec or the synthesized output; azurerm keeps it in the state.
  */
-import { DataAzurermKeyVaultCertificate } from '@cdktf/provider-azurerm/lib/data-azurerm-key-vault-certificate';
-import { KeyVaultCertificate as AzureCertificate } from '@cdktf/provider-azurerm/lib/key-vault-certificate';
-import { TerraformStack, TerraformVariable, type ITerraformDependable } from 'cdktf';
+import { DataAzurermKeyVaultCertificate, KeyVaultCertificate as AzureCertificate } from '../runtime/azurerm';
+import { type ITerraformDependable, TerraformStack, TerraformVariable } from '../runtime/cdk';
 import { terraformExpression, terraformStringLiteral } from '../core/terraform-data';
 import { Construct } from 'constructs';
 import { certificateFileFormat, CERTIFICATE_CONTENT_TYPES, EKU_OIDS, type KeyUsageName } from '../spec/certificates';

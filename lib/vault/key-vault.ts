@@ -19,11 +19,8 @@
  * rule with `ignoreMissingVnetServiceEndpoint` unset, so Azure refuses a subnet without the
  * `Microsoft.KeyVault` service endpoint.
  */
-import { KeyVault as AzureKeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
-import { KeyVaultCertificateContacts } from '@cdktf/provider-azurerm/lib/key-vault-certificate-contacts';
-import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import type { Sleep } from '@cdktf/provider-time/lib/sleep';
+import { KeyVault as AzureKeyVault, KeyVaultCertificateContacts, MonitorDiagnosticSetting, RoleAssignment } from '../runtime/azurerm';
+import type { Sleep } from '../runtime/time';
 import { Construct } from 'constructs';
 import { GRANT_WAIT, waitForGrant } from '../core/grant-wait';
 

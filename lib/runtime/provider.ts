@@ -1,0 +1,8 @@
+/**
+ * What the library knows of the azurerm provider version its bindings are for (docs/runtimes.md):
+ * the review's table of arguments whose change replaces a resource, generated from that version's
+ * docs. cdktf's bindings (@cdktf/provider-azurerm
+ * 14.23.1) are azurerm 4.55.0; CDK Terrain's (@cdktn/provider-azurerm 16.1.0) are 4.73.0, and the
+ * cdktn build (scripts/build-cdktn.js) rewrites this file to that version's table.
+ */
+export { CANNOT_UPDATE, cannotUpdate, FORCE_NEW, FORCE_NEW_CONDITIONS, forcesReplacement } from '../review/force-new';
