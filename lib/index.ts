@@ -23,6 +23,7 @@ export { planNetworkSecurity, type NsgRule, type SubnetSecurity } from './networ
 export { StableAddressStack, addressOf } from './core/stable-address-stack';
 export { TerraformDataAspect, terraformLiteral, terraformExpression, terraformStringLiteral } from './core/terraform-data';
 export { waitForGrant, timeProviderOf, GRANT_WAIT } from './core/grant-wait';
+export { Sleep, TimeProvider, TIME_PROVIDER_VERSION, type SleepConfig, type TimeProviderConfig } from './runtime/time';
 
 // what constructs take, rendered by pure functions
 export { releaseUserData, renderCloudInit, type CloudInitInput, type ServiceBoot } from './compute/cloud-init';

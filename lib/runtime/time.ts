@@ -37,6 +37,7 @@ export class TimeProvider extends TerraformProvider {
     return this.aliasName;
   }
 
+  /** The provider block's attributes, as Terraform JSON. */
   protected synthesizeAttributes(): Record<string, unknown> {
     return { alias: stringToTerraform(this.aliasName) };
   }
@@ -70,6 +71,7 @@ export class Sleep extends TerraformResource {
     return this.getStringAttribute('id');
   }
 
+  /** The resource's attributes, as Terraform JSON. */
   protected synthesizeAttributes(): Record<string, unknown> {
     return {
       create_duration: stringToTerraform(this.config.createDuration),

@@ -1,11 +1,11 @@
 /**
  * The same sources on both runtimes (docs/runtimes.md): the example in two regions with private
  * DNS (every stack of the example, and a second region's), synthesized on cdktf 0.21 + azurerm 4.55 (in this process) and on CDK Terrain
- * 0.24 + azurerm 4.73 (test/support/synth-on-cdktn.js: the seam's modules resolved to cdktn, as
- * the cdktn build compiles them). Every Terraform address is the same, so moving an environment
+ * 0.24 + azurerm 4.73 (the seam's modules resolved to cdktn in a fresh module registry, as the
+ * cdktn build compiles them; test/support/synth-on-cdktn.js does the same outside jest, and its
+ * output equals the compiled dist/cdktn build's). Every Terraform address is the same, so moving an environment
  * from one to the other replaces nothing, and the only differences are the two listed here.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { synthesize } from '../../lib/environment/synthesize';
@@ -50,12 +50,27 @@ beforeAll(() => {
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     return read(out);
   });
+  // on CDK Terrain: the seam's modules (lib/runtime/) resolved to cdktn and its bindings, as the
+  // cdktn build rewrites them (scripts/build-cdktn.js); a fresh module registry, so every library
+  // module is loaded again on top of them
+  const seam = readFileSync(join(ROOT, 'lib', 'runtime', 'azurerm.ts'), 'utf8');
+  const bindings = [...seam.matchAll(/from '(@cdktf\/provider-azurerm\/lib\/[a-z0-9-]+)'/g)].map((m) => m[1]);
   tn = specs.map((file, i) => {
     const out = join(dir, `tn${i}`, 'cdktf.out');
-    const r = spawnSync(process.execPath, [join(ROOT, 'test', 'support', 'synth-on-cdktn.js'), out, file], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(r.stderr);
-    const said = JSON.parse(r.stdout) as { cdktn: string; azurerm: string };
-    versions = { cdktn: said.cdktn, azurerm: said.azurerm };
+    let result: ReturnType<typeof synthesize> | undefined;
+    jest.isolateModules(() => {
+      jest.doMock('cdktf', () => jest.requireActual('cdktn'));
+      jest.doMock('cdktf/lib/tokens/token', () => jest.requireActual('cdktn/lib/tokens/token'));
+      jest.doMock('cdktf/lib/tokens/private/encoding', () => jest.requireActual('cdktn/lib/tokens/private/encoding'));
+      for (const b of bindings) jest.doMock(b, () => jest.requireActual(b.replace('@cdktf/', '@cdktn/')));
+      jest.doMock('../../lib/review/force-new', () => jest.requireActual('../../lib/review/force-new-4.73'));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const onCdktn = require('../../lib/environment/synthesize') as typeof import('../../lib/environment/synthesize');
+      result = onCdktn.synthesize([{ file: 'retail.json', spec: JSON.parse(readFileSync(file, 'utf8')), issues: [] }], out);
+    });
+    if (!result?.ok) throw new Error(JSON.stringify(result));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    versions = { cdktn: (require('cdktn/package.json') as { version: string }).version, azurerm: (require('@cdktn/provider-azurerm/package.json') as { version: string }).version };
     return read(out);
   });
 }, 60_000);
