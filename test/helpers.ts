@@ -56,7 +56,9 @@ export function synthStacks(...specs: unknown[]): Record<string, string> {
  * this one); a test that compares two synths takes `synthStacks` for the second.
  */
 export function exampleStacks(): Record<string, string> {
-  const h = createHash('sha256').update(JSON.stringify(example));
+  // keyed by the runtime too: `npm run test:cdktn` resolves cdktf to cdktn (jest.cdktn.config.js)
+  const runtime = JSON.parse(readFileSync(require.resolve('cdktf/package.json'), 'utf8')) as { name: string; version: string };
+  const h = createHash('sha256').update(JSON.stringify(example)).update(`${runtime.name}@${runtime.version}`);
   const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
   for (const f of [...walk(join(REPO, 'lib')), join(REPO, 'package-lock.json')].sort()) h.update(f).update(readFileSync(f));
   const file = join(tmpdir(), 'ase-example-synth', `${h.digest('hex').slice(0, 32)}.json`);
