@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cannotUpdate, FORCE_NEW, forcesReplacement } from '../runtime/provider';
+import { FORCE_NEW } from '../runtime/provider';
+import { cannotUpdate, forcesReplacement } from './replacement';
 import { SUMMARY_DIR, SUMMARY_FORMAT, summaryPath, type EnvironmentSummary } from './summary';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -5,4 +5,4 @@
  * 14.23.1) are azurerm 4.55.0; CDK Terrain's (@cdktn/provider-azurerm 16.1.0) are 4.73.0, and the
  * cdktn build (scripts/build-cdktn.js) rewrites this file to that version's table.
  */
-export { CANNOT_UPDATE, cannotUpdate, FORCE_NEW, FORCE_NEW_CONDITIONS, forcesReplacement } from '../review/force-new';
+export { CANNOT_UPDATE, FORCE_NEW, FORCE_NEW_CONDITIONS } from '../review/force-new';

@@ -7,7 +7,7 @@ import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
 import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { planNetworkSecurity, PRIORITY } from '../../lib/network/security-plan';
-import { forcesReplacement } from '../../lib/review/force-new';
+import { forcesReplacement } from '../../lib/review/replacement';
 import { ServiceNetwork } from '../../lib/network/service-network';
 import { StableAddressStack } from '../../lib/core/stable-address-stack';
 import { exampleSpec, planOf, resourceAt, resourcesOf, type Json, exampleStacks } from '../helpers';

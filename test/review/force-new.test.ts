@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CANNOT_UPDATE, FORCE_NEW, FORCE_NEW_CONDITIONS, cannotUpdate, forcesReplacement } from '../../lib/review/force-new';
+import { CANNOT_UPDATE, FORCE_NEW, FORCE_NEW_CONDITIONS } from '../../lib/review/force-new';
+import { cannotUpdate, forcesReplacement } from '../../lib/review/replacement';
 import { RESOURCE_TYPES, parseResourceDoc, tableOf } from '../../scripts/force-new-from-docs';
 
 const LINUX_VMSS = 'azurerm_linux_virtual_machine_scale_set';

@@ -2,8 +2,8 @@
  * The same sources on both runtimes (docs/runtimes.md): the example in two regions with private
  * DNS (every stack of the example, and a second region's), synthesized on cdktf 0.21 + azurerm 4.55 (in this process) and on CDK Terrain
  * 0.24 + azurerm 4.73 (the seam's modules resolved to cdktn in a fresh module registry, as the
- * cdktn build compiles them; test/support/synth-on-cdktn.js does the same outside jest, and its
- * output equals the compiled dist/cdktn build's). Every Terraform address is the same, so moving an environment
+ * cdktn build compiles them; bench/runtimes.js checks the compiled dist/cdktn build's output the
+ * same way). Every Terraform address is the same, so moving an environment
  * from one to the other replaces nothing, and the only differences are the two listed here.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
