@@ -34,20 +34,16 @@ function to52(input) {
     delete r.storage_container_name;
     done.push(`azurerm_storage_blob.${name}: storage_account_name + storage_container_name -> storage_container_id`);
   }
-  for (const [name, r] of Object.entries(json.resource?.azurerm_private_dns_zone_virtual_network_link ?? {})) {
-    if (r.private_dns_zone_name === undefined) continue;
-    r.private_dns_zone_id = `/subscriptions/${sub}/resourceGroups/${r.resource_group_name}/providers/Microsoft.Network/privateDnsZones/${r.private_dns_zone_name}`;
-    delete r.private_dns_zone_name;
-    delete r.resource_group_name;
-    done.push(`azurerm_private_dns_zone_virtual_network_link.${name}: private_dns_zone_name + resource_group_name -> private_dns_zone_id`);
-  }
-  for (const [name, r] of Object.entries(json.resource?.azurerm_private_dns_a_record ?? {})) {
-    if (r.zone_name === undefined) continue;
-    // the same change for a record (5.2 private_dns_a_record_resource.go: private_dns_zone_id, Required, ForceNew)
-    r.private_dns_zone_id = `/subscriptions/${sub}/resourceGroups/${r.resource_group_name}/providers/Microsoft.Network/privateDnsZones/${r.zone_name}`;
-    delete r.zone_name;
-    delete r.resource_group_name;
-    done.push(`azurerm_private_dns_a_record.${name}: zone_name + resource_group_name -> private_dns_zone_id`);
+  // a zone's name and group become its ID, for a VNet link and for an A record alike
+  // (5.2 private_dns_zone_virtual_network_link_resource.go, private_dns_a_record_resource.go: private_dns_zone_id, Required)
+  for (const [type, zoneField] of [['azurerm_private_dns_zone_virtual_network_link', 'private_dns_zone_name'], ['azurerm_private_dns_a_record', 'zone_name']]) {
+    for (const [name, r] of Object.entries(json.resource?.[type] ?? {})) {
+      if (r[zoneField] === undefined) continue;
+      r.private_dns_zone_id = `/subscriptions/${sub}/resourceGroups/${r.resource_group_name}/providers/Microsoft.Network/privateDnsZones/${r[zoneField]}`;
+      delete r[zoneField];
+      delete r.resource_group_name;
+      done.push(`${type}.${name}: ${zoneField} + resource_group_name -> private_dns_zone_id`);
+    }
   }
   for (const type of ['azurerm_linux_virtual_machine_scale_set']) {
     for (const [name, r] of Object.entries(json.resource?.[type] ?? {})) {
