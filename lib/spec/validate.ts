@@ -26,7 +26,7 @@ import { validateCertificates, validateNoInlineSecrets, validateServiceVaultRefe
 import { specView, type Findings, type SpecView } from './rules/view';
 import { EnvironmentSchema, type Environment } from './schema';
 
-export { CUSTOM_DATA_MAX_BYTES, isGen1Image } from './rules/compute';
+export { CUSTOM_DATA_MAX_BYTES, isGen1Image, isUbuntuMinimalImage } from './rules/compute';
 export { AZURE_DISALLOWED_ADMIN_USERNAMES, LINUX_SYSTEM_USERNAMES } from './rules/access';
 
 /** The environment with defaults applied, or every issue found. */

@@ -7,10 +7,12 @@
  * The VM runs in a network namespace of its own (test/support/netns.ts) that has the addresses the
  * front uses on Azure: IMDS on 169.254.169.254:80 (tokens, Scheduled Events: the stubs in
  * test/support/azure-stubs.ts and scheduled-events.ts) and the slots' internal load balancer
- * frontends (10.20.1.x: the rendered upstreams). Pricing's blue frontend (10.20.1.5:10000-10003)
- * leads to the example's pricing blue VM, booted beside the front in a network of its own
- * (10.20.3.4, the pricing subnet) from its own rendered custom data, as test/boot/service-vm.test.ts
- * boots it; every other frontend to a stand-in on the host that says which address and port it is. The front stack's blobs (the pointer with its metadata, the config,
+ * frontends (10.20.1.x: the rendered upstreams). Pricing's two slots are booted VMs: the blue
+ * frontend (10.20.1.5:10000-10003) leads to the example's pricing blue VM and the green frontend
+ * (10.20.1.6:10000-10003) to its pricing green VM, each booted beside the front in a network of its
+ * own (10.20.3.4 and 10.20.3.5, the pricing subnet) from its own slot's rendered custom data, as
+ * test/boot/service-vm.test.ts boots one; every other frontend leads to a stand-in on the host that
+ * says which address and port it is. The front stack's blobs (the pointer with its metadata, the config,
  * the routing table) are served from the stub store, as the synth writes them, and the front's
  * certificate from the stub vault.
  *
@@ -29,7 +31,7 @@ import { join } from 'node:path';
 import { azureStubs, type AzureStubs } from '../support/azure-stubs';
 import { boot, BOOT_TESTS, bootRoot, failedUnits as failed, type BootResult, type Units, type Vm } from '../support/boot';
 import { privateNetwork, type PrivateNetwork } from '../support/netns';
-import { pricingExample, release, SECRET, servedUserData } from '../support/pricing-vm';
+import { pricingExample, release, SECRET, servedUserData, type Example } from '../support/pricing-vm';
 import { event, scheduledEvents, type ScheduledEventsHandler } from '../support/scheduled-events';
 import { exampleSpec, synthStacks, tempDir } from '../helpers';
 import { AZURE_PROBE_SOURCE } from '../../lib/spec/constants';
@@ -149,16 +151,48 @@ function request(opts: { port: number; host: string; path?: string; agent?: http
 const state = (u: Units, id: string) => `${u[id]?.ActiveState}/${u[id]?.SubState}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The release version each booted pricing slot runs (its own user data's). */
+const slotVersions = new Map<string, string>();
+
 /**
- * Who answered: a stand-in names its frontend address:port; the booted pricing blue VM's release
- * answers {port, version, slot, secret}, named `pricing-vm:<port>` once its version, slot and
- * secret are checked.
+ * Who answered: a stand-in names its frontend address:port; a booted pricing VM's release answers
+ * {port, version, slot, secret}, named `pricing-<slot>:<port>` once its version (that slot's
+ * release) and the vault's secret are checked.
  */
 function answeredBy(r: Reply): string {
   const b = JSON.parse(r.body);
   if (b.upstream) return b.upstream;
-  expect(b).toMatchObject({ version: '2024.11.3', slot: 'blue', secret: true });
-  return `pricing-vm:${b.port}`;
+  expect(slotVersions.has(b.slot)).toBe(true);
+  expect(b).toMatchObject({ version: slotVersions.get(b.slot), secret: true });
+  return `pricing-${b.slot}:${b.port}`;
+}
+
+/** One of pricing's slots, booted from its own rendered custom data in a network of its own, with IMDS (and Scheduled Events) stubs of its own. */
+interface SlotVm {
+  readonly ex: Example;
+  readonly name: string;
+  readonly stubs: AzureStubs;
+  readonly events: ScheduledEventsHandler;
+  readonly net: PrivateNetwork;
+  vm?: Vm;
+}
+
+const SVC_PORTS = [10000, 10001, 10002, 10003];
+
+async function bootSlot(root: string, slot: 'blue' | 'green', address: string): Promise<SlotVm> {
+  const ex = pricingExample(slot);
+  slotVersions.set(slot, ex.userData.services.pricing.version);
+  const archive = release('0.0.0.0');
+  const name = `pricing-${slot}_0`;
+  const events = scheduledEvents(name);
+  const stubs = await azureStubs((req, res) => events.handle(req, res));
+  stubs.blobs.set(new URL(stubs.blobUrl(ex.userData.services.pricing.artifact.url)).pathname.slice('/blob/'.length), archive.tarball);
+  stubs.secrets.set(ex.vault, new Map([['pricing-db-password', SECRET]]));
+  stubs.userData = servedUserData(ex, stubs, archive.sha, `http://${IMDS}`);
+  // the load balancer's probe address on the network's side too: the drain's fence is tested from it
+  const net = await privateNetwork(`pricing-${slot}`, { vm: address, addresses: [IMDS, AZURE_PROBE_SOURCE], inbound: [{ address: IMDS, port: 80, to: stubs.port }], publish: [9000, ...SVC_PORTS] });
+  const vm = await boot(root, { name: `pricing-${slot}`, userData: ex.customData, network: net.path, environment: { VAULT_URL: `http://${IMDS}/vault/${ex.vault}` }, limitSeconds: 600 });
+  return { ex, name, stubs, events, net, vm };
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, vm: Vm, timeoutMs = 120_000): Promise<T> {
@@ -182,14 +216,9 @@ describeBoot('the example front VM, booted', () => {
   let net: PrivateNetwork;
   let vm: Vm | undefined;
   let storeOpen = false;
-  // the pricing blue VM behind the front, with stubs of its own
-  let svc: ReturnType<typeof pricingExample>;
-  let svcStubs: AzureStubs;
-  let svcNet: PrivateNetwork;
-  let svcVm: Vm | undefined;
-  let svcEvents: ScheduledEventsHandler;
-  const SVC_VM_NAME = 'pricing-blue_0';
-  const SVC_PORTS = [10000, 10001, 10002, 10003];
+  // pricing's two slots behind the front
+  let blue: SlotVm | undefined;
+  let greenVm: SlotVm | undefined;
   const blobPath = (f: Front, name: string) => `${f.account}/${f.container}/${name}`;
   const publish = (f: Front) => {
     for (const b of [f.config, f.table]) stubs.blobs.set(blobPath(f, b.name), Buffer.from(b.content));
@@ -208,21 +237,20 @@ describeBoot('the example front VM, booted', () => {
     green = front(spec);
     tls = certificate();
     const addresses = [...new Set([...ex.config.content.matchAll(/^\s*server (\d+\.\d+\.\d+\.\d+:\d+)/gm)].map((m) => m[1]))].sort();
-    const toVm = SVC_PORTS.map((p) => `10.20.1.5:${p}`);
-    expect(toVm.every((a) => addresses.includes(a))).toBe(true);
-    upstreams = await standIns(addresses.filter((a) => !toVm.includes(a)));
+    // pricing's slots' load balancer frontends (the rendered upstreams) lead to the booted VMs
+    const frontendOf = { blue: '10.20.1.5', green: '10.20.1.6' } as const;
+    const toVms = Object.values(frontendOf).flatMap((f) => SVC_PORTS.map((p) => `${f}:${p}`));
+    expect(toVms.every((a) => addresses.includes(a))).toBe(true);
+    upstreams = await standIns(addresses.filter((a) => !toVms.includes(a)));
 
-    // the pricing blue VM first: it boots while the front waits for its store
-    svc = pricingExample();
-    const archive = release('0.0.0.0');
-    svcEvents = scheduledEvents(SVC_VM_NAME);
-    svcStubs = await azureStubs((req, res) => svcEvents.handle(req, res));
-    svcStubs.blobs.set(new URL(svcStubs.blobUrl(svc.userData.services.pricing.artifact.url)).pathname.slice('/blob/'.length), archive.tarball);
-    svcStubs.secrets.set(svc.vault, new Map([['pricing-db-password', SECRET]]));
-    svcStubs.userData = servedUserData(svc, svcStubs, archive.sha, `http://${IMDS}`);
-    // the load balancer's probe address on the network's side too: the drain's fence is tested from it
-    svcNet = await privateNetwork('pricing', { vm: '10.20.3.4/24', addresses: [IMDS, AZURE_PROBE_SOURCE], inbound: [{ address: IMDS, port: 80, to: svcStubs.port }], publish: [9000, ...SVC_PORTS] });
-    svcVm = await boot(root, { name: 'pricing', userData: svc.customData, network: svcNet.path, environment: { VAULT_URL: `http://${IMDS}/vault/${svc.vault}` }, limitSeconds: 600 });
+    // pricing's VMs first: they boot while the front waits for its store
+    blue = await bootSlot(root, 'blue', '10.20.3.4/24');
+    greenVm = await bootSlot(root, 'green', '10.20.3.5/24');
+    const toSlot = (a: string) => {
+      const [addr, port] = a.split(':');
+      const slot = addr === frontendOf.blue ? blue! : addr === frontendOf.green ? greenVm! : undefined;
+      return slot ? slot.net.hostPort(Number(port)) : upstreams.ports.get(a)!;
+    };
     events = scheduledEvents(VM_NAME);
     stubs = await azureStubs((req, res) => events.handle(req, res));
     stubs.refuse = (path) => path.startsWith('/blob/') && !storeOpen;
@@ -231,7 +259,7 @@ describeBoot('the example front VM, booted', () => {
     net = await privateNetwork('front', {
       vm: '10.20.0.4/24',
       addresses: [IMDS, ...new Set(addresses.map((a) => a.split(':')[0]))],
-      inbound: [{ address: IMDS, port: 80, to: stubs.port }, ...addresses.map((a) => ({ address: a.split(':')[0], port: Number(a.split(':')[1]), to: upstreams.ports.get(a) ?? svcNet.hostPort(Number(a.split(':')[1])) }))],
+      inbound: [{ address: IMDS, port: 80, to: stubs.port }, ...addresses.map((a) => ({ address: a.split(':')[0], port: Number(a.split(':')[1]), to: toSlot(a) }))],
       publish: [80, 443, 9000],
     });
     const stub = `http://${IMDS}`;
@@ -258,11 +286,11 @@ describeBoot('the example front VM, booted', () => {
       const r = await vm.stop();
       console.log(`front boot: ${r.seconds.toFixed(1)} s, ended by ${r.ended}`);
     }
-    if (svcVm) await svcVm.stop();
+    for (const s of [blue, greenVm]) await s?.vm?.stop();
     await net?.close();
-    await svcNet?.close();
+    for (const s of [blue, greenVm]) await s?.net.close();
     await stubs?.close();
-    await svcStubs?.close();
+    for (const s of [blue, greenVm]) await s?.stubs.close();
     await upstreams?.close();
   }, 180_000);
 
@@ -289,12 +317,14 @@ describeBoot('the example front VM, booted', () => {
     expect(new Set(fetched)).toEqual(new Set([ex.config.name, ex.table.name]));
   }, 400_000);
 
-  test('requests by host name reach the live slot\'s load balancer frontend, over HTTP and over HTTPS with the vault\'s certificate; pricing\'s reach the booted pricing blue VM\'s four instances', async () => {
-    // the service VM reports Healthy on its own endpoint (as the load balancer's probe and the extension see it)
-    await until('the pricing VM healthy', async () => {
-      const h = await request({ port: svcNet.hostPort(9000), host: 'x', path: '/health' }).catch(() => undefined);
-      return h?.status === 200 && /"Healthy"/.test(h.body) ? true : undefined;
-    }, svcVm!, 180_000);
+  test('requests by host name reach the live slot\'s load balancer frontend, over HTTP and over HTTPS with the vault\'s certificate; pricing\'s reach the booted pricing blue VM\'s four instances, none the idle green VM', async () => {
+    // both service VMs report Healthy on their own endpoints (as the load balancer's probe and the extension see them)
+    for (const slot of [blue!, greenVm!]) {
+      await until(`${slot.name} healthy`, async () => {
+        const h = await request({ port: slot.net.hostPort(9000), host: 'x', path: '/health' }).catch(() => undefined);
+        return h?.status === 200 && /"Healthy"/.test(h.body) ? true : undefined;
+      }, slot.vm!, 180_000);
+    }
     const live = (f: Front) => JSON.parse(f.table.content).services as Record<string, { live: string }>;
     expect(live(ex).pricing.live).toBe('blue');
     const seen = new Map<string, Set<string>>();
@@ -309,7 +339,7 @@ describeBoot('the example front VM, booted', () => {
       }
     }
     // the rendered upstreams of each service's live slot, and only those
-    expect([...seen.get('pricing')!].sort()).toEqual(['pricing-vm:10000', 'pricing-vm:10001', 'pricing-vm:10002', 'pricing-vm:10003']);
+    expect([...seen.get('pricing')!].sort()).toEqual(['pricing-blue:10000', 'pricing-blue:10001', 'pricing-blue:10002', 'pricing-blue:10003']);
     expect([...seen.get('catalog')!]).toEqual(['10.20.1.9:10032']);
     expect(live(ex)['order-processing'].live).toBe('green');
     expect([...seen.get('order-processing')!].sort()).toEqual(['10.20.1.8:10016', '10.20.1.8:10017']);
@@ -318,7 +348,7 @@ describeBoot('the example front VM, booted', () => {
     // HTTPS: the certificate from the vault, verified against itself for the service's name
     const r = await request({ port: net.hostPort(443), host: 'pricing.retail.internal', tls: { ca: tls.cert } });
     expect(r.status).toBe(200);
-    expect(answeredBy(r)).toMatch(/^pricing-vm:1000[0-3]$/);
+    expect(answeredBy(r)).toMatch(/^pricing-blue:1000[0-3]$/);
 
     // the load balancer's probe, and the health report
     expect((await request({ port: net.hostPort(9000), host: 'x', path: '/healthz' })).status).toBe(200);
@@ -326,7 +356,7 @@ describeBoot('the example front VM, booted', () => {
     expect(health.status).toBe(200);
   }, 120_000);
 
-  test('a new routing table (pricing live on green) through the pointer: the agent applies it without a reload; the next requests reach green', async () => {
+  test('a new routing table (pricing live on green) through the pointer: the agent applies it without a reload; the next requests reach the booted green VM, running its own release', async () => {
     // the config does not depend on which slot is live: only the table changes
     expect(green.config.name).toBe(ex.config.name);
     expect(green.table.name).not.toBe(ex.table.name);
@@ -335,14 +365,14 @@ describeBoot('the example front VM, booted', () => {
     expect(before.trim().split('\n').length).toBeGreaterThanOrEqual(2);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const first = await get('pricing.retail.internal', '/', agent);
-    expect(answeredBy(first)).toMatch(/^pricing-vm:/);
+    expect(answeredBy(first)).toMatch(/^pricing-blue:/);
 
     publish(green);
     const changedAt = Date.now();
     const moved = await until('pricing answered from green', async () => {
       const r = await get('pricing.retail.internal', '/', agent);
       expect(r.status).toBe(200);
-      return answeredBy(r).startsWith('10.20.1.6:') ? r : undefined;
+      return answeredBy(r).startsWith('pricing-green:') ? r : undefined;
     }, vm!, 60_000);
     const seconds = (Date.now() - changedAt) / 1000;
     console.log(`front boot: the new table reached nginx ${seconds.toFixed(1)} s after the pointer changed (POLL_SECONDS=5)`);
@@ -358,7 +388,11 @@ describeBoot('the example front VM, booted', () => {
     expect(state[0]).toBe('www-data:750');
     expect(JSON.parse(state[1]).swaps.pricing).toMatchObject({ from: 'blue', to: 'green' });
     expect(vm!.journal()).not.toMatch(/nginx reloaded/);
-    for (let i = 0; i < 8; i++) expect(answeredBy(await get('pricing.retail.internal', '/', agent))).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
+    const after = new Set<string>();
+    for (let i = 0; i < 12; i++) after.add(answeredBy(await get('pricing.retail.internal', `/items/${i}`, agent)));
+    expect([...after].every((a) => /^pricing-green:1000[0-3]$/.test(a))).toBe(true);
+    // green runs its own slot's release, not blue's
+    expect(slotVersions.get('green')).not.toBe(slotVersions.get('blue'));
     agent.destroy();
     expect(failed(vm!.units())).toEqual([]);
   }, 120_000);
@@ -411,7 +445,7 @@ describeBoot('the example front VM, booted', () => {
 
     const done = await slow;
     expect(done.status).toBe(200);
-    expect(answeredBy(done)).toMatch(/^10\.20\.1\.6:/);
+    expect(answeredBy(done)).toMatch(/^pricing-green:/);
     await until('the approval', () => (events.approvals.length ? true : undefined), vm!, 120_000);
     const approval = events.approvals[0];
     expect(JSON.parse(approval.body)).toEqual({ StartRequests: [{ EventId: 'e-term-1' }] });
@@ -438,7 +472,7 @@ describeBoot('the example front VM, booted', () => {
     expect(vm!.journal()).toMatch(/front: boot: cannot read the current config and table; starting with the last good ones on disk/);
     const r = await get('pricing.retail.internal');
     expect(r.status).toBe(200);
-    expect(answeredBy(r)).toMatch(/^10\.20\.1\.6:1000[0-3]$/);
+    expect(answeredBy(r)).toMatch(/^pricing-green:1000[0-3]$/);
     // runcmd ran on the first boot only: nginx started because the first boot enabled it (read once cloud-final,
     // which runs after multi-user.target, has finished this boot: before it, the count could not show a second run)
     await vm!.waitForUnits('cloud-final finished', (u) => state(u, 'cloud-final.service').startsWith('active/'), 180_000);
@@ -449,24 +483,24 @@ describeBoot('the example front VM, booted', () => {
   test("the pricing VM drains for a Terminate naming it: its drain agent fences the load balancer's probe address with the VM's iptables, other callers are still served, and it approves", async () => {
     // a request to an instance port from inside the network: from the probe address, or from the gateway (any other caller)
     const fromNetwork = (source?: string) =>
-      spawnSync('ip', ['netns', 'exec', `${svcNet.name}-n`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...(source ? ['--interface', source] : []), `http://${svcNet.address}:${SVC_PORTS[0]}/`], { encoding: 'utf8' });
+      spawnSync('ip', ['netns', 'exec', `${blue!.net.name}-n`, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', ...(source ? ['--interface', source] : []), `http://${blue!.net.address}:${SVC_PORTS[0]}/`], { encoding: 'utf8' });
     expect(fromNetwork(AZURE_PROBE_SOURCE).stdout).toBe('200');
     // a caller's kept-alive connection (as the load balancer forwards one) sending 20 requests a
     // second for 20 s, across the drain: every request must be answered, and the approval must wait for it
     const REQUESTS = 400;
-    const url = `http://${svcNet.address}:${SVC_PORTS[0]}/`;
-    const load = spawn('ip', ['netns', 'exec', `${svcNet.name}-n`, 'curl', '-s', '--rate', '20/s', '-w', '%{http_code} %{num_connects}\\n', ...Array.from({ length: REQUESTS }, () => ['-o', '/dev/null', url]).flat()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = `http://${blue!.net.address}:${SVC_PORTS[0]}/`;
+    const load = spawn('ip', ['netns', 'exec', `${blue!.net.name}-n`, 'curl', '-s', '--rate', '20/s', '-w', '%{http_code} %{num_connects}\\n', ...Array.from({ length: REQUESTS }, () => ['-o', '/dev/null', url]).flat()], { stdio: ['ignore', 'pipe', 'pipe'] });
     let loadOut = '';
     load.stdout.on('data', (c) => (loadOut += c));
     const loadEnded = new Promise<number>((resolve) => load.once('exit', () => resolve(Date.now())));
     // the caller's connection is up, as the VM sees it (curl's own output comes at its exit: a pipe buffers it)
-    const established = async () => (await svcVm!.exec(`ss -Htn state established '( sport = :${SVC_PORTS[0]} )'`)).output.includes('10.20.3.1:');
+    const established = async () => (await blue!.vm!.exec(`ss -Htn state established '( sport = :${SVC_PORTS[0]} )'`)).output.includes('10.20.3.1:');
     while (!(await established())) await new Promise((r) => setTimeout(r, 200));
     const t0 = Date.now();
-    svcEvents.setEvents([event('e-svc-term', 'Terminate', [SVC_VM_NAME], 240)]);
+    blue!.events.setEvents([event('e-svc-term', 'Terminate', [blue!.name], 240)]);
     const deadline = Date.now() + 260_000;
-    while (svcEvents.approvals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    expect(svcEvents.approvals.map((a) => JSON.parse(a.body))).toEqual([{ StartRequests: [{ EventId: 'e-svc-term' }] }]);
+    while (blue!.events.approvals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(blue!.events.approvals.map((a) => JSON.parse(a.body))).toEqual([{ StartRequests: [{ EventId: 'e-svc-term' }] }]);
     const endedAt = await loadEnded;
     const answers = loadOut.trim().split('\n');
     // every request answered 200, all on the one connection (1 connect, then 0 for each reuse)
@@ -475,28 +509,30 @@ describeBoot('the example front VM, booted', () => {
     expect(answers.filter((a) => a !== '200 0')).toEqual(['200 1']);
     // the caller was still sending when the event came, and the approval came after its last request was answered
     expect(endedAt).toBeGreaterThan(t0 + 5000);
-    expect(svcEvents.approvals[0].at).toBeGreaterThanOrEqual(endedAt - 1000);
-    console.log(`pricing boot: drain under a kept-alive caller: ${REQUESTS} requests, 0 failed; approved ${((svcEvents.approvals[0].at - t0) / 1000).toFixed(1)} s after the event, ${((svcEvents.approvals[0].at - endedAt) / 1000).toFixed(1)} s after the caller's last request (NotBefore 240 s)`);
+    expect(blue!.events.approvals[0].at).toBeGreaterThanOrEqual(endedAt - 1000);
+    console.log(`pricing boot: drain under a kept-alive caller: ${REQUESTS} requests, 0 failed; approved ${((blue!.events.approvals[0].at - t0) / 1000).toFixed(1)} s after the event, ${((blue!.events.approvals[0].at - endedAt) / 1000).toFixed(1)} s after the caller's last request (NotBefore 240 s)`);
     // the fence, as the VM's own iptables holds it: one REJECT per instance port, for the probe address only
-    const rules = (await svcVm!.exec('iptables -S INPUT')).output;
+    const rules = (await blue!.vm!.exec('iptables -S INPUT')).output;
     for (const port of SVC_PORTS) expect(rules).toContain(`-A INPUT -s ${AZURE_PROBE_SOURCE}/32 -p tcp -m tcp --dport ${port} --tcp-flags FIN,SYN,RST,ACK SYN -j REJECT --reject-with tcp-reset`);
     // the probes fail (reset), every other caller is still served
     const probe = fromNetwork(AZURE_PROBE_SOURCE);
     expect(probe.stdout).toBe('000');
     expect(probe.status).not.toBe(0);
     expect(fromNetwork().stdout).toBe('200');
-    expect(JSON.parse((await svcVm!.exec('cat /run/slotenv/drain.json')).output)).toMatchObject({ approved: ['e-svc-term'], current: { event: 'e-svc-term', phase: 'approved' } });
-    expect(svcVm!.journal()).toMatch(/drain: Terminate e-svc-term for pricing-blue_0 \(not before .*\): draining/);
+    expect(JSON.parse((await blue!.vm!.exec('cat /run/slotenv/drain.json')).output)).toMatchObject({ approved: ['e-svc-term'], current: { event: 'e-svc-term', phase: 'approved' } });
+    expect(blue!.vm!.journal()).toMatch(/drain: Terminate e-svc-term for pricing-blue_0 \(not before .*\): draining/);
     // the fence was raised, not skipped (without a working iptables the agent drains without it, saying so)
-    expect(svcVm!.journal()).not.toMatch(/cannot raise the fence/);
+    expect(blue!.vm!.journal()).not.toMatch(/cannot raise the fence/);
   }, 300_000);
 
-  test('the boots end clean: cloud-init done, no unit failed, on the front and on the pricing VM', async () => {
-    const svcResult = await svcVm!.stop();
-    svcVm = undefined;
-    expect(svcResult.ended).toBe('poweroff');
-    expect(failed(svcResult.units)).toEqual([]);
-    expect(svcResult.cloudInitStatus).toMatch(/^status: done$/m);
+  test('the boots end clean: cloud-init done, no unit failed, on the front and on both pricing VMs', async () => {
+    for (const slot of [blue!, greenVm!]) {
+      const svcResult = await slot.vm!.stop();
+      slot.vm = undefined;
+      expect(svcResult.ended).toBe('poweroff');
+      expect(failed(svcResult.units)).toEqual([]);
+      expect(svcResult.cloudInitStatus).toMatch(/^status: done$/m);
+    }
     const result: BootResult = await vm!.stop();
     vm = undefined;
     console.log(`front boot: ${result.seconds.toFixed(1)} s, ended by ${result.ended}`);

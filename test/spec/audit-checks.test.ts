@@ -4,7 +4,7 @@
  * Key Vault allows for the validity (N15), and a parked slot's surge batch in the quota proof (N17).
  */
 import { formatIssue } from '../../lib/spec/issues';
-import { isGen1Image, validateEnvironment } from '../../lib/spec/validate';
+import { isGen1Image, isUbuntuMinimalImage, validateEnvironment } from '../../lib/spec/validate';
 import { exampleSpec, type Json } from '../helpers';
 
 function problems(change: (s: Json) => void): string[] {
@@ -76,6 +76,36 @@ describe('generation-1 images on Uniform scale sets (N14)', () => {
     expect(isGen1Image({ publisher: 'Debian', offer: 'debian-12', sku: '12' })).toBe(true);
     expect(isGen1Image({ publisher: 'Debian', offer: 'debian-12', sku: '12-gen2' })).toBe(false);
     expect(isGen1Image({ publisher: 'RedHat', offer: 'RHEL', sku: '9-lvm' })).toBe(false); // not known by name
+  });
+});
+
+describe("Canonical's minimal images: no iptables, so the drain cannot fence the load balancer's probes", () => {
+  const minimal22 = { publisher: 'Canonical', offer: '0001-com-ubuntu-minimal-jammy', sku: 'minimal-22_04-lts-gen2' };
+  const minimal24 = { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'minimal' };
+  const warnings = (change: (s: Json) => void) => {
+    const s = exampleSpec() as Json;
+    change(s);
+    const r = validateEnvironment(s);
+    if (!r.ok) throw new Error(r.issues.map(formatIssue).join('\n'));
+    return r.warnings.map(formatIssue);
+  };
+
+  test("a warning at the image's marketplace field, for a service's image and a slot's; the spec still passes", () => {
+    expect(warnings((s) => (s.services[0].image = { marketplace: minimal22 }))).toEqual([
+      "services[0].image.marketplace: Canonical's minimal Ubuntu images have no iptables: before Azure deletes one of these VMs (scale-in, repair, an upgrade) its drain cannot fail the load balancer's probes, so new connections keep arriving until the VM is gone (use the server image (offer '0001-com-ubuntu-server-jammy', its '-gen2' SKU), or a gallery image that has iptables)",
+    ]);
+    expect(warnings((s) => (s.services[1].slots.green.image = { marketplace: minimal24 }))).toEqual([
+      expect.stringMatching(/^services\[1\]\.slots\.green\.image\.marketplace: Canonical's minimal Ubuntu images have no iptables: .* \(use the server SKU of 'ubuntu-24_04-lts' \('server'\), or a gallery image that has iptables\)$/),
+    ]);
+  });
+
+  test('the server images, the default and other publishers get none', () => {
+    expect(warnings(() => undefined)).toEqual([]);
+    expect(warnings((s) => (s.services[0].image = { marketplace: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server' } }))).toEqual([]);
+    expect(isUbuntuMinimalImage(minimal22)).toBe(true);
+    expect(isUbuntuMinimalImage(minimal24)).toBe(true);
+    expect(isUbuntuMinimalImage({ publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' })).toBe(false);
+    expect(isUbuntuMinimalImage({ publisher: 'SomeVendor', offer: 'x', sku: 'minimal' })).toBe(false);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The example's pricing service VM (blue slot) as the boot tests run it: its rendered custom data and
- * user data from a fresh synth, and the release archive the stub store serves in place of the
- * example's (test/boot/service-vm.test.ts boots it alone, test/boot/front-vm.test.ts behind the front).
+ * The example's pricing service VMs (either slot) as the boot tests run them: a slot's rendered
+ * custom data and user data from a fresh synth, and the release archive the stub store serves in
+ * place of the example's (test/boot/service-vm.test.ts boots blue alone, test/boot/front-vm.test.ts
+ * boots both slots behind the front).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,14 +13,13 @@ import { tempDir, exampleStacks } from '../helpers';
 import { decodeCustomData } from '../../lib/compute/scale-set';
 
 const STACK = 'retail-svc-pricing';
-const SCALE_SET = 'blue_scale-set_vmss';
 /** The vault's secret the release's /health wants (DB_PASSWORD). */
 export const SECRET = 'pa55-w0rd "quoted"';
 
 /**
  * The release archive the stub store serves: bin/start answers on $PORT (on `bind`: loopback when
  * the VM shares the host's network, every address when a load balancer reaches it on its NIC), 200
- * on /health only with the vault's secret.
+ * on /health only with the vault's secret; /slow?ms=N answers after N ms (a request in flight).
  */
 export function release(bind = '127.0.0.1'): { tarball: Buffer; sha: string } {
   const dir = tempDir('ase-boot-release-');
@@ -28,12 +28,15 @@ export function release(bind = '127.0.0.1'): { tarball: Buffer; sha: string } {
     writeFileSync(
       join(dir, 'bin', 'start'),
       `#!/usr/bin/python3
-import http.server, json, os
+import http.server, json, os, time, urllib.parse
 want = ${JSON.stringify(SECRET)}
 class H(http.server.BaseHTTPRequestHandler):
     # keep-alive, as a service behind the load balancer answers
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        if u.path == "/slow":
+            time.sleep(int(urllib.parse.parse_qs(u.query).get("ms", ["0"])[0]) / 1000)
         ok = os.environ.get("DB_PASSWORD") == want
         body = json.dumps({"port": os.environ["PORT"], "version": os.environ.get("VERSION"), "slot": os.environ.get("SLOT"), "secret": ok}).encode()
         self.send_response(200 if ok or self.path != "/health" else 500)
@@ -60,9 +63,10 @@ export interface Example {
   vault: string;
 }
 
-export function pricingExample(): Example {
+/** A slot of the example's pricing service: its scale set's custom data, user data, identity and vault. */
+export function pricingExample(slot: 'blue' | 'green' = 'blue'): Example {
   const stack = JSON.parse(exampleStacks()[STACK]);
-  const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[SCALE_SET];
+  const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[`${slot}_scale-set_vmss`];
   const customData = decodeCustomData(ss.custom_data);
   const vault = /fetch-secrets pricing (\S+) /.exec(customData)?.[1];
   if (!vault) throw new Error('no fetch-secrets line in the custom data');

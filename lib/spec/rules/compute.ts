@@ -73,9 +73,10 @@ export function validatePools(view: SpecView): Findings {
 
 /** Images: one source each, generation 2 on Uniform scale sets; every slot has a release (an artifact, or an image that holds it). */
 export function validateImages(view: SpecView): Findings {
-  return collect((add) => {
+  return collect((add, warn) => {
     for (const { index, p } of view.pools) {
       if (p.image) checkImage(add, ['pools', index, 'image'], p.image);
+      if (p.image) checkDrainFence(warn, ['pools', index, 'image'], p.image);
       if (p.image) checkTrustedLaunchImage(add, ['pools', index, 'image'], p.image, p.orchestration);
       if (p.image) checkLatestResolvable(add, ['pools', index, 'image'], p.image);
       for (const slot of SLOT_NAMES) if (p.osPatch?.[slot] !== undefined) checkOsPatch(add, ['pools', index, 'osPatch', slot], p.image, ['pools', index, 'image']);
@@ -85,6 +86,7 @@ export function validateImages(view: SpecView): Findings {
       const rawSvc = rawItem(view, 'services', index);
       const rawSlots = rawSvc && isRecord(rawSvc.slots) ? rawSvc.slots : undefined;
       if (s.image) checkImage(add, at('image'), s.image);
+      if (s.image) checkDrainFence(warn, at('image'), s.image);
       if (s.image) checkTrustedLaunchImage(add, at('image'), s.image, s.orchestration);
       if (s.image) checkLatestResolvable(add, at('image'), s.image);
       for (const slot of SLOT_NAMES) {
@@ -92,6 +94,7 @@ export function validateImages(view: SpecView): Findings {
         if (!isRecord(slotSpec)) continue;
         const parsed = lenient(ServiceSchema.shape.slots.shape[slot], slotSpec);
         if (parsed.image) checkImage(add, at('slots', slot, 'image'), parsed.image);
+        if (parsed.image) checkDrainFence(warn, at('slots', slot, 'image'), parsed.image);
         if (parsed.image) checkTrustedLaunchImage(add, at('slots', slot, 'image'), parsed.image, s.orchestration);
         if (parsed.image) checkLatestResolvable(add, at('slots', slot, 'image'), parsed.image);
         if (parsed.osPatch !== undefined && s.pool === undefined) {
@@ -217,7 +220,7 @@ function checkTrustedLaunchImage(add: Add, path: Path, img: { marketplace?: { pu
   });
 }
 
-type SpecImage = { marketplace?: { publisher?: string; version?: string }; galleryImageVersionId?: string };
+type SpecImage = { marketplace?: { publisher?: string; offer?: string; sku?: string; version?: string }; galleryImageVersionId?: string };
 
 /** A marketplace image at 'latest' (the default image is one): the synth pins it per slot, and `osPatch` re-resolves it. */
 const resolvedAtCreation = (img: SpecImage | undefined) => img === undefined || (img.marketplace !== undefined && img.galleryImageVersionId === undefined && (img.marketplace.version ?? 'latest') === 'latest');
@@ -246,6 +249,29 @@ function checkOsPatch(add: Add, path: Path, img: SpecImage | undefined, imagePat
     code: 'invalid_value',
     message: `re-resolves a marketplace image at 'latest', and this slot's image is pinned (${what} at ${imagePath.join('.')}): the label would change nothing`,
     hint: `patch by changing the pinned version on the idle slot, or remove the pin (version 'latest') to use osPatch`,
+  });
+}
+
+/**
+ * Whether a marketplace image is one of Canonical's minimal Ubuntu images, which have no
+ * `iptables` (Azure's Linux agent skips its firewall tests on them for that reason:
+ * docs/vm-side.md, "iptables on the images").
+ */
+export function isUbuntuMinimalImage(img: { publisher?: string; offer?: string; sku?: string }): boolean {
+  if (img.publisher?.toLowerCase() !== 'canonical') return false;
+  return /^0001-com-ubuntu-minimal-/i.test(img.offer ?? '') || /(^|-)minimal(-|$)/i.test(img.sku ?? '');
+}
+
+/** The drain agent fences the load balancer's probes with the VM's iptables; an image without it drains unfenced. */
+function checkDrainFence(warn: Add, path: Path, img: SpecImage) {
+  const m = img.marketplace;
+  if (!m || !isUbuntuMinimalImage(m)) return;
+  warn([...path, 'marketplace'], {
+    code: 'invalid_value',
+    message: `Canonical's minimal Ubuntu images have no iptables: before Azure deletes one of these VMs (scale-in, repair, an upgrade) its drain cannot fail the load balancer's probes, so new connections keep arriving until the VM is gone`,
+    hint: /^0001-com-ubuntu-minimal-/i.test(m.offer ?? '')
+      ? `use the server image (offer '${m.offer!.replace(/-minimal-/i, '-server-')}', its '-gen2' SKU), or a gallery image that has iptables`
+      : `use the server SKU of ${show(m.offer ?? '')} ('server'), or a gallery image that has iptables`,
   });
 }
 
