@@ -11,7 +11,10 @@
 import { probeUrl, type Evaluation } from '../support/app-health-extension';
 import { azureStubs, stubToken, type AzureStubs } from '../support/azure-stubs';
 import { boot, BOOT_TESTS, bootRoot, failedUnits as failed, type BootResult, type Units, type Vm } from '../support/boot';
+import { createHash } from 'node:crypto';
 import { pricingExample as example, release, SECRET, servedUserData, type Example } from '../support/pricing-vm';
+import { exampleSpec, synthStacks } from '../helpers';
+import { keyVaultCertificatePath } from '../../lib/vault/vm-extension';
 
 const describeBoot = BOOT_TESTS ? describe : describe.skip;
 const PORTS = [10000, 10001, 10002, 10003];
@@ -79,10 +82,10 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     if (boots.length) console.log(`boots: ${boots.map((b) => `${b.seconds.toFixed(1)} s  ${b.name}`).join('\n')}`);
   });
 
-  const start = (name: string) =>
+  const start = (name: string, from: Example = ex) =>
     boot(root, {
       name,
-      userData: ex.customData,
+      userData: from.customData,
       environment: { IMDS_ENDPOINT: stubs.imds, VAULT_URL: stubs.vaultUrl(ex.vault) },
       ports: [9000, ...PORTS],
     });
@@ -241,5 +244,47 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
     expect(vaultCalls[vaultCalls.length - 1].status).toBe(200);
     expect(new Set(vaultCalls.map((r) => r.headers.authorization))).toEqual(new Set([`Bearer ${stubToken('https://vault.azure.net', ex.identity)}`]));
   }, 400_000);
-});
 
+  test("service certificates: no instance starts until the Key Vault extension's file is there; then it is published to /etc/pricing/certs (root:pricing 0640), the instances read it, and a renewal is republished by the path unit", async () => {
+    const spec = exampleSpec();
+    spec.keyVault.certificates.push({ name: 'pricing-tls', subject: 'CN=pricing.retail.internal', dnsNames: ['pricing.retail.internal'] });
+    spec.services.find((s) => s.name === 'pricing')!.certificates = ['pricing-tls'];
+    const withCert = example('blue', synthStacks(spec));
+    expect(withCert.customData).toContain('pricing-certs.path');
+    stubs.userData = servedUserData(withCert, stubs, archive.sha);
+    vm = await start('certs', withCert);
+    // where the Key Vault VM extension writes the certificate (its default store, the vault's name and the certificate's)
+    const source = keyVaultCertificatePath(withCert.vault, 'pricing-tls');
+
+    // the extension has not written it yet: the step waits its 30 s, then retries; no instance starts
+    const before = await probeUntil(vm, (_e, body) => /pricing-certs retrying after attempt 1 /.test(body));
+    const last = before[before.length - 1];
+    expect(last.state).toBe('Unknown');
+    expect(last.status).toBe(503);
+    expect(JSON.parse(last.body).reason).toMatch(new RegExp(`^starting: pricing-certs retrying after attempt 1 \\(exit 1: publish-certs: pricing: no certificate at ${source.replace(/\./g, '\\.')} after 30s \\(Key Vault extension\\)\\), next in \\d+s$`));
+    const waiting = vm.units();
+    for (const port of PORTS) expect(waiting[`pricing@${port}.service`]?.ActiveState).not.toBe('active');
+    expect(failed(waiting)).toEqual([]);
+
+    // the extension's first sync: root's file, as it writes it
+    const pem = (n: number) => `-----BEGIN PRIVATE KEY-----\nkey-${n}\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\ncert-${n}\n-----END CERTIFICATE-----\n`;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const write = (text: string) => vm!.exec(`mkdir -p "$(dirname ${source})" && printf '%s' '${text}' > ${source}.tmp && chmod 600 ${source}.tmp && mv ${source}.tmp ${source}`);
+    expect((await write(pem(1))).status).toBe(0);
+    await probeUntil(vm, (e) => e.state === 'Healthy');
+    const units = await vm.waitForUnits('every instance running', (u) => PORTS.every((p) => active(u, `pricing@${p}.service`)));
+    expect(failed(units)).toEqual([]);
+    expect((await vm.exec('stat -c "%U:%G %a" /etc/pricing/certs /etc/pricing/certs/pricing-tls.pem')).output).toBe('root:pricing 750\nroot:pricing 640\n');
+    // each instance (the service's user) reads the published file: the extension's bytes
+    for (const port of PORTS) expect(JSON.parse((await rawGet(`http://127.0.0.1:${port}/`)).body).certs).toEqual({ 'pricing-tls.pem': sha(pem(1)) });
+
+    // a renewal: the extension writes the new version; the path unit publishes it
+    expect((await write(pem(2))).status).toBe(0);
+    const deadline = Date.now() + 60_000;
+    let published = '';
+    while (Date.now() < deadline && (published = (await vm.exec('cat /etc/pricing/certs/pricing-tls.pem')).output) !== pem(2)) await new Promise((r) => setTimeout(r, 500));
+    expect(published).toBe(pem(2));
+    expect(vm.journal()).toMatch(/publish-certs: pricing: pricing-tls published[\s\S]*publish-certs: pricing: pricing-tls published/);
+    expect(failed(vm.units())).toEqual([]);
+  }, 400_000);
+});

@@ -19,7 +19,9 @@ export const SECRET = 'pa55-w0rd "quoted"';
 /**
  * The release archive the stub store serves: bin/start answers on $PORT (on `bind`: loopback when
  * the VM shares the host's network, every address when a load balancer reaches it on its NIC), 200
- * on /health only with the vault's secret; /slow?ms=N answers after N ms (a request in flight).
+ * on /health only with the vault's secret; /slow?ms=N answers after N ms (a request in flight). With
+ * CERTS_DIR set (a service with certificates) the reply has each certificate file's SHA-256, as the
+ * instance's user reads it.
  */
 export function release(bind = '127.0.0.1'): { tarball: Buffer; sha: string } {
   const dir = tempDir('ase-boot-release-');
@@ -28,7 +30,7 @@ export function release(bind = '127.0.0.1'): { tarball: Buffer; sha: string } {
     writeFileSync(
       join(dir, 'bin', 'start'),
       `#!/usr/bin/python3
-import http.server, json, os, time, urllib.parse
+import hashlib, http.server, json, os, time, urllib.parse
 want = ${JSON.stringify(SECRET)}
 class H(http.server.BaseHTTPRequestHandler):
     # keep-alive, as a service behind the load balancer answers
@@ -38,7 +40,12 @@ class H(http.server.BaseHTTPRequestHandler):
         if u.path == "/slow":
             time.sleep(int(urllib.parse.parse_qs(u.query).get("ms", ["0"])[0]) / 1000)
         ok = os.environ.get("DB_PASSWORD") == want
-        body = json.dumps({"port": os.environ["PORT"], "version": os.environ.get("VERSION"), "slot": os.environ.get("SLOT"), "secret": ok}).encode()
+        reply = {"port": os.environ["PORT"], "version": os.environ.get("VERSION"), "slot": os.environ.get("SLOT"), "secret": ok}
+        certs = os.environ.get("CERTS_DIR")
+        if certs:
+            # what the instance can read of its certificates: each file's SHA-256
+            reply["certs"] = {n: hashlib.sha256(open(os.path.join(certs, n), "rb").read()).hexdigest() for n in sorted(os.listdir(certs))}
+        body = json.dumps(reply).encode()
         self.send_response(200 if ok or self.path != "/health" else 500)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -64,8 +71,8 @@ export interface Example {
 }
 
 /** A slot of the example's pricing service: its scale set's custom data, user data, identity and vault. */
-export function pricingExample(slot: 'blue' | 'green' = 'blue'): Example {
-  const stack = JSON.parse(exampleStacks()[STACK]);
+export function pricingExample(slot: 'blue' | 'green' = 'blue', stacks: Record<string, string> = exampleStacks()): Example {
+  const stack = JSON.parse(stacks[STACK]);
   const ss = stack.resource.azurerm_linux_virtual_machine_scale_set[`${slot}_scale-set_vmss`];
   const customData = decodeCustomData(ss.custom_data);
   const vault = /fetch-secrets pricing (\S+) /.exec(customData)?.[1];
