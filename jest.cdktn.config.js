@@ -17,6 +17,7 @@ module.exports = {
     '^cdktf/(.*)$': 'cdktn/$1',
     '^@cdktf/provider-azurerm/(.*)$': '@cdktn/provider-azurerm/$1',
     '^(\\.\\./)+review/force-new$': '<rootDir>/lib/review/force-new-4.73.ts',
+    '^\\./features-4\\.55$': '<rootDir>/lib/runtime/features-4.73.ts',
   },
   snapshotSerializers: ['<rootDir>/test/support/cdktn-snapshots.js'],
 };

@@ -28,13 +28,15 @@ const REWRITES = [
   [/from 'cdktf\//g, "from 'cdktn/"],
   // provider.ts: the review's force-new table of the version the bindings are for
   [/from '\.\.\/review\/force-new'/g, "from '../review/force-new-4.73'"],
+  // provider.ts: what that version accepts where the spec offers a choice
+  [/from '\.\/features-4\.55'/g, "from './features-4.73'"],
 ];
 
 /** The seam file with its runtime module names rewritten; throws when a rewrite found nothing to rewrite. */
 function rewrite(text, file) {
   let next = text;
   for (const [from, to] of REWRITES) next = next.replace(from, to);
-  if (/from '(cdktf|@cdktf\/)|from '\.\.\/review\/force-new'/.test(next)) throw new Error(`${file}: a cdktf or azurerm 4.55 name is left after the rewrite`);
+  if (/from '(cdktf|@cdktf\/)|from '\.\.\/review\/force-new'|from '\.\/features-4\.55'/.test(next)) throw new Error(`${file}: a cdktf or azurerm 4.55 name is left after the rewrite`);
   if (next === text) throw new Error(`${file}: nothing to rewrite (is it still the seam?)`);
   return next;
 }

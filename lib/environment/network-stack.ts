@@ -26,7 +26,7 @@ export class NetworkStack extends EnvironmentStack {
       name: plan.names.virtualNetwork,
       addressSpace: plan.ips.addressSpace,
       subnets,
-      natGateway: { name: plan.names.natGateway, publicIpName: plan.names.natPublicIp, zone: plan.zones[0] },
+      natGateway: { name: plan.names.natGateway, publicIpName: plan.names.natPublicIp, zone: plan.zones[0], sku: plan.env.network.natGateway?.sku },
       tags: plan.tags,
     });
     // The artifact store is the team's own account, outside these stacks: Azure Storage ignores

@@ -32,6 +32,11 @@ export interface ServiceNetworkProps {
     readonly zone?: string;
     /** @default 4 */
     readonly idleTimeoutInMinutes?: number;
+    /**
+     * 'StandardV2' (azurerm 4.67 or later): zone-redundant, so `zone` is not used, and its public
+     * IP is StandardV2 too. @default 'Standard'
+     */
+    readonly sku?: 'Standard' | 'StandardV2';
   };
   /** @default - none */
   readonly tags?: Record<string, string>;
@@ -55,12 +60,25 @@ export class ServiceNetwork extends Construct {
     super(scope, id);
     const common = { resourceGroupName: props.resourceGroupName, location: props.location, tags: props.tags };
     const vnet = new VirtualNetwork(this, 'vnet', { ...common, name: props.name, addressSpace: [props.addressSpace] });
-    const zones = props.natGateway.zone ? [props.natGateway.zone] : undefined;
-    const ip = new PublicIp(this, 'nat-ip', { ...common, name: props.natGateway.publicIpName, sku: 'Standard', allocationMethod: 'Static', zones });
+    const sku = props.natGateway.sku ?? 'Standard';
+    // StandardV2 is zone-redundant: the gateway refuses `zones` at plan (azurerm v4.73.0
+    // nat_gateway_resource.go, CustomizeDiff), and its public IP is "only zone-redundant". The IP's
+    // `zones` is ForceNew with no StandardV2 handling (public_ip_resource.go), so whatever zones
+    // Azure reports for it are ignored: otherwise a report that differs from the configuration
+    // would replace the egress IP at every plan (docs/runtimes.md).
+    const zones = sku === 'Standard' && props.natGateway.zone ? [props.natGateway.zone] : undefined;
+    const ip = new PublicIp(this, 'nat-ip', {
+      ...common,
+      name: props.natGateway.publicIpName,
+      sku,
+      allocationMethod: 'Static',
+      zones,
+      ...(sku === 'StandardV2' ? { lifecycle: { ignoreChanges: ['zones'] } } : {}),
+    });
     const nat = new NatGateway(this, 'nat', {
       ...common,
       name: props.natGateway.name,
-      skuName: 'Standard',
+      skuName: sku,
       idleTimeoutInMinutes: props.natGateway.idleTimeoutInMinutes ?? 4,
       zones,
     });

@@ -770,6 +770,19 @@ export const NetworkSchema = z
     peerRanges: z.array(cidr).default([]),
     /** Ranges that may reach management endpoints (e.g. a bastion or admin VPN). @default - none */
     adminRanges: z.array(cidr).default([]),
+    /** The NAT gateway that is each region's egress (docs/network.md). @default - a Standard gateway in the region's first zone */
+    natGateway: z
+      .strictObject({
+        /**
+         * 'Standard': zonal, in the region's first zone (an outage of that zone stops egress).
+         * 'StandardV2': zone-redundant, with a StandardV2 public IP; azurerm 4.67 or later, so
+         * on the CDK Terrain entry point only (docs/runtimes.md). Changing it replaces the gateway
+         * and its public IP, so the egress address changes.
+         * @default 'Standard'
+         */
+        sku: z.enum(['Standard', 'StandardV2']).default('Standard'),
+      })
+      .optional(),
   })
   .describe('Addressing of the environment.');
 

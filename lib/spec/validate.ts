@@ -18,7 +18,7 @@ import { validateAutoscale, validateCapacityOrder, validateQuotas, validateRegio
 import { validateArtifacts, validateCustomDataSize, validateImages, validatePools, validateRetirement, validateVmSizes } from './rules/compute';
 import { validateFrontCertificate, validateFrontDns, validateFrontPorts } from './rules/front';
 import { validateEnvironmentNames, validatePoolNames, validateRegion, validateServiceNames, validateTags } from './rules/names';
-import { validateAddressSpace, validateBlocks, validateEndpointSources, validateRanges, validateSubnetFits } from './rules/network';
+import { validateAddressSpace, validateBlocks, validateEndpointSources, validateNatGateway, validateRanges, validateSubnetFits } from './rules/network';
 import { validatePorts } from './rules/ports';
 import { validateOtherRegions, validateServiceRegions } from './rules/regions';
 import { validateRoutes, validateTraffic } from './rules/traffic';
@@ -69,6 +69,7 @@ export const RULES: ReadonlyArray<{ readonly concern: string; readonly rule: (vi
   { concern: 'network', rule: validateRanges },
   { concern: 'network', rule: validateBlocks },
   { concern: 'network', rule: validateSubnetFits },
+  { concern: 'network', rule: validateNatGateway },
   { concern: 'network', rule: validateEndpointSources },
   { concern: 'front', rule: validateFrontPorts },
   { concern: 'front', rule: validateFrontCertificate },

@@ -247,7 +247,7 @@ describeBoot('the example service VM, booted (pricing, blue slot)', () => {
 
   test("service certificates: no instance starts until the Key Vault extension's file is there; then it is published to /etc/pricing/certs (root:pricing 0640), the instances read it, and a renewal is republished by the path unit", async () => {
     const spec = exampleSpec();
-    spec.keyVault.certificates.push({ name: 'pricing-tls', subject: 'CN=pricing.retail.internal', dnsNames: ['pricing.retail.internal'] });
+    spec.keyVault!.certificates!.push({ name: 'pricing-tls', subject: 'CN=pricing.retail.internal', dnsNames: ['pricing.retail.internal'] });
     spec.services.find((s) => s.name === 'pricing')!.certificates = ['pricing-tls'];
     const withCert = example('blue', synthStacks(spec));
     expect(withCert.customData).toContain('pricing-certs.path');

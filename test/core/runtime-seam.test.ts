@@ -44,7 +44,7 @@ test('each seam file imports only its own runtime modules (what the CDK Terrain 
   // deep modules only: the package barrel would load every one of the provider's 1,500 bindings
   for (const m of of('azurerm.ts')) expect(m).toMatch(/^@cdktf\/provider-azurerm\/lib\/[a-z0-9-]+$/);
   expect(of('time.ts').filter((m) => m !== 'constructs')).toEqual(['./cdk']);
-  expect(of('provider.ts')).toEqual(['../review/force-new']);
+  expect(of('provider.ts')).toEqual(['../review/force-new', './features-4.55']);
 });
 
 test("the CDK Terrain build's rewrite: each seam file's runtime names, nothing else, and a file with nothing to rewrite refused", () => {
@@ -57,10 +57,25 @@ test("the CDK Terrain build's rewrite: each seam file's runtime names, nothing e
     const changed = before.split('\n').filter((l, i) => l !== after.split('\n')[i]);
     // only import lines change, and every one of them does
     expect(changed.length).toBeGreaterThan(0);
-    for (const l of changed) expect(l).toMatch(/^export (type )?\{[^}]+\} from '(cdktf|@cdktf\/provider-azurerm\/lib\/[a-z0-9-]+|cdktf\/lib\/tokens\/[a-z/-]+|\.\.\/review\/force-new)';$/);
+    for (const l of changed) expect(l).toMatch(/^export (type )?\{[^}]+\} from '(cdktf|@cdktf\/provider-azurerm\/lib\/[a-z0-9-]+|cdktf\/lib\/tokens\/[a-z/-]+|\.\.\/review\/force-new|\.\/features-4\.55)';$/);
     expect(after).not.toMatch(/from '(cdktf|@cdktf\/)/);
   }
   expect(() => rewrite("export { x } from './y';\n", 'other.ts')).toThrow('nothing to rewrite');
+});
+
+test("the two provider versions' features: the same keys, 4.73 adds StandardV2 NAT; each names its own runtime", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const f455 = require('../../lib/runtime/features-4.55').PROVIDER_FEATURES;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const f473 = require('../../lib/runtime/features-4.73').PROVIDER_FEATURES;
+  expect(Object.keys(f473).sort()).toEqual(Object.keys(f455).sort());
+  expect(f455).toMatchObject({ azurerm: '4.55.0', runtime: 'cdktf', natGatewaySkus: ['Standard'] });
+  expect(f473).toMatchObject({ azurerm: '4.73.0', runtime: 'cdktn', natGatewaySkus: ['Standard', 'StandardV2'] });
+  // the bindings in use are the ones the features name (under test:cdktn, cdktn's)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PROVIDER_FEATURES } = require('../../lib/runtime/provider');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(PROVIDER_FEATURES.runtime).toBe(require('cdktf/package.json').name);
 });
 
 test("azurerm 4.73's force-new table (the cdktn variant's review) covers the same resource types as 4.55's", () => {

@@ -10,6 +10,7 @@ import { EnvironmentSchema } from '../../lib/spec/schema';
 import { RULES, validateEnvironment } from '../../lib/spec/validate';
 import { specView } from '../../lib/spec/rules/view';
 import { exampleSpec, type Json } from '../helpers';
+import { PROVIDER_FEATURES } from '../../lib/runtime/provider';
 
 interface Mutation {
   /** The rules (by function name) that report it. */
@@ -28,6 +29,17 @@ const MUTATIONS: Record<string, Mutation> = {
   'inline secret': { rules: ['validateNoInlineSecrets'], mutate: (s) => (s.services[2].settings = { CA: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }), paths: ['services[2].settings.CA'] },
   'import file on a self-signed certificate': { rules: ['validateCertificates'], mutate: (s) => (s.keyVault.certificates[0].importFrom = { path: '/secure/front.pem' }), paths: ['keyVault.certificates[0].importFrom'] },
   'unknown region': { rules: ['validateRegion'], mutate: (s) => (s.region = 'westeurop'), paths: ['region'] },
+  // refused by the bindings' provider version on cdktf; on CDK Terrain (which accepts it) by a second region that lacks it
+  'a StandardV2 NAT gateway': {
+    rules: ['validateNatGateway'],
+    mutate: (s) => {
+      s.network.natGateway = { sku: 'StandardV2' };
+      if (PROVIDER_FEATURES.natGatewaySkus.includes('StandardV2')) s.otherRegions = [{ name: 'canadaeast', code: 'ce', addressSpace: '10.30.0.0/16' }];
+    },
+    paths: ['network.natGateway.sku'],
+    // on CDK Terrain its second region would replace theirs
+    conflicts: PROVIDER_FEATURES.natGatewaySkus.includes('StandardV2') ? ['another region of another size than the first', 'a region left that cannot carry a lost one'] : undefined,
+  },
   'a suppression of a rule the pack does not have': { rules: ['validatePolicySuppressions'], mutate: (s) => (s.policy = { suppressions: [{ rule: 'ASE-NET-901', resource: 'retail-network:azurerm_subnet.x', reason: 'a reason long enough to pass' }] }), paths: ['policy.suppressions[0].rule'] },
   'short RSA key': { rules: ['validateSshKeys'], mutate: (s) => s.admin.sshPublicKeys.push(SHORT_RSA_KEY), paths: ['admin.sshPublicKeys[1]'] },
   'reserved admin name': { rules: ['validateAdminUsername'], mutate: (s) => (s.admin.username = 'root'), paths: ['admin.username'] },

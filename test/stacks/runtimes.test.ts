@@ -69,6 +69,7 @@ suite('the example in two regions on cdktf and on CDK Terrain', () => {
         jest.doMock('cdktf/lib/tokens/private/encoding', () => jest.requireActual('cdktn/lib/tokens/private/encoding'));
         for (const b of bindings) jest.doMock(b, () => jest.requireActual(b.replace('@cdktf/', '@cdktn/')));
         jest.doMock('../../lib/review/force-new', () => jest.requireActual('../../lib/review/force-new-4.73'));
+        jest.doMock('../../lib/runtime/features-4.55', () => jest.requireActual('../../lib/runtime/features-4.73'));
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const onCdktn = require('../../lib/environment/synthesize') as typeof import('../../lib/environment/synthesize');
         result = onCdktn.synthesize([{ file: 'retail.json', spec: JSON.parse(readFileSync(file, 'utf8')), issues: [] }], out);

@@ -8,6 +8,7 @@ import { PRIVATE_RANGES } from '../constants';
 import { instancesWithSurge, serviceAddressesNeeded, usableInBlock } from '../ip-plan';
 import { show, type Path } from '../issues';
 import type { Capacity } from '../schema';
+import { PROVIDER_FEATURES } from '../../runtime/provider';
 import { addressBasis, collect, isRecord, under, type Findings, type SpecView } from './view';
 
 const PRIVATE = PRIVATE_RANGES.map((r) => parseCidr(r)!);
@@ -183,6 +184,44 @@ export function validateEndpointSources(view: SpecView): Findings {
       }
       if (ep.management.length > 0 && net.adminRanges !== undefined && net.adminRanges.length === 0) {
         add(at('endpoints', 'management'), { code: 'missing', message: 'management endpoints need network.adminRanges, which is empty', hint: 'declare the admin ranges (a bastion or admin VPN)' });
+      }
+    }
+  });
+}
+
+/**
+ * Regions where Azure does not offer StandardV2 NAT gateways (docs/runtimes.md: the latest list
+ * found, which has changed several times since general availability on 2026-01-22).
+ */
+export const NAT_STANDARD_V2_UNAVAILABLE: readonly string[] = ['canadaeast', 'indonesiacentral', 'israelnorthwest', 'qatarcentral', 'swedensouth', 'westindia'];
+
+/** network.natGateway.sku: a SKU the provider version of these bindings accepts, offered in every region of the environment. */
+export function validateNatGateway(view: SpecView): Findings {
+  return collect((add) => {
+    const sku = (view.net as { natGateway?: { sku?: unknown } }).natGateway?.sku;
+    if (sku !== 'StandardV2') return;
+    const path: Path = ['network', 'natGateway', 'sku'];
+    if (!PROVIDER_FEATURES.natGatewaySkus.includes(sku)) {
+      add(path, {
+        code: 'invalid_value',
+        message: `'StandardV2' needs azurerm 4.67 or later, and these bindings are azurerm ${PROVIDER_FEATURES.azurerm} (${PROVIDER_FEATURES.runtime}): the provider would refuse it at plan`,
+        value: sku,
+        hint: "use the CDK Terrain entry point (azure-slot-environments/cdktn, azurerm 4.73; docs/runtimes.md), or keep 'Standard'",
+      });
+      return;
+    }
+    const regions: Array<{ region: unknown; at: Path }> = [
+      { region: view.env.region, at: ['region'] },
+      ...(Array.isArray(view.raw.otherRegions) ? view.raw.otherRegions : []).map((r: unknown, i: number) => ({ region: isRecord(r) && r.retired !== true ? r.name : undefined, at: ['otherRegions', i, 'name'] as Path })),
+    ];
+    for (const { region, at } of regions) {
+      if (typeof region === 'string' && NAT_STANDARD_V2_UNAVAILABLE.includes(region.toLowerCase())) {
+        add(path, {
+          code: 'invalid_value',
+          message: `Azure offers no StandardV2 NAT gateway in ${region} (${at.join('.').replace(/\.(\d+)\./g, '[$1].')})`,
+          value: sku,
+          hint: "keep 'Standard', or deploy the environment to regions that offer it",
+        });
       }
     }
   });
