@@ -8,16 +8,11 @@
  * compares the two runtimes (test/stacks/runtimes.test.ts) is skipped here.
  */
 const base = require('./jest.config.js');
+const MAP = require('./test/support/cdktn-map.js');
 
 module.exports = {
   ...base,
-  moduleNameMapper: {
-    ...base.moduleNameMapper,
-    '^cdktf$': 'cdktn',
-    '^cdktf/(.*)$': 'cdktn/$1',
-    '^@cdktf/provider-azurerm/(.*)$': '@cdktn/provider-azurerm/$1',
-    '^(\\.\\./)+review/force-new$': '<rootDir>/lib/review/force-new-4.73.ts',
-    '^\\./features-4\\.55$': '<rootDir>/lib/runtime/features-4.73.ts',
-  },
+  // the names the cdktn variant resolves differently: one list (test/support/cdktn-map.js)
+  moduleNameMapper: { ...base.moduleNameMapper, ...Object.fromEntries(MAP.map(([pattern, to]) => [pattern.source, to])) },
   snapshotSerializers: ['<rootDir>/test/support/cdktn-snapshots.js'],
 };

@@ -7,7 +7,8 @@
 //   node scripts/terraform-validate.mjs [SYNTH_DIR ...]
 //
 // With no argument it synthesizes the example (stacks/environments) and every fixture environment
-// (scripts/synth-fixtures.mjs, when present) into a temporary folder. Each SYNTH_DIR is a cdktf
+// (scripts/synth-fixtures.mjs, when present) into a temporary folder, the fixtures also on CDK
+// Terrain (with the example's StandardV2 NAT gateway, which only cdktn's azurerm 4.73 accepts). Each SYNTH_DIR is a cdktf
 // output folder (holding stacks/<name>/cdk.tf.json).
 //
 // The providers come from scripts/install-providers.sh (built from their Go modules, cached) and
@@ -63,6 +64,11 @@ if (dirs.length === 0) {
   const f = spawnSync(process.execPath, [fixtures, out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (f.status !== 0) fail('terraform validate: the fixture environments did not synthesize');
   dirs.push(out);
+  // the same fixtures on CDK Terrain (its 4.73 bindings' output), with the example's StandardV2 NAT that only cdktn accepts
+  const onCdktn = join(work, 'fixtures-cdktn');
+  const c = spawnSync(process.execPath, [fixtures, '--runtime', 'cdktn', onCdktn], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (c.status !== 0) fail('terraform validate: the fixture environments did not synthesize on CDK Terrain');
+  dirs.push(onCdktn);
   const random = join(work, 'random');
   const count = process.env.ASE_RANDOM_ENVIRONMENTS ?? '24';
   const g = spawnSync(process.execPath, [fixtures, '--random', count, random], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -23,7 +23,7 @@ describe('scripts/synth-fixtures.mjs', () => {
       const r = run(out);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       const lines = r.stdout.trim().split('\n');
-      expect(lines.at(-1)).toMatch(new RegExp(`^Synthesized 36 stacks into ${out}/ in \\d+\\.\\d s$`));
+      expect(lines.at(-1)).toMatch(new RegExp(`^Synthesized 36 stacks into ${out}/ on cdktf in \\d+\\.\\d s$`));
       const stacks = lines.slice(0, -1).map((l) => l.split(' '));
       expect(stacks).toHaveLength(36);
       for (const [name, folder] of stacks) {
@@ -32,6 +32,28 @@ describe('scripts/synth-fixtures.mjs', () => {
       }
       expect(stacks.map(([n]) => n)).toEqual(expect.arrayContaining(['everything-state', 'everything-pool-flexpool', 'everyhttp-front', 'everyentra-vault']));
       expect(mark()).toEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--runtime cdktn: the fixtures on CDK Terrain (its versions in every stack), with the example at a StandardV2 NAT gateway; the example itself left alone', () => {
+    const dir = tempDir('ase-fixtures-cdktn-');
+    const before = mark();
+    try {
+      const r = run('--runtime', 'cdktn', dir);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^Synthesized 44 stacks into ${dir}/ on cdktn in \\d+\\.\\d s$`));
+      const stack = (name: string) => JSON.parse(readFileSync(join(dir, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+      for (const name of ['everything-state', 'everyhttp-front', 'retail-network']) {
+        expect(stack(name)['//'].metadata.version).toBe('0.24.0');
+        expect(stack(name).terraform.required_providers.azurerm.version).toBe('4.73.0');
+      }
+      const net = stack('retail-network').resource;
+      expect(net.azurerm_nat_gateway.network_nat.sku_name).toBe('StandardV2');
+      expect(net.azurerm_public_ip['network_nat-ip']).toMatchObject({ sku: 'StandardV2', lifecycle: { ignore_changes: ['zones'] } });
+      expect(mark()).toEqual(before);
+      expect(run('--runtime', 'cdk', dir).status).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
