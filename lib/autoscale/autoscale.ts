@@ -2,7 +2,7 @@
  * Autoscale: an autoscale setting for a scale set from planned profiles (see `planProfiles`):
  * every profile carries the CPU rules out and in; predictive mode and notifications optional.
  */
-import { MonitorAutoscaleSetting } from '../runtime/azurerm';
+import { MonitorAutoscaleSetting, type MonitorAutoscaleSettingProfileRule } from '../runtime/azurerm';
 import { Construct } from 'constructs';
 import type { PlannedProfile } from './plan';
 
@@ -29,8 +29,10 @@ export interface CpuRules {
 export interface MetricRules {
   /** The resource that emits the metric. */
   readonly resourceId: string;
-  /** The metric's namespace, e.g. 'microsoft.servicebus/namespaces'. */
-  readonly namespace: string;
+  /** The metric's namespace, e.g. 'microsoft.servicebus/namespaces'. @default - none: autoscale's per-entity metrics (e.g. 'ActiveMessageCount' on a queue) */
+  readonly namespace?: string;
+  /** Only the series whose dimension has one of these values, by dimension name. @default - none */
+  readonly dimensions?: Readonly<Record<string, readonly string[]>>;
   /** The metric's name, e.g. 'ActiveMessages'. */
   readonly name: string;
   /** How values are combined over the window. */
@@ -100,16 +102,22 @@ export class Autoscale extends Construct {
     });
     const out = { direction: 'Increase', type: 'ChangeCount', value: props.cpu.scaleOutBy, cooldown: minutes(props.cpu.scaleOutCooldownMinutes) };
     const back = { direction: 'Decrease', type: 'ChangeCount', value: 1, cooldown: minutes(props.cpu.scaleInCooldownMinutes) };
-    const rules = [
+    const rules: MonitorAutoscaleSettingProfileRule[] = [
       { metricTrigger: cpuTrigger('GreaterThan', props.cpu.scaleOutAbovePercent), scaleAction: out },
       { metricTrigger: cpuTrigger('LessThan', props.cpu.scaleInBelowPercent), scaleAction: back },
     ];
     const m = props.customMetric;
     if (m) {
+      // by name, so a record's key order never changes the output
+      const dimensions = Object.entries(m.dimensions ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, values]) => ({ name, operator: 'Equals', values: [...values] }));
       const trigger = (operator: 'GreaterThan' | 'LessThan', threshold: number) => ({
         metricName: m.name,
-        metricNamespace: m.namespace,
+        // omitted, not '': the provider refuses an empty string and sends '' for an absent one
+        ...(m.namespace !== undefined ? { metricNamespace: m.namespace } : {}),
         metricResourceId: m.resourceId,
+        ...(dimensions.length > 0 ? { dimensions } : {}),
         operator,
         threshold,
         statistic: 'Average',

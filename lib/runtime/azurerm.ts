@@ -19,7 +19,7 @@ export { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics
 export { LogAnalyticsWorkspaceTableCustomLog } from '@cdktf/provider-azurerm/lib/log-analytics-workspace-table-custom-log';
 export { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 export { MonitorActionGroup } from '@cdktf/provider-azurerm/lib/monitor-action-group';
-export { MonitorAutoscaleSetting } from '@cdktf/provider-azurerm/lib/monitor-autoscale-setting';
+export { MonitorAutoscaleSetting, type MonitorAutoscaleSettingProfileRule } from '@cdktf/provider-azurerm/lib/monitor-autoscale-setting';
 export { MonitorDataCollectionRule } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 export type { MonitorDataCollectionRuleDataSources } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 export { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule-association';

@@ -427,12 +427,22 @@ export const AutoscaleSchema = z
     /** A workload metric that also scales out and in (queue depth, requests per instance). @default - none */
     customMetric: z
       .strictObject({
-        /** The Azure resource that emits the metric (e.g. a Service Bus namespace). */
+        /** The Azure resource that emits the metric (e.g. a Service Bus namespace, or one of its queues). */
         resourceId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/.+/i, { message: 'an Azure resource ID (/subscriptions/…/resourceGroups/…/providers/…)' }),
-        /** Metric namespace, e.g. 'microsoft.servicebus/namespaces'. */
-        namespace: z.string().min(1),
+        /**
+         * Metric namespace, e.g. 'microsoft.servicebus/namespaces'. Leave it out for autoscale's
+         * own per-entity metrics, e.g. 'ActiveMessageCount' on a Service Bus queue's resource ID
+         * (docs/workers.md). @default - none
+         */
+        namespace: z.string().min(1).optional(),
         /** Metric name, e.g. 'ActiveMessages'. */
         name: z.string().min(1),
+        /**
+         * Only the metric's series whose dimension has one of these values, by dimension name: e.g.
+         * `{ EntityName: ['gifts'] }` for one queue of a Service Bus namespace (without it,
+         * `ActiveMessages` counts every queue and topic of the namespace). @default - none
+         */
+        dimensions: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).optional(),
         /** @default 'Average' */
         aggregation: z.enum(['Average', 'Total', 'Maximum', 'Minimum']).default('Average'),
         /** Scale out above this value. */

@@ -44,6 +44,8 @@ function hostileSpec() {
     resourceId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-bus/providers/Microsoft.ServiceBus/namespaces/bus${MARK5}',
     namespace: 'microsoft.servicebus/namespaces',
     name: 'ActiveMessages',
+    // a dimension's name and values are spec text too
+    dimensions: { 'Entity${MARK7}Name': ['q%{if a}MARK8'] },
     scaleOutAbove: 100,
     scaleInBelow: 10,
   };
@@ -53,7 +55,7 @@ function hostileSpec() {
 
 describe('Terraform template injection: spec strings are data', () => {
   const spec = hostileSpec();
-  const payloads = ['platform-team%{if x}MARK1', 'CN=retail.internal${x}MARK2', 'a${MARK3}%{if-y}', 'platform-team${MARK4}%{x}', 'bus${MARK5}'];
+  const payloads = ['platform-team%{if x}MARK1', 'CN=retail.internal${x}MARK2', 'a${MARK3}%{if-y}', 'platform-team${MARK4}%{x}', 'bus${MARK5}', 'Entity${MARK7}Name', 'q%{if a}MARK8'];
 
   it('validates: these are legal values', () => {
     expect(issuesOf(spec)).toEqual([]);
@@ -83,6 +85,10 @@ describe('cdktf token injection', () => {
     ['keyVault.certificates[0].subject', (s: Json) => (s.keyVault.certificates[0].subject = 'CN=#{TfToken[TOKEN.1]}')],
     ['tags.team', (s: Json) => (s.tags.team = 'String Map Token Value')],
     ['tags.n', (s: Json) => (s.tags.n = String(-1.8881545897087626e289))],
+    [
+      'services[0].autoscale.customMetric.dimensions.EntityName[0]',
+      (s: Json) => (s.services[0].autoscale.customMetric = { resourceId: '/subscriptions/6f1c2f59-8d54-4a7e-9a41-3c2d0b7e5a10/resourceGroups/rg-bus/providers/Microsoft.ServiceBus/namespaces/bus', name: 'ActiveMessageCount', dimensions: { EntityName: ['${TfToken[TOKEN.7]}'] }, scaleOutAbove: 2, scaleInBelow: 1 }),
+    ],
   ])('a token marker at %s is refused there', (path, mutate) => {
     const s = exampleSpec() as Json;
     mutate(s);

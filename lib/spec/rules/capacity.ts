@@ -155,9 +155,10 @@ export function validateUpgradeHeadroom(view: SpecView): Findings {
 }
 
 /** Autoscale: thresholds in order, schedules Azure can express (time zone, no overlap, profile limit). */
-function checkAutoscale(add: Add, at: At, s: Pick<ServiceParts, 'autoscale' | 'capacity'>) {
+function checkAutoscale(add: Add, warn: Add, at: At, s: Pick<ServiceParts, 'autoscale' | 'capacity'>) {
   const as = s.autoscale;
   if (!as) return;
+  if (as.customMetric) checkQueueMetric(warn, at, as.customMetric);
   if (as.cpu.scaleInBelowPercent >= as.cpu.scaleOutAbovePercent) {
     add(at('autoscale', 'cpu', 'scaleInBelowPercent'), {
       code: 'out_of_order',
@@ -220,10 +221,37 @@ function checkAutoscale(add: Add, at: At, s: Pick<ServiceParts, 'autoscale' | 'c
 
 /** Each pool's and service's autoscale. */
 export function validateAutoscale(view: SpecView): Findings {
-  return collect((add) => {
-    for (const { index, p } of view.pools) checkAutoscale(add, under('pools', index), p);
-    for (const { index, s } of view.services) checkAutoscale(add, under('services', index), s);
+  return collect((add, warn) => {
+    for (const { index, p } of view.pools) checkAutoscale(add, warn, under('pools', index), p);
+    for (const { index, s } of view.services) checkAutoscale(add, warn, under('services', index), s);
   });
+}
+
+/** Service Bus's message-count metrics, which have the `EntityName` dimension (one per queue or topic). */
+const SERVICE_BUS_COUNT_METRICS = ['ActiveMessages', 'Messages', 'DeadletteredMessages', 'ScheduledMessages'];
+
+/**
+ * Queue-depth metrics that do not measure what they seem to (docs/workers.md): a Service Bus
+ * namespace's message counts without `EntityName` add up every queue and topic of the namespace;
+ * a storage account's `QueueMessageCount` has no per-queue dimension and is emitted hourly.
+ */
+function checkQueueMetric(warn: Add, at: At, m: { namespace?: string; name: string; dimensions?: Record<string, readonly string[]> }) {
+  const ns = m.namespace?.toLowerCase();
+  const dimension = (name: string) => Object.keys(m.dimensions ?? {}).some((d) => d.toLowerCase() === name.toLowerCase());
+  if (ns === 'microsoft.servicebus/namespaces' && SERVICE_BUS_COUNT_METRICS.some((n) => n.toLowerCase() === m.name.toLowerCase()) && !dimension('EntityName')) {
+    warn(at('autoscale', 'customMetric', 'dimensions'), {
+      code: 'missing',
+      message: `${show(m.name)} on a Service Bus namespace counts the messages of every queue and topic in it, so another entity's backlog scales this service`,
+      hint: "select the queue: dimensions: { EntityName: ['<queue>'] }",
+    });
+  }
+  if (ns === 'microsoft.storage/storageaccounts/queueservices' && m.name.toLowerCase() === 'queuemessagecount') {
+    warn(at('autoscale', 'customMetric', 'name'), {
+      code: 'invalid_value',
+      message: `'QueueMessageCount' counts every queue of the storage account (it has no dimensions) and Azure emits it hourly (time grain PT1H), so autoscale sees a backlog up to an hour late`,
+      hint: 'scale on CPU, or move the queue to Service Bus (per-queue counts every minute)',
+    });
+  }
 }
 
 /**
