@@ -43,6 +43,16 @@ export interface ServiceBoot {
   readonly vaultName?: string;
   /** Key Vault certificates the service reads, by name. @default - none */
   readonly certificates?: readonly string[];
+  /**
+   * A queue worker (docs/workers.md): its instances take no requests, so the health endpoint reads
+   * each instance unit's state instead of asking `healthPath`, and a stopped instance (a release,
+   * a drain before Azure deletes the VM) gets `stopSeconds` after SIGTERM to finish the messages it
+   * holds; the drain stops the instances before it approves. @default - a request/reply service
+   */
+  readonly worker?: {
+    /** Seconds an instance may take to stop after SIGTERM (systemd's TimeoutStopSec). */
+    readonly stopSeconds: number;
+  };
   /** The release to download; absent when the image holds /opt/<service>/current/bin/start. */
   readonly artifact?: {
     /** A blob URL in the artifact store (fetched with the VM's identity). */
@@ -282,17 +292,24 @@ export interface DrainConfig {
   readonly ignorePeers?: readonly string[];
   /** Front VMs: the admin endpoint that turns the drain on (PUT) and off (DELETE). */
   readonly adminUrl?: string;
-  /** Front VMs: commands run once the connections are gone (Terminate, Preempt). */
+  /** Commands run once the connections are gone (Terminate, Preempt): the front's nginx quit, a worker VM's instances stopped. */
   readonly stop?: readonly (readonly string[])[];
+  /** What `stop` stops, for the drain's state file. @default 'nginx' */
+  readonly stopWhat?: string;
   /** Front VMs: the pid file whose removal says nginx has exited. */
   readonly stopPidFile?: string;
 }
 
-/** A service VM's drain config: the fence is on the instance ports of every service. */
-export function serviceDrainConfig(ports: readonly number[]): DrainConfig {
+/**
+ * A service VM's drain config: the fence is on the instance ports of every service. With queue
+ * workers on the VM (`workerUnits`), their instances are stopped before the approval, each within
+ * its TimeoutStopSec.
+ */
+export function serviceDrainConfig(ports: readonly number[], workerUnits: readonly string[] = []): DrainConfig {
   return {
     mode: 'service',
     ports: [...ports].sort((a, b) => a - b),
+    ...(workerUnits.length > 0 ? { stop: [['systemctl', 'stop', ...[...workerUnits].sort()]], stopWhat: 'the queue workers' } : {}),
     pollSeconds: 1,
     lbSeconds: DRAIN_LB_SECONDS,
     approveMarginSeconds: DRAIN_APPROVE_MARGIN_SECONDS,
@@ -364,6 +381,8 @@ export function renderServiceUnits(input: Omit<ServiceBoot, 'version' | 'artifac
     `ExecStart=${VM_PATHS.start(input.service)}`,
     'Restart=always',
     'RestartSec=2',
+    // a worker stops taking messages on SIGTERM and finishes the ones it holds (docs/workers.md)
+    ...(input.worker ? [`TimeoutStopSec=${input.worker.stopSeconds}`] : []),
     'NoNewPrivileges=yes',
     'ProtectSystem=strict',
     'ProtectHome=yes',
@@ -521,7 +540,12 @@ export function cloudInitDocument(input: CloudInitInput) {
     timeoutSeconds: 2,
     startupSeconds: STARTUP_SECONDS,
     stateDir: VM_PATHS.stateDir,
-    services: services.map((b) => ({ service: b.service, steps: startSteps(b), checks: b.ports.map((port) => ({ port, path: b.healthPath })) })),
+    services: services.map((b) => ({
+      service: b.service,
+      steps: startSteps(b),
+      // a worker's instance has no port to ask: its unit's state is its health
+      checks: b.ports.map((port) => (b.worker ? { port, unit: `${b.service}@${port}.service` } : { port, path: b.healthPath })),
+    })),
   };
   const perService = services.map((b) => {
     // VERSION is not here: it comes with the release, in the user data (VM_PATHS.versionEnv)
@@ -553,7 +577,12 @@ export function cloudInitDocument(input: CloudInitInput) {
     ...perService.flatMap((p) => [p.envFile, ...p.secretsList]),
     { path: VM_PATHS.healthConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(healthConfig)}\n` },
     { path: VM_PATHS.agentConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(agentConfig)}\n` },
-    { path: VM_PATHS.drainConfig, owner: 'root:root', permissions: '0644', content: `${JSON.stringify(serviceDrainConfig(services.flatMap((b) => b.ports)))}\n` },
+    {
+      path: VM_PATHS.drainConfig,
+      owner: 'root:root',
+      permissions: '0644',
+      content: `${JSON.stringify(serviceDrainConfig(services.flatMap((b) => b.ports), services.filter((b) => b.worker).flatMap((b) => b.ports.map((port) => `${b.service}@${port}.service`))))}\n`,
+    },
     HEALTH_FILE,
     RETRY_FILE,
     // a later release may bring an artifact: the fetcher is always there

@@ -171,6 +171,27 @@ describe('systemd units', () => {
     expect(r.status).toBe(0);
   });
 
+  test("a queue worker's VM: the health endpoint reads its instances' units, each unit stops within stopSeconds, the drain stops them before approving; the units pass verify", () => {
+    const worker = { ...documents[0].input.services[0], service: 'giftmaker', worker: { stopSeconds: 120 } };
+    const input: CloudInitInput = { ...documents[0].input, services: [worker] };
+    const doc = parse(renderCloudInit(input));
+    const file = (path: string) => doc.write_files.find((f: { path: string }) => f.path === path)!.content as string;
+    const health = JSON.parse(file(VM_PATHS.healthConfig));
+    expect(health.services[0].checks).toEqual(worker.ports.map((port) => ({ port, unit: `giftmaker@${port}.service` })));
+    expect(file('/etc/systemd/system/giftmaker@.service')).toMatch(/^TimeoutStopSec=120$/m);
+    const drain = JSON.parse(file(VM_PATHS.drainConfig));
+    expect(drain).toMatchObject({ mode: 'service', stop: [['systemctl', 'stop', ...worker.ports.map((p) => `giftmaker@${p}.service`).sort()]], stopWhat: 'the queue workers' });
+    // a request/reply service on the same renderer: no unit checks, no stop timeout, no stop command
+    const web = parse(renderCloudInit(documents[0].input));
+    const webFile = (path: string) => web.write_files.find((f: { path: string }) => f.path === path)!.content as string;
+    expect(JSON.parse(webFile(VM_PATHS.healthConfig)).services[0].checks[0]).toEqual({ port: documents[0].input.services[0].ports[0], path: documents[0].input.services[0].healthPath });
+    expect(JSON.parse(webFile(VM_PATHS.drainConfig)).stop).toBeUndefined();
+    const root = layOut(renderCloudInit(input), ['giftmaker']);
+    const r = verify(root, [HEALTH_UNIT, DRAIN_UNIT, unitNames('giftmaker').release, ...worker.ports.map((p) => unitNames('giftmaker').instanceOf(p))]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   test('verify fails when the start program is missing (it checks what the VM will run)', () => {
     const root = layOut(renderCloudInit(noArtifact), ['baked']);
     spawnSync('rm', [join(root, VM_PATHS.start('baked'))]);

@@ -142,6 +142,26 @@ test('without a working iptables (none on the image) the drain says so and goes 
   expect(drain!.state()).toMatchObject({ approved: ['E-9'], current: { event: 'E-9', phase: 'approved' } });
 });
 
+test("a queue worker VM: after the wait for connections it stops the worker instances (the stand-in 'systemctl stop' ends when the test lets it), and approves only once they have stopped", async () => {
+  const stop = join(dir, 'systemctl');
+  // the stand-in records its arguments, then waits for the test's go (the instances finishing their messages)
+  writeFileSync(stop, `#!/bin/sh\necho "$@" > ${join(dir, 'stop.args')}\nwhile [ ! -e ${join(dir, 'stopped')} ]; do sleep 0.05; done\n`);
+  chmodSync(stop, 0o755);
+  run({ stop: [[stop, 'stop', 'giftmaker@10000.service', 'giftmaker@10001.service']], stopWhat: 'the queue workers' });
+  await until(() => imds.gets() >= 2, 'the agent polling');
+  imds.setEvents([event('E-w', 'Terminate', [ME])]);
+  await until(() => drain!.state().current?.phase === 'stopping the queue workers', 'the agent stopping the workers');
+  await until(() => existsSync(join(dir, 'stop.args')), 'the stop command running');
+  expect(readFileSync(join(dir, 'stop.args'), 'utf8')).toBe('stop giftmaker@10000.service giftmaker@10001.service\n');
+  // the agent waits on the command (it does not poll meanwhile): nothing is approved while it runs
+  expect(imds.approvals).toEqual([]);
+  const stoppedAt = Date.now();
+  writeFileSync(join(dir, 'stopped'), '');
+  await until(() => imds.approvals.length === 1, 'the approval');
+  expect(imds.approvals[0].at).toBeGreaterThanOrEqual(stoppedAt);
+  expect(JSON.parse(imds.approvals[0].body)).toEqual({ StartRequests: [{ EventId: 'E-w' }] });
+});
+
 test('NotBefore bounds the wait: a request that never ends does not hold the approval past NotBefore', async () => {
   run();
   await until(() => imds.gets() >= 2, 'the agent polling');

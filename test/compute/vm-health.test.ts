@@ -88,14 +88,14 @@ afterAll(() => {
 });
 
 /** Starts the health endpoint (lib/compute/vm/vm-health.py) with a config like the one cloud-init writes. */
-async function healthEndpoint(services: Array<{ service: string; steps: string[]; checks: Array<{ port: number; path: string }> }>, opts: { startupSeconds?: number } = {}) {
+async function healthEndpoint(services: Array<{ service: string; steps: string[]; checks: Array<{ port: number; path?: string; unit?: string }> }>, opts: { startupSeconds?: number; env?: Record<string, string> } = {}) {
   const dir = tempDir('vm-health-');
   const stateDir = join(dir, 'run/slotenv');
   mkdirSync(stateDir, { recursive: true });
   const port = await freePort();
   copyFileSync(vmProgram('service', 'vm-health.py'), join(dir, 'vm-health.py'));
   writeFileSync(join(dir, 'vm-health.json'), JSON.stringify({ bind: '127.0.0.1', port, timeoutSeconds: 1, startupSeconds: opts.startupSeconds ?? STARTUP_SECONDS, stateDir, services }));
-  const child = spawn('python3', [join(dir, 'vm-health.py'), join(dir, 'vm-health.json')], { stdio: 'ignore' });
+  const child = spawn('python3', [join(dir, 'vm-health.py'), join(dir, 'vm-health.json')], { stdio: 'ignore', env: { ...process.env, ...opts.env } });
   children.push(child);
   /** Writes a start step's state file as RETRY_SCRIPT does, optionally dated `ageSeconds` ago. */
   const state = (step: string, line: string, ageSeconds = 0) => {
@@ -225,5 +225,56 @@ describe('a boot, as the extension commits it with the settings every scale set 
     const committed = run([[old, 900]]);
     expect(committed[probesFor(590)]).toBe('Initializing');
     expect(committed.at(-1)).toBe('Unknown');
+  });
+});
+
+describe("a worker's instances (no port to ask): healthy while their units are active", () => {
+  /** A stand-in for `systemctl show -p ActiveState -p SubState UNIT`: each unit's states from a file the test writes, SubState first (systemd's order is its own). */
+  function fakeSystemctl() {
+    const dir = tempDir('vm-health-systemctl-');
+    const states = join(dir, 'states.json');
+    const bin = join(dir, 'systemctl');
+    writeFileSync(
+      bin,
+      `#!/usr/bin/python3
+import json, sys
+unit = sys.argv[-1]
+s = json.load(open(${JSON.stringify(states)})).get(unit, ["inactive", "dead"])
+print("SubState=" + s[1]); print("ActiveState=" + s[0])
+`,
+      { mode: 0o755 },
+    );
+    const set = (m: Record<string, [string, string]>) => writeFileSync(states, JSON.stringify(m));
+    set({});
+    return { bin, set };
+  }
+  const checks = [{ port: 10000, unit: 'giftmaker@10000.service' }, { port: 10001, unit: 'giftmaker@10001.service' }];
+
+  test('both units active: Healthy; one restarting after it ran: Unhealthy naming it; back to Healthy once it runs again', async () => {
+    const sc = fakeSystemctl();
+    const h = await healthEndpoint([{ service: 'giftmaker', steps: ['giftmaker-release'], checks }], { env: { SYSTEMCTL: sc.bin } });
+    h.state('giftmaker-release', 'ready');
+    sc.set({ 'giftmaker@10000.service': ['active', 'running'], 'giftmaker@10001.service': ['active', 'running'] });
+    expect(await h.ask()).toEqual({ status: 200, body: '{"ApplicationHealthState": "Healthy"}' });
+    sc.set({ 'giftmaker@10000.service': ['active', 'running'], 'giftmaker@10001.service': ['activating', 'auto-restart'] });
+    const down = await h.ask();
+    expect(down.status).toBe(200);
+    expect(JSON.parse(down.body)).toEqual({ ApplicationHealthState: 'Unhealthy', reason: 'giftmaker@10001: is activating (auto-restart)' });
+    expect(evaluateReply(down).state).toBe('Unhealthy');
+    sc.set({ 'giftmaker@10000.service': ['active', 'running'], 'giftmaker@10001.service': ['active', 'running'] });
+    expect(evaluateReply(await h.ask()).state).toBe('Healthy');
+  });
+
+  test('a unit that never ran: starting within the start-up allowance (Unknown), Unhealthy after it', async () => {
+    const sc = fakeSystemctl();
+    const h = await healthEndpoint([{ service: 'giftmaker', steps: ['giftmaker-release'], checks: checks.slice(0, 1) }], { env: { SYSTEMCTL: sc.bin }, startupSeconds: 300 });
+    h.state('giftmaker-release', 'ready');
+    const starting = await h.ask();
+    expect(starting).toEqual({ status: 503, body: '{"reason": "starting: giftmaker@10000: is inactive (dead)"}' });
+    expect(evaluateReply(starting).state).toBe('Unknown');
+    // the allowance counts from the later of the endpoint's start and the steps' (as for an instance with a port)
+    const late = await healthEndpoint([{ service: 'giftmaker', steps: ['giftmaker-release'], checks: checks.slice(0, 1) }], { env: { SYSTEMCTL: sc.bin }, startupSeconds: 0 });
+    late.state('giftmaker-release', 'ready', 10);
+    expect(JSON.parse((await late.ask()).body)).toEqual({ ApplicationHealthState: 'Unhealthy', reason: 'giftmaker@10000: is inactive (dead); none in the 0s allowed after its start steps were ready' });
   });
 });

@@ -75,6 +75,10 @@ if (V2) {
     expect(problems(withSku('StandardV2', (s) => (s.otherRegions = [{ name: 'canadaeast', code: 'ce', addressSpace: '10.30.0.0/16' }])))).toEqual([
       expect.stringMatching(/^network\.natGateway\.sku: Azure offers no StandardV2 NAT gateway in canadaeast \(otherRegions\[0\]\.name\)/),
     ]);
+    // a retired region keeps its network stack (with the SKU) until it is removed: checked too
+    expect(problems(withSku('StandardV2', (s) => (s.otherRegions = [{ name: 'canadaeast', code: 'ce', addressSpace: '10.30.0.0/16', retired: true }])))).toEqual([
+      expect.stringMatching(/^network\.natGateway\.sku: Azure offers no StandardV2 NAT gateway in canadaeast \(otherRegions\[0\]\.name\)/),
+    ]);
   });
 
   test('moving an existing environment to StandardV2: the review blocks on the egress IP it replaces (partners allow-list it)', () => {

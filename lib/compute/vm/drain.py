@@ -6,8 +6,9 @@ names this VM it: turns the drain switch on (service VMs: new TCP connections fr
 balancer's probe address to the instance ports are refused, so every per-port probe fails; front
 VMs: nginx's /healthz answers 503 and every response carries Connection: close), waits until the
 load balancer has seen the probes fail (interval x threshold, plus a margin), waits until the
-ports hold no established connection, on the front (Terminate, Preempt) stops nginx gracefully,
-then approves the event. Every wait ends at NotBefore minus a margin, when it approves anyway.
+ports hold no established connection, on the front (Terminate, Preempt) stops nginx gracefully
+and on a VM with queue workers stops their instances (each finishes the messages in hand), then
+approves the event. Every wait ends at NotBefore minus a margin, when it approves anyway.
 An event that names other VMs too is drained but not approved: an approval lets the event go
 ahead for every VM it names. See docs/vm-side.md.
 
@@ -189,11 +190,17 @@ def drain(event, name, state):
     left = connections()
     if left:
         log("%d connection(s) still open at the deadline; going on" % left)
-    if config["mode"] == "front" and kind in STOPPED:
-        record["phase"] = "stopping nginx"
+    if kind in STOPPED and config.get("stop"):
+        # front: nginx quits; workers: finish held messages (TimeoutStopSec), so no lock expires
+        record["phase"] = "stopping " + config.get("stopWhat", "nginx")
         write_state(state)
-        for command in config.get("stop", []):
-            subprocess.run(command)
+        for command in config["stop"]:
+            try:
+                subprocess.run(command, timeout=max(1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                log("%s did not end by the deadline; going on" % " ".join(command))
+            except OSError as e:
+                log("cannot run %s (%s); going on" % (" ".join(command), e))
         pid = config.get("stopPidFile")
         if pid:
             wait(deadline, lambda: not os.path.exists(pid), eid)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """VM health for the ApplicationHealthLinux extension 2.0 (rich health states): see docs/vm-side.md."""
-import json, os, sys, time, urllib.error, urllib.request
+import json, os, subprocess, sys, time, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,10 +10,25 @@ timeout = config.get("timeoutSeconds", 2)
 startup = config.get("startupSeconds", 300)
 started = time.time()
 answered = set()
+systemctl = os.environ.get("SYSTEMCTL", "systemctl")
+
+
+def unit_state(unit):
+    """None when a worker's unit is active, else why not."""
+    try:
+        r = subprocess.run([systemctl, "show", "-p", "ActiveState", "-p", "SubState", unit], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout, text=True)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "state unknown (%s)" % e
+    # KEY=value lines, in systemd's order
+    props = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
+    active, sub = props.get("ActiveState", ""), props.get("SubState", "")
+    return None if active == "active" else "is %s (%s)" % (active or "unknown", sub or "-")
 
 
 def probe(check):
-    """None when the instance answers 2xx on its path, else why not."""
+    """None when the instance answers 2xx on its path (a worker: its unit is active), else why not."""
+    if "unit" in check:
+        return unit_state(check["unit"])
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (check["port"], check["path"]), timeout=timeout) as r:
             return None if 200 <= r.status < 300 else "answered HTTP %d on %s" % (r.status, check["path"])

@@ -212,7 +212,8 @@ export function validateNatGateway(view: SpecView): Findings {
     }
     const regions: Array<{ region: unknown; at: Path }> = [
       { region: view.env.region, at: ['region'] },
-      ...(Array.isArray(view.raw.otherRegions) ? view.raw.otherRegions : []).map((r: unknown, i: number) => ({ region: isRecord(r) && r.retired !== true ? r.name : undefined, at: ['otherRegions', i, 'name'] as Path })),
+      // retired regions too: their network stack stays until the region is removed, with the same SKU
+      ...(Array.isArray(view.raw.otherRegions) ? view.raw.otherRegions : []).map((r: unknown, i: number) => ({ region: isRecord(r) ? r.name : undefined, at: ['otherRegions', i, 'name'] as Path })),
     ];
     for (const { region, at } of regions) {
       if (typeof region === 'string' && NAT_STANDARD_V2_UNAVAILABLE.includes(region.toLowerCase())) {
