@@ -570,7 +570,8 @@ export function cloudInitDocument(input: CloudInitInput) {
     identity: input.identityResourceId,
     pollSeconds: RELEASE_POLL_SECONDS,
     startupSeconds: STARTUP_SECONDS,
-    services: services.map((b) => ({ service: b.service, ports: b.ports, healthPath: b.healthPath })),
+    // a worker's instance is checked by its unit staying active (it has no port to ask)
+    services: services.map((b) => ({ service: b.service, ports: b.ports, ...(b.worker ? { worker: true } : { healthPath: b.healthPath }) })),
   };
   const reported = services.flatMap((b) => (b.certificates ?? []).map((c) => ({ name: `${b.service}/${c}`, path: `${VM_PATHS.certsDir(b.service)}/${c}.pem` })));
   const writeFiles: WriteFile[] = [

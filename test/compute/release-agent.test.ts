@@ -93,6 +93,8 @@ afterAll(() => imds.close());
 const FAKE_SYSTEMCTL = `#!/bin/sh
 set -u
 action="$1"; unit="$2"
+# show -p ActiveState -p SubState UNIT: active while the instance's process lives (a worker's check)
+if [ "$action" = show ]; then eval "unit=\\\${$#}"; fi
 instance="\${unit%.service}"; service="\${instance%@*}"; port="\${instance#*@}"
 pids="$SLOTENV_PREFIX/fake-systemd"; mkdir -p "$pids"
 stop() {
@@ -115,6 +117,10 @@ if [ "$action" = restart ]; then
   echo "restart $instance;$others" >> "$SLOTENV_PREFIX/restarts"
 fi
 case "$action" in
+  show)
+    f="$pids/\${unit%.service}"
+    # alive and not a zombie (an exited instance nobody has reaped yet)
+    if [ -f "$f" ] && [ "$(awk '{print $3}' "/proc/$(cat "$f")/stat" 2>/dev/null)" != Z ] && kill -0 "$(cat "$f")" 2>/dev/null; then printf 'SubState=running\\nNRestarts=0\\nActiveState=active\\n'; else printf 'SubState=dead\\nNRestarts=0\\nActiveState=inactive\\n'; fi ;;
   start) start ;;
   stop) stop ;;
   # what the health endpoint answers while this instance is down for its switch
@@ -132,7 +138,7 @@ interface Vm {
 }
 
 /** A VM's files in a temp prefix: the agent, fetcher, wrapper and health endpoint (lib/compute/vm/), and their configs. */
-async function vm(startupSeconds = 30): Promise<Vm> {
+async function vm(startupSeconds = 30, opts: { worker?: boolean } = {}): Promise<Vm> {
   const prefix = tempDir('vm-');
   const [healthPort, ...ports] = await freePorts(3);
   ports.sort((x, y) => x - y); // the agent goes through them in this order
@@ -145,7 +151,9 @@ async function vm(startupSeconds = 30): Promise<Vm> {
   mkdirSync(join(prefix, 'etc/app'), { recursive: true });
   writeFileSync(join(prefix, 'etc/app/release.env'), 'SERVICE="app"\nSLOT="blue"\n');
   const stateDir = VM_PATHS.stateDir;
-  writeFileSync(join(prefix, 'agent.json'), JSON.stringify({ stateDir, fetch: join(prefix, 'fetch-release'), identity: IDENTITY, pollSeconds: 30, startupSeconds, services: [{ service: 'app', ports, healthPath: '/health' }] }));
+  // a worker's entry has no health path: its instances are checked by their units (settleSeconds: how long one must stay up)
+  const entry = opts.worker ? { service: 'app', ports, worker: true } : { service: 'app', ports, healthPath: '/health' };
+  writeFileSync(join(prefix, 'agent.json'), JSON.stringify({ stateDir, fetch: join(prefix, 'fetch-release'), identity: IDENTITY, pollSeconds: 30, startupSeconds, settleSeconds: 0.5, services: [entry] }));
   writeFileSync(
     join(prefix, 'vm-health.json'),
     JSON.stringify({ bind: '127.0.0.1', port: healthPort, timeoutSeconds: 1, startupSeconds: 300, stateDir: join(prefix, stateDir), services: [{ service: 'app', steps: ['app-release'], checks: ports.map((port) => ({ port, path: '/health' })) }] }),
@@ -195,8 +203,8 @@ const state = (v: Vm) => JSON.parse(readFileSync(join(v.prefix, VM_PATHS.release
 const restarts = (v: Vm) => (existsSync(join(v.prefix, 'restarts')) ? readFileSync(join(v.prefix, 'restarts'), 'utf8').trim().split('\n') : []);
 
 /** A VM booted on v1: the boot step installed it, cloud-init started both instances. */
-async function bootedOnV1(startupSeconds?: number): Promise<Vm> {
-  const v = await vm(startupSeconds);
+async function bootedOnV1(startupSeconds?: number, opts: { worker?: boolean } = {}): Promise<Vm> {
+  const v = await vm(startupSeconds, opts);
   userData = userDataOf('1.0.0', 'v1.tgz');
   const b = await boot(v);
   expect(b.stderr).toContain('release-agent: app 1.0.0 installed at boot');
@@ -304,5 +312,26 @@ describe('the release agent, against a stub IMDS serving user data v1, then v2',
     const b = await boot(v);
     expect(b.code).toBe(1);
     expect(readFileSync(join(v.prefix, VM_PATHS.state('app-release')), 'utf8')).toBe('failed after 1 attempts: the user data names no release for app\n');
+  });
+
+  test('a queue worker (no health path): v2 goes in port by port, each instance checked by its unit staying active', async () => {
+    const v = await bootedOnV1(5, { worker: true });
+    userData = userDataOf('2.0.0', 'v2.tgz');
+    const r = await sync(v);
+    expect(r.stderr).toContain('release-agent: app: every instance runs 2.0.0');
+    expect(r.code).toBe(0);
+    expect(await answers(v)).toEqual(['build-2 2.0.0', 'build-2 2.0.0']);
+    expect(state(v)).toEqual({ running: '2.0.0', release: ['2.0.0', sha(ARCHIVES['v2.tgz'])] });
+  });
+
+  test('a queue worker whose v2 cannot start: its unit never stays active, the first instance is rolled back to v1, the second never touched', async () => {
+    const v = await bootedOnV1(2, { worker: true });
+    userData = userDataOf('2.0.0', 'broken.tgz');
+    const r = await sync(v);
+    expect(r.code).toBe(1);
+    expect(await answers(v)).toEqual(['build-1 1.0.0', 'build-1 1.0.0']);
+    const [a, b] = v.ports;
+    expect(restarts(v)).toEqual([`restart app@${a}; app@${b}=build-1 1.0.0`, `restart app@${a}; app@${b}=build-1 1.0.0`]);
+    expect(state(v).error).toBe(`2.0.0 rolled back: app@${a} is inactive (dead) after 2s; 1.0.0 keeps running`);
   });
 });

@@ -123,6 +123,29 @@ def answers(port, path):
         time.sleep(0.5)
 
 
+def running(service, port):
+    """A worker's instance (no port to ask): None once its unit is active and still is, not restarted, settleSeconds later; else why not."""
+    unit = "%s@%d.service" % (service, port)
+    deadline = time.time() + config.get("startupSeconds", 300)
+
+    def show():
+        p = subprocess.run([systemctl, "show", "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts", unit], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+        return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+
+    while True:
+        first = show()
+        if first.get("ActiveState") == "active":
+            # a crashing instance is active for a moment between restarts (Restart=always): it must stay up
+            time.sleep(config.get("settleSeconds", 10))
+            later = show()
+            if later.get("ActiveState") == "active" and later.get("NRestarts") == first.get("NRestarts"):
+                return None
+            first = later
+        if time.time() >= deadline:
+            return "is %s (%s) after %ds" % (first.get("ActiveState") or "unknown", first.get("SubState") or "-", config.get("startupSeconds", 300))
+        time.sleep(0.5)
+
+
 def restart(service, port):
     p = subprocess.run([systemctl, "restart", "%s@%d.service" % (service, port)], stderr=subprocess.PIPE, universal_newlines=True)
     return None if p.returncode == 0 else "systemctl restart failed (%s)" % p.stderr.strip()
@@ -149,7 +172,7 @@ def switch(svc, state, release):
     for port in sorted(svc["ports"]):
         write_state(service, dict(base, switching=port))
         log("%s@%d: restarting on %s" % (service, port, new))
-        error = restart(service, port) or answers(port, svc["healthPath"])
+        error = restart(service, port) or (running(service, port) if svc.get("worker") else answers(port, svc["healthPath"]))
         done.append(port)
         if error:
             if previous is not None:
