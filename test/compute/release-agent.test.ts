@@ -215,6 +215,21 @@ async function bootedOnV1(startupSeconds?: number, opts: { worker?: boolean } = 
   return v;
 }
 
+/**
+ * A VM on v1 given a v2 that cannot start: the sync fails, the first instance is rolled back to v1
+ * (restarted twice), the second never touched. Returns the VM and its first port for the reason.
+ */
+async function brokenV2RolledBack(opts: { worker?: boolean } = {}): Promise<{ v: Vm; first: number }> {
+  const v = await bootedOnV1(2, opts);
+  userData = userDataOf('2.0.0', 'broken.tgz');
+  const r = await sync(v);
+  expect(r.code).toBe(1);
+  expect(await answers(v)).toEqual(['build-1 1.0.0', 'build-1 1.0.0']);
+  const [a, b] = v.ports;
+  expect(restarts(v)).toEqual([`restart app@${a}; app@${b}=build-1 1.0.0`, `restart app@${a}; app@${b}=build-1 1.0.0`]);
+  return { v, first: a };
+}
+
 describe('the release agent, against a stub IMDS serving user data v1, then v2', () => {
   test('v2 in the user data: every instance switches to it, one port at a time, and the health endpoint reports v2', async () => {
     const v = await bootedOnV1();
@@ -280,13 +295,7 @@ describe('the release agent, against a stub IMDS serving user data v1, then v2',
   });
 
   test('v2 whose instances never answer: the first one is rolled back to v1, the second never touched, and the health endpoint names it', async () => {
-    const v = await bootedOnV1(2);
-    userData = userDataOf('2.0.0', 'broken.tgz');
-    const r = await sync(v);
-    expect(r.code).toBe(1);
-    expect(await answers(v)).toEqual(['build-1 1.0.0', 'build-1 1.0.0']);
-    const [a, b] = v.ports;
-    expect(restarts(v)).toEqual([`restart app@${a}; app@${b}=build-1 1.0.0`, `restart app@${a}; app@${b}=build-1 1.0.0`]);
+    const { v, first: a } = await brokenV2RolledBack();
     const s = state(v);
     expect(s.running).toBe('1.0.0');
     expect(s.error).toMatch(new RegExp(`^2\\.0\\.0 rolled back: app@${a} no answer on /health \\(.*\\) after 2s; 1\\.0\\.0 keeps running$`));
@@ -325,13 +334,7 @@ describe('the release agent, against a stub IMDS serving user data v1, then v2',
   });
 
   test('a queue worker whose v2 cannot start: its unit never stays active, the first instance is rolled back to v1, the second never touched', async () => {
-    const v = await bootedOnV1(2, { worker: true });
-    userData = userDataOf('2.0.0', 'broken.tgz');
-    const r = await sync(v);
-    expect(r.code).toBe(1);
-    expect(await answers(v)).toEqual(['build-1 1.0.0', 'build-1 1.0.0']);
-    const [a, b] = v.ports;
-    expect(restarts(v)).toEqual([`restart app@${a}; app@${b}=build-1 1.0.0`, `restart app@${a}; app@${b}=build-1 1.0.0`]);
+    const { v, first: a } = await brokenV2RolledBack({ worker: true });
     expect(state(v).error).toBe(`2.0.0 rolled back: app@${a} is inactive (dead) after 2s; 1.0.0 keeps running`);
   });
 });
